@@ -1,0 +1,138 @@
+/* workspace.c - per-user workspace files and schema (concord/workspace.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concord/db.h"
+#include "concord/util.h"
+#include "concord/workspace.h"
+
+/*
+ * Numbered migrations (append only).  Step 1 holds the registry and the
+ * tables every pipeline stage reports into; the staging and star-schema
+ * tables are (re)built by a run inside its own transaction.
+ */
+static const char *const migrations[] = {
+	/* 1: file registry, column profiles, mappings, runs, quality */
+	"CREATE TABLE files ("
+	"  seq INTEGER PRIMARY KEY,"		/* upload order; keyset paging */
+	"  id TEXT NOT NULL UNIQUE,"		/* opaque id */
+	"  name TEXT NOT NULL,"			/* name given at upload */
+	"  sha256 TEXT NOT NULL UNIQUE,"	/* hex; uploads/<sha256> */
+	"  size INTEGER NOT NULL,"		/* bytes */
+	"  content_type TEXT NOT NULL,"
+	"  format TEXT NOT NULL,"		/* csv | json | ndjson */
+	"  encoding TEXT NOT NULL,"		/* utf-8 | utf-8-bom | latin-1 */
+	"  delimiter TEXT,"			/* csv */
+	"  quote TEXT,"				/* csv */
+	"  has_header INTEGER,"			/* csv */
+	"  line_ending TEXT,"			/* lf | crlf */
+	"  records_path TEXT,"			/* json: member holding records */
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('uploaded', 'profiled', 'mapped', 'processed', 'failed')),"
+	"  error TEXT,"				/* reason when failed */
+	"  row_count INTEGER,"
+	"  column_count INTEGER,"
+	"  header_fingerprint TEXT,"		/* sha256 of the column names */
+	"  uploaded_at TEXT NOT NULL,"		/* RFC 3339 */
+	"  profiled_at TEXT);"
+	"CREATE INDEX files_fingerprint ON files (header_fingerprint);"
+	"CREATE TABLE file_columns ("
+	"  file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,"
+	"  ordinal INTEGER NOT NULL,"		/* 1-based */
+	"  name TEXT NOT NULL,"
+	"  inferred_type TEXT NOT NULL,"
+	"  nulls INTEGER NOT NULL,"
+	"  blanks INTEGER NOT NULL,"
+	"  distinct_count INTEGER NOT NULL,"
+	"  distinct_exact INTEGER NOT NULL,"
+	"  min_value TEXT,"
+	"  max_value TEXT,"
+	"  profile TEXT NOT NULL,"		/* the column's whole profile, JSON */
+	"  PRIMARY KEY (file_id, ordinal));"
+	"CREATE TABLE mappings ("
+	"  file_id TEXT PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,"
+	"  header_fingerprint TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('proposed', 'confirmed')),"
+	"  mapper TEXT NOT NULL,"		/* heuristic | llm | user */
+	"  document TEXT NOT NULL,"		/* entities and column targets, JSON */
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE runs ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('queued', 'running', 'done', 'failed', 'cancelled')),"
+	"  phase TEXT,"
+	"  progress_done INTEGER NOT NULL DEFAULT 0,"
+	"  progress_total INTEGER NOT NULL DEFAULT 0,"
+	"  counts TEXT,"			/* JSON */
+	"  timings TEXT,"			/* JSON, milliseconds per phase */
+	"  error TEXT,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL,"
+	"  started_at TEXT,"
+	"  finished_at TEXT);"
+	"CREATE TABLE quality_results ("
+	"  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+	"  rule TEXT NOT NULL,"
+	"  dimension TEXT NOT NULL,"		/* completeness, validity, ... */
+	"  target TEXT NOT NULL,"		/* table.column the rule checks */
+	"  passed INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL,"
+	"  examples TEXT,"			/* JSON array of failing rows */
+	"  PRIMARY KEY (run_id, rule, target));",
+};
+
+int
+ws_schema_version(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+cc_err
+ws_open(const char *data_dir, const char *user_id, struct workspace **out,
+    struct cc_diag *diag)
+{
+	char path[PATH_MAX + 32];
+	struct workspace *ws;
+	cc_err err;
+
+	if (!util_valid_id(user_id))
+		return cc_diag_set(diag, CC_EINVAL, "workspace_id",
+		    "invalid user id for a workspace");
+	if ((ws = calloc(1, sizeof(*ws))) == NULL)
+		return CC_ENOMEM;
+	if ((size_t)snprintf(ws->dir, sizeof(ws->dir), "%s/workspaces/%s",
+	    data_dir, user_id) >= sizeof(ws->dir) ||
+	    (size_t)snprintf(ws->uploads, sizeof(ws->uploads), "%s/uploads",
+	    ws->dir) >= sizeof(ws->uploads)) {
+		ws_close(ws);
+		return cc_diag_set(diag, CC_EINVAL, "workspace_path",
+		    "data directory path too long");
+	}
+	if (util_mkdir_p(ws->uploads, 0700) != CC_OK) {
+		ws_close(ws);
+		return cc_diag_set(diag, CC_EIO, "workspace_mkdir",
+		    "cannot create the workspace directory");
+	}
+	snprintf(path, sizeof(path), "%s/workspace.db", ws->dir);
+	if ((err = db_open(path, &ws->db, diag)) != CC_OK ||
+	    (err = db_migrate(ws->db, migrations, ws_schema_version(),
+	    diag)) != CC_OK) {
+		ws_close(ws);
+		return err;
+	}
+	*out = ws;
+	return CC_OK;
+}
+
+void
+ws_close(struct workspace *ws)
+{
+	if (ws == NULL)
+		return;
+	sqlite3_close_v2(ws->db);
+	free(ws);
+}
