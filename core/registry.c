@@ -1,0 +1,724 @@
+/* registry.c - streamed uploads and the file registry (concord/registry.h). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "concord/db.h"
+#include "concord/map.h"
+#include "concord/profile.h"
+#include "concord/registry.h"
+#include "concord/source.h"
+#include "concord/util.h"
+
+#define TMP_PREFIX	".upload-"
+
+struct registry_upload {
+	int					 fd;
+	char					 path[PATH_MAX];
+	long long				 size;
+	long long				 max;
+	crypto_hash_sha256_state		 sha;
+};
+
+cc_err
+registry_upload_begin(struct workspace *ws, long long max_bytes,
+    struct registry_upload **out)
+{
+	struct registry_upload *up;
+
+	if ((up = calloc(1, sizeof(*up))) == NULL)
+		return CC_ENOMEM;
+	if ((size_t)snprintf(up->path, sizeof(up->path),
+	    "%s/" TMP_PREFIX "XXXXXX", ws->uploads) >= sizeof(up->path) ||
+	    (up->fd = mkstemp(up->path)) < 0) {
+		free(up);
+		return CC_EIO;
+	}
+	up->max = max_bytes;
+	crypto_hash_sha256_init(&up->sha);
+	*out = up;
+	return CC_OK;
+}
+
+cc_err
+registry_upload_write(struct registry_upload *up, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	if (up->size + (long long)len > up->max)
+		return CC_ETOOBIG;
+	crypto_hash_sha256_update(&up->sha, buf, len);
+	up->size += (long long)len;
+	while (len > 0) {
+		if ((n = write(up->fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return CC_EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return CC_OK;
+}
+
+long long
+registry_upload_size(const struct registry_upload *up)
+{
+	return up->size;
+}
+
+void
+registry_upload_abort(struct registry_upload *up)
+{
+	if (up == NULL)
+		return;
+	if (up->fd >= 0)
+		close(up->fd);
+	unlink(up->path);
+	free(up);
+}
+
+int
+registry_sweep(struct workspace *ws)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if ((d = opendir(ws->uploads)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", ws->uploads, de->d_name);
+		if (unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A file name from a client: 1..255 bytes, no '/', NUL or controls. */
+static int
+valid_name(const char *name)
+{
+	size_t i, len;
+
+	if (name == NULL || (len = strlen(name)) == 0 || len > 255 ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* The declared format of a media type, ignoring parameters. */
+static enum source_format
+declared_format(const char *content_type, char *bare, size_t size)
+{
+	size_t n;
+
+	if (content_type == NULL)
+		return SOURCE_FORMAT_UNKNOWN;
+	n = strcspn(content_type, "; \t");
+	if (n >= size)
+		return SOURCE_FORMAT_UNKNOWN;
+	memcpy(bare, content_type, n);
+	bare[n] = '\0';
+	if (strcasecmp(bare, "text/csv") == 0)
+		return SOURCE_FORMAT_CSV;
+	if (strcasecmp(bare, "application/json") == 0)
+		return SOURCE_FORMAT_JSON;
+	if (strcasecmp(bare, "application/x-ndjson") == 0 ||
+	    strcasecmp(bare, "application/jsonl") == 0)
+		return SOURCE_FORMAT_NDJSON;
+	return SOURCE_FORMAT_UNKNOWN;
+}
+
+static const char *
+line_ending(const struct source_dialect *d)
+{
+	return d->crlf ? "crlf" : "lf";
+}
+
+/* Builds the file JSON from a row of FILE_COLUMNS. */
+#define FILE_COLUMNS \
+	"id, name, size, sha256, content_type, format, encoding, delimiter," \
+	" quote, has_header, line_ending, records_path, status, error," \
+	" row_count, column_count, uploaded_at, profiled_at, seq"
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static json_t *
+opt_str(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+file_json(sqlite3_stmt *st)
+{
+	json_t *f, *dialect;
+
+	dialect = json_object();
+	if (col(st, 7) != NULL) {
+		json_object_set_new(dialect, "delimiter", json_string(col(st, 7)));
+		json_object_set_new(dialect, "quote", opt_str(col(st, 8)));
+		json_object_set_new(dialect, "header",
+		    json_boolean(sqlite3_column_int(st, 9)));
+	}
+	if (col(st, 11) != NULL)
+		json_object_set_new(dialect, "records_path",
+		    json_string(col(st, 11)));
+	json_object_set_new(dialect, "encoding", opt_str(col(st, 6)));
+	json_object_set_new(dialect, "line_ending", opt_str(col(st, 10)));
+	f = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:o, s:I,"
+	    " s:I, s:s, s:o}",
+	    "id", col(st, 0), "name", col(st, 1),
+	    "size", (json_int_t)sqlite3_column_int64(st, 2),
+	    "sha256", col(st, 3), "content_type", col(st, 4),
+	    "format", col(st, 5), "dialect", dialect,
+	    "status", col(st, 12), "error", opt_str(col(st, 13)),
+	    "rows", (json_int_t)sqlite3_column_int64(st, 14),
+	    "columns", (json_int_t)sqlite3_column_int64(st, 15),
+	    "uploaded_at", col(st, 16), "profiled_at", opt_str(col(st, 17)));
+	return f;
+}
+
+static cc_err
+file_by(struct workspace *ws, const char *where, const char *key,
+    json_t **file)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	cc_err err;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT " FILE_COLUMNS " FROM files WHERE %s",
+	    where);
+	if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = (*file = file_json(st)) != NULL ? CC_OK : CC_ENOMEM;
+	else
+		err = rc == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* sha256 of the lower-cased column names joined by US (0x1f). */
+static void
+header_fingerprint(json_t *columns, char *out)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state s;
+	size_t i, k;
+	json_t *c;
+
+	crypto_hash_sha256_init(&s);
+	json_array_foreach(columns, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		for (k = 0; name != NULL && name[k] != '\0'; k++) {
+			unsigned char ch = (unsigned char)name[k];
+			if (ch >= 'A' && ch <= 'Z')
+				ch = (unsigned char)(ch - 'A' + 'a');
+			crypto_hash_sha256_update(&s, &ch, 1);
+		}
+		crypto_hash_sha256_update(&s, (const unsigned char *)"\x1f", 1);
+	}
+	crypto_hash_sha256_final(&s, h);
+	util_hex(h, sizeof(h), out);
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Inserts the record and its column profiles in one transaction. */
+static cc_err
+insert_file(struct workspace *ws, const char *id, const char *name,
+    const char *ctype, const char *sha, long long size,
+    const struct source_dialect *d, json_t *profile, struct cc_diag *diag)
+{
+	char now[32], fp[65], delim[2] = { d->delimiter, 0 },
+	    quote[2] = { d->quote, 0 };
+	json_t *columns = json_object_get(profile, "columns"), *c;
+	sqlite3_stmt *st = NULL;
+	int csv = d->format == SOURCE_FORMAT_CSV;
+	size_t i;
+	char *text;
+
+	util_rfc3339(time(NULL), now, sizeof(now));
+	header_fingerprint(columns, fp);
+	if (db_exec(ws->db, "BEGIN IMMEDIATE", diag) != CC_OK)
+		return CC_EDB;
+	if (sqlite3_prepare_v2(ws->db, "INSERT INTO files (id, name, sha256,"
+	    " size, content_type, format, encoding, delimiter, quote,"
+	    " has_header, line_ending, records_path, status, row_count,"
+	    " column_count, header_fingerprint, uploaded_at, profiled_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " 'profiled', ?13, ?14, ?15, ?16, ?16)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, size);
+	sqlite3_bind_text(st, 5, ctype, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, source_format_name(d->format), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, source_encoding_name(d->encoding), -1,
+	    SQLITE_STATIC);
+	if (csv) {
+		sqlite3_bind_text(st, 8, delim, -1, SQLITE_STATIC);
+		if (d->quote != 0)
+			sqlite3_bind_text(st, 9, quote, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 10, d->has_header);
+	} else
+		sqlite3_bind_text(st, 12, d->records_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, line_ending(d), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, json_integer_value(
+	    json_object_get(profile, "rows")));
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)json_array_size(columns));
+	sqlite3_bind_text(st, 15, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(ws->db, "INSERT INTO file_columns (file_id,"
+	    " ordinal, name, inferred_type, nulls, blanks, distinct_count,"
+	    " distinct_exact, min_value, max_value, profile) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	json_array_foreach(columns, i, c) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(st, 3, jstr(c, "name"), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, jstr(c, "type") != NULL ?
+		    jstr(c, "type") : "text", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5,
+		    json_integer_value(json_object_get(c, "nulls")));
+		sqlite3_bind_int64(st, 6,
+		    json_integer_value(json_object_get(c, "blanks")));
+		sqlite3_bind_int64(st, 7,
+		    json_integer_value(json_object_get(c, "distinct")));
+		sqlite3_bind_int(st, 8,
+		    json_is_true(json_object_get(c, "distinct_exact")));
+		sqlite3_bind_text(st, 9, jstr(c, "min"), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, jstr(c, "max"), -1, SQLITE_STATIC);
+		if ((text = json_dumps(c, JSON_COMPACT)) == NULL)
+			goto fail;
+		sqlite3_bind_text(st, 11, text, -1, free);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+	}
+	sqlite3_finalize(st);
+	return db_exec(ws->db, "COMMIT", diag);
+fail:
+	cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(ws->db));
+	sqlite3_finalize(st);
+	db_exec(ws->db, "ROLLBACK", NULL);
+	return CC_EDB;
+}
+
+cc_err
+registry_upload_finish(struct workspace *ws, struct registry_upload *up,
+    const char *name, const char *content_type, json_t **file,
+    int *duplicate, struct cc_diag *diag)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char sha[65], id[17], dest[PATH_MAX + 80], bare[128];
+	struct source_dialect d;
+	enum source_format declared;
+	json_t *profile = NULL;
+	cc_err err;
+
+	*duplicate = 0;
+	if (!valid_name(name)) {
+		err = cc_diag_set(diag, CC_EINVAL, "name_invalid",
+		    "a file name has 1 to 255 characters, without '/' or"
+		    " control characters");
+		goto out;
+	}
+	if ((declared = declared_format(content_type, bare, sizeof(bare))) ==
+	    SOURCE_FORMAT_UNKNOWN) {
+		err = cc_diag_set(diag, CC_EUNSUPPORTED, "content_type",
+		    "unsupported content type; send text/csv,"
+		    " application/json or application/x-ndjson");
+		goto out;
+	}
+	if (close(up->fd) != 0) {
+		up->fd = -1;
+		err = cc_diag_set(diag, CC_EIO, "io", "cannot store the upload");
+		goto out;
+	}
+	up->fd = -1;
+	crypto_hash_sha256_final(&up->sha, h);
+	util_hex(h, sizeof(h), sha);
+
+	if ((err = file_by(ws, "sha256 = ?1", sha, file)) == CC_OK) {
+		*duplicate = 1;
+		goto out;
+	}
+	if (err != CC_ENOTFOUND)
+		goto out;
+	if (up->size == 0) {
+		err = cc_diag_set(diag, CC_EINVALID, "empty", "the file is empty");
+		goto out;
+	}
+	if ((err = source_sniff(up->path, name, &d, diag)) != CC_OK)
+		goto out;
+	if (declared == SOURCE_FORMAT_CSV && d.format != SOURCE_FORMAT_CSV) {
+		if (diag != NULL) {
+			diag->line = 1;
+			diag->column = 1;
+			diag->offset = 0;
+		}
+		err = cc_diag_set(diag, CC_EINVALID, "content_type_mismatch",
+		    "the content is %s but was sent as %s",
+		    source_format_name(d.format), bare);
+		goto out;
+	}
+	if (declared != SOURCE_FORMAT_CSV && d.format == SOURCE_FORMAT_CSV) {
+		/* Sent as JSON: read it as JSON, so that the first problem
+		 * is reported where it is. */
+		enum source_encoding enc = d.encoding;
+		memset(&d, 0, sizeof(d));
+		d.format = declared;
+		d.encoding = enc;
+	}
+	if ((err = profile_source(up->path, &d, &profile, diag)) != CC_OK)
+		goto out;
+	util_random_hex(id, 8);
+	snprintf(dest, sizeof(dest), "%s/%s", ws->uploads, sha);
+	if (rename(up->path, dest) != 0) {
+		err = cc_diag_set(diag, CC_EIO, "io", "cannot store the upload");
+		goto out;
+	}
+	if ((err = insert_file(ws, id, name, bare, sha, up->size, &d, profile,
+	    diag)) != CC_OK) {
+		unlink(dest);
+		goto out;
+	}
+	err = file_by(ws, "id = ?1", id, file);
+out:
+	json_decref(profile);
+	registry_upload_abort(up);
+	return err;
+}
+
+cc_err
+registry_get(struct workspace *ws, const char *id, json_t **file,
+    json_t **profile)
+{
+	sqlite3_stmt *st;
+	json_t *cols, *c;
+	cc_err err;
+	int rc;
+
+	if ((err = file_by(ws, "id = ?1", id, file)) != CC_OK || profile == NULL)
+		return err;
+	if (sqlite3_prepare_v2(ws->db, "SELECT profile FROM file_columns"
+	    " WHERE file_id = ?1 ORDER BY ordinal", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	cols = json_array();
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((c = json_loads(col(st, 0), 0, NULL)) != NULL)
+			json_array_append_new(cols, c);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(cols);
+		goto fail;
+	}
+	*profile = json_pack("{s:O, s:o}", "rows",
+	    json_object_get(*file, "rows"), "columns", cols);
+	return CC_OK;
+fail:
+	json_decref(*file);
+	*file = NULL;
+	return CC_EDB;
+}
+
+cc_err
+registry_list(struct workspace *ws, int size, const char *after,
+    json_t **files, char *next)
+{
+	sqlite3_int64 pos = 0, last = 0;
+	sqlite3_stmt *st;
+	json_t *arr;
+	char *end;
+	int rc, n = 0;
+
+	next[0] = '\0';
+	if (after != NULL && *after != '\0') {
+		errno = 0;
+		pos = strtoll(after, &end, 10);
+		if (errno != 0 || *end != '\0' || pos < 0)
+			return CC_EINVAL;
+	}
+	if (sqlite3_prepare_v2(ws->db, "SELECT " FILE_COLUMNS " FROM files"
+	    " WHERE seq > ?1 ORDER BY seq LIMIT ?2", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_int64(st, 1, pos);
+	sqlite3_bind_int(st, 2, size + 1);	/* one more: is there a next? */
+	arr = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == size) {
+			snprintf(next, 32, "%lld", (long long)last);
+			break;
+		}
+		json_array_append_new(arr, file_json(st));
+		last = sqlite3_column_int64(st, 18);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(arr);
+		return CC_EDB;
+	}
+	*files = arr;
+	return CC_OK;
+}
+
+cc_err
+registry_raw(struct workspace *ws, const char *id, char *path, char **name,
+    char **content_type)
+{
+	sqlite3_stmt *st;
+	cc_err err = CC_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(ws->db, "SELECT sha256, name, content_type"
+	    " FROM files WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if ((size_t)snprintf(path, PATH_MAX, "%s/%s", ws->uploads,
+		    col(st, 0)) >= PATH_MAX)
+			path[0] = '\0';
+		*name = strdup(col(st, 1));
+		*content_type = strdup(col(st, 2));
+		if (*name == NULL || *content_type == NULL) {
+			free(*name);
+			free(*content_type);
+			err = CC_ENOMEM;
+		}
+	} else
+		err = rc == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+	sqlite3_finalize(st);
+	return err;
+}
+
+cc_err
+registry_delete(struct workspace *ws, const char *id)
+{
+	char path[PATH_MAX + 80], sha[65];
+	sqlite3_stmt *st;
+	cc_err err;
+	int rc;
+
+	if (db_exec(ws->db, "BEGIN IMMEDIATE", NULL) != CC_OK)
+		return CC_EDB;
+	if (sqlite3_prepare_v2(ws->db, "DELETE FROM files WHERE id = ?1"
+	    " RETURNING sha256", -1, &st, NULL) != SQLITE_OK) {
+		db_exec(ws->db, "ROLLBACK", NULL);
+		return CC_EDB;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(sha, sizeof(sha), "%s", col(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		db_exec(ws->db, "ROLLBACK", NULL);
+		return rc == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+	}
+	if ((err = db_exec(ws->db, "COMMIT", NULL)) != CC_OK)
+		return err;
+	/* The record is gone first: a crash here leaves only stray bytes. */
+	snprintf(path, sizeof(path), "%s/%s", ws->uploads, sha);
+	unlink(path);
+	return CC_OK;
+}
+
+static cc_err
+mapping_store(struct workspace *ws, const char *id, const char *fp,
+    json_t *doc, int confirmed)
+{
+	char now[32], *text;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((text = json_dumps(doc, JSON_COMPACT)) == NULL)
+		return CC_ENOMEM;
+	util_rfc3339(time(NULL), now, sizeof(now));
+	if (sqlite3_prepare_v2(ws->db, "INSERT INTO mappings (file_id,"
+	    " header_fingerprint, state, mapper, document, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (file_id) DO UPDATE"
+	    " SET state = ?3, mapper = ?4, document = ?5, updated_at = ?6",
+	    -1, &st, NULL) != SQLITE_OK) {
+		free(text);
+		return CC_EDB;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, confirmed ? "confirmed" : "proposed", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, json_string_value(json_object_get(doc,
+	    "mapper")), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, text, -1, free);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return CC_EDB;
+	if (confirmed) {
+		if (sqlite3_prepare_v2(ws->db, "UPDATE files SET status ="
+		    " 'mapped' WHERE id = ?1 AND status = 'profiled'", -1, &st,
+		    NULL) != SQLITE_OK)
+			return CC_EDB;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return CC_EDB;
+	}
+	return CC_OK;
+}
+
+/* Runs a one-row query with one text parameter; copies column 0 and 1. */
+static int
+query2(struct workspace *ws, const char *sql, const char *key, char **a,
+    char **b)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*a = NULL;
+	if (b != NULL)
+		*b = NULL;
+	if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*a = col(st, 0) != NULL ? strdup(col(st, 0)) : NULL;
+		if (b != NULL)
+			*b = col(st, 1) != NULL ? strdup(col(st, 1)) : NULL;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+cc_err
+registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
+{
+	char *text = NULL, *fp = NULL, *other = NULL;
+	json_t *file = NULL, *profile = NULL;
+	cc_err err;
+	int rc;
+
+	rc = query2(ws, "SELECT document FROM mappings WHERE file_id = ?1", id,
+	    &text, NULL);
+	if (rc < 0)
+		return CC_EDB;
+	if (rc == 1) {
+		*doc = json_loads(text, 0, NULL);
+		free(text);
+		return *doc != NULL ? CC_OK : CC_EDB;
+	}
+	if (query2(ws, "SELECT header_fingerprint, name FROM files"
+	    " WHERE id = ?1", id, &fp, &other) != 1) {
+		free(fp);
+		free(other);
+		return CC_ENOTFOUND;
+	}
+	free(other);
+	other = NULL;
+	/* A confirmed mapping of a file with the same columns. */
+	rc = query2(ws, "SELECT m.document, m.file_id FROM mappings m"
+	    " WHERE m.header_fingerprint = ?1 AND m.state = 'confirmed'"
+	    " ORDER BY m.updated_at DESC LIMIT 1", fp, &text, &other);
+	if (rc == 1 && (*doc = json_loads(text, 0, NULL)) != NULL) {
+		json_object_set_new(*doc, "reused_from", json_string(other));
+		err = mapping_store(ws, id, fp, *doc, 1);
+		goto out;
+	}
+	if ((err = registry_get(ws, id, &file, &profile)) != CC_OK)
+		goto out;
+	if ((err = map_propose_heuristic(profile, json_string_value(
+	    json_object_get(file, "name")), doc, NULL)) != CC_OK)
+		goto out;
+	err = mapping_store(ws, id, fp, *doc, 0);
+out:
+	if (err != CC_OK && *doc != NULL) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
+	json_decref(file);
+	json_decref(profile);
+	free(text);
+	free(fp);
+	free(other);
+	return err;
+}
+
+cc_err
+registry_mapping_put(struct workspace *ws, const char *id, const json_t *sent,
+    json_t **doc, json_t **errors, struct cc_diag *diag)
+{
+	json_t *file = NULL, *profile = NULL;
+	char *fp = NULL, *unused = NULL;
+	cc_err err;
+
+	*doc = NULL;
+	if ((err = registry_get(ws, id, &file, &profile)) != CC_OK)
+		return err;
+	if ((err = map_validate(sent, profile, doc, errors, diag)) != CC_OK)
+		goto out;
+	if (query2(ws, "SELECT header_fingerprint, name FROM files"
+	    " WHERE id = ?1", id, &fp, &unused) != 1) {
+		err = CC_ENOTFOUND;
+		goto out;
+	}
+	err = mapping_store(ws, id, fp, *doc, 1);
+out:
+	if (err != CC_OK) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
+	free(fp);
+	free(unused);
+	json_decref(file);
+	json_decref(profile);
+	return err;
+}

@@ -1,0 +1,60 @@
+/*
+ * fcgi/routes.h - the route table and the dispatcher: which method and
+ * path reach which handler, and who may call it (default deny).
+ */
+#ifndef CONCORD_FCGI_ROUTES_H
+#define CONCORD_FCGI_ROUTES_H
+
+#include "http.h"
+
+enum route_auth {
+	ROUTE_PUBLIC = 0,	/* no token needed */
+	ROUTE_USER,		/* any active user */
+	ROUTE_ADMIN,		/* role admin */
+};
+
+typedef void (*route_handler)(struct http_req *req);
+
+/* Handlers, one file per resource. */
+void	h_health(struct http_req *);
+void	h_openapi(struct http_req *);
+void	h_login(struct http_req *);
+void	h_logout(struct http_req *);
+void	h_me(struct http_req *);
+void	h_me_password(struct http_req *);
+void	h_users_list(struct http_req *);
+void	h_users_create(struct http_req *);
+void	h_users_disable(struct http_req *);
+void	h_users_enable(struct http_req *);
+void	h_users_password(struct http_req *);
+void	h_files_list(struct http_req *);
+void	h_files_upload(struct http_req *);
+void	h_files_get(struct http_req *);
+void	h_files_raw(struct http_req *);
+void	h_files_delete(struct http_req *);
+void	h_mapping_get(struct http_req *);
+void	h_mapping_put(struct http_req *);
+void	h_schema(struct http_req *);
+
+/*
+ * Routes one request: 404 for an unknown path, 405 (with Allow) for a
+ * known path and another method, 401/403 per the route's auth, CSRF
+ * checks for cookie sessions, then the handler.
+ */
+void	routes_dispatch(struct http_req *req);
+
+/*
+ * Authenticates req from "Authorization: Bearer" or the session cookie
+ * (auth_token_verify() then auth_session_check()).  Returns CC_OK and
+ * fills req->user, or CC_EAUTH with diag.
+ */
+cc_err	routes_authenticate(struct http_req *req, struct cc_diag *diag);
+
+/* The session cookie's name for this configuration. */
+const char *routes_cookie_name(const struct cc_config *cfg);
+
+/* Answers 403 and returns 1 when an unsafe request carries signs of
+ * another site (Sec-Fetch-Site, else Origin vs Host). */
+int	routes_csrf_refused(struct http_req *req);
+
+#endif /* CONCORD_FCGI_ROUTES_H */

@@ -1,0 +1,256 @@
+/*
+ * server.c - master and workers (fcgi/server.h).
+ *
+ * Every worker opens its own SQLite handles after fork() (security.md,
+ * "FastCGI").  libfcgi's accept is interrupted by SIGTERM because requests
+ * are initialised with FCGI_FAIL_ACCEPT_ON_INTR and the handler is
+ * installed without SA_RESTART; a request being handled is finished first.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <sodium.h>
+
+#include "concord/log.h"
+#include "http.h"
+#include "routes.h"
+#include "server.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+install(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;		/* no SA_RESTART: accept() must return */
+	sigaction(sig, &sa, NULL);
+}
+
+int
+server_listen(const char *path, const char *group)
+{
+	struct sockaddr_un sun;
+	struct group *gr;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_error("socket path too long: %s", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		log_error("socket: %s", strerror(errno));
+		return -1;
+	}
+	unlink(path);		/* a stale socket from an earlier run */
+	old = umask(0117);	/* born 0660: no window with wider rights */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		umask(old);
+		log_error("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (group != NULL && *group != '\0') {
+		if ((gr = getgrnam(group)) == NULL ||
+		    chown(path, (uid_t)-1, gr->gr_gid) != 0) {
+			log_error("socket group %s: %s", group,
+			    gr == NULL ? "no such group" : strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	if (chmod(path, 0660) != 0 || listen(fd, 128) != 0) {
+		log_error("listen %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void
+handle(FCGX_Request *fr, struct app *app)
+{
+	struct http_req req;
+	cc_err err;
+
+	err = http_req_init(&req, fr, app);
+	if (err != CC_OK)
+		http_error(&req, err == CC_ENOMEM ? 500 : 400, "bad_request",
+		    "malformed request line or query string");
+	else
+		routes_dispatch(&req);
+	if (req.status == 0)
+		http_error(&req, 500, "internal", "no response");
+	/* An early answer (401, 403, 415...) leaves the body unread: read
+	 * it, so the web server does not see the connection cut. */
+	http_drain(&req);
+	/* One line per request; never a token or a body. */
+	log_info("req=%s %s %s %d %lld %ldms user=%s", req.request_id,
+	    req.method, req.path != NULL ? req.path : "-", req.status,
+	    req.sent, elapsed_ms(&req.start),
+	    req.authed ? req.user.username : "-");
+	http_req_free(&req);
+}
+
+static int
+worker(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
+    int listen_fd)
+{
+	struct cc_diag diag;
+	FCGX_Request fr;
+	struct app app;
+
+	install(SIGTERM, on_term);
+	install(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	memset(&app, 0, sizeof(app));
+	app.cfg = *cfg;
+	memcpy(app.key, key, keylen);
+	app.keylen = keylen;
+	cc_diag_clear(&diag);
+	if (control_open(cfg->data_dir, &app.ctl, &diag) != CC_OK) {
+		log_error("worker: %s", diag.message);
+		return 1;
+	}
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("worker: FastCGI initialisation failed");
+		control_close(app.ctl);
+		return 1;
+	}
+	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		handle(&fr, &app);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 0);
+	control_close(app.ctl);
+	sodium_memzero(app.key, sizeof(app.key));
+	return 0;
+}
+
+static pid_t
+spawn(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
+    int listen_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(worker(cfg, key, keylen, listen_fd));
+	if (pid < 0)
+		log_error("fork: %s", strerror(errno));
+	return pid;
+}
+
+int
+server_run(const struct cc_config *cfg, int listen_fd)
+{
+	unsigned char key[AUTH_SECRET_MAX];
+	struct control *ctl = NULL;
+	struct cc_diag diag;
+	size_t keylen = 0;
+	pid_t *pids, pid;
+	time_t last_restart = 0;
+	int i, n = cfg->workers, status, alive;
+
+	cc_diag_clear(&diag);
+	/* Check what workers need before forking, so errors show at once;
+	 * the handle is closed again: workers open their own. */
+	if (auth_secret_load(cfg->data_dir, key, &keylen, &diag) != CC_OK ||
+	    control_open(cfg->data_dir, &ctl, &diag) != CC_OK) {
+		log_error("%s", diag.message);
+		return 1;
+	}
+	control_close(ctl);
+	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
+		return 1;
+	install(SIGTERM, on_term);
+	install(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < n; i++)
+		pids[i] = spawn(cfg, key, keylen, listen_fd);
+	log_info("serving with %d workers (data %s)", n, cfg->data_dir);
+	while (!stopping) {
+		pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (pids[i] != pid)
+				continue;
+			pids[i] = 0;
+			if (stopping)
+				break;
+			log_warn("worker %ld ended (%s %d); restarting",
+			    (long)pid, WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status));
+			/* A worker that dies at once must not spin the CPU. */
+			if (time(NULL) == last_restart)
+				sleep(1);
+			last_restart = time(NULL);
+			pids[i] = spawn(cfg, key, keylen, listen_fd);
+		}
+	}
+	log_info("stopping: waiting for workers to finish their requests");
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	do {
+		alive = 0;
+		for (i = 0; i < n; i++) {
+			if (pids[i] <= 0)
+				continue;
+			if (waitpid(pids[i], &status, 0) == pids[i] ||
+			    errno == ECHILD)
+				pids[i] = 0;
+			else
+				alive = 1;
+		}
+	} while (alive);
+	free(pids);
+	sodium_memzero(key, sizeof(key));
+	return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * concord/registry.h - the file registry of a workspace: streamed uploads
+ * (hashed with SHA-256 while written, size-limited), validation and
+ * profiling (concord/source.h, concord/profile.h), and the registered
+ * files' records.
+ *
+ * An upload is all or nothing: until registry_upload_finish() succeeds
+ * the bytes live in a temporary file in uploads/ that abort (or a crash,
+ * then the next registry_sweep()) removes; the record and its profile are
+ * written in one transaction after the file is renamed to
+ * uploads/<sha256>.
+ */
+#ifndef CONCORD_REGISTRY_H
+#define CONCORD_REGISTRY_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "concord/error.h"
+#include "concord/workspace.h"
+
+struct registry_upload;
+
+/*
+ * Starts an upload into ws with a byte limit (max_bytes >= 1).  *out is
+ * ended by registry_upload_finish() or registry_upload_abort().
+ * Errors: CC_EIO, CC_ENOMEM.
+ */
+cc_err	registry_upload_begin(struct workspace *ws, long long max_bytes,
+	    struct registry_upload **out);
+
+/*
+ * Appends len bytes.  Errors: CC_ETOOBIG (the total would pass the
+ * limit: nothing more is written; abort the upload), CC_EIO.
+ */
+cc_err	registry_upload_write(struct registry_upload *up, const void *buf,
+	    size_t len);
+
+/* Bytes written so far. */
+long long registry_upload_size(const struct registry_upload *up);
+
+/*
+ * Finishes an upload: if a file with the same SHA-256 is registered,
+ * drops the new bytes and returns that file with *duplicate = 1.
+ * Otherwise detects format and dialect, validates and profiles the whole
+ * file, stores it as uploads/<sha256> and registers it with status
+ * "profiled".  name is the file name given by the client (1..255 bytes of
+ * UTF-8 without '/', NUL or control characters); content_type its media
+ * type: "text/csv", "application/json" or "application/x-ndjson"
+ * (parameters such as charset are ignored).  On success *file is a new
+ * JSON object (registry_get()'s "file" shape) the caller decrefs.
+ * The upload is freed in every case.
+ * Errors: CC_EINVAL (bad name), CC_EUNSUPPORTED (content type),
+ * CC_EPARSE / CC_EENCODING / CC_EINVALID (broken or empty content: diag
+ * has the line, column and offset of the first problem), CC_EIO, CC_EDB.
+ */
+cc_err	registry_upload_finish(struct workspace *ws, struct registry_upload *up,
+	    const char *name, const char *content_type, json_t **file,
+	    int *duplicate, struct cc_diag *diag);
+
+/* Drops an unfinished upload and its bytes.  NULL is fine. */
+void	registry_upload_abort(struct registry_upload *up);
+
+/* Removes temporary upload files left by a crash.  Returns how many. */
+int	registry_sweep(struct workspace *ws);
+
+/*
+ * One file: *file as in registry_upload_finish(); *profile (may be NULL)
+ * gets {"rows": n, "columns": [...]} with each column's profile.  Both are
+ * new references.  Errors: CC_ENOTFOUND, CC_EDB, CC_ENOMEM.
+ */
+cc_err	registry_get(struct workspace *ws, const char *id, json_t **file,
+	    json_t **profile);
+
+/*
+ * A page of files in upload order: at most size (>= 1) files after the
+ * keyset position after (NULL or "" for the first page), into *files (a
+ * new array).  next (32 bytes) receives the position after the last file
+ * returned when more follow, else "".  Errors: CC_EINVAL (bad after),
+ * CC_EDB, CC_ENOMEM.
+ */
+cc_err	registry_list(struct workspace *ws, int size, const char *after,
+	    json_t **files, char *next);
+
+/*
+ * The stored bytes of a file: path (PATH_MAX bytes) of uploads/<sha256>,
+ * and the name and content type given at upload (new strings the caller
+ * frees).  Errors: CC_ENOTFOUND, CC_EDB, CC_ENOMEM.
+ */
+cc_err	registry_raw(struct workspace *ws, const char *id, char *path,
+	    char **name, char **content_type);
+
+/*
+ * Deletes a file's record (profile and mapping cascade) and its bytes.
+ * Errors: CC_ENOTFOUND, CC_EDB.
+ */
+cc_err	registry_delete(struct workspace *ws, const char *id);
+
+#endif /* CONCORD_REGISTRY_H */
+
+/*
+ * The mapping of a file (concord/map.h's document), in this order:
+ *  1. the file's stored mapping (proposed or confirmed);
+ *  2. else a confirmed mapping of another file with the same header
+ *     fingerprint (the same column names), copied with "reused_from";
+ *  3. else a new proposal of the heuristic mapper.
+ * Cases 2 and 3 are stored, so the answer is stable.  *doc is a new
+ * reference.  Errors: CC_ENOTFOUND, CC_EDB, CC_ENOMEM.
+ */
+cc_err	registry_mapping_get(struct workspace *ws, const char *id,
+	    json_t **doc);
+
+/*
+ * Confirms a mapping sent by a user (validated by map_validate() against
+ * the file's profile) and stores it; the file's status becomes "mapped".
+ * *doc receives the stored document; *errors (may be NULL) all reasons
+ * of a refusal.  Errors: CC_ENOTFOUND, CC_EINVALID (diag), CC_EDB.
+ */
+cc_err	registry_mapping_put(struct workspace *ws, const char *id,
+	    const json_t *sent, json_t **doc, json_t **errors,
+	    struct cc_diag *diag);
