@@ -1,0 +1,88 @@
+"""Test registry and the shared installation every test runs against.
+
+Servers (all started by setup(), one nginx in front of all of them, each backend
+on its own HTTPS port rendered from the shipped conf/nginx/concord.conf):
+
+  main    concord with default settings except CONCORD_LOGIN_MAX_FAILURES(_PER_CLIENT)=1000
+          (so the many deliberate bad logins of the suite never lock 127.0.0.1)
+          and CONCORD_COOKIE_SECURE left at its default (HTTPS: __Host-concord).
+  limits  CONCORD_MAX_UPLOAD_BYTES=4096, CONCORD_LOGIN_MAX_FAILURES(_PER_CLIENT)=3,
+          CONCORD_COOKIE_SECURE=0: upload limit, login lockout, plain cookie.
+  spawn   concord started by spawn-fcgi (socket on fd 0).
+  dead    an nginx server block whose socket does not exist (503 envelope).
+Apache is started by its own test, in front of `main`.
+"""
+import os
+import shutil
+
+import harness
+from harness import Skip, SetupError
+
+TESTS = []
+ENV = None
+
+
+def test(name):
+    def deco(fn):
+        TESTS.append((name, fn))
+        return fn
+    return deco
+
+
+def require(tool, reason):
+    """Skip, or fail when CONCORD_IT_REQUIRE names the tool."""
+    wanted = [t.strip() for t in os.environ.get("CONCORD_IT_REQUIRE", "").split(",") if t.strip()]
+    if tool in wanted:
+        raise AssertionError("%s (required by CONCORD_IT_REQUIRE)" % reason)
+    raise Skip(reason)
+
+
+def setup(env):
+    if not os.path.exists(env.bin) or not os.access(env.bin, os.X_OK):
+        raise SetupError("no executable concord at %s: run `make` or set CONCORD_BIN" % env.bin)
+    env.seeds_dir()
+    env.make_cert()
+    env.make_public()
+    main = env.backend("main", {"CONCORD_LOGIN_MAX_FAILURES": "1000",
+                                "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "1000"})
+    limits = env.backend("limits", {"CONCORD_MAX_UPLOAD_BYTES": "4096", "CONCORD_LOGIN_MAX_FAILURES": "3",
+                                    "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "3",
+                                    "CONCORD_COOKIE_SECURE": "0"})
+    spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
+    blocks = []
+    for b in (main, limits, spawn):
+        b.error = None
+        try:
+            b.init()
+            b.start()
+        except (SetupError, Skip) as e:
+            if b is main:
+                raise
+            b.error = e
+        b.port = harness.free_port()
+        blocks.append((b.name, b.port, b.sock))
+    env.dead_port = harness.free_port()
+    blocks.append(("dead", env.dead_port, os.path.join(env.tmp, "dead", "no-such.sock")))
+    env.start_nginx(blocks)
+    for b in (main, limits, spawn):
+        b.client = env.client(b.port, label="nginx:" + b.name)
+    env.dead = env.client(env.dead_port, label="nginx:dead")
+
+
+def backend(env, name):
+    b = env.backends[name]
+    if b.error is not None:
+        raise b.error
+    return b
+
+
+def have(tool):
+    return shutil.which(tool) is not None
+
+
+# test modules, in the order they run
+import tests_service  # noqa: E402,F401
+import tests_auth  # noqa: E402,F401
+import tests_users  # noqa: E402,F401
+import tests_files  # noqa: E402,F401
+import tests_deploy  # noqa: E402,F401
