@@ -1,0 +1,80 @@
+/*
+ * concord/map.h - mapping a source's columns onto the target schema
+ * (concord/schema.h).
+ *
+ * A mapper proposes, for one source, the entities it feeds and, per source
+ * column, a target attribute ("entity.attribute") with a confidence in
+ * [0, 1] and the evidence for it.  The user reviews, edits and confirms
+ * the mapping; a run uses the confirmed mapping or else the proposed
+ * targets whose confidence reaches the threshold.  Columns without a
+ * target are kept in staging (extra), never dropped.
+ *
+ * The mapping document (JSON, stored per file, served by
+ * GET /api/v1/files/{id}/mapping):
+ *   {"mapper": "heuristic", "state": "proposed"|"confirmed",
+ *    "threshold": 0.5,
+ *    "entities": [{"name": "customer", "confidence": 0.93,
+ *                  "evidence": ["..."]}],
+ *    "columns": [{"ordinal": 1, "source": "cst_id",
+ *                 "target": "customer.customer_id" | null,
+ *                 "confidence": 0.97, "evidence": ["..."],
+ *                 "alternatives": [{"target": ..., "confidence": ...}],
+ *                 "paired_with": "full_name" (when two columns carry the
+ *                 same attribute: both are kept and reconciled)}]}
+ *
+ * Mappers: the deterministic heuristic below; a language-model mapper
+ * (OpenAI-compatible API) plugs into the same interface and falls back to
+ * the heuristic when not configured or on any failure.
+ */
+#ifndef CONCORD_MAP_H
+#define CONCORD_MAP_H
+
+#include <jansson.h>
+
+#include "concord/error.h"
+
+#define MAP_THRESHOLD	0.5	/* default confidence a run accepts */
+
+/*
+ * Proposes a mapping for a source from its profile (profile_source()'s
+ * {"rows", "columns": [...]}) and its file name (a hint: "cst_info.csv").
+ * The heuristic weighs, per column and attribute:
+ *  - name similarity after normalising case, separators and camelCase and
+ *    expanding common abbreviations (cst, cust, prd, sls, dt, nm, qty,
+ *    cntry, gen, gndr, bdate, ...), against the attribute's name and its
+ *    synonyms (schema.c);
+ *  - value evidence from the profile: inferred type (dates, timestamps,
+ *    e-mails, money, booleans), distinctness (keys), small code lists
+ *    (gender, status), YYYYMMDD integers as dates;
+ *  - the file name as a hint for the entity.
+ * Then chooses the entities (a primary one, plus others the source
+ * clearly describes too, e.g. customer columns in a sales export) and
+ * assigns each column its best attribute within them.
+ * *out is a new mapping document (state "proposed").  Errors: CC_EINVAL
+ * (profile without columns), CC_ENOMEM.
+ */
+cc_err	map_propose_heuristic(const json_t *profile, const char *file_name,
+	    json_t **out, struct cc_diag *diag);
+
+/*
+ * Validates a mapping document sent by a user against the target schema
+ * and the source's profile: every "source" must be a column of the
+ * profile, every non-null "target" an attribute of the schema.  On
+ * success *out is a new normalised document with state "confirmed" and
+ * mapper "user".  Errors: CC_EINVALID with diag naming the first bad
+ * column (the HTTP layer answers 422 with all reasons in errors[] when
+ * errors is non-NULL: a new array of {"code", "detail", "column"}).
+ */
+cc_err	map_validate(const json_t *doc, const json_t *profile, json_t **out,
+	    json_t **errors, struct cc_diag *diag);
+
+/*
+ * The normalised form of a column name used for matching: lower case,
+ * camelCase split, every run of non-alphanumerics one '_', abbreviations
+ * expanded ("sls_ord_num" -> "sales_order_number").  Writes at most size
+ * bytes with NUL into out and returns out.
+ */
+char	*map_normalise_name(const char *name, int expand, char *out,
+	    size_t size);
+
+#endif /* CONCORD_MAP_H */
