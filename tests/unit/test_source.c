@@ -46,7 +46,7 @@ fixture(const char *name)
 static const char *
 seeds(void)
 {
-	static char dir[1024];
+	static char dir[512];
 	const char *s = getenv("CONCORD_SHARED");
 
 	snprintf(dir, sizeof(dir), "%s/data/seeds", s != NULL && *s != '\0' ?
