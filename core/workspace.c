@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "concord/db.h"
 #include "concord/util.h"
@@ -123,6 +124,18 @@ ws_open(const char *data_dir, const char *user_id, struct workspace **out,
 	    diag)) != CC_OK) {
 		ws_close(ws);
 		return err;
+	}
+	/* The last run's result, if any: read as if it were part of the
+	 * workspace (model.h's tables resolve to it). */
+	snprintf(path, sizeof(path), "%s/model.db", ws->dir);
+	if (access(path, R_OK) == 0) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(ws->db, "ATTACH DATABASE ?1 AS model", -1,
+		    &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
 	}
 	*out = ws;
 	return CC_OK;

@@ -13,6 +13,8 @@ int	cmd_user(struct cc_config *cfg, int argc, char **argv);
 int	cmd_serve(struct cc_config *cfg, int argc, char **argv);
 int	cmd_profile(struct cc_config *cfg, int argc, char **argv);
 int	cmd_map(struct cc_config *cfg, int argc, char **argv);
+int	cmd_run(struct cc_config *cfg, int argc, char **argv);
+int	cmd_upload(struct cc_config *cfg, int argc, char **argv);
 
 /* 1 if argv holds -h or --help. */
 int	cli_wants_help(int argc, char **argv);

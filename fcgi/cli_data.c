@@ -7,11 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "concord/control.h"
 #include "concord/map.h"
+#include "concord/runs.h"
+#include "concord/workspace.h"
 #include "concord/profile.h"
+#include "concord/registry.h"
 #include "concord/source.h"
 #include "cli.h"
 
@@ -95,4 +100,180 @@ cmd_map(struct cc_config *cfg, int argc, char **argv)
 	}
 	json_decref(p);
 	return print_json(doc);
+}
+
+/* A progress bar on a terminal: "stage     [#####.....]  12345/60398". */
+static int
+progress_bar(void *arg, const char *phase, long long done, long long total)
+{
+	int width = 30, fill, i;
+
+	(void)arg;
+	fill = total > 0 ? (int)(done * width / total) : width;
+	if (fill > width)
+		fill = width;
+	fprintf(stderr, "\r%-10s [", phase);
+	for (i = 0; i < width; i++)
+		fputc(i < fill ? '#' : '.', stderr);
+	fprintf(stderr, "] %lld/%lld   ", done, total);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+	return 0;
+}
+
+int
+cmd_run(struct cc_config *cfg, int argc, char **argv)
+{
+	const char *name = NULL, *today = NULL;
+	struct pipeline_options opt;
+	struct control *ctl = NULL;
+	struct workspace *ws = NULL;
+	char id[RUNS_ID_LEN + 1];
+	struct cc_diag diag;
+	struct cc_user u;
+	json_t *run = NULL;
+	int i, restage = 0, rc = 1;
+	cc_err err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--user") && i + 1 < argc)
+			name = argv[++i];
+		else if (!strcmp(argv[i], "--today") && i + 1 < argc)
+			today = argv[++i];
+		else if (!strcmp(argv[i], "--restage"))
+			restage = 1;
+		else
+			name = NULL, i = argc;
+	}
+	if (cli_wants_help(argc, argv) || name == NULL) {
+		printf("usage: concord [-d DIR] run --user NAME [--restage]"
+		    " [--today YYYY-MM-DD]\n\n"
+		    "Runs the reconciliation on NAME's workspace now, as POST\n"
+		    "/api/v1/runs does, with a progress bar on a terminal, and\n"
+		    "prints the run (state, counts, timings) as JSON.\n"
+		    "--restage parses every file again; --today sets the date\n"
+		    "used for plausibility checks and new history versions.\n");
+		return cli_wants_help(argc, argv) ? 0 : 2;
+	}
+	cc_diag_clear(&diag);
+	if (control_open(cfg->data_dir, &ctl, &diag) != CC_OK ||
+	    control_user_by_name(ctl, name, &u) != CC_OK) {
+		fprintf(stderr, "concord: %s\n", diag.message[0] ? diag.message :
+		    "no such user");
+		goto out;
+	}
+	if (ws_open(cfg->data_dir, u.id, &ws, &diag) != CC_OK) {
+		fprintf(stderr, "concord: %s\n", diag.message);
+		goto out;
+	}
+	if ((err = runs_create(ws, id)) != CC_OK) {
+		fprintf(stderr, "concord: %s\n", err == CC_ECONFLICT ?
+		    "a run is already queued or running in this workspace" :
+		    cc_strerror(err));
+		goto out;
+	}
+	memset(&opt, 0, sizeof(opt));
+	opt.today = today;
+	opt.restage = restage;
+	err = runs_execute(ws, id, &opt, isatty(STDERR_FILENO) ? progress_bar :
+	    NULL, NULL, &diag);
+	if (err != CC_OK)
+		fprintf(stderr, "concord: run %s %s: %s\n", id,
+		    err == CC_ECONFLICT ? "cancelled" : "failed", diag.message);
+	if (runs_get(ws, id, &run) == CC_OK)
+		print_json(run);
+	rc = err == CC_OK ? 0 : 1;
+out:
+	ws_close(ws);
+	control_close(ctl);
+	return rc;
+}
+
+/* The media type of a file by its name. */
+static const char *
+type_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot != NULL && (!strcmp(dot, ".json")))
+		return "application/json";
+	if (dot != NULL && (!strcmp(dot, ".ndjson") || !strcmp(dot, ".jsonl")))
+		return "application/x-ndjson";
+	return "text/csv";
+}
+
+int
+cmd_upload(struct cc_config *cfg, int argc, char **argv)
+{
+	struct registry_upload *up;
+	struct control *ctl = NULL;
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+	struct cc_user u;
+	const char *name = NULL, *base;
+	char buf[65536];
+	json_t *file;
+	size_t n;
+	int i, first = 0, rc = 0, dup;
+	FILE *fp;
+	cc_err err;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+			name = argv[++i];
+			first = i + 1;
+			break;
+		}
+	if (cli_wants_help(argc, argv) || name == NULL || first >= argc) {
+		printf("usage: concord [-d DIR] upload --user NAME FILE...\n\n"
+		    "Registers files in NAME's workspace as POST /api/v1/files\n"
+		    "does (validated, profiled, stored once per content); the\n"
+		    "media type follows the extension (.csv, .json, .ndjson).\n");
+		return cli_wants_help(argc, argv) ? 0 : 2;
+	}
+	cc_diag_clear(&diag);
+	if (control_open(cfg->data_dir, &ctl, &diag) != CC_OK ||
+	    control_user_by_name(ctl, name, &u) != CC_OK ||
+	    ws_open(cfg->data_dir, u.id, &ws, &diag) != CC_OK) {
+		fprintf(stderr, "concord: %s\n", diag.message[0] ? diag.message :
+		    "no such user");
+		control_close(ctl);
+		return 1;
+	}
+	for (i = first; i < argc; i++) {
+		if ((fp = fopen(argv[i], "rb")) == NULL) {
+			fprintf(stderr, "concord: %s: cannot open\n", argv[i]);
+			rc = 1;
+			continue;
+		}
+		err = registry_upload_begin(ws, cfg->max_upload_bytes, &up);
+		while (err == CC_OK && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+			err = registry_upload_write(up, buf, n);
+		fclose(fp);
+		if (err != CC_OK) {
+			registry_upload_abort(up);
+			fprintf(stderr, "concord: %s: %s\n", argv[i],
+			    cc_strerror(err));
+			rc = 1;
+			continue;
+		}
+		base = strrchr(argv[i], '/');
+		base = base != NULL ? base + 1 : argv[i];
+		cc_diag_clear(&diag);
+		if (registry_upload_finish(ws, up, base, type_of(argv[i]), &file,
+		    &dup, &diag) != CC_OK) {
+			fprintf(stderr, "concord: %s:%ld:%ld: %s\n", argv[i],
+			    diag.line, diag.column, diag.message);
+			rc = 1;
+			continue;
+		}
+		printf("%s %s %s rows %lld\n", json_string_value(json_object_get(
+		    file, "id")), dup ? "duplicate" : "registered", base,
+		    (long long)json_integer_value(json_object_get(file, "rows")));
+		json_decref(file);
+	}
+	ws_close(ws);
+	control_close(ctl);
+	return rc;
 }

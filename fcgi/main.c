@@ -26,6 +26,8 @@ static const struct command {
 	{ "serve", cmd_serve, "run the FastCGI service" },
 	{ "profile", cmd_profile, "profile a CSV/JSON file (no service needed)" },
 	{ "map",   cmd_map,   "propose a file's mapping onto the target schema" },
+	{ "upload", cmd_upload, "register files in a user's workspace" },
+	{ "run",   cmd_run,   "run the reconciliation of a user's workspace now" },
 };
 
 static void

@@ -1,0 +1,752 @@
+/*
+ * load.c - the load phase of a run (concord/pipeline.h): dimensions from
+ * the reconciled staging rows, then dim_date and fact_sales.
+ *
+ * Survivorship (golden record): within a cluster, records are ranked most
+ * recent first (the later of updated_at and created_date; undated records
+ * last), then most complete (non-null attributes), then latest staged
+ * (the later upload); each attribute takes the first non-null value in
+ * that order, so "the most recent complete record wins, attribute by
+ * attribute".
+ *
+ * Slowly changing dimensions, type 2 (Kimball): an entity whose sources
+ * carry effective dates (a product's start and end) gets one version per
+ * distinct start date; the end of a version is its source end date when
+ * that is valid, else the day before the next version starts (an end
+ * before the start is an impossible value: replaced and reported).  An
+ * entity without effective dates keeps history across runs: when its
+ * golden record changes, the previous version ends the day before the
+ * run and a new one starts on the run's date.  Facts join the version
+ * valid on their date: the earliest version not ended by that date, so a
+ * date before a member's first version joins that first version (its
+ * initial row stands for the history before it), and a fact without any
+ * date joins the current version.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "concord/db.h"
+#include "concord/schema.h"
+#include "pipeline_int.h"
+
+#define MAXA	32	/* attributes of an entity */
+
+/* One staged record of a cluster, as text. */
+struct rec {
+	char		*v[MAXA];	/* attribute values (NULL = null) */
+	char		*recdate;	/* the later record date, or NULL */
+	char		*from;		/* effective from, or NULL */
+	char		*to;		/* effective to, or NULL */
+	int		 filled;	/* non-null attributes */
+	long long	 rowid;
+	char		*file;
+	long long	 row;
+};
+
+struct dimspec {
+	const char	*entity;
+	const char	*table;
+	const char	*sk;		/* surrogate key column */
+};
+
+static const struct dimspec dims[] = {
+	{ "product_category", "dim_product_category", "category_sk" },
+	{ "customer", "dim_customer", "customer_sk" },
+	{ "product", "dim_product", "product_sk" },
+};
+
+static cc_err
+sqlerr(struct run *r, struct cc_diag *diag)
+{
+	return cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(r->db));
+}
+
+static void
+rec_free(struct rec *c, int na)
+{
+	int i;
+
+	for (i = 0; i < na; i++)
+		free(c->v[i]);
+	free(c->recdate);
+	free(c->from);
+	free(c->to);
+	free(c->file);
+}
+
+static char *
+dup_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
+}
+
+/* Rank: most recent record date first, then most complete, then the
+ * later staged. */
+static int
+rec_cmp(const void *x, const void *y)
+{
+	const struct rec *a = x, *b = y;
+	int c;
+
+	if (a->recdate != NULL || b->recdate != NULL) {
+		if (a->recdate == NULL)
+			return 1;
+		if (b->recdate == NULL)
+			return -1;
+		if ((c = strcmp(b->recdate, a->recdate)) != 0)
+			return c;
+	}
+	if (a->filled != b->filled)
+		return b->filled - a->filled;
+	return a->rowid < b->rowid ? 1 : a->rowid > b->rowid ? -1 : 0;
+}
+
+/* The date before d ("YYYY-MM-DD"), into out (11 bytes). */
+static void
+day_before(const char *d, char *out)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
+		snprintf(out, 11, "%s", d);
+		return;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_mday -= 1;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+struct builder {
+	struct run			*r;
+	const struct schema_entity	*e;
+	const struct dimspec		*spec;
+	const char			*attrs[MAXA];	/* dim columns = attrs */
+	int				 na;
+	int				 from_i, to_i;	/* effective attrs */
+	int				 dated;		/* any effective dates */
+	sqlite3_stmt			*ins;
+	sqlite3_stmt			*old;		/* previous versions */
+	sqlite3_stmt			*cat;		/* category reference */
+	long long			 versions, members;
+};
+
+/* The golden values of recs[0..n) (already ranked) into out[]. */
+static void
+golden(const struct builder *b, struct rec *recs, int n, const char **out)
+{
+	int a, i;
+
+	for (a = 0; a < b->na; a++) {
+		out[a] = NULL;
+		for (i = 0; i < n && out[a] == NULL; i++)
+			out[a] = recs[i].v[a];
+	}
+}
+
+/* "sources": the records' lineage as a JSON array. */
+static char *
+lineage(struct rec *recs, int n)
+{
+	json_t *arr = json_array();
+	char *s;
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:I}", "file_id",
+		    recs[i].file, "row", (json_int_t)recs[i].row));
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}
+
+/* The category canonical id of a product version, or 0. */
+static long long
+category_of(struct builder *b, struct rec *recs, int n)
+{
+	int i, a, cat_i = -1, key_i = -1;
+
+	if (b->cat == NULL)
+		return 0;
+	for (a = 0; a < b->na; a++) {
+		if (!strcmp(b->attrs[a], "category_id"))
+			cat_i = a;
+		if (!strcmp(b->attrs[a], "product_id"))
+			key_i = a;
+	}
+	for (i = 0; i < n; i++) {
+		const char *v = cat_i >= 0 && recs[i].v[cat_i] != NULL ?
+		    recs[i].v[cat_i] : key_i >= 0 ? recs[i].v[key_i] : NULL;
+		if (v == NULL)
+			continue;
+		sqlite3_reset(b->cat);
+		sqlite3_bind_text(b->cat, 1, recs[i].file, -1, SQLITE_STATIC);
+		sqlite3_bind_text(b->cat, 2, v, -1, SQLITE_STATIC);
+		if (sqlite3_step(b->cat) == SQLITE_ROW)
+			return sqlite3_column_int64(b->cat, 0);
+	}
+	return 0;
+}
+
+/* Inserts one version: canonical id, natural key, attrs, validity. */
+static cc_err
+put_version(struct builder *b, long long canon, const char *natural,
+    const char **vals, const char *from, const char *to, int current,
+    int version, const char *sources, long long category)
+{
+	sqlite3_stmt *st = b->ins;
+	int a, i = 1;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, i++, canon);
+	if (strcmp(b->e->name, "product_category") != 0)
+		sqlite3_bind_text(st, i++, natural, -1, SQLITE_STATIC);
+	for (a = 0; a < b->na; a++)
+		if (a != b->from_i && a != b->to_i)	/* bound as validity */
+			sqlite3_bind_text(st, i++, vals[a], -1, SQLITE_STATIC);
+	if (strcmp(b->e->name, "product_category") != 0) {
+		sqlite3_bind_text(st, i++, from, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, i++, to, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, i++, current);
+		sqlite3_bind_int(st, i++, version);
+	}
+	sqlite3_bind_text(st, i++, sources, -1, SQLITE_STATIC);
+	if (!strcmp(b->e->name, "product")) {
+		if (category > 0)
+			sqlite3_bind_int64(st, i++, category);
+		else
+			sqlite3_bind_null(st, i++);
+	}
+	b->versions++;
+	return sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+/* Versions from effective dates (products). */
+static cc_err
+dated_versions(struct builder *b, long long canon, const char *natural,
+    struct rec *recs, int n)
+{
+	const char *vals[MAXA];
+	char prev[11], *src;
+	int i, j, start, version = 0, undated = 0;
+	cc_err err = CC_OK;
+
+	/* recs are sorted by effective-from (NULLs first), rank within */
+	for (i = 0; i < n && recs[i].from == NULL; i++)
+		undated++;
+	for (start = undated; start < n && err == CC_OK; start = j) {
+		struct rec *group;
+		int m;
+		for (j = start; j < n && !strcmp(recs[j].from,
+		    recs[start].from); j++)
+			;
+		/* this version's records, ranked, then the undated ones */
+		m = j - start;
+		group = calloc((size_t)(m + undated), sizeof(*group));
+		if (group == NULL)
+			return CC_ENOMEM;
+		memcpy(group, recs + start, (size_t)m * sizeof(*group));
+		qsort(group, (size_t)m, sizeof(*group), rec_cmp);
+		memcpy(group + m, recs, (size_t)undated * sizeof(*group));
+		golden(b, group, m + undated, vals);
+		{
+			const char *to = NULL, *src_to = NULL;
+			char next_to[11];
+			for (i = 0; i < m; i++)
+				if (group[i].to != NULL) {
+					src_to = group[i].to;
+					break;
+				}
+			if (j < n) {
+				day_before(recs[j].from, next_to);
+				/* the source's end if valid and not after the
+				 * next start, else the day before it */
+				to = src_to != NULL &&
+				    strcmp(src_to, recs[start].from) >= 0 &&
+				    strcmp(src_to, next_to) <= 0 ? src_to :
+				    next_to;
+			} else
+				to = src_to != NULL &&
+				    strcmp(src_to, recs[start].from) >= 0 ?
+				    src_to : NULL;
+			if (src_to != NULL && strcmp(src_to, recs[start].from) < 0)
+				run_count(b->r, "effective_end_before_start", 1);
+			snprintf(prev, sizeof(prev), "%s", recs[start].from);
+			vals[b->from_i] = prev;
+			vals[b->to_i] = to;
+			src = lineage(group, m);
+			err = put_version(b, canon, natural, vals, prev, to,
+			    j >= n, ++version, src, category_of(b, group,
+			    m + undated));
+			free(src);
+		}
+		free(group);
+	}
+	if (version == 0 && undated > 0) {
+		qsort(recs, (size_t)n, sizeof(*recs), rec_cmp);
+		golden(b, recs, n, vals);
+		src = lineage(recs, n);
+		err = put_version(b, canon, natural, vals, NULL, NULL, 1, 1, src,
+		    category_of(b, recs, n));
+		free(src);
+	}
+	return err;
+}
+
+/* 1 if the golden values differ from the previous current version. */
+static int
+changed(struct builder *b, const char **vals, sqlite3_stmt *old)
+{
+	int a;
+
+	for (a = 0; a < b->na; a++) {
+		const char *o = (const char *)sqlite3_column_text(old, 4 + a);
+		if ((o == NULL) != (vals[a] == NULL) ||
+		    (o != NULL && strcmp(o, vals[a]) != 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Versions across runs (customers; products without dates). */
+static cc_err
+run_versions(struct builder *b, long long canon, const char *natural,
+    struct rec *recs, int n)
+{
+	const char *vals[MAXA];
+	char yesterday[11], *src;
+	int version = 0, rc, had = 0;
+	cc_err err = CC_OK;
+
+	qsort(recs, (size_t)n, sizeof(*recs), rec_cmp);
+	golden(b, recs, n, vals);
+	src = lineage(recs, n);
+	if (b->old != NULL) {
+		/* copy the previous history; the current one stays current
+		 * unless the golden record changed */
+		sqlite3_reset(b->old);
+		sqlite3_bind_int64(b->old, 1, canon);
+		while ((rc = sqlite3_step(b->old)) == SQLITE_ROW) {
+			const char *ov[MAXA];
+			const char *from = (const char *)
+			    sqlite3_column_text(b->old, 0);
+			const char *to = (const char *)
+			    sqlite3_column_text(b->old, 1);
+			int cur = sqlite3_column_int(b->old, 2), a;
+			const char *osrc = (const char *)
+			    sqlite3_column_text(b->old, 3);
+			had = 1;
+			version = sqlite3_column_int(b->old, 4 + b->na);
+			for (a = 0; a < b->na; a++)
+				ov[a] = (const char *)sqlite3_column_text(b->old,
+				    4 + a);
+			if (cur && changed(b, vals, b->old)) {
+				day_before(b->r->today, yesterday);
+				err = put_version(b, canon, natural, ov, from,
+				    yesterday, 0, version, osrc, 0);
+				if (err == CC_OK) {
+					err = put_version(b, canon, natural,
+					    vals, b->r->today, NULL, 1,
+					    version + 1, src,
+					    category_of(b, recs, n));
+					run_count(b->r, "versions_added", 1);
+				}
+			} else if (cur)
+				err = put_version(b, canon, natural, vals, from,
+				    to, 1, version, src, category_of(b, recs, n));
+			else
+				err = put_version(b, canon, natural, ov, from,
+				    to, 0, version, osrc, 0);
+			if (err != CC_OK)
+				break;
+		}
+	}
+	if (!had && err == CC_OK)
+		err = put_version(b, canon, natural, vals, NULL, NULL, 1, 1, src,
+		    category_of(b, recs, n));
+	free(src);
+	return err;
+}
+
+/* Builds one dimension from its staging table. */
+static cc_err
+build_dim(struct run *r, const struct dimspec *spec, struct cc_diag *diag)
+{
+	const struct schema_entity *e = schema_entity(spec->entity);
+	char sql[4096], cols[2048] = "", marks[512] = "", *p;
+	struct builder b;
+	struct rec *recs = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t k, cap = 0;
+	int n = 0, a, i, rc, rec_a[4], nrec = 0, is_cat;
+	long long canon = -1;
+	char *natural = NULL;
+	cc_err err = CC_OK;
+
+	memset(&b, 0, sizeof(b));
+	b.r = r;
+	b.e = e;
+	b.spec = spec;
+	b.from_i = b.to_i = -1;
+	is_cat = !strcmp(spec->entity, "product_category");
+	for (k = 0; k < e->nattrs && b.na < MAXA; k++) {
+		const struct schema_attr *at = &e->attrs[k];
+		if (at->role == SCHEMA_RECORD_DATE && nrec < 4)
+			rec_a[nrec++] = b.na;
+		if (at->role == SCHEMA_EFFECTIVE_FROM)
+			b.from_i = b.na;
+		if (at->role == SCHEMA_EFFECTIVE_TO)
+			b.to_i = b.na;
+		b.attrs[b.na++] = at->name;
+	}
+	/* the staging rows, cluster by cluster */
+	p = cols;
+	for (a = 0; a < b.na; a++)
+		p += snprintf(p, 64, "%s\"%s\"", a ? ", " : "", b.attrs[a]);
+	snprintf(sql, sizeof(sql), "SELECT _key, rowid, _file_id, _row, %s"
+	    " FROM \"stg_%s\" WHERE _key IS NOT NULL ORDER BY"
+	    " CAST(_key AS INTEGER), %s rowid", cols, e->name,
+	    b.from_i >= 0 ? "valid_from IS NOT NULL, valid_from," : "");
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(r, diag);
+	/* the INSERT: canonical_id, [natural_key,] attrs, [validity,]
+	 * sources, [category_sk] */
+	p = marks;
+	for (a = 0; a < b.na + 8; a++)
+		p += snprintf(p, 4, "%s?", a ? "," : "");
+	{
+		char dcols[2200];
+		int nq = 1 + (is_cat ? 0 : 1) + b.na + (is_cat ? 0 : 4) + 1 +
+		    (!strcmp(e->name, "product") ? 1 : 0);
+		char q[256] = "";
+		for (a = 0; a < nq; a++)
+			snprintf(q + strlen(q), sizeof(q) - strlen(q), "%s?",
+			    a ? "," : "");
+		snprintf(dcols, sizeof(dcols), "canonical_id%s, %s%s, sources%s",
+		    is_cat ? "" : ", natural_key", cols,
+		    is_cat ? "" : ", valid_from, valid_to, is_current, version",
+		    !strcmp(e->name, "product") ? ", category_sk" : "");
+		/* dim columns without a staging counterpart are filled later */
+		if (!strcmp(e->name, "product")) {
+			/* "valid_from"/"valid_to" are both attrs and validity:
+			 * the attrs' copies are dropped below */
+		}
+		snprintf(sql, sizeof(sql), "INSERT INTO \"%s\" (%s) VALUES (%s)",
+		    spec->table, dcols, q);
+	}
+	/* products carry valid_from/valid_to as attributes too: insert them
+	 * once, as validity */
+	if (b.from_i >= 0) {
+		char *s;
+		char tmp[4096];
+		snprintf(tmp, sizeof(tmp), "%s", sql);
+		/* remove ', "valid_from", "valid_to"' from the attr list and
+		 * two '?' */
+		if ((s = strstr(tmp, ", \"valid_from\", \"valid_to\"")) != NULL)
+			memmove(s, s + strlen(", \"valid_from\", \"valid_to\""),
+			    strlen(s + strlen(", \"valid_from\", \"valid_to\""))
+			    + 1);
+		if ((s = strstr(tmp, "?,?,")) != NULL)
+			memmove(s, s + 4, strlen(s + 4) + 1);
+		snprintf(sql, sizeof(sql), "%s", tmp);
+	}
+	if (sqlite3_prepare_v2(r->db, sql, -1, &b.ins, NULL) != SQLITE_OK) {
+		err = sqlerr(r, diag);
+		goto out;
+	}
+	if (r->has_old && !is_cat && b.from_i < 0) {
+		snprintf(sql, sizeof(sql), "SELECT valid_from, valid_to,"
+		    " is_current, sources, %s, version FROM old.\"%s\" WHERE"
+		    " canonical_id = ?1 ORDER BY version", cols, spec->table);
+		if (sqlite3_prepare_v2(r->db, sql, -1, &b.old, NULL) !=
+		    SQLITE_OK)
+			b.old = NULL;	/* an older model without a column */
+	}
+	if (!strcmp(e->name, "product") &&
+	    sqlite3_prepare_v2(r->db, "SELECT canonical_id FROM ref_resolved"
+	    " WHERE entity = 'product' AND attr = 'category_id' AND file_id ="
+	    " ?1 AND value = ?2", -1, &b.cat, NULL) != SQLITE_OK) {
+		err = sqlerr(r, diag);
+		goto out;
+	}
+	for (;;) {
+		long long key;
+		rc = sqlite3_step(st);
+		key = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -2;
+		if (key != canon && n > 0) {
+			/* a cluster is complete */
+			if (is_cat)
+				err = run_versions(&b, canon, natural, recs, n);
+			else if (b.from_i >= 0 && recs[n - 1].from != NULL)
+				err = dated_versions(&b, canon, natural, recs, n);
+			else
+				err = run_versions(&b, canon, natural, recs, n);
+			b.members++;
+			for (i = 0; i < n; i++)
+				rec_free(&recs[i], b.na);
+			n = 0;
+			free(natural);
+			natural = NULL;
+			if (err != CC_OK) {
+				sqlerr(r, diag);
+				goto out;
+			}
+		}
+		if (rc != SQLITE_ROW)
+			break;
+		canon = key;
+		if ((size_t)n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((recs = realloc(recs, cap * sizeof(*recs))) == NULL) {
+				err = CC_ENOMEM;
+				goto out;
+			}
+		}
+		memset(&recs[n], 0, sizeof(recs[n]));
+		recs[n].rowid = sqlite3_column_int64(st, 1);
+		recs[n].file = dup_col(st, 2);
+		recs[n].row = sqlite3_column_int64(st, 3);
+		for (a = 0; a < b.na; a++) {
+			recs[n].v[a] = dup_col(st, 4 + a);
+			recs[n].filled += recs[n].v[a] != NULL;
+		}
+		for (i = 0; i < nrec; i++) {
+			const char *d = recs[n].v[rec_a[i]];
+			if (d != NULL && (recs[n].recdate == NULL ||
+			    strcmp(d, recs[n].recdate) > 0)) {
+				free(recs[n].recdate);
+				recs[n].recdate = strdup(d);
+			}
+		}
+		if (b.from_i >= 0 && recs[n].v[b.from_i] != NULL)
+			recs[n].from = strdup(recs[n].v[b.from_i]);
+		if (b.to_i >= 0 && recs[n].v[b.to_i] != NULL)
+			recs[n].to = strdup(recs[n].v[b.to_i]);
+		if (n == 0) {
+			/* the first record (smallest rowid) is the anchor */
+			const char *nk = NULL;
+			for (a = 0; a < b.na && nk == NULL; a++)
+				if (e->attrs[a].role == SCHEMA_NATURAL_KEY ||
+				    e->attrs[a].role == SCHEMA_ALTERNATE_KEY)
+					nk = recs[n].v[a];
+			natural = nk != NULL ? strdup(nk) : NULL;
+		}
+		n++;
+	}
+	{
+		char name[64];
+		snprintf(name, sizeof(name), "%s_versions", spec->table);
+		run_count(r, name, b.versions);
+	}
+out:
+	for (i = 0; i < n; i++)
+		rec_free(&recs[i], b.na);
+	free(recs);
+	free(natural);
+	sqlite3_finalize(st);
+	sqlite3_finalize(b.ins);
+	sqlite3_finalize(b.old);
+	sqlite3_finalize(b.cat);
+	return err;
+}
+
+/* Category names onto products that lack them; locations; dates; facts. */
+static const char *const load_sql =
+	/* a product's category and subcategory from its category */
+	"UPDATE dim_product SET"
+	" category = coalesce(category, (SELECT c.category FROM"
+	"  dim_product_category c WHERE c.canonical_id = dim_product.category_sk)),"
+	" subcategory = coalesce(subcategory, (SELECT c.subcategory FROM"
+	"  dim_product_category c WHERE c.canonical_id = dim_product.category_sk)),"
+	" category_id = coalesce(category_id, (SELECT c.category_id FROM"
+	"  dim_product_category c WHERE c.canonical_id = dim_product.category_sk));"
+	/* category_sk holds the category's canonical id until here: turn it
+	 * into the category row's surrogate key */
+	"UPDATE dim_product SET category_sk = (SELECT c.category_sk FROM"
+	" dim_product_category c WHERE c.canonical_id = dim_product.category_sk);"
+	/* locations: the places customers live */
+	"INSERT INTO dim_location (country, state, city, postal_code, region)"
+	" SELECT DISTINCT country, state, city, postal_code, region FROM"
+	" dim_customer WHERE coalesce(country, state, city, postal_code, region)"
+	" IS NOT NULL;"
+	"UPDATE dim_customer SET location_sk = (SELECT l.location_sk FROM"
+	" dim_location l WHERE l.country IS dim_customer.country AND l.state IS"
+	" dim_customer.state AND l.city IS dim_customer.city AND l.postal_code IS"
+	" dim_customer.postal_code AND l.region IS dim_customer.region);"
+	/* order lines without a line number: numbered in source order */
+	"UPDATE stg_order_line SET line_number = n.ln FROM (SELECT rowid AS rid,"
+	" row_number() OVER (PARTITION BY _file_id, order_id ORDER BY _row) AS ln"
+	" FROM stg_order_line) AS n WHERE stg_order_line.rowid = n.rid AND"
+	" stg_order_line.line_number IS NULL;"
+	/* each staged line resolved: customer, product, the date its versions
+	 * are chosen on (order date, else ship, else due date); the latest
+	 * upload wins for a line staged twice */
+	"CREATE TEMP TABLE lines AS SELECT o.rowid AS rid, o.*,"
+	" rc.canonical_id AS customer_cid, rp.canonical_id AS product_cid,"
+	" coalesce(o.order_date, o.ship_date, o.due_date) AS version_date,"
+	" row_number() OVER (PARTITION BY o.order_id, o.line_number ORDER BY"
+	"  o.rowid DESC) AS latest"
+	" FROM stg_order_line o"
+	" LEFT JOIN ref_resolved rc ON rc.entity = 'order_line' AND rc.attr ="
+	"  'customer_id' AND rc.file_id = o._file_id AND rc.value = o.customer_id"
+	" LEFT JOIN ref_resolved rp ON rp.entity = 'order_line' AND rp.attr ="
+	"  'product_id' AND rp.file_id = o._file_id AND rp.value = o.product_id;"
+	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
+	" column_name, raw_value, record)"
+	" SELECT :run, 'order_line', _file_id, _row,"
+	"  CASE WHEN order_id IS NULL THEN 'order_id_missing'"
+	"   WHEN customer_id IS NULL THEN 'customer_missing'"
+	"   WHEN customer_cid IS NULL THEN 'customer_unresolved'"
+	"   WHEN product_id IS NULL THEN 'product_missing'"
+	"   ELSE 'product_unresolved' END,"
+	"  CASE WHEN order_id IS NULL THEN 'the line has no order id'"
+	"   WHEN customer_id IS NULL THEN 'the line names no customer'"
+	"   WHEN customer_cid IS NULL THEN 'no customer of any source has this"
+	"    key (after key alignment)'"
+	"   WHEN product_id IS NULL THEN 'the line names no product'"
+	"   ELSE 'no product of any source has this key (after key alignment)'"
+	"  END,"
+	"  CASE WHEN order_id IS NULL THEN 'order_id' WHEN customer_id IS NULL OR"
+	"   customer_cid IS NULL THEN 'customer_id' ELSE 'product_id' END,"
+	"  CASE WHEN order_id IS NULL THEN NULL WHEN customer_id IS NULL OR"
+	"   customer_cid IS NULL THEN customer_id ELSE product_id END,"
+	"  json_object('order_id', order_id, 'customer_id', customer_id,"
+	"   'product_id', product_id, 'order_date', order_date, 'quantity',"
+	"   quantity, 'amount', amount)"
+	" FROM lines WHERE order_id IS NULL OR customer_cid IS NULL OR"
+	"  product_cid IS NULL;"
+	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
+	" column_name, raw_value, record)"
+	" SELECT :run, 'order_line', _file_id, _row, 'superseded', 'a later"
+	"  upload holds the same order line', 'order_id', order_id,"
+	"  json_object('order_id', order_id, 'line_number', line_number)"
+	" FROM lines WHERE latest > 1 AND order_id IS NOT NULL AND customer_cid"
+	"  IS NOT NULL AND product_cid IS NOT NULL;"
+	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
+	" ship_date, due_date, customer_sk, product_sk, customer_canonical_id,"
+	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
+	" shipping_cost, status, payment_status, payment_method, amount_derived,"
+	" amount_consistent, _file_id, _row)"
+	" SELECT order_id, line_number,"
+	"  CAST(replace(order_date, '-', '') AS INTEGER), order_date, ship_date,"
+	"  due_date,"
+	"  coalesce((SELECT d.customer_sk FROM dim_customer d WHERE d.canonical_id ="
+	"   customer_cid AND version_date IS NOT NULL AND (d.valid_to IS NULL OR"
+	"   d.valid_to >= version_date) ORDER BY d.valid_from IS NOT NULL,"
+	"   d.valid_from LIMIT 1), (SELECT d.customer_sk FROM dim_customer d WHERE"
+	"   d.canonical_id = customer_cid AND d.is_current LIMIT 1)),"
+	"  coalesce((SELECT d.product_sk FROM dim_product d WHERE d.canonical_id ="
+	"   product_cid AND version_date IS NOT NULL AND (d.valid_to IS NULL OR"
+	"   d.valid_to >= version_date) ORDER BY d.valid_from IS NOT NULL,"
+	"   d.valid_from LIMIT 1), (SELECT d.product_sk FROM dim_product d WHERE"
+	"   d.canonical_id = product_cid AND d.is_current LIMIT 1)),"
+	"  customer_cid, product_cid, quantity,"
+	/* price: derived from amount / quantity when missing or not positive
+	 * (minor units, rounded half away from zero) */
+	"  CASE WHEN (unit_price IS NULL OR unit_price <= 0) AND amount IS NOT"
+	"   NULL AND quantity > 0 THEN (amount * 2 + quantity) / (quantity * 2)"
+	"   ELSE unit_price END,"
+	/* amount: derived from quantity x price when missing or not positive */
+	"  CASE WHEN (amount IS NULL OR amount <= 0) AND quantity IS NOT NULL AND"
+	"   unit_price > 0 THEN quantity * abs(unit_price) ELSE amount END,"
+	"  discount, tax, shipping_cost, status, payment_status, payment_method,"
+	"  (unit_price IS NULL OR unit_price <= 0) AND amount IS NOT NULL AND"
+	"   quantity > 0 OR (amount IS NULL OR amount <= 0) AND quantity IS NOT"
+	"   NULL AND unit_price > 0,"
+	"  CASE WHEN amount > 0 AND quantity IS NOT NULL AND unit_price > 0 THEN"
+	"   amount = quantity * unit_price END,"
+	"  _file_id, _row"
+	" FROM lines WHERE latest = 1 AND order_id IS NOT NULL AND customer_cid"
+	"  IS NOT NULL AND product_cid IS NOT NULL;"
+	/* dim_date: every day from the first to the last date of a fact */
+	"INSERT INTO dim_date (date_key, date, year, quarter, month, month_name,"
+	" day, day_of_week, day_name, iso_week, is_weekend)"
+	" WITH RECURSIVE span(d) AS (SELECT min(x) FROM (SELECT min(order_date) x"
+	"  FROM fact_sales UNION ALL SELECT min(ship_date) FROM fact_sales UNION"
+	"  ALL SELECT min(due_date) FROM fact_sales) WHERE x IS NOT NULL"
+	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(x)"
+	"  FROM (SELECT max(order_date) x FROM fact_sales UNION ALL SELECT"
+	"  max(ship_date) FROM fact_sales UNION ALL SELECT max(due_date) FROM"
+	"  fact_sales)))"
+	" SELECT CAST(strftime('%Y%m%d', d) AS INTEGER), d,"
+	"  CAST(strftime('%Y', d) AS INTEGER),"
+	"  (CAST(strftime('%m', d) AS INTEGER) + 2) / 3,"
+	"  CAST(strftime('%m', d) AS INTEGER),"
+	"  CASE strftime('%m', d) WHEN '01' THEN 'January' WHEN '02' THEN"
+	"   'February' WHEN '03' THEN 'March' WHEN '04' THEN 'April' WHEN '05'"
+	"   THEN 'May' WHEN '06' THEN 'June' WHEN '07' THEN 'July' WHEN '08' THEN"
+	"   'August' WHEN '09' THEN 'September' WHEN '10' THEN 'October' WHEN"
+	"   '11' THEN 'November' ELSE 'December' END,"
+	"  CAST(strftime('%d', d) AS INTEGER),"
+	"  (CAST(strftime('%w', d) AS INTEGER) + 6) % 7 + 1,"
+	"  CASE strftime('%w', d) WHEN '0' THEN 'Sunday' WHEN '1' THEN 'Monday'"
+	"   WHEN '2' THEN 'Tuesday' WHEN '3' THEN 'Wednesday' WHEN '4' THEN"
+	"   'Thursday' WHEN '5' THEN 'Friday' ELSE 'Saturday' END,"
+	"  (CAST(strftime('%j', date(d, '-3 days', 'weekday 4')) AS INTEGER) - 1)"
+	"   / 7 + 1,"
+	"  strftime('%w', d) IN ('0', '6')"
+	" FROM span;";
+
+cc_err
+load_all(struct run *r, struct cc_diag *diag)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	cc_err err;
+	const char *tail;
+	const char *sql = load_sql;
+	int step = 0, rc;
+
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
+		if (run_tick(r, "load", (long long)i, 4))
+			return CC_ECONFLICT;
+		if ((err = build_dim(r, &dims[i], diag)) != CC_OK)
+			return err;
+	}
+	/* the statements of load_sql, one at a time (:run bound) */
+	while (sql != NULL && *sql != '\0') {
+		if (sqlite3_prepare_v2(r->db, sql, -1, &st, &tail) != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite",
+			    "load step %d: %s", step, sqlite3_errmsg(r->db));
+		if (st == NULL)
+			break;
+		i = (size_t)sqlite3_bind_parameter_index(st, ":run");
+		if (i > 0)
+			sqlite3_bind_text(st, (int)i, r->run_id, -1,
+			    SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return cc_diag_set(diag, CC_EDB, "sqlite",
+			    "load step %d: %s", step, sqlite3_errmsg(r->db));
+		sql = tail;
+		step++;
+	}
+	if (sqlite3_prepare_v2(r->db, "SELECT (SELECT count(*) FROM fact_sales),"
+	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
+	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
+	    " (SELECT count(*) FROM fact_sales WHERE amount_derived),"
+	    " (SELECT count(*) FROM fact_sales WHERE amount_consistent = 0)",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		run_count(r, "facts", sqlite3_column_int64(st, 0));
+		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
+		run_count(r, "superseded", sqlite3_column_int64(st, 2));
+		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
+		run_count(r, "amounts_inconsistent", sqlite3_column_int64(st, 4));
+	}
+	sqlite3_finalize(st);
+	run_tick(r, "load", 4, 4);
+	return CC_OK;
+}

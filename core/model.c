@@ -1,0 +1,249 @@
+/*
+ * model.c - the star schema's tables (concord/model.h).  Staging tables
+ * are generated from the target schema (concord/schema.h), so that the
+ * two cannot drift; the dimensions and facts are fixed DDL.  Declared
+ * column types (MONEY, DATE, TIMESTAMP, BOOLEAN) are kept in
+ * table_columns for the read side.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concord/db.h"
+#include "concord/model.h"
+#include "concord/schema.h"
+
+static const char *const fixed_ddl =
+	"CREATE TABLE IF NOT EXISTS dim_date ("
+	" date_key INTEGER PRIMARY KEY, date DATE NOT NULL, year INTEGER,"
+	" quarter INTEGER, month INTEGER, month_name TEXT, day INTEGER,"
+	" day_of_week INTEGER, day_name TEXT, iso_week INTEGER,"
+	" is_weekend BOOLEAN);"
+	"CREATE TABLE IF NOT EXISTS dim_location ("
+	" location_sk INTEGER PRIMARY KEY, country TEXT, state TEXT,"
+	" city TEXT, postal_code TEXT, region TEXT);"
+	"CREATE TABLE IF NOT EXISTS dim_product_category ("
+	" category_sk INTEGER PRIMARY KEY, canonical_id INTEGER NOT NULL,"
+	" category_id TEXT, category TEXT, subcategory TEXT,"
+	" maintenance BOOLEAN, sources TEXT);"
+	"CREATE TABLE IF NOT EXISTS dim_customer ("
+	" customer_sk INTEGER PRIMARY KEY, canonical_id INTEGER NOT NULL,"
+	" natural_key TEXT, customer_id TEXT, customer_number TEXT,"
+	" first_name TEXT, last_name TEXT, full_name TEXT, email TEXT,"
+	" phone TEXT, gender TEXT, marital_status TEXT, birth_date DATE,"
+	" address TEXT, city TEXT, state TEXT, postal_code TEXT,"
+	" country TEXT, region TEXT, segment TEXT, status TEXT,"
+	" created_date DATE, updated_at TIMESTAMP, location_sk INTEGER,"
+	" valid_from DATE,"
+	" valid_to DATE, is_current BOOLEAN NOT NULL, version INTEGER NOT NULL,"
+	" sources TEXT);"
+	"CREATE INDEX IF NOT EXISTS dim_customer_canonical"
+	" ON dim_customer (canonical_id, valid_from);"
+	"CREATE TABLE IF NOT EXISTS dim_product ("
+	" product_sk INTEGER PRIMARY KEY, canonical_id INTEGER NOT NULL,"
+	" natural_key TEXT, product_id TEXT, product_number TEXT, name TEXT,"
+	" description TEXT, category_sk INTEGER, category_id TEXT,"
+	" category TEXT, subcategory TEXT, brand TEXT, manufacturer TEXT,"
+	" product_line TEXT, cost MONEY, price MONEY, color TEXT, size TEXT,"
+	" weight REAL, created_date DATE, updated_at TIMESTAMP,"
+	" valid_from DATE, valid_to DATE,"
+	" is_current BOOLEAN NOT NULL, version INTEGER NOT NULL, sources TEXT);"
+	"CREATE INDEX IF NOT EXISTS dim_product_canonical"
+	" ON dim_product (canonical_id, valid_from);"
+	"CREATE TABLE IF NOT EXISTS fact_sales ("
+	" sales_sk INTEGER PRIMARY KEY, order_id TEXT NOT NULL,"
+	" line_number INTEGER NOT NULL, date_key INTEGER, order_date DATE,"
+	" ship_date DATE, due_date DATE, customer_sk INTEGER,"
+	" product_sk INTEGER, customer_canonical_id INTEGER,"
+	" product_canonical_id INTEGER, quantity INTEGER, unit_price MONEY,"
+	" amount MONEY, discount MONEY, tax MONEY, shipping_cost MONEY,"
+	" status TEXT, payment_status TEXT, payment_method TEXT,"
+	" amount_derived BOOLEAN, amount_consistent BOOLEAN,"
+	" _file_id TEXT NOT NULL, _row INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS fact_sales_date ON fact_sales (date_key);"
+	"CREATE INDEX IF NOT EXISTS fact_sales_customer"
+	" ON fact_sales (customer_sk);"
+	"CREATE INDEX IF NOT EXISTS fact_sales_product ON fact_sales (product_sk);"
+	"CREATE TABLE IF NOT EXISTS quarantine ("
+	" quarantine_id INTEGER PRIMARY KEY, run_id TEXT, entity TEXT NOT NULL,"
+	" _file_id TEXT NOT NULL, _row INTEGER NOT NULL, reason TEXT NOT NULL,"
+	" detail TEXT, column_name TEXT, raw_value TEXT, record TEXT);"
+	"CREATE TABLE IF NOT EXISTS clean_issues ("
+	" issue_id INTEGER PRIMARY KEY, _file_id TEXT NOT NULL,"
+	" _row INTEGER NOT NULL, entity TEXT NOT NULL,"
+	" column_name TEXT NOT NULL, raw_value TEXT, issue TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS clean_issues_file"
+	" ON clean_issues (_file_id, column_name);"
+	"CREATE TABLE IF NOT EXISTS clean_changes ("
+	" _file_id TEXT NOT NULL, entity TEXT NOT NULL,"
+	" column_name TEXT NOT NULL, rule TEXT NOT NULL, count INTEGER NOT NULL,"
+	" PRIMARY KEY (_file_id, entity, column_name, rule));"
+	"CREATE TABLE IF NOT EXISTS key_rules ("
+	" run_id TEXT, entity TEXT NOT NULL, from_file TEXT,"
+	" from_column TEXT, to_file TEXT, to_column TEXT, rule TEXT,"
+	" coverage REAL, matched INTEGER);"
+	"CREATE TABLE IF NOT EXISTS canonical_ids ("
+	" entity TEXT NOT NULL, natural_key TEXT NOT NULL,"
+	" canonical_id INTEGER NOT NULL, PRIMARY KEY (entity, natural_key));"
+	"CREATE TABLE IF NOT EXISTS table_columns ("
+	" table_name TEXT NOT NULL, column_name TEXT NOT NULL,"
+	" ordinal INTEGER NOT NULL, type TEXT NOT NULL, description TEXT,"
+	" PRIMARY KEY (table_name, column_name));";
+
+/* Tables the read side may serve (model_is_public_table()). */
+static const char *const public_tables[] = {
+	"dim_date", "dim_location", "dim_product_category", "dim_customer",
+	"dim_product", "fact_sales", "quarantine", "clean_issues",
+	"clean_changes", "key_rules",
+	"stg_customer", "stg_product", "stg_product_category", "stg_location",
+	"stg_order_line",
+};
+
+int
+model_is_public_table(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(public_tables) /
+	    sizeof(public_tables[0]); i++)
+		if (strcmp(name, public_tables[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The declared SQL type of an attribute in staging. */
+static const char *
+stg_type(enum schema_type t)
+{
+	switch (t) {
+	case SCHEMA_INTEGER:	return "INTEGER";
+	case SCHEMA_DECIMAL:	return "REAL";
+	case SCHEMA_MONEY:	return "MONEY";
+	case SCHEMA_DATE:	return "DATE";
+	case SCHEMA_TIMESTAMP:	return "TIMESTAMP";
+	case SCHEMA_BOOLEAN:	return "BOOLEAN";
+	default:		return "TEXT";
+	}
+}
+
+/* Appends to a growing string; returns -1 when out of memory. */
+static int
+cat(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	char *nb;
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		if ((nb = realloc(*buf, *cap)) == NULL)
+			return -1;
+		*buf = nb;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+static cc_err
+create_staging(sqlite3 *db, struct cc_diag *diag)
+{
+	const struct schema_entity *es;
+	size_t ne, i, k, len, cap;
+	char part[256], *sql;
+	cc_err err = CC_OK;
+
+	es = schema_entities(&ne);
+	for (i = 0; i < ne && err == CC_OK; i++) {
+		sql = NULL;
+		len = cap = 0;
+		/* Names come from the shipped schema, never from input; they
+		 * are quoted all the same. */
+		snprintf(part, sizeof(part), "CREATE TABLE IF NOT EXISTS"
+		    " \"stg_%s\" (_file_id TEXT NOT NULL, _row INTEGER NOT NULL,"
+		    " _line INTEGER", es[i].name);
+		if (cat(&sql, &len, &cap, part) != 0)
+			return CC_ENOMEM;
+		for (k = 0; k < es[i].nattrs; k++) {
+			snprintf(part, sizeof(part), ", \"%s\" %s",
+			    es[i].attrs[k].name, stg_type(es[i].attrs[k].type));
+			if (cat(&sql, &len, &cap, part) != 0) {
+				free(sql);
+				return CC_ENOMEM;
+			}
+		}
+		snprintf(part, sizeof(part), ", _key TEXT, _extra TEXT,"
+		    " PRIMARY KEY (_file_id, _row));");
+		if (cat(&sql, &len, &cap, part) != 0) {
+			free(sql);
+			return CC_ENOMEM;
+		}
+		err = db_exec(db, sql, diag);
+		free(sql);
+	}
+	return err;
+}
+
+/* Fills table_columns from the declared types of the public tables. */
+static cc_err
+catalogue(sqlite3 *db, struct cc_diag *diag)
+{
+	sqlite3_stmt *info = NULL, *ins = NULL;
+	char sql[128];
+	size_t i;
+	int rc;
+
+	if (db_exec(db, "DELETE FROM table_columns", diag) != CC_OK)
+		return CC_EDB;
+	if (sqlite3_prepare_v2(db, "INSERT INTO table_columns (table_name,"
+	    " column_name, ordinal, type) VALUES (?1, ?2, ?3, ?4)", -1, &ins,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < sizeof(public_tables) / sizeof(public_tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")",
+		    public_tables[i]);
+		if (sqlite3_prepare_v2(db, sql, -1, &info, NULL) != SQLITE_OK)
+			goto fail;
+		while ((rc = sqlite3_step(info)) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(info, 2);
+			char type[16];
+			size_t k;
+			snprintf(type, sizeof(type), "%s", t != NULL ? t : "text");
+			for (k = 0; type[k] != '\0'; k++)
+				type[k] = (char)(type[k] >= 'A' && type[k] <= 'Z' ?
+				    type[k] - 'A' + 'a' : type[k]);
+			sqlite3_reset(ins);
+			sqlite3_bind_text(ins, 1, public_tables[i], -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(ins, 2, (const char *)
+			    sqlite3_column_text(info, 1), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(ins, 3, sqlite3_column_int(info, 0) + 1);
+			sqlite3_bind_text(ins, 4, type, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				goto fail;
+		}
+		sqlite3_finalize(info);
+		info = NULL;
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	sqlite3_finalize(ins);
+	return CC_OK;
+fail:
+	cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(info);
+	sqlite3_finalize(ins);
+	return CC_EDB;
+}
+
+cc_err
+model_create(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = create_staging(db, diag)) != CC_OK ||
+	    (err = db_exec(db, fixed_ddl, diag)) != CC_OK)
+		return err;
+	return catalogue(db, diag);
+}

@@ -1,0 +1,237 @@
+/*
+ * pipeline.c - a run's phases and its atomic result (concord/pipeline.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "concord/db.h"
+#include "concord/model.h"
+#include "concord/pipeline.h"
+#include "concord/util.h"
+#include "pipeline_int.h"
+
+int
+run_tick(struct run *r, const char *phase, long long done, long long total)
+{
+	if (r->tick == NULL)
+		return 0;
+	return r->tick(r->arg, phase, done, total) != 0;
+}
+
+void
+run_count(struct run *r, const char *key, long long n)
+{
+	json_int_t v = json_integer_value(json_object_get(r->counts, key));
+
+	json_object_set_new(r->counts, key, json_integer(v + n));
+}
+
+cc_err
+run_exec(struct run *r, const char *sql, struct cc_diag *diag)
+{
+	return db_exec(r->db, sql, diag);
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* fsync of a file or directory by path. */
+static int
+sync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) |
+	    O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Opens the new model file and attaches the previous one as "old". */
+static cc_err
+open_model(struct run *r, const char *tmp, const char *cur,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &r->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "cannot create the"
+		    " model: %s", r->db != NULL ? sqlite3_errmsg(r->db) :
+		    "out of memory");
+	sqlite3_busy_timeout(r->db, 5000);
+	/* A file nobody reads until it is complete: no journal needed; a
+	 * failure discards the file. */
+	if (run_exec(r, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	    " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;", diag) !=
+	    CC_OK)
+		return CC_EDB;
+	if (access(cur, R_OK) == 0) {
+		if (sqlite3_prepare_v2(r->db, "ATTACH DATABASE ?1 AS old", -1,
+		    &st, NULL) != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+		sqlite3_bind_text(st, 1, cur, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+		r->has_old = 1;
+	}
+	return CC_OK;
+}
+
+/* 1 if the previous model has table name. */
+static int
+old_has(struct run *r, const char *name)
+{
+	sqlite3_stmt *st;
+	int has = 0;
+
+	if (!r->has_old || sqlite3_prepare_v2(r->db, "SELECT 1 FROM"
+	    " old.sqlite_schema WHERE type = 'table' AND name = ?1", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
+/* Marks the files this run read as processed. */
+static void
+mark_processed(struct run *r)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	json_t *f;
+
+	if (sqlite3_prepare_v2(r->ws->db, "UPDATE files SET status ="
+	    " 'processed' WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	json_array_foreach(r->files, i, f) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, json_string_value(json_object_get(f,
+		    "file_id")), -1, SQLITE_STATIC);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+cc_err
+pipeline_run(struct workspace *ws, const char *run_id,
+    const struct pipeline_options *opt, pipeline_tick tick, void *arg,
+    json_t **report, struct cc_diag *diag)
+{
+	static const struct {
+		const char	*name;
+		cc_err		(*fn)(struct run *, struct cc_diag *);
+	} phases[] = {
+		{ "stage", stage_all },
+		{ "reconcile", reconcile_all },
+		{ "load", load_all },
+		{ "quality", quality_all },
+	};
+	char tmp[PATH_MAX + 32], cur[PATH_MAX + 32];
+	struct timespec t0, tall;
+	struct run r;
+	cc_err err = CC_OK;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.ws = ws;
+	r.run_id = run_id;
+	r.tick = tick;
+	r.arg = arg;
+	r.restage = opt != NULL && opt->restage;
+	if (opt != NULL && opt->today != NULL)
+		snprintf(r.today, sizeof(r.today), "%s", opt->today);
+	else {
+		char now[32];
+		util_rfc3339(time(NULL), now, sizeof(now));
+		snprintf(r.today, sizeof(r.today), "%.10s", now);
+	}
+	clean_opts_init(&r.copt);
+	r.counts = json_object();
+	r.timings = json_object();
+	r.key_rules = json_array();
+	r.files = json_array();
+	snprintf(tmp, sizeof(tmp), "%s/model.db.tmp", ws->dir);
+	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
+	clock_gettime(CLOCK_MONOTONIC, &tall);
+	if ((err = open_model(&r, tmp, cur, diag)) != CC_OK ||
+	    (err = run_exec(&r, "BEGIN", diag)) != CC_OK ||
+	    (err = model_create(r.db, diag)) != CC_OK)
+		goto out;
+	/* Canonical ids outlive runs. */
+	if (old_has(&r, "canonical_ids") && (err = run_exec(&r, "INSERT INTO"
+	    " main.canonical_ids SELECT * FROM old.canonical_ids", diag)) !=
+	    CC_OK)
+		goto out;
+	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (run_tick(&r, phases[i].name, 0, 1)) {
+			err = CC_ECONFLICT;
+			break;
+		}
+		if ((err = phases[i].fn(&r, diag)) != CC_OK)
+			break;
+		json_object_set_new(r.timings, phases[i].name,
+		    json_integer(ms_since(&t0)));
+	}
+	if (err == CC_ECONFLICT)
+		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
+		    " cancelled");
+	if (err != CC_OK)
+		goto out;
+	if ((err = run_exec(&r, "COMMIT", diag)) != CC_OK)
+		goto out;
+	if (r.has_old)
+		run_exec(&r, "DETACH DATABASE old", NULL);
+	sqlite3_close_v2(r.db);
+	r.db = NULL;
+	/* Durable, then visible: fsync the file, rename, fsync the dir. */
+	if (sync_path(tmp, 0) != 0 || rename(tmp, cur) != 0 ||
+	    sync_path(ws->dir, 1) != 0) {
+		err = cc_diag_set(diag, CC_EIO, "io", "cannot install the new"
+		    " model: %s", strerror(errno));
+		goto out;
+	}
+	mark_processed(&r);
+	json_object_set_new(r.timings, "total", json_integer(ms_since(&tall)));
+out:
+	if (r.db != NULL)
+		sqlite3_close_v2(r.db);
+	if (err != CC_OK)
+		unlink(tmp);
+	if (report != NULL && err == CC_OK)
+		*report = json_pack("{s:O, s:O, s:O, s:O}", "counts", r.counts,
+		    "timings_ms", r.timings, "key_rules", r.key_rules, "files",
+		    r.files);
+	json_decref(r.counts);
+	json_decref(r.timings);
+	json_decref(r.key_rules);
+	json_decref(r.files);
+	return err;
+}

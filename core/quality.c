@@ -1,0 +1,225 @@
+/*
+ * quality.c - the quality phase of a run (concord/pipeline.h): rules of
+ * completeness, validity, uniqueness, referential integrity and
+ * consistency (the data-quality dimensions of DAMA-DMBOK, 2nd ed., ch.
+ * 13), each with the count of passing and failing rows and a few failing
+ * examples, written to the workspace's quality_results for the run.
+ *
+ * A rule is two fixed SQL texts over the new model: one returning
+ * (passed, failed), one returning up to five failing rows.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline_int.h"
+
+static const struct rule {
+	const char	*name;
+	const char	*dimension;
+	const char	*target;
+	const char	*counts;	/* SELECT passed, failed */
+	const char	*examples;	/* failing rows, LIMIT 5 */
+} rules[] = {
+	{ "customer_name_present", "completeness", "dim_customer.full_name",
+	  "SELECT count(*) FILTER (WHERE coalesce(full_name, first_name,"
+	  " last_name) IS NOT NULL), count(*) FILTER (WHERE coalesce(full_name,"
+	  " first_name, last_name) IS NULL) FROM dim_customer WHERE is_current",
+	  "SELECT canonical_id, natural_key FROM dim_customer WHERE is_current"
+	  " AND coalesce(full_name, first_name, last_name) IS NULL LIMIT 5" },
+	{ "customer_country_present", "completeness", "dim_customer.country",
+	  "SELECT count(country), count(*) - count(country) FROM dim_customer"
+	  " WHERE is_current",
+	  "SELECT canonical_id, natural_key FROM dim_customer WHERE is_current"
+	  " AND country IS NULL LIMIT 5" },
+	{ "customer_birth_date_present", "completeness",
+	  "dim_customer.birth_date",
+	  "SELECT count(birth_date), count(*) - count(birth_date) FROM"
+	  " dim_customer WHERE is_current",
+	  "SELECT canonical_id, natural_key FROM dim_customer WHERE is_current"
+	  " AND birth_date IS NULL LIMIT 5" },
+	{ "product_category_present", "completeness", "dim_product.category",
+	  "SELECT count(category), count(*) - count(category) FROM dim_product",
+	  "SELECT product_sk, natural_key, valid_from FROM dim_product WHERE"
+	  " category IS NULL LIMIT 5" },
+	{ "values_cleaned", "validity", "staging",
+	  "SELECT (SELECT coalesce(sum(count), 0) FROM clean_changes WHERE rule"
+	  " NOT LIKE 'null_%'), (SELECT count(*) FROM clean_issues)",
+	  "SELECT entity, column_name, issue, raw_value, _file_id, _row FROM"
+	  " clean_issues ORDER BY issue_id LIMIT 5" },
+	{ "dates_valid", "validity", "staging.dates",
+	  "SELECT 0, count(*) FROM clean_issues WHERE issue LIKE 'date_%'",
+	  "SELECT entity, column_name, issue, raw_value, _file_id, _row FROM"
+	  " clean_issues WHERE issue LIKE 'date_%' ORDER BY issue_id LIMIT 5" },
+	{ "unit_price_positive", "validity", "fact_sales.unit_price",
+	  "SELECT count(*) FILTER (WHERE unit_price > 0), count(*) FILTER"
+	  " (WHERE unit_price IS NULL OR unit_price <= 0) FROM fact_sales",
+	  "SELECT order_id, line_number, quantity, unit_price, amount FROM"
+	  " fact_sales WHERE unit_price IS NULL OR unit_price <= 0 LIMIT 5" },
+	{ "order_line_unique", "uniqueness", "fact_sales.order_id,line_number",
+	  "SELECT count(*) - (SELECT count(*) FROM (SELECT 1 FROM fact_sales"
+	  " GROUP BY order_id, line_number HAVING count(*) > 1)),"
+	  " (SELECT count(*) FROM (SELECT 1 FROM fact_sales GROUP BY order_id,"
+	  " line_number HAVING count(*) > 1)) FROM fact_sales",
+	  "SELECT order_id, line_number, count(*) FROM fact_sales GROUP BY"
+	  " order_id, line_number HAVING count(*) > 1 LIMIT 5" },
+	{ "customer_one_record", "uniqueness", "dim_customer.canonical_id",
+	  "SELECT count(*) FILTER (WHERE json_array_length(sources) = 1),"
+	  " count(*) FILTER (WHERE json_array_length(sources) > 1) FROM"
+	  " dim_customer WHERE is_current",
+	  "SELECT canonical_id, natural_key, sources FROM dim_customer WHERE"
+	  " is_current AND json_array_length(sources) > 1 LIMIT 5" },
+	{ "sales_customer_resolved", "referential_integrity",
+	  "stg_order_line.customer_id",
+	  "SELECT (SELECT count(*) FROM stg_order_line) - (SELECT count(*) FROM"
+	  " quarantine WHERE reason IN ('customer_unresolved',"
+	  " 'customer_missing')), (SELECT count(*) FROM quarantine WHERE reason"
+	  " IN ('customer_unresolved', 'customer_missing'))",
+	  "SELECT _file_id, _row, raw_value, detail FROM quarantine WHERE reason"
+	  " IN ('customer_unresolved', 'customer_missing') LIMIT 5" },
+	{ "sales_product_resolved", "referential_integrity",
+	  "stg_order_line.product_id",
+	  "SELECT (SELECT count(*) FROM stg_order_line) - (SELECT count(*) FROM"
+	  " quarantine WHERE reason IN ('product_unresolved',"
+	  " 'product_missing')), (SELECT count(*) FROM quarantine WHERE reason"
+	  " IN ('product_unresolved', 'product_missing'))",
+	  "SELECT _file_id, _row, raw_value, detail FROM quarantine WHERE reason"
+	  " IN ('product_unresolved', 'product_missing') LIMIT 5" },
+	{ "sales_product_version", "referential_integrity",
+	  "fact_sales.product_sk",
+	  "SELECT count(product_sk), count(*) - count(product_sk) FROM"
+	  " fact_sales",
+	  "SELECT order_id, line_number, order_date, product_canonical_id FROM"
+	  " fact_sales WHERE product_sk IS NULL LIMIT 5" },
+	{ "sales_within_product_version", "consistency",
+	  "fact_sales.order_date",
+	  "SELECT count(*) FILTER (WHERE p.valid_from IS NULL OR f.order_date >="
+	  " p.valid_from), count(*) FILTER (WHERE f.order_date < p.valid_from)"
+	  " FROM fact_sales f JOIN dim_product p ON p.product_sk = f.product_sk",
+	  "SELECT f.order_id, f.line_number, f.order_date, p.natural_key,"
+	  " p.valid_from FROM fact_sales f JOIN dim_product p ON p.product_sk ="
+	  " f.product_sk WHERE f.order_date < p.valid_from LIMIT 5" },
+	{ "product_category_resolved", "referential_integrity",
+	  "dim_product.category_sk",
+	  "SELECT count(category_sk), count(*) - count(category_sk) FROM"
+	  " dim_product",
+	  "SELECT DISTINCT natural_key, product_id FROM dim_product WHERE"
+	  " category_sk IS NULL LIMIT 5" },
+	{ "ship_after_order", "consistency", "fact_sales.ship_date",
+	  "SELECT count(*) FILTER (WHERE ship_date >= order_date), count(*)"
+	  " FILTER (WHERE ship_date < order_date) FROM fact_sales",
+	  "SELECT order_id, line_number, order_date, ship_date FROM fact_sales"
+	  " WHERE ship_date < order_date LIMIT 5" },
+	{ "due_after_order", "consistency", "fact_sales.due_date",
+	  "SELECT count(*) FILTER (WHERE due_date >= order_date), count(*)"
+	  " FILTER (WHERE due_date < order_date) FROM fact_sales",
+	  "SELECT order_id, line_number, order_date, due_date FROM fact_sales"
+	  " WHERE due_date < order_date LIMIT 5" },
+	{ "amount_is_quantity_times_price", "consistency", "fact_sales.amount",
+	  "SELECT count(*) FILTER (WHERE amount_consistent = 1), count(*)"
+	  " FILTER (WHERE amount_consistent = 0) FROM fact_sales",
+	  "SELECT order_id, line_number, quantity, unit_price, amount FROM"
+	  " fact_sales WHERE amount_consistent = 0 LIMIT 5" },
+	{ "effective_end_after_start", "consistency", "stg_product.valid_to",
+	  "SELECT count(*) FILTER (WHERE valid_to >= valid_from), count(*)"
+	  " FILTER (WHERE valid_to < valid_from) FROM stg_product",
+	  "SELECT product_id, valid_from, valid_to, _file_id, _row FROM"
+	  " stg_product WHERE valid_to < valid_from LIMIT 5" },
+};
+
+/* The failing examples as a JSON array of objects. */
+static json_t *
+examples(sqlite3 *db, const char *sql)
+{
+	json_t *arr = json_array(), *o;
+	sqlite3_stmt *st;
+	int i, n;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return arr;
+	n = sqlite3_column_count(st);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_object();
+		for (i = 0; i < n; i++) {
+			const char *name = sqlite3_column_name(st, i);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				json_object_set_new(o, name, json_null());
+				break;
+			case SQLITE_INTEGER:
+				json_object_set_new(o, name, json_integer(
+				    sqlite3_column_int64(st, i)));
+				break;
+			default:
+				json_object_set_new(o, name, json_string(
+				    (const char *)sqlite3_column_text(st, i)));
+			}
+		}
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+cc_err
+quality_all(struct run *r, struct cc_diag *diag)
+{
+	sqlite3_stmt *st, *ins;
+	long long passed, failed, fails = 0;
+	size_t i;
+	char *ex;
+
+	if (sqlite3_prepare_v2(r->ws->db, "INSERT OR REPLACE INTO"
+	    " quality_results (run_id, rule, dimension, target, passed, failed,"
+	    " examples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &ins, NULL) !=
+	    SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(r->ws->db));
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		if (run_tick(r, "quality", (long long)i,
+		    (long long)(sizeof(rules) / sizeof(rules[0])))) {
+			sqlite3_finalize(ins);
+			return CC_ECONFLICT;
+		}
+		if (sqlite3_prepare_v2(r->db, rules[i].counts, -1, &st, NULL) !=
+		    SQLITE_OK) {
+			cc_diag_set(diag, CC_EDB, "sqlite", "rule %s: %s",
+			    rules[i].name, sqlite3_errmsg(r->db));
+			sqlite3_finalize(ins);
+			return CC_EDB;
+		}
+		passed = failed = 0;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			passed = sqlite3_column_int64(st, 0);
+			failed = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+		{
+			json_t *ej = examples(r->db, rules[i].examples);
+			ex = json_dumps(ej, JSON_COMPACT);
+			json_decref(ej);
+		}
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, r->run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, rules[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, rules[i].dimension, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, rules[i].target, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 5, passed);
+		sqlite3_bind_int64(ins, 6, failed);
+		sqlite3_bind_text(ins, 7, ex, -1, free);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->ws->db));
+			sqlite3_finalize(ins);
+			return CC_EDB;
+		}
+		fails += failed > 0;
+	}
+	sqlite3_finalize(ins);
+	run_count(r, "quality_rules", (long long)(sizeof(rules) /
+	    sizeof(rules[0])));
+	run_count(r, "quality_rules_failing", fails);
+	return CC_OK;
+}

@@ -1,0 +1,648 @@
+/*
+ * reconcile.c - the reconcile phase of a run (concord/pipeline.h).
+ *
+ * For each dimension entity, the staged records are clustered with a
+ * union-find structure (Tarjan 1975):
+ *  - within one file, records with the same natural or alternate key are
+ *    one entity (a CRM's duplicated customer rows);
+ *  - across files, the key alignment rule learned between two files' key
+ *    columns (align.h: how one system writes the other's keys) links the
+ *    records whose keys meet (an ERP's NASAW00011000 is the CRM's
+ *    AW00011000).
+ * Each cluster gets a canonical id, kept across runs in canonical_ids
+ * under the natural key of its anchor record (the earliest uploaded
+ * file's); stg_<entity>._key holds it.  References (an order line's
+ * customer, a product's category) are resolved the same way: a rule is
+ * learned from the referencing values to each key column of the
+ * referenced entity, and the best one (most values matched one-to-one)
+ * is applied.  Every rule is recorded in key_rules with its coverage.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concord/align.h"
+#include "concord/db.h"
+#include "concord/schema.h"
+#include "pipeline_int.h"
+
+#define MAX_KEYS	4
+
+/* The distinct values of one key column of one file, with a record. */
+struct keycol {
+	int		 file;		/* index into ent.files */
+	const char	*attr;
+	char	       **values;
+	long long	*rep;		/* a staging rowid holding the value */
+	size_t		 n;
+};
+
+struct ent {
+	const struct schema_entity	*e;
+	char			       **files;	/* file ids, upload order */
+	int				 nfiles;
+	const char			*keys[MAX_KEYS];
+	int				 nkeys;
+	long long			 maxrow;
+	long long			*parent;	/* union-find by rowid */
+	int				*filex;		/* file index by rowid */
+	struct keycol			*cols;
+	int				 ncols;
+};
+
+static long long
+find(long long *p, long long x)
+{
+	while (p[x] != x) {
+		p[x] = p[p[x]];		/* path halving */
+		x = p[x];
+	}
+	return x;
+}
+
+/* Unions by the smaller rowid, so that a root is its cluster's first
+ * record (the anchor is then found without another pass). */
+static void
+unite(long long *p, long long a, long long b)
+{
+	a = find(p, a);
+	b = find(p, b);
+	if (a == b)
+		return;
+	if (a < b)
+		p[b] = a;
+	else
+		p[a] = b;
+}
+
+static cc_err
+sqlerr(struct run *r, struct cc_diag *diag)
+{
+	return cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(r->db));
+}
+
+static void
+keycol_free(struct keycol *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->values[i]);
+	free(k->values);
+	free(k->rep);
+}
+
+static void
+ent_free(struct ent *x)
+{
+	int i;
+
+	for (i = 0; i < x->nfiles; i++)
+		free(x->files[i]);
+	free(x->files);
+	for (i = 0; i < x->ncols; i++)
+		keycol_free(&x->cols[i]);
+	free(x->cols);
+	free(x->parent);
+	free(x->filex);
+}
+
+/* Files that staged rows of the entity, in upload order. */
+static cc_err
+load_files(struct run *r, struct ent *x, struct cc_diag *diag)
+{
+	char sql[256];
+	sqlite3_stmt *st;
+	int cap = 0;
+
+	/* Upload order comes from the workspace; the staging table says
+	 * which files fed the entity. */
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT _file_id FROM"
+	    " \"stg_%s\"", x->e->name);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(r, diag);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (x->nfiles == cap) {
+			cap = cap ? cap * 2 : 8;
+			x->files = realloc(x->files, (size_t)cap * sizeof(char *));
+			if (x->files == NULL) {
+				sqlite3_finalize(st);
+				return CC_ENOMEM;
+			}
+		}
+		x->files[x->nfiles++] = strdup((const char *)
+		    sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	/* sort by the workspace's upload order (seq) */
+	if (x->nfiles > 1) {
+		long long *seq = calloc((size_t)x->nfiles, sizeof(*seq));
+		int i, j;
+		if (seq == NULL)
+			return CC_ENOMEM;
+		if (sqlite3_prepare_v2(r->ws->db, "SELECT seq FROM files"
+		    " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+			free(seq);
+			return CC_EDB;
+		}
+		for (i = 0; i < x->nfiles; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, x->files[i], -1, SQLITE_STATIC);
+			seq[i] = sqlite3_step(st) == SQLITE_ROW ?
+			    sqlite3_column_int64(st, 0) : 0;
+		}
+		sqlite3_finalize(st);
+		for (i = 1; i < x->nfiles; i++)
+			for (j = i; j > 0 && seq[j - 1] > seq[j]; j--) {
+				long long ts = seq[j];
+				char *tf = x->files[j];
+				seq[j] = seq[j - 1];
+				seq[j - 1] = ts;
+				x->files[j] = x->files[j - 1];
+				x->files[j - 1] = tf;
+			}
+		free(seq);
+	}
+	return CC_OK;
+}
+
+static int
+file_index(const struct ent *x, const char *id)
+{
+	int i;
+
+	for (i = 0; i < x->nfiles; i++)
+		if (!strcmp(x->files[i], id))
+			return i;
+	return -1;
+}
+
+/* Loads rowids, files and the distinct values of every key column. */
+static cc_err
+load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	long long i;
+	int f, k;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(rowid), 0) FROM"
+	    " \"stg_%s\"", x->e->name);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(r, diag);
+	x->maxrow = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	x->parent = calloc((size_t)x->maxrow + 1, sizeof(*x->parent));
+	x->filex = calloc((size_t)x->maxrow + 1, sizeof(*x->filex));
+	x->cols = calloc((size_t)(x->nfiles * x->nkeys) + 1, sizeof(*x->cols));
+	if (x->parent == NULL || x->filex == NULL || x->cols == NULL)
+		return CC_ENOMEM;
+	for (i = 0; i <= x->maxrow; i++) {
+		x->parent[i] = i;
+		x->filex[i] = -1;
+	}
+	snprintf(sql, sizeof(sql), "SELECT rowid, _file_id FROM \"stg_%s\"",
+	    x->e->name);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(r, diag);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		x->filex[sqlite3_column_int64(st, 0)] = file_index(x,
+		    (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+
+	/* Within a file, one key value is one entity: union its records
+	 * and keep one representative per distinct value. */
+	for (f = 0; f < x->nfiles; f++) {
+		for (k = 0; k < x->nkeys; k++) {
+			struct keycol *c = &x->cols[x->ncols];
+			size_t cap = 0;
+			snprintf(sql, sizeof(sql), "SELECT \"%s\", rowid FROM"
+			    " \"stg_%s\" WHERE _file_id = ?1 AND \"%s\" IS NOT"
+			    " NULL ORDER BY \"%s\", rowid", x->keys[k],
+			    x->e->name, x->keys[k], x->keys[k]);
+			if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) !=
+			    SQLITE_OK)
+				return sqlerr(r, diag);
+			sqlite3_bind_text(st, 1, x->files[f], -1, SQLITE_STATIC);
+			c->file = f;
+			c->attr = x->keys[k];
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				const char *v = (const char *)
+				    sqlite3_column_text(st, 0);
+				long long row = sqlite3_column_int64(st, 1);
+				if (c->n > 0 && !strcmp(c->values[c->n - 1], v)) {
+					unite(x->parent, c->rep[c->n - 1], row);
+					continue;
+				}
+				if (c->n == cap) {
+					cap = cap ? cap * 2 : 256;
+					c->values = realloc(c->values,
+					    cap * sizeof(char *));
+					c->rep = realloc(c->rep,
+					    cap * sizeof(long long));
+					if (c->values == NULL || c->rep == NULL) {
+						sqlite3_finalize(st);
+						return CC_ENOMEM;
+					}
+				}
+				c->values[c->n] = strdup(v);
+				c->rep[c->n++] = row;
+			}
+			sqlite3_finalize(st);
+			if (c->n > 0)
+				x->ncols++;
+			else
+				keycol_free(c);
+		}
+	}
+	return CC_OK;
+}
+
+static cc_err
+record_rule(struct run *r, const char *entity, const char *from_file,
+    const char *from_col, const char *to_file, const char *to_col,
+    const struct align_rule *rule)
+{
+	json_t *j = align_rule_json(rule);
+	sqlite3_stmt *st;
+	char *text;
+	int rc;
+
+	json_object_set_new(j, "entity", json_string(entity));
+	json_object_set_new(j, "from_file", json_string(from_file));
+	json_object_set_new(j, "from_column", json_string(from_col));
+	json_object_set_new(j, "to_file", json_string(to_file));
+	json_object_set_new(j, "to_column", json_string(to_col));
+	json_array_append(r->key_rules, j);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO key_rules (run_id, entity,"
+	    " from_file, from_column, to_file, to_column, rule, coverage,"
+	    " matched) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		free(text);
+		return CC_EDB;
+	}
+	sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, from_file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, from_col, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, to_file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, to_col, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, text, -1, free);
+	sqlite3_bind_double(st, 8, rule->coverage);
+	sqlite3_bind_int64(st, 9, rule->matched);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+/* 1 if rule a is better evidence than b (more values met one-to-one,
+ * then coverage). */
+static int
+better(const struct align_rule *a, const struct align_rule *b)
+{
+	if (a->matched_one_to_one != b->matched_one_to_one)
+		return a->matched_one_to_one > b->matched_one_to_one;
+	return a->coverage > b->coverage;
+}
+
+/*
+ * Links two files of an entity: the best rule over every pair of their
+ * key columns, in both directions; its matches unite the records.
+ */
+static cc_err
+link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
+{
+	struct align_rule best, rule;
+	const struct keycol *bf = NULL, *bt = NULL;
+	long long *idx;
+	int i, j, dir;
+	size_t k;
+
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < x->ncols; i++) {
+		for (j = 0; j < x->ncols; j++) {
+			const struct keycol *a = &x->cols[i], *b = &x->cols[j];
+			if (a->file != fa || b->file != fb)
+				continue;
+			for (dir = 0; dir < 2; dir++) {
+				const struct keycol *from = dir ? a : b,
+				    *to = dir ? b : a;
+				if (align_learn((const char *const *)from->values,
+				    from->n, (const char *const *)to->values,
+				    to->n, &rule, NULL) != CC_OK || !rule.found)
+					continue;
+				if (bf == NULL || better(&rule, &best)) {
+					best = rule;
+					bf = from;
+					bt = to;
+				}
+			}
+		}
+	}
+	if (bf == NULL)
+		return CC_OK;
+	if ((idx = calloc(bf->n, sizeof(*idx))) == NULL)
+		return CC_ENOMEM;
+	if (align_match(&best, (const char *const *)bf->values, bf->n,
+	    (const char *const *)bt->values, bt->n, idx, diag) != CC_OK) {
+		free(idx);
+		return CC_ENOMEM;
+	}
+	for (k = 0; k < bf->n; k++)
+		if (idx[k] >= 0)
+			unite(x->parent, bf->rep[k], bt->rep[idx[k]]);
+	free(idx);
+	run_count(r, "key_rules", 1);
+	return record_rule(r, x->e->name, x->files[bf->file], bf->attr,
+	    x->files[bt->file], bt->attr, &best) == CC_OK ? CC_OK :
+	    sqlerr(r, diag);
+}
+
+/* Gives every cluster its canonical id and writes it to _key. */
+static cc_err
+assign_ids(struct run *r, struct ent *x, struct cc_diag *diag)
+{
+	sqlite3_stmt *nk = NULL, *get = NULL, *ins = NULL, *upd = NULL,
+	    *mx = NULL;
+	long long next = 1, row, root, clusters = 0;
+	long long *canon = NULL;
+	char sql[512];
+	cc_err err = CC_EDB;
+	int k;
+
+	if ((canon = calloc((size_t)x->maxrow + 1, sizeof(*canon))) == NULL)
+		return CC_ENOMEM;
+	if (sqlite3_prepare_v2(r->db, "SELECT coalesce(max(canonical_id), 0)"
+	    " + 1 FROM canonical_ids WHERE entity = ?1", -1, &mx, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(mx, 1, x->e->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(mx) == SQLITE_ROW)
+		next = sqlite3_column_int64(mx, 0);
+	/* The anchor (the root: the cluster's smallest rowid, staged from
+	 * the earliest file) names the cluster by its first key. */
+	{
+		char cols[256] = "";
+		for (k = 0; k < x->nkeys; k++)
+			snprintf(cols + strlen(cols), sizeof(cols) - strlen(cols),
+			    "%s\"%s\"", k ? ", " : "", x->keys[k]);
+		snprintf(sql, sizeof(sql), "SELECT coalesce(%s%s, '#' || rowid)"
+		    " FROM \"stg_%s\" WHERE rowid = ?1", cols,
+		    x->nkeys > 1 ? "" : ", NULL", x->e->name);
+	}
+	if (sqlite3_prepare_v2(r->db, sql, -1, &nk, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "SELECT canonical_id FROM canonical_ids"
+	    " WHERE entity = ?1 AND natural_key = ?2", -1, &get, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "INSERT INTO canonical_ids (entity,"
+	    " natural_key, canonical_id) VALUES (?1, ?2, ?3)", -1, &ins,
+	    NULL) != SQLITE_OK)
+		goto out;
+	snprintf(sql, sizeof(sql), "UPDATE \"stg_%s\" SET _key = ?2"
+	    " WHERE rowid = ?1", x->e->name);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &upd, NULL) != SQLITE_OK)
+		goto out;
+	for (row = 1; row <= x->maxrow; row++) {
+		if (x->filex[row] < 0)
+			continue;
+		root = find(x->parent, row);
+		if (canon[root] == 0) {
+			const char *key;
+			sqlite3_reset(nk);
+			sqlite3_bind_int64(nk, 1, root);
+			if (sqlite3_step(nk) != SQLITE_ROW)
+				goto out;
+			key = (const char *)sqlite3_column_text(nk, 0);
+			sqlite3_reset(get);
+			sqlite3_bind_text(get, 1, x->e->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(get, 2, key, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(get) == SQLITE_ROW)
+				canon[root] = sqlite3_column_int64(get, 0);
+			else {
+				canon[root] = next++;
+				sqlite3_reset(ins);
+				sqlite3_bind_text(ins, 1, x->e->name, -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_text(ins, 2, key, -1,
+				    SQLITE_TRANSIENT);
+				sqlite3_bind_int64(ins, 3, canon[root]);
+				if (sqlite3_step(ins) != SQLITE_DONE)
+					goto out;
+			}
+			clusters++;
+		}
+		sqlite3_reset(upd);
+		sqlite3_bind_int64(upd, 1, row);
+		sqlite3_bind_int64(upd, 2, canon[root]);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
+	}
+	{
+		char name[64];
+		snprintf(name, sizeof(name), "%s_records", x->e->name);
+		run_count(r, name, x->maxrow);
+		snprintf(name, sizeof(name), "%s_entities", x->e->name);
+		run_count(r, name, clusters);
+	}
+	err = CC_OK;
+out:
+	if (err != CC_OK)
+		sqlerr(r, diag);
+	sqlite3_finalize(mx);
+	sqlite3_finalize(nk);
+	sqlite3_finalize(get);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	free(canon);
+	return err;
+}
+
+static cc_err
+resolve_entity(struct run *r, const struct schema_entity *e,
+    struct cc_diag *diag)
+{
+	struct ent x;
+	cc_err err;
+	size_t k;
+	int a, b;
+
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	for (k = 0; k < e->nattrs && x.nkeys < MAX_KEYS; k++)
+		if ((e->attrs[k].role == SCHEMA_NATURAL_KEY ||
+		    e->attrs[k].role == SCHEMA_ALTERNATE_KEY) &&
+		    e->attrs[k].type == SCHEMA_KEY)
+			x.keys[x.nkeys++] = e->attrs[k].name;
+	if ((err = load_files(r, &x, diag)) != CC_OK ||
+	    (err = load_rows(r, &x, diag)) != CC_OK)
+		goto out;
+	for (a = 0; a < x.nfiles && err == CC_OK; a++)
+		for (b = a + 1; b < x.nfiles && err == CC_OK; b++)
+			err = link_files(r, &x, a, b, diag);
+	if (err == CC_OK)
+		err = assign_ids(r, &x, diag);
+out:
+	ent_free(&x);
+	return err;
+}
+
+/*
+ * Resolves the reference attr of entity e (order_line.customer_id,
+ * product.category_id) to canonical ids of the referenced entity, per
+ * referencing file, into ref_resolved.  When the attribute itself is not
+ * mapped in a file, the entity's own natural key is tried (a product key
+ * that embeds its category's key).
+ */
+static cc_err
+resolve_reference(struct run *r, const struct schema_entity *e,
+    const struct schema_attr *ref, struct cc_diag *diag)
+{
+	const struct schema_entity *te = schema_entity(ref->ref);
+	struct ent from, to;
+	const char *fromattr;
+	sqlite3_stmt *ins = NULL, *canon = NULL;
+	char sql[512];
+	cc_err err;
+	size_t k;
+	int f, i;
+
+	memset(&from, 0, sizeof(from));
+	memset(&to, 0, sizeof(to));
+	from.e = e;
+	to.e = te;
+	from.keys[from.nkeys++] = ref->name;
+	for (k = 0; k < e->nattrs; k++)
+		if (e->attrs[k].role == SCHEMA_NATURAL_KEY &&
+		    e->attrs[k].type == SCHEMA_KEY) {
+			from.keys[from.nkeys++] = e->attrs[k].name;
+			break;
+		}
+	for (k = 0; k < te->nattrs && to.nkeys < MAX_KEYS; k++)
+		if ((te->attrs[k].role == SCHEMA_NATURAL_KEY ||
+		    te->attrs[k].role == SCHEMA_ALTERNATE_KEY) &&
+		    te->attrs[k].type == SCHEMA_KEY)
+			to.keys[to.nkeys++] = te->attrs[k].name;
+	if ((err = load_files(r, &from, diag)) != CC_OK ||
+	    (err = load_rows(r, &from, diag)) != CC_OK ||
+	    (err = load_files(r, &to, diag)) != CC_OK ||
+	    (err = load_rows(r, &to, diag)) != CC_OK)
+		goto out;
+	snprintf(sql, sizeof(sql), "SELECT _key FROM \"stg_%s\" WHERE rowid"
+	    " = ?1", te->name);
+	if (sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO ref_resolved"
+	    " (entity, attr, file_id, value, canonical_id) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5)", -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, sql, -1, &canon, NULL) != SQLITE_OK) {
+		err = sqlerr(r, diag);
+		goto out;
+	}
+	for (f = 0; f < from.nfiles; f++) {
+		struct align_rule best, rule;
+		const struct keycol *bf = NULL, *bt = NULL;
+		long long *idx;
+		/* the reference column if the file has it, else its key */
+		for (i = 0; i < from.ncols; i++)
+			if (from.cols[i].file == f &&
+			    !strcmp(from.cols[i].attr, ref->name))
+				break;
+		fromattr = i < from.ncols ? ref->name : from.keys[1];
+		if (from.nkeys < 2 && i == from.ncols)
+			continue;
+		memset(&best, 0, sizeof(best));
+		for (i = 0; i < from.ncols; i++) {
+			const struct keycol *fc = &from.cols[i];
+			int j;
+			if (fc->file != f || strcmp(fc->attr, fromattr))
+				continue;
+			for (j = 0; j < to.ncols; j++) {
+				const struct keycol *tc = &to.cols[j];
+				if (align_learn((const char *const *)fc->values,
+				    fc->n, (const char *const *)tc->values,
+				    tc->n, &rule, NULL) != CC_OK || !rule.found)
+					continue;
+				if (bf == NULL || better(&rule, &best)) {
+					best = rule;
+					bf = fc;
+					bt = tc;
+				}
+			}
+		}
+		if (bf == NULL)
+			continue;
+		if ((idx = calloc(bf->n, sizeof(*idx))) == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+		align_match(&best, (const char *const *)bf->values, bf->n,
+		    (const char *const *)bt->values, bt->n, idx, NULL);
+		for (k = 0; k < bf->n; k++) {
+			if (idx[k] < 0)
+				continue;
+			sqlite3_reset(canon);
+			sqlite3_bind_int64(canon, 1, bt->rep[idx[k]]);
+			if (sqlite3_step(canon) != SQLITE_ROW)
+				continue;
+			sqlite3_reset(ins);
+			sqlite3_bind_text(ins, 1, e->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 2, ref->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 3, from.files[f], -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(ins, 4, bf->values[k], -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 5, sqlite3_column_int64(canon, 0));
+			if (sqlite3_step(ins) != SQLITE_DONE) {
+				free(idx);
+				err = sqlerr(r, diag);
+				goto out;
+			}
+		}
+		free(idx);
+		if (record_rule(r, e->name, from.files[f], bf->attr,
+		    to.files[bt->file], bt->attr, &best) != CC_OK) {
+			err = sqlerr(r, diag);
+			goto out;
+		}
+		run_count(r, "key_rules", 1);
+	}
+out:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(canon);
+	ent_free(&from);
+	ent_free(&to);
+	return err;
+}
+
+cc_err
+reconcile_all(struct run *r, struct cc_diag *diag)
+{
+	const struct schema_entity *es;
+	size_t ne, i, k;
+	cc_err err;
+
+	if (run_exec(r, "CREATE TEMP TABLE ref_resolved (entity TEXT, attr"
+	    " TEXT, file_id TEXT, value TEXT, canonical_id INTEGER,"
+	    " PRIMARY KEY (entity, attr, file_id, value))", diag) != CC_OK)
+		return CC_EDB;
+	es = schema_entities(&ne);
+	for (i = 0; i < ne; i++) {
+		if (es[i].is_fact)
+			continue;
+		if (run_tick(r, "reconcile", (long long)i, (long long)ne))
+			return CC_ECONFLICT;
+		if ((err = resolve_entity(r, &es[i], diag)) != CC_OK)
+			return err;
+	}
+	for (i = 0; i < ne; i++)
+		for (k = 0; k < es[i].nattrs; k++)
+			if (es[i].attrs[k].role == SCHEMA_REFERENCE &&
+			    (err = resolve_reference(r, &es[i], &es[i].attrs[k],
+			    diag)) != CC_OK)
+				return err;
+	run_tick(r, "reconcile", (long long)ne, (long long)ne);
+	return CC_OK;
+}

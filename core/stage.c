@@ -1,0 +1,868 @@
+/*
+ * stage.c - the stage phase of a run (concord/pipeline.h): each file's
+ * mapped columns, cleaned, into stg_<entity>.
+ *
+ * Per file: the effective mapping (confirmed targets, or proposed ones at
+ * or above the threshold); a first pass over a sample of the rows learns
+ * each date and number column's format (field order, decimal separator,
+ * a local-midnight offset) so that no value is guessed on its own; the
+ * second pass cleans every value, records what could not be cleaned and
+ * counts every change per column and rule.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "concord/clean.h"
+#include "concord/db.h"
+#include "concord/map.h"
+#include "concord/registry.h"
+#include "concord/schema.h"
+#include "concord/source.h"
+#include "concord/util.h"
+#include "pipeline_int.h"
+
+#define SAMPLE_ROWS	5000	/* rows read to learn column formats */
+#define MAX_SOURCES	4	/* source columns feeding one attribute */
+#define VALUE_SIZE	1024	/* a cleaned value; longer ones are cut */
+
+/* One attribute of one entity, fed by one or more source columns. */
+struct target {
+	const struct schema_entity	*e;
+	const struct schema_attr	*a;
+	int				 cols[MAX_SOURCES]; /* reader indexes */
+	int				 ncols;
+	struct clean_date_format	 dfmt;
+	struct clean_number_format	 nfmt;
+	enum clean_codelist		 list;
+	int				 has_list;
+	long long			 changes[MAX_SOURCES][CLEAN_RULE__MAX];
+	long long			 issues;
+	long long			 disagreements;	/* paired columns that
+							   differ after cleaning */
+	/* The value of the current row. */
+	int				 isnull;
+	long long			 i64;
+	double				 f64;
+	char				 text[VALUE_SIZE];
+};
+
+/* An entity the file feeds: its targets and its INSERT. */
+struct fed {
+	const struct schema_entity	*e;
+	int				 targets[64];	/* indexes into file.t */
+	int				 nt;
+	sqlite3_stmt			*ins;
+	long long			 rows;
+};
+
+struct file {
+	const char		*id;
+	const char		*name;
+	char			 path[PATH_MAX + 80];
+	struct source_dialect	 d;
+	struct target		*t;
+	int			 nt;
+	struct fed		 fed[8];
+	int			 nfed;
+	int			*extra;		/* unmapped reader columns */
+	int			 nextra;
+	size_t			 ncols;
+	const char *const	*names;		/* reader column names */
+};
+
+static enum source_format
+format_of(const char *s)
+{
+	if (s == NULL)
+		return SOURCE_FORMAT_UNKNOWN;
+	if (!strcmp(s, "csv"))
+		return SOURCE_FORMAT_CSV;
+	if (!strcmp(s, "json"))
+		return SOURCE_FORMAT_JSON;
+	if (!strcmp(s, "ndjson"))
+		return SOURCE_FORMAT_NDJSON;
+	return SOURCE_FORMAT_UNKNOWN;
+}
+
+static enum source_encoding
+encoding_of(const char *s)
+{
+	if (s == NULL)
+		return SOURCE_ENC_UNKNOWN;
+	if (!strcmp(s, "utf-8-bom"))
+		return SOURCE_ENC_UTF8_BOM;
+	if (!strcmp(s, "latin-1"))
+		return SOURCE_ENC_LATIN1;
+	return SOURCE_ENC_UTF8;
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The attribute's source columns, from the mapping document. */
+static int
+add_target(struct file *f, const struct schema_entity *e,
+    const struct schema_attr *a, int col)
+{
+	struct target *t;
+	int i;
+
+	for (i = 0; i < f->nt; i++) {
+		t = &f->t[i];
+		if (t->e == e && t->a == a) {
+			if (t->ncols < MAX_SOURCES)
+				t->cols[t->ncols++] = col;
+			return i;
+		}
+	}
+	t = &f->t[f->nt];
+	memset(t, 0, sizeof(*t));
+	t->e = e;
+	t->a = a;
+	t->cols[0] = col;
+	t->ncols = 1;
+	clean_date_format_init(&t->dfmt);
+	clean_number_format_init(&t->nfmt);
+	if (a->type == SCHEMA_CODE && a->code_list != NULL &&
+	    clean_codelist_by_name(a->code_list, &t->list) == CC_OK)
+		t->has_list = 1;
+	return f->nt++;
+}
+
+static struct fed *
+fed_of(struct file *f, const struct schema_entity *e)
+{
+	int i;
+
+	for (i = 0; i < f->nfed; i++)
+		if (f->fed[i].e == e)
+			return &f->fed[i];
+	if (f->nfed == (int)(sizeof(f->fed) / sizeof(f->fed[0])))
+		return NULL;
+	memset(&f->fed[f->nfed], 0, sizeof(f->fed[0]));
+	f->fed[f->nfed].e = e;
+	return &f->fed[f->nfed++];
+}
+
+/*
+ * Builds the file's targets from the effective mapping: confirmed
+ * targets, or proposed ones at or above the threshold.  A paired column
+ * joins its partner's target after it (lower priority).
+ */
+static cc_err
+plan(struct file *f, const json_t *mapping, struct cc_diag *diag)
+{
+	const json_t *cols = json_object_get(mapping, "columns"), *c;
+	int confirmed = jstr(mapping, "state") != NULL &&
+	    !strcmp(jstr(mapping, "state"), "confirmed");
+	double threshold = json_real_value(json_object_get(mapping,
+	    "threshold"));
+	const struct schema_entity *e;
+	const struct schema_attr *a;
+	char *used;
+	size_t i, k;
+	int pass, idx;
+
+	if (threshold <= 0.0)
+		threshold = MAP_THRESHOLD;
+	f->t = calloc(json_array_size(cols) + 8, sizeof(*f->t));
+	used = calloc(f->ncols + 1, 1);
+	f->extra = calloc(f->ncols + 1, sizeof(int));
+	if (f->t == NULL || used == NULL || f->extra == NULL) {
+		free(used);
+		return CC_ENOMEM;
+	}
+	/* Pass 0: unpaired columns first, so that a pair's first column
+	 * (the stronger) leads. */
+	for (pass = 0; pass < 2; pass++) {
+		json_array_foreach(cols, i, c) {
+			const char *target = jstr(c, "target");
+			int paired = json_object_get(c, "paired_with") != NULL;
+			double conf = json_number_value(json_object_get(c,
+			    "confidence"));
+			long long ord = json_integer_value(json_object_get(c,
+			    "ordinal"));
+			if (paired != pass || target == NULL)
+				continue;
+			if (!confirmed && conf < threshold)
+				continue;
+			if ((a = schema_lookup(target, &e)) == NULL)
+				continue;
+			if (ord < 1 || (size_t)ord > f->ncols ||
+			    strcmp(f->names[ord - 1], jstr(c, "source") != NULL ?
+			    jstr(c, "source") : "") != 0) {
+				free(used);
+				return cc_diag_set(diag, CC_EINVALID,
+				    "mapping_stale", "file %s: the mapping names"
+				    " column %lld '%s', which the file does not"
+				    " have there", f->name, ord,
+				    jstr(c, "source") != NULL ?
+				    jstr(c, "source") : "");
+			}
+			idx = add_target(f, e, a, (int)ord - 1);
+			used[ord - 1] = 1;
+			if (fed_of(f, e) == NULL) {
+				free(used);
+				return cc_diag_set(diag, CC_EINVALID,
+				    "mapping_entities", "too many entities");
+			}
+			(void)idx;
+		}
+	}
+	/* An entity fed without its natural key takes it from the column
+	 * that references it (a sales export's customer_id feeds the
+	 * customer's key). */
+	for (i = 0; i < (size_t)f->nfed; i++) {
+		const struct schema_entity *fe = f->fed[i].e;
+		const struct schema_attr *key = NULL;
+		int have = 0, t;
+		for (k = 0; k < fe->nattrs; k++)
+			if (fe->attrs[k].role == SCHEMA_NATURAL_KEY) {
+				key = &fe->attrs[k];
+				break;
+			}
+		for (t = 0; key != NULL && t < f->nt; t++)
+			if (f->t[t].e == fe && f->t[t].a == key)
+				have = 1;
+		for (t = 0; key != NULL && !have && t < f->nt; t++) {
+			const struct schema_attr *ra = f->t[t].a;
+			if (ra->role == SCHEMA_REFERENCE && ra->ref != NULL &&
+			    !strcmp(ra->ref, fe->name)) {
+				int c0 = f->t[t].cols[0];
+				add_target(f, fe, key, c0);
+				have = 1;
+			}
+		}
+	}
+	for (i = 0; i < f->ncols; i++)
+		if (!used[i])
+			f->extra[f->nextra++] = (int)i;
+	for (i = 0; i < (size_t)f->nt; i++) {
+		struct fed *fd = fed_of(f, f->t[i].e);
+		if (fd != NULL && fd->nt < 64)
+			fd->targets[fd->nt++] = (int)i;
+	}
+	free(used);
+	return CC_OK;
+}
+
+/* Reads up to SAMPLE_ROWS rows to learn date and number formats. */
+static cc_err
+learn_formats(struct file *f, struct cc_diag *diag)
+{
+	struct source_reader *rd = NULL;
+	const char *const *vals;
+	char ***sample;
+	size_t *n, i;
+	long rows = 0;
+	cc_err err;
+	int t, k;
+
+	sample = calloc((size_t)f->nt, sizeof(*sample));
+	n = calloc((size_t)f->nt, sizeof(*n));
+	if (sample == NULL || n == NULL) {
+		free(sample);
+		free(n);
+		return CC_ENOMEM;
+	}
+	for (t = 0; t < f->nt; t++)
+		sample[t] = calloc(SAMPLE_ROWS * MAX_SOURCES, sizeof(char *));
+	if ((err = source_open(f->path, &f->d, &rd, diag)) != CC_OK)
+		goto out;
+	while (rows < SAMPLE_ROWS &&
+	    (err = source_next(rd, &vals, diag)) == CC_OK) {
+		rows++;
+		for (t = 0; t < f->nt; t++) {
+			enum schema_type ty = f->t[t].a->type;
+			if (ty != SCHEMA_DATE && ty != SCHEMA_TIMESTAMP &&
+			    ty != SCHEMA_MONEY && ty != SCHEMA_DECIMAL &&
+			    ty != SCHEMA_INTEGER)
+				continue;
+			for (k = 0; k < f->t[t].ncols; k++) {
+				const char *v = vals[f->t[t].cols[k]];
+				if (v != NULL && *v != '\0' && sample[t] != NULL)
+					sample[t][n[t]++] = strdup(v);
+			}
+		}
+	}
+	if (err == CC_EOF)
+		err = CC_OK;
+	for (t = 0; err == CC_OK && t < f->nt; t++) {
+		enum schema_type ty = f->t[t].a->type;
+		if (ty == SCHEMA_DATE || ty == SCHEMA_TIMESTAMP)
+			clean_date_infer((const char *const *)sample[t], n[t],
+			    &f->t[t].dfmt);
+		else if (ty == SCHEMA_MONEY || ty == SCHEMA_DECIMAL ||
+		    ty == SCHEMA_INTEGER)
+			clean_number_infer((const char *const *)sample[t], n[t],
+			    &f->t[t].nfmt);
+	}
+out:
+	source_close(rd);
+	for (t = 0; t < f->nt; t++) {
+		for (i = 0; i < n[t]; i++)
+			free(sample[t][i]);
+		free(sample[t]);
+	}
+	free(sample);
+	free(n);
+	return err;
+}
+
+/* Cleans one raw value for an attribute. */
+static void
+clean_one(struct run *r, struct target *t, const char *raw, char *out,
+    size_t size, struct clean_result *res)
+{
+	const struct clean_opts *o = &r->copt;
+	const char *name = t->a->name;
+
+	switch (t->a->type) {
+	case SCHEMA_KEY:
+		clean_key(raw, o, out, size, res);
+		break;
+	case SCHEMA_NAME:
+		if (!strcmp(name, "full_name"))
+			clean_name(raw, o, out, size, res);
+		else
+			clean_name_part(raw, o, out, size, res);
+		break;
+	case SCHEMA_INTEGER:
+		clean_number(raw, &t->nfmt, o, out, size, res);
+		if (res->status == CLEAN_VALUE && !res->has_i64) {
+			res->status = CLEAN_INVALID;
+			res->issue = CLEAN_ISSUE_NUMBER_INVALID;
+		}
+		break;
+	case SCHEMA_DECIMAL:
+		clean_number(raw, &t->nfmt, o, out, size, res);
+		break;
+	case SCHEMA_MONEY:
+		clean_money(raw, &t->nfmt, o, out, size, res);
+		break;
+	case SCHEMA_DATE:
+		clean_date(raw, &t->dfmt, o, out, size, res);
+		break;
+	case SCHEMA_TIMESTAMP:
+		clean_timestamp(raw, &t->dfmt, o, out, size, res);
+		break;
+	case SCHEMA_BOOLEAN:
+		clean_bool(raw, o, out, size, res);
+		break;
+	case SCHEMA_CODE:
+		if (t->has_list)
+			clean_code(raw, t->list, o, out, size, res);
+		else
+			clean_code_key(raw, o, out, size, res);
+		break;
+	case SCHEMA_EMAIL:
+		clean_email(raw, o, out, size, res);
+		break;
+	case SCHEMA_PHONE:
+		clean_phone(raw, o, out, size, res);
+		break;
+	case SCHEMA_COUNTRY:
+		clean_country(raw, o, out, size, res);
+		break;
+	case SCHEMA_STATE:
+		clean_state(raw, o, out, size, res);
+		break;
+	case SCHEMA_POSTAL:
+		clean_postal(raw, o, out, size, res);
+		break;
+	case SCHEMA_TEXT:
+	default:
+		if (!strcmp(name, "city"))
+			clean_city(raw, o, out, size, res);
+		else
+			clean_text(raw, o, out, size, res);
+		break;
+	}
+	/* Plausibility: nobody is born in the future or before 1900; no
+	 * record was created after today. */
+	if (res->status == CLEAN_VALUE && t->a->type == SCHEMA_DATE &&
+	    (!strcmp(name, "birth_date") || t->a->role == SCHEMA_RECORD_DATE)) {
+		enum clean_issue issue = CLEAN_ISSUE_NONE;
+		clean_date_check_range(out, !strcmp(name, "birth_date") ?
+		    "1900-01-01" : NULL, NULL, r->today, &issue);
+		if (issue != CLEAN_ISSUE_NONE) {
+			res->status = CLEAN_INVALID;
+			res->issue = issue;
+		}
+	}
+}
+
+static cc_err
+record_issue(struct run *r, sqlite3_stmt *st, struct file *f, long long row,
+    struct target *t, int col, const char *raw, enum clean_issue issue)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, row);
+	sqlite3_bind_text(st, 3, t->e->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->names[col], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, raw, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, clean_issue_name(issue), -1, SQLITE_STATIC);
+	t->issues++;
+	(void)r;
+	return sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+/* Cleans the row's value of target t from its source columns. */
+static cc_err
+clean_target(struct run *r, struct file *f, struct target *t,
+    const char *const *vals, long long row, sqlite3_stmt *issue_st)
+{
+	char buf[VALUE_SIZE];
+	struct clean_result res;
+	int k, b;
+
+	t->isnull = 1;
+	for (k = 0; k < t->ncols; k++) {
+		const char *raw = vals[t->cols[k]];
+		clean_one(r, t, raw, buf, sizeof(buf), &res);
+		for (b = 1; b < CLEAN_RULE__MAX; b++)
+			if (res.rules & CLEAN_RULE_BIT(b))
+				t->changes[k][b]++;
+		if (res.issue != CLEAN_ISSUE_NONE && raw != NULL &&
+		    record_issue(r, issue_st, f, row, t, t->cols[k], raw,
+		    res.issue) != CC_OK)
+			return CC_EDB;
+		if (res.status != CLEAN_VALUE)
+			continue;
+		if (!t->isnull) {
+			if (strcmp(buf, t->text) != 0)
+				t->disagreements++;
+			continue;
+		}
+		t->isnull = 0;
+		memcpy(t->text, buf, sizeof(buf));
+		t->i64 = res.i64;
+		t->f64 = res.f64;
+		if (t->a->type == SCHEMA_BOOLEAN)
+			t->i64 = !strcmp(buf, "true");
+	}
+	return CC_OK;
+}
+
+static void
+bind_target(sqlite3_stmt *st, int i, const struct target *t)
+{
+	if (t->isnull) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	switch (t->a->type) {
+	case SCHEMA_INTEGER:
+	case SCHEMA_MONEY:
+	case SCHEMA_BOOLEAN:
+		sqlite3_bind_int64(st, i, t->i64);
+		break;
+	case SCHEMA_DECIMAL:
+		sqlite3_bind_double(st, i, t->f64);
+		break;
+	default:
+		sqlite3_bind_text(st, i, t->text, -1, SQLITE_STATIC);
+		break;
+	}
+}
+
+static cc_err
+prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
+{
+	char sql[8192], *p;
+	int i, k;
+
+	for (i = 0; i < f->nfed; i++) {
+		struct fed *fd = &f->fed[i];
+		p = sql;
+		p += snprintf(p, 128, "INSERT INTO \"stg_%s\" (_file_id, _row,"
+		    " _line, _extra", fd->e->name);
+		for (k = 0; k < fd->nt; k++)
+			p += snprintf(p, 80, ", \"%s\"",
+			    f->t[fd->targets[k]].a->name);
+		p += snprintf(p, 40, ") VALUES (?, ?, ?, ?");
+		for (k = 0; k < fd->nt; k++)
+			p += snprintf(p, 8, ", ?");
+		snprintf(p, 8, ")");
+		if (sqlite3_prepare_v2(r->db, sql, -1, &fd->ins, NULL) !=
+		    SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+	}
+	return CC_OK;
+}
+
+/* The unmapped columns of the row as a JSON object text (or NULL). */
+static char *
+extra_json(const struct file *f, const char *const *vals)
+{
+	json_t *o;
+	char *s;
+	int i, n = 0;
+
+	if (f->nextra == 0)
+		return NULL;
+	o = json_object();
+	for (i = 0; i < f->nextra; i++) {
+		const char *v = vals[f->extra[i]];
+		if (v == NULL || *v == '\0')
+			continue;
+		json_object_set_new(o, f->names[f->extra[i]], json_string(v));
+		n++;
+	}
+	s = n > 0 ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static cc_err
+write_changes(struct run *r, struct file *f, json_t *report)
+{
+	sqlite3_stmt *st;
+	json_t *pairs = json_array();
+	int t, k, b;
+
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO clean_changes (_file_id,"
+	    " entity, column_name, rule, count) VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT DO UPDATE SET count = count + ?5", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		json_decref(pairs);
+		return CC_EDB;
+	}
+	for (t = 0; t < f->nt; t++) {
+		struct target *tg = &f->t[t];
+		for (k = 0; k < tg->ncols; k++)
+			for (b = 1; b < CLEAN_RULE__MAX; b++) {
+				if (tg->changes[k][b] == 0)
+					continue;
+				sqlite3_reset(st);
+				sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, tg->e->name, -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_text(st, 3, f->names[tg->cols[k]], -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_text(st, 4, clean_rule_name(
+				    (enum clean_rule)b), -1, SQLITE_STATIC);
+				sqlite3_bind_int64(st, 5, tg->changes[k][b]);
+				if (sqlite3_step(st) != SQLITE_DONE) {
+					sqlite3_finalize(st);
+					json_decref(pairs);
+					return CC_EDB;
+				}
+			}
+		if (tg->ncols > 1) {
+			json_t *cols = json_array();
+			for (k = 0; k < tg->ncols; k++)
+				json_array_append_new(cols,
+				    json_string(f->names[tg->cols[k]]));
+			json_array_append_new(pairs, json_pack("{s:s, s:o, s:I}",
+			    "target", tg->a->name, "columns", cols,
+			    "disagreements", (json_int_t)tg->disagreements));
+		}
+	}
+	sqlite3_finalize(st);
+	json_object_set_new(report, "pairs", pairs);
+	return CC_OK;
+}
+
+/* Reads the file's column names (the reader's, as the profile has them). */
+static cc_err
+read_columns(struct file *f, struct cc_diag *diag)
+{
+	struct source_reader *rd = NULL;
+	cc_err err;
+	size_t i;
+
+	if ((err = source_open(f->path, &f->d, &rd, diag)) != CC_OK)
+		return err;
+	f->ncols = source_ncolumns(rd);
+	if ((f->names = calloc(f->ncols + 1, sizeof(char *))) == NULL) {
+		source_close(rd);
+		return CC_ENOMEM;
+	}
+	for (i = 0; i < f->ncols; i++)
+		if ((((const char **)f->names)[i] =
+		    strdup(source_column(rd, i))) == NULL)
+			err = CC_ENOMEM;
+	source_close(rd);
+	return err;
+}
+
+/* Stages one file's rows after plan(): sample pass, then cleaning pass. */
+static cc_err
+stage_rows(struct run *r, struct file *f, long long *done, long long total,
+    json_t *report, struct cc_diag *diag)
+{
+	struct source_reader *rd = NULL;
+	sqlite3_stmt *issue_st = NULL;
+	const char *const *vals;
+	long long row = 0;
+	cc_err err;
+	char *extra;
+	int i, k;
+
+	if ((err = learn_formats(f, diag)) != CC_OK ||
+	    (err = prepare_inserts(r, f, diag)) != CC_OK)
+		return err;
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO clean_issues (_file_id,"
+	    " _row, entity, column_name, raw_value, issue) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6)", -1, &issue_st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(r->db));
+	if ((err = source_open(f->path, &f->d, &rd, diag)) != CC_OK)
+		goto out;
+	while ((err = source_next(rd, &vals, diag)) == CC_OK) {
+		row++;
+		for (i = 0; i < f->nt; i++)
+			if ((err = clean_target(r, f, &f->t[i], vals, row,
+			    issue_st)) != CC_OK)
+				goto out;
+		extra = extra_json(f, vals);
+		for (i = 0; i < f->nfed; i++) {
+			struct fed *fd = &f->fed[i];
+			sqlite3_reset(fd->ins);
+			sqlite3_bind_text(fd->ins, 1, f->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(fd->ins, 2, row);
+			sqlite3_bind_int64(fd->ins, 3, source_record_line(rd));
+			if (extra != NULL)
+				sqlite3_bind_text(fd->ins, 4, extra, -1,
+				    SQLITE_STATIC);
+			else
+				sqlite3_bind_null(fd->ins, 4);
+			for (k = 0; k < fd->nt; k++)
+				bind_target(fd->ins, 5 + k,
+				    &f->t[fd->targets[k]]);
+			if (sqlite3_step(fd->ins) != SQLITE_DONE) {
+				free(extra);
+				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+				    sqlite3_errmsg(r->db));
+				goto out;
+			}
+			fd->rows++;
+		}
+		free(extra);
+		if (++*done % 10000 == 0 && run_tick(r, "stage", *done, total)) {
+			err = CC_ECONFLICT;
+			goto out;
+		}
+	}
+	if (err != CC_EOF)
+		goto out;
+	err = write_changes(r, f, report);
+	json_object_set_new(report, "rows", json_integer(row));
+	{
+		json_t *ents = json_object();
+		for (i = 0; i < f->nfed; i++)
+			json_object_set_new(ents, f->fed[i].e->name,
+			    json_integer(f->fed[i].rows));
+		json_object_set_new(report, "staged", ents);
+	}
+	run_count(r, "source_rows", row);
+out:
+	source_close(rd);
+	sqlite3_finalize(issue_st);
+	for (i = 0; i < f->nfed; i++) {
+		sqlite3_finalize(f->fed[i].ins);
+		f->fed[i].ins = NULL;
+	}
+	return err;
+}
+
+static void
+file_free(struct file *f)
+{
+	size_t i;
+
+	for (i = 0; f->names != NULL && i < f->ncols; i++)
+		free((char *)f->names[i]);
+	free((void *)f->names);
+	free(f->t);
+	free(f->extra);
+}
+
+/* sha256 hex of the mapping's effective part (what staging depends on). */
+static void
+mapping_hash(const json_t *mapping, char *out)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char *s = json_dumps(json_object_get(mapping, "columns"),
+	    JSON_COMPACT | JSON_SORT_KEYS);
+	char *st = json_dumps(json_object_get(mapping, "state"), JSON_ENCODE_ANY);
+
+	crypto_hash_sha256_state hs;
+	crypto_hash_sha256_init(&hs);
+	if (s != NULL)
+		crypto_hash_sha256_update(&hs, (unsigned char *)s, strlen(s));
+	if (st != NULL)
+		crypto_hash_sha256_update(&hs, (unsigned char *)st, strlen(st));
+	/* The cleaning rules are part of the result too. */
+	crypto_hash_sha256_update(&hs, (const unsigned char *)PACKAGE_VERSION,
+	    strlen(PACKAGE_VERSION));
+	crypto_hash_sha256_final(&hs, h);
+	util_hex(h, sizeof(h), out);
+	free(s);
+	free(st);
+}
+
+/* Copies an unchanged file's staged rows from the previous model. */
+static cc_err
+copy_previous(struct run *r, const char *file_id, struct cc_diag *diag)
+{
+	static const char *const tables[] = {
+		"stg_customer", "stg_product", "stg_product_category",
+		"stg_location", "stg_order_line", "clean_issues",
+		"clean_changes", "stage_state",
+	};
+	char sql[256];
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT *"
+		    " FROM old.\"%s\" WHERE %s = ?1", tables[i], tables[i],
+		    strcmp(tables[i], "stage_state") ? "_file_id" : "file_id");
+		if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+		sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+	}
+	return CC_OK;
+}
+
+/* 1 if the previous model staged this file with the same hash. */
+static int
+unchanged(struct run *r, const char *file_id, const char *sha,
+    const char *mhash)
+{
+	sqlite3_stmt *st;
+	int same = 0;
+
+	if (!r->has_old || r->restage)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM old.stage_state WHERE"
+	    " file_id = ?1 AND sha256 = ?2 AND mapping_hash = ?3", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, mhash, -1, SQLITE_STATIC);
+	same = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return same;
+}
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+cc_err
+stage_all(struct run *r, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL, *ss = NULL;
+	long long done = 0, total = 0;
+	json_t *mapping = NULL, *rep;
+	char mhash[65];
+	struct file f;
+	cc_err err = CC_OK;
+	int nfiles = 0;
+
+	if (run_exec(r, "CREATE TABLE IF NOT EXISTS stage_state ("
+	    " file_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
+	    " mapping_hash TEXT NOT NULL, rows INTEGER)", diag) != CC_OK)
+		return CC_EDB;
+	if (sqlite3_prepare_v2(r->ws->db, "SELECT coalesce(sum(row_count), 0)"
+	    " FROM files WHERE status IN ('profiled', 'mapped', 'processed')",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(r->ws->db, "SELECT id, name, sha256, format,"
+	    " encoding, delimiter, quote, has_header, line_ending,"
+	    " records_path FROM files WHERE status IN ('profiled', 'mapped',"
+	    " 'processed') ORDER BY seq", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "INSERT INTO stage_state (file_id,"
+	    " sha256, mapping_hash, rows) VALUES (?1, ?2, ?3, ?4)", -1, &ss,
+	    NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(r->ws->db));
+	}
+	while (err == CC_OK && sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = col(st, 0), *sha = col(st, 2);
+		memset(&f, 0, sizeof(f));
+		f.id = id;
+		f.name = col(st, 1);
+		snprintf(f.path, sizeof(f.path), "%s/%s", r->ws->uploads, sha);
+		f.d.format = format_of(col(st, 3));
+		f.d.encoding = encoding_of(col(st, 4));
+		f.d.delimiter = col(st, 5) != NULL ? col(st, 5)[0] : ',';
+		f.d.quote = col(st, 6) != NULL ? col(st, 6)[0] : 0;
+		f.d.has_header = sqlite3_column_int(st, 7);
+		f.d.crlf = col(st, 8) != NULL && !strcmp(col(st, 8), "crlf");
+		snprintf(f.d.records_path, sizeof(f.d.records_path), "%s",
+		    col(st, 9) != NULL ? col(st, 9) : "");
+		if ((err = registry_mapping_get(r->ws, id, &mapping)) != CC_OK) {
+			cc_diag_set(diag, err, "mapping", "file %s: no mapping",
+			    f.name);
+			break;
+		}
+		mapping_hash(mapping, mhash);
+		rep = json_pack("{s:s, s:s, s:s}", "file_id", id, "name", f.name,
+		    "mapping", json_string_value(json_object_get(mapping,
+		    "state")));
+		if (unchanged(r, id, sha, mhash)) {
+			err = copy_previous(r, id, diag);
+			json_object_set_new(rep, "reused", json_true());
+			run_count(r, "files_reused", 1);
+		} else if ((err = read_columns(&f, diag)) ==
+		    CC_OK && (err = plan(&f, mapping, diag)) == CC_OK &&
+		    (err = stage_rows(r, &f, &done, total, rep, diag)) == CC_OK) {
+			sqlite3_reset(ss);
+			sqlite3_bind_text(ss, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ss, 2, sha, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ss, 3, mhash, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ss, 4, json_integer_value(
+			    json_object_get(rep, "rows")));
+			if (sqlite3_step(ss) != SQLITE_DONE)
+				err = CC_EDB;
+			run_count(r, "files_staged", 1);
+		}
+		if (err != CC_OK && err != CC_ECONFLICT && diag != NULL &&
+		    strstr(diag->message, f.name) == NULL) {
+			char m[sizeof(diag->message)];
+			snprintf(m, sizeof(m), "%.180s", diag->message);
+			snprintf(diag->message, sizeof(diag->message),
+			    "file %.60s: %.180s", f.name, m);
+		}
+		json_array_append_new(r->files, rep);
+		json_decref(mapping);
+		mapping = NULL;
+		file_free(&f);
+		nfiles++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(ss);
+	if (err == CC_OK && nfiles == 0)
+		return cc_diag_set(diag, CC_EINVALID, "nothing_to_run",
+		    "no file to reconcile: upload files first");
+	if (err == CC_OK)
+		run_tick(r, "stage", total, total);
+	return err;
+}

@@ -1,0 +1,65 @@
+/*
+ * concord/runs.h - reconciliation runs as a resource: a run is queued,
+ * then running (phase, progress done/total), then done, failed or
+ * cancelled, with counts and timings per phase at the end.  Stored in
+ * the workspace's runs table; executed by pipeline_run().
+ */
+#ifndef CONCORD_RUNS_H
+#define CONCORD_RUNS_H
+
+#include <jansson.h>
+
+#include "concord/error.h"
+#include "concord/pipeline.h"
+#include "concord/workspace.h"
+
+#define RUNS_ID_LEN	16	/* hex characters of a run id */
+
+/*
+ * Queues a run; id (RUNS_ID_LEN + 1 bytes) receives its id.  A workspace
+ * has at most one queued or running run: CC_ECONFLICT otherwise, with id
+ * set to that run.  Errors: CC_ECONFLICT, CC_EDB.
+ */
+cc_err	runs_create(struct workspace *ws, char *id);
+
+/*
+ * A run as a new JSON object {id, state, phase, progress: {done, total},
+ * counts, timings_ms, error, created_at, started_at, finished_at,
+ * duration_ms}.  Errors: CC_ENOTFOUND, CC_EDB.
+ */
+cc_err	runs_get(struct workspace *ws, const char *id, json_t **out);
+
+/* The latest runs first, at most limit, as a new JSON array. */
+cc_err	runs_list(struct workspace *ws, int limit, json_t **out);
+
+/*
+ * Asks a run to stop: a queued run is cancelled at once; a running one
+ * at its next progress report.  Errors: CC_ENOTFOUND, CC_ECONFLICT (the
+ * run has ended), CC_EDB.
+ */
+cc_err	runs_cancel(struct workspace *ws, const char *id);
+
+/*
+ * The quality report of a run: {"run_id", "rules": [{rule, dimension,
+ * target, passed, failed, pass_rate, examples}], "summary": {dimension:
+ * {passed, failed}}}.  Errors: CC_ENOTFOUND, CC_EDB.
+ */
+cc_err	runs_quality(struct workspace *ws, const char *id, json_t **out);
+
+/*
+ * Executes a queued run now (the runner, or `concord run`): marks it
+ * running, calls pipeline_run() reporting progress into the row (and to
+ * tick, which may be NULL), and marks it done, failed (with the reason)
+ * or cancelled.  Returns pipeline_run()'s result.
+ */
+cc_err	runs_execute(struct workspace *ws, const char *id,
+	    const struct pipeline_options *opt, pipeline_tick tick, void *arg,
+	    struct cc_diag *diag);
+
+/*
+ * Marks runs left "running" by a process that died (the runner found
+ * them at start) as failed.  Returns how many.
+ */
+int	runs_recover(struct workspace *ws);
+
+#endif /* CONCORD_RUNS_H */
