@@ -49,6 +49,14 @@ static const char *const migrations[] = {
 	"  outcome TEXT NOT NULL,"
 	"  request_id TEXT);"
 	"CREATE INDEX audit_log_at ON audit_log (at);",
+	/* 2: the queue of runs the runner process executes */
+	"CREATE TABLE run_queue ("
+	"  run_id TEXT PRIMARY KEY,"
+	"  user_id TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'ended')),"
+	"  runner_pid INTEGER,"
+	"  queued_at TEXT NOT NULL);"
+	"CREATE INDEX run_queue_state ON run_queue (state, queued_at);",
 };
 
 /* A dummy Argon2id hash, made once per process, verified for unknown
@@ -533,4 +541,85 @@ control_audit(struct control *c, const char *user_id, const char *username,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+cc_err
+control_queue_add(struct control *c, const char *run_id, const char *user_id)
+{
+	char now[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	now_text(now, sizeof(now));
+	if (sqlite3_prepare_v2(c->db, "INSERT INTO run_queue (run_id, user_id,"
+	    " state, queued_at) VALUES (?1, ?2, 'queued', ?3)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+cc_err
+control_queue_claim(struct control *c, long pid, char *run_id,
+    char *user_id)
+{
+	sqlite3_stmt *st;
+	cc_err err;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "UPDATE run_queue SET state = 'running',"
+	    " runner_pid = ?1 WHERE run_id = (SELECT run_id FROM run_queue"
+	    " WHERE state = 'queued' ORDER BY queued_at, rowid LIMIT 1)"
+	    " RETURNING run_id, user_id", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_int64(st, 1, pid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, run_id, 33);
+		copy_col(st, 1, user_id, CONTROL_ID_LEN + 1);
+		err = CC_OK;
+	} else
+		err = rc == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+	sqlite3_finalize(st);
+	return err;
+}
+
+cc_err
+control_queue_end(struct control *c, const char *run_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "UPDATE run_queue SET state = 'ended'"
+	    " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+cc_err
+control_queue_orphans(struct control *c, json_t **out)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+
+	if (sqlite3_prepare_v2(c->db, "UPDATE run_queue SET state = 'ended'"
+	    " WHERE state = 'running' RETURNING run_id, user_id", -1, &st,
+	    NULL) != SQLITE_OK) {
+		json_decref(arr);
+		return CC_EDB;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "run_id",
+		    (const char *)sqlite3_column_text(st, 0), "user_id",
+		    (const char *)sqlite3_column_text(st, 1)));
+	sqlite3_finalize(st);
+	*out = arr;
+	return CC_OK;
 }

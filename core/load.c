@@ -2,7 +2,9 @@
  * load.c - the load phase of a run (concord/pipeline.h): dimensions from
  * the reconciled staging rows, then dim_date and fact_sales.
  *
- * Survivorship (golden record): within a cluster, records are ranked most
+ * Survivorship (golden record): a later export of the same source (a file
+ * with the same columns, uploaded later) supersedes the earlier one's
+ * records.  The other records of a cluster are ranked most
  * recent first (the later of updated_at and created_date; undated records
  * last), then most complete (non-null attributes), then latest staged
  * (the later upload); each attribute takes the first non-null value in
@@ -128,8 +130,17 @@ day_before(const char *d, char *out)
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* A file's place: its columns' fingerprint and its upload order. */
+struct fileinfo {
+	char		*id;
+	char		*fp;
+	long long	 seq;
+};
+
 struct builder {
 	struct run			*r;
+	struct fileinfo			*files;
+	int				 nfiles;
 	const struct schema_entity	*e;
 	const struct dimspec		*spec;
 	const char			*attrs[MAXA];	/* dim columns = attrs */
@@ -141,6 +152,71 @@ struct builder {
 	sqlite3_stmt			*cat;		/* category reference */
 	long long			 versions, members;
 };
+
+static const struct fileinfo *
+file_info(const struct builder *b, const char *id)
+{
+	int i;
+
+	for (i = 0; i < b->nfiles; i++)
+		if (!strcmp(b->files[i].id, id))
+			return &b->files[i];
+	return NULL;
+}
+
+/*
+ * A later export of the same source (a file with the same columns,
+ * uploaded later) supersedes the earlier one: the earlier file's records
+ * of this entity leave the cluster.  Returns the new count.
+ */
+static int
+drop_superseded(const struct builder *b, struct rec *recs, int n)
+{
+	const struct fileinfo *fi, *fj;
+	int i, j, k = 0, gone;
+
+	for (i = 0; i < n; i++) {
+		gone = 0;
+		fi = file_info(b, recs[i].file);
+		for (j = 0; j < n && !gone && fi != NULL; j++) {
+			fj = file_info(b, recs[j].file);
+			gone = fj != NULL && fj->seq > fi->seq && fi->fp != NULL &&
+			    fj->fp != NULL && !strcmp(fi->fp, fj->fp);
+		}
+		if (gone) {
+			rec_free(&recs[i], b->na);
+			continue;
+		}
+		recs[k++] = recs[i];
+	}
+	return k;
+}
+
+static cc_err
+load_fileinfo(struct builder *b)
+{
+	sqlite3_stmt *st;
+	int cap = 0;
+
+	if (sqlite3_prepare_v2(b->r->ws->db, "SELECT id, header_fingerprint,"
+	    " seq FROM files", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (b->nfiles == cap) {
+			cap = cap ? cap * 2 : 16;
+			b->files = realloc(b->files, (size_t)cap * sizeof(*b->files));
+			if (b->files == NULL) {
+				sqlite3_finalize(st);
+				return CC_ENOMEM;
+			}
+		}
+		b->files[b->nfiles].id = dup_col(st, 0);
+		b->files[b->nfiles].fp = dup_col(st, 1);
+		b->files[b->nfiles++].seq = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return CC_OK;
+}
 
 /* The golden values of recs[0..n) (already ranked) into out[]. */
 static void
@@ -400,6 +476,8 @@ build_dim(struct run *r, const struct dimspec *spec, struct cc_diag *diag)
 	b.spec = spec;
 	b.from_i = b.to_i = -1;
 	is_cat = !strcmp(spec->entity, "product_category");
+	if ((err = load_fileinfo(&b)) != CC_OK)
+		goto out;
 	for (k = 0; k < e->nattrs && b.na < MAXA; k++) {
 		const struct schema_attr *at = &e->attrs[k];
 		if (at->role == SCHEMA_RECORD_DATE && nrec < 4)
@@ -465,7 +543,7 @@ build_dim(struct run *r, const struct dimspec *spec, struct cc_diag *diag)
 		err = sqlerr(r, diag);
 		goto out;
 	}
-	if (r->has_old && !is_cat && b.from_i < 0) {
+	if (r->has_old && !is_cat) {
 		snprintf(sql, sizeof(sql), "SELECT valid_from, valid_to,"
 		    " is_current, sources, %s, version FROM old.\"%s\" WHERE"
 		    " canonical_id = ?1 ORDER BY version", cols, spec->table);
@@ -484,6 +562,8 @@ build_dim(struct run *r, const struct dimspec *spec, struct cc_diag *diag)
 		long long key;
 		rc = sqlite3_step(st);
 		key = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -2;
+		if (key != canon && n > 0)
+			n = drop_superseded(&b, recs, n);
 		if (key != canon && n > 0) {
 			/* a cluster is complete */
 			if (is_cat)
@@ -558,6 +638,11 @@ out:
 	sqlite3_finalize(b.ins);
 	sqlite3_finalize(b.old);
 	sqlite3_finalize(b.cat);
+	for (i = 0; i < b.nfiles; i++) {
+		free(b.files[i].id);
+		free(b.files[i].fp);
+	}
+	free(b.files);
 	return err;
 }
 
@@ -669,6 +754,15 @@ static const char *const load_sql =
 	"  _file_id, _row"
 	" FROM lines WHERE latest = 1 AND order_id IS NOT NULL AND customer_cid"
 	"  IS NOT NULL AND product_cid IS NOT NULL;"
+	/* a line without a price takes its product version's list price;
+	 * then a missing amount is quantity x price */
+	"UPDATE fact_sales SET unit_price = (SELECT p.price FROM dim_product p"
+	" WHERE p.product_sk = fact_sales.product_sk), amount_derived = 1"
+	" WHERE unit_price IS NULL AND (SELECT p.price FROM dim_product p WHERE"
+	" p.product_sk = fact_sales.product_sk) IS NOT NULL;"
+	"UPDATE fact_sales SET amount = quantity * unit_price, amount_derived = 1"
+	" WHERE amount IS NULL AND quantity IS NOT NULL AND unit_price IS NOT"
+	" NULL;"
 	/* dim_date: every day from the first to the last date of a fact */
 	"INSERT INTO dim_date (date_key, date, year, quarter, month, month_name,"
 	" day, day_of_week, day_name, iso_week, is_weekend)"

@@ -218,6 +218,7 @@ quality_all(struct run *r, struct cc_diag *diag)
 		fails += failed > 0;
 	}
 	sqlite3_finalize(ins);
+	run_tick(r, "quality", (long long)i, (long long)i);
 	run_count(r, "quality_rules", (long long)(sizeof(rules) /
 	    sizeof(rules[0])));
 	run_count(r, "quality_rules_failing", fails);

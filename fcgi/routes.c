@@ -35,6 +35,12 @@ static const struct route {
 	{ "GET",    "/api/v1/files/{}/mapping",		h_mapping_get,	 ROUTE_USER },
 	{ "PUT",    "/api/v1/files/{}/mapping",		h_mapping_put,	 ROUTE_USER },
 	{ "GET",    "/api/v1/schema",			h_schema,	 ROUTE_USER },
+	{ "GET",    "/api/v1/runs",			h_runs_list,	 ROUTE_USER },
+	{ "POST",   "/api/v1/runs",			h_runs_create,	 ROUTE_USER },
+	{ "GET",    "/api/v1/runs/{}",			h_runs_get,	 ROUTE_USER },
+	{ "DELETE", "/api/v1/runs/{}",			h_runs_cancel,	 ROUTE_USER },
+	{ "POST",   "/api/v1/runs/{}/cancel",		h_runs_cancel,	 ROUTE_USER },
+	{ "GET",    "/api/v1/runs/{}/quality",		h_runs_quality,	 ROUTE_USER },
 };
 
 /* Matches path against pattern; on success stores the captures. */

@@ -35,6 +35,11 @@ void	h_files_delete(struct http_req *);
 void	h_mapping_get(struct http_req *);
 void	h_mapping_put(struct http_req *);
 void	h_schema(struct http_req *);
+void	h_runs_create(struct http_req *);
+void	h_runs_list(struct http_req *);
+void	h_runs_get(struct http_req *);
+void	h_runs_cancel(struct http_req *);
+void	h_runs_quality(struct http_req *);
 
 /*
  * Routes one request: 404 for an unknown path, 405 (with Allow) for a

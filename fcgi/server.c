@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "concord/log.h"
+#include "concord/runs.h"
 #include "http.h"
 #include "routes.h"
 #include "server.h"
@@ -169,6 +170,98 @@ worker(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
 	return 0;
 }
 
+/* The runner stops a run in progress when the service stops. */
+static int
+runner_tick(void *arg, const char *phase, long long done, long long total)
+{
+	(void)arg;
+	(void)phase;
+	(void)done;
+	(void)total;
+	return stopping != 0;
+}
+
+/* Ends runs a previous runner left behind (it died mid-run). */
+static void
+runner_recover(const struct cc_config *cfg, struct control *ctl)
+{
+	struct workspace *ws;
+	json_t *orphans = NULL, *o;
+	size_t i;
+
+	if (control_queue_orphans(ctl, &orphans) != CC_OK)
+		return;
+	json_array_foreach(orphans, i, o) {
+		if (ws_open(cfg->data_dir, json_string_value(json_object_get(o,
+		    "user_id")), &ws, NULL) != CC_OK)
+			continue;
+		if (runs_recover(ws) > 0)
+			log_warn("run %s: its runner ended; marked failed",
+			    json_string_value(json_object_get(o, "run_id")));
+		ws_close(ws);
+	}
+	json_decref(orphans);
+}
+
+/*
+ * The runner: claims queued runs from the control database and executes
+ * them one at a time, outside any request, so that workers stay free.
+ */
+static int
+runner(const struct cc_config *cfg)
+{
+	char run_id[33], user_id[CONTROL_ID_LEN + 1];
+	const struct timespec pause = { 0, 300 * 1000 * 1000 };
+	struct control *ctl = NULL;
+	struct workspace *ws;
+	struct cc_diag diag;
+	cc_err err;
+
+	install(SIGTERM, on_term);
+	install(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	cc_diag_clear(&diag);
+	if (control_open(cfg->data_dir, &ctl, &diag) != CC_OK) {
+		log_error("runner: %s", diag.message);
+		return 1;
+	}
+	runner_recover(cfg, ctl);
+	while (!stopping) {
+		if (control_queue_claim(ctl, (long)getpid(), run_id, user_id) !=
+		    CC_OK) {
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		cc_diag_clear(&diag);
+		if (ws_open(cfg->data_dir, user_id, &ws, &diag) != CC_OK) {
+			log_error("run %s: workspace: %s", run_id, diag.message);
+			control_queue_end(ctl, run_id);
+			continue;
+		}
+		log_info("run %s: started", run_id);
+		err = runs_execute(ws, run_id, NULL, runner_tick, NULL, &diag);
+		log_info("run %s: %s%s%s", run_id, err == CC_OK ? "done" :
+		    err == CC_ECONFLICT ? "cancelled" : "failed",
+		    err == CC_OK ? "" : ": ", err == CC_OK ? "" : diag.message);
+		ws_close(ws);
+		control_queue_end(ctl, run_id);
+	}
+	control_close(ctl);
+	return 0;
+}
+
+static pid_t
+spawn_runner(const struct cc_config *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(runner(cfg));
+	if (pid < 0)
+		log_error("fork: %s", strerror(errno));
+	return pid;
+}
+
 static pid_t
 spawn(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
     int listen_fd)
@@ -189,7 +282,7 @@ server_run(const struct cc_config *cfg, int listen_fd)
 	struct control *ctl = NULL;
 	struct cc_diag diag;
 	size_t keylen = 0;
-	pid_t *pids, pid;
+	pid_t *pids, pid, runner_pid = 0;
 	time_t last_restart = 0;
 	int i, n = cfg->workers, status, alive;
 
@@ -209,13 +302,26 @@ server_run(const struct cc_config *cfg, int listen_fd)
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < n; i++)
 		pids[i] = spawn(cfg, key, keylen, listen_fd);
-	log_info("serving with %d workers (data %s)", n, cfg->data_dir);
+	runner_pid = spawn_runner(cfg);
+	log_info("serving with %d workers and a runner (data %s)", n,
+	    cfg->data_dir);
 	while (!stopping) {
 		pid = waitpid(-1, &status, 0);
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (pid == runner_pid) {
+			runner_pid = 0;
+			if (!stopping) {
+				log_warn("runner %ld ended; restarting", (long)pid);
+				if (time(NULL) == last_restart)
+					sleep(1);
+				last_restart = time(NULL);
+				runner_pid = spawn_runner(cfg);
+			}
+			continue;
 		}
 		for (i = 0; i < n; i++) {
 			if (pids[i] != pid)
@@ -238,6 +344,10 @@ server_run(const struct cc_config *cfg, int listen_fd)
 	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
+	if (runner_pid > 0) {
+		kill(runner_pid, SIGTERM);
+		waitpid(runner_pid, &status, 0);
+	}
 	do {
 		alive = 0;
 		for (i = 0; i < n; i++) {

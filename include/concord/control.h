@@ -133,4 +133,22 @@ cc_err	control_audit(struct control *c, const char *user_id,
 	    const char *username, const char *action, const char *target,
 	    const char *client, const char *outcome, const char *request_id);
 
+/*
+ * The run queue: runs are queued by a worker (POST /api/v1/runs) and
+ * executed by the runner process, which must find them across
+ * workspaces.  control_queue_add() queues run_id of user_id;
+ * control_queue_claim() takes the oldest queued run for the runner pid
+ * (run_id: 33 bytes, user_id: CONTROL_ID_LEN + 1), CC_ENOTFOUND when none;
+ * control_queue_end() marks it ended; control_queue_orphans() ends the
+ * runs a dead runner had claimed and returns them as a new JSON array of
+ * {run_id, user_id} (their workspace rows are then marked failed).
+ * Errors: CC_EDB.
+ */
+cc_err	control_queue_add(struct control *c, const char *run_id,
+	    const char *user_id);
+cc_err	control_queue_claim(struct control *c, long pid, char *run_id,
+	    char *user_id);
+cc_err	control_queue_end(struct control *c, const char *run_id);
+cc_err	control_queue_orphans(struct control *c, json_t **out);
+
 #endif /* CONCORD_CONTROL_H */

@@ -1,0 +1,156 @@
+/*
+ * h_runs.c - reconciliation runs as a resource.  POST queues a run (202
+ * with Location) that the runner process executes outside the request;
+ * GET reports state, phase, progress and, at the end, counts and timings;
+ * DELETE (or POST .../cancel) cancels.
+ */
+#include "config.h"
+
+#include "concord/log.h"
+#include "concord/runs.h"
+#include "routes.h"
+
+static struct workspace *
+open_ws(struct http_req *req)
+{
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+
+	cc_diag_clear(&diag);
+	if (ws_open(req->app->cfg.data_dir, req->user.id, &ws, &diag) !=
+	    CC_OK) {
+		log_error("req=%s workspace: %s", req->request_id, diag.message);
+		http_error(req, 500, "workspace", "the workspace cannot be"
+		    " opened");
+		return NULL;
+	}
+	return ws;
+}
+
+static void
+not_found_or(struct http_req *req, cc_err err)
+{
+	if (err == CC_ENOTFOUND)
+		http_error(req, 404, "not_found", "no such run");
+	else
+		http_error(req, http_status_of(err), "internal", "%s",
+		    cc_strerror(err));
+}
+
+void
+h_runs_create(struct http_req *req)
+{
+	char id[RUNS_ID_LEN + 1];
+	struct workspace *ws;
+	json_t *run = NULL;
+	cc_err err;
+
+	if ((ws = open_ws(req)) == NULL)
+		return;
+	err = runs_create(ws, id);
+	if (err == CC_ECONFLICT) {
+		ws_close(ws);
+		http_add_header(req, "Location: /api/v1/runs/%s", id);
+		http_error(req, 409, "run_in_progress", "run %s is queued or"
+		    " running; wait for it or cancel it", id);
+		return;
+	}
+	if (err == CC_OK && (err = control_queue_add(req->app->ctl, id,
+	    req->user.id)) != CC_OK)
+		runs_cancel(ws, id);
+	if (err == CC_OK)
+		err = runs_get(ws, id, &run);
+	ws_close(ws);
+	if (err != CC_OK) {
+		http_error(req, 500, "internal", "cannot queue the run");
+		return;
+	}
+	control_audit(req->app->ctl, req->user.id, req->user.username,
+	    "run.create", id, req->remote_addr, "ok", req->request_id);
+	http_add_header(req, "Location: /api/v1/runs/%s", id);
+	http_reply_json(req, 202, json_pack("{s:b, s:s, s:o}", "ok", 1, "id",
+	    id, "run", run));
+}
+
+void
+h_runs_list(struct http_req *req)
+{
+	struct workspace *ws;
+	json_t *runs;
+	cc_err err;
+
+	if ((ws = open_ws(req)) == NULL)
+		return;
+	err = runs_list(ws, 100, &runs);
+	ws_close(ws);
+	if (err != CC_OK) {
+		not_found_or(req, err);
+		return;
+	}
+	http_reply_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "runs",
+	    runs));
+}
+
+void
+h_runs_get(struct http_req *req)
+{
+	struct workspace *ws;
+	json_t *run;
+	cc_err err;
+
+	if ((ws = open_ws(req)) == NULL)
+		return;
+	err = runs_get(ws, req->params[0], &run);
+	ws_close(ws);
+	if (err != CC_OK) {
+		not_found_or(req, err);
+		return;
+	}
+	http_reply_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "run", run));
+}
+
+void
+h_runs_cancel(struct http_req *req)
+{
+	struct workspace *ws;
+	json_t *run = NULL;
+	cc_err err;
+
+	if ((ws = open_ws(req)) == NULL)
+		return;
+	err = runs_cancel(ws, req->params[0]);
+	if (err == CC_OK)
+		err = runs_get(ws, req->params[0], &run);
+	ws_close(ws);
+	if (err == CC_ECONFLICT) {
+		http_error(req, 409, "run_ended", "the run has already ended");
+		return;
+	}
+	if (err != CC_OK) {
+		not_found_or(req, err);
+		return;
+	}
+	control_audit(req->app->ctl, req->user.id, req->user.username,
+	    "run.cancel", req->params[0], req->remote_addr, "ok",
+	    req->request_id);
+	http_reply_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "run", run));
+}
+
+void
+h_runs_quality(struct http_req *req)
+{
+	struct workspace *ws;
+	json_t *q;
+	cc_err err;
+
+	if ((ws = open_ws(req)) == NULL)
+		return;
+	err = runs_quality(ws, req->params[0], &q);
+	ws_close(ws);
+	if (err != CC_OK) {
+		not_found_or(req, err);
+		return;
+	}
+	json_object_set_new(q, "ok", json_true());
+	http_reply_json(req, 200, q);
+}

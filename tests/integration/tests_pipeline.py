@@ -1,0 +1,410 @@
+"""Reconciliation runs through nginx on the real seed files.
+
+Every expected figure is computed here from the raw files with Python's csv
+and json modules (an independent reading of the data, with the rules the
+issue states: newest complete record wins, ISO 3166 codes, amount =
+quantity x price, ...), never copied from Concord's answers.  The star
+schema is read from the workspace's model.db with Python's sqlite3.
+"""
+import csv
+import datetime
+import io
+import json
+import os
+import sqlite3
+import time
+
+from harness import SetupError, check, eq, expect_error, expect_ok
+from suite import test, backend
+
+# ISO 3166-1 alpha-2 of the country spellings in the ERP export
+# (independent of Concord's tables: from the ISO 3166 list).
+ISO = {"australia": "AU", "canada": "CA", "france": "FR", "germany": "DE",
+       "de": "DE", "united kingdom": "GB", "united states": "US", "usa": "US",
+       "us": "US"}
+TODAY = datetime.datetime.utcnow().date().isoformat()
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def crm(env, *parts):
+    return os.path.join(env.seeds_dir(), "crm-erp", *parts)
+
+
+def upload_all(b, user, paths):
+    for p in paths:
+        ct = "application/json" if p.endswith(".json") else "text/csv"
+        with open(p, "rb") as f:
+            r = b.client.upload(os.path.basename(p), f.read(), ct, token=user.token)
+        if r.status not in (200, 201):
+            raise SetupError("upload %s: %r" % (p, r))
+
+
+def run_and_wait(b, user, timeout=300):
+    r = b.client.request("POST", "/api/v1/runs", token=user.token)
+    doc = expect_ok(r, 202, "POST /runs")
+    loc = r.header("Location")
+    check(loc == "/api/v1/runs/" + doc["id"], "Location %r" % loc)
+    end = time.time() + timeout
+    while time.time() < end:
+        run = expect_ok(b.client.get(loc, token=user.token), 200, "GET run")["run"]
+        if run["state"] not in ("queued", "running"):
+            return run
+        time.sleep(0.3)
+    raise AssertionError("run %s did not end in %ds" % (doc["id"], timeout))
+
+
+def model(b, user):
+    path = os.path.join(b.data, "workspaces", user.id, "model.db")
+    check(os.path.exists(path), "no model.db after a run")
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def crm_run(env):
+    """One workspace with every file of crm-erp, and one run."""
+    def mk():
+        b = backend(env, "main")
+        u = env.user(b, "crmrun")
+        paths = sorted(os.path.join(d, f) for d in (crm(env, "source_crm"), crm(env, "source_erp"))
+                       for f in os.listdir(d))
+        upload_all(b, u, paths)
+        run = run_and_wait(b, u)
+        if run["state"] != "done":
+            raise SetupError("crm-erp run ended %s: %s" % (run["state"], run["error"]))
+        return b, u, run
+    return env.fixture("crm-run", mk)
+
+
+@test("runs_resource_states_progress_counts")
+def _(env):
+    b, u, run = crm_run(env)
+    for k in ("id", "state", "phase", "progress", "counts", "timings_ms", "created_at",
+              "started_at", "finished_at"):
+        check(k in run, "run has no %s: %r" % (k, sorted(run)))
+    for phase in ("stage", "reconcile", "load", "quality"):
+        check(isinstance(run["timings_ms"].get(phase), int), "timing of %s: %r" % (phase, run["timings_ms"]))
+    eq(run["progress"]["done"], run["progress"]["total"], "progress at the end")
+    listed = expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"]
+    check(any(x["id"] == run["id"] for x in listed), "the run is not listed")
+    # an ended run cannot be cancelled; another user does not see it
+    expect_error(b.client.request("DELETE", "/api/v1/runs/" + run["id"], token=u.token), 409,
+                 "cancel an ended run")
+    other = env.user(b, "runsnoop")
+    for path in ("/api/v1/runs/" + run["id"], "/api/v1/runs/" + run["id"] + "/quality"):
+        expect_error(b.client.get(path, token=other.token), 404, "another user's run")
+    expect_error(b.client.request("DELETE", "/api/v1/runs/" + run["id"], token=other.token), 404,
+                 "another user's run")
+    expect_error(b.client.get("/api/v1/runs/0000000000000000", token=u.token), 404, "unknown run")
+    check(expect_ok(b.client.get("/api/v1/runs", token=other.token))["runs"] == [],
+          "another user lists runs")
+
+
+@test("crm_every_sales_line_joins_customer_and_product_version")
+def _(env):
+    b, u, _run = crm_run(env)
+    sales = read_csv(crm(env, "source_crm", "sales_details.csv"))
+    toy = read_csv(crm(env, "source_erp", "sales_transactions.csv"))
+    db = model(b, u)
+    eq(db.execute("SELECT count(*) FROM fact_sales").fetchone()[0], len(sales) + len(toy),
+       "fact rows (one per sales line of both sales files)")
+    eq(db.execute("SELECT count(*) FROM quarantine").fetchone()[0], 0, "quarantined lines")
+    eq(db.execute("SELECT count(*) FROM fact_sales WHERE customer_sk IS NULL OR product_sk IS NULL"
+                  ).fetchone()[0], 0, "facts without a customer or product version")
+    # the version joined is valid on the order date, or is the first version
+    # when the order precedes the product's first version (initial row)
+    bad = db.execute("""
+        SELECT count(*) FROM fact_sales f JOIN dim_product p ON p.product_sk = f.product_sk
+        WHERE f.order_date IS NOT NULL AND NOT (
+          (p.valid_from IS NULL OR p.valid_from <= f.order_date)
+            AND (p.valid_to IS NULL OR p.valid_to >= f.order_date)
+          OR (f.order_date < p.valid_from AND p.version = (SELECT min(version) FROM dim_product q
+                                                          WHERE q.canonical_id = p.canonical_id)))
+        """).fetchone()[0]
+    eq(bad, 0, "facts joined to a product version not valid at their order date")
+    # independent check of one product's versions: the CRM rows of a key
+    prd = read_csv(crm(env, "source_crm", "prd_info.csv"))
+    keys = {}
+    for r in prd:
+        keys.setdefault(r["prd_key"].strip(), []).append(r["prd_start_dt"])
+    multi = sorted(k for k, v in keys.items() if len(set(v)) > 1)
+    check(multi, "the seed has products with several versions")
+    for k in multi[:20]:
+        got = [r[0] for r in db.execute("SELECT valid_from FROM dim_product WHERE natural_key = ?"
+                                         " ORDER BY valid_from", (k,))]
+        eq(got, sorted(set(keys[k])), "versions of product %s" % k)
+    # every line's customer is the CRM customer with that id
+    cust = {r[0]: r[1] for r in db.execute(
+        "SELECT f.sales_sk, d.customer_id FROM fact_sales f JOIN dim_customer d"
+        " ON d.customer_sk = f.customer_sk WHERE f._row <= 2000 AND f.order_id LIKE 'SO%'")}
+    check(len(cust) >= 1000, "sample of CRM sales lines")
+    ids = {r["sls_cust_id"] for r in sales[:2000]}
+    check(set(cust.values()) <= ids, "a sales line joined a customer it does not name")
+
+
+@test("crm_erp_attributes_attach_through_learned_keys")
+def _(env):
+    b, u, run = crm_run(env)
+    db = model(b, u)
+    crm_rows = read_csv(crm(env, "source_crm", "cst_info.csv"))
+    erp = {r["CID"].strip(): r for r in read_csv(crm(env, "source_erp", "CST_AZ12.csv"))}
+    loc = {r["CID"].strip(): r for r in read_csv(crm(env, "source_erp", "LOC_A101.csv"))}
+
+    def erp_key(cst_key):            # the ERP writes AW00011000 as NASAW00011000 or AW00011000
+        return erp.get("NAS" + cst_key) or erp.get(cst_key)
+
+    def loc_key(cst_key):            # and AW-00011000 in the location export
+        return loc.get(cst_key[:2] + "-" + cst_key[2:])
+
+    dims = {r["customer_number"]: r for r in db.execute(
+        "SELECT * FROM dim_customer WHERE is_current AND customer_number IS NOT NULL")}
+    checked = {"birth": 0, "country": 0, "gender": 0}
+    newest = {}
+    for r in crm_rows:
+        key = r["cst_key"].strip()
+        if r["cst_id"].strip() and (key not in newest or r["cst_create_date"] >= newest[key]["cst_create_date"]):
+            newest[key] = r
+    for key, r in newest.items():
+        d = dims.get(key)
+        check(d is not None, "CRM customer %s has no dimension row" % key)
+        e, l = erp_key(key), loc_key(key)
+        if e is not None:
+            bd = e["BDATE"].strip()
+            want = bd if bd and "1900-01-01" <= bd <= TODAY else None
+            eq(d["birth_date"], want, "birth date of %s (ERP %r)" % (key, bd))
+            checked["birth"] += 1
+            crm_g = r["cst_gndr"].strip().upper()[:1] or None
+            erp_g = {"male": "M", "female": "F", "m": "M", "f": "F"}.get(e["GEN"].strip().lower())
+            eq(d["gender"], crm_g or erp_g, "gender of %s (CRM %r, ERP %r)" % (key, r["cst_gndr"], e["GEN"]))
+            checked["gender"] += 1
+        if l is not None and l["CNTRY"].strip():
+            eq(d["country"], ISO[l["CNTRY"].strip().lower()], "country of %s (%r)" % (key, l["CNTRY"]))
+            checked["country"] += 1
+    check(checked["birth"] > 18000 and checked["country"] > 18000, "customers checked: %r" % checked)
+    bad = [r[0] for r in db.execute("SELECT DISTINCT country FROM dim_customer WHERE country IS NOT NULL")
+           if not (len(r[0]) == 2 and r[0].isupper())]
+    eq(bad, [], "countries that are not ISO 3166-1 alpha-2 codes")
+    rules = [k for k in run["counts"]["key_rules_detail"] if k["entity"] == "customer"]
+    check(any(k["from"]["affix"] == "NAS" or k["to"]["affix"] == "NAS" for k in rules) or
+          any(k["from"]["normalisation"] == "digits" for k in rules),
+          "the ERP key rule is reported: %r" % [k["description"] for k in rules])
+    check(all(k["coverage"] >= 0.99 for k in rules), "coverage of the customer rules: %r" %
+          [(k["description"], k["coverage"]) for k in rules])
+    return "%d birth dates, %d genders, %d countries checked" % (checked["birth"], checked["gender"],
+                                                                 checked["country"])
+
+
+@test("crm_duplicated_customer_ids_resolve_to_newest_complete")
+def _(env):
+    b, u, _run = crm_run(env)
+    db = model(b, u)
+    rows = {}
+    for r in read_csv(crm(env, "source_crm", "cst_info.csv")):
+        if r["cst_id"].strip():
+            rows.setdefault(r["cst_id"].strip(), []).append(r)
+    dups = {k: v for k, v in rows.items() if len(v) > 1}
+    check(len(dups) >= 5, "the seed has duplicated customer ids: %d" % len(dups))
+    for cid, recs in dups.items():
+        got = db.execute("SELECT * FROM dim_customer WHERE is_current AND customer_id = ?",
+                         (cid,)).fetchall()
+        eq(len(got), 1, "current customers with id %s" % cid)
+        recs = sorted(recs, key=lambda r: r["cst_create_date"], reverse=True)
+        for col, attr in (("cst_firstname", "first_name"), ("cst_lastname", "last_name")):
+            want = next((r[col].strip() for r in recs if r[col].strip()), None)
+            eq(got[0][attr], want, "%s of duplicated customer %s" % (attr, cid))
+        want = next((r["cst_marital_status"].strip() for r in recs if r["cst_marital_status"].strip()), None)
+        eq(got[0]["marital_status"], want, "marital status of duplicated customer %s" % cid)
+
+
+@test("crm_quality_report_lists_dates_amounts_categories")
+def _(env):
+    b, u, run = crm_run(env)
+    q = expect_ok(b.client.get("/api/v1/runs/%s/quality" % run["id"], token=u.token))
+    rules = {r["rule"]: r for r in q["rules"]}
+    for dim in ("completeness", "validity", "uniqueness", "referential_integrity", "consistency"):
+        check(dim in q["summary"], "no %s rules: %r" % (dim, sorted(q["summary"])))
+    sales = read_csv(crm(env, "source_crm", "sales_details.csv"))
+
+    def bad_yyyymmdd(s):
+        s = s.strip()
+        if not s:
+            return False
+        try:
+            datetime.datetime.strptime(s, "%Y%m%d")
+            return len(s) != 8
+        except ValueError:
+            return True
+    bad_dates = sum(bad_yyyymmdd(r[c]) for r in sales for c in ("sls_order_dt", "sls_ship_dt", "sls_due_dt"))
+    crm_rows = read_csv(crm(env, "source_crm", "cst_info.csv"))
+    erp_rows = read_csv(crm(env, "source_erp", "CST_AZ12.csv"))
+    future = sum(1 for r in erp_rows if r["BDATE"].strip() > TODAY)
+    db = model(b, u)
+    date_issues = db.execute("SELECT count(*) FROM clean_issues WHERE issue LIKE 'date_%'").fetchone()[0]
+    eq(date_issues, bad_dates + future, "invalid dates reported (sales %d + future birth dates %d)" %
+       (bad_dates, future))
+    eq(rules["dates_valid"]["failed"], bad_dates + future, "dates_valid failures in the report")
+    check(rules["dates_valid"]["examples"], "examples of invalid dates")
+
+    def num(s):
+        s = s.strip()
+        return int(s) if s.lstrip("-").isdigit() else None
+    inconsistent = 0
+    for r in sales:
+        a, qn, p = num(r["sls_sales"]), num(r["sls_quantity"]), num(r["sls_price"])
+        if a is not None and a > 0 and qn is not None and p is not None and p > 0 and a != qn * p:
+            inconsistent += 1
+    eq(rules["amount_is_quantity_times_price"]["failed"], inconsistent, "inconsistent amounts")
+    cats = {r["ID"].strip() for r in read_csv(crm(env, "source_erp", "PX_CAT_G1V2.csv"))}
+    prd = read_csv(crm(env, "source_crm", "prd_info.csv"))
+    unresolved = {r["prd_key"].strip() for r in prd if r["prd_key"][:5].replace("-", "_") not in cats}
+    check(unresolved, "the seed has products whose category code the ERP lacks")
+    got = {r[0] for r in db.execute("SELECT DISTINCT natural_key FROM dim_product WHERE category_sk IS NULL"
+                                    " AND natural_key LIKE '%-%'")}
+    eq(got, unresolved, "products whose category code is unresolved")
+    check(rules["product_category_resolved"]["failed"] > 0 and rules["product_category_resolved"]["examples"],
+          "the report lists the unresolved category codes")
+    ends = sum(1 for r in prd if r["prd_end_dt"].strip() and r["prd_end_dt"] < r["prd_start_dt"])
+    eq(rules["effective_end_after_start"]["failed"], ends, "products ending before they start")
+
+
+@test("run_cancel_leaves_previous_result")
+def _(env):
+    b, u, _run = crm_run(env)
+    db = model(b, u)
+    before = db.execute("SELECT count(*) FROM fact_sales").fetchone()[0]
+    db.close()
+    r = b.client.request("POST", "/api/v1/runs", token=u.token)
+    rid = expect_ok(r, 202, "second run")["id"]
+    c = b.client.request("DELETE", "/api/v1/runs/" + rid, token=u.token)
+    check(c.status in (200, 409), "cancel: %r" % c)
+    end = time.time() + 120
+    while time.time() < end:
+        run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
+        if run["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    check(run["state"] in ("cancelled", "done"), "state after cancel: %s" % run["state"])
+    if c.status == 200:
+        eq(run["state"], "cancelled", "a run cancelled in time ends cancelled")
+    db = model(b, u)
+    eq(db.execute("SELECT count(*) FROM fact_sales").fetchone()[0], before, "facts after a cancelled run")
+    return "cancel answered %d, run %s" % (c.status, run["state"])
+
+
+def nexus(env, *parts):
+    return os.path.join(env.seeds_dir(), "nexusflow", *parts)
+
+
+@test("nexus_runs_resolves_challenge_rows_and_keeps_history")
+def _(env):
+    b = backend(env, "main")
+    u = env.user(b, "nexusrun")
+    originals = sorted(nexus(env, f) for f in os.listdir(nexus(env)) if f.endswith((".csv", ".json")))
+    upload_all(b, u, originals)
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "first run (%s)" % run["error"])
+    db = model(b, u)
+    files = {f["name"]: f["id"] for f in expect_ok(b.client.get("/api/v1/files", token=u.token))["files"]}
+    challenge = read_csv(nexus(env, "reconciliation_challenge_data.csv"))
+    orders = read_csv(nexus(env, "orders_unstructured_data.csv"))
+    eq(db.execute("SELECT count(*) FROM fact_sales WHERE _file_id = ?",
+                  (files["reconciliation_challenge_data.csv"],)).fetchone()[0], len(challenge),
+       "reconciliation-challenge rows loaded as facts")
+    eq(db.execute("SELECT count(*) FROM quarantine").fetchone()[0], 0, "quarantined lines")
+    # CLI_0280 is the customer CUST_0280; ITM_076 the product PROD_076
+    for r in challenge[:50]:
+        num = int(r["client_reference"].split("_")[1])
+        got = db.execute("SELECT d.customer_number FROM fact_sales f JOIN dim_customer d ON"
+                         " d.customer_sk = f.customer_sk WHERE f._file_id = ? AND f._row = ?",
+                         (files["reconciliation_challenge_data.csv"], challenge.index(r) + 1)).fetchone()
+        eq(got[0], "CUST_%04d" % num, "customer of %s" % r["client_reference"])
+    eq(db.execute("SELECT count(*) FROM fact_sales WHERE _file_id = ?",
+                  (files["orders_unstructured_data.csv"],)).fetchone()[0], len(orders), "order lines")
+    # every timestamp form of the seeds parses
+    eq(db.execute("SELECT count(*) FROM clean_issues WHERE issue IN ('date_invalid', 'date_order_unknown',"
+                  " 'date_order_conflict')").fetchone()[0], 0, "unreadable dates and timestamps")
+    custs = {}
+    with open(nexus(env, "customers_messy_data.json")) as f:
+        for o in json.load(f):
+            custs[o["customer_id"]] = o
+    eq(db.execute("SELECT count(DISTINCT canonical_id) FROM dim_customer").fetchone()[0], len(custs),
+       "customers (the challenge rows add none)")
+    db.close()
+
+    upload_all(b, u, sorted(nexus(env, "reupload", f) for f in os.listdir(nexus(env, "reupload"))))
+    run2 = run_and_wait(b, u)
+    eq(run2["state"], "done", "second run (%s)" % run2["error"])
+    check(run2["counts"].get("files_reused", 0) == len(originals), "unchanged files are not parsed again: %r"
+          % run2["counts"].get("files_reused"))
+    db = model(b, u)
+    later = {}
+    with open(nexus(env, "reupload", "test.json")) as f:
+        for o in json.load(f):
+            later[o["customer_id"]] = o
+    # the later export supersedes the earlier one: a customer whose address
+    # (a column only the customer exports hold) changed has a new version
+    moved = [k for k in custs if k in later and (later[k].get("address") or "").strip() and
+             (later[k].get("address") or "").strip() != (custs[k].get("address") or "").strip()]
+    versions = {r[0]: r[1] for r in db.execute(
+        "SELECT customer_id, count(*) FROM dim_customer GROUP BY canonical_id")}
+    check(moved, "the later export changes addresses")
+    for k in moved:
+        eq(versions.get(k), 2, "versions of customer %s whose address changed" % k)
+    eq(db.execute("SELECT count(*) FROM dim_customer WHERE is_current AND address IS NOT NULL AND"
+                  " address NOT IN (%s)" % ",".join("?" * len(later)),
+                  [o.get("address") or "" for o in later.values()]).fetchone()[0], 0,
+       "current addresses that are not the later export's")
+    changed = len(moved)
+    bad = db.execute("SELECT count(*) FROM (SELECT canonical_id FROM dim_customer GROUP BY canonical_id"
+                     " HAVING sum(is_current) <> 1)").fetchone()[0]
+    eq(bad, 0, "customers without exactly one current version")
+    gaps = db.execute("SELECT count(*) FROM dim_customer a JOIN dim_customer b ON a.canonical_id ="
+                      " b.canonical_id AND b.version = a.version + 1 WHERE a.valid_to IS NULL OR"
+                      " b.valid_from IS NULL OR date(a.valid_to, '+1 day') <> b.valid_from").fetchone()[0]
+    eq(gaps, 0, "versions that do not follow each other day to day")
+    eq(db.execute("SELECT count(*) FROM quarantine WHERE reason = 'superseded'").fetchone()[0],
+       len(read_csv(nexus(env, "reupload", "test1.csv"))),
+       "order lines of the first export superseded by the later one")
+    return "%d customers with a new version" % changed
+
+
+@test("retail_mini_runs_to_the_end")
+def _(env):
+    b = backend(env, "main")
+    u = env.user(b, "retailrun")
+    d = os.path.join(env.seeds_dir(), "retail-mini")
+    upload_all(b, u, sorted(os.path.join(d, f) for f in os.listdir(d)))
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "run (%s)" % run["error"])
+    db = model(b, u)
+    orders = read_csv(os.path.join(d, "orders.csv"))
+    loaded = db.execute("SELECT count(*) FROM fact_sales").fetchone()[0]
+    quarantined = db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    eq(loaded + quarantined, len(orders), "every order line is loaded or quarantined")
+    # price comes from the product list: amount derived = quantity x price
+    prices = {r["product_id"]: r["price"] for r in read_csv(os.path.join(d, "products.csv"))}
+    check(all(r["product_id"] in prices for r in orders), "the seed's orders name listed products")
+    eq(quarantined, 0, "quarantined order lines")
+
+
+@test("runs_bad_input")
+def _(env):
+    b = backend(env, "main")
+    u = env.user(b, "runempty")
+    r = b.client.request("POST", "/api/v1/runs", token=u.token)
+    rid = expect_ok(r, 202, "a run with no files")["id"]
+    end = time.time() + 60
+    while time.time() < end:
+        run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
+        if run["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    eq(run["state"], "failed", "a run with nothing to reconcile")
+    check("upload" in (run["error"] or ""), "the failure says what to do: %r" % run["error"])
+    expect_error(b.client.get("/api/v1/runs/not-an-id", token=u.token), 404, "malformed run id")
+    expect_error(b.client.request("PUT", "/api/v1/runs", token=u.token), 405, "PUT /runs")
+    expect_error(b.client.request("POST", "/api/v1/runs"), 401, "POST /runs without a token")
