@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -220,6 +221,8 @@ runner(const struct cc_config *cfg)
 	install(SIGTERM, on_term);
 	install(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);
+	/* /proc/PID/comm says which process runs the runs */
+	prctl(PR_SET_NAME, "concord-runner", 0, 0, 0);
 	cc_diag_clear(&diag);
 	if (control_open(cfg->data_dir, &ctl, &diag) != CC_OK) {
 		log_error("runner: %s", diag.message);

@@ -408,3 +408,51 @@ def _(env):
     expect_error(b.client.get("/api/v1/runs/not-an-id", token=u.token), 404, "malformed run id")
     expect_error(b.client.request("PUT", "/api/v1/runs", token=u.token), 405, "PUT /runs")
     expect_error(b.client.request("POST", "/api/v1/runs"), 401, "POST /runs without a token")
+
+
+def runner_pid(b):
+    for pid in b.pids():
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip() == "concord-runner":
+                    return pid
+        except OSError:
+            pass
+    return None
+
+
+@test("run_killed_leaves_previous_result_and_fails")
+def _(env):
+    import signal
+    b, u, _run = crm_run(env)
+    path = os.path.join(b.data, "workspaces", u.id, "model.db")
+    with open(path, "rb") as f:
+        before = f.read()
+    old = runner_pid(b)
+    check(old is not None, "no concord-runner process among %r" % b.pids())
+    r = b.client.request("POST", "/api/v1/runs?", token=u.token)
+    rid = expect_ok(r, 202, "a run to kill")["id"]
+    # kill the runner in the middle of the run (the crm run takes seconds)
+    end = time.time() + 60
+    while time.time() < end:
+        run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
+        if run["state"] == "running" and run["phase"] in ("reconcile", "load"):
+            break
+        time.sleep(0.05)
+    check(run["state"] == "running", "the run never reached the middle: %r" % run)
+    os.kill(old, signal.SIGKILL)
+    # the master starts a new runner, which marks the orphaned run failed
+    end = time.time() + 30
+    while time.time() < end:
+        run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
+        if run["state"] != "running":
+            break
+        time.sleep(0.2)
+    eq(run["state"], "failed", "a run whose process was killed")
+    check(runner_pid(b) not in (None, old), "a new runner was started")
+    with open(path, "rb") as f:
+        eq(f.read() == before, True, "model.db unchanged by the killed run")
+    # and the next run works, and leaves no half-written file behind
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "a run after the crash (%s)" % run["error"])
+    check(not os.path.exists(path + ".tmp"), "model.db.tmp left after a run")
