@@ -766,9 +766,10 @@ static const char *const load_sql =
 	/* dim_date: every day from the first to the last date of a fact */
 	"INSERT INTO dim_date (date_key, date, year, quarter, month, month_name,"
 	" day, day_of_week, day_name, iso_week, is_weekend)"
-	" WITH RECURSIVE span(d) AS (SELECT min(x) FROM (SELECT min(order_date) x"
-	"  FROM fact_sales UNION ALL SELECT min(ship_date) FROM fact_sales UNION"
-	"  ALL SELECT min(due_date) FROM fact_sales) WHERE x IS NOT NULL"
+	" WITH RECURSIVE span(d) AS (SELECT d FROM (SELECT min(x) AS d FROM"
+	"  (SELECT min(order_date) x FROM fact_sales UNION ALL SELECT"
+	"  min(ship_date) FROM fact_sales UNION ALL SELECT min(due_date) FROM"
+	"  fact_sales)) WHERE d IS NOT NULL"
 	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(x)"
 	"  FROM (SELECT max(order_date) x FROM fact_sales UNION ALL SELECT"
 	"  max(ship_date) FROM fact_sales UNION ALL SELECT max(due_date) FROM"
