@@ -1,0 +1,242 @@
+/*
+ * test_map.c - the heuristic mapper on hand-made profiles: name
+ * normalisation, abbreviations, value evidence, pairs, alternate keys,
+ * secondary entities, validation of confirmed mappings.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "concord/map.h"
+
+/* A profile of columns given as "name:type:distinct" items. */
+static json_t *
+profile(long long rows, const char *const *cols)
+{
+	json_t *arr = json_array();
+	char name[64], type[32];
+	long long distinct;
+	size_t i;
+
+	for (i = 0; cols[i] != NULL; i++) {
+		distinct = 0;
+		if (sscanf(cols[i], "%63[^:]:%31[^:]:%lld", name, type, &distinct) < 2)
+			fail();
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:I,"
+		    " s:I, s:[]}", "ordinal", (json_int_t)i + 1, "name", name,
+		    "type", type, "nulls", (json_int_t)0, "blanks", (json_int_t)0,
+		    "distinct", (json_int_t)distinct, "top"));
+	}
+	return json_pack("{s:I, s:o}", "rows", (json_int_t)rows, "columns", arr);
+}
+
+static const json_t *
+column(const json_t *doc, const char *source)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "columns"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "source")), source))
+			return c;
+	fail_msg("no column %s", source);
+	return NULL;
+}
+
+static const char *
+target(const json_t *doc, const char *source)
+{
+	return json_string_value(json_object_get(column(doc, source), "target"));
+}
+
+static void
+test_normalise(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_string_equal(map_normalise_name("sls_ord_num", 1, out,
+	    sizeof(out)), "sales_order_number");
+	assert_string_equal(map_normalise_name("cstFirstName", 1, out,
+	    sizeof(out)), "customer_first_name");
+	assert_string_equal(map_normalise_name("  Customer  ID ", 0, out,
+	    sizeof(out)), "customer_id");
+	assert_string_equal(map_normalise_name("BDATE", 1, out, sizeof(out)),
+	    "birth_date");
+	assert_string_equal(map_normalise_name("", 1, out, sizeof(out)), "");
+}
+
+static void
+test_crm_style_headers(void **state)
+{
+	static const char *const cols[] = { "cst_id:integer:18000",
+	    "cst_key:text:18000", "cst_firstname:text:5000",
+	    "cst_lastname:text:5000", "cst_gndr:text:3",
+	    "cst_create_date:date:300", "notes:text:40", NULL };
+	json_t *p = profile(18000, cols), *doc = NULL;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "cst_info.csv", &doc, NULL),
+	    CC_OK);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(doc, "entities"), 0), "name")), "customer");
+	assert_string_equal(target(doc, "cst_id"), "customer.customer_id");
+	assert_string_equal(target(doc, "cst_key"), "customer.customer_number");
+	assert_string_equal(target(doc, "cst_firstname"), "customer.first_name");
+	assert_string_equal(target(doc, "cst_gndr"), "customer.gender");
+	assert_string_equal(target(doc, "cst_create_date"),
+	    "customer.created_date");
+	/* no attribute fits: kept in staging, never dropped */
+	assert_null(target(doc, "notes"));
+	assert_true(json_array_size(json_object_get(column(doc, "notes"),
+	    "evidence")) > 0);
+	json_decref(p);
+	json_decref(doc);
+}
+
+/* A sales export naming its customers feeds both entities; the pair of
+ * amount columns is kept as a pair. */
+static void
+test_secondary_entity_and_pairs(void **state)
+{
+	static const char *const cols[] = { "transaction_ref:text:300",
+	    "client_reference:text:200", "full_customer_name:text:200",
+	    "contact_email:email:200", "customer_segment:text:4",
+	    "transaction_date:date:200", "amount_paid:decimal:300",
+	    "total_value:decimal:300", "quantity_ordered:integer:10", NULL };
+	json_t *p = profile(300, cols), *doc = NULL;
+	const json_t *ents;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "challenge.csv", &doc, NULL),
+	    CC_OK);
+	ents = json_object_get(doc, "entities");
+	assert_int_equal(json_array_size(ents), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    ents, 0), "name")), "order_line");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    ents, 1), "name")), "customer");
+	assert_string_equal(target(doc, "client_reference"),
+	    "order_line.customer_id");
+	assert_string_equal(target(doc, "contact_email"), "customer.email");
+	assert_string_equal(target(doc, "amount_paid"), "order_line.amount");
+	assert_string_equal(target(doc, "total_value"), "order_line.amount");
+	assert_string_equal(json_string_value(json_object_get(column(doc,
+	    "total_value"), "paired_with")), "amount_paid");
+	json_decref(p);
+	json_decref(doc);
+}
+
+/* Value evidence: an e-mail column is an e-mail whatever its name; a
+ * YYYYMMDD integer column fits a date; generic words are no evidence. */
+static void
+test_value_evidence(void **state)
+{
+	static const char *const cols[] = { "customer_id:integer:100",
+	    "contact:email:100", "supplier_id:text:10", NULL };
+	json_t *p = profile(100, cols), *doc = NULL;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "people.csv", &doc, NULL),
+	    CC_OK);
+	assert_string_equal(target(doc, "contact"), "customer.email");
+	assert_null(target(doc, "supplier_id"));
+	json_decref(p);
+	json_decref(doc);
+}
+
+/* Two identifier columns of one entity: the second takes the alternate
+ * key. */
+static void
+test_alternate_key(void **state)
+{
+	static const char *const cols[] = { "customer_id:integer:500",
+	    "cust_id:text:500", "email:email:500", NULL };
+	json_t *p = profile(500, cols), *doc = NULL;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "customers.json", &doc, NULL),
+	    CC_OK);
+	assert_string_equal(target(doc, "customer_id"), "customer.customer_id");
+	assert_string_equal(target(doc, "cust_id"), "customer.customer_number");
+	json_decref(p);
+	json_decref(doc);
+}
+
+static void
+test_deterministic(void **state)
+{
+	static const char *const cols[] = { "order_id:text:10",
+	    "ord_id:integer:10", "qty:integer:5", "quantity:integer:5", NULL };
+	json_t *p = profile(10, cols), *a = NULL, *b = NULL;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "o.csv", &a, NULL), CC_OK);
+	assert_int_equal(map_propose_heuristic(p, "o.csv", &b, NULL), CC_OK);
+	assert_true(json_equal(a, b));
+	json_decref(p);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void
+test_empty_profile(void **state)
+{
+	json_t *p = json_pack("{s:i, s:[]}", "rows", 0, "columns"), *doc = NULL;
+	struct cc_diag d;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "x.csv", &doc, &d),
+	    CC_EINVAL);
+	json_decref(p);
+}
+
+static void
+test_validate(void **state)
+{
+	static const char *const cols[] = { "a:text:1", "b:text:1", NULL };
+	json_t *p = profile(1, cols), *out = NULL, *errs = NULL, *sent;
+	struct cc_diag d;
+
+	(void)state;
+	sent = json_loads("{\"columns\": [{\"source\": \"a\", \"target\":"
+	    " \"customer.email\"}, {\"source\": \"b\", \"target\": null}]}", 0,
+	    NULL);
+	assert_int_equal(map_validate(sent, p, &out, &errs, &d), CC_OK);
+	assert_string_equal(json_string_value(json_object_get(out, "state")),
+	    "confirmed");
+	json_decref(sent);
+	json_decref(out);
+	sent = json_loads("{\"columns\": [{\"source\": \"zz\", \"target\":"
+	    " \"customer.email\"}, {\"source\": \"a\", \"target\": \"x.y\"},"
+	    " {\"source\": \"b\", \"target\": 5}]}", 0, NULL);
+	assert_int_equal(map_validate(sent, p, &out, &errs, &d), CC_EINVALID);
+	assert_int_equal(json_array_size(errs), 3);
+	assert_string_equal(d.code, "unknown_column");
+	json_decref(errs);
+	json_decref(sent);
+	json_decref(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_crm_style_headers),
+		cmocka_unit_test(test_secondary_entity_and_pairs),
+		cmocka_unit_test(test_value_evidence),
+		cmocka_unit_test(test_alternate_key),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_empty_profile),
+		cmocka_unit_test(test_validate),
+	};
+
+	return cmocka_run_group_tests_name("map", tests, NULL, NULL);
+}
