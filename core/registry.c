@@ -13,7 +13,9 @@
 
 #include <sodium.h>
 
+#include "concord/align.h"
 #include "concord/db.h"
+#include "concord/schema.h"
 #include "concord/map.h"
 #include "concord/profile.h"
 #include "concord/registry.h"
@@ -639,6 +641,214 @@ query2(struct workspace *ws, const char *sql, const char *key, char **a,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+#define OVERLAP_SAMPLE	2000	/* values of the column being mapped */
+#define OVERLAP_TARGET	100000	/* values of another file's key column */
+
+/* A key column of a file: its distinct values (at most OVERLAP_SAMPLE). */
+struct keysample {
+	char		 file_id[32];
+	char		 file_name[256];
+	char		 column[256];
+	char		 target[160];
+	char	       **values;
+	size_t		 n;
+};
+
+static void
+keysample_free(struct keysample *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->values[i]);
+	free(k->values);
+	k->values = NULL;
+	k->n = 0;
+}
+
+static int
+strptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads up to OVERLAP_SAMPLE distinct values of column ordinal (1-based)
+ * of a registered file. */
+static cc_err
+sample_column(struct workspace *ws, const char *file_id, long long ordinal,
+    size_t cap, struct keysample *k)
+{
+	struct source_dialect d;
+	struct source_reader *rd = NULL;
+	const char *const *vals;
+	char path[PATH_MAX + 80];
+	sqlite3_stmt *st;
+	size_t i, j;
+	long long rows = 0;
+	cc_err err;
+
+	memset(&d, 0, sizeof(d));
+	if (sqlite3_prepare_v2(ws->db, "SELECT sha256, format, encoding,"
+	    " delimiter, quote, has_header, line_ending, records_path FROM files"
+	    " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return CC_ENOTFOUND;
+	}
+	snprintf(path, sizeof(path), "%s/%s", ws->uploads, col(st, 0));
+	d.format = !strcmp(col(st, 1), "csv") ? SOURCE_FORMAT_CSV :
+	    !strcmp(col(st, 1), "json") ? SOURCE_FORMAT_JSON :
+	    SOURCE_FORMAT_NDJSON;
+	d.encoding = !strcmp(col(st, 2), "latin-1") ? SOURCE_ENC_LATIN1 :
+	    !strcmp(col(st, 2), "utf-8-bom") ? SOURCE_ENC_UTF8_BOM :
+	    SOURCE_ENC_UTF8;
+	d.delimiter = col(st, 3) != NULL ? col(st, 3)[0] : ',';
+	d.quote = col(st, 4) != NULL ? col(st, 4)[0] : 0;
+	d.has_header = sqlite3_column_int(st, 5);
+	d.crlf = col(st, 6) != NULL && !strcmp(col(st, 6), "crlf");
+	snprintf(d.records_path, sizeof(d.records_path), "%s",
+	    col(st, 7) != NULL ? col(st, 7) : "");
+	sqlite3_finalize(st);
+	if ((k->values = calloc(cap, sizeof(char *))) == NULL)
+		return CC_ENOMEM;
+	if ((err = source_open(path, &d, &rd, NULL)) != CC_OK)
+		return err;
+	/* the first rows' values; duplicates removed below */
+	while (k->n < cap && rows < (long long)cap * 4 &&
+	    (err = source_next(rd, &vals, NULL)) == CC_OK) {
+		rows++;
+		if (ordinal < 1 || (size_t)ordinal > source_ncolumns(rd))
+			break;
+		if (vals[ordinal - 1] != NULL && *vals[ordinal - 1] != '\0')
+			k->values[k->n++] = strdup(vals[ordinal - 1]);
+	}
+	source_close(rd);
+	qsort(k->values, k->n, sizeof(char *), strptr_cmp);
+	for (i = j = 0; i < k->n; i++) {
+		if (j > 0 && !strcmp(k->values[j - 1], k->values[i])) {
+			free(k->values[i]);
+			continue;
+		}
+		k->values[j++] = k->values[i];
+	}
+	k->n = j;
+	return CC_OK;
+}
+
+static int
+is_key_target(const char *target)
+{
+	const struct schema_attr *a = schema_lookup(target, NULL);
+
+	return a != NULL && a->type == SCHEMA_KEY;
+}
+
+/*
+ * Key overlap with other files: each column of doc mapped to a key is
+ * compared with the key columns of the other files' mappings; a learned
+ * alignment (align.h) adds evidence and raises the confidence.
+ */
+static void
+key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
+{
+	struct keysample *others = NULL, mine;
+	sqlite3_stmt *st;
+	size_t nothers = 0, cap = 0, i, k;
+	json_t *c, *m, *oc;
+	int rc;
+
+	if (sqlite3_prepare_v2(ws->db, "SELECT m.file_id, f.name, m.document"
+	    " FROM mappings m JOIN files f ON f.id = m.file_id WHERE m.file_id"
+	    " <> ?1 ORDER BY f.seq", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nothers < 64) {
+		if ((m = json_loads(col(st, 2), 0, NULL)) == NULL)
+			continue;
+		json_array_foreach(json_object_get(m, "columns"), i, oc) {
+			const char *t = json_string_value(json_object_get(oc,
+			    "target"));
+			struct keysample *o;
+			if (t == NULL || !is_key_target(t) || nothers >= 64)
+				continue;
+			if (nothers == cap) {
+				cap = cap ? cap * 2 : 8;
+				others = realloc(others, cap * sizeof(*others));
+				if (others == NULL) {
+					json_decref(m);
+					sqlite3_finalize(st);
+					return;
+				}
+			}
+			o = &others[nothers];
+			memset(o, 0, sizeof(*o));
+			snprintf(o->file_id, sizeof(o->file_id), "%s", col(st, 0));
+			snprintf(o->file_name, sizeof(o->file_name), "%s",
+			    col(st, 1));
+			snprintf(o->column, sizeof(o->column), "%s",
+			    json_string_value(json_object_get(oc, "source")));
+			snprintf(o->target, sizeof(o->target), "%s", t);
+			if (sample_column(ws, o->file_id, json_integer_value(
+			    json_object_get(oc, "ordinal")), OVERLAP_TARGET, o) ==
+			    CC_OK &&
+			    o->n > 0)
+				nothers++;
+			else
+				keysample_free(o);
+		}
+		json_decref(m);
+	}
+	sqlite3_finalize(st);
+	json_array_foreach(json_object_get(doc, "columns"), i, c) {
+		const char *t = json_string_value(json_object_get(c, "target"));
+		struct align_rule rule, best;
+		const struct keysample *bo = NULL;
+		if (t == NULL || !is_key_target(t))
+			continue;
+		memset(&mine, 0, sizeof(mine));
+		if (sample_column(ws, file_id, json_integer_value(
+		    json_object_get(c, "ordinal")), OVERLAP_SAMPLE, &mine) !=
+		    CC_OK ||
+		    mine.n == 0) {
+			keysample_free(&mine);
+			continue;
+		}
+		memset(&best, 0, sizeof(best));
+		for (k = 0; k < nothers; k++) {
+			if (align_learn((const char *const *)mine.values, mine.n,
+			    (const char *const *)others[k].values, others[k].n,
+			    &rule, NULL) != CC_OK || !rule.found)
+				continue;
+			if (bo == NULL || rule.matched_one_to_one >
+			    best.matched_one_to_one) {
+				best = rule;
+				bo = &others[k];
+			}
+		}
+		if (bo != NULL) {
+			char ev[768];
+			double conf = json_number_value(json_object_get(c,
+			    "confidence"));
+			snprintf(ev, sizeof(ev), "values meet %.100s.%.100s (%.100s):"
+			    " %.0f%% of %zu sampled values (%.160s)",
+			    bo->file_name, bo->column, bo->target,
+			    best.coverage * 100.0, mine.n, best.description);
+			json_array_append_new(json_object_get(c, "evidence"),
+			    json_string(ev));
+			conf = conf + 0.2 * best.coverage;
+			json_object_set_new(c, "confidence", json_real(
+			    conf > 1.0 ? 1.0 : (double)(long)(conf * 1000 + 0.5) /
+			    1000.0));
+		}
+		keysample_free(&mine);
+	}
+	for (k = 0; k < nothers; k++)
+		keysample_free(&others[k]);
+	free(others);
+}
+
 cc_err
 registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
 {
@@ -678,6 +888,7 @@ registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
 	if ((err = map_propose_heuristic(profile, json_string_value(
 	    json_object_get(file, "name")), doc, NULL)) != CC_OK)
 		goto out;
+	key_overlap(ws, id, *doc);
 	err = mapping_store(ws, id, fp, *doc, 0);
 out:
 	if (err != CC_OK && *doc != NULL) {

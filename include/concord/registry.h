@@ -104,7 +104,12 @@ cc_err	registry_delete(struct workspace *ws, const char *id);
  *  1. the file's stored mapping (proposed or confirmed);
  *  2. else a confirmed mapping of another file with the same header
  *     fingerprint (the same column names), copied with "reused_from";
- *  3. else a new proposal of the heuristic mapper.
+ *  3. else a new proposal of the heuristic mapper, with key overlap with
+ *     the other files as further evidence: each column mapped to a key is
+ *     sampled (2,000 values) and aligned (align.h) with the key columns
+ *     of the other files' mappings (read whole, up to 100,000 values); a
+ *     learned rule adds "values meet FILE.COLUMN ..." and raises the
+ *     confidence by 0.2 x its coverage.
  * Cases 2 and 3 are stored, so the answer is stable.  *doc is a new
  * reference.  Errors: CC_ENOTFOUND, CC_EDB, CC_ENOMEM.
  */

@@ -52,6 +52,7 @@ def _(env):
     b = backend(env, "main")
     u = env.user(b, "mapper")
     wrong = []
+    overlap = {}
     for name, want in EXPECTED.items():
         with open(seed(env, name), "rb") as f:
             fid = put_file(b, u, name, f.read())
@@ -64,7 +65,15 @@ def _(env):
                 wrong.append("%s.%s -> %s (want %s)" % (name, c["source"], c["target"], want[c["source"]]))
             if c["source"] in want and c["confidence"] < m["threshold"]:
                 wrong.append("%s.%s below the threshold" % (name, c["source"]))
+            overlap[(name, c["source"])] = [e for e in c["evidence"] if e.startswith("values meet")]
     eq(wrong, [], "columns mapped differently from a person's reading")
+    # key overlap with the files mapped before: the ERP's customer ids meet
+    # the CRM's keys, the sales lines' product keys meet the product list's
+    for name, column, other in (("CST_AZ12.csv", "CID", "cst_info.csv"), ("LOC_A101.csv", "CID", "cst_info.csv"),
+                                ("sales_details.csv", "sls_cust_id", "cst_info.csv"),
+                                ("sales_details.csv", "sls_prd_key", "prd_info.csv")):
+        ev = overlap.get((name, column), [])
+        check(any(other in e for e in ev), "key overlap evidence of %s.%s with %s: %r" % (name, column, other, ev))
 
 
 @test("mapping_confirm_validate_and_reuse")
