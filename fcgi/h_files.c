@@ -22,23 +22,6 @@
 
 #define CHUNK	65536
 
-/* Opens the caller's workspace or answers 500 and returns NULL. */
-static struct workspace *
-open_ws(struct http_req *req)
-{
-	struct workspace *ws = NULL;
-	struct cc_diag diag;
-
-	cc_diag_clear(&diag);
-	if (ws_open(req->app->cfg.data_dir, req->user.id, &ws, &diag) !=
-	    CC_OK) {
-		log_error("req=%s workspace: %s", req->request_id, diag.message);
-		http_error(req, 500, "workspace", "the workspace cannot be"
-		    " opened");
-		return NULL;
-	}
-	return ws;
-}
 
 void
 h_files_upload(struct http_req *req)
@@ -64,7 +47,7 @@ h_files_upload(struct http_req *req)
 		    " bytes", max);
 		return;
 	}
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	if ((buf = malloc(CHUNK)) == NULL ||
 	    registry_upload_begin(ws, max, &up) != CC_OK) {
@@ -134,7 +117,7 @@ h_files_list(struct http_req *req)
 		}
 		size = (int)v;
 	}
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = registry_list(ws, size, after, &files, next);
 	ws_close(ws);
@@ -167,7 +150,7 @@ h_files_get(struct http_req *req)
 	struct workspace *ws;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = registry_get(ws, req->params[0], &file, &profile);
 	ws_close(ws);
@@ -216,7 +199,7 @@ h_files_raw(struct http_req *req)
 	cc_err err;
 	int fd;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = registry_raw(ws, req->params[0], path, &name, &ctype);
 	ws_close(ws);
@@ -251,7 +234,7 @@ h_files_delete(struct http_req *req)
 	struct workspace *ws;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = registry_delete(ws, req->params[0]);
 	ws_close(ws);

@@ -6,22 +6,6 @@
 #include "concord/schema.h"
 #include "routes.h"
 
-static struct workspace *
-open_ws(struct http_req *req)
-{
-	struct workspace *ws = NULL;
-	struct cc_diag diag;
-
-	cc_diag_clear(&diag);
-	if (ws_open(req->app->cfg.data_dir, req->user.id, &ws, &diag) !=
-	    CC_OK) {
-		log_error("req=%s workspace: %s", req->request_id, diag.message);
-		http_error(req, 500, "workspace", "the workspace cannot be"
-		    " opened");
-		return NULL;
-	}
-	return ws;
-}
 
 void
 h_schema(struct http_req *req)
@@ -37,7 +21,7 @@ h_mapping_get(struct http_req *req)
 	json_t *doc = NULL;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = registry_mapping_get(ws, req->params[0], &doc);
 	ws_close(ws);
@@ -61,7 +45,7 @@ h_mapping_put(struct http_req *req)
 
 	if ((sent = http_read_json(req)) == NULL)
 		return;
-	if ((ws = open_ws(req)) == NULL) {
+	if ((ws = http_workspace(req)) == NULL) {
 		json_decref(sent);
 		return;
 	}

@@ -10,22 +10,6 @@
 #include "concord/runs.h"
 #include "routes.h"
 
-static struct workspace *
-open_ws(struct http_req *req)
-{
-	struct workspace *ws = NULL;
-	struct cc_diag diag;
-
-	cc_diag_clear(&diag);
-	if (ws_open(req->app->cfg.data_dir, req->user.id, &ws, &diag) !=
-	    CC_OK) {
-		log_error("req=%s workspace: %s", req->request_id, diag.message);
-		http_error(req, 500, "workspace", "the workspace cannot be"
-		    " opened");
-		return NULL;
-	}
-	return ws;
-}
 
 static void
 not_found_or(struct http_req *req, cc_err err)
@@ -45,7 +29,7 @@ h_runs_create(struct http_req *req)
 	json_t *run = NULL;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = runs_create(ws, id);
 	if (err == CC_ECONFLICT) {
@@ -79,7 +63,7 @@ h_runs_list(struct http_req *req)
 	json_t *runs;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = runs_list(ws, 100, &runs);
 	ws_close(ws);
@@ -98,7 +82,7 @@ h_runs_get(struct http_req *req)
 	json_t *run;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = runs_get(ws, req->params[0], &run);
 	ws_close(ws);
@@ -116,7 +100,7 @@ h_runs_cancel(struct http_req *req)
 	json_t *run = NULL;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = runs_cancel(ws, req->params[0]);
 	if (err == CC_OK)
@@ -143,7 +127,7 @@ h_runs_quality(struct http_req *req)
 	json_t *q;
 	cc_err err;
 
-	if ((ws = open_ws(req)) == NULL)
+	if ((ws = http_workspace(req)) == NULL)
 		return;
 	err = runs_quality(ws, req->params[0], &q);
 	ws_close(ws);

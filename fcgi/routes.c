@@ -74,6 +74,23 @@ fail:
 	return 0;
 }
 
+struct workspace *
+http_workspace(struct http_req *req)
+{
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+
+	cc_diag_clear(&diag);
+	if (ws_open(req->app->cfg.data_dir, req->user.id, &ws, &diag) !=
+	    CC_OK) {
+		log_error("req=%s workspace: %s", req->request_id, diag.message);
+		http_error(req, 500, "workspace", "the workspace cannot be"
+		    " opened");
+		return NULL;
+	}
+	return ws;
+}
+
 const char *
 routes_cookie_name(const struct cc_config *cfg)
 {

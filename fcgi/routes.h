@@ -5,6 +5,7 @@
 #ifndef CONCORD_FCGI_ROUTES_H
 #define CONCORD_FCGI_ROUTES_H
 
+#include "concord/workspace.h"
 #include "http.h"
 
 enum route_auth {
@@ -54,6 +55,12 @@ void	routes_dispatch(struct http_req *req);
  * fills req->user, or CC_EAUTH with diag.
  */
 cc_err	routes_authenticate(struct http_req *req, struct cc_diag *diag);
+
+/*
+ * The authenticated user's workspace (opened after fork, per request), or
+ * NULL after answering 500.  The caller closes it with ws_close().
+ */
+struct workspace *http_workspace(struct http_req *req);
 
 /* The session cookie's name for this configuration. */
 const char *routes_cookie_name(const struct cc_config *cfg);
