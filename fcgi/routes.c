@@ -41,6 +41,8 @@ static const struct route {
 	{ "DELETE", "/api/v1/runs/{}",			h_runs_cancel,	 ROUTE_USER },
 	{ "POST",   "/api/v1/runs/{}/cancel",		h_runs_cancel,	 ROUTE_USER },
 	{ "GET",    "/api/v1/runs/{}/quality",		h_runs_quality,	 ROUTE_USER },
+	{ "GET",    "/api/v1/dashboards",		h_dashboards_list, ROUTE_USER },
+	{ "GET",    "/api/v1/dashboards/{}",		h_dashboards_get, ROUTE_USER },
 };
 
 /* Matches path against pattern; on success stores the captures. */

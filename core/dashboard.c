@@ -1,0 +1,1559 @@
+/*
+ * dashboard.c - the dashboards of the read side (concord/dashboard.h).
+ *
+ * Every statement is a fixed string declared below, with its parameters
+ * bound, prepared by prep() which refuses a statement that could write
+ * (sqlite3_stmt_readonly()).  A document is built inside one read
+ * transaction: with WAL, every figure of it comes from the same snapshot.
+ * Rows become JSON through tables of columns (struct col): the SQL text
+ * and the JSON keys of one series sit side by side.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concord/dashboard.h"
+#include "concord/db.h"
+#include "concord/util.h"
+
+#define N(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* ---- catalogue ------------------------------------------------------- */
+
+static const char *const sales_filters[] = {
+	"from", "to", "country", "category", NULL
+};
+static const char *const no_filters[] = { NULL };
+
+static const struct dash_def {
+	const char		*name;
+	const char *const	*filters;	/* NULL-terminated */
+} dashes[DASH__MAX] = {
+	/* DASH_SALES */	{ "sales", sales_filters },
+	/* DASH_CUSTOMERS */	{ "customers", no_filters },
+	/* DASH_PRODUCTS */	{ "products", no_filters },
+	/* DASH_QUALITY */	{ "quality", no_filters },
+	/* DASH_SOURCES */	{ "sources", no_filters },
+};
+
+int
+dash_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < N(dashes); i++)
+		if (strcmp(dashes[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+dash_name_str(enum dash_name d)
+{
+	return (unsigned)d < DASH__MAX ? dashes[d].name : NULL;
+}
+
+json_t *
+dash_catalogue(void)
+{
+	json_t *all = json_array(), *fs, *one;
+	size_t i, k;
+
+	for (i = 0; all != NULL && i < N(dashes); i++) {
+		if ((fs = json_array()) == NULL)
+			goto fail;
+		for (k = 0; dashes[i].filters[k] != NULL; k++)
+			if (json_array_append_new(fs,
+			    json_string(dashes[i].filters[k])) != 0) {
+				json_decref(fs);
+				goto fail;
+			}
+		one = json_pack("{s:s, s:o}", "name", dashes[i].name,
+		    "filters", fs);
+		if (one == NULL || json_array_append_new(all, one) != 0)
+			goto fail;
+	}
+	return all;
+fail:
+	json_decref(all);
+	return NULL;
+}
+
+/* ---- money ----------------------------------------------------------- */
+
+/*
+ * Writes cents (minor units, two digits) as a decimal string, "-12.05",
+ * into buf (24 bytes hold every int64_t) and returns buf.  The one money
+ * formatter of this file; core/query.c's query_money_format() does the
+ * same for exports (written in parallel: one of them should go).
+ */
+static const char *
+money_str(int64_t cents, char *buf, size_t size)
+{
+	uint64_t m = cents < 0 ? (uint64_t)0 - (uint64_t)cents :
+	    (uint64_t)cents;
+
+	snprintf(buf, size, "%s%" PRIu64 ".%02u", cents < 0 ? "-" : "",
+	    m / 100, (unsigned)(m % 100));
+	return buf;
+}
+
+static json_t *
+json_money(int64_t cents)
+{
+	char buf[32];
+
+	return json_string(money_str(cents, buf, sizeof(buf)));
+}
+
+/*
+ * num / den rounded half to even (den > 0), in integers: the remainder
+ * is compared with den - r, never doubled, so nothing overflows.
+ * Negative quotients round symmetrically.
+ */
+static int64_t
+div_half_even(int64_t num, int64_t den)
+{
+	uint64_t m = num < 0 ? (uint64_t)0 - (uint64_t)num : (uint64_t)num;
+	uint64_t d = (uint64_t)den, q = m / d, r = m % d;
+
+	if (r > d - r || (r == d - r && (q & 1) != 0))
+		q++;
+	/* Back through uint64_t: -2^63 / 1 has no positive int64_t. */
+	return (int64_t)(num < 0 ? (uint64_t)0 - q : q);
+}
+
+/* ---- filters --------------------------------------------------------- */
+
+void
+dash_filters_init(struct dash_filters *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+dash_filters_free(struct dash_filters *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->ncategory; i++)
+		free(f->category[i]);
+	dash_filters_init(f);
+}
+
+static int
+takes(enum dash_name d, const char *key)
+{
+	size_t i;
+
+	for (i = 0; dashes[d].filters[i] != NULL; i++)
+		if (strcmp(dashes[d].filters[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if s is a calendar date YYYY-MM-DD (years 0001-9999). */
+static int
+valid_date(const char *s)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	int y, m, d, i, leap;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+/*
+ * The length (1..4) of the well-formed UTF-8 sequence s starts with, or
+ * 0 when it starts none (NUL, a stray byte, an overlong form, a
+ * surrogate, above U+10FFFF).  RFC 3629.
+ */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned cp, min;
+	size_t n, i;
+
+	if (s[0] == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2; cp = s[0] & 0x1f; min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3; cp = s[0] & 0x0f; min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4; cp = s[0] & 0x07; min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* 1 if s is well-formed UTF-8. */
+static int
+valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p != 0) {
+		if ((n = utf8_seq(p)) == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/*
+ * A JSON string of s; bytes that are not UTF-8 (a table written by
+ * something else than the cleaners) become U+FFFD instead of failing the
+ * whole document.  NULL when out of memory.
+ */
+static json_t *
+text_json(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *buf, *o;
+	json_t *v;
+	size_t n;
+
+	if (valid_utf8(s))
+		return json_string(s);
+	if ((buf = malloc(strlen(s) * 3 + 1)) == NULL)
+		return NULL;
+	for (o = buf; *p != 0; ) {
+		if ((n = utf8_seq(p)) > 0) {
+			memcpy(o, p, n);
+			p += n;
+			o += n;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			p++;
+			o += 3;
+		}
+	}
+	*o = '\0';
+	v = json_string(buf);
+	free(buf);
+	return v;
+}
+
+static cc_err
+add_date(char *slot, const char *other, int is_from, const char *value,
+    struct cc_diag *diag)
+{
+	const char *key = is_from ? "from" : "to";
+
+	if (slot[0] != '\0')
+		return cc_diag_set(diag, CC_EINVAL, "filter_repeated",
+		    "give %s once", key);
+	if (!valid_date(value))
+		return cc_diag_set(diag, CC_EINVAL, "filter_date",
+		    "%s must be a date YYYY-MM-DD", key);
+	if (other[0] != '\0' && (is_from ? strcmp(value, other) > 0 :
+	    strcmp(other, value) > 0))
+		return cc_diag_set(diag, CC_EINVAL, "filter_range",
+		    "from must not be after to");
+	memcpy(slot, value, 11);
+	return CC_OK;
+}
+
+static cc_err
+add_countries(struct dash_filters *f, const char *value,
+    struct cc_diag *diag)
+{
+	const char *p = value, *e;
+	char code[3];
+	size_t i, n;
+
+	for (;;) {
+		e = p + strcspn(p, ",");
+		while (p < e && *p == ' ')
+			p++;
+		n = (size_t)(e - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n != 2 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') ||
+		    !((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z'))
+			return cc_diag_set(diag, CC_EINVAL, "filter_country",
+			    "country takes ISO 3166-1 alpha-2 codes (US, DE),"
+			    " comma-separated or repeated");
+		code[0] = (char)(p[0] & ~0x20);
+		code[1] = (char)(p[1] & ~0x20);
+		code[2] = '\0';
+		for (i = 0; i < f->ncountry; i++)
+			if (strcmp(f->country[i], code) == 0)
+				break;
+		if (i == f->ncountry) {
+			if (f->ncountry == DASH_MAX_VALUES)
+				return cc_diag_set(diag, CC_EINVAL,
+				    "filter_too_many", "at most %d countries",
+				    DASH_MAX_VALUES);
+			memcpy(f->country[f->ncountry++], code, 3);
+		}
+		if (*e == '\0')
+			return CC_OK;
+		p = e + 1;
+	}
+}
+
+static cc_err
+add_category(struct dash_filters *f, const char *value,
+    struct cc_diag *diag)
+{
+	size_t i, n = strlen(value);
+
+	if (n == 0 || n > DASH_MAX_VALUE_LEN || !valid_utf8(value))
+		return cc_diag_set(diag, CC_EINVAL, "filter_category",
+		    "category takes one name of 1 to %d bytes of UTF-8 per"
+		    " parameter", DASH_MAX_VALUE_LEN);
+	for (i = 0; i < f->ncategory; i++)
+		if (strcmp(f->category[i], value) == 0)
+			return CC_OK;
+	if (f->ncategory == DASH_MAX_VALUES)
+		return cc_diag_set(diag, CC_EINVAL, "filter_too_many",
+		    "at most %d categories", DASH_MAX_VALUES);
+	if ((f->category[f->ncategory] = strdup(value)) == NULL)
+		return CC_ENOMEM;
+	f->ncategory++;
+	return CC_OK;
+}
+
+cc_err
+dash_filter_add(struct dash_filters *f, enum dash_name d, const char *key,
+    const char *value, struct cc_diag *diag)
+{
+	if (f == NULL || key == NULL || value == NULL || (unsigned)d >=
+	    DASH__MAX)
+		return cc_diag_set(diag, CC_EINVAL, "filter_unknown",
+		    "no such filter");
+	if (!takes(d, key)) {
+		if (dashes[d].filters[0] == NULL)
+			return cc_diag_set(diag, CC_EINVAL, "filter_unknown",
+			    "the %s dashboard takes no filters", dashes[d].name);
+		return cc_diag_set(diag, CC_EINVAL, "filter_unknown",
+		    "unknown filter %.40s%s: the %s dashboard takes from, to,"
+		    " country and category", key, strlen(key) > 40 ? "..." : "",
+		    dashes[d].name);
+	}
+	if (strcmp(key, "from") == 0)
+		return add_date(f->from, f->to, 1, value, diag);
+	if (strcmp(key, "to") == 0)
+		return add_date(f->to, f->from, 0, value, diag);
+	if (strcmp(key, "country") == 0)
+		return add_countries(f, value, diag);
+	return add_category(f, value, diag);
+}
+
+static json_t *
+opt_string(const char *s)
+{
+	return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+json_t *
+dash_filters_json(const struct dash_filters *f, enum dash_name d)
+{
+	json_t *c, *k;
+	size_t i;
+
+	if ((unsigned)d >= DASH__MAX || dashes[d].filters[0] == NULL)
+		return json_object();
+	if ((c = json_array()) == NULL || (k = json_array()) == NULL) {
+		json_decref(c);
+		return NULL;
+	}
+	for (i = 0; i < f->ncountry; i++)
+		json_array_append_new(c, json_string(f->country[i]));
+	for (i = 0; i < f->ncategory; i++)
+		json_array_append_new(k, json_string(f->category[i]));
+	if (json_array_size(c) != f->ncountry ||
+	    json_array_size(k) != f->ncategory) {
+		json_decref(c);
+		json_decref(k);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o, s:o, s:o}", "from", opt_string(f->from),
+	    "to", opt_string(f->to), "country", c, "category", k);
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+/* Prepares a fixed statement and refuses one that could write. */
+static cc_err
+prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct cc_diag *diag)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return CC_EDB;
+	}
+	if (!sqlite3_stmt_readonly(*st)) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return cc_diag_set(diag, CC_EDB, "not_readonly",
+		    "a dashboard statement could write");
+	}
+	return CC_OK;
+}
+
+/* Binds texts (NULL: SQL NULL) to ?1..?n; CC_EDB on failure. */
+static cc_err
+bind_texts(sqlite3 *db, sqlite3_stmt *st, const char *const *binds,
+    int nbinds, struct cc_diag *diag)
+{
+	int i, rc;
+
+	for (i = 0; i < nbinds; i++) {
+		rc = binds[i] != NULL ? sqlite3_bind_text(st, i + 1, binds[i],
+		    -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i + 1);
+		if (rc != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(db));
+	}
+	return CC_OK;
+}
+
+/* Finishes a stepping loop: CC_OK when rc is SQLITE_DONE. */
+static cc_err
+stepped(sqlite3 *db, int rc, struct cc_diag *diag)
+{
+	if (rc == SQLITE_DONE)
+		return CC_OK;
+	return cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+}
+
+/*
+ * 1 if every table of the NULL-terminated names exists, 0 if not, -1 on
+ * error (diag set).  The model's tables live in model.db, attached to the
+ * workspace as "model" once a run has built it (core/workspace.c):
+ * sqlite_master would only see main, so the name is looked up the way
+ * the dashboards' unqualified names resolve (pragma_table_info searches
+ * every schema, main first).
+ */
+static int
+have_tables(sqlite3 *db, const char *const *names, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = 1, rc;
+	size_t i;
+
+	if (prep(db, "SELECT 1 FROM pragma_table_info(?1) LIMIT 1", &st,
+	    diag) != CC_OK)
+		return -1;
+	for (i = 0; yes == 1 && names[i] != NULL; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+			yes = 0;
+		else if (rc != SQLITE_ROW) {
+			stepped(db, rc, diag);
+			yes = -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static int64_t
+col_money(sqlite3_stmt *st, int i)
+{
+	double v;
+
+	/* A MONEY column holds integers of minor units; a REAL there (it
+	 * should not be) is rounded to the nearest cent. */
+	if (sqlite3_column_type(st, i) != SQLITE_FLOAT)
+		return sqlite3_column_int64(st, i);
+	v = sqlite3_column_double(st, i);
+	return (int64_t)(v < 0 ? v - 0.5 : v + 0.5);
+}
+
+/* ---- rows as JSON ---------------------------------------------------- */
+
+enum kind {
+	K_TEXT,		/* text, or null */
+	K_INT,		/* integer, or null */
+	K_MONEY,	/* integer of minor units as "12.50", or null */
+	K_JSON		/* JSON text parsed, null when absent or invalid */
+};
+
+struct col {
+	const char	*name;		/* JSON key */
+	enum kind	 kind;
+};
+
+/* A series: a statement whose rows become an array of objects. */
+struct series {
+	const char	*key;		/* JSON key of the array */
+	const char	*sql;
+	struct col	 cols[6];	/* the statement's columns, in order;
+					   ends at a NULL name */
+};
+
+static json_t *
+col_value(sqlite3_stmt *st, int i, enum kind k)
+{
+	json_t *v;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	switch (k) {
+	case K_INT:
+		return json_integer((json_int_t)sqlite3_column_int64(st, i));
+	case K_MONEY:
+		return json_money(col_money(st, i));
+	case K_JSON:
+		v = json_loads((const char *)sqlite3_column_text(st, i),
+		    JSON_DECODE_ANY, NULL);
+		return v != NULL ? v : json_null();
+	default:
+		return text_json((const char *)sqlite3_column_text(st, i));
+	}
+}
+
+/* The current row of st as an object keyed by cols. */
+static json_t *
+row_object(sqlite3_stmt *st, const struct col *cols)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; o != NULL && cols[i].name != NULL; i++)
+		if (json_object_set_new(o, cols[i].name,
+		    col_value(st, i, cols[i].kind)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/*
+ * Runs sql with binds and appends every row, as an object of cols, to
+ * arr.  Errors: CC_EDB, CC_ENOMEM.
+ */
+static cc_err
+query_rows(sqlite3 *db, const char *sql, const char *const *binds,
+    int nbinds, const struct col *cols, json_t *arr, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	cc_err err;
+	json_t *o;
+	int rc;
+
+	if ((err = prep(db, sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, nbinds, diag)) != CC_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((o = row_object(st, cols)) == NULL ||
+		    json_array_append_new(arr, o) != 0) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+	err = stepped(db, rc, diag);
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Runs a one-row statement and sets each column into obj under cols. */
+static cc_err
+query_object(sqlite3 *db, const char *sql, const char *const *binds,
+    int nbinds, const struct col *cols, json_t *obj, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	cc_err err;
+	int i, rc;
+
+	if ((err = prep(db, sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, nbinds, diag)) != CC_OK)
+		goto out;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; cols[i].name != NULL; i++)
+			if (json_object_set_new(obj, cols[i].name,
+			    col_value(st, i, cols[i].kind)) != 0) {
+				err = CC_ENOMEM;
+				goto out;
+			}
+	} else
+		err = stepped(db, rc, diag);
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Sets key of obj to v (stolen); CC_ENOMEM when v is NULL or on failure. */
+static cc_err
+put(json_t *obj, const char *key, json_t *v)
+{
+	if (v == NULL)
+		return CC_ENOMEM;
+	return json_object_set_new(obj, key, v) == 0 ? CC_OK : CC_ENOMEM;
+}
+
+/* Sets each series key of obj to a new empty array. */
+static cc_err
+empty_series(json_t *obj, const struct series *s, size_t n)
+{
+	size_t i;
+	cc_err err = CC_OK;
+
+	for (i = 0; i < n && err == CC_OK; i++)
+		err = put(obj, s[i].key, json_array());
+	return err;
+}
+
+/* Fills each series of obj (see empty_series()) from its statement. */
+static cc_err
+fill_series(sqlite3 *db, json_t *obj, const struct series *s, size_t n,
+    const char *const *binds, int nbinds, struct cc_diag *diag)
+{
+	size_t i;
+	cc_err err = CC_OK;
+
+	for (i = 0; i < n && err == CC_OK; i++)
+		err = query_rows(db, s[i].sql, binds, nbinds, s[i].cols,
+		    json_object_get(obj, s[i].key), diag);
+	return err;
+}
+
+/* ---- sales ----------------------------------------------------------- */
+
+/*
+ * The filtered facts every sales figure reads: the one WHERE clause of
+ * the filters.  ?1 from, ?2 to (inclusive, order_date), ?3 a JSON array
+ * of countries, ?4 a JSON array of categories; NULL: not filtered.
+ * Country and category are those of the versions the fact points at.
+ */
+#define SALES_FACTS \
+	"WITH s AS (SELECT f.order_id AS order_id," \
+	" f.order_date AS order_date, f.amount AS amount," \
+	" f.quantity AS quantity, f.customer_canonical_id AS customer_id," \
+	" f.product_canonical_id AS product_id, c.country AS country," \
+	" p.category AS category" \
+	" FROM fact_sales f" \
+	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk" \
+	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk" \
+	" WHERE (?1 IS NULL OR f.order_date >= ?1)" \
+	" AND (?2 IS NULL OR f.order_date <= ?2)" \
+	" AND (?3 IS NULL OR c.country IN (SELECT value FROM json_each(?3)))" \
+	" AND (?4 IS NULL OR p.category IN" \
+	" (SELECT value FROM json_each(?4)))) "
+
+/* A customer's display name: full_name, else first and last names. */
+#define CUSTOMER_NAME(d) \
+	"COALESCE(NULLIF(trim(" d ".full_name), '')," \
+	" NULLIF(trim(COALESCE(" d ".first_name, '') || ' ' ||" \
+	" COALESCE(" d ".last_name, '')), ''))"
+
+/* The name of the current (else latest) version of a member. */
+#define CURRENT_PRODUCT_NAME(id) \
+	"(SELECT d.name FROM dim_product d WHERE d.canonical_id = " id \
+	" ORDER BY d.is_current DESC, d.valid_from DESC, d.product_sk DESC" \
+	" LIMIT 1)"
+#define CURRENT_CUSTOMER_NAME(id) \
+	"(SELECT " CUSTOMER_NAME("d") " FROM dim_customer d" \
+	" WHERE d.canonical_id = " id " ORDER BY d.is_current DESC," \
+	" d.valid_from DESC, d.customer_sk DESC LIMIT 1)"
+
+static const char *const sales_tables[] = {
+	"fact_sales", "dim_customer", "dim_product", NULL
+};
+
+static const char sales_tiles_sql[] = SALES_FACTS
+	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
+	" COUNT(*), COUNT(DISTINCT customer_id) FROM s";
+
+static const struct series sales_series[] = {
+	{ "by_month", SALES_FACTS
+	  "SELECT substr(order_date, 1, 7) AS month,"
+	  " COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id)"
+	  " FROM s GROUP BY month ORDER BY month IS NULL, month",
+	  { { "month", K_TEXT }, { "revenue", K_MONEY },
+	    { "orders", K_INT } } },
+	{ "by_country", SALES_FACTS
+	  "SELECT country, COALESCE(SUM(amount), 0) AS revenue,"
+	  " COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id)"
+	  " FROM s GROUP BY country"
+	  " ORDER BY revenue DESC, country IS NULL, country",
+	  { { "country", K_TEXT }, { "revenue", K_MONEY },
+	    { "orders", K_INT }, { "customers", K_INT } } },
+	{ "by_category", SALES_FACTS
+	  "SELECT category, COALESCE(SUM(amount), 0) AS revenue,"
+	  " COUNT(DISTINCT order_id) FROM s GROUP BY category"
+	  " ORDER BY revenue DESC, category IS NULL, category",
+	  { { "category", K_TEXT }, { "revenue", K_MONEY },
+	    { "orders", K_INT } } },
+	{ "top_products", SALES_FACTS
+	  "SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.revenue,"
+	  " t.quantity FROM (SELECT product_id AS id,"
+	  " COALESCE(SUM(amount), 0) AS revenue,"
+	  " COALESCE(SUM(quantity), 0) AS quantity FROM s"
+	  " WHERE product_id IS NOT NULL GROUP BY product_id"
+	  " ORDER BY revenue DESC, id LIMIT 10) t"
+	  " ORDER BY t.revenue DESC, t.id",
+	  { { "canonical_id", K_INT }, { "name", K_TEXT },
+	    { "revenue", K_MONEY }, { "quantity", K_INT } } },
+	{ "top_customers", SALES_FACTS
+	  "SELECT t.id, " CURRENT_CUSTOMER_NAME("t.id") ", t.revenue,"
+	  " t.orders FROM (SELECT customer_id AS id,"
+	  " COALESCE(SUM(amount), 0) AS revenue,"
+	  " COUNT(DISTINCT order_id) AS orders FROM s"
+	  " WHERE customer_id IS NOT NULL GROUP BY customer_id"
+	  " ORDER BY revenue DESC, id LIMIT 10) t"
+	  " ORDER BY t.revenue DESC, t.id",
+	  { { "canonical_id", K_INT }, { "name", K_TEXT },
+	    { "revenue", K_MONEY }, { "orders", K_INT } } },
+};
+
+/* A JSON array text of the n strings v (a bound parameter), or NULL if
+ * n is 0; *err becomes CC_ENOMEM when it cannot be made. */
+static char *
+values_json(const char *const *v, size_t n, cc_err *err)
+{
+	json_t *a;
+	char *s = NULL;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	if ((a = json_array()) != NULL) {
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, json_string(v[i]));
+		if (json_array_size(a) == n)
+			s = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+	}
+	if (s == NULL)
+		*err = CC_ENOMEM;
+	return s;
+}
+
+/*
+ * The tiles: revenue as the integer sum of minor units, and the average
+ * order value from it, rounded half to even to the cent (null without
+ * orders).
+ */
+static cc_err
+sales_tiles(sqlite3 *db, const char *const *binds, json_t *tiles,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t revenue, orders;
+	cc_err err;
+	int rc;
+
+	if ((err = prep(db, sales_tiles_sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK)
+		goto out;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		err = stepped(db, rc, diag);
+		goto out;
+	}
+	revenue = col_money(st, 0);
+	orders = sqlite3_column_int64(st, 1);
+	if ((err = put(tiles, "revenue", json_money(revenue))) != CC_OK ||
+	    (err = put(tiles, "orders", json_integer(orders))) != CC_OK ||
+	    (err = put(tiles, "order_lines", json_integer(
+	    sqlite3_column_int64(st, 2)))) != CC_OK ||
+	    (err = put(tiles, "average_order_value", orders > 0 ?
+	    json_money(div_half_even(revenue, orders)) : json_null())) !=
+	    CC_OK)
+		goto out;
+	err = put(tiles, "customers", json_integer(sqlite3_column_int64(st,
+	    3)));
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static cc_err
+sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
+    struct cc_diag *diag)
+{
+	const char *countries[DASH_MAX_VALUES], *binds[4];
+	char *cjson = NULL, *kjson = NULL;
+	json_t *tiles, *series;
+	cc_err err = CC_OK;
+	size_t i;
+	int have;
+
+	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i}", "revenue", "0.00",
+	    "orders", 0, "order_lines", 0, "average_order_value",
+	    "customers", 0)) == NULL || (err = put(doc, "tiles", tiles)) !=
+	    CC_OK || (err = put(doc, "series", series = json_object())) !=
+	    CC_OK || (err = empty_series(series, sales_series,
+	    N(sales_series))) != CC_OK)
+		return err != CC_OK ? err : CC_ENOMEM;
+	if ((have = have_tables(db, sales_tables, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	for (i = 0; i < f->ncountry; i++)
+		countries[i] = f->country[i];
+	cjson = values_json(countries, f->ncountry, &err);
+	kjson = values_json((const char *const *)f->category, f->ncategory,
+	    &err);
+	if (err != CC_OK)
+		goto out;
+	binds[0] = f->from[0] != '\0' ? f->from : NULL;
+	binds[1] = f->to[0] != '\0' ? f->to : NULL;
+	binds[2] = cjson;
+	binds[3] = kjson;
+	if ((err = sales_tiles(db, binds, tiles, diag)) == CC_OK)
+		err = fill_series(db, series, sales_series, N(sales_series),
+		    binds, 4, diag);
+out:
+	free(cjson);
+	free(kjson);
+	return err;
+}
+
+/* ---- customers ------------------------------------------------------- */
+
+static const char *const customer_tables[] = { "dim_customer", NULL };
+
+/* Current versions; n = records merged into the golden record. */
+static const char customer_tiles_sql[] =
+	"WITH cur AS (SELECT canonical_id, CASE WHEN json_valid(sources)"
+	" THEN json_array_length(sources) ELSE 0 END AS n"
+	" FROM dim_customer WHERE is_current = 1)"
+	" SELECT (SELECT COUNT(DISTINCT canonical_id) FROM cur),"
+	" (SELECT COUNT(*) FROM dim_customer),"
+	" (SELECT COUNT(*) FROM (SELECT canonical_id FROM dim_customer"
+	" GROUP BY canonical_id HAVING COUNT(*) > 1)),"
+	" (SELECT COUNT(DISTINCT canonical_id) FROM cur WHERE n > 1),"
+	" (SELECT COALESCE(SUM(n - 1), 0) FROM cur WHERE n > 1),"
+	" (SELECT COALESCE(SUM(n), 0) FROM cur)";
+static const struct col customer_tiles_cols[] = {
+	{ "customers", K_INT }, { "versions", K_INT },
+	{ "with_history", K_INT }, { "duplicates_resolved", K_INT },
+	{ "duplicate_records", K_INT }, { "source_records", K_INT },
+	{ NULL, K_TEXT },
+};
+
+#define CUSTOMERS_BY(attr) \
+	"SELECT " attr ", COUNT(DISTINCT canonical_id) AS customers" \
+	" FROM dim_customer WHERE is_current = 1 GROUP BY " attr \
+	" ORDER BY customers DESC, " attr " IS NULL, " attr
+
+static const struct series customer_series[] = {
+	{ "new_by_month",
+	  "SELECT substr(created_date, 1, 7) AS month,"
+	  " COUNT(DISTINCT canonical_id) FROM dim_customer"
+	  " WHERE is_current = 1 GROUP BY month ORDER BY month IS NULL, month",
+	  { { "month", K_TEXT }, { "customers", K_INT } } },
+	{ "by_country", CUSTOMERS_BY("country"),
+	  { { "country", K_TEXT }, { "customers", K_INT } } },
+	{ "by_gender", CUSTOMERS_BY("gender"),
+	  { { "gender", K_TEXT }, { "customers", K_INT } } },
+	{ "by_segment", CUSTOMERS_BY("segment"),
+	  { { "segment", K_TEXT }, { "customers", K_INT } } },
+};
+
+static cc_err
+customers(sqlite3 *db, const struct dash_filters *f, json_t *doc,
+    struct cc_diag *diag)
+{
+	json_t *tiles, *series;
+	cc_err err = CC_OK;
+	int have;
+
+	(void)f;
+	if ((tiles = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "customers",
+	    0, "versions", 0, "with_history", 0, "duplicates_resolved", 0,
+	    "duplicate_records", 0, "source_records", 0)) == NULL ||
+	    (err = put(doc, "tiles", tiles)) != CC_OK ||
+	    (err = put(doc, "series", series = json_object())) != CC_OK ||
+	    (err = empty_series(series, customer_series,
+	    N(customer_series))) != CC_OK)
+		return err != CC_OK ? err : CC_ENOMEM;
+	if ((have = have_tables(db, customer_tables, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	if ((err = query_object(db, customer_tiles_sql, NULL, 0,
+	    customer_tiles_cols, tiles, diag)) != CC_OK)
+		return err;
+	return fill_series(db, series, customer_series, N(customer_series),
+	    NULL, 0, diag);
+}
+
+/* ---- products -------------------------------------------------------- */
+
+static const char *const product_tables[] = {
+	"dim_product", "fact_sales", NULL
+};
+
+static const char product_tiles_sql[] =
+	"SELECT (SELECT COUNT(DISTINCT canonical_id) FROM dim_product"
+	" WHERE is_current = 1),"
+	" (SELECT COUNT(*) FROM dim_product),"
+	" (SELECT COUNT(*) FROM (SELECT canonical_id FROM dim_product"
+	" GROUP BY canonical_id HAVING COUNT(*) > 1)),"
+	" (SELECT COUNT(DISTINCT category) FROM dim_product"
+	" WHERE is_current = 1),"
+	" (SELECT COUNT(DISTINCT canonical_id) FROM dim_product"
+	" WHERE is_current = 1 AND price IS NULL)";
+static const struct col product_tiles_cols[] = {
+	{ "products", K_INT }, { "versions", K_INT },
+	{ "with_history", K_INT }, { "categories", K_INT },
+	{ "price_unknown", K_INT }, { NULL, K_TEXT },
+};
+
+static const struct series product_series[] = {
+	{ "by_category",
+	  "SELECT category, COUNT(DISTINCT canonical_id) AS products"
+	  " FROM dim_product WHERE is_current = 1 GROUP BY category"
+	  " ORDER BY products DESC, category IS NULL, category",
+	  { { "category", K_TEXT }, { "products", K_INT } } },
+	{ "top_sellers",
+	  "SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.quantity,"
+	  " t.revenue, t.orders FROM (SELECT product_canonical_id AS id,"
+	  " COALESCE(SUM(quantity), 0) AS quantity,"
+	  " COALESCE(SUM(amount), 0) AS revenue,"
+	  " COUNT(DISTINCT order_id) AS orders FROM fact_sales"
+	  " WHERE product_canonical_id IS NOT NULL"
+	  " GROUP BY product_canonical_id ORDER BY quantity DESC, id LIMIT 10) t"
+	  " ORDER BY t.quantity DESC, t.id",
+	  { { "canonical_id", K_INT }, { "name", K_TEXT },
+	    { "quantity", K_INT }, { "revenue", K_MONEY },
+	    { "orders", K_INT } } },
+};
+
+/*
+ * Price bands of the current versions' list price, fixed (not quantiles,
+ * so that bands compare across runs and workspaces): lower bound
+ * inclusive, upper bound exclusive, in minor units; -1: unbounded.
+ * A negative price (there should be none) falls in the first band.
+ */
+static const struct band {
+	int64_t	min, max;
+} dash_price_bands[] = {
+	{ -1, 1000 }, { 1000, 5000 }, { 5000, 10000 }, { 10000, 50000 },
+	{ 50000, 100000 }, { 100000, 500000 }, { 500000, -1 },
+};
+
+static const char price_sql[] =
+	"SELECT price, COUNT(DISTINCT canonical_id) FROM dim_product"
+	" WHERE is_current = 1 AND price IS NOT NULL GROUP BY price";
+
+static cc_err
+price_bands(sqlite3 *db, json_t *arr, int fill, struct cc_diag *diag)
+{
+	long long counts[N(dash_price_bands)] = { 0 };
+	sqlite3_stmt *st = NULL;
+	cc_err err = CC_OK;
+	int64_t price;
+	size_t i;
+	int rc;
+
+	if (fill) {
+		if ((err = prep(db, price_sql, &st, diag)) != CC_OK)
+			return err;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			price = col_money(st, 0);
+			for (i = 0; i + 1 < N(dash_price_bands) &&
+			    price >= dash_price_bands[i].max; i++)
+				;
+			counts[i] += sqlite3_column_int64(st, 1);
+		}
+		err = stepped(db, rc, diag);
+		sqlite3_finalize(st);
+		if (err != CC_OK)
+			return err;
+	}
+	for (i = 0; i < N(dash_price_bands) && err == CC_OK; i++) {
+		const struct band *b = &dash_price_bands[i];
+		json_t *o = json_pack("{s:o, s:o, s:I}", "min", b->min < 0 ?
+		    json_null() : json_money(b->min), "max", b->max < 0 ?
+		    json_null() : json_money(b->max), "products",
+		    (json_int_t)counts[i]);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			err = CC_ENOMEM;
+	}
+	return err;
+}
+
+static cc_err
+products(sqlite3 *db, const struct dash_filters *f, json_t *doc,
+    struct cc_diag *diag)
+{
+	json_t *tiles, *series, *bands;
+	cc_err err = CC_OK;
+	int have;
+
+	(void)f;
+	if ((tiles = json_pack("{s:i, s:i, s:i, s:i, s:i}", "products", 0,
+	    "versions", 0, "with_history", 0, "categories", 0,
+	    "price_unknown", 0)) == NULL ||
+	    (err = put(doc, "tiles", tiles)) != CC_OK ||
+	    (err = put(doc, "series", series = json_object())) != CC_OK ||
+	    (err = empty_series(series, product_series,
+	    N(product_series))) != CC_OK ||
+	    (err = put(series, "price_bands", bands = json_array())) != CC_OK)
+		return err != CC_OK ? err : CC_ENOMEM;
+	if ((have = have_tables(db, product_tables, diag)) < 0)
+		return CC_EDB;
+	if ((err = price_bands(db, bands, have, diag)) != CC_OK || !have)
+		return err;
+	if ((err = query_object(db, product_tiles_sql, NULL, 0,
+	    product_tiles_cols, tiles, diag)) != CC_OK)
+		return err;
+	return fill_series(db, series, product_series, N(product_series),
+	    NULL, 0, diag);
+}
+
+/* ---- quality --------------------------------------------------------- */
+
+#define QUALITY_RUNS	"20"	/* runs on the quality dashboard */
+
+static const char *const quality_tables[] = {
+	"runs", "quality_results", NULL
+};
+
+static const char runs_sql[] =
+	"SELECT id, state, created_at, started_at, finished_at, counts"
+	" FROM runs ORDER BY seq DESC LIMIT " QUALITY_RUNS;
+static const struct col runs_cols[] = {
+	{ "id", K_TEXT }, { "state", K_TEXT }, { "created_at", K_TEXT },
+	{ "started_at", K_TEXT }, { "finished_at", K_TEXT },
+	{ "counts", K_JSON }, { NULL, K_TEXT },
+};
+
+/* A rule passed when it found no failing row. */
+static const char run_dims_sql[] =
+	"SELECT dimension, COUNT(*), SUM(failed = 0), SUM(failed > 0),"
+	" SUM(passed), SUM(failed) FROM quality_results WHERE run_id = ?1"
+	" GROUP BY dimension ORDER BY dimension";
+static const struct col run_dims_cols[] = {
+	{ "dimension", K_TEXT }, { "rules", K_INT }, { "rules_passed", K_INT },
+	{ "rules_failed", K_INT }, { "passed", K_INT }, { "failed", K_INT },
+	{ NULL, K_TEXT },
+};
+
+static const char rules_sql[] =
+	"SELECT rule, dimension, target, passed, failed FROM quality_results"
+	" WHERE run_id = ?1 ORDER BY dimension, rule, target";
+static const struct col rules_cols[] = {
+	{ "rule", K_TEXT }, { "dimension", K_TEXT }, { "target", K_TEXT },
+	{ "passed", K_INT }, { "failed", K_INT }, { NULL, K_TEXT },
+};
+
+/* The quality summary of one run: totals and by_dimension. */
+static cc_err
+run_quality(sqlite3 *db, json_t *run, struct cc_diag *diag)
+{
+	static const char *const keys[] = { "rules", "rules_passed",
+	    "rules_failed", "passed", "failed" };
+	const char *id = json_string_value(json_object_get(run, "id"));
+	json_int_t tot[N(keys)] = { 0 };
+	json_t *dims, *q, *d;
+	size_t i, k;
+	cc_err err;
+
+	if ((dims = json_array()) == NULL)
+		return CC_ENOMEM;
+	if ((err = query_rows(db, run_dims_sql, &id, 1, run_dims_cols, dims,
+	    diag)) != CC_OK) {
+		json_decref(dims);
+		return err;
+	}
+	json_array_foreach(dims, i, d)
+		for (k = 0; k < N(keys); k++)
+			tot[k] += json_integer_value(json_object_get(d,
+			    keys[k]));
+	q = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", keys[0], tot[0],
+	    keys[1], tot[1], keys[2], tot[2], keys[3], tot[3], keys[4], tot[4],
+	    "by_dimension", dims);
+	return put(run, "quality", q);
+}
+
+static cc_err
+quality(sqlite3 *db, const struct dash_filters *f, json_t *doc,
+    struct cc_diag *diag)
+{
+	json_t *runs, *latest, *rules, *run, *r;
+	const char *latest_id;
+	cc_err err = CC_OK;
+	json_int_t p, fl;
+	size_t i;
+	int have;
+
+	(void)f;
+	latest_id = json_string_value(json_object_get(doc, "run_id"));
+	if ((err = put(doc, "runs", runs = json_array())) != CC_OK ||
+	    (err = put(doc, "latest", latest = json_pack("{s:o, s:[]}",
+	    "run_id", latest_id != NULL ? json_string(latest_id) :
+	    json_null(), "rules"))) != CC_OK)
+		return err;
+	rules = json_object_get(latest, "rules");
+	if ((have = have_tables(db, quality_tables, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	if ((err = query_rows(db, runs_sql, NULL, 0, runs_cols, runs,
+	    diag)) != CC_OK)
+		return err;
+	json_array_foreach(runs, i, run)
+		if ((err = run_quality(db, run, diag)) != CC_OK)
+			return err;
+	if (latest_id == NULL)
+		return CC_OK;
+	if ((err = query_rows(db, rules_sql, &latest_id, 1, rules_cols,
+	    rules, diag)) != CC_OK)
+		return err;
+	json_array_foreach(rules, i, r) {
+		p = json_integer_value(json_object_get(r, "passed"));
+		fl = json_integer_value(json_object_get(r, "failed"));
+		if ((err = put(r, "pass_rate", p + fl > 0 ?
+		    json_real((double)p / (double)(p + fl)) : json_null())) !=
+		    CC_OK)
+			return err;
+	}
+	return CC_OK;
+}
+
+/* ---- sources --------------------------------------------------------- */
+
+/*
+ * What each entity's staging table fed, per file: staged rows; the
+ * records staged or quarantined ("accounted": the load phase quarantines
+ * order lines it staged but cannot resolve, so the two sets overlap and
+ * rows - staged - quarantined would go negative); and for the dimensions
+ * that keep lineage ("sources", a JSON array of {"file_id", "row"}) the
+ * staged rows some dimension row was built from ("matched").  The
+ * references are made distinct once, then joined to staging through its
+ * primary key (_file_id, _row).  dim_location keeps no lineage; order
+ * lines become facts (facts_loaded).  Fixed statements per entity, in
+ * the order of schema_entities(); the unit test checks that every entity
+ * of the target schema is here.
+ */
+#define STAGED(stg) \
+	"SELECT _file_id, COUNT(*) FROM " stg " GROUP BY _file_id"
+#define ACCOUNTED(stg, entity) \
+	"SELECT _file_id, COUNT(*) FROM (SELECT _file_id, _row FROM " stg \
+	" UNION SELECT _file_id, _row FROM quarantine WHERE entity = '" \
+	entity "') GROUP BY _file_id"
+#define MATCHED(dim, stg) \
+	"WITH refs AS (SELECT DISTINCT" \
+	" json_extract(j.value, '$.file_id') AS fid," \
+	" json_extract(j.value, '$.row') AS rec" \
+	" FROM " dim " d, json_each(CASE WHEN json_valid(d.sources)" \
+	" THEN d.sources ELSE '[]' END) j WHERE j.type = 'object')" \
+	" SELECT s._file_id, COUNT(*) FROM refs JOIN " stg " s" \
+	" ON s._file_id = refs.fid AND s._row = refs.rec GROUP BY s._file_id"
+#define STG_SOURCE(entity) \
+	entity, "stg_" entity, STAGED("stg_" entity), \
+	ACCOUNTED("stg_" entity, entity)
+#define WITH_LINEAGE(entity, dim) \
+	STG_SOURCE(entity), dim, MATCHED(dim, "stg_" entity)
+
+static const struct stg_source {
+	const char	*entity;
+	const char	*stg;		/* staging table */
+	const char	*staged_sql;	/* _file_id, rows */
+	const char	*accounted_sql;	/* _file_id, staged or quarantined */
+	const char	*dim;		/* dimension with lineage, or NULL */
+	const char	*matched_sql;	/* _file_id, rows; NULL without dim */
+} stg_sources[] = {
+	{ WITH_LINEAGE("customer", "dim_customer") },
+	{ WITH_LINEAGE("product_category", "dim_product_category") },
+	{ WITH_LINEAGE("product", "dim_product") },
+	{ STG_SOURCE("location"), NULL, NULL },
+	{ STG_SOURCE("order_line"), NULL, NULL },
+};
+
+/* Grouped by file (first column _file_id), each landing in one place
+ * of the file's object (enum src_target). */
+enum src_target {
+	SRC_STAGED,		/* entity's staged rows */
+	SRC_ACCOUNTED,		/* entity's records staged or quarantined */
+	SRC_MATCHED,		/* entity's rows a dimension row names */
+	SRC_QUARANTINED,	/* entity's quarantined records */
+	SRC_QUARANTINE,		/* the file's quarantine rows and records */
+	SRC_REASON,		/* quarantine rows of one reason */
+	SRC_ISSUES,		/* clean_issues rows */
+	SRC_FACTS		/* fact_sales rows */
+};
+
+static const struct file_group {
+	const char		*table;	/* skipped while it does not exist */
+	const char		*sql;
+	enum src_target		 target;
+} file_groups[] = {
+	{ "quarantine", "SELECT _file_id, entity, COUNT(DISTINCT _row)"
+	  " FROM quarantine GROUP BY _file_id, entity", SRC_QUARANTINED },
+	{ "quarantine", "SELECT _file_id, COUNT(*), COUNT(DISTINCT _row)"
+	  " FROM quarantine GROUP BY _file_id", SRC_QUARANTINE },
+	{ "quarantine", "SELECT _file_id, reason, COUNT(*) AS n"
+	  " FROM quarantine GROUP BY _file_id, reason"
+	  " ORDER BY _file_id, n DESC, reason", SRC_REASON },
+	{ "clean_issues", "SELECT _file_id, COUNT(*) FROM clean_issues"
+	  " GROUP BY _file_id", SRC_ISSUES },
+	{ "fact_sales", "SELECT _file_id, COUNT(*) FROM fact_sales"
+	  " GROUP BY _file_id", SRC_FACTS },
+};
+
+static const char files_sql[] =
+	"SELECT id, name, status, format, row_count FROM files ORDER BY seq";
+static const struct col files_cols[] = {
+	{ "id", K_TEXT }, { "name", K_TEXT }, { "status", K_TEXT },
+	{ "format", K_TEXT }, { "rows", K_INT }, { NULL, K_TEXT },
+};
+
+/* The stg_sources entry of entity, or NULL. */
+static const struct stg_source *
+stg_source(const char *entity)
+{
+	size_t i;
+
+	for (i = 0; i < N(stg_sources); i++)
+		if (strcmp(stg_sources[i].entity, entity) == 0)
+			return &stg_sources[i];
+	return NULL;
+}
+
+/*
+ * The working object of entity in file (its "_entities" map), created
+ * on first use: matched starts at 0 for entities whose dimension keeps
+ * lineage, null for the others.
+ */
+static json_t *
+entity_of(json_t *file, const char *entity)
+{
+	json_t *ents = json_object_get(file, "_entities"), *e;
+	const struct stg_source *s = stg_source(entity);
+
+	if ((e = json_object_get(ents, entity)) != NULL)
+		return e;
+	e = json_pack("{s:s, s:I, s:I, s:o}", "entity", entity, "staged",
+	    (json_int_t)0, "quarantined", (json_int_t)0, "matched", s != NULL &&
+	    s->dim != NULL ? json_integer(0) : json_null());
+	if (e == NULL || json_object_set_new(ents, entity, e) != 0)
+		return NULL;
+	return e;
+}
+
+/* Column i as text for a JSON key: "" for NULL or bytes not UTF-8. */
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s != NULL && valid_utf8(s) ? s : "";
+}
+
+/* Adds the current row of a grouped statement to file. */
+static cc_err
+group_row(sqlite3_stmt *st, enum src_target t, const char *entity,
+    json_t *file)
+{
+	json_t *q = json_object_get(file, "quarantined"), *e;
+
+	switch (t) {
+	case SRC_STAGED:
+	case SRC_ACCOUNTED:
+	case SRC_MATCHED:
+		if ((e = entity_of(file, entity)) == NULL)
+			return CC_ENOMEM;
+		return put(e, t == SRC_STAGED ? "staged" : t == SRC_MATCHED ?
+		    "matched" : "_accounted", json_integer(
+		    sqlite3_column_int64(st, 1)));
+	case SRC_QUARANTINED:
+		if ((e = entity_of(file, col_text(st, 1))) == NULL)
+			return CC_ENOMEM;
+		return put(e, "quarantined", json_integer(
+		    sqlite3_column_int64(st, 2)));
+	case SRC_QUARANTINE:
+		if (put(q, "rows", json_integer(sqlite3_column_int64(st, 1))) !=
+		    CC_OK)
+			return CC_ENOMEM;
+		return put(q, "records", json_integer(sqlite3_column_int64(st,
+		    2)));
+	case SRC_REASON:
+		return put(json_object_get(q, "by_reason"), col_text(st, 1),
+		    json_integer(sqlite3_column_int64(st, 2)));
+	case SRC_ISSUES:
+		return put(file, "clean_issues", json_integer(
+		    sqlite3_column_int64(st, 1)));
+	default:
+		return put(file, "facts_loaded", json_integer(
+		    sqlite3_column_int64(st, 1)));
+	}
+}
+
+/*
+ * Runs one grouped statement when its tables (table, and table2 unless
+ * NULL) exist and adds its counts to the files of byid (file id -> file
+ * object); rows of files no longer registered are ignored.  entity names
+ * the entity of SRC_STAGED, SRC_ACCOUNTED and SRC_MATCHED.
+ */
+static cc_err
+group_into(sqlite3 *db, const char *table, const char *table2,
+    const char *sql, enum src_target t, const char *entity, json_t *byid,
+    struct cc_diag *diag)
+{
+	const char *names[3] = { table, table2, NULL };
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, have;
+	const char *fid;
+	json_t *file;
+	cc_err err;
+
+	if ((have = have_tables(db, names, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	if ((err = prep(db, sql, &st, diag)) != CC_OK)
+		return err;
+	while (err == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fid = (const char *)sqlite3_column_text(st, 0);
+		if (fid != NULL && (file = json_object_get(byid, fid)) != NULL)
+			err = group_row(st, t, entity, file);
+	}
+	if (err == CC_OK)
+		err = stepped(db, rc, diag);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * Appends entity e to arr with its lost count: the file's rows less the
+ * records staged or quarantined (both when the union was not counted:
+ * an entity only quarantine names).
+ */
+static cc_err
+finish_entity(json_t *arr, json_t *e, json_t *rows, json_int_t *lost)
+{
+	json_t *acc = json_object_get(e, "_accounted");
+	json_int_t l;
+	cc_err err;
+
+	if (json_is_integer(rows)) {
+		l = json_integer_value(rows) - (acc != NULL ?
+		    json_integer_value(acc) : json_integer_value(
+		    json_object_get(e, "staged")) + json_integer_value(
+		    json_object_get(e, "quarantined")));
+		*lost += l;
+		err = put(e, "lost", json_integer(l));
+	} else
+		err = put(e, "lost", json_null());
+	json_object_del(e, "_accounted");
+	if (err == CC_OK && json_array_append(arr, e) != 0)
+		err = CC_ENOMEM;
+	return err;
+}
+
+/*
+ * Turns a file's working entity map into its "entities" array (the
+ * schema's order, then any other entity quarantine named) with lost per
+ * entity, and the file's lost: their sum, null when the file fed nothing
+ * or has no row count.
+ */
+static cc_err
+finish_file(json_t *file, json_int_t *lost_total, json_int_t *with_loss)
+{
+	json_t *ents = json_object_get(file, "_entities"), *e,
+	    *arr = json_object_get(file, "entities"),
+	    *rows = json_object_get(file, "rows");
+	json_int_t lost = 0;
+	const char *name;
+	cc_err err = CC_OK;
+	size_t i;
+
+	for (i = 0; i < N(stg_sources) && err == CC_OK; i++)
+		if ((e = json_object_get(ents, stg_sources[i].entity)) != NULL)
+			err = finish_entity(arr, e, rows, &lost);
+	json_object_foreach(ents, name, e)
+		if (err == CC_OK && stg_source(name) == NULL)
+			err = finish_entity(arr, e, rows, &lost);
+	if (err == CC_OK && json_array_size(arr) > 0 &&
+	    json_is_integer(rows)) {
+		*lost_total += lost;
+		*with_loss += lost != 0;
+		err = put(file, "lost", json_integer(lost));
+	}
+	json_object_del(file, "_entities");
+	return err;
+}
+
+/* Adds the zero figures and the working entity map to one file. */
+static cc_err
+start_file(json_t *file)
+{
+	cc_err err;
+
+	if ((err = put(file, "entities", json_array())) != CC_OK ||
+	    (err = put(file, "quarantined", json_pack("{s:I, s:I, s:{}}",
+	    "rows", (json_int_t)0, "records", (json_int_t)0,
+	    "by_reason"))) != CC_OK ||
+	    (err = put(file, "clean_issues", json_integer(0))) != CC_OK ||
+	    (err = put(file, "facts_loaded", json_integer(0))) != CC_OK ||
+	    (err = put(file, "lost", json_null())) != CC_OK)
+		return err;
+	return put(file, "_entities", json_object());
+}
+
+static cc_err
+sources(sqlite3 *db, const struct dash_filters *f, json_t *doc,
+    struct cc_diag *diag)
+{
+	static const char *const files_table[] = { "files", NULL };
+	json_int_t rows = 0, qrows = 0, issues = 0, facts = 0, lost = 0,
+	    with_loss = 0;
+	json_t *files, *byid = NULL, *file;
+	const struct stg_source *s;
+	cc_err err = CC_OK;
+	size_t i;
+	int have;
+
+	(void)f;
+	if ((err = put(doc, "tiles", json_object())) != CC_OK ||
+	    (err = put(doc, "files", files = json_array())) != CC_OK ||
+	    (err = put(doc, "lost_note", json_string("lost = rows - records"
+	    " staged or quarantined, per entity a file fed; it should be 0:"
+	    " every source record ends staged or quarantined"))) != CC_OK)
+		return err;
+	if ((have = have_tables(db, files_table, diag)) < 0)
+		return CC_EDB;
+	if (have && (err = query_rows(db, files_sql, NULL, 0, files_cols,
+	    files, diag)) != CC_OK)
+		return err;
+	if ((byid = json_object()) == NULL)
+		return CC_ENOMEM;
+	json_array_foreach(files, i, file)
+		if ((err = start_file(file)) != CC_OK ||
+		    (err = json_object_set(byid, json_string_value(
+		    json_object_get(file, "id")), file) != 0 ? CC_ENOMEM :
+		    CC_OK) != CC_OK)
+			goto out;
+	for (i = 0; i < N(stg_sources) && err == CC_OK; i++) {
+		s = &stg_sources[i];
+		if ((err = group_into(db, s->stg, NULL, s->staged_sql,
+		    SRC_STAGED, s->entity, byid, diag)) == CC_OK)
+			err = group_into(db, s->stg, "quarantine",
+			    s->accounted_sql, SRC_ACCOUNTED, s->entity, byid,
+			    diag);
+		if (err == CC_OK && s->dim != NULL)
+			err = group_into(db, s->dim, s->stg, s->matched_sql,
+			    SRC_MATCHED, s->entity, byid, diag);
+	}
+	for (i = 0; i < N(file_groups) && err == CC_OK; i++)
+		err = group_into(db, file_groups[i].table, NULL,
+		    file_groups[i].sql, file_groups[i].target, NULL, byid,
+		    diag);
+	json_array_foreach(files, i, file) {
+		if (err != CC_OK ||
+		    (err = finish_file(file, &lost, &with_loss)) != CC_OK)
+			break;
+		rows += json_integer_value(json_object_get(file, "rows"));
+		qrows += json_integer_value(json_object_get(json_object_get(
+		    file, "quarantined"), "rows"));
+		issues += json_integer_value(json_object_get(file,
+		    "clean_issues"));
+		facts += json_integer_value(json_object_get(file,
+		    "facts_loaded"));
+	}
+	if (err == CC_OK && json_object_update(json_object_get(doc, "tiles"),
+	    file = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "files",
+	    (json_int_t)json_array_size(files), "rows", rows, "quarantined",
+	    qrows, "clean_issues", issues, "facts_loaded", facts, "lost", lost,
+	    "files_with_loss", with_loss)) != 0)
+		err = CC_ENOMEM;
+	if (err == CC_OK)
+		json_decref(file);
+out:
+	json_decref(byid);
+	return err;
+}
+
+/* ---- the document ---------------------------------------------------- */
+
+typedef cc_err (*dash_builder)(sqlite3 *, const struct dash_filters *,
+    json_t *, struct cc_diag *);
+
+static const dash_builder builders[DASH__MAX] = {
+	/* DASH_SALES */	sales,
+	/* DASH_CUSTOMERS */	customers,
+	/* DASH_PRODUCTS */	products,
+	/* DASH_QUALITY */	quality,
+	/* DASH_SOURCES */	sources,
+};
+
+/* The latest run whose state is done, or null. */
+static const char latest_run_sql[] =
+	"SELECT id FROM runs WHERE state = 'done' ORDER BY seq DESC LIMIT 1";
+
+static cc_err
+latest_run(sqlite3 *db, json_t *doc, struct cc_diag *diag)
+{
+	static const char *const runs[] = { "runs", NULL };
+	static const struct col cols[] = { { "run_id", K_TEXT },
+	    { NULL, K_TEXT } };
+	cc_err err;
+	int have;
+
+	if ((err = put(doc, "run_id", json_null())) != CC_OK)
+		return err;
+	if ((have = have_tables(db, runs, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	return query_object(db, latest_run_sql, NULL, 0, cols, doc, diag);
+}
+
+cc_err
+dash_build(sqlite3 *db, enum dash_name d, const struct dash_filters *f,
+    time_t now, json_t **out, struct cc_diag *diag)
+{
+	struct dash_filters none;
+	char ts[32];
+	json_t *doc;
+	cc_err err;
+
+	if (out != NULL)
+		*out = NULL;
+	if (db == NULL || out == NULL || (unsigned)d >= DASH__MAX)
+		return cc_diag_set(diag, CC_EINVAL, "dashboard",
+		    "no such dashboard");
+	if (f == NULL) {
+		dash_filters_init(&none);
+		f = &none;
+	}
+	if ((doc = json_pack("{s:s, s:o, s:s}", "dashboard", dashes[d].name,
+	    "filters", dash_filters_json(f, d), "generated_at",
+	    util_rfc3339(now, ts, sizeof(ts)))) == NULL)
+		return CC_ENOMEM;
+	/* One read transaction: one snapshot for every figure. */
+	if ((err = db_exec(db, "BEGIN", diag)) != CC_OK) {
+		json_decref(doc);
+		return err;
+	}
+	if ((err = latest_run(db, doc, diag)) == CC_OK)
+		err = builders[d](db, f, doc, diag);
+	db_exec(db, err == CC_OK ? "COMMIT" : "ROLLBACK", NULL);
+	if (err != CC_OK) {
+		if (err == CC_ENOMEM)
+			cc_diag_set(diag, err, "nomem", "out of memory");
+		json_decref(doc);
+		return err;
+	}
+	*out = doc;
+	return CC_OK;
+}

@@ -1,0 +1,184 @@
+/*
+ * concord/dashboard.h - the read side's dashboards: fixed aggregates of
+ * the star schema (concord/model.h) and of the workspace's own tables
+ * (files, runs, quality_results), served as one JSON document each by
+ * GET /api/v1/dashboards/{name}.
+ *
+ * Every figure is computed by SQLite from fixed statements with bound
+ * parameters, each checked with sqlite3_stmt_readonly(), all inside one
+ * read transaction, so that one document is one consistent snapshot even
+ * while a run commits.  Money is summed as INTEGER minor units (cents)
+ * and printed as a decimal string ("1234.50"), never a binary float.
+ * Averages of money are rounded half to even (IEEE 754's default
+ * rounding, "banker's rounding") to the cent with integer arithmetic.
+ *
+ * A workspace without a model yet (no run) gets the same document shape
+ * with zeros, empty arrays and "run_id": null.
+ *
+ * Dashboards and their keys (beyond "dashboard", "filters" as applied,
+ * "generated_at" and "run_id": the latest run whose state is "done", or
+ * null).  Series are arrays of objects; "null" names the group of rows
+ * whose attribute is NULL, counted like any other, sorted last.
+ *
+ *   sales      tiles {revenue, orders (distinct order_id), order_lines,
+ *              average_order_value (revenue / orders, null without
+ *              orders), customers (distinct customer_canonical_id)};
+ *              series {by_month [{month "YYYY-MM", revenue, orders}]
+ *              ascending (months without sales are absent; facts
+ *              without a date last, month null); by_country [{country,
+ *              revenue, orders, customers}] and by_category [{category,
+ *              revenue, orders}], by revenue descending then name;
+ *              top_products [{canonical_id, name, revenue, quantity}]
+ *              and top_customers [{canonical_id, name, revenue, orders}],
+ *              ten each by revenue descending then canonical_id}.
+ *              Country is the customer version's the fact points at
+ *              (customer_sk: the version valid on the order date),
+ *              category the product version's (product_sk); names are
+ *              the current version's (a customer's: full_name, else first
+ *              and last name).  Filters: from, to (inclusive, on
+ *              order_date), country (ISO 3166-1 alpha-2), category; one
+ *              WHERE clause (SALES_FACTS in dashboard.c) serves every
+ *              figure, so tiles and series always agree.
+ *   customers  tiles {customers, versions (rows of dim_customer),
+ *              with_history (members with more than one version),
+ *              duplicates_resolved (current golden records built from
+ *              more than one source record: json_array_length(sources)
+ *              > 1), duplicate_records (the records those merged away:
+ *              sum of length - 1), source_records (sum of lengths)};
+ *              series {new_by_month [{month, customers}] (created_date),
+ *              by_country, by_gender, by_segment [{<attr>, customers}]}
+ *              by count descending then value; all of current versions.
+ *   products   tiles {products, versions, with_history, categories
+ *              (distinct current categories), price_unknown}; series
+ *              {by_category [{category, products}]; top_sellers
+ *              [{canonical_id, name, quantity, revenue, orders}] ten by
+ *              quantity descending then canonical_id; price_bands [{min,
+ *              max, products}]: fixed bands of the current list price,
+ *              min inclusive, max exclusive, null = unbounded: under
+ *              10.00, 10.00-50.00, 50.00-100.00, 100.00-500.00,
+ *              500.00-1000.00, 1000.00-5000.00, 5000.00 and above (fixed,
+ *              not quantiles, so that they compare across runs)}.
+ *   quality    runs: the latest 20 runs, newest first [{id, state,
+ *              created_at, started_at, finished_at, counts (the run's
+ *              JSON, null if absent or invalid), quality {rules,
+ *              rules_passed, rules_failed, passed, failed, by_dimension
+ *              [{dimension, rules, rules_passed, rules_failed, passed,
+ *              failed}]}}] (a rule passed when it failed no row); latest
+ *              {run_id, rules [{rule, dimension, target, passed, failed,
+ *              pass_rate (passed / (passed + failed), null when both are
+ *              0)}]} of the latest done run.
+ *   sources    files, in upload order [{id, name, status, format, rows
+ *              (row_count), entities [{entity, staged (stg_<entity> rows
+ *              of the file), quarantined (distinct quarantined records),
+ *              matched (staged rows some dimension row names in its
+ *              sources; null for entities without lineage: location,
+ *              order_line), lost}], quarantined {rows, records,
+ *              by_reason {reason: rows}}, clean_issues, facts_loaded,
+ *              lost}]; tiles {files, rows, quarantined, clean_issues,
+ *              facts_loaded, lost, files_with_loss}; lost_note.
+ *              lost = rows - records staged or quarantined (the union:
+ *              the load phase quarantines order lines it has staged, so
+ *              rows - staged - quarantined would count them twice), per
+ *              entity the file fed, summed per file (null when it fed
+ *              nothing or has no row count).  It should be 0: every
+ *              source record ends staged or quarantined; anything else is
+ *              a pipeline defect to look at.
+ */
+#ifndef CONCORD_DASHBOARD_H
+#define CONCORD_DASHBOARD_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "concord/error.h"
+
+enum dash_name {
+	DASH_SALES = 0,
+	DASH_CUSTOMERS,
+	DASH_PRODUCTS,
+	DASH_QUALITY,
+	DASH_SOURCES,
+	DASH__MAX
+};
+
+#define DASH_MAX_VALUES		50	/* values of one repeatable filter */
+#define DASH_MAX_VALUE_LEN	200	/* bytes of one category value */
+
+/*
+ * Filters of a dashboard, filled by dash_filter_add() only (validated
+ * once, at the edge).  Empty from/to and zero counts mean "not filtered".
+ */
+struct dash_filters {
+	char	 from[11];			/* "" or YYYY-MM-DD */
+	char	 to[11];			/* "" or YYYY-MM-DD */
+	char	 country[DASH_MAX_VALUES][3];	/* upper-case alpha-2 */
+	size_t	 ncountry;
+	char	*category[DASH_MAX_VALUES];	/* owned copies */
+	size_t	 ncategory;
+};
+
+/* The dashboard called name ("sales", ...) or -1. */
+int		 dash_lookup(const char *name);
+
+/* The name of d, or NULL when out of range. */
+const char	*dash_name_str(enum dash_name d);
+
+/*
+ * A new JSON array describing every dashboard: [{name, filters: [names
+ * of the query parameters it takes]}].  NULL when out of memory.
+ */
+json_t		*dash_catalogue(void);
+
+/* Empties f (no filter). */
+void		 dash_filters_init(struct dash_filters *f);
+
+/* Frees what f owns and empties it. */
+void		 dash_filters_free(struct dash_filters *f);
+
+/*
+ * Validates one query parameter key=value for dashboard d and adds it to
+ * f.  Keys and values:
+ *   from, to   a calendar date YYYY-MM-DD (proleptic Gregorian, years
+ *              0001-9999), at most once each; from <= to once both are
+ *              given;
+ *   country    ISO 3166-1 alpha-2 codes (two ASCII letters, upper-cased),
+ *              comma-separated and/or repeated; spaces around a code are
+ *              ignored;
+ *   category   one category name per parameter (names may hold commas),
+ *              repeated, 1..DASH_MAX_VALUE_LEN bytes.
+ * Duplicate values are kept once.  Only the sales dashboard takes
+ * filters.  Errors: CC_EINVAL with diag.code one of filter_unknown
+ * (a key d does not take), filter_date, filter_range (from > to),
+ * filter_repeated (from or to twice), filter_country, filter_category,
+ * filter_too_many (more than DASH_MAX_VALUES values); CC_ENOMEM.
+ */
+cc_err		 dash_filter_add(struct dash_filters *f, enum dash_name d,
+		     const char *key, const char *value, struct cc_diag *diag);
+
+/*
+ * The filters as applied, a new JSON object: {} for dashboards without
+ * filters, else {from, to (string or null), country [...], category
+ * [...]}.  NULL when out of memory.
+ */
+json_t		*dash_filters_json(const struct dash_filters *f,
+		     enum dash_name d);
+
+/*
+ * Builds dashboard d of the workspace database db with filters f (NULL:
+ * none), stamped with generated_at = now.  On success *out is a new JSON
+ * object {"dashboard", "filters", "generated_at", "run_id", ...} the
+ * caller decrefs (the HTTP layer adds "ok").  Reads only; runs in its own
+ * read transaction (db must not be inside one).  A missing model table
+ * is not an error: its figures are zero.
+ * Errors: CC_EINVAL (d out of range, a NULL argument), CC_EDB (SQLite
+ * failed, e.g. a table of another schema version; diag has the message),
+ * CC_ENOMEM.
+ */
+cc_err		 dash_build(sqlite3 *db, enum dash_name d,
+		     const struct dash_filters *f, time_t now, json_t **out,
+		     struct cc_diag *diag);
+
+#endif /* CONCORD_DASHBOARD_H */
