@@ -43,6 +43,8 @@ static const struct route {
 	{ "GET",    "/api/v1/runs/{}/quality",		h_runs_quality,	 ROUTE_USER },
 	{ "GET",    "/api/v1/dashboards",		h_dashboards_list, ROUTE_USER },
 	{ "GET",    "/api/v1/dashboards/{}",		h_dashboards_get, ROUTE_USER },
+	{ "GET",    "/api/v1/tables",			h_tables_list,	 ROUTE_USER },
+	{ "GET",    "/api/v1/tables/{}",		h_table_get,	 ROUTE_USER },
 };
 
 /* Matches path against pattern; on success stores the captures. */

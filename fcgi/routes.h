@@ -43,6 +43,8 @@ void	h_runs_cancel(struct http_req *);
 void	h_runs_quality(struct http_req *);
 void	h_dashboards_list(struct http_req *);
 void	h_dashboards_get(struct http_req *);
+void	h_tables_list(struct http_req *);
+void	h_table_get(struct http_req *);
 
 /*
  * Routes one request: 404 for an unknown path, 405 (with Allow) for a

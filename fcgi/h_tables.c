@@ -1,0 +1,243 @@
+/*
+ * h_tables.c - the star schema's tables over HTTP (fcgi/h_tables.h): the
+ * list, and one table in three formats.  Parsing, SQL and rendering live
+ * in core/query.c; this file picks the format, maps errors to statuses,
+ * sets the headers (Link, Content-Disposition) and hands FCGX's output
+ * stream to the core as the writer.  Every handler reads the
+ * authenticated user's workspace only (http_workspace(): workspace.db
+ * with the last run's model.db attached as "model").
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "concord/log.h"
+#include "concord/model.h"
+#include "concord/query.h"
+#include "concord/workspace.h"
+#include "routes.h"
+#include "routes.h"
+
+/* The limits of a request: _size up to the configured page_size_max;
+ * stream caps and time limits are query_limits_default()'s. */
+static void
+limits(const struct http_req *req, struct query_limits *lim)
+{
+	query_limits_default(lim);
+	lim->size_max = req->app->cfg.page_size_max;
+	if (lim->size_default > lim->size_max)
+		lim->size_default = lim->size_max;
+}
+
+void
+h_tables_list(struct http_req *req)
+{
+	struct query_limits lim;
+	struct workspace *ws;
+	struct cc_diag diag;
+	json_t *tables;
+	cc_err err;
+
+	limits(req, &lim);
+	if ((ws = http_workspace(req)) == NULL)
+		return;
+	cc_diag_clear(&diag);
+	err = query_tables(ws->db, &lim, &tables, &diag);
+	ws_close(ws);
+	if (err != CC_OK) {
+		log_error("req=%s tables: %s", req->request_id, diag.message);
+		if (strcmp(diag.code, "query_time_limit") == 0)
+			http_error(req, 503, diag.code, "%s", diag.message);
+		else
+			http_error(req, 500, "internal", "cannot list tables");
+		return;
+	}
+	http_reply_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "tables",
+	    tables));
+}
+
+/* A format by the name's extension; strips it.  -1: no extension. */
+static int
+format_of_name(char *name)
+{
+	static const struct {
+		const char		*ext;
+		enum query_format	 fmt;
+	} exts[] = {
+		{ ".json", QUERY_JSON },
+		{ ".csv", QUERY_CSV },
+		{ ".ndjson", QUERY_NDJSON },
+	};
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		e = strlen(exts[i].ext);
+		if (n > e && strcmp(name + n - e, exts[i].ext) == 0) {
+			name[n - e] = '\0';
+			return (int)exts[i].fmt;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The format an Accept header prefers (RFC 9110 12.5.1: the highest q;
+ * the first listed among equals).  JSON for anything else, including no
+ * header, * / * and application/ *.
+ */
+static enum query_format
+format_of_accept(const char *accept)
+{
+	enum query_format best = QUERY_JSON, f;
+	double bestq = -1.0, qv;
+	const char *p = accept, *e, *semi, *qp;
+	char media[64];
+	size_t n;
+
+	while (p != NULL && *p != '\0') {
+		e = p + strcspn(p, ",");
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		semi = memchr(p, ';', (size_t)(e - p));
+		n = (size_t)((semi != NULL ? semi : e) - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		qv = 1.0;
+		for (qp = semi; qp != NULL && qp < e;
+		    qp = memchr(qp + 1, ';', (size_t)(e - qp - 1))) {
+			const char *v = qp + 1;
+			while (v < e && *v == ' ')
+				v++;
+			if (e - v > 2 && (v[0] == 'q' || v[0] == 'Q') &&
+			    v[1] == '=')
+				qv = strtod(v + 2, NULL);
+		}
+		if (n < sizeof(media)) {
+			memcpy(media, p, n);
+			media[n] = '\0';
+			if (strcasecmp(media, "text/csv") == 0)
+				f = QUERY_CSV;
+			else if (strcasecmp(media,
+			    "application/x-ndjson") == 0 ||
+			    strcasecmp(media, "application/ndjson") == 0)
+				f = QUERY_NDJSON;
+			else if (strcasecmp(media, "application/json") == 0)
+				f = QUERY_JSON;
+			else
+				f = QUERY__FORMAT_MAX;
+			if (f != QUERY__FORMAT_MAX && qv > 0 && qv > bestq) {
+				best = f;
+				bestq = qv;
+			}
+		}
+		p = *e == ',' ? e + 1 : e;
+	}
+	return best;
+}
+
+/* The core's writer: FCGX's output stream.  -1 once the client is gone. */
+static int
+fcgx_writer(void *ctx, const void *buf, size_t len)
+{
+	struct http_req *req = ctx;
+
+	http_write(req, buf, len);
+	return FCGX_GetError(req->fcgx->out) != 0 ? -1 : 0;
+}
+
+void
+h_table_get(struct http_req *req)
+{
+	struct query_param params[HTTP_MAX_QUERY];
+	struct query_limits lim;
+	struct query *q = NULL;
+	struct workspace *ws;
+	struct cc_diag diag;
+	enum query_format fmt;
+	enum query_cut cut;
+	long long rows;
+	char name[160];
+	size_t i;
+	cc_err err;
+	int f;
+
+	if (strlen(req->params[0]) >= sizeof(name)) {
+		http_error(req, 404, "not_found", "no such table");
+		return;
+	}
+	snprintf(name, sizeof(name), "%s", req->params[0]);
+	if ((f = format_of_name(name)) >= 0)
+		fmt = (enum query_format)f;
+	else
+		fmt = format_of_accept(FCGX_GetParam("HTTP_ACCEPT",
+		    req->fcgx->envp));
+	/* Before anything else: only the model's public tables exist here. */
+	if (!model_is_public_table(name)) {
+		http_error(req, 404, "not_found", "no such table");
+		return;
+	}
+	for (i = 0; i < req->nquery; i++) {
+		params[i].key = req->query[i].key;
+		params[i].value = req->query[i].value;
+	}
+	limits(req, &lim);
+	if ((ws = http_workspace(req)) == NULL)
+		return;
+	cc_diag_clear(&diag);
+	if ((err = query_parse(ws->db, name, fmt, params, req->nquery, &lim,
+	    &q, &diag)) != CC_OK) {
+		ws_close(ws);
+		if (err == CC_ENOTFOUND || err == CC_EINVAL)
+			http_error(req, err == CC_ENOTFOUND ? 404 : 400,
+			    diag.code, "%s", diag.message);
+		else {
+			log_error("req=%s table %s: %s", req->request_id, name,
+			    diag.message);
+			http_error(req, 500, "internal",
+			    "cannot read the table");
+		}
+		return;
+	}
+	cc_diag_clear(&diag);
+	if ((err = query_open(q, ws->db, req->path, &diag)) != CC_OK) {
+		query_free(q);
+		ws_close(ws);
+		if (strcmp(diag.code, "query_time_limit") == 0) {
+			log_warn("req=%s table %s: time limit", req->request_id,
+			    name);
+			http_error(req, 503, diag.code, "%s", diag.message);
+		} else {
+			log_error("req=%s table %s: %s", req->request_id, name,
+			    diag.message);
+			http_error(req, 500, "internal",
+			    "cannot read the table");
+		}
+		return;
+	}
+	if (query_next_url(q) != NULL)
+		http_add_header(req, "Link: <%s>; rel=\"next\"",
+		    query_next_url(q));
+	if (query_is_download(q))
+		http_add_header(req, "Content-Disposition: attachment;"
+		    " filename=\"%s.%s\"", name, query_extension(fmt));
+	http_add_header(req, "Vary: Accept");
+	http_begin(req, 200, query_content_type(fmt), -1);
+	if (strcmp(req->method, "HEAD") != 0) {
+		cc_diag_clear(&diag);
+		query_write(q, fcgx_writer, req, &rows, &cut, &diag);
+		if (cut == QUERY_CUT_ERROR || cut == QUERY_CUT_TIME)
+			log_warn("req=%s table %s: cut after %lld rows: %s",
+			    req->request_id, name, rows, diag.message);
+		else if (cut == QUERY_CUT_ROWS || cut == QUERY_CUT_BYTES)
+			log_info("req=%s table %s: stream cap after %lld rows",
+			    req->request_id, name, rows);
+		else if (cut == QUERY_CUT_WRITER)
+			log_info("req=%s table %s: client went away after %lld"
+			    " rows", req->request_id, name, rows);
+	}
+	query_free(q);
+	ws_close(ws);
+}
