@@ -1498,7 +1498,8 @@ static const dash_builder builders[DASH__MAX] = {
 	/* DASH_SOURCES */	sources,
 };
 
-/* The latest run whose state is done, or null. */
+/* The run that built the model (model_info), else the latest done run. */
+static const char model_run_sql[] = "SELECT run_id FROM model_info LIMIT 1";
 static const char latest_run_sql[] =
 	"SELECT id FROM runs WHERE state = 'done' ORDER BY seq DESC LIMIT 1";
 
@@ -1506,6 +1507,7 @@ static cc_err
 latest_run(sqlite3 *db, json_t *doc, struct cc_diag *diag)
 {
 	static const char *const runs[] = { "runs", NULL };
+	static const char *const info[] = { "model_info", NULL };
 	static const struct col cols[] = { { "run_id", K_TEXT },
 	    { NULL, K_TEXT } };
 	cc_err err;
@@ -1513,6 +1515,8 @@ latest_run(sqlite3 *db, json_t *doc, struct cc_diag *diag)
 
 	if ((err = put(doc, "run_id", json_null())) != CC_OK)
 		return err;
+	if ((have = have_tables(db, info, diag)) > 0)
+		return query_object(db, model_run_sql, NULL, 0, cols, doc, diag);
 	if ((have = have_tables(db, runs, diag)) <= 0)
 		return have < 0 ? CC_EDB : CC_OK;
 	return query_object(db, latest_run_sql, NULL, 0, cols, doc, diag);

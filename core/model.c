@@ -87,6 +87,8 @@ static const char *const fixed_ddl =
 	"CREATE TABLE IF NOT EXISTS canonical_ids ("
 	" entity TEXT NOT NULL, natural_key TEXT NOT NULL,"
 	" canonical_id INTEGER NOT NULL, PRIMARY KEY (entity, natural_key));"
+	"CREATE TABLE IF NOT EXISTS model_info ("
+	" run_id TEXT NOT NULL, built_at TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS table_columns ("
 	" table_name TEXT NOT NULL, column_name TEXT NOT NULL,"
 	" ordinal INTEGER NOT NULL, type TEXT NOT NULL, description TEXT,"

@@ -205,6 +205,24 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		    " cancelled");
 	if (err != CC_OK)
 		goto out;
+	{
+		/* the model says which run built it (provenance of exports) */
+		sqlite3_stmt *st;
+		char now[32];
+		util_rfc3339(time(NULL), now, sizeof(now));
+		if (sqlite3_prepare_v2(r.db, "INSERT INTO model_info (run_id,"
+		    " built_at) VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
+			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r.db));
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+		err = sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
+		sqlite3_finalize(st);
+		if (err != CC_OK)
+			goto out;
+	}
 	if ((err = run_exec(&r, "COMMIT", diag)) != CC_OK)
 		goto out;
 	if (r.has_old)

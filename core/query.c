@@ -1946,7 +1946,12 @@ latest_run(sqlite3 *db)
 	sqlite3_stmt *st;
 	char *id = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT id FROM main.runs WHERE state ="
+	/* the run that built the model being read (it records itself
+	 * before the model is swapped in); a model without that table is
+	 * older: the latest done run then */
+	if (sqlite3_prepare_v2(db, "SELECT run_id FROM model.model_info"
+	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT id FROM main.runs WHERE state ="
 	    " 'done' ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))

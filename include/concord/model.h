@@ -63,6 +63,8 @@
  *   key_rules         run_id, entity, from_file, from_column, to_file,
  *                     to_column, rule (JSON), coverage, matched
  *   canonical_ids     entity, natural_key, canonical_id (persistent)
+ *   model_info        run_id, built_at: the run that built this model
+ *                     (the read side's provenance)
  *   table_columns     table_name, column_name, ordinal, type (text,
  *                     integer, money, date, timestamp, boolean, real),
  *                     description — the read side's catalogue of the
