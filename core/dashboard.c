@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "concord/dashboard.h"
+#include "concord/query.h"
 #include "concord/db.h"
 #include "concord/util.h"
 
@@ -85,29 +86,13 @@ fail:
 
 /* ---- money ----------------------------------------------------------- */
 
-/*
- * Writes cents (minor units, two digits) as a decimal string, "-12.05",
- * into buf (24 bytes hold every int64_t) and returns buf.  The one money
- * formatter of this file; core/query.c's query_money_format() does the
- * same for exports (written in parallel: one of them should go).
- */
-static const char *
-money_str(int64_t cents, char *buf, size_t size)
-{
-	uint64_t m = cents < 0 ? (uint64_t)0 - (uint64_t)cents :
-	    (uint64_t)cents;
-
-	snprintf(buf, size, "%s%" PRIu64 ".%02u", cents < 0 ? "-" : "",
-	    m / 100, (unsigned)(m % 100));
-	return buf;
-}
-
 static json_t *
 json_money(int64_t cents)
 {
 	char buf[32];
 
-	return json_string(money_str(cents, buf, sizeof(buf)));
+	query_money_format(cents, buf);	/* the exports' own formatter */
+	return json_string(buf);
 }
 
 /*
