@@ -1500,8 +1500,12 @@ latest_run(sqlite3 *db, json_t *doc, struct cc_diag *diag)
 
 	if ((err = put(doc, "run_id", json_null())) != CC_OK)
 		return err;
-	if ((have = have_tables(db, info, diag)) > 0)
-		return query_object(db, model_run_sql, NULL, 0, cols, doc, diag);
+	if ((have = have_tables(db, info, diag)) > 0 &&
+	    (err = query_object(db, model_run_sql, NULL, 0, cols, doc,
+	    diag)) != CC_OK)
+		return err;
+	if (!json_is_null(json_object_get(doc, "run_id")))
+		return CC_OK;
 	if ((have = have_tables(db, runs, diag)) <= 0)
 		return have < 0 ? CC_EDB : CC_OK;
 	return query_object(db, latest_run_sql, NULL, 0, cols, doc, diag);

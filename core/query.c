@@ -1943,20 +1943,26 @@ make_next_url(struct query *q, const char *self_path)
 static char *
 latest_run(sqlite3 *db)
 {
+	static const char *const sql[] = {
+		/* the run that built the model being read (it records itself
+		 * before the model is swapped in) */
+		"SELECT run_id FROM model.model_info LIMIT 1",
+		/* an older model, or one built outside a run */
+		"SELECT id FROM main.runs WHERE state = 'done' ORDER BY seq DESC"
+		" LIMIT 1",
+	};
 	sqlite3_stmt *st;
 	char *id = NULL;
+	size_t i;
 
-	/* the run that built the model being read (it records itself
-	 * before the model is swapped in); a model without that table is
-	 * older: the latest done run then */
-	if (sqlite3_prepare_v2(db, "SELECT run_id FROM model.model_info"
-	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT id FROM main.runs WHERE state ="
-	    " 'done' ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		id = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && id == NULL; i++) {
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL)
+			id = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
 	return id;
 }
 
