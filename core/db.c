@@ -25,7 +25,7 @@ db_open(const char *path, sqlite3 **out, struct cc_diag *diag)
 {
 	sqlite3 *db = NULL;
 	mode_t old;
-	int rc;
+	int rc, tries;
 
 	old = umask(077);
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
@@ -40,8 +40,20 @@ db_open(const char *path, sqlite3 **out, struct cc_diag *diag)
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	/* Switching a new file to WAL takes an exclusive lock and answers
+	 * SQLITE_BUSY at once, without the busy handler, when another
+	 * process opens the same new file: retry for up to 5 s. */
+	for (tries = 0; ; tries++) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK || (rc & 0xff) != SQLITE_BUSY || tries >= 100)
+			break;
+		sqlite3_sleep(50);
+	}
+	if (rc != SQLITE_OK || db_exec(db, "PRAGMA synchronous=NORMAL;"
 	    " PRAGMA foreign_keys=ON;", diag) != CC_OK) {
+		if (rc != SQLITE_OK)
+			cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(db));
 		sqlite3_close_v2(db);
 		return CC_EDB;
 	}

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -257,6 +259,31 @@ test_migrations(void **state)
 	assert_int_equal(ws_open(dir, "", &ws, &d), CC_EINVAL);
 }
 
+/* Workers opening a brand-new workspace at once all succeed (switching
+ * a new file to WAL answers SQLITE_BUSY without the busy handler). */
+static void
+test_workspace_concurrent_open(void **state)
+{
+	int round, i, st, bad = 0;
+	char id[32];
+
+	(void)state;
+	for (round = 0; round < 15; round++) {
+		snprintf(id, sizeof(id), "fresh%d", round);
+		for (i = 0; i < 4; i++)
+			if (fork() == 0) {
+				struct workspace *ws = NULL;
+				_exit(ws_open(dir, id, &ws, NULL) == CC_OK ?
+				    (ws_close(ws), 0) : 1);
+			}
+		for (i = 0; i < 4; i++) {
+			wait(&st);
+			bad += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 int
 main(void)
 {
@@ -270,6 +297,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workspace_concurrent_open, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
