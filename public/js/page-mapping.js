@@ -1,0 +1,178 @@
+// page-mapping.js - review a file's mapping onto the target schema: the
+// proposed entity, and per column the target attribute with the mapper's
+// confidence and evidence; change targets, then confirm (PUT).
+import { get, put } from "./api.js";
+import { h, clear, fmtPct, badge, errorBox, humanize, announce, scroller } from "./dom.js";
+import { listFiles, mappingStates } from "./util.js";
+
+const UNMAPPED = "";
+
+export async function render(view, ctx) {
+  const id = ctx.params[0];
+  const enc = encodeURIComponent(id);
+  const [fileDoc, mapDoc, schemaDoc] = await Promise.all([
+    get(`/files/${enc}`, { signal: ctx.signal }),
+    get(`/files/${enc}/mapping`, { signal: ctx.signal }),
+    get("/schema", { signal: ctx.signal }),
+  ]);
+  const file = fileDoc.file;
+  let mapping = mapDoc.mapping;
+  const entities = schemaDoc.entities || [];
+  const profileBy = {};
+  for (const c of (fileDoc.profile && fileDoc.profile.columns) || []) profileBy[c.name] = c;
+  const attrInfo = {};
+  for (const e of entities) for (const a of e.attributes) attrInfo[`${e.name}.${a.name}`] = { entity: e, attr: a };
+  const entityLabel = (name) => (entities.find((e) => e.name === name) || {}).label || humanize(name);
+  ctx.setTitle(`Mapping of ${file.name}`);
+
+  const head = h("div.page-head", h("h1", `Mapping of ${file.name}`));
+  const stateBox = h("div");
+  const entBox = h("section.section", { "aria-labelledby": "ent-h" });
+  const msg = h("div", { id: "mapping-msg" });
+  const body = h("tbody");
+  const confirmBtn = h("button.btn.btn-primary", { type: "submit", id: "confirm-mapping" }, "Confirm mapping");
+  const resetBtn = h("button.btn", { type: "button", id: "reset-mapping" }, "Undo my changes");
+  const threshold = mapping.threshold ?? 0.5;
+  let selects = [];
+
+  function targetSelect(col, index) {
+    const sel = h("select", { id: `target-${index}`, "aria-label": `Target of column ${col.source}`, "data-source": col.source });
+    sel.append(h("option", { value: UNMAPPED }, "— keep unmapped —"));
+    for (const e of entities) {
+      const group = h("optgroup", { label: e.label || humanize(e.name) });
+      for (const a of e.attributes) {
+        const v = `${e.name}.${a.name}`;
+        group.append(h("option", { value: v, title: a.description || "" }, v));
+      }
+      sel.append(group);
+    }
+    sel.value = col.target || UNMAPPED;
+    sel.dataset.initial = sel.value;
+    return sel;
+  }
+
+  function describe(sel, out) {
+    const info = attrInfo[sel.value];
+    out.textContent = info ? `${info.attr.description || ""}${info.attr.role && info.attr.role !== "attribute" ? ` · ${humanize(info.attr.role)}` : ""}` : "Not used by the reconciliation (kept in staging).";
+  }
+
+  function showState() {
+    clear(stateBox);
+    if (mapping.state === "confirmed") {
+      stateBox.append(h("div.alert.alert-success", { role: "status", id: "mapping-state" },
+        h("strong", "Confirmed. "), "Runs use this mapping. You can still change it and confirm again."));
+      confirmBtn.textContent = "Confirm changes";
+    } else {
+      stateBox.append(h("div.alert.alert-info", { id: "mapping-state" },
+        h("strong", "Proposed by Concord — please review. "),
+        "Each column is matched to an attribute of the target schema. Check the targets, especially the ones marked “check”, change what is wrong, choose “— keep unmapped —” for columns to leave out, and confirm."));
+    }
+    clear(entBox).append(h("h2#ent-h", "What this file describes"));
+    const ents = mapping.entities || [];
+    if (!ents.length) entBox.append(h("p", "No entity: none of the columns fits the target schema."));
+    else {
+      entBox.append(h("ul.entities", ents.map((e) => h("li",
+        h("strong", entityLabel(e.name)), ` (${e.name})`,
+        e.confidence !== undefined ? h("span.conf", ` · confidence ${fmtPct(e.confidence)}`) : null,
+        e.evidence && e.evidence.length ? h("span.muted", ` — ${e.evidence.join("; ")}`) : null))));
+    }
+  }
+
+  function rows() {
+    clear(body);
+    selects = [];
+    (mapping.columns || []).forEach((col, i) => {
+      const sel = targetSelect(col, i);
+      selects.push(sel);
+      const desc = h("p.small.muted.target-desc");
+      describe(sel, desc);
+      const p = profileBy[col.source] || {};
+      const low = mapping.state !== "confirmed" && col.target && (col.confidence ?? 1) < Math.max(threshold, 0.75);
+      const changed = h("span.badge.badge-changed", { hidden: true }, "changed");
+      const tr = h("tr", { "data-source": col.source },
+        h("th", { scope: "row" }, h("span.colname", col.source),
+          h("span.small.muted.block", `${p.type || "?"}${p.examples && p.examples.length ? " · e.g. " + p.examples.slice(0, 3).join(", ") : ""}`)),
+        h("td", h("label.visually-hidden", { for: sel.id }, `Target of column ${col.source}`), sel, " ", changed, desc),
+        h("td.num", col.target || mapping.state === "confirmed"
+          ? h("span", h("meter", { min: "0", max: "1", low: "0.5", high: "0.8", optimum: "1", value: String(col.confidence ?? 0), "aria-label": `Confidence ${fmtPct(col.confidence ?? 0)}` }), " ", fmtPct(col.confidence ?? 0))
+          : "—",
+          low ? h("span.badge.badge-check.block", "check") : null),
+        h("td.evidence",
+          col.evidence && col.evidence.length ? h("ul.plain", col.evidence.map((e) => h("li", e))) : null,
+          col.paired_with ? h("p.small", `Read together with column ${col.paired_with}.`) : null,
+          col.alternatives && col.alternatives.length ? h("p.small", "Other candidates: ",
+            col.alternatives.map((a, k) => [k ? ", " : "", h("button.linklike", {
+              type: "button",
+              onclick: () => { sel.value = a.target; sel.dispatchEvent(new Event("change")); sel.focus(); },
+              "aria-label": `Use ${a.target} for ${col.source}`,
+            }, a.target), ` (${fmtPct(a.confidence)})`])) : null));
+      sel.addEventListener("change", () => {
+        describe(sel, desc);
+        const c = sel.value !== sel.dataset.initial;
+        changed.hidden = !c;
+        tr.classList.toggle("row-changed", c);
+        resetBtn.hidden = !selects.some((s) => s.value !== s.dataset.initial);
+      });
+      body.append(tr);
+    });
+    resetBtn.hidden = true;
+  }
+
+  resetBtn.addEventListener("click", () => {
+    for (const s of selects) {
+      s.value = s.dataset.initial;
+      s.dispatchEvent(new Event("change"));
+    }
+    announce("Changes undone.");
+  });
+
+  const form = h("form", { id: "mapping-form" },
+    scroller(h("table.data.mapping",
+      h("caption.visually-hidden", `Columns of ${file.name} and their targets`),
+      h("thead", h("tr",
+        h("th", { scope: "col" }, "Column in the file"),
+        h("th", { scope: "col" }, "Maps to (entity.attribute)"),
+        h("th.num", { scope: "col" }, "Confidence"),
+        h("th", { scope: "col" }, "Why"))),
+      body), "Column mapping"),
+    h("div.form-actions", confirmBtn, resetBtn, h("a.btn.btn-quiet", { href: `#/files/${file.id}` }, "See the file's profile")));
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clear(msg);
+    const payload = { columns: (mapping.columns || []).map((c, i) => ({ source: c.source, target: selects[i].value || null })) };
+    confirmBtn.disabled = true;
+    try {
+      const doc = await put(`/files/${enc}/mapping`, payload);
+      mapping = doc.mapping;
+      showState();
+      rows();
+      const next = await nextToReview(file.id, ctx.signal);
+      msg.append(h("div.alert.alert-success", { role: "status", id: "mapping-saved" },
+        h("strong", "Mapping confirmed. "),
+        next ? ["Next: ", h("a", { href: `#/files/${next.id}/mapping`, id: "next-mapping" }, `review ${next.name}`), "."]
+          : ["All files are confirmed: ", h("a", { href: "#/runs", id: "go-runs" }, "run the reconciliation"), "."]));
+      announce("Mapping confirmed.");
+      msg.scrollIntoView({ block: "nearest" });
+    } catch (err) {
+      if (err.status === 422) {
+        err.details = (err.errors || []).map((x) => `${x.column ? `Column “${x.column}”: ` : ""}${x.detail}`);
+        msg.append(errorBox(err, "Please correct the mapping", "The mapping was not saved:"));
+      } else msg.append(errorBox(err, "The mapping was not saved"));
+      msg.scrollIntoView({ block: "nearest" });
+    } finally {
+      confirmBtn.disabled = false;
+    }
+  });
+
+  showState();
+  rows();
+  view.append(h("p.crumbs", h("a", { href: "#/files" }, "Files"), " › ", h("a", { href: `#/files/${file.id}` }, file.name), " › Mapping"),
+    head, stateBox, entBox, h("h2", "Columns"), msg, form);
+}
+
+async function nextToReview(currentId, signal) {
+  const files = await listFiles(signal);
+  const states = await mappingStates(files.filter((f) => f.id !== currentId), signal);
+  return files.find((f) => f.id !== currentId && states[f.id] !== "confirmed") || null;
+}
