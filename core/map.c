@@ -845,3 +845,45 @@ map_validate(const json_t *doc, const json_t *profile, json_t **out,
 	    "columns", ncols);
 	return *out != NULL ? CC_OK : CC_ENOMEM;
 }
+
+static cc_err
+heuristic_propose(void *ctx, const json_t *profile, const char *file_name,
+    json_t **out, struct cc_diag *diag)
+{
+	(void)ctx;
+	return map_propose_heuristic(profile, file_name, out, diag);
+}
+
+const struct map_mapper map_heuristic = {
+	"heuristic", heuristic_propose, NULL,
+};
+
+cc_err
+map_propose(const struct map_mapper *const *chain, size_t n,
+    const json_t *profile, const char *file_name, json_t **out,
+    struct cc_diag *diag)
+{
+	json_t *fallbacks = json_array();
+	struct cc_diag d;
+	cc_err err = CC_EINVAL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cc_diag_clear(&d);
+		err = chain[i]->propose(chain[i]->ctx, profile, file_name, out,
+		    &d);
+		if (err == CC_OK) {
+			if (json_array_size(fallbacks) > 0)
+				json_object_set(*out, "fallbacks", fallbacks);
+			json_decref(fallbacks);
+			return CC_OK;
+		}
+		json_array_append_new(fallbacks, json_pack("{s:s, s:s}",
+		    "mapper", chain[i]->name, "reason", d.message[0] != '\0' ?
+		    d.message : cc_strerror(err)));
+		if (diag != NULL)
+			*diag = d;
+	}
+	json_decref(fallbacks);
+	return err;
+}

@@ -885,9 +885,17 @@ registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
 	}
 	if ((err = registry_get(ws, id, &file, &profile)) != CC_OK)
 		goto out;
-	if ((err = map_propose_heuristic(profile, json_string_value(
-	    json_object_get(file, "name")), doc, NULL)) != CC_OK)
-		goto out;
+	{
+		/* The mappers, in order; a language-model mapper goes before
+		 * the heuristic when one is configured. */
+		static const struct map_mapper *const chain[] = {
+			&map_heuristic,
+		};
+		if ((err = map_propose(chain, sizeof(chain) / sizeof(chain[0]),
+		    profile, json_string_value(json_object_get(file, "name")),
+		    doc, NULL)) != CC_OK)
+			goto out;
+	}
 	key_overlap(ws, id, *doc);
 	err = mapping_store(ws, id, fp, *doc, 0);
 out:

@@ -57,6 +57,34 @@ cc_err	map_propose_heuristic(const json_t *profile, const char *file_name,
 	    json_t **out, struct cc_diag *diag);
 
 /*
+ * The mapper interface.  A mapper proposes a mapping document (shape
+ * above) from a source's profile and file name; ctx is its own state
+ * (an endpoint, a model name).  Errors it may return: any; the caller
+ * then falls back to the next mapper.
+ */
+struct map_mapper {
+	const char	*name;		/* "heuristic", "llm" */
+	cc_err		(*propose)(void *ctx, const json_t *profile,
+			    const char *file_name, json_t **out,
+			    struct cc_diag *diag);
+	void		*ctx;
+};
+
+/* The deterministic heuristic as a mapper (ctx unused). */
+extern const struct map_mapper map_heuristic;
+
+/*
+ * Asks the mappers in order and returns the first proposal; each failure
+ * is recorded in the document's "fallbacks" ([{"mapper", "reason"}]) of
+ * the proposal that answered.  The heuristic never fails on a profile with
+ * columns, so a chain ending with it always answers.  Errors: those of the
+ * last mapper when every one failed.
+ */
+cc_err	map_propose(const struct map_mapper *const *chain, size_t n,
+	    const json_t *profile, const char *file_name, json_t **out,
+	    struct cc_diag *diag);
+
+/*
  * Validates a mapping document sent by a user against the target schema
  * and the source's profile: every "source" must be a column of the
  * profile, every non-null "target" an attribute of the schema.  On

@@ -224,6 +224,43 @@ test_validate(void **state)
 	json_decref(p);
 }
 
+/* A mapper that fails, then the heuristic: the proposal comes from the
+ * heuristic and says why the first one did not answer. */
+static cc_err
+failing_propose(void *ctx, const json_t *profile, const char *file_name,
+    json_t **out, struct cc_diag *diag)
+{
+	(void)ctx;
+	(void)profile;
+	(void)file_name;
+	(void)out;
+	return cc_diag_set(diag, CC_EIO, "llm_timeout", "the model timed out");
+}
+
+static void
+test_chain_falls_back(void **state)
+{
+	static const struct map_mapper failing = { "llm", failing_propose,
+	    NULL };
+	static const struct map_mapper *const chain[] = { &failing,
+	    &map_heuristic };
+	static const char *const cols[] = { "email:email:10", NULL };
+	json_t *p = profile(10, cols), *doc = NULL, *fb;
+	struct cc_diag d;
+
+	(void)state;
+	assert_int_equal(map_propose(chain, 2, p, "x.csv", &doc, &d), CC_OK);
+	assert_string_equal(json_string_value(json_object_get(doc, "mapper")),
+	    "heuristic");
+	fb = json_object_get(doc, "fallbacks");
+	assert_int_equal(json_array_size(fb), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    fb, 0), "reason")), "the model timed out");
+	json_decref(doc);
+	assert_int_equal(map_propose(chain, 1, p, "x.csv", &doc, &d), CC_EIO);
+	json_decref(p);
+}
+
 int
 main(void)
 {
@@ -236,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_empty_profile),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_chain_falls_back),
 	};
 
 	return cmocka_run_group_tests_name("map", tests, NULL, NULL);
