@@ -541,6 +541,41 @@ registry_raw(struct workspace *ws, const char *id, char *path, char **name,
 }
 
 cc_err
+registry_source(struct workspace *ws, const char *id, char *path,
+    struct source_dialect *d)
+{
+	sqlite3_stmt *st;
+	const char *f, *e;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (sqlite3_prepare_v2(ws->db, "SELECT sha256, format, encoding,"
+	    " delimiter, quote, has_header, line_ending, records_path FROM files"
+	    " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;
+	}
+	snprintf(path, PATH_MAX + 80, "%s/%s", ws->uploads, col(st, 0));
+	f = col(st, 1);
+	e = col(st, 2);
+	d->format = !strcmp(f, "csv") ? SOURCE_FORMAT_CSV :
+	    !strcmp(f, "json") ? SOURCE_FORMAT_JSON : SOURCE_FORMAT_NDJSON;
+	d->encoding = !strcmp(e, "latin-1") ? SOURCE_ENC_LATIN1 :
+	    !strcmp(e, "utf-8-bom") ? SOURCE_ENC_UTF8_BOM : SOURCE_ENC_UTF8;
+	d->delimiter = col(st, 3) != NULL ? col(st, 3)[0] : ',';
+	d->quote = col(st, 4) != NULL ? col(st, 4)[0] : 0;
+	d->has_header = sqlite3_column_int(st, 5);
+	d->crlf = col(st, 6) != NULL && !strcmp(col(st, 6), "crlf");
+	snprintf(d->records_path, sizeof(d->records_path), "%s",
+	    col(st, 7) != NULL ? col(st, 7) : "");
+	sqlite3_finalize(st);
+	return CC_OK;
+}
+
+cc_err
 registry_delete(struct workspace *ws, const char *id)
 {
 	char path[PATH_MAX + 80], sha[65];
@@ -682,35 +717,12 @@ sample_column(struct workspace *ws, const char *file_id, long long ordinal,
 	struct source_reader *rd = NULL;
 	const char *const *vals;
 	char path[PATH_MAX + 80];
-	sqlite3_stmt *st;
 	size_t i, j;
 	long long rows = 0;
 	cc_err err;
 
-	memset(&d, 0, sizeof(d));
-	if (sqlite3_prepare_v2(ws->db, "SELECT sha256, format, encoding,"
-	    " delimiter, quote, has_header, line_ending, records_path FROM files"
-	    " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return CC_EDB;
-	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return CC_ENOTFOUND;
-	}
-	snprintf(path, sizeof(path), "%s/%s", ws->uploads, col(st, 0));
-	d.format = !strcmp(col(st, 1), "csv") ? SOURCE_FORMAT_CSV :
-	    !strcmp(col(st, 1), "json") ? SOURCE_FORMAT_JSON :
-	    SOURCE_FORMAT_NDJSON;
-	d.encoding = !strcmp(col(st, 2), "latin-1") ? SOURCE_ENC_LATIN1 :
-	    !strcmp(col(st, 2), "utf-8-bom") ? SOURCE_ENC_UTF8_BOM :
-	    SOURCE_ENC_UTF8;
-	d.delimiter = col(st, 3) != NULL ? col(st, 3)[0] : ',';
-	d.quote = col(st, 4) != NULL ? col(st, 4)[0] : 0;
-	d.has_header = sqlite3_column_int(st, 5);
-	d.crlf = col(st, 6) != NULL && !strcmp(col(st, 6), "crlf");
-	snprintf(d.records_path, sizeof(d.records_path), "%s",
-	    col(st, 7) != NULL ? col(st, 7) : "");
-	sqlite3_finalize(st);
+	if ((err = registry_source(ws, file_id, path, &d)) != CC_OK)
+		return err;
 	if ((k->values = calloc(cap, sizeof(char *))) == NULL)
 		return CC_ENOMEM;
 	if ((err = source_open(path, &d, &rd, NULL)) != CC_OK)

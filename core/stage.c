@@ -76,32 +76,6 @@ struct file {
 	const char *const	*names;		/* reader column names */
 };
 
-static enum source_format
-format_of(const char *s)
-{
-	if (s == NULL)
-		return SOURCE_FORMAT_UNKNOWN;
-	if (!strcmp(s, "csv"))
-		return SOURCE_FORMAT_CSV;
-	if (!strcmp(s, "json"))
-		return SOURCE_FORMAT_JSON;
-	if (!strcmp(s, "ndjson"))
-		return SOURCE_FORMAT_NDJSON;
-	return SOURCE_FORMAT_UNKNOWN;
-}
-
-static enum source_encoding
-encoding_of(const char *s)
-{
-	if (s == NULL)
-		return SOURCE_ENC_UNKNOWN;
-	if (!strcmp(s, "utf-8-bom"))
-		return SOURCE_ENC_UTF8_BOM;
-	if (!strcmp(s, "latin-1"))
-		return SOURCE_ENC_LATIN1;
-	return SOURCE_ENC_UTF8;
-}
-
 static const char *
 jstr(const json_t *o, const char *k)
 {
@@ -793,10 +767,9 @@ stage_all(struct run *r, struct cc_diag *diag)
 	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		total = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(r->ws->db, "SELECT id, name, sha256, format,"
-	    " encoding, delimiter, quote, has_header, line_ending,"
-	    " records_path FROM files WHERE status IN ('profiled', 'mapped',"
-	    " 'processed') ORDER BY seq", -1, &st, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(r->ws->db, "SELECT id, name, sha256 FROM files"
+	    " WHERE status IN ('profiled', 'mapped', 'processed') ORDER BY seq",
+	    -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, "INSERT INTO stage_state (file_id,"
 	    " sha256, mapping_hash, rows) VALUES (?1, ?2, ?3, ?4)", -1, &ss,
 	    NULL) != SQLITE_OK) {
@@ -809,15 +782,11 @@ stage_all(struct run *r, struct cc_diag *diag)
 		memset(&f, 0, sizeof(f));
 		f.id = id;
 		f.name = col(st, 1);
-		snprintf(f.path, sizeof(f.path), "%s/%s", r->ws->uploads, sha);
-		f.d.format = format_of(col(st, 3));
-		f.d.encoding = encoding_of(col(st, 4));
-		f.d.delimiter = col(st, 5) != NULL ? col(st, 5)[0] : ',';
-		f.d.quote = col(st, 6) != NULL ? col(st, 6)[0] : 0;
-		f.d.has_header = sqlite3_column_int(st, 7);
-		f.d.crlf = col(st, 8) != NULL && !strcmp(col(st, 8), "crlf");
-		snprintf(f.d.records_path, sizeof(f.d.records_path), "%s",
-		    col(st, 9) != NULL ? col(st, 9) : "");
+		if ((err = registry_source(r->ws, id, f.path, &f.d)) != CC_OK) {
+			cc_diag_set(diag, err, "file", "file %s: not readable",
+			    f.name);
+			break;
+		}
 		if ((err = registry_mapping_get(r->ws, id, &mapping)) != CC_OK) {
 			cc_diag_set(diag, err, "mapping", "file %s: no mapping",
 			    f.name);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "concord/error.h"
+#include "concord/source.h"
 #include "concord/workspace.h"
 
 struct registry_upload;
@@ -90,6 +91,14 @@ cc_err	registry_list(struct workspace *ws, int size, const char *after,
  */
 cc_err	registry_raw(struct workspace *ws, const char *id, char *path,
 	    char **name, char **content_type);
+
+/*
+ * Where a registered file's bytes are and how to read them: path
+ * (PATH_MAX + 80 bytes) of uploads/<sha256> and the dialect detected at
+ * upload, ready for source_open().  Errors: CC_ENOTFOUND, CC_EDB.
+ */
+cc_err	registry_source(struct workspace *ws, const char *id, char *path,
+	    struct source_dialect *d);
 
 /*
  * Deletes a file's record (profile and mapping cascade) and its bytes.
