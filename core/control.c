@@ -350,19 +350,25 @@ control_user_set_active(struct control *c, const char *id, int active)
 	    " WHERE id = ?1", id, NULL, active ? 1 : 0);
 }
 
-cc_err
-control_user_delete(struct control *c, const char *id)
+/* Runs one fixed statement with one text parameter (?1) to its end. */
+static cc_err
+exec1(struct control *c, const char *sql, const char *arg)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM users WHERE id = ?1", -1,
-	    &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return CC_EDB;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+cc_err
+control_user_delete(struct control *c, const char *id)
+{
+	if (exec1(c, "DELETE FROM users WHERE id = ?1", id) != CC_OK)
 		return CC_EDB;
 	return sqlite3_changes(c->db) == 1 ? CC_OK : CC_ENOTFOUND;
 }
@@ -503,16 +509,7 @@ control_throttle_fail(struct control *c, const char *key, time_t now,
 cc_err
 control_throttle_clear(struct control *c, const char *key)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM login_throttle"
-	    " WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
-		return CC_EDB;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+	return exec1(c, "DELETE FROM login_throttle WHERE key = ?1", key);
 }
 
 cc_err
@@ -591,16 +588,7 @@ control_queue_claim(struct control *c, long pid, char *run_id,
 cc_err
 control_queue_end(struct control *c, const char *run_id)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(c->db, "UPDATE run_queue SET state = 'ended'"
-	    " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return CC_EDB;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+	return exec1(c, "UPDATE run_queue SET state = 'ended' WHERE run_id = ?1", run_id);
 }
 
 cc_err
