@@ -588,7 +588,8 @@ control_queue_claim(struct control *c, long pid, char *run_id,
 cc_err
 control_queue_end(struct control *c, const char *run_id)
 {
-	return exec1(c, "UPDATE run_queue SET state = 'ended' WHERE run_id = ?1", run_id);
+	return exec1(c, "UPDATE run_queue SET state = 'ended'"
+	    " WHERE run_id = ?1", run_id);
 }
 
 cc_err
