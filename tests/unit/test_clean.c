@@ -234,7 +234,7 @@ csv_column(const char *rel, const char *col, char ***vals)
 	snprintf(path, sizeof(path), "%s/%s", seed_dir(), rel);
 	fp = fopen(path, "rb");
 	if (fp == NULL)
-		fail_msg("cannot open seed file %s (set CONCORD_SEEDS)", path);
+		fail_msg("cannot open seed file %s (set CONCORD_SHARED)", path);
 	fseek(fp, 0, SEEK_END);
 	len = (size_t)ftell(fp);
 	rewind(fp);
