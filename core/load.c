@@ -677,8 +677,17 @@ static const char *const load_sql =
 	/* each staged line resolved: customer, product, the date its versions
 	 * are chosen on (order date, else ship, else due date); the latest
 	 * upload wins for a line staged twice */
+	/* a line that names its customer or product by attributes (a sales
+	 * export with the customer's name and e-mail, the item's name) is
+	 * resolved to the member inferred from the same source row (its
+	 * staged customer or product record, matched like any other) */
 	"CREATE TEMP TABLE lines AS SELECT o.rowid AS rid, o.*,"
-	" rc.canonical_id AS customer_cid, rp.canonical_id AS product_cid,"
+	" coalesce(rc.canonical_id, CASE WHEN o.customer_id IS NULL THEN"
+	"  (SELECT c._key FROM stg_customer c WHERE c._file_id = o._file_id AND"
+	"  c._row = o._row AND c._key IS NOT NULL) END) AS customer_cid,"
+	" coalesce(rp.canonical_id, CASE WHEN o.product_id IS NULL THEN"
+	"  (SELECT p._key FROM stg_product p WHERE p._file_id = o._file_id AND"
+	"  p._row = o._row AND p._key IS NOT NULL) END) AS product_cid,"
 	" coalesce(o.order_date, o.ship_date, o.due_date) AS version_date,"
 	" row_number() OVER (PARTITION BY o.order_id, o.line_number ORDER BY"
 	"  o.rowid DESC) AS latest"
@@ -691,20 +700,23 @@ static const char *const load_sql =
 	" column_name, raw_value, record)"
 	" SELECT :run, 'order_line', _file_id, _row,"
 	"  CASE WHEN order_id IS NULL THEN 'order_id_missing'"
-	"   WHEN customer_id IS NULL THEN 'customer_missing'"
+	"   WHEN customer_cid IS NULL AND customer_id IS NULL THEN"
+	"    'customer_missing'"
 	"   WHEN customer_cid IS NULL THEN 'customer_unresolved'"
 	"   WHEN product_id IS NULL THEN 'product_missing'"
 	"   ELSE 'product_unresolved' END,"
 	"  CASE WHEN order_id IS NULL THEN 'the line has no order id'"
-	"   WHEN customer_id IS NULL THEN 'the line names no customer'"
+	"   WHEN customer_cid IS NULL AND customer_id IS NULL THEN 'the line"
+	"    names no customer, neither by key nor by name or e-mail'"
 	"   WHEN customer_cid IS NULL THEN 'no customer of any source has this"
 	"    key (after key alignment)'"
-	"   WHEN product_id IS NULL THEN 'the line names no product'"
+	"   WHEN product_id IS NULL THEN 'the line names no product, neither"
+	"    by key nor by name'"
 	"   ELSE 'no product of any source has this key (after key alignment)'"
 	"  END,"
-	"  CASE WHEN order_id IS NULL THEN 'order_id' WHEN customer_id IS NULL OR"
+	"  CASE WHEN order_id IS NULL THEN 'order_id' WHEN"
 	"   customer_cid IS NULL THEN 'customer_id' ELSE 'product_id' END,"
-	"  CASE WHEN order_id IS NULL THEN NULL WHEN customer_id IS NULL OR"
+	"  CASE WHEN order_id IS NULL THEN NULL WHEN"
 	"   customer_cid IS NULL THEN customer_id ELSE product_id END,"
 	"  json_object('order_id', order_id, 'customer_id', customer_id,"
 	"   'product_id', product_id, 'order_date', order_date, 'quantity',"

@@ -93,6 +93,8 @@ static const struct kind_info kinds[MATCH_KIND__MAX] = {
 	/* MATCH_EMAIL */
 	{ "email", NORM_EMAIL, 4, { LV_EXACT, LV_LOCAL, LV_JW88, LV_ELSE },
 	  LV_JW92, 0 },
+	/* MATCH_EXACT */
+	{ "exact", NORM_ALNUM, 2, { LV_EXACT, LV_ELSE }, LV__MAX, 0 },
 };
 
 /*
@@ -875,7 +877,7 @@ match_push(const struct mctx *c, uint64_t **pp, size_t *n, size_t *cap,
  */
 static cc_err
 match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
-    struct cc_diag *diag)
+    unsigned char **rule_out, struct cc_diag *diag)
 {
 	const struct match_config *cfg = c->cfg;
 	uint32_t *bid = NULL, *kb = NULL, *koff = NULL, *klen = NULL;
@@ -890,6 +892,8 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 	*out = NULL;
 	*nout = 0;
 	*truncated = 0;
+	if (rule_out != NULL)
+		*rule_out = NULL;
 	if (c->nrec < 2)
 		return CC_OK;
 	if (cfg->nrules == 0) {
@@ -954,6 +958,23 @@ done:
 		goto out;
 	*truncated = full;
 	qsort(pairs, npairs, sizeof(*pairs), u64_cmp);
+	/* the rule that found each pair: the first whose blocks hold both */
+	if (rule_out != NULL && npairs > 0) {
+		unsigned char *ru = calloc(npairs, 1);
+		if (ru == NULL)
+			goto out;
+		for (s = 0; s < npairs && bid != NULL; s++) {
+			i = (uint32_t)(pairs[s] >> 32);
+			j = (uint32_t)(pairs[s] & 0xFFFFFFFFu);
+			for (r = 0; r < cfg->nrules; r++)
+				if (bid[r * c->nrec + i] != NO_ID &&
+				    bid[r * c->nrec + i] ==
+				    bid[r * c->nrec + j])
+					break;
+			ru[s] = (unsigned char)(r < cfg->nrules ? r : 0);
+		}
+		*rule_out = ru;
+	}
 	*out = pairs;
 	*nout = npairs;
 	pairs = NULL;
@@ -1370,6 +1391,93 @@ uf_find(size_t *parent, size_t x)
 }
 
 cc_err
+match_clusters_constrained(size_t nrec, const size_t *pairs, size_t npairs,
+    const char *const *strong, size_t nstrong, const size_t *cannot,
+    size_t ncannot, size_t *cluster, size_t *nclusters,
+    unsigned char *skipped)
+{
+	size_t *parent = NULL, *size = NULL, k, a, b, r, t, q, x, y, n;
+	const char **val = NULL;
+	int ok;
+
+	if (nclusters == NULL || (cluster == NULL && nrec > 0) ||
+	    (pairs == NULL && npairs > 0) || (strong == NULL && nstrong > 0) ||
+	    (cannot == NULL && ncannot > 0))
+		return CC_EINVAL;
+	*nclusters = 0;
+	for (k = 0; k < 2 * npairs; k++)
+		if (pairs[k] >= nrec)
+			return CC_EINVAL;
+	for (k = 0; k < 2 * ncannot; k++)
+		if (cannot[k] >= nrec)
+			return CC_EINVAL;
+	if (nrec == 0)
+		return CC_OK;
+	if ((parent = malloc(nrec * sizeof(*parent))) == NULL ||
+	    (size = malloc(nrec * sizeof(*size))) == NULL ||
+	    (nstrong > 0 && (val = malloc(nrec * nstrong *
+	    sizeof(*val))) == NULL)) {
+		free(parent);
+		free(size);
+		return CC_ENOMEM;
+	}
+	for (r = 0; r < nrec; r++) {
+		parent[r] = r;
+		size[r] = 1;
+		for (q = 0; q < nstrong; q++)
+			val[r * nstrong + q] = strong[r * nstrong + q];
+	}
+	for (k = 0; k < npairs; k++) {
+		if (skipped != NULL)
+			skipped[k] = 0;
+		a = uf_find(parent, pairs[2 * k]);
+		b = uf_find(parent, pairs[2 * k + 1]);
+		if (a == b)
+			continue;
+		ok = 1;
+		for (q = 0; q < nstrong && ok; q++) {
+			const char *va = val[a * nstrong + q],
+			    *vb = val[b * nstrong + q];
+			ok = va == NULL || vb == NULL || strcmp(va, vb) == 0;
+		}
+		for (q = 0; q < ncannot && ok; q++) {
+			x = uf_find(parent, cannot[2 * q]);
+			y = uf_find(parent, cannot[2 * q + 1]);
+			ok = !((x == a && y == b) || (x == b && y == a));
+		}
+		if (!ok) {
+			if (skipped != NULL)
+				skipped[k] = 1;
+			continue;
+		}
+		if (size[a] < size[b]) {
+			t = a;
+			a = b;
+			b = t;
+		}
+		parent[b] = a;
+		size[a] += size[b];
+		for (q = 0; q < nstrong; q++)
+			if (val[a * nstrong + q] == NULL)
+				val[a * nstrong + q] = val[b * nstrong + q];
+	}
+	/* number clusters by their first record; size[] becomes the id */
+	for (r = 0; r < nrec; r++)
+		size[r] = (size_t)-1;
+	for (r = 0, n = 0; r < nrec; r++) {
+		a = uf_find(parent, r);
+		if (size[a] == (size_t)-1)
+			size[a] = n++;
+		cluster[r] = size[a];
+	}
+	*nclusters = n;
+	free(parent);
+	free(size);
+	free(val);
+	return CC_OK;
+}
+
+cc_err
 match_clusters(size_t nrec, const size_t *pairs, size_t npairs,
     size_t max_cluster_size, size_t *cluster, size_t *nclusters,
     size_t *rejected)
@@ -1502,7 +1610,7 @@ match_candidates(const struct match_config *cfg, const char *const *records,
 	*pairs = NULL;
 	*npairs = 0;
 	if ((err = match_prepare(&c, cfg, records, nrec, diag)) != CC_OK ||
-	    (err = match_block(&c, &p, &n, &trunc, diag)) != CC_OK)
+	    (err = match_block(&c, &p, &n, &trunc, NULL, diag)) != CC_OK)
 		goto out;
 	if ((*pairs = malloc((2 * n + 1) * sizeof(**pairs))) == NULL) {
 		err = cc_diag_set(diag, CC_ENOMEM, "match_nomem",
@@ -1547,6 +1655,108 @@ match_compare(enum match_kind kind, const char *a, const char *b,
 	return err;
 }
 
+/*
+ * The per-rule estimator (MATCH_ESTIMATE_RULES): one EM session per
+ * blocking rule over the candidates that rule found, with the rule's own
+ * fields left out (every candidate of the rule agrees on them, so they
+ * say nothing about the classes there).  Each session fits lambda_r, m
+ * and u among its candidates; its m estimates of the fields it compares
+ * count with the session's expected matches E_r = lambda_r * n_r.  Then
+ *   m(f, l) = (sum_r E_r m_r(f, l) + K m0(f, l)) / (sum_r E_r + K),
+ * a Dirichlet prior of K = MATCH_PRIOR_MATCHES pseudo-matches at the
+ * start values m0 (so a session that found a handful of look-alike pairs
+ * cannot make disagreement look like a match), u(f, l) = u among random
+ * pairs (the population the decision is about: a pair's posterior does
+ * not depend on which block found it), and lambda, the probability that
+ * two random records match, = sum_r E_r / (nrec (nrec - 1) / 2).  This is
+ * Splink's way of training (m by EM under blocking rules, u by random
+ * sampling; R. Linacre et al., Splink, 2022) with the prior added.
+ * m holds the start values in and the estimates out; ur the random-pair
+ * u; u gets ur; *lambda the population lambda.  Returns CC_ENOMEM.
+ */
+static cc_err
+match_em_rules(const struct mctx *c, const uint64_t *cand,
+    const unsigned char *crule, size_t ncand, double *m, const double *ur,
+    double *u, double *lambda, struct match_result *res)
+{
+	const struct match_config *cfg = c->cfg;
+	double m0[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
+	double acc[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
+	double accE[MATCH_MAX_FIELDS];
+	double mr[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
+	double uu[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
+	unsigned char g[MATCH_MAX_FIELDS], blocked[MATCH_MAX_FIELDS];
+	double lam, expected = 0, all, ll;
+	struct pattab t;
+	size_t r, k, f, l, x, q, n;
+	int it, conv;
+	long id;
+
+	memcpy(m0, m, sizeof(m0));
+	memset(acc, 0, sizeof(acc));
+	memset(accE, 0, sizeof(accE));
+	for (r = 0; r < (cfg->nrules > 0 ? cfg->nrules : 1); r++) {
+		memset(&t, 0, sizeof(t));
+		t.nf = c->nf;
+		memset(blocked, 0, sizeof(blocked));
+		for (q = 0; cfg->nrules > 0 && q < cfg->rules[r].nkeys; q++)
+			blocked[cfg->rules[r].keys[q].field] = 1;
+		n = 0;
+		for (k = 0; k < ncand; k++) {
+			if (cfg->nrules > 0 && crule[k] != r)
+				continue;
+			match_gamma(c, (uint32_t)(cand[k] >> 32),
+			    (uint32_t)(cand[k] & 0xFFFFFFFFu), g);
+			for (f = 0; f < c->nf; f++)
+				if (blocked[f])
+					g[f] = MATCH_LEVEL_MISSING;
+			if ((id = pattab_id(&t, g)) < 0) {
+				pattab_free(&t);
+				return CC_ENOMEM;
+			}
+			t.cnt[id] += 1;
+			n++;
+		}
+		if (n == 0) {
+			pattab_free(&t);
+			continue;
+		}
+		memcpy(mr, m0, sizeof(mr));
+		memcpy(uu, ur, sizeof(uu));
+		lam = (double)c->nrec / (2.0 * (double)n);
+		lam = lam < 1e-4 ? 1e-4 : lam > 0.5 ? 0.5 : lam;
+		match_em_fit(c->nf, c->nlev, t.pat, t.cnt, t.npat,
+		    c->em_iterations, c->em_tolerance, 0, &lam, mr, uu, &it,
+		    &conv, &ll);
+		pattab_free(&t);
+		if (it > res->em_iterations)
+			res->em_iterations = it;
+		res->em_converged = r == 0 ? conv : res->em_converged && conv;
+		res->em_loglik += ll;
+		expected += lam * (double)n;
+		for (f = 0; f < c->nf; f++) {
+			if (blocked[f])
+				continue;
+			accE[f] += lam * (double)n;
+			for (l = 0; l < c->nlev[f]; l++) {
+				x = f * MATCH_MAX_LEVELS + l;
+				acc[x] += lam * (double)n * mr[x];
+			}
+		}
+	}
+	for (f = 0; f < c->nf; f++)
+		for (l = 0; l < c->nlev[f]; l++) {
+			x = f * MATCH_MAX_LEVELS + l;
+			m[x] = (acc[x] + MATCH_PRIOR_MATCHES * m0[x]) /
+			    (accE[f] + MATCH_PRIOR_MATCHES);
+			u[x] = ur[x];
+		}
+	all = (double)c->nrec * (double)(c->nrec - 1) / 2;
+	lam = all > 0 ? expected / all : 0.5;
+	*lambda = lam < PROB_MIN ? PROB_MIN : lam > 0.5 ? 0.5 : lam;
+	return CC_OK;
+}
+
 cc_err
 match_run(const struct match_config *cfg, const char *const *records,
     size_t nrec, struct match_result **out, struct cc_diag *diag)
@@ -1557,7 +1767,7 @@ match_run(const struct match_config *cfg, const char *const *records,
 	struct pattab t;
 	uint64_t *cand = NULL;
 	uint32_t *pid = NULL;
-	unsigned char g[MATCH_MAX_FIELDS];
+	unsigned char g[MATCH_MAX_FIELDS], *crule = NULL;
 	double m[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
 	double u[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
 	double ur[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
@@ -1593,11 +1803,13 @@ match_run(const struct match_config *cfg, const char *const *records,
 		goto nomem;
 
 	/* 2. blocking */
-	if ((err = match_block(&c, &cand, &ncand, &res->truncated,
+	if ((err = match_block(&c, &cand, &ncand, &res->truncated, &crule,
 	    diag)) != CC_OK)
 		goto out;
 	err = CC_ENOMEM;
 	res->candidate_pairs = (long long)ncand;
+	for (k = 0; k < ncand && crule != NULL; k++)
+		res->rule_pairs[crule[k]]++;
 
 	/* 3. comparison vectors, as distinct patterns with counts */
 	t.nf = c.nf;
@@ -1630,9 +1842,13 @@ match_run(const struct match_config *cfg, const char *const *records,
 	match_m_start(&c, m);
 	lam = ncand > 0 ? (double)nrec / (2.0 * (double)ncand) : 0.5;
 	lam = lam < 1e-4 ? 1e-4 : lam > 0.5 ? 0.5 : lam;
-	match_em_fit(c.nf, c.nlev, t.pat, t.cnt, t.npat, c.em_iterations,
-	    c.em_tolerance, cfg->fix_u, &lam, m, u, &res->em_iterations,
-	    &res->em_converged, &res->em_loglik);
+	if (cfg->estimator == MATCH_ESTIMATE_CANDIDATES || crule == NULL)
+		match_em_fit(c.nf, c.nlev, t.pat, t.cnt, t.npat,
+		    c.em_iterations, c.em_tolerance, cfg->fix_u, &lam, m, u,
+		    &res->em_iterations, &res->em_converged, &res->em_loglik);
+	else if (match_em_rules(&c, cand, crule, ncand, m, ur, u, &lam,
+	    res) != CC_OK)
+		goto nomem;
 	res->lambda = lam;
 	for (f = 0; f < c.nf; f++)
 		for (l = 0; l < c.nlev[f]; l++) {
@@ -1685,6 +1901,7 @@ match_run(const struct match_config *cfg, const char *const *records,
 		mp->weight = w;
 		mp->probability = 1 / (1 + exp2(-vl));
 		mp->gamma = res->gamma_buf + (size_t)pid[k] * c.nf;
+		mp->rule = crule != NULL ? crule[k] : 0;
 	}
 
 	/* 6. clusters over accepted pairs, strongest first */
@@ -1714,6 +1931,7 @@ out:
 	match_result_free(res);
 	pattab_free(&t);
 	free(cand);
+	free(crule);
 	free(pid);
 	free(pw);
 	free(order);

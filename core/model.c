@@ -87,6 +87,20 @@ static const char *const fixed_ddl =
 	"CREATE TABLE IF NOT EXISTS canonical_ids ("
 	" entity TEXT NOT NULL, natural_key TEXT NOT NULL,"
 	" canonical_id INTEGER NOT NULL, PRIMARY KEY (entity, natural_key));"
+	/* entity resolution: every pair the matcher found at or above the
+	 * review threshold, every pair a rule or a person decided, with the
+	 * evidence (concord/pipeline.h) */
+	"CREATE TABLE IF NOT EXISTS match_pairs ("
+	" pair_id INTEGER PRIMARY KEY, run_id TEXT, entity TEXT NOT NULL,"
+	" a_file_id TEXT NOT NULL, a_row INTEGER NOT NULL,"
+	" b_file_id TEXT NOT NULL, b_row INTEGER NOT NULL,"
+	" a_canonical_id INTEGER, b_canonical_id INTEGER,"
+	" weight REAL, probability REAL, levels TEXT, blocking_rule TEXT,"
+	" decision TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT);"
+	"CREATE INDEX IF NOT EXISTS match_pairs_decision"
+	" ON match_pairs (entity, decision, probability);"
+	"CREATE TABLE IF NOT EXISTS match_models ("
+	" entity TEXT PRIMARY KEY, run_id TEXT, model TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS model_info ("
 	" run_id TEXT NOT NULL, built_at TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS table_columns ("
@@ -98,7 +112,7 @@ static const char *const fixed_ddl =
 static const char *const public_tables[] = {
 	"dim_date", "dim_location", "dim_product_category", "dim_customer",
 	"dim_product", "fact_sales", "quarantine", "clean_issues",
-	"clean_changes", "key_rules",
+	"clean_changes", "key_rules", "match_pairs", "match_models",
 	"stg_customer", "stg_product", "stg_product_category", "stg_location",
 	"stg_order_line",
 };

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "concord/clean.h"
+#include "concord/schema.h"
 #include "concord/pipeline.h"
 #include "concord/workspace.h"
 
@@ -26,6 +27,7 @@ struct run {
 	json_t			*timings;	/* {"phase": ms} */
 	json_t			*key_rules;	/* [rule report] */
 	json_t			*files;		/* [per-file report] */
+	json_t			*matching;	/* {"entity": match report} */
 	struct clean_opts	 copt;
 };
 
@@ -38,6 +40,28 @@ void	run_count(struct run *r, const char *key, long long n);
 
 /* Runs one fixed SQL text on the model database (CC_EDB with diag). */
 cc_err	run_exec(struct run *r, const char *sql, struct cc_diag *diag);
+
+/*
+ * Entity resolution of entity e (er.c) after key reconciliation: parent
+ * is the union-find over e's staging rowids 1..maxrow (a root is its
+ * cluster's smallest rowid), which it extends with the clusters of the
+ * identity rule, the matcher and people's decisions; it writes
+ * match_pairs (canonical id columns holding rowids until er_finish())
+ * and fills report (an object) with the counts and the fitted model.
+ * Errors: CC_EDB, CC_ENOMEM (diag says why).
+ */
+cc_err	er_entity(struct run *r, const struct schema_entity *e,
+	    long long *parent, long long maxrow, json_t *report,
+	    struct cc_diag *diag);
+
+/* Replaces the rowids of e's match_pairs by canonical ids, once
+ * stg_<e>._key is set.  Errors: CC_EDB. */
+cc_err	er_finish(struct run *r, const struct schema_entity *e,
+	    struct cc_diag *diag);
+
+/* The attributes that identify a record of entity without a key (a name,
+ * an e-mail): NULL-terminated, static; NULL for an entity without any. */
+const char *const *er_identity_attrs(const char *entity);
 
 /* The phases, in order. */
 cc_err	stage_all(struct run *r, struct cc_diag *diag);

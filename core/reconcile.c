@@ -363,19 +363,51 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 	    sqlerr(r, diag);
 }
 
-/* Gives every cluster its canonical id and writes it to _key. */
+/* A staging row and its cluster, for assign_ids(). */
+struct member {
+	long long	root, row, old;	/* old: the id its key had, or 0 */
+	char		*key;		/* natural key, or "#file:row" */
+	int		 ident;		/* carries a key or an identity */
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/*
+ * Gives every cluster its canonical id and writes it to _key.  The rule
+ * that keeps ids stable across runs: every record's key (its natural
+ * key, else its alternate key, else its lineage "#file:row") keeps the id
+ * it was first given (canonical_ids).  Clusters are taken in the order of
+ * their first record; a cluster takes the id of its earliest record
+ * that has one and that no earlier cluster of this run took, else a new
+ * id.  So a cluster that grows keeps its id, two clusters that merge keep
+ * the earlier one's, and when a cluster splits the part holding its
+ * earliest record keeps the id (the other part gets back an id one of its
+ * records had, or a new one).  A cluster none of whose records carries a
+ * key or an identifying attribute (a name, an e-mail: er_identity_attrs())
+ * is no entity: its _key stays NULL and it is counted as
+ * <entity>_without_identity.
+ */
 static cc_err
 assign_ids(struct run *r, struct ent *x, struct cc_diag *diag)
 {
-	sqlite3_stmt *nk = NULL, *get = NULL, *ins = NULL, *upd = NULL,
-	    *mx = NULL;
-	long long next = 1, row, root, clusters = 0;
-	long long *canon = NULL;
-	char sql[512];
+	sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *mx = NULL;
+	const char *const *ident = er_identity_attrs(x->e->name);
+	struct member *mb = NULL;
+	unsigned char *taken = NULL;
+	long long next = 1, clusters = 0, noid = 0, row;
+	size_t n = 0, i, j, k, cap_taken;
+	char sql[2048], keys[512] = "", idl[512] = "";
 	cc_err err = CC_EDB;
-	int k;
 
-	if ((canon = calloc((size_t)x->maxrow + 1, sizeof(*canon))) == NULL)
+	if ((mb = calloc((size_t)x->maxrow + 1, sizeof(*mb))) == NULL)
 		return CC_ENOMEM;
 	if (sqlite3_prepare_v2(r->db, "SELECT coalesce(max(canonical_id), 0)"
 	    " + 1 FROM canonical_ids WHERE entity = ?1", -1, &mx, NULL) !=
@@ -384,82 +416,133 @@ assign_ids(struct run *r, struct ent *x, struct cc_diag *diag)
 	sqlite3_bind_text(mx, 1, x->e->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(mx) == SQLITE_ROW)
 		next = sqlite3_column_int64(mx, 0);
-	/* The anchor (the root: the cluster's smallest rowid, staged from
-	 * the earliest file) names the cluster by its first key. */
-	{
-		char cols[256] = "";
-		for (k = 0; k < x->nkeys; k++)
-			snprintf(cols + strlen(cols), sizeof(cols) - strlen(cols),
-			    "%s\"%s\"", k ? ", " : "", x->keys[k]);
-		snprintf(sql, sizeof(sql), "SELECT coalesce(%s%s, '#' || rowid)"
-		    " FROM \"stg_%s\" WHERE rowid = ?1", cols,
-		    x->nkeys > 1 ? "" : ", NULL", x->e->name);
+	for (k = 0; k < (size_t)x->nkeys; k++)
+		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys),
+		    "s.\"%s\", ", x->keys[k]);
+	for (k = 0; ident != NULL && ident[k] != NULL; k++)
+		if (schema_attr(x->e, ident[k]) != NULL)
+			snprintf(idl + strlen(idl), sizeof(idl) - strlen(idl),
+			    "s.\"%s\", ", ident[k]);
+	snprintf(sql, sizeof(sql), "SELECT s.rowid, coalesce(%s'#' ||"
+	    " s._file_id || ':' || s._row), c.canonical_id,"
+	    " coalesce(%s%sNULL) IS NOT NULL FROM \"stg_%s\" s LEFT JOIN"
+	    " canonical_ids c ON c.entity = ?1 AND c.natural_key ="
+	    " coalesce(%s'#' || s._file_id || ':' || s._row)", keys, keys, idl,
+	    x->e->name, keys);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &sel, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(sel, 1, x->e->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(sel) == SQLITE_ROW) {
+		row = sqlite3_column_int64(sel, 0);
+		if (row < 1 || row > x->maxrow || x->filex[row] < 0)
+			continue;
+		mb[n].row = row;
+		mb[n].root = find(x->parent, row);
+		mb[n].key = strdup((const char *)sqlite3_column_text(sel, 1));
+		mb[n].old = sqlite3_column_int64(sel, 2);
+		mb[n].ident = sqlite3_column_int(sel, 3);
+		if (mb[n].key == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+		n++;
 	}
-	if (sqlite3_prepare_v2(r->db, sql, -1, &nk, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, "SELECT canonical_id FROM canonical_ids"
-	    " WHERE entity = ?1 AND natural_key = ?2", -1, &get, NULL) !=
-	    SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, "INSERT INTO canonical_ids (entity,"
-	    " natural_key, canonical_id) VALUES (?1, ?2, ?3)", -1, &ins,
-	    NULL) != SQLITE_OK)
+	qsort(mb, n, sizeof(*mb), member_cmp);
+	cap_taken = (size_t)next + 1;
+	if ((taken = calloc(cap_taken, 1)) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(r->db, "INSERT OR IGNORE INTO canonical_ids"
+	    " (entity, natural_key, canonical_id) VALUES (?1, ?2, ?3)", -1,
+	    &ins, NULL) != SQLITE_OK)
 		goto out;
 	snprintf(sql, sizeof(sql), "UPDATE \"stg_%s\" SET _key = ?2"
 	    " WHERE rowid = ?1", x->e->name);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &upd, NULL) != SQLITE_OK)
 		goto out;
-	for (row = 1; row <= x->maxrow; row++) {
-		if (x->filex[row] < 0)
+	for (i = 0; i < n; i = j) {
+		long long id = 0;
+		int any = 0;
+		for (j = i; j < n && mb[j].root == mb[i].root; j++)
+			any |= mb[j].ident;
+		if (!any) {
+			noid++;
 			continue;
-		root = find(x->parent, row);
-		if (canon[root] == 0) {
-			const char *key;
-			sqlite3_reset(nk);
-			sqlite3_bind_int64(nk, 1, root);
-			if (sqlite3_step(nk) != SQLITE_ROW)
-				goto out;
-			key = (const char *)sqlite3_column_text(nk, 0);
-			sqlite3_reset(get);
-			sqlite3_bind_text(get, 1, x->e->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(get, 2, key, -1, SQLITE_TRANSIENT);
-			if (sqlite3_step(get) == SQLITE_ROW)
-				canon[root] = sqlite3_column_int64(get, 0);
-			else {
-				canon[root] = next++;
-				sqlite3_reset(ins);
-				sqlite3_bind_text(ins, 1, x->e->name, -1,
-				    SQLITE_STATIC);
-				sqlite3_bind_text(ins, 2, key, -1,
-				    SQLITE_TRANSIENT);
-				sqlite3_bind_int64(ins, 3, canon[root]);
-				if (sqlite3_step(ins) != SQLITE_DONE)
-					goto out;
-			}
-			clusters++;
 		}
-		sqlite3_reset(upd);
-		sqlite3_bind_int64(upd, 1, row);
-		sqlite3_bind_int64(upd, 2, canon[root]);
-		if (sqlite3_step(upd) != SQLITE_DONE)
-			goto out;
+		for (k = i; k < j && id == 0; k++)
+			if (mb[k].old > 0 && (size_t)mb[k].old < cap_taken &&
+			    !taken[mb[k].old])
+				id = mb[k].old;
+		if (id == 0)
+			id = next++;
+		if ((size_t)id < cap_taken)
+			taken[id] = 1;
+		clusters++;
+		for (k = i; k < j; k++) {
+			sqlite3_reset(ins);
+			sqlite3_bind_text(ins, 1, x->e->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 2, mb[k].key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 3, id);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, mb[k].row);
+			sqlite3_bind_int64(upd, 2, id);
+			if (sqlite3_step(upd) != SQLITE_DONE)
+				goto out;
+		}
 	}
 	{
 		char name[64];
 		snprintf(name, sizeof(name), "%s_records", x->e->name);
-		run_count(r, name, x->maxrow);
+		run_count(r, name, (long long)n);
 		snprintf(name, sizeof(name), "%s_entities", x->e->name);
 		run_count(r, name, clusters);
+		if (noid > 0) {
+			snprintf(name, sizeof(name), "%s_without_identity",
+			    x->e->name);
+			run_count(r, name, noid);
+		}
 	}
 	err = CC_OK;
 out:
-	if (err != CC_OK)
+	if (err == CC_EDB)
 		sqlerr(r, diag);
 	sqlite3_finalize(mx);
-	sqlite3_finalize(nk);
-	sqlite3_finalize(get);
+	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
-	free(canon);
+	for (i = 0; i < n; i++)
+		free(mb[i].key);
+	free(mb);
+	free(taken);
 	return err;
+}
+
+/* Stores the match report of an entity in the model and the run. */
+static cc_err
+record_match(struct run *r, const char *entity, json_t *rep)
+{
+	sqlite3_stmt *st;
+	char *text;
+	int rc;
+
+	json_object_set(r->matching, entity, rep);
+	if ((text = json_dumps(rep, JSON_COMPACT)) == NULL)
+		return CC_ENOMEM;
+	if (sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO match_models"
+	    " (entity, run_id, model) VALUES (?1, ?2, ?3)", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		free(text);
+		return CC_EDB;
+	}
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, free);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
 }
 
 static cc_err
@@ -484,8 +567,18 @@ resolve_entity(struct run *r, const struct schema_entity *e,
 	for (a = 0; a < x.nfiles && err == CC_OK; a++)
 		for (b = a + 1; b < x.nfiles && err == CC_OK; b++)
 			err = link_files(r, &x, a, b, diag);
+	if (err == CC_OK && x.maxrow > 0) {
+		json_t *rep = json_object();
+		err = er_entity(r, e, x.parent, x.maxrow, rep, diag);
+		if (err == CC_OK && json_object_size(rep) > 0 &&
+		    record_match(r, e->name, rep) != CC_OK)
+			err = sqlerr(r, diag);
+		json_decref(rep);
+	}
 	if (err == CC_OK)
 		err = assign_ids(r, &x, diag);
+	if (err == CC_OK && x.maxrow > 0)
+		err = er_finish(r, e, diag);
 out:
 	ent_free(&x);
 	return err;

@@ -84,6 +84,19 @@ static const char *const migrations[] = {
 	"  failed INTEGER NOT NULL,"
 	"  examples TEXT,"			/* JSON array of failing rows */
 	"  PRIMARY KEY (run_id, rule, target));",
+	/* 2: decisions people made on pairs of records (the review queue);
+	 * a and b are the two records' lineage, (a_file_id, a_row) <
+	 * (b_file_id, b_row); every later run applies them */
+	"CREATE TABLE match_decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  entity TEXT NOT NULL,"
+	"  a_file_id TEXT NOT NULL, a_row INTEGER NOT NULL,"
+	"  b_file_id TEXT NOT NULL, b_row INTEGER NOT NULL,"
+	"  decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),"
+	"  user_id TEXT,"
+	"  request_id TEXT,"
+	"  decided_at TEXT NOT NULL,"		/* RFC 3339 */
+	"  UNIQUE (entity, a_file_id, a_row, b_file_id, b_row));",
 };
 
 int

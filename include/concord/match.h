@@ -120,6 +120,9 @@
  *                  characters / else.
  *  MATCH_EMAIL     case-folded, spaces removed.  exact / same local part
  *                  (before the last '@') / JW >= 0.88 / else.
+ *  MATCH_EXACT     letters and digits only (code-list values, country
+ *                  codes, where a near spelling means another value).
+ *                  exact / else.
  *
  * A field with swap_with set gains a level "swapped" (its value agrees
  * with the other field's value of the other record: JW >= 0.92 for the
@@ -135,6 +138,7 @@ enum match_kind {
 	MATCH_NUMBER,
 	MATCH_POSTCODE,
 	MATCH_EMAIL,
+	MATCH_EXACT,
 	MATCH_KIND__MAX
 };
 
@@ -170,6 +174,36 @@ struct match_blocking {
 };
 
 /*
+ * How the model is fitted (step 4).
+ *
+ *  MATCH_ESTIMATE_RULES       one EM session per blocking rule, over the
+ *                             candidates it found and without its own
+ *                             fields; m is their average weighted by each
+ *                             session's expected matches plus a Dirichlet
+ *                             prior of MATCH_PRIOR_MATCHES pseudo-matches
+ *                             at the start values; u comes from random
+ *                             pairs; lambda is the probability that two
+ *                             random records match (the expected matches
+ *                             over all pairs).  A pair's posterior is then
+ *                             the same whichever block found it.  The
+ *                             default (Splink's way of training, with the
+ *                             prior).
+ *  MATCH_ESTIMATE_CANDIDATES  one EM over all candidate pairs together,
+ *                             m, u and lambda of candidates (fix_u keeps
+ *                             u at random pairs): the earlier estimator,
+ *                             kept for comparison.  A field used for
+ *                             blocking then weighs little when it agrees
+ *                             and much when it does not.
+ */
+enum match_estimator {
+	MATCH_ESTIMATE_RULES = 0,
+	MATCH_ESTIMATE_CANDIDATES,
+};
+
+/* Pseudo-matches of the prior on m (MATCH_ESTIMATE_RULES). */
+#define MATCH_PRIOR_MATCHES	10.0
+
+/*
  * What to match and how.  Numeric knobs left at 0 take the default named
  * after them; negative values are invalid.
  */
@@ -193,6 +227,8 @@ struct match_config {
 	int	fix_u;			/* 1: u stays at its random-pair value,
 					   EM fits lambda and m only */
 	size_t	max_cluster_size;	/* chaining guard; 0: none */
+	enum match_estimator estimator;	/* how m, u and lambda are fitted;
+					   default MATCH_ESTIMATE_RULES */
 };
 
 /* An accepted pair of records (i < j, 0-based). */
@@ -203,6 +239,10 @@ struct match_pair {
 	const unsigned char	*gamma;		/* nfields levels (or
 						   MATCH_LEVEL_MISSING);
 						   owned by the result */
+	size_t			 rule;		/* index of the blocking rule
+						   that found it (the first
+						   whose blocks hold both; 0
+						   with no rules) */
 };
 
 struct match_level {
@@ -228,6 +268,10 @@ struct match_result {
 	size_t			 nrec;
 	size_t			 nfields;
 	long long		 candidate_pairs;
+	long long		 rule_pairs[MATCH_MAX_RULES]; /* candidates by
+						   the rule that found them
+						   (a pair once, under the
+						   first rule) */
 	int			 truncated;	/* max_pairs reached */
 	long long		 random_pairs;	/* compared for u */
 	size_t			 patterns;	/* distinct comparison vectors */
@@ -333,5 +377,29 @@ cc_err	match_em(size_t nfields, const size_t *nlevels,
 cc_err	match_clusters(size_t nrec, const size_t *pairs, size_t npairs,
 	    size_t max_cluster_size, size_t *cluster, size_t *nclusters,
 	    size_t *rejected);
+
+/*
+ * Clusters under constraints (the clusters of a run: entity resolution
+ * in concord/pipeline.h).  Pairs (pairs[2k], pairs[2k+1]) are taken in the
+ * given order (put the ones a person accepted first, then the strongest);
+ * a pair is left out, and skipped[k] set to 1 (skipped may be NULL; else
+ * npairs bytes, 0 for the pairs taken or already together), when joining
+ * its two clusters would put in one cluster
+ *  - two different values of a strong key: strong holds nrec * nstrong
+ *    values (strong[r * nstrong + s], NULL when record r has none; only
+ *    read during the call), compared byte for byte; a cluster carries the
+ *    first value any of its records brought; or
+ *  - both records of a cannot-link pair (cannot[2c], cannot[2c + 1]: a
+ *    pair a person rejected); ncannot is expected to be small (each join
+ *    checks every one).
+ * cluster gets nrec ids, 0..*nclusters-1 in the order of each cluster's
+ * first record.  Transitive: a cluster is a connected component of the
+ * pairs taken.  Errors: CC_EINVAL (an index >= nrec, a NULL array with a
+ * non-zero count), CC_ENOMEM.
+ */
+cc_err	match_clusters_constrained(size_t nrec, const size_t *pairs,
+	    size_t npairs, const char *const *strong, size_t nstrong,
+	    const size_t *cannot, size_t ncannot, size_t *cluster,
+	    size_t *nclusters, unsigned char *skipped);
 
 #endif /* CONCORD_MATCH_H */

@@ -1,0 +1,1024 @@
+/*
+ * er.c - entity resolution in a run (concord/pipeline.h, reconcile
+ * phase): after key reconciliation has united the records that share a
+ * key (reconcile.c), the records of an entity that share no key are
+ * linked by what they say about themselves.
+ *
+ *  1. Identity rule (deterministic): two records with the same cleaned
+ *     name and the same e-mail (or phone) are one entity.  This is the
+ *     "normalised name and e-mail" rule of a sales export that names its
+ *     customers without a key.
+ *  2. Probabilistic record linkage (concord/match.h, Fellegi-Sunter with
+ *     m/u by EM and no labels) over one record per key cluster, its
+ *     values the first non-null of the cluster's records in staging
+ *     order.  Blocking rules are unioned; each pair keeps the rule that
+ *     found it.  A pair whose posterior match probability is at least
+ *     ER_UPPER is a match; between ER_LOWER and ER_UPPER it waits for a
+ *     person (the review queue); below, it is not kept.
+ *  3. Decisions people made (the workspace's match_decisions, by the two
+ *     records' lineage) win: an accepted pair always merges, a rejected
+ *     pair never does (a cannot-link constraint on the clusters).
+ *  4. Clusters: union-find over the accepted pairs first, then the
+ *     matches by descending match weight, never joining two clusters
+ *     that carry different values of a strong key or the two records of
+ *     a rejected pair (match_clusters_constrained()).  Transitive.
+ *
+ * Every pair of steps 1-3 is written to match_pairs with its weight,
+ * posterior probability, comparison levels per attribute, blocking rule,
+ * decision and who decided; the fitted model (m and u per attribute and
+ * level, pairs by blocking rule) to match_models and the run's report.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concord/match.h"
+#include "concord/schema.h"
+#include "pipeline_int.h"
+
+#define ER_UPPER	0.9	/* posterior P(match) of an automatic merge */
+#define ER_LOWER	0.3	/* below: not a candidate for review */
+#define ER_MAXF		16	/* compared attributes of an entity */
+#define ER_MAXR		10	/* blocking rules of an entity */
+
+/* "name" as a compared field: the whole name, or first + last. */
+#define ER_NAME		"full_name"
+
+struct er_field {
+	const char	*attr;		/* staging column */
+	enum match_kind	 kind;
+	int		 tf;		/* term-frequency adjustment */
+	const char	*swap;		/* entered the wrong way round */
+	int		 strong;	/* different values: never one entity */
+};
+
+struct er_key {
+	const char		*attr;
+	enum match_block_fn	 fn;
+};
+
+struct er_rule {
+	size_t		nkeys;
+	struct er_key	keys[2];
+};
+
+/* How an entity is compared: its fields, blocking rules and identity
+ * rules (pairs of attributes whose equal values make one entity). */
+struct er_spec {
+	const char		*entity;
+	struct er_field		 fields[ER_MAXF];
+	struct er_rule		 rules[ER_MAXR];
+	const char		*identity[3][2];
+	const char		*ident[6];	/* attributes that identify a
+						   record without a key */
+};
+
+static const struct er_spec specs[] = {
+	{ "customer", {
+		{ "first_name", MATCH_NAME, 1, "last_name", 0 },
+		{ "last_name", MATCH_NAME, 1, "first_name", 0 },
+		{ ER_NAME, MATCH_TEXT, 1, NULL, 0 },
+		{ "email", MATCH_EMAIL, 0, NULL, 0 },
+		{ "phone", MATCH_CODE, 0, NULL, 0 },
+		{ "birth_date", MATCH_DATE, 0, NULL, 0 },
+		{ "address", MATCH_TEXT, 0, NULL, 0 },
+		{ "city", MATCH_NAME, 1, NULL, 0 },
+		{ "postal_code", MATCH_POSTCODE, 0, NULL, 0 },
+		{ "state", MATCH_EXACT, 0, NULL, 0 },
+		{ "country", MATCH_EXACT, 0, NULL, 0 },
+		{ "gender", MATCH_EXACT, 0, NULL, 0 },
+	    }, {
+		{ 1, { { "email", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "phone", MATCH_BLOCK_EXACT } } },
+		{ 1, { { ER_NAME, MATCH_BLOCK_EXACT } } },
+		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
+		    { "first_name", MATCH_BLOCK_FIRST3 } } },
+		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
+		    { "birth_date", MATCH_BLOCK_YEAR } } },
+		{ 2, { { "first_name", MATCH_BLOCK_EXACT },
+		    { "city", MATCH_BLOCK_EXACT } } },
+		{ 2, { { "postal_code", MATCH_BLOCK_EXACT },
+		    { "birth_date", MATCH_BLOCK_YEAR } } },
+		{ 2, { { "birth_date", MATCH_BLOCK_EXACT },
+		    { "city", MATCH_BLOCK_EXACT } } },
+	    }, { { ER_NAME, "email" }, { ER_NAME, "phone" } },
+	    { "full_name", "first_name", "last_name", "email", "phone" } },
+	{ "product", {
+		{ "name", MATCH_TEXT, 1, NULL, 0 },
+		{ "description", MATCH_TEXT, 0, NULL, 0 },
+		{ "brand", MATCH_EXACT, 0, NULL, 0 },
+		{ "manufacturer", MATCH_EXACT, 0, NULL, 0 },
+		{ "category", MATCH_NAME, 0, NULL, 0 },
+		{ "subcategory", MATCH_NAME, 0, NULL, 0 },
+		{ "color", MATCH_EXACT, 0, NULL, 0 },
+		{ "size", MATCH_EXACT, 0, NULL, 0 },
+		{ "price", MATCH_NUMBER, 0, NULL, 0 },
+	    }, {
+		{ 1, { { "name", MATCH_BLOCK_EXACT } } },
+		{ 2, { { "name", MATCH_BLOCK_FIRST3 },
+		    { "brand", MATCH_BLOCK_EXACT } } },
+		{ 2, { { "name", MATCH_BLOCK_FIRST3 },
+		    { "price", MATCH_BLOCK_EXACT } } },
+	    }, { { "name", "brand" } }, { "name", "description" } },
+	{ "product_category", {
+		{ "category", MATCH_NAME, 1, NULL, 0 },
+		{ "subcategory", MATCH_NAME, 1, NULL, 0 },
+	    }, {
+		{ 1, { { "category", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "subcategory", MATCH_BLOCK_EXACT } } },
+	    }, { { NULL, NULL } }, { "category", "subcategory" } },
+	{ "location", {
+		{ "name", MATCH_TEXT, 1, NULL, 0 },
+		{ "address", MATCH_TEXT, 0, NULL, 0 },
+		{ "city", MATCH_NAME, 1, NULL, 0 },
+		{ "postal_code", MATCH_POSTCODE, 0, NULL, 0 },
+		{ "state", MATCH_EXACT, 0, NULL, 0 },
+		{ "country", MATCH_EXACT, 0, NULL, 0 },
+	    }, {
+		{ 1, { { "name", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "postal_code", MATCH_BLOCK_EXACT } } },
+		{ 2, { { "address", MATCH_BLOCK_FIRST3 },
+		    { "city", MATCH_BLOCK_EXACT } } },
+	    }, { { "name", "address" } },
+	    { "name", "address", "city", "postal_code" } },
+};
+
+/* One representative record per key cluster. */
+struct er {
+	struct run		*r;
+	const struct schema_entity *e;
+	const struct er_spec	*spec;
+	long long		*parent;	/* union-find by rowid */
+	long long		 maxrow;
+	/* the compared fields present in staging */
+	const struct er_field	*f[ER_MAXF];
+	int			 col[ER_MAXF];	/* staging column, -1: NAME */
+	size_t			 nf;
+	/* per staging row */
+	char		       **rowval;	/* (maxrow + 1) * nf */
+	char		       **file;		/* maxrow + 1 (lineage) */
+	long long		*srow;		/* maxrow + 1 */
+	char			*keyed;		/* maxrow + 1: has a key */
+	/* representatives */
+	long long		*rep_of;	/* rowid -> rep index or -1 */
+	long long		*rep_row;	/* rep -> root rowid */
+	size_t			 nrep;
+	const char	       **rec;		/* nrep * nf, borrowed */
+	int			 native_full;	/* a record has a whole name */
+	sqlite3_stmt		*ins;		/* INSERT INTO match_pairs */
+	long long		 pairs_written;
+};
+
+static long long
+uf_find(long long *p, long long x)
+{
+	while (p[x] != x) {
+		p[x] = p[p[x]];
+		x = p[x];
+	}
+	return x;
+}
+
+/* Unites by the smaller rowid (the root is the cluster's first record). */
+static void
+uf_unite(long long *p, long long a, long long b)
+{
+	a = uf_find(p, a);
+	b = uf_find(p, b);
+	if (a == b)
+		return;
+	if (a < b)
+		p[b] = a;
+	else
+		p[a] = b;
+}
+
+static cc_err
+sqlerr(struct run *r, struct cc_diag *diag)
+{
+	return cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(r->db));
+}
+
+static const struct er_spec *
+spec_of(const char *entity)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (!strcmp(specs[i].entity, entity))
+			return &specs[i];
+	return NULL;
+}
+
+static int
+field_index(const struct er *x, const char *attr)
+{
+	size_t i;
+
+	for (i = 0; i < x->nf; i++)
+		if (!strcmp(x->f[i]->attr, attr))
+			return (int)i;
+	return -1;
+}
+
+/* Lower-case ASCII, single spaces, trimmed: the identity rule's form of
+ * an already cleaned value.  Returns a new string or NULL. */
+static char *
+norm(const char *s)
+{
+	char *o, *p;
+	int sp = 0;
+
+	if (s == NULL || (o = malloc(strlen(s) + 1)) == NULL)
+		return NULL;
+	for (p = o; *s != '\0'; s++) {
+		if (isspace((unsigned char)*s)) {
+			sp = p != o;
+			continue;
+		}
+		if (sp)
+			*p++ = ' ';
+		sp = 0;
+		*p++ = (char)tolower((unsigned char)*s);
+	}
+	*p = '\0';
+	if (p == o) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Reads the compared attributes of every staging row. */
+static cc_err
+load(struct er *x, struct cc_diag *diag)
+{
+	const struct schema_entity *e = x->e;
+	int hasfirst = schema_attr(e, "first_name") != NULL,
+	    haslast = schema_attr(e, "last_name") != NULL,
+	    hasfull = schema_attr(e, ER_NAME) != NULL;
+	char sql[2048], *p = sql;
+	sqlite3_stmt *st;
+	size_t i, k;
+
+	for (i = 0; i < ER_MAXF && x->spec->fields[i].attr != NULL; i++) {
+		const struct er_field *f = &x->spec->fields[i];
+		if (schema_attr(e, f->attr) == NULL)
+			continue;
+		x->f[x->nf] = f;
+		x->col[x->nf] = -1;
+		x->nf++;
+	}
+	if (x->nf == 0)
+		return CC_OK;
+	p += snprintf(p, 64, "SELECT rowid, _file_id, _row");
+	for (i = 0; i < x->nf; i++)
+		p += snprintf(p, 96, ", \"%s\"", x->f[i]->attr);
+	if (hasfirst && haslast && hasfull)
+		p += snprintf(p, 96, ", first_name, last_name");
+	else
+		p += snprintf(p, 96, ", NULL, NULL");
+	p += snprintf(p, 32, ", coalesce(");
+	for (i = 0; i < e->nattrs; i++)
+		if (e->attrs[i].role == SCHEMA_NATURAL_KEY ||
+		    e->attrs[i].role == SCHEMA_ALTERNATE_KEY)
+			p += snprintf(p, 96, "\"%s\", ", e->attrs[i].name);
+	p += snprintf(p, 32, "NULL) IS NOT NULL");
+	snprintf(p, 96, " FROM \"stg_%s\" ORDER BY rowid", e->name);
+	if (sqlite3_prepare_v2(x->r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(x->r, diag);
+	x->rowval = calloc((size_t)(x->maxrow + 1) * x->nf, sizeof(char *));
+	x->file = calloc((size_t)x->maxrow + 1, sizeof(char *));
+	x->srow = calloc((size_t)x->maxrow + 1, sizeof(long long));
+	x->keyed = calloc((size_t)x->maxrow + 1, 1);
+	if (x->rowval == NULL || x->file == NULL || x->srow == NULL ||
+	    x->keyed == NULL) {
+		sqlite3_finalize(st);
+		return CC_ENOMEM;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long row = sqlite3_column_int64(st, 0);
+		if (row < 0 || row > x->maxrow)
+			continue;
+		x->file[row] = strdup((const char *)sqlite3_column_text(st, 1));
+		x->srow[row] = sqlite3_column_int64(st, 2);
+		x->keyed[row] = (char)sqlite3_column_int(st, 5 + (int)x->nf);
+		for (k = 0; k < x->nf; k++) {
+			const char *v = (const char *)sqlite3_column_text(st,
+			    3 + (int)k);
+			char **slot = &x->rowval[(size_t)row * x->nf + k];
+			if (v != NULL && *v != '\0') {
+				*slot = strdup(v);
+				if (!strcmp(x->f[k]->attr, ER_NAME))
+					x->native_full = 1;
+			}
+			/* the whole name from its parts when only they are
+			 * there, so that "Jane Doe" meets first/last */
+			if (*slot == NULL && !strcmp(x->f[k]->attr, ER_NAME) &&
+			    hasfirst && haslast) {
+				const char *fn = (const char *)
+				    sqlite3_column_text(st, 3 + (int)x->nf),
+				    *ln = (const char *)sqlite3_column_text(st,
+				    4 + (int)x->nf);
+				if (fn != NULL && ln != NULL) {
+					size_t n = strlen(fn) + strlen(ln) + 2;
+					if ((*slot = malloc(n)) != NULL)
+						snprintf(*slot, n, "%s %s", fn,
+						    ln);
+				}
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return CC_OK;
+}
+
+/* Writes one pair of records (rowids) to match_pairs. */
+static cc_err
+put_pair(struct er *x, long long ra, long long rb, const double *weight,
+    const double *prob, const char *levels, const char *rule,
+    const char *decision, const char *by, const char *reason)
+{
+	sqlite3_stmt *st = x->ins;
+	long long t;
+	int swap;
+
+	/* a before b in lineage order */
+	swap = strcmp(x->file[ra], x->file[rb]) > 0 ||
+	    (strcmp(x->file[ra], x->file[rb]) == 0 && x->srow[ra] >
+	    x->srow[rb]);
+	if (swap) {
+		t = ra;
+		ra = rb;
+		rb = t;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_bind_text(st, 1, x->r->run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, x->e->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, x->file[ra], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, x->srow[ra]);
+	sqlite3_bind_text(st, 5, x->file[rb], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, x->srow[rb]);
+	if (weight != NULL)
+		sqlite3_bind_double(st, 7, *weight);
+	if (prob != NULL)
+		sqlite3_bind_double(st, 8, *prob);
+	if (levels != NULL)
+		sqlite3_bind_text(st, 9, levels, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, rule, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 11, decision, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, by, -1, SQLITE_STATIC);
+	if (reason != NULL)
+		sqlite3_bind_text(st, 13, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 14, ra);
+	sqlite3_bind_int64(st, 15, rb);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return CC_EDB;
+	x->pairs_written++;
+	return CC_OK;
+}
+
+struct idrow {
+	char		*key;
+	long long	 row;
+};
+
+static int
+idrow_cmp(const void *a, const void *b)
+{
+	const struct idrow *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* The identity of a record without a key: its identifying attributes
+ * (er_spec.ident) normalised and joined, a missing one empty; NULL when
+ * it has none (or out of memory). */
+static char *
+ident_key(const struct er *x, long long row)
+{
+	char *out = NULL, *v;
+	size_t len = 0, k;
+	int any = 0, f;
+
+	for (k = 0; k < 6 && x->spec->ident[k] != NULL; k++) {
+		char *o;
+		size_t n;
+		if ((f = field_index(x, x->spec->ident[k])) < 0)
+			continue;
+		v = norm(x->rowval[(size_t)row * x->nf + (size_t)f]);
+		any |= v != NULL;
+		n = len + (v != NULL ? strlen(v) : 0) + 2;
+		if ((o = realloc(out, n)) == NULL) {
+			free(v);
+			free(out);
+			return NULL;
+		}
+		out = o;
+		len += (size_t)snprintf(out + len, n - len, "%s\x1f",
+		    v != NULL ? v : "");
+		free(v);
+	}
+	if (!any) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Step 1: records with the same name and e-mail (or phone); records
+ * without a key with the same identifying attributes. */
+static cc_err
+identity(struct er *x, json_t *report)
+{
+	struct idrow *ids = NULL;
+	size_t n, k, i;
+	long long row, merged = 0;
+	int q;
+	cc_err err = CC_OK;
+
+	if ((ids = calloc((size_t)x->maxrow + 1, sizeof(*ids))) == NULL)
+		return CC_ENOMEM;
+	for (q = 0; q <= 3 && err == CC_OK; q++) {
+		const char *a = q < 3 ? x->spec->identity[q][0] : NULL,
+		    *b = q < 3 ? x->spec->identity[q][1] : NULL;
+		int fa = -1, fb = -1;
+		char rule[96];
+		if (q < 3 && a == NULL)
+			continue;
+		if (q < 3 && ((fa = field_index(x, a)) < 0 ||
+		    (fb = field_index(x, b)) < 0))
+			continue;
+		if (q < 3)
+			snprintf(rule, sizeof(rule), "identity: %s = and %s =",
+			    a, b);
+		else
+			snprintf(rule, sizeof(rule), "identity: no key, the same"
+			    " identifying attributes");
+		n = 0;
+		for (row = 1; row <= x->maxrow; row++) {
+			char *va, *vb;
+			size_t len;
+			if (x->file[row] == NULL)
+				continue;
+			if (q == 3) {
+				/* a record without a key: all its identifying
+				 * attributes together are its identity */
+				if (x->keyed[row] ||
+				    (ids[n].key = ident_key(x, row)) == NULL)
+					continue;
+				ids[n++].row = row;
+				continue;
+			}
+			va = norm(x->rowval[(size_t)row * x->nf + (size_t)fa]);
+			vb = norm(x->rowval[(size_t)row * x->nf + (size_t)fb]);
+			if (va != NULL && vb != NULL) {
+				len = strlen(va) + strlen(vb) + 2;
+				if ((ids[n].key = malloc(len)) != NULL) {
+					snprintf(ids[n].key, len, "%s\x1f%s",
+					    va, vb);
+					ids[n++].row = row;
+				}
+			}
+			free(va);
+			free(vb);
+		}
+		qsort(ids, n, sizeof(*ids), idrow_cmp);
+		for (k = 0; k < n; k = i) {
+			for (i = k + 1; i < n && !strcmp(ids[i].key,
+			    ids[k].key); i++) {
+				if (uf_find(x->parent, ids[i].row) ==
+				    uf_find(x->parent, ids[k].row))
+					continue;
+				uf_unite(x->parent, ids[k].row, ids[i].row);
+				merged++;
+				if (put_pair(x, ids[k].row, ids[i].row, NULL,
+				    NULL, NULL, rule, "matched", "rule",
+				    "the same name and contact") != CC_OK)
+					err = CC_EDB;
+			}
+		}
+		for (k = 0; k < n; k++)
+			free(ids[k].key);
+	}
+	free(ids);
+	json_object_set_new(report, "identity_merges", json_integer(merged));
+	return err;
+}
+
+/* One representative per key cluster: the first non-null value of each
+ * field in staging order. */
+static cc_err
+representatives(struct er *x)
+{
+	long long row, root;
+	size_t k;
+
+	x->rep_of = malloc(((size_t)x->maxrow + 1) * sizeof(long long));
+	x->rep_row = malloc(((size_t)x->maxrow + 1) * sizeof(long long));
+	x->rec = calloc(((size_t)x->maxrow + 1) * x->nf, sizeof(char *));
+	if (x->rep_of == NULL || x->rep_row == NULL || x->rec == NULL)
+		return CC_ENOMEM;
+	for (row = 0; row <= x->maxrow; row++)
+		x->rep_of[row] = -1;
+	for (row = 1; row <= x->maxrow; row++) {
+		long long rp;
+		if (x->file[row] == NULL)
+			continue;
+		root = uf_find(x->parent, row);
+		if (x->rep_of[root] < 0) {
+			x->rep_of[root] = (long long)x->nrep;
+			x->rep_row[x->nrep++] = root;
+		}
+		rp = x->rep_of[root];
+		for (k = 0; k < x->nf; k++) {
+			const char **slot = &x->rec[(size_t)rp * x->nf + k];
+			if (*slot == NULL)
+				*slot = x->rowval[(size_t)row * x->nf + k];
+		}
+	}
+	return CC_OK;
+}
+
+/* A person's decision on a pair of records, by their lineage. */
+struct decision {
+	long long	a, b;		/* rep indices */
+	long long	ra, rb;		/* rowids */
+	int		accept;
+};
+
+static cc_err
+decisions(struct er *x, struct decision **out, size_t *nout,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL, *find = NULL;
+	struct decision *d = NULL;
+	size_t n = 0, cap = 0;
+	char sql[256];
+	cc_err err = CC_OK;
+
+	*out = NULL;
+	*nout = 0;
+	snprintf(sql, sizeof(sql), "SELECT rowid FROM \"stg_%s\" WHERE"
+	    " _file_id = ?1 AND _row = ?2 ORDER BY rowid LIMIT 1", x->e->name);
+	if (sqlite3_prepare_v2(x->r->ws->db, "SELECT a_file_id, a_row,"
+	    " b_file_id, b_row, decision FROM match_decisions WHERE entity ="
+	    " ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(x->r->ws->db));
+	if (sqlite3_prepare_v2(x->r->db, sql, -1, &find, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return sqlerr(x->r, diag);
+	}
+	sqlite3_bind_text(st, 1, x->e->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long rows[2] = { -1, -1 };
+		int s;
+		for (s = 0; s < 2; s++) {
+			sqlite3_reset(find);
+			sqlite3_bind_text(find, 1, (const char *)
+			    sqlite3_column_text(st, 2 * s), -1,
+			    SQLITE_TRANSIENT);
+			sqlite3_bind_int64(find, 2, sqlite3_column_int64(st,
+			    2 * s + 1));
+			if (sqlite3_step(find) == SQLITE_ROW)
+				rows[s] = sqlite3_column_int64(find, 0);
+		}
+		if (rows[0] < 1 || rows[1] < 1 || rows[0] > x->maxrow ||
+		    rows[1] > x->maxrow)
+			continue;	/* a file deleted since */
+		if (n == cap) {
+			struct decision *nd;
+			cap = cap ? cap * 2 : 16;
+			if ((nd = realloc(d, cap * sizeof(*d))) == NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+			d = nd;
+		}
+		d[n].ra = rows[0];
+		d[n].rb = rows[1];
+		d[n].a = x->rep_of[uf_find(x->parent, rows[0])];
+		d[n].b = x->rep_of[uf_find(x->parent, rows[1])];
+		d[n].accept = !strcmp((const char *)sqlite3_column_text(st, 4),
+		    "accept");
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(find);
+	if (err != CC_OK) {
+		free(d);
+		return err;
+	}
+	*out = d;
+	*nout = n;
+	return CC_OK;
+}
+
+/* The levels of a pair as a JSON object text {"attr": "label", ...}. */
+static char *
+levels_json(const struct er *x, const struct match_result *m,
+    const unsigned char *gamma)
+{
+	json_t *o = json_object();
+	size_t f;
+	char *s;
+
+	for (f = 0; f < m->nfields; f++) {
+		const char *lab = gamma[f] == MATCH_LEVEL_MISSING ? "missing" :
+		    m->fields[f].levels[gamma[f]].label;
+		json_object_set_new(o, m->fields[f].name, json_string(lab));
+	}
+	(void)x;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/* The text of blocking rule k of cfg, e.g. "last_name:soundex+city". */
+static void
+rule_text(const struct match_config *cfg, size_t k, char *out, size_t n)
+{
+	static const char *const fn[] = { "", ":first3", ":soundex", ":year",
+	    ":local" };
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	if (k >= cfg->nrules)
+		return;
+	for (i = 0; i < cfg->rules[k].nkeys; i++)
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s%s",
+		    i ? "+" : "", cfg->fields[cfg->rules[k].keys[i].field].name,
+		    fn[cfg->rules[k].keys[i].fn]);
+}
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const struct match_pair *x = *(const struct match_pair *const *)a,
+	    *y = *(const struct match_pair *const *)b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
+/* Step 2-4 over the representatives. */
+static cc_err
+link(struct er *x, json_t *report, struct cc_diag *diag)
+{
+	struct match_field mf[ER_MAXF];
+	struct match_blocking mb[ER_MAXR];
+	struct match_config cfg;
+	struct match_result *m = NULL;
+	struct decision *dec = NULL;
+	const struct match_pair **order = NULL;
+	const char **recs = NULL, **strong = NULL;
+	size_t *pairs = NULL, *cannot = NULL, *cluster = NULL, ndec = 0,
+	    *slot_of = NULL,
+	    nstrong = 0, npairs = 0, ncannot = 0, nclusters = 0, k, f, i,
+	    nfu = 0, use[ER_MAXF];
+	unsigned char *skipped = NULL, *kind = NULL;
+	long long nonnull[ER_MAXF];
+	long long matched = 0, review = 0, kept = 0, accepted = 0,
+	    rejected = 0;
+	char rule[128];
+	cc_err err = CC_OK;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(nonnull, 0, sizeof(nonnull));
+	if ((err = decisions(x, &dec, &ndec, diag)) != CC_OK)
+		return err;
+	/* the fields that at least two records have; the name compared
+	 * once: as a whole when some record has only the whole name (it is
+	 * then made of first and last name for the others), else as first
+	 * and last name (comparing both would count one agreement twice) */
+	for (i = 0; i < x->nrep; i++)
+		for (f = 0; f < x->nf; f++)
+			nonnull[f] += x->rec[i * x->nf + f] != NULL;
+	for (f = 0; f < x->nf; f++) {
+		const char *a = x->f[f]->attr;
+		if (nonnull[f] < 2)
+			continue;
+		if (x->native_full ? !strcmp(a, "first_name") ||
+		    !strcmp(a, "last_name") : !strcmp(a, ER_NAME) &&
+		    (field_index(x, "first_name") >= 0))
+			continue;
+		use[nfu++] = f;
+	}
+	if (nfu > 0 && x->nrep >= 2) {
+		size_t nr = 0;
+		for (k = 0; k < nfu; k++) {
+			const struct er_field *ef = x->f[use[k]];
+			mf[k].name = ef->attr;
+			mf[k].kind = ef->kind;
+			mf[k].tf_adjust = ef->tf;
+			mf[k].swap_with = NULL;
+			for (i = 0; ef->swap != NULL && i < nfu; i++)
+				if (!strcmp(x->f[use[i]]->attr, ef->swap))
+					mf[k].swap_with = ef->swap;
+			if (ef->strong)
+				nstrong++;
+		}
+		for (k = 0; k < ER_MAXR && x->spec->rules[k].nkeys > 0; k++) {
+			const struct er_rule *er = &x->spec->rules[k];
+			size_t q, ok = 1;
+			mb[nr].nkeys = er->nkeys;
+			for (q = 0; q < er->nkeys && ok; q++) {
+				ok = 0;
+				for (i = 0; i < nfu; i++)
+					if (!strcmp(mf[i].name, er->keys[q].attr)) {
+						mb[nr].keys[q].field = i;
+						mb[nr].keys[q].fn = er->keys[q].fn;
+						ok = 1;
+					}
+			}
+			if (ok)
+				nr++;
+		}
+		if ((recs = malloc(x->nrep * nfu * sizeof(*recs))) == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < x->nrep; i++)
+			for (k = 0; k < nfu; k++)
+				recs[i * nfu + k] = x->rec[i * x->nf + use[k]];
+		cfg.fields = mf;
+		cfg.nfields = nfu;
+		cfg.rules = mb;
+		cfg.nrules = nr;
+		cfg.threshold_probability = ER_LOWER;
+		if (nr == 0 && x->nrep > 2000)
+			goto cluster;	/* no rule fits: not all pairs */
+		if ((err = match_run(&cfg, recs, x->nrep, &m, diag)) != CC_OK)
+			goto out;
+	}
+cluster:
+	/* the pairs to cluster: accepted by a person, then the matches by
+	 * weight; kind 0 match, 1 accepted */
+	k = (m != NULL ? m->npairs : 0) + ndec;
+	if (k > 0 && ((pairs = malloc(2 * k * sizeof(*pairs))) == NULL ||
+	    (skipped = calloc(k, 1)) == NULL || (kind = calloc(k, 1)) == NULL ||
+	    (cannot = malloc(2 * ndec * sizeof(*cannot) + 1)) == NULL ||
+	    (order = malloc(k * sizeof(*order) + 1)) == NULL)) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < ndec; i++) {
+		if (dec[i].accept) {
+			pairs[2 * npairs] = (size_t)dec[i].a;
+			pairs[2 * npairs + 1] = (size_t)dec[i].b;
+			kind[npairs++] = 1;
+			accepted++;
+		} else if (dec[i].a != dec[i].b) {
+			cannot[2 * ncannot] = (size_t)dec[i].a;
+			cannot[2 * ncannot + 1] = (size_t)dec[i].b;
+			ncannot++;
+			rejected++;
+		}
+	}
+	if (m != NULL && m->npairs > 0) {
+		size_t no = 0;
+		if ((slot_of = malloc(m->npairs * sizeof(*slot_of))) == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < m->npairs; i++) {
+			slot_of[i] = (size_t)-1;
+			if (m->pairs[i].probability >= ER_UPPER)
+				order[no++] = &m->pairs[i];
+		}
+		qsort(order, no, sizeof(*order), pair_cmp);
+		for (i = 0; i < no; i++) {
+			slot_of[order[i] - m->pairs] = npairs;
+			pairs[2 * npairs] = order[i]->i;
+			pairs[2 * npairs + 1] = order[i]->j;
+			npairs++;
+		}
+	}
+	if (nstrong > 0 && (strong = calloc(x->nrep * nstrong,
+	    sizeof(*strong))) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < x->nrep && nstrong > 0; i++) {
+		size_t s = 0;
+		for (f = 0; f < nfu; f++)
+			if (x->f[use[f]]->strong)
+				strong[i * nstrong + s++] =
+				    x->rec[i * x->nf + use[f]];
+	}
+	if ((cluster = malloc((x->nrep + 1) * sizeof(*cluster))) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	if (match_clusters_constrained(x->nrep, pairs, npairs, strong,
+	    nstrong, cannot, ncannot, cluster, &nclusters, skipped) != CC_OK) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	/* the evidence: people's decisions, then every pair the model
+	 * kept */
+	for (i = 0; i < ndec; i++) {
+		char *lv = NULL;
+		if ((err = put_pair(x, dec[i].ra, dec[i].rb, NULL, NULL, lv,
+		    "review", dec[i].accept ? "accepted" : "rejected",
+		    "person", NULL)) != CC_OK)
+			goto out;
+	}
+	if (m != NULL) {
+		for (i = 0; i < m->npairs; i++) {
+			const struct match_pair *p = &m->pairs[i];
+			long long ra = x->rep_row[p->i], rb = x->rep_row[p->j];
+			const char *d = "review", *reason = NULL;
+			char *lv;
+			size_t q;
+			int byperson = 0;
+			for (q = 0; q < ndec; q++)
+				if ((dec[q].a == (long long)p->i &&
+				    dec[q].b == (long long)p->j) ||
+				    (dec[q].a == (long long)p->j &&
+				    dec[q].b == (long long)p->i))
+					byperson = 1;
+			if (byperson)
+				continue;	/* written above */
+			if (p->probability >= ER_UPPER) {
+				if (skipped[slot_of[i]]) {
+					d = "kept_apart";
+					reason = "a strong key or a rejected"
+					    " pair keeps the two apart";
+					kept++;
+				} else {
+					d = "matched";
+					matched++;
+				}
+			} else
+				review++;
+			rule_text(&cfg, p->rule, rule, sizeof(rule));
+			lv = levels_json(x, m, p->gamma);
+			err = put_pair(x, ra, rb, &p->weight, &p->probability,
+			    lv, rule, d, "model", reason);
+			free(lv);
+			if (err != CC_OK)
+				goto out;
+		}
+	}
+	/* clusters become entities: unite the key clusters */
+	{
+		long long *first = malloc((nclusters + 1) * sizeof(long long));
+		if (first == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < nclusters; i++)
+			first[i] = -1;
+		for (i = 0; i < x->nrep; i++) {
+			if (first[cluster[i]] < 0)
+				first[cluster[i]] = x->rep_row[i];
+			else
+				uf_unite(x->parent, first[cluster[i]],
+				    x->rep_row[i]);
+		}
+		free(first);
+	}
+	/* the report */
+	{
+		json_t *rules = json_array(), *model;
+		for (k = 0; m != NULL && k < cfg.nrules; k++) {
+			rule_text(&cfg, k, rule, sizeof(rule));
+			json_array_append_new(rules, json_pack("{s:s, s:I}",
+			    "rule", rule, "pairs",
+			    (json_int_t)m->rule_pairs[k]));
+		}
+		json_object_set_new(report, "records", json_integer(
+		    (json_int_t)x->nrep));
+		json_object_set_new(report, "blocking_rules", rules);
+		json_object_set_new(report, "pairs_compared", json_integer(
+		    m != NULL ? m->candidate_pairs : 0));
+		json_object_set_new(report, "pairs_matched",
+		    json_integer(matched));
+		json_object_set_new(report, "pairs_review",
+		    json_integer(review));
+		json_object_set_new(report, "pairs_kept_apart",
+		    json_integer(kept));
+		json_object_set_new(report, "pairs_accepted_by_person",
+		    json_integer(accepted));
+		json_object_set_new(report, "pairs_rejected_by_person",
+		    json_integer(rejected));
+		json_object_set_new(report, "clusters",
+		    json_integer((json_int_t)nclusters));
+		json_object_set_new(report, "threshold_upper",
+		    json_real(ER_UPPER));
+		json_object_set_new(report, "threshold_lower",
+		    json_real(ER_LOWER));
+		if (m != NULL && (model = match_result_model_json(m)) != NULL)
+			json_object_set_new(report, "model", model);
+		if (m != NULL && m->truncated)
+			json_object_set_new(report, "truncated", json_true());
+	}
+out:
+	match_result_free(m);
+	free(dec);
+	free(recs);
+	free(strong);
+	free(pairs);
+	free(cannot);
+	free(cluster);
+	free(skipped);
+	free(kind);
+	free(order);
+	free(slot_of);
+	return err;
+}
+
+cc_err
+er_entity(struct run *r, const struct schema_entity *e, long long *parent,
+    long long maxrow, json_t *report, struct cc_diag *diag)
+{
+	struct er x;
+	char sql[256];
+	long long row;
+	cc_err err;
+	size_t k;
+
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	x.e = e;
+	x.parent = parent;
+	x.maxrow = maxrow;
+	if ((x.spec = spec_of(e->name)) == NULL || maxrow < 1)
+		return CC_OK;
+	snprintf(sql, sizeof(sql), "CREATE INDEX IF NOT EXISTS"
+	    " \"stg_%s_lineage\" ON \"stg_%s\" (_file_id, _row)", e->name,
+	    e->name);
+	if ((err = run_exec(r, sql, diag)) != CC_OK)
+		return err;
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO match_pairs (run_id,"
+	    " entity, a_file_id, a_row, b_file_id, b_row, weight, probability,"
+	    " levels, blocking_rule, decision, decided_by, reason,"
+	    " a_canonical_id, b_canonical_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", -1, &x.ins, NULL) !=
+	    SQLITE_OK)
+		return sqlerr(r, diag);
+	if ((err = load(&x, diag)) != CC_OK || x.nf == 0)
+		goto out;
+	if ((err = identity(&x, report)) != CC_OK) {
+		sqlerr(r, diag);
+		goto out;
+	}
+	if ((err = representatives(&x)) != CC_OK ||
+	    (err = link(&x, report, diag)) != CC_OK)
+		goto out;
+	/* a_canonical_id / b_canonical_id hold rowids until the ids are
+	 * assigned (er_finish()) */
+out:
+	if (err == CC_ENOMEM)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory while"
+		    " matching %s records", e->name);
+	sqlite3_finalize(x.ins);
+	if (x.rowval != NULL)
+		for (k = 0; k < (size_t)(maxrow + 1) * x.nf; k++)
+			free(x.rowval[k]);
+	if (x.file != NULL)
+		for (row = 0; row <= maxrow; row++)
+			free(x.file[row]);
+	free(x.rowval);
+	free(x.file);
+	free(x.srow);
+	free(x.keyed);
+	free(x.rep_of);
+	free(x.rep_row);
+	free(x.rec);
+	return err;
+}
+
+cc_err
+er_finish(struct run *r, const struct schema_entity *e, struct cc_diag *diag)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "UPDATE match_pairs SET"
+	    " a_canonical_id = (SELECT _key FROM \"stg_%s\" WHERE rowid ="
+	    "  match_pairs.a_canonical_id),"
+	    " b_canonical_id = (SELECT _key FROM \"stg_%s\" WHERE rowid ="
+	    "  match_pairs.b_canonical_id)"
+	    " WHERE entity = '%s'", e->name, e->name, e->name);
+	return run_exec(r, sql, diag);
+}
+
+const char *const *
+er_identity_attrs(const char *entity)
+{
+	const struct er_spec *sp = spec_of(entity);
+
+	return sp != NULL ? sp->ident : NULL;
+}
