@@ -659,6 +659,43 @@ rule_text(const struct match_config *cfg, size_t k, char *out, size_t n)
 		    fn[cfg->rules[k].keys[i].fn]);
 }
 
+/* The match weights of the candidate pairs (their comparison vectors'
+ * weights, before term-frequency adjustment) in bins of 2 bits:
+ * [{"from", "to", "count"}], the empty bins at either end left out. */
+static json_t *
+histogram(const struct match_result *m)
+{
+	enum { LO = -40, HI = 60, W = 2, NB = (HI - LO) / W };
+	long long bins[NB];
+	json_t *a = json_array();
+	size_t k, f;
+	int b, first = -1, last = -1;
+
+	memset(bins, 0, sizeof(bins));
+	for (k = 0; k < m->patterns; k++) {
+		double w = 0;
+		for (f = 0; f < m->nfields; f++) {
+			unsigned char l = m->gamma_buf[k * m->nfields + f];
+			if (l != MATCH_LEVEL_MISSING)
+				w += m->fields[f].levels[l].weight;
+		}
+		b = (int)((w - LO) / W);
+		b = b < 0 ? 0 : b >= NB ? NB - 1 : b;
+		bins[b] += (long long)m->pattern_count[k];
+	}
+	for (b = 0; b < NB; b++)
+		if (bins[b] > 0) {
+			if (first < 0)
+				first = b;
+			last = b;
+		}
+	for (b = first; first >= 0 && b <= last; b++)
+		json_array_append_new(a, json_pack("{s:i, s:i, s:I}", "from",
+		    LO + b * W, "to", LO + (b + 1) * W, "count",
+		    (json_int_t)bins[b]));
+	return a;
+}
+
 static int
 pair_cmp(const void *a, const void *b)
 {
@@ -922,6 +959,8 @@ cluster:
 		    json_real(ER_LOWER));
 		if (m != NULL && (model = match_result_model_json(m)) != NULL)
 			json_object_set_new(report, "model", model);
+		if (m != NULL)
+			json_object_set_new(report, "histogram", histogram(m));
 		if (m != NULL && m->truncated)
 			json_object_set_new(report, "truncated", json_true());
 	}

@@ -1557,6 +1557,7 @@ match_result_free(struct match_result *r)
 	free(r->pairs);
 	free(r->cluster);
 	free(r->gamma_buf);
+	free(r->pattern_count);
 	free(r);
 }
 
@@ -1877,6 +1878,11 @@ match_run(const struct match_config *cfg, const char *const *records,
 		goto nomem;
 	if (t.npat > 0)
 		memcpy(res->gamma_buf, t.pat, t.npat * c.nf);
+	if (t.npat > 0 && (res->pattern_count = malloc(t.npat *
+	    sizeof(double))) == NULL)
+		goto nomem;
+	if (t.npat > 0)
+		memcpy(res->pattern_count, t.cnt, t.npat * sizeof(double));
 	for (k = 0; k < ncand; k++) {
 		i = (size_t)(cand[k] >> 32);
 		j = (size_t)(cand[k] & 0xFFFFFFFFu);

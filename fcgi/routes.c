@@ -45,6 +45,10 @@ static const struct route {
 	{ "GET",    "/api/v1/dashboards/{}",		h_dashboards_get, ROUTE_USER },
 	{ "GET",    "/api/v1/tables",			h_tables_list,	 ROUTE_USER },
 	{ "GET",    "/api/v1/tables/{}",		h_table_get,	 ROUTE_USER },
+	{ "GET",    "/api/v1/review",			h_review_list,	 ROUTE_USER },
+	{ "POST",   "/api/v1/review/{}",		h_review_decide, ROUTE_USER },
+	{ "POST",   "/api/v1/clusters/{}/{}/split",	h_cluster_split, ROUTE_USER },
+	{ "GET",    "/api/v1/matching",			h_matching,	 ROUTE_USER },
 };
 
 /* Matches path against pattern; on success stores the captures. */

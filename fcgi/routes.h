@@ -44,6 +44,10 @@ void	h_runs_quality(struct http_req *);
 void	h_dashboards_list(struct http_req *);
 void	h_dashboards_get(struct http_req *);
 void	h_tables_list(struct http_req *);
+void	h_review_list(struct http_req *);
+void	h_review_decide(struct http_req *);
+void	h_cluster_split(struct http_req *);
+void	h_matching(struct http_req *);
 void	h_table_get(struct http_req *);
 
 /*

@@ -290,7 +290,11 @@ struct match_result {
 	size_t			 nclusters;	/* singletons included */
 	size_t			 guard_rejected; /* accepted pairs the chaining
 						    guard kept apart */
-	unsigned char		*gamma_buf;	/* patterns * nfields */
+	unsigned char		*gamma_buf;	/* patterns * nfields: the
+						   distinct comparison
+						   vectors */
+	double			*pattern_count;	/* patterns: candidate pairs
+						   with each vector */
 };
 
 /*
