@@ -15,6 +15,8 @@ int	cmd_profile(struct cc_config *cfg, int argc, char **argv);
 int	cmd_map(struct cc_config *cfg, int argc, char **argv);
 int	cmd_run(struct cc_config *cfg, int argc, char **argv);
 int	cmd_upload(struct cc_config *cfg, int argc, char **argv);
+int	cmd_match(struct cc_config *cfg, int argc, char **argv);
+int	cmd_pairs(struct cc_config *cfg, int argc, char **argv);
 
 /* 1 if argv holds -h or --help. */
 int	cli_wants_help(int argc, char **argv);
