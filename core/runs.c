@@ -260,6 +260,8 @@ finish(struct workspace *ws, const char *id, const char *state,
 		json_object_set(c, "key_rules_detail",
 		    json_object_get(report, "key_rules"));
 		json_object_set(c, "files", json_object_get(report, "files"));
+		json_object_set(c, "matching", json_object_get(report,
+		    "matching"));
 		counts = json_dumps(c, JSON_COMPACT);
 		timings = json_dumps(json_object_get(report, "timings_ms"),
 		    JSON_COMPACT);

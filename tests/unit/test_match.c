@@ -398,6 +398,170 @@ test_em_recovers_m_u(void **state)
 
 /* ---- clusters -------------------------------------------------------- */
 
+
+/*
+ * One EM iteration on four pairs of one agree/else field, worked by hand:
+ * lambda = 0.5, m = (0.9, 0.1), u = (0.2, 0.8).  E step: an agreeing pair
+ * is a match with 0.45 / (0.45 + 0.10) = 9/11, a disagreeing one with
+ * 0.05 / (0.05 + 0.40) = 1/9.  M step: lambda = (2 * 9/11 + 2 * 1/9) / 4
+ * = 46/99; with add-one smoothing m(agree) = (18/11 + 1) / (18/11 + 2/9
+ * + 2) = 0.683246, u(agree) = (4/11 + 1) / (4/11 + 16/9 + 2) = 0.329268.
+ */
+static void
+test_em_hand_worked(void **state)
+{
+	static const size_t nlev[1] = { 2 };
+	static const unsigned char g[4] = { 0, 0, 1, 1 };
+	double m[MATCH_MAX_LEVELS] = { 0.9, 0.1 }, u[MATCH_MAX_LEVELS] =
+	    { 0.2, 0.8 }, lam = 0.5;
+	struct cc_diag d;
+	int it, conv;
+
+	(void)state;
+	assert_int_equal(match_em(1, nlev, g, 4, 1, 1e-12, 0, &lam, m, u, &it,
+	    &conv, &d), CC_OK);
+	assert_int_equal(it, 1);
+	assert_true(fabs(lam - 46.0 / 99.0) < 1e-9);
+	assert_true(fabs(m[0] - 0.683246073) < 1e-6);
+	assert_true(fabs(m[1] - 0.316753927) < 1e-6);
+	assert_true(fabs(u[0] - 0.329268293) < 1e-6);
+	assert_true(fabs(u[1] - 0.670731707) < 1e-6);
+	/* fix_u: u stays, m and lambda move as above */
+	m[0] = 0.9, m[1] = 0.1, u[0] = 0.2, u[1] = 0.8, lam = 0.5;
+	assert_int_equal(match_em(1, nlev, g, 4, 1, 1e-12, 1, &lam, m, u, &it,
+	    &conv, &d), CC_OK);
+	assert_true(fabs(u[0] - 0.2) < 1e-12);
+	assert_true(fabs(m[0] - 0.683246073) < 1e-6);
+}
+
+/* Clusters under constraints: strong keys and cannot-link pairs. */
+static void
+test_clusters_constrained(void **state)
+{
+	/* 0-1, 1-2, 2-3 in that order; 3 and 0 carry different strong keys,
+	 * so 2-3 would join them and is left out; a cannot-link 4-5 keeps the
+	 * pair 4-5 apart; 6-7 joins (7 has no key). */
+	static const size_t pairs[] = { 0, 1, 1, 2, 2, 3, 4, 5, 6, 7 };
+	static const size_t cannot[] = { 5, 4 };
+	const char *strong[8] = { "A", NULL, NULL, "B", NULL, NULL, "C", NULL };
+	unsigned char skipped[5];
+	size_t cl[8], n;
+
+	(void)state;
+	assert_int_equal(match_clusters_constrained(8, pairs, 5, strong, 1,
+	    cannot, 1, cl, &n, skipped), CC_OK);
+	assert_int_equal(cl[0], cl[1]);
+	assert_int_equal(cl[1], cl[2]);
+	assert_true(cl[3] != cl[0]);
+	assert_true(cl[4] != cl[5]);
+	assert_int_equal(cl[6], cl[7]);
+	assert_int_equal(n, 5);		/* {0,1,2} {3} {4} {5} {6,7} */
+	assert_int_equal(skipped[0], 0);
+	assert_int_equal(skipped[1], 0);
+	assert_int_equal(skipped[2], 1);
+	assert_int_equal(skipped[3], 1);
+	assert_int_equal(skipped[4], 0);
+	/* transitive through a cannot-link: 0-1 then 1-2 with 0 and 2 not to
+	 * be linked: the second pair is left out */
+	{
+		static const size_t p2[] = { 0, 1, 1, 2 };
+		static const size_t c2[] = { 0, 2 };
+		assert_int_equal(match_clusters_constrained(3, p2, 2, NULL, 0,
+		    c2, 1, cl, &n, skipped), CC_OK);
+		assert_int_equal(n, 2);
+		assert_int_equal(skipped[1], 1);
+	}
+	/* failure twins: an index out of range; strong values missing */
+	assert_int_equal(match_clusters_constrained(3, pairs, 5, NULL, 0, NULL,
+	    0, cl, &n, NULL), CC_EINVAL);
+	assert_int_equal(match_clusters_constrained(8, pairs, 5, NULL, 1, NULL,
+	    0, cl, &n, NULL), CC_EINVAL);
+}
+
+/* MATCH_EXACT: a near spelling of a code is another code. */
+static void
+test_compare_exact_kind(void **state)
+{
+	struct cc_diag d;
+	int lv;
+
+	(void)state;
+	assert_int_equal(match_kind_nlevels(MATCH_EXACT), 2);
+	assert_int_equal(match_compare(MATCH_EXACT, "US", "us", &lv, &d), CC_OK);
+	assert_int_equal(lv, 0);
+	assert_int_equal(match_compare(MATCH_EXACT, "US", "UA", &lv, &d), CC_OK);
+	assert_int_equal(lv, 1);
+	assert_int_equal(match_compare(MATCH_EXACT, NULL, "UA", &lv, &d), CC_OK);
+	assert_int_equal(lv, MATCH_LEVEL_MISSING);
+	assert_string_equal(match_kind_name(MATCH_EXACT), "exact");
+}
+
+/*
+ * The per-rule estimator against look-alikes: 300 people who share ten
+ * names (as NexusFlow's customers do), each with their own e-mail and
+ * city, and three coincidences of one phone number between two different
+ * people.  Blocking on the name and on the phone finds thousands of
+ * same-name pairs and the three phone pairs, none a match; one true
+ * duplicate (same name, e-mail, phone and city) is added.  The per-rule
+ * estimator accepts exactly the duplicate; the estimator over all
+ * candidates together takes the phone coincidences for matches (its u of
+ * "name differs" among candidates is tiny, so disagreeing on the name
+ * weighs for a match).
+ */
+static void
+test_run_lookalikes(void **state)
+{
+	enum { N = 301 };
+	static const struct match_field f[] = {
+		{ "name", MATCH_NAME, 0, NULL },
+		{ "email", MATCH_EMAIL, 0, NULL },
+		{ "phone", MATCH_CODE, 0, NULL },
+		{ "city", MATCH_NAME, 0, NULL },
+	};
+	static const struct match_blocking rules[] = {
+		{ 1, { { 0, MATCH_BLOCK_EXACT } } },
+		{ 1, { { 2, MATCH_BLOCK_EXACT } } },
+	};
+	static const char *const names[] = { "john smith", "jane doe",
+	    "bob wilson", "alice johnson", "eve white", "frank miller",
+	    "grace lee", "henry davis", "diana prince", "charlie brown" };
+	static char buf[N][4][40];
+	const char *rec[N * 4];
+	struct match_config cfg;
+	struct match_result *r;
+	struct cc_diag d;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < N - 1; i++) {
+		snprintf(buf[i][0], 40, "%s", names[(i * 7) % 10]);
+		snprintf(buf[i][1], 40, "customer%zu@example.com", i);
+		/* phones unique but for three coincidences */
+		snprintf(buf[i][2], 40, "555%04zu", i < 6 ? i / 2 : 1000 + i);
+		snprintf(buf[i][3], 40, "city %zu", (i * 13) % 97);
+	}
+	memcpy(buf[N - 1], buf[42], sizeof(buf[42]));	/* the duplicate */
+	for (i = 0; i < N; i++)
+		for (k = 0; k < 4; k++)
+			rec[i * 4 + k] = buf[i][k];
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fields = f;
+	cfg.nfields = 4;
+	cfg.rules = rules;
+	cfg.nrules = 2;
+	assert_int_equal(match_run(&cfg, rec, N, &r, &d), CC_OK);
+	assert_int_equal(r->npairs, 1);
+	assert_int_equal(r->pairs[0].i, 42);
+	assert_int_equal(r->pairs[0].j, N - 1);
+	assert_int_equal(r->rule_pairs[1], 3 + (42 < 6 ? 1 : 0));
+	assert_true(r->lambda < 1e-3);
+	match_result_free(r);
+	cfg.estimator = MATCH_ESTIMATE_CANDIDATES;
+	assert_int_equal(match_run(&cfg, rec, N, &r, &d), CC_OK);
+	assert_true(r->npairs > 1);		/* the coincidences too */
+	match_result_free(r);
+}
+
 static void
 test_clusters_union_find(void **state)
 {
@@ -925,6 +1089,10 @@ main(void)
 		cmocka_unit_test(test_blocking_each_pair_once),
 		cmocka_unit_test(test_em_recovers_m_u),
 		cmocka_unit_test(test_clusters_union_find),
+		cmocka_unit_test(test_em_hand_worked),
+		cmocka_unit_test(test_clusters_constrained),
+		cmocka_unit_test(test_compare_exact_kind),
+		cmocka_unit_test(test_run_lookalikes),
 		cmocka_unit_test(test_run_missing_values),
 		cmocka_unit_test(test_run_all_pairs),
 		cmocka_unit_test(test_run_deterministic),
