@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "concord/db.h"
+#include "concord/entities.h"
+#include "concord/schema.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
 
@@ -97,6 +99,13 @@ static const char *const migrations[] = {
 	"  request_id TEXT,"
 	"  decided_at TEXT NOT NULL,"		/* RFC 3339 */
 	"  UNIQUE (entity, a_file_id, a_row, b_file_id, b_row));",
+	/* 3: entities the user adds to the target schema (entities.h) */
+	"CREATE TABLE custom_entities ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  definition TEXT NOT NULL,"		/* JSON, schema_custom_validate() */
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
 };
 
 int
@@ -134,7 +143,8 @@ ws_open(const char *data_dir, const char *user_id, struct workspace **out,
 	snprintf(path, sizeof(path), "%s/workspace.db", ws->dir);
 	if ((err = db_open(path, &ws->db, diag)) != CC_OK ||
 	    (err = db_migrate(ws->db, migrations, ws_schema_version(),
-	    diag)) != CC_OK) {
+	    diag)) != CC_OK ||
+	    (err = entities_load(ws, diag)) != CC_OK) {
 		ws_close(ws);
 		return err;
 	}
@@ -159,6 +169,7 @@ ws_close(struct workspace *ws)
 {
 	if (ws == NULL)
 		return;
+	schema_custom_set(NULL);	/* the built-in schema again */
 	sqlite3_close_v2(ws->db);
 	free(ws);
 }
