@@ -654,6 +654,48 @@ def _(env):
     check(not os.path.exists(live_model), "the service's start removes it once its process is gone")
 
 
+@test("body_sigterm_lets_the_upload_in_hand_finish")
+def _(env):
+    """SIGTERM must not cut the read of a body: the request in hand is finished first."""
+    b, u = fresh(env, "sigterm")
+    body = exact_csv(300000)
+    f = Fcgi(b.sock, timeout=60).begin("POST", "/api/v1/files?name=term.csv", content_length=len(body),
+                                       content_type="text/csv", token=u.token)
+    f.stdin(body[:100000])
+    wait_for(lambda: temp_uploads(b, u), 10, "the upload's temporary file")
+    b.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)                    # the master passes it on to every worker
+    f.stdin(body[100000:]).end_stdin()
+    r = f.response()
+    try:
+        b.proc.wait(15)
+    finally:
+        b.start()
+    eq(r.status, 201, "the upload in hand when SIGTERM came: %r" % r)
+    eq((r.json["file"]["size"], r.json["file"]["sha256"]), (len(body), hashlib.sha256(body).hexdigest()),
+       "size and sha256")
+    ids = [x["id"] for x in files_of(b.client, u.token)]
+    check(r.json["id"] in ids, "the file is registered after the restart")
+
+
+@test("body_openapi_documents_upload_incomplete")
+def _(env):
+    doc = expect_ok_json(up(env).client.get("/api/v1/openapi.json"))
+    r400 = doc["paths"]["/files"]["post"]["responses"].get("400", {})
+    check("upload_incomplete" in r400.get("description", ""), "POST /files 400: %r" % r400)
+    props = doc["components"]["schemas"]["Error"]["properties"]["errors"]["items"]["properties"]
+    for k in ("reason", "announced", "received"):
+        check(k in props, "Error.errors[] does not document %s" % k)
+    for path, method in (("/auth/login", "post"), ("/users", "post"), ("/me/password", "put"),
+                         ("/users/{id}/password", "put"), ("/files/{id}/mapping", "put")):
+        check("400" in doc["paths"][path][method]["responses"], "%s %s: no 400" % (method.upper(), path))
+
+
+def expect_ok_json(r):
+    eq(r.status, 200, r.what())
+    return r.json
+
+
 @test("workspace_files_created_0600")
 def _(env):
     b, u = fresh(env, "modes")
