@@ -447,6 +447,9 @@ def _(env):
     b, u = fresh(env, "fcgijson")
     c = b.client
     admin = env.admin_token(b)
+    fid = expect_ok(c.upload("map.csv", b"customer_id,name\nC1,Ann\nC2,Bo\n", token=u.token), 201)["id"]
+    mapping = expect_ok(c.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+    check(mapping.get("state") != "confirmed", "a fresh file's mapping is only proposed: %r" % mapping.get("state"))
     name = "cut" + secrets.token_hex(3)
     doc = json.dumps({"username": name, "password": secrets.token_urlsafe(16), "role": "member"}).encode()
     cases = [
@@ -455,6 +458,7 @@ def _(env):
          json.dumps({"username": u.name, "password": u.password}).encode()),
         ("PUT /me/password", "PUT", "/api/v1/me/password", u.token,
          json.dumps({"current_password": u.password, "password": "x" + secrets.token_urlsafe(16)}).encode()),
+        ("PUT /files/{id}/mapping", "PUT", "/api/v1/files/%s/mapping" % fid, u.token, json.dumps(mapping).encode()),
     ]
     for what, method, uri, token, body in cases:
         for announced, reason in ((len(body) + 50, "ended_early"), (len(body) - 5, "too_long")):
@@ -471,6 +475,11 @@ def _(env):
     users = expect_ok(c.get("/api/v1/users", token=admin))["users"]
     check(all(x.get("username") != name for x in users), "a user was created from a cut-off body")
     expect_ok(c.login(u.name, u.password), 200, "the password is unchanged")
+    after = expect_ok(c.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+    eq(after.get("state"), mapping.get("state"), "the mapping's state after cut-off PUTs")
+    # the twin: the same mapping sent whole is confirmed
+    r = c.put_json("/api/v1/files/%s/mapping" % fid, mapping, token=u.token)
+    eq(expect_ok(r, 200, "the mapping sent whole")["mapping"].get("state"), "confirmed", "state")
 
 
 @test("body_idle_timeout_fcgi_frees_workers_and_trickle_passes")
