@@ -29,6 +29,7 @@ import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 from harness import REPO, SetupError, check, eq, expect_ok, wait_for
@@ -642,6 +643,16 @@ def _(env):
     f.stdin(body[:20000])
     wait_for(lambda: len([p for p in temp_uploads(b, u) if p != dead_upload]) == 1, 10, "the live upload's file")
     live_upload = [p for p in temp_uploads(b, u) if p != dead_upload][0]
+    # keep it moving (a gap of IDLE seconds would end it) while the runner restarts
+    stop, sent = threading.Event(), [20000]
+
+    def trickle():
+        while not stop.is_set() and sent[0] < 50000:
+            f.stdin(body[sent[0]:sent[0] + 500])
+            sent[0] += 500
+            stop.wait(0.25)
+    mover = threading.Thread(target=trickle, daemon=True)
+    mover.start()
     try:
         old = runner_pid(b)
         check(old is not None, "no concord-runner")
@@ -652,12 +663,15 @@ def _(env):
             check(not os.path.exists(p), "the runner's start left %s" % p)
         check(os.path.exists(live_upload), "the runner's start removed a live upload")
         check(os.path.exists(live_model), "the runner's start removed a locked model.db.tmp")
-        f.stdin(body[20000:])
+        stop.set()
+        mover.join(10)
+        f.stdin(body[sent[0]:])
         r = f.end_stdin().response()
         eq(r.status, 201, "the live upload completes: %r" % r)
         eq((r.json["file"]["size"], r.json["file"]["sha256"]), (len(body), hashlib.sha256(body).hexdigest()),
            "size and sha256 of the live upload")
     finally:
+        stop.set()
         kill(holder)
     restart(b)
     check(not os.path.exists(live_model), "the service's start removes it once its process is gone")
