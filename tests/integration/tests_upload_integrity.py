@@ -677,6 +677,49 @@ def _(env):
     check(not os.path.exists(live_model), "the service's start removes it once its process is gone")
 
 
+@test("body_killed_run_model_tmp_removed_by_next_runner")
+def _(env):
+    """A real run killed with its runner: the new runner removes its model.db.tmp."""
+    b, u = fresh(env, "killedrun")
+    c = b.client
+    top = os.path.join(env.seeds_dir(), "crm-erp")
+    for d in sorted(os.listdir(top)):
+        for name in sorted(os.listdir(os.path.join(top, d))):
+            with open(os.path.join(top, d, name), "rb") as fh:
+                r = c.upload(name, fh.read(), "application/json" if name.endswith(".json") else "text/csv",
+                             token=u.token, timeout=300)
+            check(r.status in (200, 201), "upload %s: %r" % (name, r))
+    tmp = os.path.join(b.data, "workspaces", u.id, "model.db.tmp")
+    rid = expect_ok(c.request("POST", "/api/v1/runs", token=u.token), 202, "POST /runs")["id"]
+    end = time.time() + 120
+    while time.time() < end:
+        run = expect_ok(c.get("/api/v1/runs/" + rid, token=u.token))["run"]
+        if run["state"] == "running" and os.path.exists(tmp):
+            break
+        check(run["state"] in ("queued", "running"), "the run ended before it could be killed: %r" % run)
+        time.sleep(0.05)
+    old = runner_pid(b)
+    check(old is not None and os.path.exists(tmp), "no runner building model.db.tmp")
+    eq(oct(stat.S_IMODE(os.stat(tmp).st_mode)), oct(0o600), "model.db.tmp while it is built")
+    at = os.path.getsize(b.log)
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: runner_pid(b) not in (None, old), 15, "a new runner")
+    wait_for(lambda: not os.path.exists(tmp), 10, "the new runner removing the killed run's model.db.tmp")
+    with open(b.log, "rb") as f:
+        f.seek(at)
+        log = f.read().decode("utf-8", "replace")
+    check("runner: removed 1 temporary file left by killed processes" in log, "the runner says so: %r" % log[-600:])
+    end = time.time() + 30
+    while time.time() < end:
+        run = expect_ok(c.get("/api/v1/runs/" + rid, token=u.token))["run"]
+        if run["state"] != "running":
+            break
+        time.sleep(0.2)
+    eq(run["state"], "failed", "the killed run")
+    eq(len(files_of(c, u.token)), len([n for d in os.listdir(top) for n in os.listdir(os.path.join(top, d))]),
+       "files: the model.db.tmp is never one")
+
+
 @test("body_sigterm_lets_the_upload_in_hand_finish")
 def _(env):
     """SIGTERM must not cut the read of a body: the request in hand is finished first."""
