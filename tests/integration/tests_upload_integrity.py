@@ -744,6 +744,20 @@ def _(env):
     check(r.json["id"] in ids, "the file is registered after the restart")
 
 
+@test("body_timeouts_shipped_nginx_outlasts_service")
+def _(env):
+    """The shipped nginx gives up on a silent client only after the service did, so the
+    service's 400 reaches a client that is still there (nginx's own timeout answers nothing)."""
+    with open(os.path.join(REPO, "conf", "nginx", "concord.conf")) as f:
+        m = re.findall(r"^\s*client_body_timeout\s+(\d+)s?;", f.read(), re.M)
+    eq(len(m), 1, "client_body_timeout lines in conf/nginx/concord.conf")
+    with open(os.path.join(REPO, "conf", "concord.conf")) as f:
+        svc = re.findall(r"^body_idle_timeout\s*=\s*(\d+)\s*$", f.read(), re.M)
+    eq(svc, ["30"], "body_idle_timeout in conf/concord.conf (the built-in default)")
+    check(int(svc[0]) < int(m[0]) <= int(svc[0]) + 30, "nginx client_body_timeout %ss must be a little longer than"
+          " body_idle_timeout %ss" % (m[0], svc[0]))
+
+
 @test("body_openapi_documents_upload_incomplete")
 def _(env):
     doc = expect_ok_json(up(env).client.get("/api/v1/openapi.json"))
