@@ -22,8 +22,9 @@
 #include "concord/source.h"
 #include "concord/util.h"
 
+/* The descriptor holds the lock that keeps ws_sweep() away. */
 struct registry_upload {
-	int					 fd;	/* locked: ws_tmp_create() */
+	int					 fd;
 	char					 path[PATH_MAX];
 	long long				 size;
 	long long				 max;

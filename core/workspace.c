@@ -173,7 +173,7 @@ ws_tmp_create(char *path, int *fd)
 	for (tries = 0; tries < 8; tries++) {
 		if (templ) {
 			memcpy(path, orig, len + 1);
-			f = mkostemp(path, O_CLOEXEC);		/* mode 0600 */
+			f = mkostemp(path, O_CLOEXEC);	/* mode 0600 */
 		} else {
 			if (unlink(path) != 0 && errno != ENOENT)
 				return CC_EIO;

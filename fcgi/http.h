@@ -66,11 +66,12 @@ struct http_req {
 	char			*authorization;
 	char			*cookie;
 	long long		 content_length;	/* -1 when absent */
-	long long		 body_received;	/* body bytes read so far */
+	/* The body (http_body_read()): bytes read so far, how it ended,
+	 * and libfcgi's stream error when it was cut (errno > 0, FCGX_*
+	 * < 0). */
+	long long		 body_received;
 	enum http_body_end	 body_end;
-	int			 body_errno;	/* libfcgi's stream error when
-						   the body was cut (errno > 0,
-						   FCGX_* < 0) */
+	int			 body_errno;
 	char			 request_id[72];	/* [A-Za-z0-9._:@-]{1,64} */
 	struct http_query	 query[HTTP_MAX_QUERY];
 	size_t			 nquery;

@@ -104,8 +104,8 @@ test_tmp_create_template(void **state)
 	mode_t old;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/uploads/" WS_UPLOAD_TMP_PREFIX "XXXXXX",
-	    fx->ws);
+	snprintf(path, sizeof(path), "%s/uploads/" WS_UPLOAD_TMP_PREFIX
+	    "XXXXXX", fx->ws);
 	old = umask(0);
 	assert_int_equal(ws_tmp_create(path, &fd), CC_OK);
 	umask(old);
@@ -174,8 +174,8 @@ test_sweep(void **state)
 	if (pid == 0) {
 		char p[PATH_MAX];
 		int fd;
-		snprintf(p, sizeof(p), "%s/uploads/" WS_UPLOAD_TMP_PREFIX "dead01",
-		    fx->ws);
+		snprintf(p, sizeof(p), "%s/uploads/" WS_UPLOAD_TMP_PREFIX
+		    "dead01", fx->ws);
 		fd = open(p, O_RDWR | O_CREAT, 0600);
 		_exit(fd >= 0 && flock(fd, LOCK_EX) == 0 ? 0 : 1);
 	}
@@ -184,8 +184,8 @@ test_sweep(void **state)
 	touch(at(fx, "uploads/" WS_UPLOAD_TMP_PREFIX "stale1"));
 	touch(at(fx, WS_MODEL_TMP));
 	/* living: an upload and a run of this process */
-	snprintf(live, sizeof(live), "%s/uploads/" WS_UPLOAD_TMP_PREFIX "XXXXXX",
-	    fx->ws);
+	snprintf(live, sizeof(live), "%s/uploads/" WS_UPLOAD_TMP_PREFIX
+	    "XXXXXX", fx->ws);
 	assert_int_equal(ws_tmp_create(live, &fd_live), CC_OK);
 	/* registered bytes, the databases, a directory and a symlink that
 	 * merely look like temporary uploads */
