@@ -365,6 +365,8 @@ http_body_read(struct http_req *req, void *buf, size_t size, size_t *got)
 	int n, e;
 
 	*got = 0;
+	if (size == 0)
+		return CC_EINVAL;
 	if (req->body_end == HTTP_BODY_COMPLETE)
 		return CC_EOF;
 	if (req->body_end != HTTP_BODY_READING)

@@ -139,7 +139,8 @@ int		 http_status_of(cc_err err);
  * the body is complete, also on every later call; CC_EINCOMPLETE
  * (*got = 0) when it was cut off (req->body_end says how,
  * req->body_received how many bytes came), also on every later call.
- * Bytes returned before CC_EINCOMPLETE must be thrown away.
+ * Bytes returned before CC_EINCOMPLETE must be thrown away.  CC_EINVAL
+ * when size is 0 (nothing read).
  */
 cc_err		 http_body_read(struct http_req *req, void *buf, size_t size,
 		     size_t *got);
