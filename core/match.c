@@ -1743,6 +1743,53 @@ match_compare(enum match_kind kind, const char *a, const char *b,
 }
 
 /*
+ * Data-driven start values of one EM session: m from the levels of the
+ * candidate pairs that agree, at one of a field's two strongest levels
+ * short of "else", on more than half of their compared fields (at least
+ * two), add-one smoothed; lambda from their share.  Without such pairs
+ * the fixed start values stay.  A start near the matches keeps EM from
+ * sliding to the empty class when the matches of a source agree on no
+ * field exactly (an abbreviated venue, authors in another order).
+ */
+static void
+seed_start(const struct mctx *c, const struct pattab *t,
+    const unsigned char *blocked, double *m, double *lam, double n)
+{
+	double cnt[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS], tot[MATCH_MAX_FIELDS];
+	double seeds = 0;
+	size_t k, f, l, present, agree;
+
+	memset(cnt, 0, sizeof(cnt));
+	memset(tot, 0, sizeof(tot));
+	for (k = 0; k < t->npat; k++) {
+		const unsigned char *g = t->pat + k * c->nf;
+		present = agree = 0;
+		for (f = 0; f < c->nf; f++) {
+			if (blocked[f] || g[f] == MATCH_LEVEL_MISSING)
+				continue;
+			present++;
+			agree += g[f] <= 1 && (size_t)g[f] + 1 < c->nlev[f];
+		}
+		if (present < 2 || 2 * agree <= present)
+			continue;
+		seeds += t->cnt[k];
+		for (f = 0; f < c->nf; f++)
+			if (!blocked[f] && g[f] != MATCH_LEVEL_MISSING) {
+				cnt[f * MATCH_MAX_LEVELS + g[f]] += t->cnt[k];
+				tot[f] += t->cnt[k];
+			}
+	}
+	if (seeds <= 0)
+		return;
+	for (f = 0; f < c->nf; f++)
+		for (l = 0; tot[f] > 0 && l < c->nlev[f]; l++)
+			m[f * MATCH_MAX_LEVELS + l] = (cnt[f * MATCH_MAX_LEVELS +
+			    l] + SMOOTH) / (tot[f] + SMOOTH * (double)c->nlev[f]);
+	*lam = seeds / n;
+	*lam = *lam < 1e-4 ? 1e-4 : *lam > 0.5 ? 0.5 : *lam;
+}
+
+/*
  * The per-rule estimator (MATCH_ESTIMATE_RULES): one EM session per
  * blocking rule over the candidates that rule found, with the rule's own
  * fields left out (every candidate of the rule agrees on them, so they
@@ -1812,6 +1859,7 @@ match_em_rules(const struct mctx *c, const uint64_t *cand,
 		memcpy(uu, ur, sizeof(uu));
 		lam = (double)c->nrec / (2.0 * (double)n);
 		lam = lam < 1e-4 ? 1e-4 : lam > 0.5 ? 0.5 : lam;
+		seed_start(c, &t, blocked, mr, &lam, (double)n);
 		match_em_fit(c->nf, c->nlev, t.pat, t.cnt, t.npat,
 		    c->em_iterations, c->em_tolerance, 0, &lam, mr, uu, &it,
 		    &conv, &ll);

@@ -780,3 +780,9 @@ schema_json(void)
 	}
 	return doc;
 }
+
+const json_t *
+schema_custom_defs(void)
+{
+	return cur.all != NULL ? cur.defs : NULL;
+}

@@ -128,6 +128,9 @@ int	schema_custom_validate(const json_t *def, json_t *errors);
  */
 cc_err	schema_custom_set(json_t *defs);
 
+/* The definitions in force (schema_custom_set()), or NULL; borrowed. */
+const json_t *schema_custom_defs(void);
+
 /* All entities, in dependency order (referenced before referencing). */
 const struct schema_entity	*schema_entities(size_t *n);
 

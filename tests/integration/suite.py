@@ -95,3 +95,4 @@ import tests_mapping  # noqa: E402,F401
 import tests_dashboards  # noqa: E402,F401
 import tests_tables  # noqa: E402,F401
 import tests_matching  # noqa: E402,F401
+import tests_entities  # noqa: E402,F401
