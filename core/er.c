@@ -4,10 +4,12 @@
  * key (reconcile.c), the records of an entity that share no key are
  * linked by what they say about themselves.
  *
- *  1. Identity rule (deterministic): two records with the same cleaned
- *     name and the same e-mail (or phone) are one entity.  This is the
- *     "normalised name and e-mail" rule of a sales export that names its
- *     customers without a key.
+ *  1. Identity rule (deterministic): a record without a key and another
+ *     record with the same cleaned name and the same e-mail (or phone)
+ *     are one entity, and so are records without a key that carry the
+ *     same identifying attributes: the "normalised name and e-mail" rule
+ *     of a sales export that names its customers without a key.  Two
+ *     records that both carry keys are left to the matcher.
  *  2. Probabilistic record linkage (concord/match.h, Fellegi-Sunter with
  *     m/u by EM and no labels) over one record per key cluster, its
  *     values the first non-null of the cluster's records in staging
@@ -611,6 +613,11 @@ identity(struct er *x, json_t *report)
 		for (k = 0; k < n; k = i) {
 			for (i = k + 1; i < n && !strcmp(ids[i].key,
 			    ids[k].key); i++) {
+				/* two records that both carry a key are
+				 * linked by their keys or by the matcher's
+				 * evidence, not by a shared name and phone */
+				if (x->keyed[ids[i].row] && x->keyed[ids[k].row])
+					continue;
 				if (uf_find(x->parent, ids[i].row) ==
 				    uf_find(x->parent, ids[k].row))
 					continue;
