@@ -177,6 +177,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.timings = json_object();
 	r.key_rules = json_array();
 	r.files = json_array();
+	r.warnings = json_array();
 	snprintf(tmp, sizeof(tmp), "%s/model.db.tmp", ws->dir);
 	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
 	clock_gettime(CLOCK_MONOTONIC, &tall);
@@ -203,7 +204,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
 		    " cancelled");
-	if (err != CC_OK)
+	if (err != CC_OK || (err = run_warnings(&r, diag)) != CC_OK)
 		goto out;
 	{
 		/* the model says which run built it (provenance of exports) */
@@ -244,12 +245,13 @@ out:
 	if (err != CC_OK)
 		unlink(tmp);
 	if (report != NULL && err == CC_OK)
-		*report = json_pack("{s:O, s:O, s:O, s:O}", "counts", r.counts,
-		    "timings_ms", r.timings, "key_rules", r.key_rules, "files",
-		    r.files);
+		*report = json_pack("{s:O, s:O, s:O, s:O, s:O}", "counts",
+		    r.counts, "timings_ms", r.timings, "key_rules", r.key_rules,
+		    "files", r.files, "warnings", r.warnings);
 	json_decref(r.counts);
 	json_decref(r.timings);
 	json_decref(r.key_rules);
 	json_decref(r.files);
+	json_decref(r.warnings);
 	return err;
 }

@@ -6,7 +6,9 @@
  * examples, written to the workspace's quality_results for the run.
  *
  * A rule is two fixed SQL texts over the new model: one returning
- * (passed, failed), one returning up to five failing rows.
+ * (passed, failed), one returning up to five failing rows.  A rule with
+ * 0 passed and 0 failed had nothing to check: the report calls it
+ * not applicable (runs_quality()), never passed.
  */
 #include "config.h"
 
@@ -167,7 +169,7 @@ cc_err
 quality_all(struct run *r, struct cc_diag *diag)
 {
 	sqlite3_stmt *st, *ins;
-	long long passed, failed, fails = 0;
+	long long passed, failed, fails = 0, empty = 0;
 	size_t i;
 	char *ex;
 
@@ -216,11 +218,14 @@ quality_all(struct run *r, struct cc_diag *diag)
 			return CC_EDB;
 		}
 		fails += failed > 0;
+		empty += passed + failed == 0;
 	}
 	sqlite3_finalize(ins);
 	run_tick(r, "quality", (long long)i, (long long)i);
 	run_count(r, "quality_rules", (long long)(sizeof(rules) /
 	    sizeof(rules[0])));
 	run_count(r, "quality_rules_failing", fails);
+	/* a rule with nothing to check neither passed nor failed */
+	run_count(r, "quality_rules_not_applicable", empty);
 	return CC_OK;
 }

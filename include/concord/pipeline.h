@@ -51,7 +51,10 @@ struct pipeline_options {
  * Runs the pipeline on ws for the run run_id (a row of ws's runs table;
  * the caller manages its state).  *report (may be NULL) receives a new
  * JSON object: {"counts": {...}, "timings_ms": {"stage": ...},
- * "key_rules": [...], "files": [...]}.
+ * "key_rules": [...], "files": [...], "warnings": [{"code", "detail",
+ * "count", ...}]}; "warnings" says what a successful run must still
+ * tell (order lines mostly quarantined, per reason, with the fix: see
+ * core/warnings.c), an empty array when nothing.
  * Errors: CC_ECONFLICT (cancelled by tick), CC_EINVALID (nothing to run:
  * no mapped file; diag says so), CC_EIO, CC_EDB, CC_ENOMEM; diag says
  * which phase and why.
