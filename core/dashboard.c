@@ -1027,15 +1027,17 @@ static const struct col runs_cols[] = {
 	{ "counts", K_JSON }, { NULL, K_TEXT },
 };
 
-/* A rule passed when it found no failing row. */
+/* A rule passed when it checked rows and found no failing one; a rule
+ * with nothing to check (0 of 0) is not applicable, never passed. */
 static const char run_dims_sql[] =
-	"SELECT dimension, COUNT(*), SUM(failed = 0), SUM(failed > 0),"
-	" SUM(passed), SUM(failed) FROM quality_results WHERE run_id = ?1"
+	"SELECT dimension, COUNT(*), SUM(failed = 0 AND passed > 0),"
+	" SUM(failed > 0), SUM(passed), SUM(failed), SUM(passed + failed = 0)"
+	" FROM quality_results WHERE run_id = ?1"
 	" GROUP BY dimension ORDER BY dimension";
 static const struct col run_dims_cols[] = {
 	{ "dimension", K_TEXT }, { "rules", K_INT }, { "rules_passed", K_INT },
 	{ "rules_failed", K_INT }, { "passed", K_INT }, { "failed", K_INT },
-	{ NULL, K_TEXT },
+	{ "rules_not_applicable", K_INT }, { NULL, K_TEXT },
 };
 
 static const char rules_sql[] =
@@ -1051,7 +1053,7 @@ static cc_err
 run_quality(sqlite3 *db, json_t *run, struct cc_diag *diag)
 {
 	static const char *const keys[] = { "rules", "rules_passed",
-	    "rules_failed", "passed", "failed" };
+	    "rules_failed", "passed", "failed", "rules_not_applicable" };
 	const char *id = json_string_value(json_object_get(run, "id"));
 	json_int_t tot[N(keys)] = { 0 };
 	json_t *dims, *q, *d;
@@ -1069,9 +1071,9 @@ run_quality(sqlite3 *db, json_t *run, struct cc_diag *diag)
 		for (k = 0; k < N(keys); k++)
 			tot[k] += json_integer_value(json_object_get(d,
 			    keys[k]));
-	q = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", keys[0], tot[0],
+	q = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", keys[0], tot[0],
 	    keys[1], tot[1], keys[2], tot[2], keys[3], tot[3], keys[4], tot[4],
-	    "by_dimension", dims);
+	    keys[5], tot[5], "by_dimension", dims);
 	return put(run, "quality", q);
 }
 
@@ -1112,7 +1114,9 @@ quality(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 		fl = json_integer_value(json_object_get(r, "failed"));
 		if ((err = put(r, "pass_rate", p + fl > 0 ?
 		    json_real((double)p / (double)(p + fl)) : json_null())) !=
-		    CC_OK)
+		    CC_OK ||
+		    (err = put(r, "status", json_string(p + fl == 0 ?
+		    "not_applicable" : fl > 0 ? "failed" : "passed"))) != CC_OK)
 			return err;
 	}
 	return CC_OK;

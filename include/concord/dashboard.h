@@ -61,12 +61,15 @@
  *   quality    runs: the latest 20 runs, newest first [{id, state,
  *              created_at, started_at, finished_at, counts (the run's
  *              JSON, null if absent or invalid), quality {rules,
- *              rules_passed, rules_failed, passed, failed, by_dimension
- *              [{dimension, rules, rules_passed, rules_failed, passed,
- *              failed}]}}] (a rule passed when it failed no row); latest
- *              {run_id, rules [{rule, dimension, target, passed, failed,
- *              pass_rate (passed / (passed + failed), null when both are
- *              0)}]} of the latest done run.
+ *              rules_passed, rules_failed, rules_not_applicable,
+ *              passed, failed, by_dimension [{dimension, rules,
+ *              rules_passed, rules_failed, rules_not_applicable, passed,
+ *              failed}]}}] (a rule passed when it checked rows and failed
+ *              none; with no row to check it is not applicable, never
+ *              passed); latest {run_id, rules [{rule, dimension, target,
+ *              passed, failed, pass_rate (passed / (passed + failed),
+ *              null when both are 0), status ("passed", "failed",
+ *              "not_applicable")}]} of the latest done run.
  *   sources    files, in upload order [{id, name, status, format, rows
  *              (row_count), entities [{entity, staged (stg_<entity> rows
  *              of the file), quarantined (distinct quarantined records),
