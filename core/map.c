@@ -355,13 +355,18 @@ value_fit(const json_t *col, const struct schema_attr *a, char *why,
 		    !strcmp(t, "text") ? 0.4 : 0.2;
 		break;
 	case SCHEMA_MONEY:
+		f = !strcmp(t, "money") || !strcmp(t, "decimal") ? 1.0 :
+		    !strcmp(t, "integer") ? 0.85 : !strcmp(t, "text") ? 0.35 :
+		    0.1;
+		break;
 	case SCHEMA_DECIMAL:
 		f = !strcmp(t, "decimal") ? 1.0 : !strcmp(t, "integer") ? 0.85 :
-		    !strcmp(t, "text") ? 0.35 : 0.1;
+		    !strcmp(t, "money") ? 0.8 : !strcmp(t, "text") ? 0.35 :
+		    0.1;
 		break;
 	case SCHEMA_INTEGER:
 		f = !strcmp(t, "integer") ? 1.0 : !strcmp(t, "decimal") ? 0.6 :
-		    !strcmp(t, "text") ? 0.3 : 0.1;
+		    !strcmp(t, "money") ? 0.5 : !strcmp(t, "text") ? 0.3 : 0.1;
 		break;
 	case SCHEMA_BOOLEAN:
 		f = !strcmp(t, "boolean") ? 1.0 : vocabulary_share(col, v_bool);
