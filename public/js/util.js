@@ -53,3 +53,15 @@ export function qs(obj) {
   const s = p.toString();
   return s ? "?" + s : "";
 }
+
+/**
+ * Runs a page's background work (a timer's refresh, a poll) so that its
+ * end by leaving the page or signing out (an AbortError, a 401) is no
+ * error; anything else is logged as the defect it is.
+ */
+export function background(fn) {
+  return Promise.resolve().then(fn).catch((e) => {
+    if (e && (e.name === "AbortError" || e.status === 401)) return;
+    console.error("background work failed", e);
+  });
+}
