@@ -214,9 +214,22 @@ parse_date(const char *s, size_t n, int whole, long *y, long *m, long *d)
 	return valid_date(*y, *m, *d) ? n : 0;
 }
 
-/* ISO 8601 timestamp: seconds since 1970 UTC in *ts. */
+static int parse_timestamp_raw(const char *s, size_t n, long double *ts);
+
+/*
+ * ISO 8601 timestamp: seconds since 1970 UTC in *ts; the instant must lie
+ * in years 0001..9999 once in UTC, as the cleaners require
+ * (9999-12-31T23:00:00-05:00 is in year 10000: not a timestamp).
+ */
 static int
 parse_timestamp(const char *s, size_t n, long double *ts)
+{
+	return parse_timestamp_raw(s, n, ts) && *ts >= -62135596800.0L &&
+	    *ts < 253402300800.0L;
+}
+
+static int
+parse_timestamp_raw(const char *s, size_t n, long double *ts)
 {
 	long y, mo, d, h, mi, sec = 0, oh, om = 0;
 	long double frac = 0, scale = 1;
@@ -412,7 +425,10 @@ classify_cleaners(const char *s, size_t n, struct value_info *vi)
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	clean_opts_init(&o);
-	for (i = 0; i < 2; i++) {
+	/* Digits with a leading zero were refused on purpose: "007" is a
+	 * code, not the number 7. */
+	for (i = 0; i < 2 && !(buf[0] == '0' && is_digit(buf[1]) &&
+	    strspn(buf, "0123456789.") == n); i++) {
 		clean_number_format_init(&nf);
 		if (i == 1) {
 			nf.decimal = ',';
