@@ -777,6 +777,43 @@ out:
 	return err;
 }
 
+/*
+ * The currencies the order lines' amounts were written in (clean_currencies,
+ * filled by the stage phase from symbols and codes such as "$" or "USD"):
+ * doc's "currencies" (most values first) and "currency", the one currency
+ * when there is exactly one, else null.
+ */
+static cc_err
+sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
+{
+	static const char *const tables[] = { "clean_currencies", NULL };
+	json_t *list;
+	sqlite3_stmt *st;
+	cc_err err;
+	int have, rc;
+
+	if ((err = put(doc, "currencies", list = json_array())) != CC_OK ||
+	    (err = put(doc, "currency", json_null())) != CC_OK)
+		return err;
+	if ((have = have_tables(db, tables, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	if (sqlite3_prepare_v2(db, "SELECT currency FROM clean_currencies"
+	    " WHERE entity = 'order_line' GROUP BY currency ORDER BY"
+	    " SUM(count) DESC, currency", -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	if (json_array_size(list) == 1)
+		err = put(doc, "currency", json_incref(json_array_get(list, 0)));
+	return err;
+}
+
 static cc_err
 sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
     struct cc_diag *diag)
@@ -793,7 +830,8 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	    "customers", 0)) == NULL || (err = put(doc, "tiles", tiles)) !=
 	    CC_OK || (err = put(doc, "series", series = json_object())) !=
 	    CC_OK || (err = empty_series(series, sales_series,
-	    N(sales_series))) != CC_OK)
+	    N(sales_series))) != CC_OK ||
+	    (err = sales_currency(db, doc, diag)) != CC_OK)
 		return err != CC_OK ? err : CC_ENOMEM;
 	if ((have = have_tables(db, sales_tables, diag)) <= 0)
 		return have < 0 ? CC_EDB : CC_OK;

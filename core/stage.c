@@ -47,6 +47,9 @@ struct target {
 	long long			 changes[MAX_SOURCES][CLEAN_RULE__MAX];
 	long long			 issues;
 	enum clean_issue		 issue;		/* of the current row */
+	char				 cur[4][4];	/* currencies written in
+							   the values (ISO 4217) */
+	long long			 ncur[4];	/* values of each */
 	long long			 disagreements;	/* paired columns that
 							   differ after cleaning */
 	/* The value of the current row. */
@@ -397,6 +400,23 @@ record_issue(sqlite3_stmt *st, struct file *f, long long row,
 	return sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
 }
 
+/* Counts a currency written in one of t's values (the first four kept). */
+static void
+note_currency(struct target *t, const char *code)
+{
+	int i;
+
+	for (i = 0; i < 4 && t->cur[i][0] != '\0'; i++)
+		if (!strcmp(t->cur[i], code)) {
+			t->ncur[i]++;
+			return;
+		}
+	if (i < 4) {
+		snprintf(t->cur[i], sizeof(t->cur[i]), "%s", code);
+		t->ncur[i] = 1;
+	}
+}
+
 /*
  * Cleans the row's value of target t from its source columns; each value
  * that cannot be cleaned goes to clean_issues through issue_st (NULL: only
@@ -425,6 +445,8 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 			return CC_EDB;
 		if (res.status != CLEAN_VALUE)
 			continue;
+		if (res.currency[0] != '\0')
+			note_currency(t, res.currency);
 		if (!t->isnull) {
 			if (strcmp(buf, t->text) != 0)
 				t->disagreements++;
@@ -511,6 +533,37 @@ extra_json(const struct file *f, const char *const *vals)
 	return s;
 }
 
+/* The currencies the file's values were written in, per attribute. */
+static cc_err
+write_currencies(struct run *r, struct file *f)
+{
+	sqlite3_stmt *st;
+	int t, i;
+
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO clean_currencies (_file_id,"
+	    " entity, attribute, currency, count) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	for (t = 0; t < f->nt; t++)
+		for (i = 0; i < 4 && f->t[t].cur[i][0] != '\0'; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, f->t[t].e->name, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, f->t[t].a->name, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, f->t[t].cur[i], -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, f->t[t].ncur[i]);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				sqlite3_finalize(st);
+				return CC_EDB;
+			}
+		}
+	sqlite3_finalize(st);
+	return CC_OK;
+}
+
 static cc_err
 write_changes(struct run *r, struct file *f, json_t *report)
 {
@@ -558,7 +611,7 @@ write_changes(struct run *r, struct file *f, json_t *report)
 	}
 	sqlite3_finalize(st);
 	json_object_set_new(report, "pairs", pairs);
-	return CC_OK;
+	return write_currencies(r, f);
 }
 
 /* Reads the file's column names (the reader's, as the profile has them). */
@@ -707,7 +760,7 @@ copy_previous(struct run *r, const char *file_id, struct cc_diag *diag)
 	static const char *const tables[] = {
 		"stg_customer", "stg_product", "stg_product_category",
 		"stg_location", "stg_order_line", "clean_issues",
-		"clean_changes", "stage_state",
+		"clean_changes", "clean_currencies", "stage_state",
 	};
 	char sql[256];
 	sqlite3_stmt *st;
@@ -741,9 +794,11 @@ unchanged(struct run *r, const char *file_id, const char *sha,
 
 	if (!r->has_old || r->restage)
 		return 0;
+	/* A model from before clean_currencies existed is staged again. */
 	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM old.stage_state WHERE"
-	    " file_id = ?1 AND sha256 = ?2 AND mapping_hash = ?3", -1, &st,
-	    NULL) != SQLITE_OK)
+	    " file_id = ?1 AND sha256 = ?2 AND mapping_hash = ?3 AND EXISTS"
+	    " (SELECT 1 FROM old.sqlite_schema WHERE type = 'table' AND name ="
+	    " 'clean_currencies')", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);

@@ -30,7 +30,11 @@
  *              revenue, orders}], by revenue descending then name;
  *              top_products [{canonical_id, name, revenue, quantity}]
  *              and top_customers [{canonical_id, name, revenue, orders}],
- *              ten each by revenue descending then canonical_id}.
+ *              ten each by revenue descending then canonical_id};
+ *              currencies [ISO 4217 codes the order lines' amounts were
+ *              written in ("$", "USD"), most values first] and currency
+ *              (the code when there is exactly one, else null: amounts
+ *              are never converted).
  *              Country is the customer version's the fact points at
  *              (customer_sk: the version valid on the order date),
  *              category the product version's (product_sk); names are

@@ -91,6 +91,12 @@ def _(env):
         eq((by[name]["status"], by[name]["checked"]), ("not_applicable", 0), name + " over no rows")
     eq(by["sales_customer_resolved"]["status"], "failed", "unresolved customers fail")
 
+    # The amounts' currency, as written in the file ($ and USD).
+    sales = expect_ok(b.client.get("/api/v1/dashboards/sales", token=u.token))
+    eq((sales["currency"], sales["currencies"]), ("USD", ["USD"]), "sales currency")
+    quality = expect_ok(b.client.get("/api/v1/dashboards/quality", token=u.token))
+    check(quality["runs"][0]["quality"]["rules_not_applicable"] > 0, "quality dashboard counts rules over no rows")
+
 
 @test("firstuse_clean_run_has_no_warnings")
 def _(env):
