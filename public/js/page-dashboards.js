@@ -102,7 +102,7 @@ function currencyNote(doc) {
  * without sales is an empty bar labelled "(no sales)", never skipped.
  * Lines without a date stay last.
  */
-export function fillMonths(months) {
+export function fillMonths(months, empty = { revenue: "0", orders: 0 }, maxSpan = 120) {
   const dated = months.filter((m) => m.month);
   const undated = months.filter((m) => !m.month);
   if (dated.length < 2) return { months, gaps: [] };
@@ -110,13 +110,17 @@ export function fillMonths(months) {
   const sorted = dated.map((m) => m.month).sort();
   let [y, mo] = sorted[0].split("-").map(Number);
   const [ly, lm] = sorted[sorted.length - 1].split("-").map(Number);
+  // Over more than maxSpan months the empty ones are not drawn, and the
+  // caller says so (sparse: true): never skipped silently.
+  const span = (ly - y) * 12 + (lm - mo) + 1;
+  if (span > maxSpan) return { months, gaps: [], sparse: span - dated.length };
   const out = [];
   const gaps = [];
   for (let guard = 0; (y < ly || (y === ly && mo <= lm)) && guard < 1200; guard++) {
     const key = `${y}-${String(mo).padStart(2, "0")}`;
     if (by[key]) out.push(by[key]);
     else {
-      out.push({ month: key, revenue: "0", orders: 0, gap: true });
+      out.push({ month: key, ...empty, gap: true });
       gaps.push(key);
     }
     mo++;
@@ -199,9 +203,10 @@ async function sales(body, doc, ctx, filters) {
         h("a.btn.btn-primary", { href: `#/runs/${doc.run_id}` }, "See the run")));
     return;
   }
-  const { months, gaps } = fillMonths(s.by_month || []);
+  const { months, gaps, sparse } = fillMonths(s.by_month || []);
   const grid = h("div.panels");
   grid.append(h("section.panel.panel-wide", { "aria-label": "Revenue by month" }, h("h2", cur ? `Revenue by month (${cur})` : "Revenue by month"),
+    sparse ? h("p.small.warn-text", { id: "month-gaps" }, `Only months with sales are drawn: ${fmtInt(sparse)} months in between have none.`) : null,
     gaps.length ? h("p.small.warn-text", { id: "month-gaps" }, `${fmtInt(gaps.length)} ${gaps.length === 1 ? "month has" : "months have"} no sales and ${gaps.length === 1 ? "is" : "are"} shown empty: ${gaps.length <= 6 ? gaps.join(", ") : `${gaps.slice(0, 6).join(", ")}…`}.`) : null,
     chart({
       type: "bar", title: "Revenue by month", money: true, height: 280,
@@ -257,9 +262,11 @@ async function customers(body, doc, ctx) {
     ["with_history", "With history", t.with_history, fmtInt(t.with_history), "details changed over time"],
   ]));
   const grid = h("div.panels");
-  const m = s.new_by_month || [];
+  const { months: m, gaps, sparse } = fillMonths(s.new_by_month || [], { customers: 0 });
   grid.append(h("section.panel.panel-wide", { "aria-label": "New customers by month" }, h("h2", "New customers by month"),
-    m.length ? chart({ type: "bar", title: "New customers by month", labels: m.map((r) => r.month || "no date"), labelHeader: "Month", datasets: [{ label: "Customers", data: m.map((r) => r.customers) }], height: 240 }, ctx.track).el
+    sparse ? h("p.small.muted", `Only months with new customers are drawn: ${fmtInt(sparse)} months in between have none.`) : null,
+    gaps.length ? h("p.small.muted", `${fmtInt(gaps.length)} ${gaps.length === 1 ? "month has" : "months have"} no new customers and ${gaps.length === 1 ? "is" : "are"} shown empty.`) : null,
+    m.length ? chart({ type: "bar", title: "New customers by month", labels: m.map((r) => r.month ? (r.gap ? `${r.month} (none)` : r.month) : "no date"), labelHeader: "Month", datasets: [{ label: "Customers", data: m.map((r) => r.customers) }], height: 240 }, ctx.track).el
       : h("p.muted", "No creation dates in the data.")));
   const bc = s.by_country || [];
   grid.append(panel("Customers by country", chart({

@@ -134,7 +134,7 @@ export async function render(view, ctx) {
     const quar = h("section.section", { "aria-labelledby": "quar-h" },
       h("h2#quar-h", "Quarantine", c.quarantined ? h("span.muted.heading-count", { id: "quarantine-total" }, ` · ${fmtInt(c.quarantined)} ${c.quarantined === 1 ? "record" : "records"}`) : null),
       h("p.muted", "Source records this run could not load, with the reason. Fix them in the source system and upload the file again."),
-      c.quarantined ? h("p", { id: "quarantine-summary" }, `${fmtInt(c.quarantined)} ${c.quarantined === 1 ? "record was" : "records were"} quarantined in all${c.superseded ? `, beside ${fmtInt(c.superseded)} superseded by a later export` : ""}. The table shows them page by page.`) : null);
+      c.quarantined ? h("p", { id: "quarantine-summary" }, `${fmtInt(c.quarantined)} ${c.quarantined === 1 ? "record was" : "records were"} quarantined in all${c.superseded ? `; the table also lists ${fmtInt(c.superseded)} superseded by a later export (${fmtInt(c.quarantined + c.superseded)} rows)` : ""}.`) : null);
     const tv = h("div.table-view", { id: "quarantine-view" });
     quar.append(tv, h("p", h("a", { href: `#/data/quarantine?run_id__exact=${enc}` }, "Open the quarantine in the data browser")));
     details.append(quar);
@@ -145,6 +145,8 @@ export async function render(view, ctx) {
         name: "quarantine",
         params: new URLSearchParams({ run_id__exact: id, _size: "25" }),
         fixed: ["run_id__exact"],
+        // every record this run quarantined, superseded ones included
+        total: (c.quarantined || 0) + (c.superseded || 0),
         signal: ctx.signal,
       });
     }
