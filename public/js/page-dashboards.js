@@ -81,13 +81,6 @@ function plainFilterError(err) {
   return err.plain;
 }
 
-/** Money with its currency: "1,234.50 USD"; without a known currency
- * the amount alone (mixed or unknown currencies are said in a note). */
-function money(v, currency) {
-  const m = fmtMoney(v);
-  return currency && m !== "—" ? `${m} ${currency}` : m;
-}
-
 /** A note on the currency of the amounts: one currency, several, or none
  * written in the files. */
 function currencyNote(doc) {
@@ -189,9 +182,9 @@ async function sales(body, doc, ctx, filters) {
   body.append(h("p.small", { role: "status", id: "filter-status" }, active.length ? `Filtered by ${active.join(", ")}.` : "All sales, no filter."));
   const cur = doc.currency || null;
   body.append(tiles([
-    ["revenue", cur ? `Revenue (${cur})` : "Revenue", t.revenue, money(t.revenue, cur)],
+    ["revenue", cur ? `Revenue (${cur})` : "Revenue", t.revenue, fmtMoney(t.revenue)],
     ["orders", "Orders", t.orders, fmtInt(t.orders)],
-    ["average_order_value", cur ? `Average order value (${cur})` : "Average order value", t.average_order_value, money(t.average_order_value, cur)],
+    ["average_order_value", cur ? `Average order value (${cur})` : "Average order value", t.average_order_value, fmtMoney(t.average_order_value)],
     ["customers", "Customers", t.customers, fmtInt(t.customers), "who ordered"],
     ["order_lines", "Order lines", t.order_lines, fmtInt(t.order_lines)],
   ]));
@@ -218,7 +211,7 @@ async function sales(body, doc, ctx, filters) {
       secondAxis: "Orders",
     }, ctx.track).el));
   const byCountry = s.by_country || [];
-  grid.append(panel("Revenue by country",
+  grid.append(panel(cur ? `Revenue by country (${cur})` : "Revenue by country",
     chart({
       type: "bar", horizontal: true, money: true, title: "Revenue by country",
       labels: byCountry.map((r) => r.country ? countryName(r.country) : NONE("country")), labelHeader: "Country",
@@ -228,7 +221,7 @@ async function sales(body, doc, ctx, filters) {
     }, ctx.track).el,
     h("p.small.muted", "Select a bar to filter by that country.")));
   const byCat = s.by_category || [];
-  grid.append(panel("Revenue by category",
+  grid.append(panel(cur ? `Revenue by category (${cur})` : "Revenue by category",
     chart({
       type: "bar", horizontal: true, money: true, title: "Revenue by category",
       labels: byCat.map((r) => r.category || NONE("category")), labelHeader: "Category",
