@@ -28,17 +28,19 @@ static const struct reason {
 	const char	*entity;	/* the entity whose records are missing */
 	const char	*ref;		/* the reference attribute */
 	const char	*name_attr;	/* what a fact file can map instead */
+	int		 keyed;		/* the line has a key nobody has: name
+					   one in the fix */
 } reasons[] = {
 	{ "order_id_missing", "no order id", NULL, "order_line.order_id",
-	  NULL },
+	  NULL, 0 },
 	{ "customer_missing", "no customer", "customer",
-	  "order_line.customer_id", "customer.full_name" },
+	  "order_line.customer_id", "customer.full_name", 0 },
 	{ "customer_unresolved", "customer not found", "customer",
-	  "order_line.customer_id", "customer.full_name" },
+	  "order_line.customer_id", "customer.full_name", 1 },
 	{ "product_missing", "no product", "product", "order_line.product_id",
-	  "product.name" },
+	  "product.name", 0 },
 	{ "product_unresolved", "product not found", "product",
-	  "order_line.product_id", "product.name" },
+	  "order_line.product_id", "product.name", 1 },
 };
 
 static const struct reason *
@@ -146,8 +148,8 @@ run_warnings(struct run *r, struct cc_diag *diag)
 			fix[0] = '\0';
 		} else {
 			col = fix_column(r, file, rs);
-			fix_text(rs, col, rs->reason[strlen(rs->reason) - 1] ==
-			    'd' ? example : NULL, fix, sizeof(fix));
+			fix_text(rs, col, rs->keyed ? example : NULL, fix,
+			    sizeof(fix));
 			free(col);
 			snprintf(detail, sizeof(detail), "%lld of %lld order"
 			    " lines quarantined: %s — %s", n, lines, rs->words,
