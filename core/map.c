@@ -980,6 +980,9 @@ candidate(const json_t *doc, const json_t *proposal, const char *entity,
 			    "confidence"));
 			if (!in_entity(t, entity, ref) || conf < 0.3)
 				continue;
+			/* for the grain only the attribute itself will do */
+			if (!strcmp(name_attr, ref) && strcmp(t, ref) != 0)
+				continue;
 			w = !strcmp(t, name_attr) ? 3.0 : !strcmp(t, ref) ||
 			    strstr(t, "_id") != NULL ? 2.0 : 1.0;
 			w += conf;
