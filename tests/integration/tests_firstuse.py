@@ -90,6 +90,10 @@ def _(env):
     for name in ("customer_name_present", "unit_price_positive", "ship_after_order"):
         eq((by[name]["status"], by[name]["checked"]), ("not_applicable", 0), name + " over no rows")
     eq(by["sales_customer_resolved"]["status"], "failed", "unresolved customers fail")
+    # every line was set aside for its customer: none was checked for its
+    # product, so that rule did not pass either
+    eq((by["sales_product_resolved"]["status"], by["sales_product_resolved"]["checked"]),
+       ("not_applicable", 0), "no line got as far as its product")
 
     # The amounts' currency, as written in the file ($ and USD).
     sales = expect_ok(b.client.get("/api/v1/dashboards/sales", token=u.token))
