@@ -957,8 +957,8 @@ in_entity(const char *target, const char *entity, const char *ref)
  * attribute name_attr, or the reference ref), judged by the proposal's
  * targets and alternatives (doc's own when proposal is NULL): a column
  * whose alternatives name the name attribute first, then one that names
- * a key or the reference, then any attribute of the entity.  NULL when
- * none.
+ * a key or the reference (never another attribute: a price column is no
+ * product).  NULL when none.
  */
 static const char *
 candidate(const json_t *doc, const json_t *proposal, const char *entity,
@@ -983,8 +983,15 @@ candidate(const json_t *doc, const json_t *proposal, const char *entity,
 			/* for the grain only the attribute itself will do */
 			if (!strcmp(name_attr, ref) && strcmp(t, ref) != 0)
 				continue;
-			w = !strcmp(t, name_attr) ? 3.0 : !strcmp(t, ref) ||
-			    strstr(t, "_id") != NULL ? 2.0 : 1.0;
+			/* the name, else a key or the reference: a price is
+			 * no product */
+			if (!strcmp(t, name_attr))
+				w = 3.0;
+			else if (!strcmp(t, ref) || strstr(t, "_id") != NULL ||
+			    strstr(t, "_number") != NULL)
+				w = 2.0;
+			else
+				continue;
 			w += conf;
 			if (w > bestw) {
 				bestw = w;
@@ -1049,15 +1056,14 @@ map_check(const json_t *doc, const json_t *proposal, json_t **out)
 		    refs[k].name_attr, refs[k].ref);
 		if (col != NULL)
 			snprintf(detail, sizeof(detail), "no column names the"
-			    " line's %s: every line will be quarantined (%s)"
-			    " unless a %s file is uploaded and a column is"
-			    " mapped to %s — upload a %s file or map '%s' to %s",
-			    refs[k].entity, refs[k].words, refs[k].entity,
-			    refs[k].ref, refs[k].entity, col, refs[k].name_attr);
+			    " line's %s: every line will be quarantined (%s) —"
+			    " upload a %s file or map '%s' to %s",
+			    refs[k].entity, refs[k].words, refs[k].entity, col,
+			    refs[k].name_attr);
 		else
 			snprintf(detail, sizeof(detail), "no column names the"
 			    " line's %s: every line will be quarantined (%s) —"
-			    " map a column to %s (a key of a %s file) or to %s",
+			    " map a column to %s (the key of a %s file) or to %s",
 			    refs[k].entity, refs[k].words, refs[k].ref,
 			    refs[k].entity, refs[k].name_attr);
 		json_array_append_new(w, json_pack("{s:s, s:s, s:s, s:s?,"

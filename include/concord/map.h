@@ -135,7 +135,7 @@ cc_err	map_check(const json_t *doc, const json_t *proposal, json_t **out);
  * The source column of doc best suited to feed entity ("customer"): one
  * whose target or alternatives (those of proposal when not NULL) name
  * name_attr ("customer.full_name") first, then a key or ref
- * ("order_line.customer_id"), then any attribute of the entity.  Returns
+ * ("order_line.customer_id"); other attributes do not qualify.  Returns
  * a string owned by the document it came from, or NULL when no column
  * qualifies or an argument is NULL.
  */
