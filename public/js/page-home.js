@@ -60,6 +60,8 @@ export async function render(view, ctx) {
       h("a.btn" + (files.length && (!lastDone || newer) ? ".btn-primary" : ""), { href: active ? `#/runs/${active.id}` : runWarn ? `#/runs/${lastDone.id}` : "#/runs" }, active ? "Watch the run" : runWarn ? "See what happened" : "Go to runs"),
       runWarn && !active),
     step(4, "Read the dashboards and the data", false,
-      lastDone ? "Sales, customers, products, data quality and sources — and every reconciled table, to filter and export." : "Available after the first run.",
-      lastDone ? h("span.actions", h("a.btn.btn-primary", { href: "#/dashboards/sales" }, "Open the dashboards"), " ", h("a.btn", { href: "#/data" }, "Browse the data")) : null)));
+      !lastDone ? "Available after the first run."
+        : (c.facts || 0) === 0 ? "The last run loaded no order lines, so the sales figures are empty; the quality and sources dashboards say why."
+          : "Sales, customers, products, data quality and sources — and every reconciled table, to filter and export.",
+      lastDone ? h("span.actions", h(`a.btn${runWarn ? "" : ".btn-primary"}`, { href: runWarn ? "#/dashboards/quality" : "#/dashboards/sales" }, runWarn ? "See the data quality" : "Open the dashboards"), " ", h("a.btn", { href: "#/data" }, "Browse the data")) : null)));
 }
