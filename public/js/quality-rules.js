@@ -54,9 +54,12 @@ export function ruleExplanation(r, runId) {
   if (st !== "failed") return null;
   const total = (r.passed || 0) + (r.failed || 0);
   const what = info ? info[1] : `rows fail ${humanize(r.rule).toLowerCase()}`;
+  // dates_valid counts only the dates that failed (it has no passing
+  // count): "35 dates", not "35 of 35 (100%)".
+  const countOnly = !r.passed && r.rule === "dates_valid";
   let href = info ? `#/data/${info[2]}` : null;
   if (href && href.startsWith("#/data/quarantine") && runId) href += `&run_id__exact=${encodeURIComponent(runId)}`;
   return h("p.rule-why", { "data-rule": r.rule },
-    `${fmtInt(r.failed)} of ${fmtInt(total)} (${fmtPct(total ? r.failed / total : 0)}): ${what}. `,
+    countOnly ? `${fmtInt(r.failed)}: ${what}. ` : `${fmtInt(r.failed)} of ${fmtInt(total)} (${fmtPct(total ? r.failed / total : 0)}): ${what}. `,
     href ? h("a", { href }, "See the rows") : null);
 }
