@@ -391,7 +391,7 @@ async function sources(body, doc, ctx) {
     ["facts_loaded", "Order lines loaded", t.facts_loaded, fmtInt(t.facts_loaded)],
     ["quarantined", "Quarantined", t.quarantined, fmtInt(t.quarantined)],
     ["clean_issues", "Values not cleaned", t.clean_issues, fmtInt(t.clean_issues)],
-    ["lost", "Rows unaccounted for", t.lost, fmtInt(t.lost), t.lost ? "should be 0: tell your administrator" : "every row is accounted for"],
+    ["lost", "Unaccounted", t.lost, fmtInt(t.lost), t.lost ? "should be 0: tell your administrator" : "every row is accounted for"],
   ]));
   const grid = h("div.panels");
   // One set of words for the tiles, the chart, the table and the note:
@@ -423,6 +423,6 @@ async function sources(body, doc, ctx) {
     { label: "Order lines", numeric: true, value: (f) => fmtInt(f.facts_loaded) },
     { label: "Unaccounted", numeric: true, value: (f) => (f.lost === null || f.lost === undefined ? "—" : fmtInt(f.lost)) },
   ], files, { className: "compact" }), "Files"),
-  h("p.small.muted", { id: "sources-note" }, "Rows: the data rows of a file. Staged: the records written for each entity the file feeds (one row feeding two entities is staged twice). Quarantined: rows set aside with a reason (see the quarantine). Unaccounted: rows neither staged nor quarantined for an entity the file feeds; it should be 0. Loaded + quarantined + unaccounted = rows.")));
+  h("p.small.muted", { id: "sources-note" }, "Rows: the data rows of a file. Staged: the records written for each entity the file feeds (one row feeding two entities is staged twice). Quarantined: rows set aside with a reason (see the quarantine). Unaccounted: rows neither staged nor quarantined for an entity the file feeds; it should be 0. In the chart, loaded = rows − quarantined − unaccounted, so that the three add up to the file's rows.")));
   body.append(grid);
 }
