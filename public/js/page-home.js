@@ -11,7 +11,8 @@ export async function render(view, ctx) {
   const wait = loading();
   view.append(wait);
   const [files, runsDoc] = await Promise.all([listFiles(ctx.signal), get("/runs", { signal: ctx.signal })]);
-  const states = files.length ? await mappingStates(files, ctx.signal) : {};
+  const mapWarnings = {};
+  const states = files.length ? await mappingStates(files, ctx.signal, mapWarnings) : {};
   wait.remove();
   const runs = runsDoc.runs || [];
   const confirmed = files.filter((f) => states[f.id] === "confirmed").length;
@@ -24,6 +25,9 @@ export async function render(view, ctx) {
   // confirmed; a run that loaded something, without warnings, on
   // confirmed mappings.  A run that ended done with warnings is amber.
   const allConfirmed = files.length > 0 && confirmed === files.length;
+  // A confirmed mapping a run cannot load order lines with is checked,
+  // but not done: amber, with the file to fix.
+  const warnedFiles = files.filter((f) => (mapWarnings[f.id] || []).length);
   const warnings = lastDone ? lastDone.warnings || [] : [];
   const c = (lastDone && lastDone.counts) || {};
   const loadedSomething = (c.facts || 0) + (c.customer_entities || 0) + (c.product_entities || 0) + (c.product_category_entities || 0) > 0;
@@ -51,11 +55,14 @@ export async function render(view, ctx) {
       files.length ? `${fmtInt(files.length)} ${files.length === 1 ? "file" : "files"} uploaded, ${fmtInt(files.reduce((a, f) => a + (f.rows || 0), 0))} rows in all.`
         : "CSV, JSON or NDJSON exports: customers, products, orders — from as many systems as you have.",
       h("a.btn" + (files.length ? "" : ".btn-primary"), { href: "#/files" }, files.length ? "Manage files" : "Upload files")),
-    step(2, "Check how their columns map", allConfirmed,
-      files.length ? `${fmtInt(confirmed)} of ${fmtInt(files.length)} mappings confirmed. Concord proposes which column holds what; you confirm or correct it.`
+    step(2, "Check how their columns map", allConfirmed && !warnedFiles.length,
+      files.length ? h("span", `${fmtInt(confirmed)} of ${fmtInt(files.length)} mappings confirmed. Concord proposes which column holds what; you confirm or correct it.`,
+        warnedFiles.length ? h("span.warn-text.mapping-warning", ` With the mapping of ${warnedFiles.map((f) => f.name).join(", ")}, a run cannot load the order lines: ${mapWarnings[warnedFiles[0].id][0].detail}`) : null)
         : "Concord proposes which column holds what (a customer's e-mail, an order date…); you confirm or correct it.",
       firstUnconfirmed ? h("a.btn" + (files.length && !active && !lastDone ? ".btn-primary" : ""), { href: `#/files/${firstUnconfirmed.id}/mapping` }, "Review the next mapping")
-        : files.length ? h("a.btn", { href: "#/files" }, "See the mappings") : null),
+        : warnedFiles.length ? h("a.btn", { href: `#/files/${warnedFiles[0].id}/mapping` }, "Fix the mapping")
+          : files.length ? h("a.btn", { href: "#/files" }, "See the mappings") : null,
+      allConfirmed && warnedFiles.length > 0),
     step(3, "Run the reconciliation", runOk && !active, runText(),
       h("a.btn" + (files.length && (!lastDone || newer) ? ".btn-primary" : ""), { href: active ? `#/runs/${active.id}` : runWarn ? `#/runs/${lastDone.id}` : "#/runs" }, active ? "Watch the run" : runWarn ? "See what happened" : "Go to runs"),
       runWarn && !active),

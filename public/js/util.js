@@ -25,10 +25,13 @@ export async function pool(items, limit, fn) {
   return out;
 }
 
-/** The mapping state ("confirmed" | "proposed" | null) of each file, by id. */
-export async function mappingStates(files, signal) {
+/** The mapping state ("confirmed" | "proposed" | null) of each file, by
+ * id; with warnings (an object), also what a run would do with each
+ * mapping (the service's mapping warnings), by id. */
+export async function mappingStates(files, signal, warnings) {
   const states = await pool(files, 4, async (f) => {
     const doc = await get(`/files/${encodeURIComponent(f.id)}/mapping`, { signal });
+    if (warnings) warnings[f.id] = doc.warnings || [];
     return doc.mapping ? doc.mapping.state : null;
   });
   const out = {};

@@ -722,6 +722,7 @@ describe("a file that cannot be attributed, alone in a new workspace", () => {
     assert.equal(await page.locator('li.step[data-step="3"]').getAttribute("data-done"), "false", "the run step is not ticked");
     assert.equal(await page.locator('li.step[data-step="3"].step-warn').count(), 1, "it is amber");
     assert.match(await page.locator('li.step[data-step="3"]').innerText(), /order lines quarantined/);
+    assert.equal(await page.locator('li.step[data-step="2"].step-warn').count(), 1, "the confirmed mapping that cannot load the lines is amber, not ticked");
     await snap(page, "firstuse-overview");
     // The sales dashboard says why it is empty, and the sources agree.
     await go(page, "#/dashboards/sales");
