@@ -91,35 +91,41 @@ function currencyNote(doc) {
 }
 
 /**
- * Months from the first to the last with sales, each one shown: a month
- * without sales is an empty bar labelled "(no sales)", never skipped.
- * Lines without a date stay last.
+ * Months from the first to the last with data, none skipped silently: a
+ * short run of empty months (up to LONG_GAP) is drawn month by month as
+ * empty bars; a longer one as one empty bar that names it
+ * ("2014-02 – 2025-01"), so that the axis never jumps from 2014 to 2025
+ * unsaid.  gaps: [{from, to, months}].  Entries without a month stay
+ * last.
  */
-export function fillMonths(months, empty = { revenue: "0", orders: 0 }, maxSpan = 120) {
-  const dated = months.filter((m) => m.month);
+const LONG_GAP = 3;
+export function fillMonths(months, empty = { revenue: "0", orders: 0 }) {
+  const dated = months.filter((m) => m.month).sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
   const undated = months.filter((m) => !m.month);
-  if (dated.length < 2) return { months, gaps: [] };
-  const by = Object.fromEntries(dated.map((m) => [m.month, m]));
-  const sorted = dated.map((m) => m.month).sort();
-  let [y, mo] = sorted[0].split("-").map(Number);
-  const [ly, lm] = sorted[sorted.length - 1].split("-").map(Number);
-  // Over more than maxSpan months the empty ones are not drawn, and the
-  // caller says so (sparse: true): never skipped silently.
-  const span = (ly - y) * 12 + (lm - mo) + 1;
-  if (span > maxSpan) return { months, gaps: [], sparse: span - dated.length };
+  const index = (k) => { const [y, mo] = k.split("-").map(Number); return y * 12 + mo - 1; };
+  const key = (i) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`;
   const out = [];
   const gaps = [];
-  for (let guard = 0; (y < ly || (y === ly && mo <= lm)) && guard < 1200; guard++) {
-    const key = `${y}-${String(mo).padStart(2, "0")}`;
-    if (by[key]) out.push(by[key]);
-    else {
-      out.push({ month: key, ...empty, gap: true });
-      gaps.push(key);
+  dated.forEach((m, n) => {
+    if (n > 0) {
+      const a = index(dated[n - 1].month) + 1;
+      const b = index(m.month) - 1;
+      if (b >= a) {
+        gaps.push({ from: key(a), to: key(b), months: b - a + 1 });
+        if (b - a + 1 <= LONG_GAP) for (let i = a; i <= b; i++) out.push({ month: key(i), ...empty, gap: true, label: key(i) });
+        else out.push({ month: key(a), ...empty, gap: true, label: `${key(a)} – ${key(b)}` });
+      }
     }
-    mo++;
-    if (mo > 12) { mo = 1; y++; }
-  }
+    out.push(m);
+  });
   return { months: [...out, ...undated], gaps };
+}
+
+/** The sentence that names the empty months ("2014-02 – 2025-01"). */
+function gapText(gaps, what) {
+  const n = gaps.reduce((a, g) => a + g.months, 0);
+  const spans = gaps.map((g) => (g.months === 1 ? g.from : `${g.from} – ${g.to}`));
+  return `${fmtInt(n)} ${n === 1 ? "month has" : "months have"} no ${what}, drawn as empty bars: ${spans.length <= 6 ? spans.join(", ") : `${spans.slice(0, 6).join(", ")}…`}.`;
 }
 
 function tiles(list) {
@@ -196,14 +202,13 @@ async function sales(body, doc, ctx, filters) {
         h("a.btn.btn-primary", { href: `#/runs/${doc.run_id}` }, "See the run")));
     return;
   }
-  const { months, gaps, sparse } = fillMonths(s.by_month || []);
+  const { months, gaps } = fillMonths(s.by_month || []);
   const grid = h("div.panels");
   grid.append(h("section.panel.panel-wide", { "aria-label": "Revenue by month" }, h("h2", cur ? `Revenue by month (${cur})` : "Revenue by month"),
-    sparse ? h("p.small.warn-text", { id: "month-gaps" }, `Only months with sales are drawn: ${fmtInt(sparse)} months in between have none.`) : null,
-    gaps.length ? h("p.small.warn-text", { id: "month-gaps" }, `${fmtInt(gaps.length)} ${gaps.length === 1 ? "month has" : "months have"} no sales and ${gaps.length === 1 ? "is" : "are"} shown empty: ${gaps.length <= 6 ? gaps.join(", ") : `${gaps.slice(0, 6).join(", ")}…`}.`) : null,
+    gaps.length ? h("p.small.warn-text", { id: "month-gaps" }, gapText(gaps, "sales")) : null,
     chart({
       type: "bar", title: "Revenue by month", money: true, height: 280,
-      labels: months.map((m) => m.month ? (m.gap ? `${m.month} (no sales)` : m.month) : "no date"), labelHeader: "Month",
+      labels: months.map((m) => m.month ? (m.gap ? `${m.label} (no sales)` : m.month) : "no date"), labelHeader: "Month",
       datasets: [
         { label: "Revenue", data: months.map((m) => m.revenue), money: true, order: 2 },
         { label: "Orders", data: months.map((m) => m.orders), type: "line", axis: "y2", color: COLORS[1], order: 1 },
@@ -255,11 +260,10 @@ async function customers(body, doc, ctx) {
     ["with_history", "With history", t.with_history, fmtInt(t.with_history), "details changed over time"],
   ]));
   const grid = h("div.panels");
-  const { months: m, gaps, sparse } = fillMonths(s.new_by_month || [], { customers: 0 });
+  const { months: m, gaps } = fillMonths(s.new_by_month || [], { customers: 0 });
   grid.append(h("section.panel.panel-wide", { "aria-label": "New customers by month" }, h("h2", "New customers by month"),
-    sparse ? h("p.small.muted", `Only months with new customers are drawn: ${fmtInt(sparse)} months in between have none.`) : null,
-    gaps.length ? h("p.small.muted", `${fmtInt(gaps.length)} ${gaps.length === 1 ? "month has" : "months have"} no new customers and ${gaps.length === 1 ? "is" : "are"} shown empty.`) : null,
-    m.length ? chart({ type: "bar", title: "New customers by month", labels: m.map((r) => r.month ? (r.gap ? `${r.month} (none)` : r.month) : "no date"), labelHeader: "Month", datasets: [{ label: "Customers", data: m.map((r) => r.customers) }], height: 240 }, ctx.track).el
+    gaps.length ? h("p.small.muted", gapText(gaps, "new customers")) : null,
+    m.length ? chart({ type: "bar", title: "New customers by month", labels: m.map((r) => r.month ? (r.gap ? `${r.label} (none)` : r.month) : "no date"), labelHeader: "Month", datasets: [{ label: "Customers", data: m.map((r) => r.customers) }], height: 240 }, ctx.track).el
       : h("p.muted", "No creation dates in the data.")));
   const bc = s.by_country || [];
   grid.append(panel("Customers by country", chart({
