@@ -810,7 +810,8 @@ sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(db));
 	if (json_array_size(list) == 1)
-		err = put(doc, "currency", json_incref(json_array_get(list, 0)));
+		err = put(doc, "currency",
+		    json_incref(json_array_get(list, 0)));
 	return err;
 }
 

@@ -774,9 +774,10 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			    jstr(a0, "target"), 100.0 * json_number_value(
 			    json_object_get(a0, "confidence")));
 			jc = json_pack("{s:I, s:s, s:n, s:f, s:o, s:o}",
-			    "ordinal", (json_int_t)(i + 1), "source", ci[i].name,
-			    "target", "confidence", 0.0, "evidence",
-			    strings(why, NULL), "alternatives", alts);
+			    "ordinal", (json_int_t)(i + 1), "source",
+			    ci[i].name, "target", "confidence", 0.0,
+			    "evidence", strings(why, NULL), "alternatives",
+			    alts);
 		} else
 			jc = json_pack("{s:I, s:s, s:n, s:f, s:o, s:o}",
 			    "ordinal", (json_int_t)(i + 1), "source", ci[i].name,
@@ -1037,8 +1038,8 @@ map_check(const json_t *doc, const json_t *proposal, json_t **out)
 	if ((w = json_array()) == NULL)
 		return CC_ENOMEM;
 	if (fact && !grain) {
-		col = candidate(doc, proposal, "order_line", "order_line.order_id",
-		    "order_line.order_id");
+		col = candidate(doc, proposal, "order_line",
+		    "order_line.order_id", "order_line.order_id");
 		snprintf(detail, sizeof(detail), "no column is mapped to"
 		    " order_line.order_id, the order lines' grain: every line"
 		    " will be quarantined (no order id) — map %s%s%s to"
@@ -1067,8 +1068,8 @@ map_check(const json_t *doc, const json_t *proposal, json_t **out)
 			    refs[k].entity, refs[k].words, refs[k].ref,
 			    refs[k].entity, refs[k].name_attr);
 		json_array_append_new(w, json_pack("{s:s, s:s, s:s, s:s?,"
-		    " s:s, s:s}", "code", "reference_unmapped", "detail", detail,
-		    "attribute", refs[k].ref, "column", col, "suggest",
+		    " s:s, s:s}", "code", "reference_unmapped", "detail",
+		    detail, "attribute", refs[k].ref, "column", col, "suggest",
 		    refs[k].name_attr, "reason", refs[k].reason));
 	}
 	*out = w;

@@ -26,7 +26,8 @@ struct run {
 	json_t			*timings;	/* {"phase": ms} */
 	json_t			*key_rules;	/* [rule report] */
 	json_t			*files;		/* [per-file report] */
-	json_t			*warnings;	/* [{code, detail, count}] */
+	json_t			*warnings;	/* [{code, detail,
+						   count}] */
 	struct clean_opts	 copt;
 };
 

@@ -29,7 +29,7 @@
 #define V_DATE		0x10
 #define V_TS		0x20
 #define V_EMAIL		0x40
-#define V_MONEY		0x80		/* a number with a currency (V_DEC too) */
+#define V_MONEY		0x80		/* with a currency (V_DEC too) */
 
 /* A value recognised: its kinds and its keys for ordering. */
 struct value_info {
@@ -451,7 +451,8 @@ classify_cleaners(const char *s, size_t n, struct value_info *vi)
 		if (clean_date(buf, &df, &o, out, sizeof(out), &res) != CC_OK ||
 		    res.status != CLEAN_VALUE)
 			continue;
-		if (res.rules & CLEAN_RULE_BIT(CLEAN_RULE_DATE_FROM_TIMESTAMP)) {
+		if (res.rules &
+		    CLEAN_RULE_BIT(CLEAN_RULE_DATE_FROM_TIMESTAMP)) {
 			if (clean_timestamp(buf, &df, &o, out, sizeof(out),
 			    &res) == CC_OK && res.status == CLEAN_VALUE &&
 			    parse_timestamp(out, strlen(out), &vi->ts))

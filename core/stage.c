@@ -47,8 +47,8 @@ struct target {
 	long long			 changes[MAX_SOURCES][CLEAN_RULE__MAX];
 	long long			 issues;
 	enum clean_issue		 issue;		/* of the current row */
-	char				 cur[4][4];	/* currencies written in
-							   the values (ISO 4217) */
+	char				 cur[4][4];	/* currencies of the
+							   values (ISO 4217) */
 	long long			 ncur[4];	/* values of each */
 	long long			 disagreements;	/* paired columns that
 							   differ after cleaning */

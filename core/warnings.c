@@ -25,7 +25,7 @@
 static const struct reason {
 	const char	*reason;	/* quarantine.reason */
 	const char	*words;		/* what it means */
-	const char	*entity;	/* the entity whose records are missing */
+	const char	*entity;	/* whose records are missing */
 	const char	*ref;		/* the reference attribute */
 	const char	*name_attr;	/* what a fact file can map instead */
 	int		 keyed;		/* the line has a key nobody has: name

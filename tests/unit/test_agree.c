@@ -122,33 +122,37 @@ agree(const char *name, const struct tc *c, size_t n, enum kind k,
 					    profile_type_name(t));
 			} else if (k == DATES && all_digits(v)) {
 				if (t != PROFILE_TYPE_INTEGER)
-					bad += report("%s: \"%s\" is an integer to the"
-					    " profiler, got %s", name, v,
+					bad += report("%s: \"%s\" is an"
+					    " integer to the profiler, got %s",
+					    name, v,
 					    profile_type_name(t));
 			} else if (k == DATES && !is_date(t))
-				bad += report("%s: the cleaner reads \"%s\" as a date"
-				    " (%s), the profiler as %s", name, v,
+				bad += report("%s: the cleaner reads \"%s\""
+				    " as a date (%s), the profiler as %s", name, v,
 				    c[i].out, profile_type_name(t));
 			else if (k != DATES && !is_number(t))
-				bad += report("%s: the cleaner reads \"%s\" as a"
-				    " number (%s), the profiler as %s", name, v,
+				bad += report("%s: the cleaner reads \"%s\""
+				    " as a number (%s), the profiler as %s", name, v,
 				    c[i].out, profile_type_name(t));
 			else if (k != DATES && has_currency(v, decimal) &&
 			    t != PROFILE_TYPE_MONEY)
-				bad += report("%s: \"%s\" has a currency: money, not"
-				    " %s", name, v, profile_type_name(t));
+				bad += report("%s: \"%s\" has a currency:"
+				    " money, not %s", name, v,
+				    profile_type_name(t));
 			continue;
 		}
 		/* Refused by the cleaner. */
-		if (k == DATES && c[i].issue != CLEAN_ISSUE_DATE_ORDER_CONFLICT &&
+		if (k == DATES &&
+		    c[i].issue != CLEAN_ISSUE_DATE_ORDER_CONFLICT &&
 		    !all_digits(v) && is_date(t))
 			bad += report("%s: the cleaner refuses \"%s\" (%s), the"
 			    " profiler calls it %s", name, v,
 			    clean_issue_name(c[i].issue), profile_type_name(t));
 		if (k != DATES && c[i].issue == CLEAN_ISSUE_NUMBER_INVALID &&
 		    !strchr(v, '%') && !strchr(v, ',') && is_number(t))
-			bad += report("%s: the cleaner refuses \"%s\", the profiler"
-			    " calls it %s", name, v, profile_type_name(t));
+			bad += report("%s: the cleaner refuses \"%s\", the"
+			    " profiler calls it %s", name, v,
+			    profile_type_name(t));
 	}
 	assert_int_equal(bad, 0);
 	return checked;
