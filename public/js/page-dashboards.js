@@ -333,7 +333,8 @@ async function quality(body, doc, ctx) {
     ["rules", "Rules checked", last.rules, fmtInt(last.rules), "in the latest run"],
     ["rules_passed", "Rules passed", last.rules_passed, fmtInt(last.rules_passed), last.rules_not_applicable ? `${fmtInt(last.rules_not_applicable)} not applicable (nothing to check)` : null],
     ["rules_failed", "Rules with failures", last.rules_failed, fmtInt(last.rules_failed)],
-    ["pass_rate", "Checks passed", last.passed, fmtPct(last.passed / ((last.passed + last.failed) || 1)), `${fmtInt(last.failed)} failed`],
+    ["pass_rate", "Checks passed", last.passed, last.passed + last.failed ? fmtPct(last.passed / (last.passed + last.failed)) : "—",
+      last.passed + last.failed ? `${fmtInt(last.failed)} failed` : "nothing to check"],
   ]));
   const grid = h("div.panels");
   const chrono = [...runs].reverse();
