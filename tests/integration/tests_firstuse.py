@@ -10,7 +10,7 @@ The file is written here; its expected figures are counted here.
 import csv
 import io
 
-from harness import check, eq, expect_ok
+from harness import check, eq, expect_error, expect_ok
 from suite import test, backend
 from tests_pipeline import run_and_wait
 
@@ -65,6 +65,15 @@ def _(env):
     eq("grain_unmapped" in [w["code"] for w in pv2["warnings"]], True, "posted mapping without grain warned")
     m2 = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))
     eq(m2["mapping"]["state"], "proposed", "a preview stores nothing")
+    # A posted mapping naming a column the file does not have: 422.
+    expect_error(b.client.post_json("/api/v1/files/%s/preview" % fid,
+                                    {"columns": [{"source": "nope", "target": None}]}, token=u.token),
+                 422, "preview with an unknown column")
+    # Another user's file, or none: 404 (never another workspace's rows).
+    other = env.user(b, "firstuse_other")
+    expect_error(b.client.get("/api/v1/files/%s/preview" % fid, token=other.token), 404, "another user's file")
+    expect_error(b.client.get("/api/v1/files/nosuchfile/preview", token=u.token), 404, "no such file")
+    expect_error(b.client.get("/api/v1/files/%s/preview" % fid), 401, "preview without a token")
 
     # Confirming warns: no customer and no product reference.
     put = expect_ok(b.client.put_json("/api/v1/files/%s/mapping" % fid, {"columns": cols}, token=u.token))
