@@ -777,6 +777,44 @@ out:
 	return err;
 }
 
+/*
+ * The currencies the order lines' amounts were written in (clean_currencies,
+ * filled by the stage phase from symbols and codes such as "$" or "USD"):
+ * doc's "currencies" (most values first) and "currency", the one currency
+ * when there is exactly one, else null.
+ */
+static cc_err
+sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
+{
+	static const char *const tables[] = { "clean_currencies", NULL };
+	json_t *list;
+	sqlite3_stmt *st;
+	cc_err err;
+	int have, rc;
+
+	if ((err = put(doc, "currencies", list = json_array())) != CC_OK ||
+	    (err = put(doc, "currency", json_null())) != CC_OK)
+		return err;
+	if ((have = have_tables(db, tables, diag)) <= 0)
+		return have < 0 ? CC_EDB : CC_OK;
+	if (sqlite3_prepare_v2(db, "SELECT currency FROM clean_currencies"
+	    " WHERE entity = 'order_line' GROUP BY currency ORDER BY"
+	    " SUM(count) DESC, currency", -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	if (json_array_size(list) == 1)
+		err = put(doc, "currency",
+		    json_incref(json_array_get(list, 0)));
+	return err;
+}
+
 static cc_err
 sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
     struct cc_diag *diag)
@@ -793,7 +831,8 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	    "customers", 0)) == NULL || (err = put(doc, "tiles", tiles)) !=
 	    CC_OK || (err = put(doc, "series", series = json_object())) !=
 	    CC_OK || (err = empty_series(series, sales_series,
-	    N(sales_series))) != CC_OK)
+	    N(sales_series))) != CC_OK ||
+	    (err = sales_currency(db, doc, diag)) != CC_OK)
 		return err != CC_OK ? err : CC_ENOMEM;
 	if ((have = have_tables(db, sales_tables, diag)) <= 0)
 		return have < 0 ? CC_EDB : CC_OK;
@@ -1027,15 +1066,17 @@ static const struct col runs_cols[] = {
 	{ "counts", K_JSON }, { NULL, K_TEXT },
 };
 
-/* A rule passed when it found no failing row. */
+/* A rule passed when it checked rows and found no failing one; a rule
+ * with nothing to check (0 of 0) is not applicable, never passed. */
 static const char run_dims_sql[] =
-	"SELECT dimension, COUNT(*), SUM(failed = 0), SUM(failed > 0),"
-	" SUM(passed), SUM(failed) FROM quality_results WHERE run_id = ?1"
+	"SELECT dimension, COUNT(*), SUM(failed = 0 AND passed > 0),"
+	" SUM(failed > 0), SUM(passed), SUM(failed), SUM(passed + failed = 0)"
+	" FROM quality_results WHERE run_id = ?1"
 	" GROUP BY dimension ORDER BY dimension";
 static const struct col run_dims_cols[] = {
 	{ "dimension", K_TEXT }, { "rules", K_INT }, { "rules_passed", K_INT },
 	{ "rules_failed", K_INT }, { "passed", K_INT }, { "failed", K_INT },
-	{ NULL, K_TEXT },
+	{ "rules_not_applicable", K_INT }, { NULL, K_TEXT },
 };
 
 static const char rules_sql[] =
@@ -1051,7 +1092,7 @@ static cc_err
 run_quality(sqlite3 *db, json_t *run, struct cc_diag *diag)
 {
 	static const char *const keys[] = { "rules", "rules_passed",
-	    "rules_failed", "passed", "failed" };
+	    "rules_failed", "passed", "failed", "rules_not_applicable" };
 	const char *id = json_string_value(json_object_get(run, "id"));
 	json_int_t tot[N(keys)] = { 0 };
 	json_t *dims, *q, *d;
@@ -1069,9 +1110,9 @@ run_quality(sqlite3 *db, json_t *run, struct cc_diag *diag)
 		for (k = 0; k < N(keys); k++)
 			tot[k] += json_integer_value(json_object_get(d,
 			    keys[k]));
-	q = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", keys[0], tot[0],
+	q = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", keys[0], tot[0],
 	    keys[1], tot[1], keys[2], tot[2], keys[3], tot[3], keys[4], tot[4],
-	    "by_dimension", dims);
+	    keys[5], tot[5], "by_dimension", dims);
 	return put(run, "quality", q);
 }
 
@@ -1112,7 +1153,9 @@ quality(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 		fl = json_integer_value(json_object_get(r, "failed"));
 		if ((err = put(r, "pass_rate", p + fl > 0 ?
 		    json_real((double)p / (double)(p + fl)) : json_null())) !=
-		    CC_OK)
+		    CC_OK ||
+		    (err = put(r, "status", json_string(p + fl == 0 ?
+		    "not_applicable" : fl > 0 ? "failed" : "passed"))) != CC_OK)
 			return err;
 	}
 	return CC_OK;

@@ -355,13 +355,18 @@ value_fit(const json_t *col, const struct schema_attr *a, char *why,
 		    !strcmp(t, "text") ? 0.4 : 0.2;
 		break;
 	case SCHEMA_MONEY:
+		f = !strcmp(t, "money") || !strcmp(t, "decimal") ? 1.0 :
+		    !strcmp(t, "integer") ? 0.85 : !strcmp(t, "text") ? 0.35 :
+		    0.1;
+		break;
 	case SCHEMA_DECIMAL:
 		f = !strcmp(t, "decimal") ? 1.0 : !strcmp(t, "integer") ? 0.85 :
-		    !strcmp(t, "text") ? 0.35 : 0.1;
+		    !strcmp(t, "money") ? 0.8 : !strcmp(t, "text") ? 0.35 :
+		    0.1;
 		break;
 	case SCHEMA_INTEGER:
 		f = !strcmp(t, "integer") ? 1.0 : !strcmp(t, "decimal") ? 0.6 :
-		    !strcmp(t, "text") ? 0.3 : 0.1;
+		    !strcmp(t, "money") ? 0.5 : !strcmp(t, "text") ? 0.3 : 0.1;
 		break;
 	case SCHEMA_BOOLEAN:
 		f = !strcmp(t, "boolean") ? 1.0 : vocabulary_share(col, v_bool);
@@ -583,7 +588,7 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 	const json_t *cols = json_object_get(profile, "columns");
 	const struct schema_entity *es, *primary = NULL;
 	double escore[16] = { 0 }, best = -1.0;
-	int chosen[16] = { 0 };
+	int chosen[16] = { 0 }, by_value[16] = { 0 };
 	struct colinfo *ci = NULL;
 	size_t ncol, ne, i, j, k;
 	json_t *doc = NULL, *jcols, *jents, *alts;
@@ -681,6 +686,26 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			break;
 		}
 	}
+	/* A column left without a target whose best attribute fits
+	 * strongly (an e-mail column, a country) takes it, and its entity
+	 * is fed too: a proposal never keeps a column unmapped beside an
+	 * alternative it rates near certain.  Keys are not taken this way:
+	 * an entity's identity comes through its key or a reference. */
+	for (i = 0; i < ncol; i++) {
+		const struct cand *c = ci[i].ncands > 0 ? &ci[i].cands[0] :
+		    NULL;
+		if (ci[i].chosen != NULL || c == NULL || c->conf < 0.9 ||
+		    c->a->role == SCHEMA_NATURAL_KEY ||
+		    c->a->role == SCHEMA_ALTERNATE_KEY)
+			continue;
+		ci[i].chosen = c;
+		if (!chosen[c->e - es]) {
+			chosen[c->e - es] = 1;
+			by_value[c->e - es] = 1;
+			snprintf(ev[c->e - es], sizeof(ev[0]), "column '%.60s'"
+			    " fits %s.%s", ci[i].name, c->e->name, c->a->name);
+		}
+	}
 	/* Two columns, one attribute.  A second identifier takes the
 	 * entity's free alternate key; a weak one (below the threshold) lets
 	 * go; otherwise both are kept as a pair the run reconciles. */
@@ -713,8 +738,8 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			json_array_append_new(jents, json_pack("{s:s, s:f, s:o}",
 			    "name", es[j].name, "confidence",
 			    round3(fmin(1.0, escore[j] / 3.0)), "evidence",
-			    strings(ev[j], "its key comes with the primary"
-			    " entity's reference")));
+			    strings(ev[j], by_value[j] ? NULL : "its key comes"
+			    " with the primary entity's reference")));
 	jcols = json_array();
 	for (i = 0; i < ncol; i++) {
 		const struct cand *c = ci[i].chosen;
@@ -738,6 +763,21 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			    "target", target, "confidence", round3(c->conf),
 			    "evidence", strings(c->name_why, c->value_why),
 			    "alternatives", alts);
+		} else if (json_array_size(alts) > 0) {
+			/* Never "nothing fits" beside a listed alternative. */
+			const json_t *a0 = json_array_get(alts, 0);
+			char why[256];
+			snprintf(why, sizeof(why), "kept in staging as an extra"
+			    " column: the best fit, %s (%.0f %%), is an"
+			    " attribute of an entity this file is not read as;"
+			    " choose it to feed that entity too",
+			    jstr(a0, "target"), 100.0 * json_number_value(
+			    json_object_get(a0, "confidence")));
+			jc = json_pack("{s:I, s:s, s:n, s:f, s:o, s:o}",
+			    "ordinal", (json_int_t)(i + 1), "source",
+			    ci[i].name, "target", "confidence", 0.0,
+			    "evidence", strings(why, NULL), "alternatives",
+			    alts);
 		} else
 			jc = json_pack("{s:I, s:s, s:n, s:f, s:o, s:o}",
 			    "ordinal", (json_int_t)(i + 1), "source", ci[i].name,
@@ -886,4 +926,161 @@ map_propose(const struct map_mapper *const *chain, size_t n,
 	}
 	json_decref(fallbacks);
 	return err;
+}
+
+/* 1 if column c of a mapping document takes part in a run. */
+static int
+effective(const json_t *doc, const json_t *c)
+{
+	const char *state = jstr(doc, "state");
+	double th = json_number_value(json_object_get(doc, "threshold"));
+
+	if (jstr(c, "target") == NULL)
+		return 0;
+	if (state != NULL && !strcmp(state, "confirmed"))
+		return 1;
+	return json_number_value(json_object_get(c, "confidence")) >=
+	    (th > 0.0 ? th : MAP_THRESHOLD);
+}
+
+/* 1 if target ("entity.attr") is entity's or is the attribute ref. */
+static int
+in_entity(const char *target, const char *entity, const char *ref)
+{
+	size_t n = strlen(entity);
+
+	return target != NULL && ((!strncmp(target, entity, n) &&
+	    target[n] == '.') || (ref != NULL && !strcmp(target, ref)));
+}
+
+/*
+ * The column of doc best suited to feed entity (through its name
+ * attribute name_attr, or the reference ref), judged by the proposal's
+ * targets and alternatives (doc's own when proposal is NULL): a column
+ * whose alternatives name the name attribute first, then one that names
+ * a key or the reference (never another attribute: a price column is no
+ * product).  NULL when none.
+ */
+static const char *
+candidate(const json_t *doc, const json_t *proposal, const char *entity,
+    const char *name_attr, const char *ref)
+{
+	const json_t *cols = json_object_get(proposal != NULL ? proposal : doc,
+	    "columns"), *c, *a, *alts;
+	const char *best = NULL, *src, *t;
+	double bestw = 0.0, w, conf;
+	size_t i, k;
+
+	json_array_foreach(cols, i, c) {
+		src = jstr(c, "source");
+		alts = json_object_get(c, "alternatives");
+		for (k = 0; k <= json_array_size(alts); k++) {
+			a = k == 0 ? c : json_array_get(alts, k - 1);
+			t = jstr(a, "target");
+			conf = json_number_value(json_object_get(a,
+			    "confidence"));
+			if (!in_entity(t, entity, ref) || conf < 0.3)
+				continue;
+			/* for the grain only the attribute itself will do */
+			if (!strcmp(name_attr, ref) && strcmp(t, ref) != 0)
+				continue;
+			/* the name, else a key or the reference: a price is
+			 * no product */
+			if (!strcmp(t, name_attr))
+				w = 3.0;
+			else if (!strcmp(t, ref) || strstr(t, "_id") != NULL ||
+			    strstr(t, "_number") != NULL)
+				w = 2.0;
+			else
+				continue;
+			w += conf;
+			if (w > bestw) {
+				bestw = w;
+				best = src;
+			}
+		}
+	}
+	return best;
+}
+
+cc_err
+map_check(const json_t *doc, const json_t *proposal, json_t **out)
+{
+	static const struct {
+		const char	*entity, *ref, *name_attr, *reason, *words;
+	} refs[] = {
+		{ "customer", "order_line.customer_id", "customer.full_name",
+		  "customer_missing", "no customer" },
+		{ "product", "order_line.product_id", "product.name",
+		  "product_missing", "no product" },
+	};
+	const json_t *cols = json_object_get(doc, "columns"), *c;
+	json_t *w;
+	int fact = 0, grain = 0, fed[2] = { 0, 0 };
+	const char *t, *col;
+	char detail[512];
+	size_t i, k;
+
+	if (out == NULL)
+		return CC_EINVAL;
+	*out = NULL;
+	if (!json_is_object(doc) || !json_is_array(cols))
+		return CC_EINVAL;
+	json_array_foreach(cols, i, c) {
+		if (!effective(doc, c))
+			continue;
+		t = jstr(c, "target");
+		fact |= in_entity(t, "order_line", NULL);
+		grain |= !strcmp(t, "order_line.order_id");
+		for (k = 0; k < 2; k++)
+			fed[k] |= in_entity(t, refs[k].entity, refs[k].ref);
+	}
+	if ((w = json_array()) == NULL)
+		return CC_ENOMEM;
+	if (fact && !grain) {
+		col = candidate(doc, proposal, "order_line",
+		    "order_line.order_id", "order_line.order_id");
+		snprintf(detail, sizeof(detail), "no column is mapped to"
+		    " order_line.order_id, the order lines' grain: every line"
+		    " will be quarantined (no order id) — map %s%s%s to"
+		    " order_line.order_id", col != NULL ? "'" : "",
+		    col != NULL ? col : "the order number column",
+		    col != NULL ? "'" : "");
+		json_array_append_new(w, json_pack("{s:s, s:s, s:s, s:s?}",
+		    "code", "grain_unmapped", "detail", detail, "attribute",
+		    "order_line.order_id", "column", col));
+	}
+	for (k = 0; fact && k < 2; k++) {
+		if (fed[k])
+			continue;
+		col = candidate(doc, proposal, refs[k].entity,
+		    refs[k].name_attr, refs[k].ref);
+		if (col != NULL)
+			snprintf(detail, sizeof(detail), "no column names the"
+			    " line's %s: every line will be quarantined (%s) —"
+			    " upload a %s file or map '%s' to %s",
+			    refs[k].entity, refs[k].words, refs[k].entity, col,
+			    refs[k].name_attr);
+		else
+			snprintf(detail, sizeof(detail), "no column names the"
+			    " line's %s: every line will be quarantined (%s) —"
+			    " map a column to %s (the key of a %s file) or to %s",
+			    refs[k].entity, refs[k].words, refs[k].ref,
+			    refs[k].entity, refs[k].name_attr);
+		json_array_append_new(w, json_pack("{s:s, s:s, s:s, s:s?,"
+		    " s:s, s:s}", "code", "reference_unmapped", "detail",
+		    detail, "attribute", refs[k].ref, "column", col, "suggest",
+		    refs[k].name_attr, "reason", refs[k].reason));
+	}
+	*out = w;
+	return CC_OK;
+}
+
+const char *
+map_candidate_column(const json_t *doc, const json_t *proposal,
+    const char *entity, const char *name_attr, const char *ref)
+{
+	if (doc == NULL || entity == NULL || name_attr == NULL || ref == NULL)
+		return NULL;
+	return candidate(doc, proposal, entity, name_attr, ref);
 }

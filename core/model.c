@@ -24,6 +24,10 @@ static const char *const fixed_ddl =
 	"CREATE TABLE IF NOT EXISTS dim_location ("
 	" location_sk INTEGER PRIMARY KEY, country TEXT, state TEXT,"
 	" city TEXT, postal_code TEXT, region TEXT);"
+	/* the load phase finds a customer's location by all five (IS):
+	 * without an index that is customers x locations */
+	"CREATE INDEX IF NOT EXISTS dim_location_place ON dim_location"
+	" (postal_code, city, country, state, region);"
 	"CREATE TABLE IF NOT EXISTS dim_product_category ("
 	" category_sk INTEGER PRIMARY KEY, canonical_id INTEGER NOT NULL,"
 	" category_id TEXT, category TEXT, subcategory TEXT,"
@@ -80,6 +84,11 @@ static const char *const fixed_ddl =
 	" _file_id TEXT NOT NULL, entity TEXT NOT NULL,"
 	" column_name TEXT NOT NULL, rule TEXT NOT NULL, count INTEGER NOT NULL,"
 	" PRIMARY KEY (_file_id, entity, column_name, rule));"
+	"CREATE TABLE IF NOT EXISTS clean_currencies ("
+	" _file_id TEXT NOT NULL, entity TEXT NOT NULL,"
+	" attribute TEXT NOT NULL, currency TEXT NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (_file_id, entity, attribute, currency));"
 	"CREATE TABLE IF NOT EXISTS key_rules ("
 	" run_id TEXT, entity TEXT NOT NULL, from_file TEXT,"
 	" from_column TEXT, to_file TEXT, to_column TEXT, rule TEXT,"

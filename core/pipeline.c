@@ -180,6 +180,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.files = json_array();
 	r.matching = json_object();
 	snprintf(tmp, sizeof(tmp), "%s/" WS_MODEL_TMP, ws->dir);
+	r.warnings = json_array();
 	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
 	clock_gettime(CLOCK_MONOTONIC, &tall);
 	/* Locked while this run lives, so that ws_sweep() removes it only
@@ -212,7 +213,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
 		    " cancelled");
-	if (err != CC_OK)
+	if (err != CC_OK || (err = run_warnings(&r, diag)) != CC_OK)
 		goto out;
 	{
 		/* the model says which run built it (provenance of exports) */
@@ -257,13 +258,15 @@ out:
 	if (lockfd >= 0)
 		close(lockfd);
 	if (report != NULL && err == CC_OK)
-		*report = json_pack("{s:O, s:O, s:O, s:O, s:O}", "counts",
+		*report = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "counts",
 		    r.counts, "timings_ms", r.timings, "key_rules", r.key_rules,
-		    "files", r.files, "matching", r.matching);
+		    "files", r.files, "matching", r.matching,
+		    "warnings", r.warnings);
 	json_decref(r.counts);
 	json_decref(r.timings);
 	json_decref(r.key_rules);
 	json_decref(r.files);
 	json_decref(r.matching);
+	json_decref(r.warnings);
 	return err;
 }

@@ -28,6 +28,8 @@ struct run {
 	json_t			*key_rules;	/* [rule report] */
 	json_t			*files;		/* [per-file report] */
 	json_t			*matching;	/* {"entity": match report} */
+	json_t			*warnings;	/* [{code, detail,
+						   count}] */
 	struct clean_opts	 copt;
 };
 
@@ -68,5 +70,12 @@ cc_err	stage_all(struct run *r, struct cc_diag *diag);
 cc_err	reconcile_all(struct run *r, struct cc_diag *diag);
 cc_err	load_all(struct run *r, struct cc_diag *diag);
 cc_err	quality_all(struct run *r, struct cc_diag *diag);
+
+/*
+ * After the phases: appends to r->warnings what the run must say although
+ * it succeeded (core/warnings.c): order lines mostly quarantined, per
+ * reason, with the count and the fix.  Errors: CC_EDB.
+ */
+cc_err	run_warnings(struct run *r, struct cc_diag *diag);
 
 #endif /* CONCORD_PIPELINE_INT_H */

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "concord/clean.h"
 #include "concord/profile.h"
 
 #define HLL_REGISTERS	(1U << PROFILE_HLL_PRECISION)
@@ -28,6 +29,7 @@
 #define V_DATE		0x10
 #define V_TS		0x20
 #define V_EMAIL		0x40
+#define V_MONEY		0x80		/* with a currency (V_DEC too) */
 
 /* A value recognised: its kinds and its keys for ordering. */
 struct value_info {
@@ -78,6 +80,7 @@ struct spacesaving {
 struct column {
 	uint64_t	 nulls, blanks, nonnull;
 	uint64_t	 n_int, n_dec, n_boolword, n_01, n_date, n_ts, n_email;
+	uint64_t	 n_money;
 	size_t		 minlen, maxlen;
 	struct extreme	 num_min, num_max, date_min, date_max, ts_min, ts_max;
 	struct extreme	 text_min, text_max;
@@ -103,6 +106,7 @@ static const char *const type_names[PROFILE_TYPE__MAX] = {
 	"date",			/* PROFILE_TYPE_DATE */
 	"timestamp",		/* PROFILE_TYPE_TIMESTAMP */
 	"email",		/* PROFILE_TYPE_EMAIL */
+	"money",		/* PROFILE_TYPE_MONEY */
 	"text",			/* PROFILE_TYPE_TEXT */
 };
 
@@ -210,9 +214,22 @@ parse_date(const char *s, size_t n, int whole, long *y, long *m, long *d)
 	return valid_date(*y, *m, *d) ? n : 0;
 }
 
-/* ISO 8601 timestamp: seconds since 1970 UTC in *ts. */
+static int parse_timestamp_raw(const char *s, size_t n, long double *ts);
+
+/*
+ * ISO 8601 timestamp: seconds since 1970 UTC in *ts; the instant must lie
+ * in years 0001..9999 once in UTC, as the cleaners require
+ * (9999-12-31T23:00:00-05:00 is in year 10000: not a timestamp).
+ */
 static int
 parse_timestamp(const char *s, size_t n, long double *ts)
+{
+	return parse_timestamp_raw(s, n, ts) && *ts >= -62135596800.0L &&
+	    *ts < 253402300800.0L;
+}
+
+static int
+parse_timestamp_raw(const char *s, size_t n, long double *ts)
 {
 	long y, mo, d, h, mi, sec = 0, oh, om = 0;
 	long double frac = 0, scale = 1;
@@ -375,6 +392,82 @@ is_email(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * What the cleaners read that the fast paths above do not (one
+ * recogniser for the profile and the stage phase, so that a column the
+ * profile calls a date is one the run can clean): numbers with thousands
+ * separators, a decimal comma, parentheses, a percent or a currency
+ * (clean_number(): with a currency it is money), and dates in every form
+ * clean_date() accepts (month names, "1 Jun 2024", day-first 13/09/2024,
+ * two-digit years, US times "7/24/2023 3:05 PM"), tried month-first then
+ * day-first as a column's learned order could be either.  Only values
+ * with a digit are tried.  s[0, n) is trimmed, n > 0.
+ */
+static void
+classify_cleaners(const char *s, size_t n, struct value_info *vi)
+{
+	static const enum clean_date_order orders[] = { CLEAN_ORDER_MDY,
+	    CLEAN_ORDER_DMY };
+	struct clean_number_format nf;
+	struct clean_date_format df;
+	struct clean_result res;
+	struct clean_opts o;
+	char buf[96], out[64];
+	long y, m, d;
+	size_t i;
+
+	if (n >= sizeof(buf) || memchr(s, '\0', n) != NULL)
+		return;
+	for (i = 0; i < n && !is_digit(s[i]); i++)
+		;
+	if (i == n)
+		return;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	clean_opts_init(&o);
+	/* Digits with a leading zero were refused on purpose: "007" is a
+	 * code, not the number 7. */
+	for (i = 0; i < 2 && !(buf[0] == '0' && is_digit(buf[1]) &&
+	    strspn(buf, "0123456789.") == n); i++) {
+		clean_number_format_init(&nf);
+		if (i == 1) {
+			nf.decimal = ',';
+			nf.group = '.';
+		}
+		if (clean_number(buf, &nf, &o, out, sizeof(out), &res) ==
+		    CC_OK && res.status == CLEAN_VALUE) {
+			vi->flags |= V_DEC;
+			vi->num = (long double)res.f64;
+			if (res.currency[0] != '\0')
+				vi->flags |= V_MONEY;
+			else if (res.has_i64)
+				vi->flags |= V_INT;
+			return;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		clean_date_format_init(&df);
+		df.order = orders[i];
+		if (clean_date(buf, &df, &o, out, sizeof(out), &res) != CC_OK ||
+		    res.status != CLEAN_VALUE)
+			continue;
+		if (res.rules &
+		    CLEAN_RULE_BIT(CLEAN_RULE_DATE_FROM_TIMESTAMP)) {
+			if (clean_timestamp(buf, &df, &o, out, sizeof(out),
+			    &res) == CC_OK && res.status == CLEAN_VALUE &&
+			    parse_timestamp(out, strlen(out), &vi->ts))
+				vi->flags |= V_TS;
+			return;
+		}
+		if (parse_date(out, strlen(out), 1, &y, &m, &d) == 10) {
+			vi->flags |= V_DATE;
+			vi->date = y * 10000 + m * 100 + d;
+			vi->ts = (long double)days_from_civil(y, m, d) * 86400;
+		}
+		return;
+	}
+}
+
 /* Recognises the trimmed value s[0, n) (n > 0). */
 static void
 classify(const char *s, size_t n, struct value_info *vi)
@@ -392,24 +485,27 @@ classify(const char *s, size_t n, struct value_info *vi)
 				vi->flags |= V_01;
 			return;
 		}
-		if (!is_digit(s[0]))
-			return;
-		if (parse_date(s, n, 1, &y, &m, &d)) {
+		if (is_digit(s[0]) && parse_date(s, n, 1, &y, &m, &d)) {
 			vi->flags |= V_DATE;
 			vi->date = y * 10000 + m * 100 + d;
 			vi->ts = (long double)days_from_civil(y, m, d) * 86400;
 			return;
 		}
-		if (parse_timestamp(s, n, &vi->ts))
+		if (is_digit(s[0]) && parse_timestamp(s, n, &vi->ts)) {
 			vi->flags |= V_TS;
-		return;
+			return;
+		}
+	} else {
+		if (n <= 5 && is_boolword(s, n)) {
+			vi->flags |= V_BOOLWORD;
+			return;
+		}
+		if (is_email(s, n)) {
+			vi->flags |= V_EMAIL;
+			return;
+		}
 	}
-	if (n <= 5 && is_boolword(s, n)) {
-		vi->flags |= V_BOOLWORD;
-		return;
-	}
-	if (is_email(s, n))
-		vi->flags |= V_EMAIL;
+	classify_cleaners(s, n, vi);
 }
 
 /* Trims ASCII white space: *s and *n describe what is left. */
@@ -437,6 +533,8 @@ profile_classify(const char *s, size_t len)
 	classify(s, len, &vi);
 	if (vi.flags & V_INT)
 		return PROFILE_TYPE_INTEGER;
+	if (vi.flags & V_MONEY)
+		return PROFILE_TYPE_MONEY;
 	if (vi.flags & V_DEC)
 		return PROFILE_TYPE_DECIMAL;
 	if (vi.flags & V_BOOLWORD)
@@ -964,6 +1062,7 @@ col_add(struct column *c, const char *v, size_t n, uint64_t h)
 	if (vi.flags & V_DEC) {
 		c->n_dec++;
 		c->n_int += (vi.flags & V_INT) != 0;
+		c->n_money += (vi.flags & V_MONEY) != 0;
 		c->n_01 += (vi.flags & V_01) != 0;
 		if (rc == 0)
 			rc = extreme_keys(&c->num_min, &c->num_max, vi.num,
@@ -997,9 +1096,9 @@ static enum profile_type
 col_type(const struct column *c, double *confidence)
 {
 	static const enum profile_type order[] = { PROFILE_TYPE_INTEGER,
-	    PROFILE_TYPE_DECIMAL, PROFILE_TYPE_BOOLEAN, PROFILE_TYPE_DATE,
-	    PROFILE_TYPE_TIMESTAMP, PROFILE_TYPE_EMAIL };
-	uint64_t v = c->nonnull - c->blanks, hits[6];
+	    PROFILE_TYPE_MONEY, PROFILE_TYPE_DECIMAL, PROFILE_TYPE_BOOLEAN,
+	    PROFILE_TYPE_DATE, PROFILE_TYPE_TIMESTAMP, PROFILE_TYPE_EMAIL };
+	uint64_t v = c->nonnull - c->blanks, hits[7];
 	enum profile_type best = PROFILE_TYPE_TEXT;
 	double share, top = 0;
 	size_t i;
@@ -1008,12 +1107,15 @@ col_type(const struct column *c, double *confidence)
 	if (v == 0)
 		return PROFILE_TYPE_EMPTY;
 	hits[0] = c->n_int;
-	hits[1] = c->n_dec;
-	hits[2] = c->n_boolword > 0 ? c->n_boolword + c->n_01 : 0;
-	hits[3] = c->n_date;
-	hits[4] = c->n_ts > 0 ? c->n_ts + c->n_date : 0;
-	hits[5] = c->n_email;
-	for (i = 0; i < 6; i++) {
+	/* money: numbers of which some carry a currency ("450.00",
+	 * "$29.95", "USD 29.95") */
+	hits[1] = c->n_money > 0 ? c->n_dec : 0;
+	hits[2] = c->n_dec;
+	hits[3] = c->n_boolword > 0 ? c->n_boolword + c->n_01 : 0;
+	hits[4] = c->n_date;
+	hits[5] = c->n_ts > 0 ? c->n_ts + c->n_date : 0;
+	hits[6] = c->n_email;
+	for (i = 0; i < 7; i++) {
 		share = (double)hits[i] / (double)v;
 		if (share > top) {
 			top = share;
@@ -1109,6 +1211,7 @@ col_json(const struct column *c, size_t ordinal, const char *name)
 	switch (type) {
 	case PROFILE_TYPE_INTEGER:
 	case PROFILE_TYPE_DECIMAL:
+	case PROFILE_TYPE_MONEY:
 		mn = &c->num_min;
 		mx = &c->num_max;
 		break;
@@ -1174,7 +1277,7 @@ col_json(const struct column *c, size_t ordinal, const char *name)
 	    "top_exact", c->exact,
 	    "examples", ex);
 	if (o != NULL && c->nsample > 0 && (type == PROFILE_TYPE_INTEGER ||
-	    type == PROFILE_TYPE_DECIMAL))
+	    type == PROFILE_TYPE_DECIMAL || type == PROFILE_TYPE_MONEY))
 		json_object_set_new(o, "histogram", col_histogram(c));
 	return o;
 }

@@ -36,7 +36,9 @@ opt_str(const char *s)
 static json_t *
 run_json(sqlite3_stmt *st)
 {
-	json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:o, s:o, s:o,"
+	json_t *o, *counts, *w;
+
+	o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:o, s:o, s:o,"
 	    " s:s, s:o, s:o}",
 	    "id", col(st, 0), "state", col(st, 1), "phase", opt_str(col(st, 2)),
 	    "progress", "done", (json_int_t)sqlite3_column_int64(st, 3),
@@ -45,6 +47,16 @@ run_json(sqlite3_stmt *st)
 	    "error", opt_str(col(st, 7)), "created_at", col(st, 8),
 	    "started_at", opt_str(col(st, 9)),
 	    "finished_at", opt_str(col(st, 10)));
+	/* The warnings are kept with the counts (no schema change) and
+	 * served beside them. */
+	if (o == NULL)
+		return NULL;
+	counts = json_object_get(o, "counts");
+	w = json_object_get(counts, "warnings");
+	json_object_set_new(o, "warnings", json_is_array(w) ? json_incref(w) :
+	    json_array());
+	if (json_is_object(counts))
+		json_object_del(counts, "warnings");
 	return o;
 }
 
@@ -181,17 +193,25 @@ runs_quality(struct workspace *ws, const char *id, json_t **out)
 		long long p = sqlite3_column_int64(st, 3),
 		    f = sqlite3_column_int64(st, 4);
 		const char *dim = col(st, 1);
-		json_array_append_new(rules, json_pack("{s:s, s:s, s:s, s:I,"
-		    " s:I, s:o, s:o}", "rule", col(st, 0), "dimension", dim,
-		    "target", col(st, 2), "passed", (json_int_t)p, "failed",
+		const char *status = p + f == 0 ? "not_applicable" : f > 0 ?
+		    "failed" : "passed";
+		json_array_append_new(rules, json_pack("{s:s, s:s, s:s, s:s,"
+		    " s:I, s:I, s:I, s:o, s:o}", "rule", col(st, 0), "dimension",
+		    dim, "target", col(st, 2), "status", status, "checked",
+		    (json_int_t)(p + f), "passed", (json_int_t)p, "failed",
 		    (json_int_t)f, "pass_rate", p + f > 0 ?
 		    json_real((double)p / (double)(p + f)) : json_null(),
 		    "examples", opt_json(col(st, 5))));
 		if ((d = json_object_get(summary, dim)) == NULL) {
-			d = json_pack("{s:I, s:I}", "passed", (json_int_t)0,
-			    "failed", (json_int_t)0);
+			d = json_pack("{s:I, s:I, s:I}", "passed", (json_int_t)0,
+			    "failed", (json_int_t)0, "not_applicable",
+			    (json_int_t)0);
 			json_object_set_new(summary, dim, d);
 		}
+		if (p + f == 0)
+			json_object_set_new(d, "not_applicable", json_integer(
+			    json_integer_value(json_object_get(d,
+			    "not_applicable")) + 1));
 		json_object_set_new(d, "passed", json_integer(json_integer_value(
 		    json_object_get(d, "passed")) + p));
 		json_object_set_new(d, "failed", json_integer(json_integer_value(
@@ -262,6 +282,8 @@ finish(struct workspace *ws, const char *id, const char *state,
 		json_object_set(c, "files", json_object_get(report, "files"));
 		json_object_set(c, "matching", json_object_get(report,
 		    "matching"));
+		json_object_set(c, "warnings", json_object_get(report,
+		    "warnings"));
 		counts = json_dumps(c, JSON_COMPACT);
 		timings = json_dumps(json_object_get(report, "timings_ms"),
 		    JSON_COMPACT);

@@ -7,7 +7,9 @@
  * each date and number column's format (field order, decimal separator,
  * a local-midnight offset) so that no value is guessed on its own; the
  * second pass cleans every value, records what could not be cleaned and
- * counts every change per column and rule.
+ * counts every change per column and rule.  stage_preview() runs the
+ * same plan, format learning and cleaning over a file's first rows
+ * without writing anything.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -43,6 +46,10 @@ struct target {
 	int				 has_list;
 	long long			 changes[MAX_SOURCES][CLEAN_RULE__MAX];
 	long long			 issues;
+	enum clean_issue		 issue;		/* of the current row */
+	char				 cur[4][4];	/* currencies of the
+							   values (ISO 4217) */
+	long long			 ncur[4];	/* values of each */
 	long long			 disagreements;	/* paired columns that
 							   differ after cleaning */
 	/* The value of the current row. */
@@ -292,12 +299,12 @@ out:
 	return err;
 }
 
-/* Cleans one raw value for an attribute. */
+/* Cleans one raw value for an attribute (today: "YYYY-MM-DD", the
+ * bound of plausible record dates). */
 static void
-clean_one(struct run *r, struct target *t, const char *raw, char *out,
-    size_t size, struct clean_result *res)
+clean_one(const struct clean_opts *o, const char *today, struct target *t,
+    const char *raw, char *out, size_t size, struct clean_result *res)
 {
-	const struct clean_opts *o = &r->copt;
 	const char *name = t->a->name;
 
 	switch (t->a->type) {
@@ -367,7 +374,7 @@ clean_one(struct run *r, struct target *t, const char *raw, char *out,
 	    (!strcmp(name, "birth_date") || t->a->role == SCHEMA_RECORD_DATE)) {
 		enum clean_issue issue = CLEAN_ISSUE_NONE;
 		clean_date_check_range(out, !strcmp(name, "birth_date") ?
-		    "1900-01-01" : NULL, NULL, r->today, &issue);
+		    "1900-01-01" : NULL, NULL, today, &issue);
 		if (issue != CLEAN_ISSUE_NONE) {
 			res->status = CLEAN_INVALID;
 			res->issue = issue;
@@ -376,9 +383,12 @@ clean_one(struct run *r, struct target *t, const char *raw, char *out,
 }
 
 static cc_err
-record_issue(struct run *r, sqlite3_stmt *st, struct file *f, long long row,
+record_issue(sqlite3_stmt *st, struct file *f, long long row,
     struct target *t, int col, const char *raw, enum clean_issue issue)
 {
+	t->issue = issue;
+	if (st == NULL)
+		return CC_OK;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, row);
@@ -387,32 +397,56 @@ record_issue(struct run *r, sqlite3_stmt *st, struct file *f, long long row,
 	sqlite3_bind_text(st, 5, raw, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, clean_issue_name(issue), -1, SQLITE_STATIC);
 	t->issues++;
-	(void)r;
 	return sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
 }
 
-/* Cleans the row's value of target t from its source columns. */
+/* Counts a currency written in one of t's values (the first four kept). */
+static void
+note_currency(struct target *t, const char *code)
+{
+	int i;
+
+	for (i = 0; i < 4 && t->cur[i][0] != '\0'; i++)
+		if (!strcmp(t->cur[i], code)) {
+			t->ncur[i]++;
+			return;
+		}
+	if (i < 4) {
+		snprintf(t->cur[i], sizeof(t->cur[i]), "%s", code);
+		t->ncur[i] = 1;
+	}
+}
+
+/*
+ * Cleans the row's value of target t from its source columns; each value
+ * that cannot be cleaned goes to clean_issues through issue_st (NULL: only
+ * t->issue keeps the last one, for a preview).
+ */
 static cc_err
-clean_target(struct run *r, struct file *f, struct target *t,
-    const char *const *vals, long long row, sqlite3_stmt *issue_st)
+clean_target(const struct clean_opts *o, const char *today, struct file *f,
+    struct target *t, const char *const *vals, long long row,
+    sqlite3_stmt *issue_st)
 {
 	char buf[VALUE_SIZE];
 	struct clean_result res;
 	int k, b;
 
 	t->isnull = 1;
+	t->issue = CLEAN_ISSUE_NONE;
 	for (k = 0; k < t->ncols; k++) {
 		const char *raw = vals[t->cols[k]];
-		clean_one(r, t, raw, buf, sizeof(buf), &res);
+		clean_one(o, today, t, raw, buf, sizeof(buf), &res);
 		for (b = 1; b < CLEAN_RULE__MAX; b++)
 			if (res.rules & CLEAN_RULE_BIT(b))
 				t->changes[k][b]++;
 		if (res.issue != CLEAN_ISSUE_NONE && raw != NULL &&
-		    record_issue(r, issue_st, f, row, t, t->cols[k], raw,
+		    record_issue(issue_st, f, row, t, t->cols[k], raw,
 		    res.issue) != CC_OK)
 			return CC_EDB;
 		if (res.status != CLEAN_VALUE)
 			continue;
+		if (res.currency[0] != '\0')
+			note_currency(t, res.currency);
 		if (!t->isnull) {
 			if (strcmp(buf, t->text) != 0)
 				t->disagreements++;
@@ -499,6 +533,37 @@ extra_json(const struct file *f, const char *const *vals)
 	return s;
 }
 
+/* The currencies the file's values were written in, per attribute. */
+static cc_err
+write_currencies(struct run *r, struct file *f)
+{
+	sqlite3_stmt *st;
+	int t, i;
+
+	if (sqlite3_prepare_v2(r->db, "INSERT INTO clean_currencies (_file_id,"
+	    " entity, attribute, currency, count) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	for (t = 0; t < f->nt; t++)
+		for (i = 0; i < 4 && f->t[t].cur[i][0] != '\0'; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, f->t[t].e->name, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, f->t[t].a->name, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, f->t[t].cur[i], -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, f->t[t].ncur[i]);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				sqlite3_finalize(st);
+				return CC_EDB;
+			}
+		}
+	sqlite3_finalize(st);
+	return CC_OK;
+}
+
 static cc_err
 write_changes(struct run *r, struct file *f, json_t *report)
 {
@@ -546,7 +611,7 @@ write_changes(struct run *r, struct file *f, json_t *report)
 	}
 	sqlite3_finalize(st);
 	json_object_set_new(report, "pairs", pairs);
-	return CC_OK;
+	return write_currencies(r, f);
 }
 
 /* Reads the file's column names (the reader's, as the profile has them). */
@@ -598,8 +663,8 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	while ((err = source_next(rd, &vals, diag)) == CC_OK) {
 		row++;
 		for (i = 0; i < f->nt; i++)
-			if ((err = clean_target(r, f, &f->t[i], vals, row,
-			    issue_st)) != CC_OK)
+			if ((err = clean_target(&r->copt, r->today, f,
+			    &f->t[i], vals, row, issue_st)) != CC_OK)
 				goto out;
 		extra = extra_json(f, vals);
 		for (i = 0; i < f->nfed; i++) {
@@ -703,7 +768,7 @@ static cc_err
 copy_previous(struct run *r, const char *file_id, struct cc_diag *diag)
 {
 	static const char *const fixed[] = {
-		"clean_issues", "clean_changes", "stage_state",
+		"clean_issues", "clean_changes", "clean_currencies", "stage_state",
 	};
 	const struct schema_entity *es;
 	char sql[256], name[64];
@@ -755,9 +820,11 @@ unchanged(struct run *r, const char *file_id, const char *sha,
 
 	if (!r->has_old || r->restage)
 		return 0;
+	/* A model from before clean_currencies existed is staged again. */
 	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM old.stage_state WHERE"
-	    " file_id = ?1 AND sha256 = ?2 AND mapping_hash = ?3", -1, &st,
-	    NULL) != SQLITE_OK)
+	    " file_id = ?1 AND sha256 = ?2 AND mapping_hash = ?3 AND EXISTS"
+	    " (SELECT 1 FROM old.sqlite_schema WHERE type = 'table' AND name ="
+	    " 'clean_currencies')", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
@@ -859,5 +926,111 @@ stage_all(struct run *r, struct cc_diag *diag)
 		    "no file to reconcile: upload files first");
 	if (err == CC_OK)
 		run_tick(r, "stage", total, total);
+	return err;
+}
+
+/* One entity of a preview: {"entity", "columns": [{"attribute",
+ * "sources"}], "rows": []}. */
+static json_t *
+preview_entity(const struct file *f, const struct fed *fd)
+{
+	json_t *cols = json_array(), *srcs;
+	int k, j;
+
+	for (k = 0; k < fd->nt; k++) {
+		const struct target *t = &f->t[fd->targets[k]];
+		srcs = json_array();
+		for (j = 0; j < t->ncols; j++)
+			json_array_append_new(srcs,
+			    json_string(f->names[t->cols[j]]));
+		json_array_append_new(cols, json_pack("{s:s, s:s, s:o}",
+		    "attribute", t->a->name, "type",
+		    schema_type_name(t->a->type), "sources", srcs));
+	}
+	return json_pack("{s:s, s:o, s:[]}", "entity", fd->e->name, "columns",
+	    cols, "rows");
+}
+
+cc_err
+stage_preview(struct workspace *ws, const char *file_id,
+    const json_t *mapping, int limit, const char *today, json_t **out,
+    struct cc_diag *diag)
+{
+	struct source_reader *rd = NULL;
+	const char *const *vals;
+	struct clean_opts copt;
+	struct file f;
+	json_t *ents = NULL, *row, *raw, *issues, *values;
+	char day[32];
+	long long n = 0;
+	cc_err err;
+	int i, k;
+
+	if (ws == NULL || file_id == NULL || mapping == NULL || out == NULL ||
+	    limit < 1)
+		return CC_EINVAL;
+	*out = NULL;
+	if (today == NULL) {
+		util_rfc3339(time(NULL), day, sizeof(day));
+		day[10] = '\0';
+		today = day;
+	}
+	clean_opts_init(&copt);
+	memset(&f, 0, sizeof(f));
+	f.id = file_id;
+	f.name = file_id;
+	if ((err = registry_source(ws, file_id, f.path, &f.d)) != CC_OK) {
+		if (err != CC_ENOTFOUND)
+			cc_diag_set(diag, err, "file", "the file is not"
+			    " readable");
+		return err;
+	}
+	if ((err = read_columns(&f, diag)) != CC_OK ||
+	    (err = plan(&f, mapping, diag)) != CC_OK ||
+	    (err = learn_formats(&f, diag)) != CC_OK)
+		goto out;
+	ents = json_array();
+	for (i = 0; i < f.nfed; i++)
+		json_array_append_new(ents, preview_entity(&f, &f.fed[i]));
+	if ((err = source_open(f.path, &f.d, &rd, diag)) != CC_OK)
+		goto out;
+	while (n < limit && (err = source_next(rd, &vals, diag)) == CC_OK) {
+		n++;
+		for (i = 0; i < f.nt; i++)
+			if ((err = clean_target(&copt, today, &f, &f.t[i], vals,
+			    n, NULL)) != CC_OK)
+				goto out;
+		for (i = 0; i < f.nfed; i++) {
+			const struct fed *fd = &f.fed[i];
+			values = json_array();
+			raw = json_array();
+			issues = json_array();
+			for (k = 0; k < fd->nt; k++) {
+				const struct target *t = &f.t[fd->targets[k]];
+				const char *rv = vals[t->cols[0]];
+				json_array_append_new(values, t->isnull ?
+				    json_null() : json_string(t->text));
+				json_array_append_new(raw, rv != NULL ?
+				    json_string(rv) : json_null());
+				json_array_append_new(issues, t->issue !=
+				    CLEAN_ISSUE_NONE ? json_string(
+				    clean_issue_name(t->issue)) : json_null());
+			}
+			row = json_pack("{s:I, s:o, s:o, s:o}", "row",
+			    (json_int_t)n, "values", values, "raw", raw,
+			    "issues", issues);
+			json_array_append_new(json_object_get(
+			    json_array_get(ents, (size_t)i), "rows"), row);
+		}
+	}
+	if (err == CC_EOF)
+		err = CC_OK;
+	if (err == CC_OK)
+		*out = json_pack("{s:I, s:i, s:o}", "rows_read", (json_int_t)n,
+		    "limit", limit, "entities", json_incref(ents));
+out:
+	source_close(rd);
+	json_decref(ents);
+	file_free(&f);
 	return err;
 }

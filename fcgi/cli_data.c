@@ -181,8 +181,16 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 	if (err != CC_OK)
 		fprintf(stderr, "concord: run %s %s: %s\n", id,
 		    err == CC_ECONFLICT ? "cancelled" : "failed", diag.message);
-	if (runs_get(ws, id, &run) == CC_OK)
+	if (runs_get(ws, id, &run) == CC_OK) {
+		/* a run that succeeded but must say something says it on
+		 * standard error too (the JSON on standard output has it) */
+		size_t k;
+		json_t *w;
+		json_array_foreach(json_object_get(run, "warnings"), k, w)
+			fprintf(stderr, "concord: run %s: warning: %s\n", id,
+			    json_string_value(json_object_get(w, "detail")));
 		print_json(run);
+	}
 	rc = err == CC_OK ? 0 : 1;
 out:
 	ws_close(ws);

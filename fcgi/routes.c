@@ -34,6 +34,8 @@ static const struct route {
 	{ "GET",    "/api/v1/files/{}/raw",		h_files_raw,	 ROUTE_USER },
 	{ "GET",    "/api/v1/files/{}/mapping",		h_mapping_get,	 ROUTE_USER },
 	{ "PUT",    "/api/v1/files/{}/mapping",		h_mapping_put,	 ROUTE_USER },
+	{ "GET",    "/api/v1/files/{}/preview",		h_preview,	 ROUTE_USER },
+	{ "POST",   "/api/v1/files/{}/preview",		h_preview,	 ROUTE_USER },
 	{ "GET",    "/api/v1/schema",			h_schema,	 ROUTE_USER },
 	{ "GET",    "/api/v1/schema/entities",		h_entities_list, ROUTE_USER },
 	{ "POST",   "/api/v1/schema/entities",		h_entities_create, ROUTE_USER },

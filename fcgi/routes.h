@@ -35,6 +35,7 @@ void	h_files_raw(struct http_req *);
 void	h_files_delete(struct http_req *);
 void	h_mapping_get(struct http_req *);
 void	h_mapping_put(struct http_req *);
+void	h_preview(struct http_req *);
 void	h_schema(struct http_req *);
 void	h_runs_create(struct http_req *);
 void	h_runs_list(struct http_req *);

@@ -30,7 +30,11 @@
  *              revenue, orders}], by revenue descending then name;
  *              top_products [{canonical_id, name, revenue, quantity}]
  *              and top_customers [{canonical_id, name, revenue, orders}],
- *              ten each by revenue descending then canonical_id}.
+ *              ten each by revenue descending then canonical_id};
+ *              currencies [ISO 4217 codes the order lines' amounts were
+ *              written in ("$", "USD"), most values first] and currency
+ *              (the code when there is exactly one, else null: amounts
+ *              are never converted).
  *              Country is the customer version's the fact points at
  *              (customer_sk: the version valid on the order date),
  *              category the product version's (product_sk); names are
@@ -61,12 +65,15 @@
  *   quality    runs: the latest 20 runs, newest first [{id, state,
  *              created_at, started_at, finished_at, counts (the run's
  *              JSON, null if absent or invalid), quality {rules,
- *              rules_passed, rules_failed, passed, failed, by_dimension
- *              [{dimension, rules, rules_passed, rules_failed, passed,
- *              failed}]}}] (a rule passed when it failed no row); latest
- *              {run_id, rules [{rule, dimension, target, passed, failed,
- *              pass_rate (passed / (passed + failed), null when both are
- *              0)}]} of the latest done run.
+ *              rules_passed, rules_failed, rules_not_applicable,
+ *              passed, failed, by_dimension [{dimension, rules,
+ *              rules_passed, rules_failed, rules_not_applicable, passed,
+ *              failed}]}}] (a rule passed when it checked rows and failed
+ *              none; with no row to check it is not applicable, never
+ *              passed); latest {run_id, rules [{rule, dimension, target,
+ *              passed, failed, pass_rate (passed / (passed + failed),
+ *              null when both are 0), status ("passed", "failed",
+ *              "not_applicable")}]} of the latest done run.
  *   sources    files, in upload order [{id, name, status, format, rows
  *              (row_count), entities [{entity, staged (stg_<entity> rows
  *              of the file), quarantined (distinct quarantined records),

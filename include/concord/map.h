@@ -105,4 +105,41 @@ cc_err	map_validate(const json_t *doc, const json_t *profile, json_t **out,
 char	*map_normalise_name(const char *name, int expand, char *out,
 	    size_t size);
 
+/*
+ * Checks a mapping document before a run: what a run would do with a
+ * file mapped this way that a person should hear before it happens.
+ * doc is the mapping (proposed: the columns at or above its threshold
+ * count; confirmed: every column with a target); proposal, which may be
+ * NULL, is a heuristic proposal for the same file whose targets and
+ * alternatives name the columns a fix could use (a confirmed document
+ * keeps no alternatives).  Only a file that feeds order lines is
+ * checked:
+ *  - "grain_unmapped": no column is mapped to order_line.order_id, the
+ *    fact's grain (line_number may be missing: lines are then numbered
+ *    in file order), so every line would be quarantined;
+ *  - "reference_unmapped": neither the reference (order_line.customer_id,
+ *    order_line.product_id) nor any attribute of the referenced entity is
+ *    mapped, so every line would be quarantined for "no customer" /
+ *    "no product"; "suggest" is the attribute to map the candidate
+ *    "column" to (customer.full_name, product.name) and "reason" the
+ *    quarantine reason the lines would get.
+ * *out is a new array of {"code", "detail", "attribute", "column"
+ * (absent when no column qualifies), "suggest", "reason"}; empty when
+ * nothing is to be said.  Owned by the caller.
+ * Errors: CC_EINVAL (out NULL, or doc without a "columns" array),
+ * CC_ENOMEM.
+ */
+cc_err	map_check(const json_t *doc, const json_t *proposal, json_t **out);
+
+/*
+ * The source column of doc best suited to feed entity ("customer"): one
+ * whose target or alternatives (those of proposal when not NULL) name
+ * name_attr ("customer.full_name") first, then a key or ref
+ * ("order_line.customer_id"); other attributes do not qualify.  Returns
+ * a string owned by the document it came from, or NULL when no column
+ * qualifies or an argument is NULL.
+ */
+const char *map_candidate_column(const json_t *doc, const json_t *proposal,
+	    const char *entity, const char *name_attr, const char *ref);
+
 #endif /* CONCORD_MAP_H */

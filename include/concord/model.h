@@ -60,6 +60,8 @@
  *   clean_issues      _file_id, _row, entity, column_name, raw_value,
  *                     issue (code)
  *   clean_changes     _file_id, entity, column_name, rule, count
+ *   clean_currencies  _file_id, entity, attribute, currency (ISO 4217
+ *                     code written in the values: "$", "USD"), count
  *   key_rules         run_id, entity, from_file, from_column, to_file,
  *                     to_column, rule (JSON), coverage, matched
  *   canonical_ids     entity, natural_key, canonical_id (persistent)

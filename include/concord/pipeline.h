@@ -54,7 +54,10 @@ struct pipeline_options {
  * Runs the pipeline on ws for the run run_id (a row of ws's runs table;
  * the caller manages its state).  *report (may be NULL) receives a new
  * JSON object: {"counts": {...}, "timings_ms": {"stage": ...},
- * "key_rules": [...], "files": [...]}.
+ * "key_rules": [...], "files": [...], "warnings": [{"code", "detail",
+ * "count", ...}]}; "warnings" says what a successful run must still
+ * tell (order lines mostly quarantined, per reason, with the fix: see
+ * core/warnings.c), an empty array when nothing.
  * Errors: CC_ECONFLICT (cancelled by tick), CC_EINVALID (nothing to run:
  * no mapped file; diag says so), CC_EIO, CC_EDB, CC_ENOMEM; diag says
  * which phase and why.
@@ -62,5 +65,28 @@ struct pipeline_options {
 cc_err	pipeline_run(struct workspace *ws, const char *run_id,
 	    const struct pipeline_options *opt, pipeline_tick tick, void *arg,
 	    json_t **report, struct cc_diag *diag);
+
+/*
+ * A preview of what the stage phase would make of a file: its first
+ * limit rows (>= 1) cleaned with mapping (a mapping document as
+ * registry_mapping_get() or map_validate() gives it: confirmed targets,
+ * or proposed ones at or above its threshold), by the same code and with
+ * the same learned date and number formats (from the file's first
+ * 5,000 rows) as a run.  today ("YYYY-MM-DD", NULL: the system clock's
+ * UTC date) bounds plausible record dates, as in a run.  Nothing is
+ * written.  *out is a new object {"rows_read": n, "limit": limit,
+ * "entities": [{"entity": "customer", "columns": [{"attribute", "type",
+ * "sources": [source column names]}], "rows": [{"row": 1-based row,
+ * "values": [cleaned value or null], "raw": [the first source column's
+ * raw value or null], "issues": [issue name (clean_issue_name()) or
+ * null]}]}]}, in the order of the entities the mapping feeds; owned by
+ * the caller.
+ * Errors: CC_EINVAL (a NULL argument or limit < 1), CC_ENOTFOUND (no
+ * such file), CC_EINVALID (the mapping names a column the file does not
+ * have there; diag), CC_EIO and the reader's errors (diag), CC_ENOMEM.
+ */
+cc_err	stage_preview(struct workspace *ws, const char *file_id,
+	    const json_t *mapping, int limit, const char *today, json_t **out,
+	    struct cc_diag *diag);
 
 #endif /* CONCORD_PIPELINE_H */

@@ -40,13 +40,21 @@ enum profile_type {
 	PROFILE_TYPE_EMPTY = 0,	/* no value, or only white space */
 	PROFILE_TYPE_INTEGER,	/* -12, 0, 20101229 (no leading zero: "007"
 				   is text, a code) */
-	PROFILE_TYPE_DECIMAL,	/* 12.50, -.5, 1e3 */
+	PROFILE_TYPE_DECIMAL,	/* 12.50, -.5, 1e3, and every number
+				   clean_number() reads: 1,234.56, 1.234,56,
+				   (123.45), 12.5% */
 	PROFILE_TYPE_BOOLEAN,	/* true false yes no y n, any case */
 	PROFILE_TYPE_DATE,	/* 2023-08-26, 2023/08/26, 7/24/2023 (US:
-				   month first), 24.07.2023 (day first) */
+				   month first), 24.07.2023 (day first), and
+				   every date clean_date() reads month-first
+				   or day-first: 1 Jun 2024, 13/09/2024,
+				   Jun 1, 2024, 5/6/23 */
 	PROFILE_TYPE_TIMESTAMP,	/* ISO 8601 date, 'T' or ' ', hh:mm[:ss[.f]],
 				   optional Z or +hh[:mm] */
 	PROFILE_TYPE_EMAIL,	/* local@domain.tld */
+	PROFILE_TYPE_MONEY,	/* a number with a currency: $29.95, USD 29.95,
+				   29,95 EUR (a column of numbers of which
+				   some carry one is money: 450.00, $29.95) */
 	PROFILE_TYPE_TEXT,	/* anything else */
 	PROFILE_TYPE__MAX
 };
@@ -58,7 +66,12 @@ const char		*profile_type_name(enum profile_type t);
  * The type of one value s[0, len) (need not be NUL-terminated), ignoring
  * leading and trailing ASCII white space.  "0" and "1" are integers;
  * dates must exist (2023-02-30 is text); an 8-digit number such as
- * 20101229 is an integer, not a date.
+ * 20101229 is an integer, not a date (as are epochs and spreadsheet
+ * serials: the cleaners read integers as dates only when a column's
+ * format says so).  Beyond the fast forms above, a value is recognised
+ * by the cleaners themselves (clean_number(), clean_date(),
+ * clean_timestamp() of concord/clean.h), so that the profile and the
+ * stage phase agree on what is a number, money or a date.
  */
 enum profile_type	 profile_classify(const char *s, size_t len);
 
@@ -69,7 +82,7 @@ enum profile_type	 profile_classify(const char *s, size_t len);
  *
  *  {"rows": N, "ragged_rows": n (CSV only), "columns": [{
  *    "ordinal": 1, "name": "...",
- *    "type": "integer|decimal|boolean|date|timestamp|email|text|empty",
+ *    "type": "integer|decimal|money|boolean|date|timestamp|email|text|empty",
  *    "type_confidence": share of the non-null, non-blank values that
  *        match the type (1 for text and empty), 4 decimals,
  *    "nulls": JSON null, missing key or empty string,

@@ -25,7 +25,11 @@ cc_err	runs_create(struct workspace *ws, char *id);
 /*
  * A run as a new JSON object {id, state, phase, progress: {done, total},
  * counts, timings_ms, error, created_at, started_at, finished_at,
- * duration_ms}.  Errors: CC_ENOTFOUND, CC_EDB.
+ * warnings}.  warnings is an array, empty unless a run that ended "done"
+ * has something to say (pipeline_run()'s report: [{"code", "detail",
+ * "count", "reason", "total", "fix"}], e.g. code
+ * "order_lines_quarantined" when most order lines went to the
+ * quarantine); the state stays "done".  Errors: CC_ENOTFOUND, CC_EDB.
  */
 cc_err	runs_get(struct workspace *ws, const char *id, json_t **out);
 
@@ -41,8 +45,11 @@ cc_err	runs_cancel(struct workspace *ws, const char *id);
 
 /*
  * The quality report of a run: {"run_id", "rules": [{rule, dimension,
- * target, passed, failed, pass_rate, examples}], "summary": {dimension:
- * {passed, failed}}}.  Errors: CC_ENOTFOUND, CC_EDB.
+ * target, status, checked, passed, failed, pass_rate, examples}],
+ * "summary": {dimension: {passed, failed, not_applicable}}}.  status is
+ * "passed", "failed" or "not_applicable" (nothing to check: 0 of 0 rows,
+ * pass_rate null): a rule over no rows never counts as passed.
+ * Errors: CC_ENOTFOUND, CC_EDB.
  */
 cc_err	runs_quality(struct workspace *ws, const char *id, json_t **out);
 

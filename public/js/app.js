@@ -268,6 +268,12 @@ window.addEventListener("concord:signed-out", () => {
 
 window.addEventListener("hashchange", render);
 
+// Leaving a page (or signing out) aborts its requests: an aborted request
+// that nobody awaits any more is not an error.
+window.addEventListener("unhandledrejection", (e) => {
+  if (e.reason && e.reason.name === "AbortError") e.preventDefault();
+});
+
 async function boot() {
   document.getElementById("skip").addEventListener("click", (e) => {
     e.preventDefault();

@@ -162,6 +162,38 @@ export function loading(text = "Loading…") {
 }
 
 /**
+ * A placeholder in the shape of what is coming (tiles, then chart
+ * blocks), so that a page never stands blank while it loads.  Marked busy
+ * for assistive technology, with the text said once.
+ */
+export function skeleton({ tiles = 4, blocks = 2, text = "Loading…" } = {}) {
+  return h("div.skeleton", { role: "status", "aria-busy": "true", "aria-label": text },
+    h("span.visually-hidden", text),
+    tiles ? h("div.skeleton-tiles", Array.from({ length: tiles }, () => h("div.skeleton-box.skeleton-tile"))) : null,
+    Array.from({ length: blocks }, () => h("div.skeleton-box.skeleton-block")));
+}
+
+/** Values as separate chips, so that a value with a comma in it
+ * ("Dubois, Quinn") reads as one value. */
+export function chips(values, { max = 5, label = "Examples" } = {}) {
+  const vs = (values || []).slice(0, max);
+  if (!vs.length) return null;
+  return h("ul.chips", { "aria-label": label }, vs.map((v) => h("li.chip", { title: String(v) }, v === "" ? "(empty)" : String(v))));
+}
+
+/**
+ * What a run or a mapping must say although nothing failed:
+ * warnings [{code, detail, count}] as an amber box (null when none).
+ */
+export function warningBox(warnings, title, ...extra) {
+  if (!warnings || !warnings.length) return null;
+  return h("div.alert.alert-warning", { role: "status", "data-warnings": String(warnings.length) },
+    h("p.alert-title", title),
+    h("ul", warnings.map((w) => h("li", { "data-code": w.code, "data-count": w.count !== undefined ? String(w.count) : null }, w.detail))),
+    extra);
+}
+
+/**
  * A simple accessible table.  columns: [{label, value(row) -> Node|string,
  * class, numeric}].
  */

@@ -2,7 +2,8 @@
 // filters (from, to, country, category) kept in the URL hash so a view can
 // be bookmarked; customers; products; data quality across runs; sources.
 import { get } from "./api.js";
-import { h, clear, fmtInt, fmtMoney, fmtPct, fmtTime, emptyState, errorBox, humanize, table, scroller, announce } from "./dom.js";
+import { h, clear, fmtInt, fmtMoney, fmtPct, fmtTime, emptyState, errorBox, humanize, table, scroller, announce, skeleton } from "./dom.js";
+import { ruleStatus, ruleBadge, ruleWhat, ruleExplanation } from "./quality-rules.js";
 import { chart, PASS, FAIL, COLORS } from "./charts.js";
 import { navigate } from "./app.js";
 import { shortId, qs } from "./util.js";
@@ -47,9 +48,13 @@ export async function render(view, ctx) {
   const filters = {};
   for (const f of FILTERS) if (name === "sales" && ctx.query.get(f)) filters[f] = ctx.query.get(f);
   let doc;
+  // A skeleton in the dashboard's shape while it loads: never a blank page.
+  const wait = skeleton({ tiles: name === "quality" ? 4 : name === "sources" ? 6 : 5, blocks: 2, text: `Loading the ${title.toLowerCase()} dashboard…` });
+  body.append(wait);
   try {
     doc = await get(`/dashboards/${name}${qs(filters)}`, { signal: ctx.signal });
   } catch (err) {
+    wait.remove();
     if (err.name === "AbortError" || err.status === 401) throw err;
     if (name === "sales" && err.status === 400) {
       body.append(filterForm(filters, null), errorBox(err, "These filters cannot be applied", plainFilterError(err)));
@@ -58,6 +63,7 @@ export async function render(view, ctx) {
     body.append(errorBox(err, "The dashboard could not be loaded"));
     return;
   }
+  wait.remove();
   if (!doc.run_id && name !== "sources" && name !== "quality") {
     body.append(emptyState("Nothing to show yet.", "Dashboards are built from the reconciled data: upload your files, check their mappings and run the reconciliation.",
       h("a.btn.btn-primary", { href: "#/runs" }, "Go to runs")));
@@ -73,6 +79,53 @@ function plainFilterError(err) {
   if (e.code === "filter_range") return "The “from” date is after the “to” date. Change one of them.";
   if (e.code === "filter_date") return "A date is not valid. Use the date picker or the form YYYY-MM-DD.";
   return err.plain;
+}
+
+/** A note on the currency of the amounts: one currency, several, or none
+ * written in the files. */
+function currencyNote(doc) {
+  const cs = doc.currencies || [];
+  if (doc.currency) return h("p.small.muted", { id: "currency-note" }, `Amounts in ${doc.currency}, the currency written in the files.`);
+  if (cs.length > 1) return h("p.small.warn-text", { id: "currency-note" }, `The files mix currencies (${cs.join(", ")}): amounts are added as written, not converted.`);
+  return h("p.small.muted", { id: "currency-note" }, "The files name no currency: amounts are shown as written.");
+}
+
+/**
+ * Months from the first to the last with data, none skipped silently: a
+ * short run of empty months (up to LONG_GAP) is drawn month by month as
+ * empty bars; a longer one as one empty bar that names it
+ * ("2014-02 – 2025-01"), so that the axis never jumps from 2014 to 2025
+ * unsaid.  gaps: [{from, to, months}].  Entries without a month stay
+ * last.
+ */
+const LONG_GAP = 3;
+export function fillMonths(months, empty = { revenue: "0", orders: 0 }) {
+  const dated = months.filter((m) => m.month).sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+  const undated = months.filter((m) => !m.month);
+  const index = (k) => { const [y, mo] = k.split("-").map(Number); return y * 12 + mo - 1; };
+  const key = (i) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`;
+  const out = [];
+  const gaps = [];
+  dated.forEach((m, n) => {
+    if (n > 0) {
+      const a = index(dated[n - 1].month) + 1;
+      const b = index(m.month) - 1;
+      if (b >= a) {
+        gaps.push({ from: key(a), to: key(b), months: b - a + 1 });
+        if (b - a + 1 <= LONG_GAP) for (let i = a; i <= b; i++) out.push({ month: key(i), ...empty, gap: true, label: key(i) });
+        else out.push({ month: key(a), ...empty, gap: true, label: `${key(a)} – ${key(b)}` });
+      }
+    }
+    out.push(m);
+  });
+  return { months: [...out, ...undated], gaps };
+}
+
+/** The sentence that names the empty months ("2014-02 – 2025-01"). */
+function gapText(gaps, what) {
+  const n = gaps.reduce((a, g) => a + g.months, 0);
+  const spans = gaps.map((g) => (g.months === 1 ? g.from : `${g.from} – ${g.to}`));
+  return `${fmtInt(n)} ${n === 1 ? "month has" : "months have"} no ${what}, drawn as empty bars: ${spans.length <= 6 ? spans.join(", ") : `${spans.slice(0, 6).join(", ")}…`}.`;
 }
 
 function tiles(list) {
@@ -133,23 +186,29 @@ async function sales(body, doc, ctx, filters) {
   body.append(filterForm(filters, choices));
   const active = Object.entries(filters).map(([k, v]) => `${k} ${k === "country" ? countryName(v) : v}`);
   body.append(h("p.small", { role: "status", id: "filter-status" }, active.length ? `Filtered by ${active.join(", ")}.` : "All sales, no filter."));
+  const cur = doc.currency || null;
   body.append(tiles([
-    ["revenue", "Revenue", t.revenue, fmtMoney(t.revenue)],
+    ["revenue", cur ? `Revenue (${cur})` : "Revenue", t.revenue, fmtMoney(t.revenue)],
     ["orders", "Orders", t.orders, fmtInt(t.orders)],
-    ["average_order_value", "Average order value", t.average_order_value, fmtMoney(t.average_order_value)],
+    ["average_order_value", cur ? `Average order value (${cur})` : "Average order value", t.average_order_value, fmtMoney(t.average_order_value)],
     ["customers", "Customers", t.customers, fmtInt(t.customers), "who ordered"],
     ["order_lines", "Order lines", t.order_lines, fmtInt(t.order_lines)],
   ]));
+  body.append(currencyNote(doc));
   if (!t.orders) {
-    body.append(emptyState("No sales match these filters.", "Widen the date range or choose another country or category."));
+    body.append(Object.keys(filters).length
+      ? emptyState("No sales match these filters.", "Widen the date range or choose another country or category.")
+      : emptyState("No order lines were loaded.", "The last run loaded no sales: its page says why (for example order lines quarantined because no customer or product file names them).",
+        h("a.btn.btn-primary", { href: `#/runs/${doc.run_id}` }, "See the run")));
     return;
   }
-  const months = s.by_month || [];
+  const { months, gaps } = fillMonths(s.by_month || []);
   const grid = h("div.panels");
-  grid.append(h("section.panel.panel-wide", { "aria-label": "Revenue by month" }, h("h2", "Revenue by month"),
+  grid.append(h("section.panel.panel-wide", { "aria-label": "Revenue by month" }, h("h2", cur ? `Revenue by month (${cur})` : "Revenue by month"),
+    gaps.length ? h("p.small.warn-text", { id: "month-gaps" }, gapText(gaps, "sales")) : null,
     chart({
       type: "bar", title: "Revenue by month", money: true, height: 280,
-      labels: months.map((m) => m.month || "no date"), labelHeader: "Month",
+      labels: months.map((m) => m.month ? (m.gap ? `${m.label} (no sales)` : m.month) : "no date"), labelHeader: "Month",
       datasets: [
         { label: "Revenue", data: months.map((m) => m.revenue), money: true, order: 2 },
         { label: "Orders", data: months.map((m) => m.orders), type: "line", axis: "y2", color: COLORS[1], order: 1 },
@@ -157,7 +216,7 @@ async function sales(body, doc, ctx, filters) {
       secondAxis: "Orders",
     }, ctx.track).el));
   const byCountry = s.by_country || [];
-  grid.append(panel("Revenue by country",
+  grid.append(panel(cur ? `Revenue by country (${cur})` : "Revenue by country",
     chart({
       type: "bar", horizontal: true, money: true, title: "Revenue by country",
       labels: byCountry.map((r) => r.country ? countryName(r.country) : NONE("country")), labelHeader: "Country",
@@ -167,7 +226,7 @@ async function sales(body, doc, ctx, filters) {
     }, ctx.track).el,
     h("p.small.muted", "Select a bar to filter by that country.")));
   const byCat = s.by_category || [];
-  grid.append(panel("Revenue by category",
+  grid.append(panel(cur ? `Revenue by category (${cur})` : "Revenue by category",
     chart({
       type: "bar", horizontal: true, money: true, title: "Revenue by category",
       labels: byCat.map((r) => r.category || NONE("category")), labelHeader: "Category",
@@ -179,12 +238,12 @@ async function sales(body, doc, ctx, filters) {
   grid.append(panel("Top products", scroller(table([
     { label: "Product", value: (r) => r.name || `#${r.canonical_id}` },
     { label: "Quantity", numeric: true, value: (r) => fmtInt(r.quantity) },
-    { label: "Revenue", numeric: true, value: (r) => fmtMoney(r.revenue) },
+    { label: cur ? `Revenue (${cur})` : "Revenue", numeric: true, value: (r) => fmtMoney(r.revenue) },
   ], s.top_products || [], { className: "compact" }), "Top products")));
   grid.append(panel("Top customers", scroller(table([
     { label: "Customer", value: (r) => r.name || `#${r.canonical_id}` },
     { label: "Orders", numeric: true, value: (r) => fmtInt(r.orders) },
-    { label: "Revenue", numeric: true, value: (r) => fmtMoney(r.revenue) },
+    { label: cur ? `Revenue (${cur})` : "Revenue", numeric: true, value: (r) => fmtMoney(r.revenue) },
   ], s.top_customers || [], { className: "compact" }), "Top customers")));
   body.append(grid);
 }
@@ -201,9 +260,10 @@ async function customers(body, doc, ctx) {
     ["with_history", "With history", t.with_history, fmtInt(t.with_history), "details changed over time"],
   ]));
   const grid = h("div.panels");
-  const m = s.new_by_month || [];
+  const { months: m, gaps } = fillMonths(s.new_by_month || [], { customers: 0 });
   grid.append(h("section.panel.panel-wide", { "aria-label": "New customers by month" }, h("h2", "New customers by month"),
-    m.length ? chart({ type: "bar", title: "New customers by month", labels: m.map((r) => r.month || "no date"), labelHeader: "Month", datasets: [{ label: "Customers", data: m.map((r) => r.customers) }], height: 240 }, ctx.track).el
+    gaps.length ? h("p.small.muted", gapText(gaps, "new customers")) : null,
+    m.length ? chart({ type: "bar", title: "New customers by month", labels: m.map((r) => r.month ? (r.gap ? `${r.label} (none)` : r.month) : "no date"), labelHeader: "Month", datasets: [{ label: "Customers", data: m.map((r) => r.customers) }], height: 240 }, ctx.track).el
       : h("p.muted", "No creation dates in the data.")));
   const bc = s.by_country || [];
   grid.append(panel("Customers by country", chart({
@@ -271,9 +331,10 @@ async function quality(body, doc, ctx) {
   const last = runs[0].quality;
   body.append(tiles([
     ["rules", "Rules checked", last.rules, fmtInt(last.rules), "in the latest run"],
-    ["rules_passed", "Rules without failures", last.rules_passed, fmtInt(last.rules_passed)],
+    ["rules_passed", "Rules passed", last.rules_passed, fmtInt(last.rules_passed), last.rules_not_applicable ? `${fmtInt(last.rules_not_applicable)} not applicable (nothing to check)` : null],
     ["rules_failed", "Rules with failures", last.rules_failed, fmtInt(last.rules_failed)],
-    ["pass_rate", "Checks passed", last.passed, fmtPct(last.passed / ((last.passed + last.failed) || 1)), `${fmtInt(last.failed)} failed`],
+    ["pass_rate", "Checks passed", last.passed, last.passed + last.failed ? fmtPct(last.passed / (last.passed + last.failed)) : "—",
+      last.passed + last.failed ? `${fmtInt(last.failed)} failed` : "nothing to check"],
   ]));
   const grid = h("div.panels");
   const chrono = [...runs].reverse();
@@ -295,15 +356,25 @@ async function quality(body, doc, ctx) {
       { label: "Failed", data: dims.map((d) => share(d.failed, d)), color: FAIL, format: (v) => `${Number(v).toFixed(2)}%` },
     ], height: 60 + dims.length * 32,
   }, ctx.track).el));
-  const rules = ((doc.latest || {}).rules || []).slice().sort((a, b) => (a.pass_rate ?? 1) - (b.pass_rate ?? 1));
+  const rules = ((doc.latest || {}).rules || []).slice().sort((a, b) => (a.pass_rate ?? 2) - (b.pass_rate ?? 2));
   grid.append(panel("Rules of the latest run", scroller(table([
     { label: "Rule", value: (r) => humanize(r.rule) },
     { label: "Dimension", value: (r) => r.dimension },
-    { label: "Failed", numeric: true, value: (r) => fmtInt(r.failed) },
-    { label: "Pass rate", numeric: true, value: (r) => fmtPct(r.pass_rate) },
+    { label: "Result", value: (r) => ruleBadge(r) },
+    { label: "Failed", numeric: true, value: (r) => ruleStatus(r) === "not_applicable" ? "—" : fmtInt(r.failed) },
+    { label: "Pass rate", numeric: true, value: (r) => ruleStatus(r) === "not_applicable" ? "0 of 0" : fmtPct(r.pass_rate) },
   ], rules, { className: "compact" }), "Rules of the latest run"),
   h("p.small", h("a", { href: `#/runs/${runs[0].id}` }, "See the example rows in the run's quality report"))));
   body.append(grid);
+  // The failing rules explained: what failed, in plain words, and where
+  // the failing rows are.
+  const failing = rules.filter((r) => ruleStatus(r) === "failed");
+  const latestId = (doc.latest || {}).run_id || runs[0].id;
+  body.append(h("section.section", { "aria-labelledby": "failing-h", id: "failing-rules" },
+    h("h2#failing-h", failing.length ? `What failed in the latest run (${fmtInt(failing.length)} ${failing.length === 1 ? "rule" : "rules"})` : "What failed in the latest run"),
+    failing.length ? h("ul.failing-rules", failing.map((r) => h("li", { "data-rule": r.rule },
+      h("strong", ruleWhat(r.rule)), " ", ruleExplanation(r, latestId))))
+      : h("p", "No rule found a failing row.")));
 }
 
 function share(n, d) {
@@ -321,35 +392,42 @@ async function sources(body, doc, ctx) {
   }
   body.append(tiles([
     ["files", "Files", t.files, fmtInt(t.files)],
-    ["rows", "Source rows", t.rows, fmtInt(t.rows)],
+    ["rows", "Rows", t.rows, fmtInt(t.rows), "data rows in the files"],
     ["facts_loaded", "Order lines loaded", t.facts_loaded, fmtInt(t.facts_loaded)],
     ["quarantined", "Quarantined", t.quarantined, fmtInt(t.quarantined)],
     ["clean_issues", "Values not cleaned", t.clean_issues, fmtInt(t.clean_issues)],
-    ["lost", "Rows unaccounted for", t.lost, fmtInt(t.lost), t.lost ? "should be 0: tell your administrator" : "every row is accounted for"],
+    ["lost", "Unaccounted", t.lost, fmtInt(t.lost), t.lost ? "should be 0: tell your administrator" : "every row is accounted for"],
   ]));
   const grid = h("div.panels");
-  const staged = (f) => (f.entities || []).reduce((a, e) => a + (e.staged || 0), 0);
-  const quar = (f) => (f.quarantined && f.quarantined.records) || 0;
+  // One set of words for the tiles, the chart, the table and the note:
+  // rows (of the file), staged (records per entity: a row feeding two
+  // entities is staged twice), quarantined (rows set aside with a reason),
+  // unaccounted (rows neither staged nor quarantined).  Each file's rows
+  // split into loaded, quarantined and unaccounted, which add up to rows.
+  const quarRows = (f) => (f.quarantined && f.quarantined.rows) || 0;
+  const lost = (f) => f.lost || 0;
+  const loaded = (f) => Math.max(0, (f.rows || 0) - quarRows(f) - lost(f));
+  const stagedText = (f) => (f.entities || []).filter((e) => e.staged).map((e) => `${humanize(e.entity)} ${fmtInt(e.staged)}`).join(" · ") || "—";
   grid.append(h("section.panel.panel-wide", { "aria-label": "Where each file's rows went" }, h("h2", "Where each file's rows went"),
     chart({
-      type: "bar", horizontal: true, stacked: true, title: "Rows of each file: read, quarantined, unaccounted for",
+      type: "bar", horizontal: true, stacked: true, title: "Rows of each file: loaded, quarantined, unaccounted",
       labels: files.map((f) => f.name), labelHeader: "File",
       datasets: [
-        { label: "Read", data: files.map(staged), color: PASS },
-        { label: "Quarantined", data: files.map(quar), color: COLORS[1] },
-        { label: "Unaccounted for", data: files.map((f) => f.lost || 0), color: FAIL },
+        { label: "Loaded", data: files.map(loaded), color: PASS },
+        { label: "Quarantined", data: files.map(quarRows), color: COLORS[1] },
+        { label: "Unaccounted", data: files.map(lost), color: FAIL },
       ], height: 60 + files.length * 30,
     }, ctx.track).el));
   grid.append(h("section.panel.panel-wide", { "aria-label": "Files" }, h("h2", "Files"), scroller(table([
     { label: "File", value: (f) => h("a", { href: `#/files/${f.id}` }, f.name) },
     { label: "Status", value: (f) => f.status },
-    { label: "Feeds", value: (f) => (f.entities || []).map((e) => humanize(e.entity)).join(", ") || "—" },
     { label: "Rows", numeric: true, value: (f) => fmtInt(f.rows) },
-    { label: "Read", numeric: true, value: (f) => fmtInt(staged(f)) },
-    { label: "Quarantined", numeric: true, value: (f) => fmtInt(quar(f)) },
+    { label: "Staged (records per entity)", value: stagedText },
+    { label: "Quarantined", numeric: true, value: (f) => fmtInt(quarRows(f)) },
     { label: "Values not cleaned", numeric: true, value: (f) => fmtInt(f.clean_issues) },
     { label: "Order lines", numeric: true, value: (f) => fmtInt(f.facts_loaded) },
     { label: "Unaccounted", numeric: true, value: (f) => (f.lost === null || f.lost === undefined ? "—" : fmtInt(f.lost)) },
-  ], files, { className: "compact" }), "Files"), doc.lost_note ? h("p.small.muted", doc.lost_note) : null));
+  ], files, { className: "compact" }), "Files"),
+  h("p.small.muted", { id: "sources-note" }, "Rows: the data rows of a file. Staged: the records written for each entity the file feeds (one row feeding two entities is staged twice). Quarantined: rows set aside with a reason (see the quarantine). Unaccounted: rows neither staged nor quarantined for an entity the file feeds; it should be 0. In the chart, loaded = rows − quarantined − unaccounted, so that the three add up to the file's rows.")));
   body.append(grid);
 }

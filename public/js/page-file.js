@@ -2,7 +2,7 @@
 // the inferred type, empty values, distinct values, examples and a small
 // distribution (histogram bins of numbers, else the most frequent values).
 import { get, del, BASE } from "./api.js";
-import { h, append, fmtInt, fmtBytes, fmtTime, fmtPct, badge, confirmDialog, errorBox, emptyState, table, scroller } from "./dom.js";
+import { h, append, fmtInt, fmtBytes, fmtTime, fmtPct, badge, confirmDialog, errorBox, emptyState, table, scroller, chips } from "./dom.js";
 import { chart } from "./charts.js";
 import { navigate, setFlash } from "./app.js";
 
@@ -68,7 +68,7 @@ export async function render(view, ctx) {
       { label: "Type", value: (c) => typeLabel(c) },
       { label: "Empty", numeric: true, value: (c) => emptyText(c, rows) },
       { label: "Distinct", numeric: true, value: (c) => distinctText(c) },
-      { label: "Examples", class: "examples", value: (c) => (c.examples || []).slice(0, 3).join(", ") },
+      { label: "Examples", class: "examples", value: (c) => chips(c.examples, { max: 3, label: `Examples of ${c.name}` }) },
     ], cols, { caption: "Summary of the columns" }), "Summary of the columns"));
 
   const grid = h("div.col-grid");
@@ -98,7 +98,7 @@ function columnCard(c, rows, ctx) {
       h("div", h("dt", "Distinct"), h("dd", distinctText(c))),
       c.min !== undefined && c.min !== null ? h("div", h("dt", "Min"), h("dd", c.min)) : null,
       c.max !== undefined && c.max !== null ? h("div", h("dt", "Max"), h("dd", c.max)) : null),
-    c.examples && c.examples.length ? h("p.small", h("span.muted", "Examples: "), c.examples.slice(0, 5).join(" · ")) : null);
+    c.examples && c.examples.length ? h("div.small", h("span.muted", "Examples: "), chips(c.examples, { max: 5, label: `Examples of ${c.name}` })) : null);
   const hist = c.histogram && c.histogram.bins && c.histogram.bins.length ? c.histogram : null;
   if (hist) {
     const num = (v) => String(Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100);

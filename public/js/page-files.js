@@ -2,7 +2,7 @@
 // with its own progress bar) and the list of files.
 import { upload, uploadType, del, BASE } from "./api.js";
 import { h, clear, fmtInt, fmtBytes, fmtTime, badge, emptyState, errorBox, loading, confirmDialog, announce, scroller } from "./dom.js";
-import { listFiles, mappingStates } from "./util.js";
+import { listFiles, mappingStates, background } from "./util.js";
 
 const PARALLEL = 3;
 
@@ -45,7 +45,7 @@ export async function render(view, ctx) {
 
   const refreshSoon = () => {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => ctx.alive && showList(), 300);
+    refreshTimer = setTimeout(() => ctx.alive && background(showList), 300);
   };
   ctx.onCleanup(() => clearTimeout(refreshTimer));
 

@@ -1,9 +1,12 @@
 // page-mapping.js - review a file's mapping onto the target schema: the
 // proposed entity, and per column the target attribute with the mapper's
-// confidence and evidence; change targets, then confirm (PUT).
-import { get, put } from "./api.js";
-import { h, clear, fmtPct, badge, errorBox, humanize, announce, scroller } from "./dom.js";
-import { listFiles, mappingStates } from "./util.js";
+// confidence and evidence; change targets, then confirm (PUT).  Before
+// anything runs: what a run would do with the mapping (warnings when the
+// order lines' grain or a reference is unmapped) and a preview of the
+// first 20 rows per entity, cleaned as the run will clean them.
+import { get, put, post } from "./api.js";
+import { h, clear, fmtPct, fmtInt, badge, errorBox, humanize, announce, scroller, chips, warningBox, loading } from "./dom.js";
+import { listFiles, mappingStates, background } from "./util.js";
 
 const UNMAPPED = "";
 
@@ -91,7 +94,8 @@ export async function render(view, ctx) {
       const changed = h("span.badge.badge-changed", { hidden: true }, "changed");
       const tr = h("tr", { "data-source": col.source },
         h("th", { scope: "row" }, h("span.colname", col.source),
-          h("span.small.muted.block", `${p.type || "?"}${p.examples && p.examples.length ? " · e.g. " + p.examples.slice(0, 3).join(", ") : ""}`)),
+          h("span.small.muted.block", p.type || "?"),
+          chips(p.examples, { max: 3, label: `Examples of ${col.source}` })),
         h("td", h("label.visually-hidden", { for: sel.id }, `Target of column ${col.source}`), sel, " ", changed, desc),
         h("td.num", col.target || mapping.state === "confirmed"
           ? h("span", h("meter", { min: "0", max: "1", low: "0.5", high: "0.8", optimum: "1", value: String(col.confidence ?? 0), "aria-label": `Confidence ${fmtPct(col.confidence ?? 0)}` }), " ", fmtPct(col.confidence ?? 0))
@@ -108,6 +112,7 @@ export async function render(view, ctx) {
             }, a.target), ` (${fmtPct(a.confidence)})`])) : null));
       sel.addEventListener("change", () => {
         describe(sel, desc);
+        previewSoon();
         const c = sel.value !== sel.dataset.initial;
         changed.hidden = !c;
         tr.classList.toggle("row-changed", c);
@@ -116,6 +121,39 @@ export async function render(view, ctx) {
       body.append(tr);
     });
     resetBtn.hidden = true;
+  }
+
+  // ---- the check and the preview of the mapping as it stands on the page
+  const checkBox = h("div", { id: "mapping-warnings", "aria-live": "polite" });
+  const previewBox = h("section.section", { "aria-labelledby": "preview-h", id: "mapping-preview" });
+  let previewTimer = null;
+  let previewSeq = 0;
+  ctx.onCleanup(() => clearTimeout(previewTimer));
+  const currentColumns = () => (mapping.columns || []).map((c, i) => ({ source: c.source, target: (selects[i] && selects[i].value) || null }));
+
+  function showWarnings(warnings, confirmed) {
+    clear(checkBox).append(warningBox(warnings, confirmed
+      ? "Confirmed — but a run will not load these order lines as they are mapped"
+      : "Before you run: with this mapping a run will not load the order lines", h("p.small", "Fix the mapping below, or upload the missing files, then run.")) || "");
+  }
+
+  async function preview() {
+    const seq = ++previewSeq;
+    clearTimeout(previewTimer);
+    const edited = selects.some((sel) => sel.value !== sel.dataset.initial);
+    const doc = edited
+      ? await post(`/files/${enc}/preview`, { columns: currentColumns() }, { signal: ctx.signal })
+      : await get(`/files/${enc}/preview`, { signal: ctx.signal });
+    if (!ctx.alive || seq !== previewSeq) return;
+    showWarnings(doc.warnings, mapping.state === "confirmed" && !edited);
+    showPreview(previewBox, doc, edited);
+  }
+  function previewSoon() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(() => background(() => preview().catch((err) => {
+      if (err.name === "AbortError" || err.status === 401) throw err;
+      clear(previewBox).append(h("h2#preview-h", "Preview of the cleaned rows"), errorBox(err, "The preview could not be made"));
+    })), 500);
   }
 
   resetBtn.addEventListener("click", () => {
@@ -147,7 +185,15 @@ export async function render(view, ctx) {
       mapping = doc.mapping;
       showState();
       rows();
+      showWarnings(doc.warnings || [], true);
+      previewSoon();
       const next = await nextToReview(file.id, ctx.signal);
+      if (doc.warnings && doc.warnings.length) {
+        msg.append(warningBox(doc.warnings, "Mapping confirmed, but a run will quarantine the order lines",
+          h("p.small", "What will happen and how to fix it is said above; a run now would end with these lines in the quarantine.")));
+        const box = msg.lastChild;
+        box.id = "mapping-confirm-warnings";
+      }
       msg.append(h("div.alert.alert-success", { role: "status", id: "mapping-saved" },
         h("strong", "Mapping confirmed. "),
         next ? ["Next: ", h("a", { href: `#/files/${next.id}/mapping`, id: "next-mapping" }, `review ${next.name}`), "."]
@@ -167,8 +213,42 @@ export async function render(view, ctx) {
 
   showState();
   rows();
+  showWarnings(mapDoc.warnings || [], mapping.state === "confirmed");
+  clear(previewBox).append(h("h2#preview-h", "Preview of the cleaned rows"), loading("Cleaning the first rows…"));
   view.append(h("p.crumbs", h("a", { href: "#/files" }, "Files"), " › ", h("a", { href: `#/files/${file.id}` }, file.name), " › Mapping"),
-    head, stateBox, entBox, h("h2", "Columns"), msg, form);
+    head, stateBox, checkBox, entBox, h("h2", "Columns"), msg, form, previewBox);
+  previewSoon();
+}
+
+/** The first rows of each entity as a run will clean them: the cleaned
+ * value, the raw value when it differs, and the issue of a value that
+ * could not be cleaned. */
+function showPreview(box, doc, edited) {
+  clear(box).append(h("h2#preview-h", "Preview of the cleaned rows"),
+    h("p.muted", `The first ${fmtInt(doc.rows_read)} rows of the file, cleaned with ${edited ? "the mapping as you have changed it (not saved yet)" : "this mapping"} by the same code a run uses. Nothing is saved or run.`));
+  const ents = doc.entities || [];
+  if (!ents.length) {
+    box.append(h("p", "No column is mapped: a run would read nothing from this file."));
+    return;
+  }
+  for (const e of ents) {
+    const issues = e.rows.reduce((a, r) => a + r.issues.filter(Boolean).length, 0);
+    box.append(h("h3", { "data-entity": e.entity }, humanize(e.entity), h("span.small.muted", ` · ${fmtInt(e.rows.length)} rows${issues ? ` · ${fmtInt(issues)} ${issues === 1 ? "value" : "values"} not cleaned` : ""}`)),
+      scroller(h("table.data.compact.preview", { "data-entity": e.entity },
+        h("caption.visually-hidden", `Preview of ${e.entity}`),
+        h("thead", h("tr", h("th", { scope: "col" }, "Row"), e.columns.map((c) => h("th", { scope: "col" },
+          h("span.block", c.attribute), h("span.small.muted.block", c.sources.join(" + ")))))),
+        h("tbody", e.rows.map((r) => h("tr",
+          h("th", { scope: "row" }, String(r.row)),
+          r.values.map((v, i) => {
+            const raw = r.raw[i];
+            const issue = r.issues[i];
+            if (issue) return h("td.cell-issue", { title: `Could not be cleaned (${issue}): ${raw}` }, h("span.badge.badge-failed", humanize(issue)), " ", raw ?? "");
+            const changed = v !== null && raw !== null && raw !== undefined && String(raw) !== v;
+            return h("td", { title: changed ? `In the file: ${raw}` : null, class: changed ? "cell-changed" : null }, v ?? "",
+              changed ? h("span.small.muted.block", raw) : null);
+          }))))), `Preview of ${e.entity}`));
+  }
 }
 
 async function nextToReview(currentId, signal) {

@@ -2,10 +2,11 @@
 // counts, timings, files, key rules, quality report and quarantine.
 import { get, post } from "./api.js";
 import { h, clear, fmtInt, fmtTime, fmtDuration, fmtPct, durationBetween, errorBox, emptyState, humanize, announce, table, scroller, confirmDialog } from "./dom.js";
-import { ACTIVE_RUN, shortId } from "./util.js";
+import { ACTIVE_RUN, shortId, background } from "./util.js";
 import { runProgress, POLL_MS, PHASES } from "./page-runs.js";
 import { tableView } from "./table-view.js";
 import { chart, PASS, FAIL } from "./charts.js";
+import { ruleStatus, ruleBadge, ruleWhat, ruleExplanation } from "./quality-rules.js";
 
 const COUNT_LABELS = [
   ["source_rows", "Source rows read"],
@@ -23,6 +24,7 @@ const COUNT_LABELS = [
   ["amounts_inconsistent", "Amounts that disagree with price × quantity"],
   ["key_rules", "Key rules learned"],
   ["quality_rules_failing", "Quality rules with failures"],
+  ["quality_rules_not_applicable", "Quality rules with nothing to check"],
 ];
 
 export async function render(view, ctx) {
@@ -52,7 +54,7 @@ export async function render(view, ctx) {
       }
       failures++;
       clear(live).append(errorBox(err, "Lost contact with the run; trying again…"));
-      timer = setTimeout(poll, Math.min(10000, POLL_MS * 2 ** failures));
+      timer = setTimeout(() => background(poll), Math.min(10000, POLL_MS * 2 ** failures));
       return;
     }
     if (!ctx.alive) return;
@@ -68,13 +70,13 @@ export async function render(view, ctx) {
           if (!await confirmDialog({ title: "Cancel this run?", text: "The tables and dashboards keep the result of the previous run.", confirm: "Cancel the run", danger: true })) return;
           try {
             await post(`/runs/${enc}/cancel`, {});
-            poll();
+            background(poll);
           } catch (err) {
             live.append(errorBox(err, "The run could not be cancelled"));
           }
         },
       }, "Cancel run"));
-      timer = setTimeout(poll, POLL_MS);
+      timer = setTimeout(() => background(poll), POLL_MS);
       return;
     }
     if (!shownFinal) {
@@ -124,14 +126,15 @@ export async function render(view, ctx) {
     details.append(qBox);
     try {
       const q = await get(`/runs/${enc}/quality`, { signal: ctx.signal });
-      showQuality(qBox, q.rules || [], ctx);
+      showQuality(qBox, q.rules || [], ctx, id);
     } catch (err) {
       if (err.name === "AbortError" || err.status === 401) throw err;
       qBox.append(err.status === 404 ? emptyState("No quality report for this run.") : errorBox(err, "The quality report could not be loaded"));
     }
     const quar = h("section.section", { "aria-labelledby": "quar-h" },
-      h("h2#quar-h", "Quarantine"),
-      h("p.muted", "Source records this run could not load, with the reason. Fix them in the source system and upload the file again."));
+      h("h2#quar-h", "Quarantine", c.quarantined ? h("span.muted.heading-count", { id: "quarantine-total" }, ` · ${fmtInt(c.quarantined)} ${c.quarantined === 1 ? "record" : "records"}`) : null),
+      h("p.muted", "Source records this run could not load, with the reason. Fix them in the source system and upload the file again."),
+      c.quarantined ? h("p", { id: "quarantine-summary" }, `${fmtInt(c.quarantined)} ${c.quarantined === 1 ? "record was" : "records were"} quarantined in all${c.superseded ? `; the table also lists ${fmtInt(c.superseded)} superseded by a later export (${fmtInt(c.quarantined + c.superseded)} rows)` : ""}.`) : null);
     const tv = h("div.table-view", { id: "quarantine-view" });
     quar.append(tv, h("p", h("a", { href: `#/data/quarantine?run_id__exact=${enc}` }, "Open the quarantine in the data browser")));
     details.append(quar);
@@ -142,6 +145,8 @@ export async function render(view, ctx) {
         name: "quarantine",
         params: new URLSearchParams({ run_id__exact: id, _size: "25" }),
         fixed: ["run_id__exact"],
+        // every record this run quarantined, superseded ones included
+        total: (c.quarantined || 0) + (c.superseded || 0),
         signal: ctx.signal,
       });
     }
@@ -150,15 +155,19 @@ export async function render(view, ctx) {
   await poll();
 }
 
-function showQuality(box, rules, ctx) {
+function showQuality(box, rules, ctx, runId) {
   if (!rules.length) {
     box.append(emptyState("No quality rules were checked."));
     return;
   }
-  const failing = rules.filter((r) => r.failed > 0).length;
-  box.append(h("p", `${fmtInt(rules.length)} rules checked: ${fmtInt(rules.length - failing)} without failures, ${fmtInt(failing)} with failures.`));
-  const sorted = [...rules].sort((a, b) => (a.pass_rate ?? 1) - (b.pass_rate ?? 1));
-  box.append(chart({
+  const failing = rules.filter((r) => ruleStatus(r) === "failed").length;
+  const na = rules.filter((r) => ruleStatus(r) === "not_applicable").length;
+  box.append(h("p", { id: "quality-summary" }, `${fmtInt(rules.length)} rules: ${fmtInt(rules.length - failing - na)} passed, ${fmtInt(failing)} with failures${na ? `, ${fmtInt(na)} not applicable (nothing to check)` : ""}.`));
+  // The chart shows the rules that checked rows; a rule over 0 rows has
+  // no share to draw.
+  const sorted = [...rules].filter((r) => ruleStatus(r) !== "not_applicable").sort((a, b) => (a.pass_rate ?? 1) - (b.pass_rate ?? 1));
+  const listed = [...sorted, ...rules.filter((r) => ruleStatus(r) === "not_applicable")];
+  const chartEl = chart({
     type: "bar", horizontal: true, stacked: true, percent: true,
     title: "Share of rows passing each quality rule",
     labels: sorted.map((r) => humanize(r.rule)),
@@ -168,12 +177,16 @@ function showQuality(box, rules, ctx) {
       { label: "Failed", data: sorted.map((r) => pct(r.failed, r)), color: FAIL, format: (v) => `${Number(v).toFixed(2)}%` },
     ],
     height: 60 + sorted.length * 24,
-  }, ctx.track).el);
-  box.append(h("div.rules", sorted.map((r) => h("details.rule", { "data-rule": r.rule },
+  }, ctx.track).el;
+  if (sorted.length) box.append(chartEl);
+  box.append(h("div.rules", listed.map((r) => h("details.rule", { "data-rule": r.rule, "data-status": ruleStatus(r) },
     h("summary",
       h("span.rule-name", humanize(r.rule)),
-      h(`span.badge.${r.failed ? "badge-failed" : "badge-done"}`, r.failed ? `${fmtInt(r.failed)} failed` : "all passed"),
-      h("span.small.muted", ` ${r.dimension} · ${r.target} · ${fmtInt(r.passed)} passed · ${fmtPct(r.pass_rate)}`)),
+      ruleBadge(r),
+      h("span.small.muted", ruleStatus(r) === "not_applicable" ? ` ${r.dimension} · ${r.target} · 0 of 0 rows`
+        : ` ${r.dimension} · ${r.target} · ${fmtInt(r.passed)} of ${fmtInt((r.passed || 0) + (r.failed || 0))} passed · ${fmtPct(r.pass_rate)}`)),
+    h("p.small", ruleWhat(r.rule)),
+    ruleExplanation(r, runId),
     r.examples && r.examples.length ? examplesTable(r.examples) : h("p.small.muted", "No example rows.")))));
 }
 

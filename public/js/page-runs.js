@@ -1,8 +1,8 @@
 // page-runs.js - start a reconciliation run, watch the active one live,
 // and the history of runs with durations and counts.
 import { get, post } from "./api.js";
-import { h, clear, fmtInt, fmtTime, fmtDuration, durationBetween, badge, emptyState, errorBox, loading, announce, scroller } from "./dom.js";
-import { ACTIVE_RUN, shortId } from "./util.js";
+import { h, clear, fmtInt, fmtTime, fmtDuration, durationBetween, badge, emptyState, errorBox, loading, announce, scroller, warningBox } from "./dom.js";
+import { ACTIVE_RUN, shortId, background } from "./util.js";
 import { navigate } from "./app.js";
 
 export const PHASES = [
@@ -24,8 +24,9 @@ export function runProgress(run) {
   const phaseIdx = PHASES.findIndex(([k]) => k === run.phase);
   const inPhase = p.total ? Math.min(1, p.done / p.total) : 0;
   const pct = run.state === "running" && phaseIdx >= 0 ? Math.floor(((phaseIdx + inPhase) / PHASES.length) * 100) : 0;
-  const box = h("div.run-progress", { "data-state": run.state },
-    h("p.run-state", badge(run.state), " ",
+  const warnings = run.state === "done" ? run.warnings || [] : [];
+  const box = h("div.run-progress", { "data-state": run.state, "data-warnings": warnings.length ? String(warnings.length) : null },
+    h("p.run-state", stateBadge(run), " ",
       run.state === "queued" ? "Waiting to start…"
         : run.state === "running" ? `${PHASE_TEXT[run.phase] || "Working"}${phaseIdx >= 0 ? ` (step ${phaseIdx + 1} of ${PHASES.length}${p.total > 1 ? `, ${p.done} of ${p.total} parts done` : ""})` : ""}`
           : run.state === "done" ? `Finished in ${fmtDuration(run.timings_ms && run.timings_ms.total ? run.timings_ms.total : durationBetween(run.started_at, run.finished_at))}.`
@@ -37,8 +38,19 @@ export function runProgress(run) {
       class: i < phaseIdx ? "phase-done" : i === phaseIdx ? "phase-now" : "phase-todo",
       "aria-current": i === phaseIdx ? "step" : null,
     }, text))) : null,
-    run.error ? h("p.alert.alert-error", { role: "alert" }, run.error) : null);
+    run.error ? h("p.alert.alert-error", { role: "alert" }, run.error) : null,
+    warningBox(warnings, warnings.length === 1 ? "The run finished, but one thing needs your attention" : `The run finished, but ${warnings.length} things need your attention`,
+      h("p.small", h("a", { href: `#/data/quarantine?run_id__exact=${encodeURIComponent(run.id)}` }, "See the quarantined rows"))));
   return box;
+}
+
+/** The run's state as a badge: a run that ended done but has warnings
+ * says "done" in amber, with the count, never a plain green done. */
+export function stateBadge(run) {
+  const n = run.state === "done" ? (run.warnings || []).length : 0;
+  if (!n) return badge(run.state);
+  return h("span.badge.badge-warning", { "data-state": "done", title: run.warnings.map((w) => w.detail).join("\n") },
+    `done · ${n} ${n === 1 ? "warning" : "warnings"}`);
 }
 
 export async function render(view, ctx) {
@@ -97,7 +109,8 @@ export async function render(view, ctx) {
           const dur = r.timings_ms && r.timings_ms.total ? r.timings_ms.total : durationBetween(r.started_at, r.finished_at);
           return h("tr", { "data-run": r.id },
             h("td", h("a", { href: `#/runs/${r.id}` }, h("code", shortId(r.id)))),
-            h("td", badge(r.state)),
+            h("td", stateBadge(r), (r.state === "done" && r.warnings && r.warnings.length)
+              ? h("p.small.warn-text.run-warning", r.warnings[0].detail) : null),
             h("td", fmtTime(r.started_at || r.created_at)),
             h("td.num", r.started_at ? fmtDuration(dur) : "—"),
             h("td.num", fmtInt(c.source_rows)),
@@ -108,7 +121,7 @@ export async function render(view, ctx) {
             h("td.num", c.quality_rules !== undefined ? `${fmtInt(c.quality_rules_failing)} of ${fmtInt(c.quality_rules)}` : "—"));
         }))), "Runs"));
     }
-    if (active) timer = setTimeout(() => refresh().catch(() => {}), POLL_MS);
+    if (active) timer = setTimeout(() => background(refresh), POLL_MS);
   }
   history.append(loading());
   await refresh();

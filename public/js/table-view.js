@@ -42,7 +42,8 @@ export function tableUrl(name, params, fmt, download) {
  * Renders into `root`.  opts: {name, params (URLSearchParams of API
  * parameters), fixed (keys that cannot be removed), onChange(params)
  * (navigation; default: re-render in place), signal, total (row count of
- * the whole table, if known), label}.
+ * what the fixed filters select — the whole table without any — if
+ * known), label}.
  */
 export async function tableView(root, opts) {
   const { name, signal } = opts;
@@ -151,13 +152,16 @@ export async function tableView(root, opts) {
   const onFirst = !token;
   const pageIdx = onFirst ? 0 : pages.get(token);
   const anyFilter = filterKeys.length > 0;
+  // The total is known for the rows the fixed filters select (a run's
+  // quarantine), not for a filter the person added.
+  const totalKnown = opts.total !== undefined && filterKeys.every((k) => fixed.has(k));
   let status;
   if (count === 0) status = "No rows";
   else if (pageIdx === undefined) status = `${fmtInt(count)} rows from a later page${doc.next ? ", more on the next pages" : ""}`;
-  else if (onFirst && !doc.next) status = `${fmtInt(count)} ${count === 1 ? "row" : "rows"}${anyFilter ? " match" : ""}`;
+  else if (onFirst && !doc.next) status = `${fmtInt(count)} ${count === 1 ? "row" : "rows"}${anyFilter && !totalKnown ? " match" : ""}`;
   else {
     const first = pageIdx * size;
-    status = `Rows ${fmtInt(first + 1)}–${fmtInt(first + count)}${!anyFilter && opts.total !== undefined ? ` of ${fmtInt(opts.total)}` : doc.next ? ", more on the next pages" : ""}`;
+    status = `Rows ${fmtInt(first + 1)}–${fmtInt(first + count)}${totalKnown ? ` of ${fmtInt(opts.total)}` : doc.next ? ", more on the next pages" : ""}`;
   }
   const sortCol = params.get("_sort") || params.get("_sort_desc");
   if (sortCol && count) status += ` · sorted by ${sortCol}${params.get("_sort_desc") ? ", descending" : ""}`;

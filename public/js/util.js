@@ -25,10 +25,13 @@ export async function pool(items, limit, fn) {
   return out;
 }
 
-/** The mapping state ("confirmed" | "proposed" | null) of each file, by id. */
-export async function mappingStates(files, signal) {
+/** The mapping state ("confirmed" | "proposed" | null) of each file, by
+ * id; with warnings (an object), also what a run would do with each
+ * mapping (the service's mapping warnings), by id. */
+export async function mappingStates(files, signal, warnings) {
   const states = await pool(files, 4, async (f) => {
     const doc = await get(`/files/${encodeURIComponent(f.id)}/mapping`, { signal });
+    if (warnings) warnings[f.id] = doc.warnings || [];
     return doc.mapping ? doc.mapping.state : null;
   });
   const out = {};
@@ -52,4 +55,16 @@ export function qs(obj) {
   }
   const s = p.toString();
   return s ? "?" + s : "";
+}
+
+/**
+ * Runs a page's background work (a timer's refresh, a poll) so that its
+ * end by leaving the page or signing out (an AbortError, a 401) is no
+ * error; anything else is logged as the defect it is.
+ */
+export function background(fn) {
+  return Promise.resolve().then(fn).catch((e) => {
+    if (e && (e.name === "AbortError" || e.status === 401)) return;
+    console.error("background work failed", e);
+  });
 }

@@ -36,7 +36,7 @@ const snap = (page, name) => shot(page, `${String(++shotN).padStart(2, "0")}-${n
 before(async () => {
   assert.ok(SEED_FILES.length >= 9, `seed files in ${SEEDS}`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "concord-e2e-files-"));
-  server = await startServer({ users: [{ name: "alice", password: PASSWORD, role: "admin" }] });
+  server = await startServer({ users: [{ name: "alice", password: PASSWORD, role: "admin" }, { name: "newcomer", password: PASSWORD, role: "member" }] });
   alice = await openSession(server.url);
 });
 
@@ -634,5 +634,115 @@ describe("Concord web UI", () => {
     const me = await api(alice.context, "/api/v1/me");
     assert.equal(me.status, 401, "the session is revoked");
     noProblems(problems);
+  });
+});
+
+// A new user's first ten minutes: one file alone that names no customer
+// and no product (nothing can attribute its lines), on an empty
+// workspace.  The page warns before the run, previews the cleaned rows,
+// and after the run says in amber how many lines were quarantined and
+// why: never a plain green "done" over nothing loaded.
+describe("a file that cannot be attributed, alone in a new workspace", () => {
+  const ROWS = 30;
+  let s;
+  before(async () => { s = await openSession(server.url); });
+  after(async () => { if (s) await s.close(); });
+
+  test("the mapping warns before the run and previews the first rows cleaned", async () => {
+    const { page, problems } = s;
+    await signIn(page, "newcomer", PASSWORD);
+    const lines = ["Order #,Order Date,Qty,Unit Price"];
+    const dates = ["1 Jun 2024", "11/09/2024", "2024-05-23"];
+    const prices = ["450.00", "$29.95", "USD 29.95"];
+    for (let i = 0; i < ROWS; i++) lines.push(`${7000 + i},${dates[i % 3]},${1 + (i % 4)},${prices[i % 3]}`);
+    const file = path.join(tmp, "orders-export.csv");
+    fs.writeFileSync(file, lines.join("\n") + "\n");
+    await go(page, "#/files");
+    await page.setInputFiles("#file-input", [file]);
+    await page.waitForFunction(() => document.querySelector('li.upload[data-name="orders-export.csv"]')?.classList.contains("upload-done"));
+    const listed = (await api(s.context, "/api/v1/files")).json.files;
+    assert.equal(listed.length, 1);
+    const fid = listed[0].id;
+    // The profile types the dates and the prices as the cleaners read them.
+    const prof = (await api(s.context, `/api/v1/files/${fid}`)).json.profile.columns;
+    assert.deepEqual(prof.map((c) => [c.name, c.type]), [["Order #", "integer"], ["Order Date", "date"], ["Qty", "integer"], ["Unit Price", "money"]]);
+    await go(page, `#/files/${fid}/mapping`);
+    // Before anything runs: a warning naming what will happen, and the preview.
+    await page.waitForSelector("#mapping-warnings .alert-warning");
+    const warn = await page.locator("#mapping-warnings").innerText();
+    assert.match(warn, /quarantined \(no customer\)/, warn);
+    assert.match(warn, /quarantined \(no product\)/, warn);
+    await page.waitForSelector('#mapping-preview table.preview[data-entity="order_line"] tbody tr');
+    assert.equal(await page.locator('#mapping-preview table.preview[data-entity="order_line"] tbody tr').count(), 20, "20 rows previewed");
+    const first = await page.locator('#mapping-preview table.preview[data-entity="order_line"] tbody tr').first().innerText();
+    assert.match(first, /2024-06-01/, "1 Jun 2024 cleaned to 2024-06-01");
+    assert.match(first, /450\.00/);
+    await a11yCheck(page);
+    await snap(page, "firstuse-mapping-warning-preview");
+    await page.click("#confirm-mapping");
+    await page.waitForSelector("#mapping-saved");
+    await page.waitForSelector("#mapping-confirm-warnings");
+    assert.match(await page.locator("#mapping-confirm-warnings").innerText(), /a run will quarantine the order lines/);
+    noProblems(problems);
+  });
+
+  test("the run ends done in amber with the count; the runs list and the Overview say so too", async () => {
+    const { page, problems, context } = s;
+    await go(page, "#/runs");
+    await andSettle(page, () => page.click("#start-run"));
+    const id = /^#\/runs\/([0-9a-f]+)$/.exec(hashOf(page))[1];
+    await page.waitForFunction(() => { const b = document.querySelector(".run-progress"); return b && !["queued", "running"].includes(b.dataset.state); }, null, { timeout: 120000 });
+    const run = (await api(context, `/api/v1/runs/${id}`)).json.run;
+    assert.equal(run.state, "done");
+    assert.equal(run.counts.facts, 0);
+    assert.equal(run.warnings.length, 1);
+    assert.equal(run.warnings[0].count, ROWS);
+    const box = page.locator("#run-live .alert-warning");
+    await box.waitFor();
+    const text = await box.innerText();
+    assert.match(text, new RegExp(`${ROWS} of ${ROWS} order lines quarantined: no customer`), text);
+    assert.equal(await box.locator(`li[data-count="${ROWS}"]`).count(), 1, "the count is in the warning");
+    assert.match(await page.locator("#run-live .run-state").innerText(), /done · 1 warning/);
+    assert.equal(await page.locator("#run-live .run-state .badge-done").count(), 0, "no green done");
+    // Quality rules over no rows are not applicable, never "all passed".
+    await page.waitForSelector("#quality-summary");
+    assert.match(await page.locator("#quality-summary").innerText(), /not applicable/);
+    assert.ok(await page.locator('details.rule[data-status="not_applicable"] .badge-not-applicable').count() > 0);
+    assert.match(await page.locator('details.rule[data-status="not_applicable"]').first().innerText(), /not applicable \(0 of 0\)/);
+    // The quarantine shows its total.
+    assert.match(await page.locator("#quarantine-total").innerText(), new RegExp(`${ROWS} records`));
+    await a11yCheck(page);
+    await noLeakedValues(page);
+    await snap(page, "firstuse-run-warning");
+    await go(page, "#/runs");
+    await page.waitForSelector(`tr[data-run="${id}"] .badge-warning`);
+    assert.match(await page.locator(`tr[data-run="${id}"]`).innerText(), new RegExp(`${ROWS} of ${ROWS} order lines quarantined`));
+    await go(page, "#/");
+    await page.waitForSelector('li.step[data-step="3"]');
+    assert.equal(await page.locator('li.step[data-step="3"]').getAttribute("data-done"), "false", "the run step is not ticked");
+    assert.equal(await page.locator('li.step[data-step="3"].step-warn').count(), 1, "it is amber");
+    assert.match(await page.locator('li.step[data-step="3"]').innerText(), /order lines quarantined/);
+    assert.equal(await page.locator('li.step[data-step="2"].step-warn').count(), 1, "the confirmed mapping that cannot load the lines is amber, not ticked");
+    await snap(page, "firstuse-overview");
+    // The sales dashboard says why it is empty, and the sources agree.
+    await go(page, "#/dashboards/sales");
+    assert.match(await page.locator("main").innerText(), /No order lines were loaded/);
+    await go(page, "#/dashboards/sources");
+    const src = (await api(context, "/api/v1/dashboards/sources")).json;
+    const ui = await tileValues(page);
+    assert.equal(ui.rows, String(src.tiles.rows));
+    noProblems(problems);
+  });
+
+  test("signing out while a dashboard loads raises no error", async () => {
+    const { page, problems } = s;
+    await go(page, "#/dashboards/quality");
+    await page.evaluate(() => { location.hash = "#/dashboards/sales"; document.getElementById("signout").click(); });
+    await page.waitForSelector("#username");
+    await page.waitForTimeout(500);
+    // A request that raced the sign-out may answer 401 (Chromium logs
+    // it); no AbortError or other page error may escape.
+    assert.ok(!problems.some((p) => /AbortError|abort/i.test(p)), problems.join("\n"));
+    noProblems(problems, [HTTP(401)]);
   });
 });

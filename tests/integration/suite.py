@@ -96,3 +96,4 @@ import tests_dashboards  # noqa: E402,F401
 import tests_tables  # noqa: E402,F401
 import tests_matching  # noqa: E402,F401
 import tests_entities  # noqa: E402,F401
+import tests_firstuse  # noqa: E402,F401

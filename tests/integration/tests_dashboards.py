@@ -291,13 +291,15 @@ def expect_quality(db, run_id):
         for q in db.execute("SELECT dimension, passed, failed FROM quality_results WHERE run_id = ?"
                             " ORDER BY dimension", (r["id"],)):
             d = dims.setdefault(q["dimension"], {"dimension": q["dimension"], "rules": 0, "rules_passed": 0,
-                                                 "rules_failed": 0, "passed": 0, "failed": 0})
+                                                 "rules_failed": 0, "passed": 0, "failed": 0,
+                                                 "rules_not_applicable": 0})
             d["rules"] += 1
-            d["rules_passed" if q["failed"] == 0 else "rules_failed"] += 1
+            # a rule that checked no row is not applicable, never passed
+            d["rules_failed" if q["failed"] else "rules_passed" if q["passed"] else "rules_not_applicable"] += 1
             d["passed"] += q["passed"]
             d["failed"] += q["failed"]
         tot = {k: sum(d[k] for d in dims.values()) for k in ("rules", "rules_passed", "rules_failed",
-                                                              "passed", "failed")}
+                                                              "passed", "failed", "rules_not_applicable")}
         tot["by_dimension"] = list(dims.values())
         runs.append({"id": r["id"], "state": r["state"], "created_at": r["created_at"],
                      "started_at": r["started_at"], "finished_at": r["finished_at"], "counts": counts,
@@ -308,7 +310,8 @@ def expect_quality(db, run_id):
                             " WHERE run_id = ? ORDER BY dimension, rule, target", (run_id,)):
             p, f = q["passed"], q["failed"]
             rules.append({"rule": q["rule"], "dimension": q["dimension"], "target": q["target"],
-                          "passed": p, "failed": f, "pass_rate": p / (p + f) if p + f else None})
+                          "passed": p, "failed": f, "pass_rate": p / (p + f) if p + f else None,
+                          "status": "failed" if f else "passed" if p else "not_applicable"})
     return {"runs": runs, "latest": {"run_id": run_id, "rules": rules}}
 
 

@@ -1108,8 +1108,10 @@ test_quality(void **state)
 	want_int(doc, "runs.1.counts.facts", 4);
 	want_str(doc, "runs.1.finished_at", "2024-01-03T00:01:00Z");
 	want_int(doc, "runs.1.quality.rules", 3);
-	want_int(doc, "runs.1.quality.rules_passed", 2);
+	/* unique_id checked 0 of 0 rows: not applicable, never passed */
+	want_int(doc, "runs.1.quality.rules_passed", 1);
 	want_int(doc, "runs.1.quality.rules_failed", 1);
+	want_int(doc, "runs.1.quality.rules_not_applicable", 1);
 	want_int(doc, "runs.1.quality.passed", 18);
 	want_int(doc, "runs.1.quality.failed", 2);
 	want_len(doc, "runs.1.quality.by_dimension", 3);
@@ -1131,6 +1133,9 @@ test_quality(void **state)
 	    0.8);
 	want_str(doc, "latest.rules.1.rule", "unique_id");
 	want_null(doc, "latest.rules.1.pass_rate");
+	want_str(doc, "latest.rules.1.status", "not_applicable");
+	want_str(doc, "latest.rules.0.status", "failed");
+	want_str(doc, "latest.rules.2.status", "passed");
 	assert_true(json_real_value(at(doc, "latest.rules.2.pass_rate")) ==
 	    1.0);
 	json_decref(doc);

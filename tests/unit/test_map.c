@@ -261,6 +261,102 @@ test_chain_falls_back(void **state)
 	json_decref(p);
 }
 
+/*
+ * An orders export: an e-mail and a country column, fit near certain for
+ * the customer, are proposed for it (never "kept unmapped" beside a 100 %
+ * alternative); a column left without a target never says "nothing
+ * fits" while it lists an alternative.
+ */
+static void
+test_never_unmapped_beside_certain(void **state)
+{
+	static const char *const cols[] = { "Order #:integer:500",
+	    "Cust Name:text:8", "E-mail:email:8", "Order Date:date:300",
+	    "Item:text:5", "Qty:integer:5", "Unit Price:money:4",
+	    "Country:text:4", NULL };
+	json_t *p = profile(500, cols), *doc = NULL, *c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "orders_export.csv", &doc,
+	    NULL), CC_OK);
+	assert_string_equal(target(doc, "E-mail"), "customer.email");
+	assert_string_equal(target(doc, "Country"), "customer.country");
+	assert_string_equal(target(doc, "Unit Price"), "order_line.unit_price");
+	json_array_foreach(json_object_get(doc, "columns"), i, c) {
+		const char *ev = json_string_value(json_array_get(
+		    json_object_get(c, "evidence"), 0));
+		if (json_array_size(json_object_get(c, "alternatives")) > 0 &&
+		    ev != NULL && strstr(ev, "no attribute") != NULL)
+			fail_msg("%s: \"%s\" beside an alternative",
+			    json_string_value(json_object_get(c, "source")), ev);
+	}
+	json_decref(doc);
+	json_decref(p);
+}
+
+/* map_check(): the grain and the references of order lines. */
+static void
+test_check(void **state)
+{
+	json_t *doc, *w = NULL;
+
+	(void)state;
+	assert_int_equal(map_check(NULL, NULL, &w), CC_EINVAL);
+	assert_int_equal(map_check(json_object(), NULL, NULL), CC_EINVAL);
+	/* order lines with neither order id, customer nor product */
+	doc = json_loads("{\"state\": \"confirmed\", \"columns\": ["
+	    "{\"ordinal\": 1, \"source\": \"When\", \"target\":"
+	    " \"order_line.order_date\"},"
+	    "{\"ordinal\": 2, \"source\": \"No\", \"target\": null}]}", 0,
+	    NULL);
+	assert_int_equal(map_check(doc, NULL, &w), CC_OK);
+	assert_int_equal(json_array_size(w), 3);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(w, 0), "code")), "grain_unmapped");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(w, 1), "attribute")), "order_line.customer_id");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(w, 2), "reason")), "product_missing");
+	json_decref(w);
+	json_decref(doc);
+	/* order id and customer reference mapped; the product named by a
+	 * product attribute of the same file: nothing to say */
+	doc = json_loads("{\"state\": \"confirmed\", \"columns\": ["
+	    "{\"ordinal\": 1, \"source\": \"o\", \"target\":"
+	    " \"order_line.order_id\"},"
+	    "{\"ordinal\": 2, \"source\": \"c\", \"target\":"
+	    " \"order_line.customer_id\"},"
+	    "{\"ordinal\": 3, \"source\": \"p\", \"target\":"
+	    " \"product.name\"}]}", 0, NULL);
+	assert_int_equal(map_check(doc, NULL, &w), CC_OK);
+	assert_int_equal(json_array_size(w), 0);
+	json_decref(w);
+	json_decref(doc);
+	/* a proposal counts only columns at or above its threshold; a file
+	 * of customers needs no order-line check */
+	doc = json_loads("{\"state\": \"proposed\", \"threshold\": 0.5,"
+	    " \"columns\": [{\"ordinal\": 1, \"source\": \"id\","
+	    " \"target\": \"order_line.order_id\", \"confidence\": 0.4,"
+	    " \"alternatives\": []}, {\"ordinal\": 2, \"source\": \"d\","
+	    " \"target\": \"order_line.order_date\", \"confidence\": 0.9,"
+	    " \"alternatives\": []}]}", 0, NULL);
+	assert_int_equal(map_check(doc, NULL, &w), CC_OK);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(w, 0), "code")), "grain_unmapped");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(w, 0), "column")), "id");
+	json_decref(w);
+	json_decref(doc);
+	doc = json_loads("{\"state\": \"confirmed\", \"columns\": ["
+	    "{\"ordinal\": 1, \"source\": \"id\", \"target\":"
+	    " \"customer.customer_id\"}]}", 0, NULL);
+	assert_int_equal(map_check(doc, NULL, &w), CC_OK);
+	assert_int_equal(json_array_size(w), 0);
+	json_decref(w);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -274,6 +370,8 @@ main(void)
 		cmocka_unit_test(test_empty_profile),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_chain_falls_back),
+		cmocka_unit_test(test_never_unmapped_beside_certain),
+		cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests_name("map", tests, NULL, NULL);

@@ -156,7 +156,12 @@ test_classify(void **state)
 		{ "12.50", PROFILE_TYPE_DECIMAL },
 		{ "-.5", PROFILE_TYPE_DECIMAL },
 		{ "1e3", PROFILE_TYPE_DECIMAL },
-		{ "1,234.5", PROFILE_TYPE_TEXT },
+		/* what the cleaners read (clean_number(), clean_date()) */
+		{ "1,234.5", PROFILE_TYPE_DECIMAL },
+		{ "$29.95", PROFILE_TYPE_MONEY },
+		{ "USD 29.95", PROFILE_TYPE_MONEY },
+		{ "1 Jun 2024", PROFILE_TYPE_DATE },
+		{ "7/24/2023 3:05 PM", PROFILE_TYPE_TIMESTAMP },
 		{ "true", PROFILE_TYPE_BOOLEAN },
 		{ "FALSE", PROFILE_TYPE_BOOLEAN },
 		{ "Yes", PROFILE_TYPE_BOOLEAN },
@@ -167,7 +172,9 @@ test_classify(void **state)
 		{ "24.07.2023", PROFILE_TYPE_DATE },	/* European */
 		{ "2024-02-29", PROFILE_TYPE_DATE },
 		{ "2023-02-29", PROFILE_TYPE_TEXT },	/* not a leap year */
-		{ "13/01/2023", PROFILE_TYPE_TEXT },	/* no month 13 */
+		{ "13/01/2023", PROFILE_TYPE_DATE },	/* day first, as the
+							   cleaner reads it */
+		{ "13/13/2023", PROFILE_TYPE_TEXT },	/* no month 13 */
 		{ "2023-06-01T00:39:00.000Z", PROFILE_TYPE_TIMESTAMP },
 		{ "2023-06-01 00:39", PROFILE_TYPE_TIMESTAMP },
 		{ "2023-06-01T00:39:00+05:30", PROFILE_TYPE_TIMESTAMP },

@@ -1,0 +1,124 @@
+"""A new user's first file alone: an orders export that names neither a
+customer key nor a product (no customer or product file uploaded).  The
+mapping's confirmation warns what a run will do; the preview shows the
+first rows cleaned; the run ends "done" but says, with the count, that the
+lines were quarantined and how to fix it; quality rules with nothing to
+check are "not applicable", never passed.
+
+The file is written here; its expected figures are counted here.
+"""
+import csv
+import io
+
+from harness import check, eq, expect_error, expect_ok
+from suite import test, backend
+from tests_pipeline import run_and_wait
+
+ROWS = 40
+
+
+def bare_orders():
+    """Order #, Order Date, Qty, Unit Price: nothing names a customer or a
+    product.  Dates and prices in the forms the cleaners accept."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["Order #", "Order Date", "Qty", "Unit Price"])
+    dates = ["1 Jun 2024", "11/09/2024", "2024-05-23"]
+    prices = ["450.00", "$29.95", "USD 29.95"]
+    for i in range(ROWS):
+        w.writerow([str(5000 + i), dates[i % 3], str(1 + i % 4), prices[i % 3]])
+    return out.getvalue().encode()
+
+
+@test("firstuse_unattributable_file_warns_before_and_after_the_run")
+def _(env):
+    b = backend(env, "main")
+    u = env.user(b, "firstuse")
+    r = b.client.upload("orders_export.csv", bare_orders(), "text/csv", token=u.token)
+    check(r.status == 201, "upload: %r" % r)
+    fid = r.json["id"]
+    m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))
+    eq(isinstance(m.get("warnings"), list), True, "GET mapping carries warnings")
+    cols = [{"source": c["source"], "target": c["target"]} for c in m["mapping"]["columns"]]
+    targets = {c["source"]: c["target"] for c in cols}
+    eq(targets.get("Order #"), "order_line.order_id", "Order # is the order id")
+
+    # A preview of the first 20 rows, cleaned as a run would.
+    pv = expect_ok(b.client.get("/api/v1/files/%s/preview" % fid, token=u.token))
+    eq(pv["rows_read"], 20, "preview rows read")
+    ol = [e for e in pv["entities"] if e["entity"] == "order_line"]
+    check(ol, "the preview has order lines: %r" % [e["entity"] for e in pv["entities"]])
+    ol = ol[0]
+    eq(len(ol["rows"]), 20, "20 order lines previewed")
+    names = [c["attribute"] for c in ol["columns"]]
+    d = names.index("order_date")
+    eq([row["values"][d] for row in ol["rows"][:3]], ["2024-06-01", "2024-11-09", "2024-05-23"],
+       "dates cleaned (US order learned from the column)")
+    p = names.index("unit_price")
+    eq([row["values"][p] for row in ol["rows"][:3]], ["450.00", "29.95", "29.95"], "money cleaned")
+    eq(ol["rows"][1]["raw"][p], "$29.95", "the raw value beside it")
+
+    # A preview with a posted mapping (order id unmapped) is not stored.
+    nograin = [dict(c, target=None) if c["source"] == "Order #" else c for c in cols]
+    pv2 = expect_ok(b.client.post_json("/api/v1/files/%s/preview" % fid, {"columns": nograin},
+                                       token=u.token))
+    eq("grain_unmapped" in [w["code"] for w in pv2["warnings"]], True, "posted mapping without grain warned")
+    m2 = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))
+    eq(m2["mapping"]["state"], "proposed", "a preview stores nothing")
+    # A posted mapping naming a column the file does not have: 422.
+    expect_error(b.client.post_json("/api/v1/files/%s/preview" % fid,
+                                    {"columns": [{"source": "nope", "target": None}]}, token=u.token),
+                 422, "preview with an unknown column")
+    # Another user's file, or none: 404 (never another workspace's rows).
+    other = env.user(b, "firstuse_other")
+    expect_error(b.client.get("/api/v1/files/%s/preview" % fid, token=other.token), 404, "another user's file")
+    expect_error(b.client.get("/api/v1/files/nosuchfile/preview", token=u.token), 404, "no such file")
+    expect_error(b.client.get("/api/v1/files/%s/preview" % fid), 401, "preview without a token")
+
+    # Confirming warns: no customer and no product reference.
+    put = expect_ok(b.client.put_json("/api/v1/files/%s/mapping" % fid, {"columns": cols}, token=u.token))
+    codes = sorted((w["code"], w.get("attribute")) for w in put["warnings"])
+    eq(codes, [("reference_unmapped", "order_line.customer_id"),
+               ("reference_unmapped", "order_line.product_id")], "confirm warnings")
+    for w in put["warnings"]:
+        check("quarantined" in w["detail"] and "map" in w["detail"], "says what happens and the fix: %r" % w)
+
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "the run itself succeeded")
+    eq(run["counts"]["facts"], 0, "no fact loaded")
+    eq(len(run["warnings"]), 1, "one warning: %r" % run["warnings"])
+    w = run["warnings"][0]
+    eq((w["code"], w["count"], w["reason"]), ("order_lines_quarantined", ROWS, "customer_missing"), "warning")
+    check(w["detail"].startswith("%d of %d order lines quarantined: no customer" % (ROWS, ROWS)),
+          "detail %r" % w["detail"])
+    listed = expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"][0]
+    eq(listed["warnings"], run["warnings"], "the runs list carries the warnings")
+
+    q = expect_ok(b.client.get("/api/v1/runs/%s/quality" % run["id"], token=u.token))
+    by = {x["rule"]: x for x in q["rules"]}
+    for name in ("customer_name_present", "unit_price_positive", "ship_after_order"):
+        eq((by[name]["status"], by[name]["checked"]), ("not_applicable", 0), name + " over no rows")
+    eq(by["sales_customer_resolved"]["status"], "failed", "unresolved customers fail")
+    # every line was set aside for its customer: none was checked for its
+    # product, so that rule did not pass either
+    eq((by["sales_product_resolved"]["status"], by["sales_product_resolved"]["checked"]),
+       ("not_applicable", 0), "no line got as far as its product")
+
+    # The amounts' currency, as written in the file ($ and USD).
+    sales = expect_ok(b.client.get("/api/v1/dashboards/sales", token=u.token))
+    eq((sales["currency"], sales["currencies"]), ("USD", ["USD"]), "sales currency")
+    quality = expect_ok(b.client.get("/api/v1/dashboards/quality", token=u.token))
+    check(quality["runs"][0]["quality"]["rules_not_applicable"] > 0, "quality dashboard counts rules over no rows")
+
+
+@test("firstuse_clean_run_has_no_warnings")
+def _(env):
+    b = backend(env, "main")
+    u = env.user(b, "firstuse2")
+    data = b"customer_id,first_name,last_name,country\nC1,Ana,Silva,PT\nC2,Li,Wei,CN\n"
+    r = b.client.upload("customers.csv", data, "text/csv", token=u.token)
+    check(r.status == 201, "upload: %r" % r)
+    m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % r.json["id"], token=u.token))
+    eq(m["warnings"], [], "a customer file needs no order-line checks")
+    run = run_and_wait(b, u)
+    eq((run["state"], run["warnings"]), ("done", []), "done, no warnings")
