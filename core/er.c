@@ -1111,9 +1111,10 @@ cluster:
 		json_t *rules = json_array(), *model;
 		for (k = 0; m != NULL && k < cfg.nrules; k++) {
 			rule_text(&cfg, k, rule, sizeof(rule));
-			json_array_append_new(rules, json_pack("{s:s, s:I}",
+			json_array_append_new(rules, json_pack("{s:s, s:I, s:I}",
 			    "rule", rule, "pairs",
-			    (json_int_t)m->rule_pairs[k]));
+			    (json_int_t)m->rule_pairs[k], "blocks_skipped",
+			    (json_int_t)m->blocks_skipped[k]));
 		}
 		json_object_set_new(report, "records", json_integer(
 		    (json_int_t)x->nrep));

@@ -145,6 +145,8 @@ struct mctx {
 	int		 em_iterations;
 	double		 em_tolerance;
 	long long	 max_pairs;
+	size_t		 max_block;
+	long long	 blocks_skipped[MATCH_MAX_RULES];
 	long long	 u_sample;
 };
 
@@ -283,6 +285,8 @@ match_setup(struct mctx *c, const struct match_config *cfg,
 	    MATCH_DEFAULT_EM_ITERATIONS;
 	c->em_tolerance = cfg->em_tolerance > 0 ? cfg->em_tolerance :
 	    MATCH_DEFAULT_EM_TOLERANCE;
+	c->max_block = cfg->max_block_size > 0 ? cfg->max_block_size :
+	    MATCH_DEFAULT_MAX_BLOCK;
 	c->max_pairs = cfg->max_pairs > 0 ? cfg->max_pairs :
 	    MATCH_DEFAULT_MAX_PAIRS;
 	c->u_sample = cfg->u_sample_pairs > 0 ? cfg->u_sample_pairs :
@@ -1021,6 +1025,13 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 			for (b = s + 1; b < ne && bid[r * c->nrec + e[b].rec] ==
 			    bid[r * c->nrec + e[s].rec]; b++)
 				continue;
+			/* a block larger than the limit says little about
+			 * who matches whom (a common name) and costs its
+			 * square: left out, counted */
+			if (b - s > c->max_block) {
+				c->blocks_skipped[r]++;
+				continue;
+			}
 			for (a = s; a < b && !full; a++)
 				for (q = a + 1; q < b && !full; q++) {
 					i = e[a].rec;
@@ -1945,6 +1956,8 @@ match_run(const struct match_config *cfg, const char *const *records,
 	res->candidate_pairs = (long long)ncand;
 	for (k = 0; k < ncand && crule != NULL; k++)
 		res->rule_pairs[crule[k]]++;
+	memcpy(res->blocks_skipped, c.blocks_skipped,
+	    sizeof(res->blocks_skipped));
 
 	/* 3. comparison vectors, as distinct patterns with counts */
 	t.nf = c.nf;

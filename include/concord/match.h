@@ -17,7 +17,9 @@
  *     keys within a rule AND-ed; a record with a missing key is in no block
  *     of that rule).  A pair found by several rules is kept once, under the
  *     first rule that finds it.  No rule at all means every pair (for small
- *     inputs).  At most max_pairs candidates are kept (truncated is set).
+ *     inputs).  A block of more than max_block_size records is left out
+ *     (counted in blocks_skipped: a very common key says little and costs
+ *     its square).  At most max_pairs candidates are kept (truncated is set).
  *     Blocking: P. Christen, "Data Matching", Springer 2012, ch. 4.
  *
  *  3. Comparison vector.  For each candidate pair and field, the first
@@ -93,6 +95,7 @@
 #define MATCH_DEFAULT_EM_TOLERANCE	1e-6
 #define MATCH_DEFAULT_MAX_PAIRS		10000000LL
 #define MATCH_DEFAULT_U_SAMPLE		100000LL
+#define MATCH_DEFAULT_MAX_BLOCK		1000	/* records of one block */
 
 /*
  * Field kinds: how values are normalised and which comparison levels they
@@ -232,6 +235,10 @@ struct match_config {
 	int	fix_u;			/* 1: u stays at its random-pair value,
 					   EM fits lambda and m only */
 	size_t	max_cluster_size;	/* chaining guard; 0: none */
+	size_t	max_block_size;		/* a block of more records than this
+					   is left out (its records meet
+					   through the other rules); default
+					   MATCH_DEFAULT_MAX_BLOCK */
 	enum match_estimator estimator;	/* how m, u and lambda are fitted;
 					   default MATCH_ESTIMATE_RULES */
 };
@@ -273,6 +280,9 @@ struct match_result {
 	size_t			 nrec;
 	size_t			 nfields;
 	long long		 candidate_pairs;
+	long long		 blocks_skipped[MATCH_MAX_RULES]; /* blocks
+						   of each rule larger than
+						   max_block_size, left out */
 	long long		 rule_pairs[MATCH_MAX_RULES]; /* candidates by
 						   the rule that found them
 						   (a pair once, under the
