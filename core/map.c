@@ -303,6 +303,43 @@ vocabulary_share(const json_t *col, const char *const *vocab)
 	return all > 0 ? (double)hit / (double)all : 0.0;
 }
 
+/*
+ * Share (by count) of the most frequent values that are words: two or more
+ * runs of letters separated by spaces, with no digit ("Quinn Dubois",
+ * "Desk Lamp").  Identifiers are rarely written so; names and item
+ * descriptions are.
+ */
+static double
+words_share(const json_t *col)
+{
+	long long hit = 0, all = 0, n;
+	const json_t *top = json_object_get(col, "top"), *v;
+	const char *s, *c;
+	size_t i;
+
+	json_array_foreach(top, i, v) {
+		int letters = 0, spaced = 0, digit = 0, inword = 0, words = 0;
+		if ((s = jstr(v, "value")) == NULL)
+			continue;
+		n = jint(v, "count");
+		for (c = s; *c != '\0'; c++) {
+			int alpha = ((*c | 0x20) >= 'a' && (*c | 0x20) <= 'z') ||
+			    (unsigned char)*c >= 0x80;
+			if (*c >= '0' && *c <= '9')
+				digit = 1;
+			if (alpha && !inword)
+				words++;
+			inword = alpha || *c == '\'' || *c == '-';
+			letters |= alpha;
+			spaced |= *c == ' ';
+		}
+		all += n;
+		if (letters && spaced && !digit && words >= 2)
+			hit += n;
+	}
+	return all > 0 ? (double)hit / (double)all : 0.0;
+}
+
 static const char *const v_gender[] = { "m", "f", "male", "female", "other",
 	"o", "u", "unknown", "n/a", "", NULL };
 static const char *const v_marital[] = { "m", "s", "married", "single",
@@ -344,6 +381,12 @@ value_fit(const json_t *col, const struct schema_attr *a, char *why,
 		if (a->role == SCHEMA_NATURAL_KEY && rows_nonnull > 0 &&
 		    distinct * 10 >= rows_nonnull * 9)
 			f = 1.0;
+		if (words_share(col) >= 0.5) {
+			snprintf(why, size, "values are words (%s), not"
+			    " identifiers", jstr(json_array_get(json_object_get(
+			    col, "top"), 0), "value"));
+			return 0.25;
+		}
 		break;
 	case SCHEMA_DATE:
 		f = !strcmp(t, "date") ? 1.0 : !strcmp(t, "timestamp") ? 0.85 :
@@ -666,14 +709,21 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 	/* Assign columns: best target within the chosen entities, the
 	 * primary entity first among equals. */
 	for (i = 0; i < ncol; i++) {
-		const struct cand *p = best_in(&ci[i], primary);
+		const struct cand *p = best_in(&ci[i], primary),
+		    *top = ci[i].ncands > 0 ? &ci[i].cands[0] : NULL;
+		/* a weak fit never wins over a near-certain one elsewhere
+		 * (a customer's name is not the order's customer key) */
+		int sure = top != NULL && top->conf >= 0.9 &&
+		    top->a->role != SCHEMA_NATURAL_KEY &&
+		    top->a->role != SCHEMA_ALTERNATE_KEY;
 		if (p != NULL && p->conf >= 0.3 && p->conf >= ci[i].cands[0].conf) {
 			ci[i].chosen = p;
 			continue;
 		}
 		for (k = 0; k < ci[i].ncands; k++) {
 			const struct cand *c = &ci[i].cands[k];
-			if (!chosen[c->e - es] || c->conf < 0.3)
+			if (!chosen[c->e - es] || c->conf < 0.3 ||
+			    (sure && c->conf < MAP_THRESHOLD))
 				continue;
 			/* a secondary entity's key comes through the primary
 			 * entity's reference: do not take it twice */

@@ -89,7 +89,8 @@ static const struct schema_attr product[] = {
 	    "product_number prd_id item_id item_no item_number",
 	    "a second identifier of the product"),
 	A("name", TEXT, ATTRIBUTE, NULL, NULL,
-	    "name product_name prd_nm item_name title product_title",
+	    "name product_name prd_nm item_name title product_title item"
+	    " product item_description",
 	    "product name"),
 	A("description", TEXT, ATTRIBUTE, NULL, NULL,
 	    "description product_description desc details", "description"),

@@ -122,3 +122,81 @@ def _(env):
     eq(m["warnings"], [], "a customer file needs no order-line checks")
     run = run_and_wait(b, u)
     eq((run["state"], run["warnings"]), ("done", []), "done, no warnings")
+
+
+# ---- a sales export alone is enough (issue: the first ten minutes) -------
+
+def messy_orders(n=500, seed=3):
+    """A 500-line orders export as a web shop writes it: the customer by
+    name and e-mail (some names written "Last, First"), the item by name,
+    dates and prices in several forms, countries spelled several ways."""
+    import random
+    r = random.Random(seed)
+    people = [("Quinn", "Dubois", "quinn.dubois@example.com", ["FR", "France"]),
+              ("Ana", "Silva", "ana.silva@example.org", ["U.S.", "United States", "USA"]),
+              ("Bo", "Chen", "bo.chen@example.net", ["USA", "US"]),
+              ("Dana", "Reyes", "dana.reyes@example.com", ["United States"]),
+              ("Lena", "Berg", "lena@example.de", ["Germany", "DE"]),
+              ("Omar", "Haddad", "omar.haddad@example.com", ["U.S."])]
+    items = [("Desk Lamp", "450.00"), ("Notebook", "$29.95"), ("Pen Set", "USD 29.95"),
+             ("Office Chair", "$1,249.00"), ("Stapler", "7.5")]
+    dates = ["1 Jun 2024", "11/09/2024", "2024-05-23", "3 March 2024", "2024/02/29"]
+    rows = []
+    for i in range(n):
+        f, l, e, cs = r.choice(people)
+        name = "%s, %s" % (l, f) if r.random() < 0.15 else "%s %s" % (f, l)
+        item, price = r.choice(items)
+        rows.append({"Order #": "SO-%05d" % (10000 + i // 2), "Cust Name": name, "E-mail": e,
+                     "Order Date": r.choice(dates), "Item": item, "Qty": str(r.randint(1, 4)),
+                     "Unit Price": price, "Country": r.choice(cs)})
+    return rows, people, items
+
+
+def money(s):
+    from decimal import Decimal
+    return Decimal(s.replace("USD", "").replace("$", "").replace(",", "").strip())
+
+
+@test("firstuse_orders_export_alone_gives_revenue_with_the_proposed_mapping")
+def _(env):
+    import csv as _csv
+    import io as _io
+    from tests_pipeline import model, run_and_wait
+    b = backend(env, "main")
+    u = env.user(b, "shopalone")
+    rows, people, items = messy_orders()
+    out = _io.StringIO()
+    w = _csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    fid = expect_ok(b.client.upload("orders.csv", out.getvalue().encode(), "text/csv", token=u.token),
+                    201)["file"]["id"]
+    m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+    # confirmed unchanged, as a new user would
+    expect_ok(b.client.put_json("/api/v1/files/%s/mapping" % fid,
+                                {"columns": [{"source": c["source"], "target": c["target"]} for c in m["columns"]]},
+                                token=u.token))
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "run")
+    eq(run["warnings"], [], "no warning: every line is attributed")
+    db = model(b, u)
+    facts, cents = db.execute("SELECT count(*), sum(amount) FROM fact_sales").fetchone()
+    want = sum(money(r["Unit Price"]) * int(r["Qty"]) for r in rows)
+    eq(facts, len(rows), "every order line is a fact")
+    eq(db.execute("SELECT count(*) FROM quarantine").fetchone()[0], 0, "nothing quarantined")
+    eq(cents, int(want * 100), "revenue equals the file's sum of quantity x unit price (%s)" % want)
+    # one customer per person (by e-mail), each order's customer present
+    by_mail = {r["email"]: r for r in db.execute("SELECT email, canonical_id, full_name, country FROM dim_customer"
+                                               " WHERE is_current")}
+    eq(sorted(by_mail), sorted(p[2] for p in people), "one customer per person")
+    eq(len({r["canonical_id"] for r in by_mail.values()}), len(people), "distinct customers")
+    line_customer = {(r["_file_id"], r["_row"]): r["customer_canonical_id"] for r in db.execute(
+        "SELECT _file_id, _row, customer_canonical_id FROM fact_sales")}
+    cid = {r["email"]: r["canonical_id"] for r in by_mail.values()}
+    for i, r in enumerate(rows):
+        eq(line_customer[(fid, i + 1)], cid[r["E-mail"]], "line %d's customer" % (i + 1))
+    eq(sorted(x[0] for x in db.execute("SELECT name FROM dim_product")), sorted(i[0] for i in items),
+       "one product per item name")
+    dash = expect_ok(b.client.get("/api/v1/dashboards/sales", token=u.token))
+    return "%d lines, revenue %s, %d customers; dashboard %r" % (facts, want, len(by_mail),
+                                                             dash.get("tiles", {}).get("revenue"))
