@@ -36,7 +36,7 @@ const snap = (page, name) => shot(page, `${String(++shotN).padStart(2, "0")}-${n
 before(async () => {
   assert.ok(SEED_FILES.length >= 9, `seed files in ${SEEDS}`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "concord-e2e-files-"));
-  server = await startServer({ users: [{ name: "alice", password: PASSWORD, role: "admin" }, { name: "newcomer", password: PASSWORD, role: "member" }] });
+  server = await startServer({ users: [{ name: "alice", password: PASSWORD, role: "admin" }, { name: "newcomer", password: PASSWORD, role: "member" }, { name: "shopkeeper", password: PASSWORD, role: "member" }] });
   alice = await openSession(server.url);
 });
 
@@ -744,5 +744,79 @@ describe("a file that cannot be attributed, alone in a new workspace", () => {
     // it); no AbortError or other page error may escape.
     assert.ok(!problems.some((p) => /AbortError|abort/i.test(p)), problems.join("\n"));
     noProblems(problems, [HTTP(401)]);
+  });
+});
+
+// The first ten minutes with a file that names its customers and items
+// (no key of another file): the proposed mapping, confirmed unchanged,
+// gives every line as a sale, the revenue the file holds and one customer
+// per person.  The expected figures are computed here from the rows the
+// test writes.
+describe("a messy orders export alone, with the proposed mapping", () => {
+  let s;
+  before(async () => { s = await openSession(server.url); });
+  after(async () => { if (s) await s.close(); });
+
+  test("upload, confirm the proposal unchanged, run: the dashboard shows the file's revenue", async () => {
+    const { page, problems, context } = s;
+    await signIn(page, "shopkeeper", PASSWORD);
+    const people = [["Quinn", "Dubois", "quinn.dubois@example.com", ["FR", "France"]],
+      ["Ana", "Silva", "ana.silva@example.org", ["U.S.", "United States", "USA"]],
+      ["Bo", "Chen", "bo.chen@example.net", ["USA"]], ["Dana", "Reyes", "dana@example.com", ["United States"]]];
+    const items = [["Desk Lamp", "450.00", 45000], ["Notebook", "$29.95", 2995], ["Pen Set", "USD 29.95", 2995],
+      ["Office Chair", "\"$1,249.00\"", 124900]];
+    const dates = ["1 Jun 2024", "11/09/2024", "2024-05-23", "3 March 2024"];
+    const lines = ["Order #,Cust Name,E-mail,Order Date,Item,Qty,Unit Price,Country"];
+    let cents = 0;
+    const mailOfLine = [];
+    for (let i = 0; i < 120; i++) {
+      const [f, l, e, cs] = people[(i * 7) % people.length];
+      const [item, price, c] = items[(i * 5) % items.length];
+      const qty = 1 + (i % 3);
+      cents += qty * c;
+      const name = i % 6 === 0 ? `"${l}, ${f}"` : `${f} ${l}`;
+      lines.push(`SO-${1000 + Math.floor(i / 2)},${name},${e},${dates[i % dates.length]},${item},${qty},${price},${cs[i % cs.length]}`);
+      mailOfLine.push(e);
+    }
+    const file = path.join(tmp, "shop-orders.csv");
+    fs.writeFileSync(file, lines.join("\n") + "\n");
+    await go(page, "#/files");
+    await page.setInputFiles("#file-input", [file]);
+    await page.waitForFunction(() => document.querySelector('li.upload[data-name="shop-orders.csv"]')?.classList.contains("upload-done"));
+    const fid = (await api(context, "/api/v1/files")).json.files[0].id;
+    await go(page, `#/files/${fid}/mapping`);
+    await page.waitForSelector("#confirm-mapping");
+    await snap(page, "shop-mapping-proposed");
+    await page.click("#confirm-mapping");
+    await page.waitForSelector("#mapping-saved");
+    const m = (await api(context, `/api/v1/files/${fid}/mapping`)).json.mapping;
+    assert.equal(m.state, "confirmed");
+    await go(page, "#/runs");
+    await andSettle(page, () => page.click("#start-run"));
+    const id = /^#\/runs\/([0-9a-f]+)$/.exec(hashOf(page))[1];
+    await page.waitForFunction(() => { const b = document.querySelector(".run-progress"); return b && !["queued", "running"].includes(b.dataset.state); }, null, { timeout: 120000 });
+    const run = (await api(context, `/api/v1/runs/${id}`)).json.run;
+    assert.equal(run.state, "done");
+    assert.deepEqual(run.warnings, [], "no warning: every line is attributed");
+    assert.equal(run.counts.facts, 120);
+    assert.equal(await page.locator("#run-live .alert-warning").count(), 0, "no amber box");
+    await snap(page, "shop-run-done");
+    // The dashboard's revenue is the file's sum of quantity x price.
+    await go(page, "#/dashboards/sales");
+    const dash = (await api(context, "/api/v1/dashboards/sales")).json;
+    const want = (cents / 100).toFixed(2);
+    assert.equal(String(dash.tiles.revenue).replace(/,/g, ""), want, `revenue ${dash.tiles.revenue} vs ${want}`);
+    const ui = await tileValues(page);
+    assert.ok(Object.values(ui).some((v) => v.replace(/[^0-9.]/g, "") === want), `the page shows ${want}: ${JSON.stringify(ui)}`);
+    await snap(page, "shop-sales-dashboard");
+    // Each order's customer is in dim_customer: one per person, by e-mail.
+    const custs = (await api(context, "/api/v1/tables/dim_customer?_size=100")).json.rows;
+    const mails = [...new Set(custs.map((r) => r.email))].sort();
+    assert.deepEqual(mails, people.map((p) => p[2]).sort());
+    assert.equal(custs.length, people.length, "one customer per person");
+    const facts = (await api(context, "/api/v1/tables/fact_sales?_size=1000&_col=_row&_col=customer_canonical_id")).json.rows;
+    const cid = Object.fromEntries(custs.map((r) => [r.email, r.canonical_id]));
+    for (const f of facts) assert.equal(f.customer_canonical_id, cid[mailOfLine[f._row - 1]], `line ${f._row}'s customer`);
+    noProblems(problems);
   });
 });
