@@ -17,6 +17,7 @@ int	cmd_run(struct cc_config *cfg, int argc, char **argv);
 int	cmd_upload(struct cc_config *cfg, int argc, char **argv);
 int	cmd_match(struct cc_config *cfg, int argc, char **argv);
 int	cmd_pairs(struct cc_config *cfg, int argc, char **argv);
+int	cmd_mapping(struct cc_config *cfg, int argc, char **argv);
 
 /* 1 if argv holds -h or --help. */
 int	cli_wants_help(int argc, char **argv);

@@ -29,6 +29,7 @@ static const struct command {
 	{ "map",   cmd_map,   "propose a file's mapping onto the target schema" },
 	{ "upload", cmd_upload, "register files in a user's workspace" },
 	{ "run",   cmd_run,   "run the reconciliation of a user's workspace now" },
+	{ "mapping", cmd_mapping, "show, edit or confirm a file's mapping" },
 	{ "match", cmd_match, "re-run entity resolution with the review decisions" },
 	{ "pairs", cmd_pairs, "print the matched and review pairs of the model" },
 };

@@ -299,3 +299,34 @@ def _(env):
     doc = json.loads(p.stdout)
     check(doc["entities"] and doc["run_id"], "concord match re-runs matching: %r" % list(doc))
     return "%d pairs" % n
+
+
+@test("cli_mapping_show_edit_confirm")
+def _(env):
+    rows, _truth = dataset()
+    b = backend(env, "main")
+    u = env.user(b, "mapcli")
+    fid = expect_ok(b.client.upload("people.csv", to_csv(rows), "text/csv", token=u.token), 201)["file"]["id"]
+    api = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+    shown = json.loads(b.cli("mapping", "show", "--user", "mapcli", fid).stdout)
+    eq([c["target"] for c in shown["columns"]], [c["target"] for c in api["columns"]], "show = GET")
+    eq(shown["state"], "proposed", "not confirmed yet")
+    # edit: the same validation as PUT; a refusal changes nothing
+    bad = json.dumps({"columns": [{"source": "nope", "target": "customer.email"}]}).encode()
+    p = b.cli("mapping", "edit", "--user", "mapcli", fid, stdin=bad, check_rc=False)
+    eq(p.returncode, 1, "refused")
+    check(json.loads(p.stderr)["errors"][0]["code"] == "unknown_column", "the reason: %r" % p.stderr[:200])
+    eq(expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]["state"], "proposed",
+       "nothing changed")
+    edited = [{"source": c["source"], "target": None if c["source"] == "city" else c["target"]}
+              for c in api["columns"]]
+    doc = json.loads(b.cli("mapping", "edit", "--user", "mapcli", fid,
+                           stdin=json.dumps({"columns": edited}).encode()).stdout)
+    eq(doc["state"], "confirmed", "edited and confirmed")
+    got = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+    eq([c["target"] for c in got["columns"] if c["source"] == "city"], [None], "the edit is what the API serves")
+    eq(b.cli("mapping", "confirm", "--user", "mapcli", "nosuchfile", check_rc=False).returncode, 1, "no file")
+    eq(b.cli("mapping", "frob", "--user", "mapcli", fid, check_rc=False).returncode, 2, "usage")
+    eq(b.cli("mapping", "edit", "--user", "mapcli", fid, stdin=b"{", check_rc=False).returncode, 1, "bad JSON")
+    doc = json.loads(b.cli("mapping", "confirm", "--user", "mapcli", fid).stdout)
+    eq(doc["state"], "confirmed", "confirm")
