@@ -478,6 +478,44 @@ test_clusters_constrained(void **state)
 	    0, cl, &n, NULL), CC_EINVAL);
 }
 
+/*
+ * MATCH_LONGTEXT: token-set cosine |A and B| / sqrt(|A| |B|) of the
+ * distinct words, worked by hand: the same words in another order 1.0;
+ * "alpha beta gamma" and "alpha beta delta" 2 / 3; five of six words
+ * (a title with one word dropped) 5 / sqrt(30) = 0.913; a repeated word
+ * counts once.
+ */
+static void
+test_compare_longtext_cosine(void **state)
+{
+	struct cc_diag d;
+	int lv;
+
+	(void)state;
+	assert_int_equal(match_kind_nlevels(MATCH_LONGTEXT), 5);
+	assert_int_equal(match_compare(MATCH_LONGTEXT, "Entity Resolution",
+	    "entity resolution", &lv, &d), CC_OK);
+	assert_int_equal(lv, 0);				/* exact */
+	assert_int_equal(match_compare(MATCH_LONGTEXT, "a. smith, b. chen",
+	    "B. Chen, A. Smith", &lv, &d), CC_OK);
+	assert_int_equal(lv, 1);				/* cosine 1 */
+	assert_string_equal(match_level_label(MATCH_LONGTEXT, 1),
+	    "cosine>=0.9");
+	assert_int_equal(match_compare(MATCH_LONGTEXT,
+	    "adaptive query processing over data streams",
+	    "adaptive query processing data streams", &lv, &d), CC_OK);
+	assert_int_equal(lv, 1);				/* 0.913 */
+	assert_int_equal(match_compare(MATCH_LONGTEXT, "alpha beta gamma",
+	    "alpha beta delta", &lv, &d), CC_OK);
+	assert_int_equal(lv, 3);				/* 0.667 */
+	assert_int_equal(match_compare(MATCH_LONGTEXT, "alpha alpha beta",
+	    "beta alpha", &lv, &d), CC_OK);
+	assert_int_equal(lv, 1);				/* repeats once */
+	assert_int_equal(match_compare(MATCH_LONGTEXT, "one two", "three four",
+	    &lv, &d), CC_OK);
+	assert_int_equal(lv, 4);				/* else */
+}
+
 /* MATCH_EXACT: a near spelling of a code is another code. */
 static void
 test_compare_exact_kind(void **state)
@@ -1092,6 +1130,7 @@ main(void)
 		cmocka_unit_test(test_em_hand_worked),
 		cmocka_unit_test(test_clusters_constrained),
 		cmocka_unit_test(test_compare_exact_kind),
+		cmocka_unit_test(test_compare_longtext_cosine),
 		cmocka_unit_test(test_run_lookalikes),
 		cmocka_unit_test(test_run_missing_values),
 		cmocka_unit_test(test_run_all_pairs),
