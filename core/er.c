@@ -93,13 +93,19 @@ static const struct er_spec specs[] = {
 		{ "country", MATCH_EXACT, 0, NULL, 0 },
 		{ "gender", MATCH_EXACT, 0, NULL, 0 },
 	    }, {
+		/* each rule selective enough for a million records (a
+		 * Soundex code alone is shared by thousands); a duplicate
+		 * with typos in both names still meets its original through
+		 * its e-mail, phone, birth date or postcode */
 		{ 1, { { "email", MATCH_BLOCK_EXACT } } },
 		{ 1, { { "phone", MATCH_BLOCK_EXACT } } },
 		{ 1, { { ER_NAME, MATCH_BLOCK_EXACT } } },
-		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
+		{ 2, { { "last_name", MATCH_BLOCK_EXACT },
 		    { "first_name", MATCH_BLOCK_FIRST3 } } },
 		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
-		    { "birth_date", MATCH_BLOCK_YEAR } } },
+		    { "first_name", MATCH_BLOCK_EXACT } } },
+		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
+		    { "birth_date", MATCH_BLOCK_EXACT } } },
 		{ 2, { { "first_name", MATCH_BLOCK_EXACT },
 		    { "city", MATCH_BLOCK_EXACT } } },
 		{ 2, { { "postal_code", MATCH_BLOCK_EXACT },
@@ -163,6 +169,7 @@ struct er {
 	char		       **rowval;	/* (maxrow + 1) * nf */
 	char		       **file;		/* maxrow + 1 (lineage) */
 	long long		*srow;		/* maxrow + 1 */
+	struct arena_block	*arena;		/* rowval's and file's strings */
 	char			*keyed;		/* maxrow + 1: has a key */
 	/* representatives */
 	long long		*rep_of;	/* rowid -> rep index or -1 */
@@ -173,6 +180,44 @@ struct er {
 	sqlite3_stmt		*ins;		/* INSERT INTO match_pairs */
 	long long		 pairs_written;
 };
+
+/* The staged values, copied into large blocks (a million records hold
+ * millions of short strings: one allocation each would double them). */
+struct arena_block {
+	struct arena_block	*next;
+	size_t			 used, size;
+	char			 data[];
+};
+
+static char *
+arena_dup(struct arena_block **a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct arena_block *b = *a;
+
+	if (b == NULL || b->size - b->used < n) {
+		size_t size = n > (1 << 20) ? n : (1 << 20);
+		if ((b = malloc(sizeof(*b) + size)) == NULL)
+			return NULL;
+		b->next = *a;
+		b->used = 0;
+		b->size = size;
+		*a = b;
+	}
+	memcpy(b->data + b->used, s, n);
+	b->used += n;
+	return b->data + b->used - n;
+}
+
+static void
+arena_free(struct arena_block *a)
+{
+	while (a != NULL) {
+		struct arena_block *n = a->next;
+		free(a);
+		a = n;
+	}
+}
 
 static long long
 uf_find(long long *p, long long x)
@@ -422,7 +467,14 @@ load(struct er *x, struct cc_diag *diag)
 		long long row = sqlite3_column_int64(st, 0);
 		if (row < 0 || row > x->maxrow)
 			continue;
-		x->file[row] = strdup((const char *)sqlite3_column_text(st, 1));
+		/* files repeat: one copy per file */
+		{
+			const char *fid = (const char *)sqlite3_column_text(st,
+			    1);
+			x->file[row] = row > 1 && x->file[row - 1] != NULL &&
+			    !strcmp(x->file[row - 1], fid) ? x->file[row - 1] :
+			    arena_dup(&x->arena, fid);
+		}
 		x->srow[row] = sqlite3_column_int64(st, 2);
 		x->keyed[row] = (char)sqlite3_column_int(st, 5 + (int)x->nf);
 		for (k = 0; k < x->nf; k++) {
@@ -430,7 +482,7 @@ load(struct er *x, struct cc_diag *diag)
 			    3 + (int)k);
 			char **slot = &x->rowval[(size_t)row * x->nf + k];
 			if (v != NULL && *v != '\0') {
-				*slot = strdup(v);
+				*slot = arena_dup(&x->arena, v);
 				if (!strcmp(x->f[k]->attr, ER_NAME))
 					x->native_full = 1;
 			}
@@ -443,10 +495,10 @@ load(struct er *x, struct cc_diag *diag)
 				    *ln = (const char *)sqlite3_column_text(st,
 				    4 + (int)x->nf);
 				if (fn != NULL && ln != NULL) {
-					size_t n = strlen(fn) + strlen(ln) + 2;
-					if ((*slot = malloc(n)) != NULL)
-						snprintf(*slot, n, "%s %s", fn,
-						    ln);
+					char whole[512];
+					snprintf(whole, sizeof(whole), "%s %s",
+					    fn, ln);
+					*slot = arena_dup(&x->arena, whole);
 				}
 			}
 		}
@@ -1165,9 +1217,7 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 {
 	struct er x;
 	char sql[256];
-	long long row;
 	cc_err err;
-	size_t k;
 
 	memset(&x, 0, sizeof(x));
 	x.r = r;
@@ -1204,12 +1254,7 @@ out:
 		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory while"
 		    " matching %s records", e->name);
 	sqlite3_finalize(x.ins);
-	if (x.rowval != NULL)
-		for (k = 0; k < (size_t)(maxrow + 1) * x.nf; k++)
-			free(x.rowval[k]);
-	if (x.file != NULL)
-		for (row = 0; row <= maxrow; row++)
-			free(x.file[row]);
+	arena_free(x.arena);
 	free(x.rowval);
 	free(x.file);
 	free(x.srow);

@@ -1820,9 +1820,9 @@ seed_start(const struct mctx *c, const struct pattab *t,
  * u; u gets ur; *lambda the population lambda.  Returns CC_ENOMEM.
  */
 static cc_err
-match_em_rules(const struct mctx *c, const uint64_t *cand,
-    const unsigned char *crule, size_t ncand, double *m, const double *ur,
-    double *u, double *lambda, struct match_result *res)
+match_em_rules(const struct mctx *c, const struct pattab *vecs,
+    const uint32_t *pid, const unsigned char *crule, size_t ncand, double *m,
+    const double *ur, double *u, double *lambda, struct match_result *res)
 {
 	const struct match_config *cfg = c->cfg;
 	double m0[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
@@ -1850,8 +1850,8 @@ match_em_rules(const struct mctx *c, const uint64_t *cand,
 		for (k = 0; k < ncand; k++) {
 			if (cfg->nrules > 0 && crule[k] != r)
 				continue;
-			match_gamma(c, (uint32_t)(cand[k] >> 32),
-			    (uint32_t)(cand[k] & 0xFFFFFFFFu), g);
+			/* the pair's comparison vector, computed once */
+			memcpy(g, vecs->pat + (size_t)pid[k] * c->nf, c->nf);
 			for (f = 0; f < c->nf; f++)
 				if (blocked[f])
 					g[f] = MATCH_LEVEL_MISSING;
@@ -1994,7 +1994,7 @@ match_run(const struct match_config *cfg, const char *const *records,
 		match_em_fit(c.nf, c.nlev, t.pat, t.cnt, t.npat,
 		    c.em_iterations, c.em_tolerance, cfg->fix_u, &lam, m, u,
 		    &res->em_iterations, &res->em_converged, &res->em_loglik);
-	else if (match_em_rules(&c, cand, crule, ncand, m, ur, u, &lam,
+	else if (match_em_rules(&c, &t, pid, crule, ncand, m, ur, u, &lam,
 	    res) != CC_OK)
 		goto nomem;
 	res->lambda = lam;
