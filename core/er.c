@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "concord/match.h"
 #include "concord/schema.h"
@@ -217,6 +218,16 @@ arena_free(struct arena_block *a)
 		free(a);
 		a = n;
 	}
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 static long long
@@ -1217,6 +1228,8 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 {
 	struct er x;
 	char sql[256];
+	struct timespec t0;
+	json_t *tm = NULL;
 	cc_err err;
 
 	memset(&x, 0, sizeof(x));
@@ -1238,15 +1251,26 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", -1, &x.ins, NULL) !=
 	    SQLITE_OK)
 		return sqlerr(r, diag);
+	if ((tm = json_object()) == NULL) {
+		sqlite3_finalize(x.ins);
+		return CC_ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = load(&x, diag)) != CC_OK || x.nf == 0)
 		goto out;
+	json_object_set_new(tm, "read", json_integer(ms_since(&t0)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = identity(&x, report)) != CC_OK) {
 		sqlerr(r, diag);
 		goto out;
 	}
+	json_object_set_new(tm, "identity", json_integer(ms_since(&t0)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = representatives(&x)) != CC_OK ||
 	    (err = link(&x, report, diag)) != CC_OK)
 		goto out;
+	json_object_set_new(tm, "match", json_integer(ms_since(&t0)));
+	json_object_set(report, "timings_ms", tm);
 	/* a_canonical_id / b_canonical_id hold rowids until the ids are
 	 * assigned (er_finish()) */
 out:
@@ -1254,6 +1278,7 @@ out:
 		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory while"
 		    " matching %s records", e->name);
 	sqlite3_finalize(x.ins);
+	json_decref(tm);
 	arena_free(x.arena);
 	free(x.rowval);
 	free(x.file);
