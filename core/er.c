@@ -45,7 +45,7 @@
 #define ER_UPPER	0.9	/* posterior P(match) of an automatic merge */
 #define ER_LOWER	0.3	/* below: not a candidate for review */
 #define ER_MAXF		16	/* compared attributes of an entity */
-#define ER_MAXR		10	/* blocking rules of an entity */
+#define ER_MAXR		14	/* blocking rules of an entity */
 
 /* "name" as a compared field: the whole name, or first + last. */
 #define ER_NAME		"full_name"
@@ -112,6 +112,15 @@ static const struct er_spec specs[] = {
 		{ 2, { { "postal_code", MATCH_BLOCK_EXACT },
 		    { "birth_date", MATCH_BLOCK_YEAR } } },
 		{ 2, { { "birth_date", MATCH_BLOCK_EXACT },
+		    { "city", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "email", MATCH_BLOCK_LOCAL } } },
+		{ 2, { { "first_name", MATCH_BLOCK_SOUNDEX },
+		    { "last_name", MATCH_BLOCK_SOUNDEX } } },
+		{ 2, { { "first_name", MATCH_BLOCK_SOUNDEX },
+		    { "birth_date", MATCH_BLOCK_YEAR } } },
+		{ 2, { { "first_name", MATCH_BLOCK_SOUNDEX },
+		    { "city", MATCH_BLOCK_EXACT } } },
+		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
 		    { "city", MATCH_BLOCK_EXACT } } },
 	    }, { { ER_NAME, "email" }, { ER_NAME, "phone" } },
 	    { "full_name", "first_name", "last_name", "email", "phone" } },
