@@ -381,6 +381,13 @@ value_fit(const json_t *col, const struct schema_attr *a, char *why,
 		if (a->role == SCHEMA_NATURAL_KEY && rows_nonnull > 0 &&
 		    distinct * 10 >= rows_nonnull * 9)
 			f = 1.0;
+		/* a date is never an identifier (InvoiceDate is no
+		 * invoice number) */
+		if (!strcmp(t, "date") || !strcmp(t, "timestamp")) {
+			snprintf(why, size, "values are %ss, not identifiers",
+			    t);
+			return 0.05;
+		}
 		if (words_share(col) >= 0.5) {
 			snprintf(why, size, "values are words (%s), not"
 			    " identifiers", jstr(json_array_get(json_object_get(
@@ -755,6 +762,25 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			snprintf(ev[c->e - es], sizeof(ev[0]), "column '%.60s'"
 			    " fits %s.%s", ci[i].name, c->e->name, c->a->name);
 		}
+	}
+	/* A description with no name beside it is the name: a product
+	 * is known by it ("Description" of a store's export). */
+	for (i = 0; i < ncol; i++) {
+		const struct cand *c = ci[i].chosen, *alt = NULL;
+		size_t q;
+		int named = 0;
+		if (c == NULL || strcmp(c->a->name, "description") != 0)
+			continue;
+		for (q = 0; q < ncol; q++)
+			named |= ci[q].chosen != NULL && ci[q].chosen->e == c->e &&
+			    !strcmp(ci[q].chosen->a->name, "name");
+		for (k = 0; k < ci[i].ncands && !named; k++)
+			if (ci[i].cands[k].e == c->e &&
+			    !strcmp(ci[i].cands[k].a->name, "name") &&
+			    ci[i].cands[k].conf >= MAP_THRESHOLD)
+				alt = &ci[i].cands[k];
+		if (alt != NULL)
+			ci[i].chosen = alt;
 	}
 	/* Two columns, one attribute.  A second identifier takes the
 	 * entity's free alternate key; a weak one (below the threshold) lets

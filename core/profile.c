@@ -1117,6 +1117,11 @@ col_type(const struct column *c, double *confidence)
 	hits[6] = c->n_email;
 	for (i = 0; i < 7; i++) {
 		share = (double)hits[i] / (double)v;
+		/* a number is a number in all its values: a column where
+		 * more than 1 in 100 values has letters ("C536379", "85123A")
+		 * is a code, typed text, not integer */
+		if (i <= 2 && share < PROFILE_NUMERIC_SHARE)
+			continue;
 		if (share > top) {
 			top = share;
 			best = order[i];

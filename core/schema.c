@@ -83,7 +83,8 @@ static const struct schema_attr customer[] = {
 static const struct schema_attr product[] = {
 	A("product_id", KEY, NATURAL_KEY, NULL, NULL,
 	    "product_id prd_key product_key item_reference sku product_code"
-	    " product item_code",
+	    " product item_code stock_code stockcode article_number"
+	    " article_no part_number",
 	    "the product's identifier in a source system"),
 	A("product_number", KEY, ALTERNATE_KEY, NULL, NULL,
 	    "product_number prd_id item_id item_no item_number",
@@ -163,14 +164,16 @@ static const struct schema_attr location[] = {
 static const struct schema_attr order_line[] = {
 	A("order_id", KEY, NATURAL_KEY, NULL, NULL,
 	    "order_id sls_ord_num ord_id order_number order_no transaction_id"
-	    " transaction_ref order_ref invoice_id invoice_number",
+	    " transaction_ref order_ref invoice_id invoice_number invoice_no"
+	    " invoiceno invoice",
 	    "the order's identifier"),
 	A("line_number", INTEGER, NATURAL_KEY, NULL, NULL,
 	    "line_number line_no order_line line_id",
 	    "the line within the order (derived from source order if absent)"),
 	A("order_date", DATE, EVENT_DATE, NULL, NULL,
 	    "order_date sls_order_dt transaction_date order_datetime date"
-	    " purchase_date sale_date order_dt",
+	    " purchase_date sale_date order_dt invoice_date invoicedate"
+	    " transaction_datetime sales_date",
 	    "the day the order was placed (the fact's date)"),
 	A("ship_date", DATE, ATTRIBUTE, NULL, NULL,
 	    "ship_date sls_ship_dt shipped_date shipping_date ship_dt",
@@ -183,7 +186,8 @@ static const struct schema_attr order_line[] = {
 	    "the ordering customer (a customer key)"),
 	A("product_id", KEY, REFERENCE, "product", NULL,
 	    "product_id sls_prd_key item_id item_reference sku product"
-	    " product_key product_code",
+	    " product_key product_code stock_code stockcode item_code"
+	    " article_number part_number",
 	    "the product ordered (a product key)"),
 	A("quantity", INTEGER, ATTRIBUTE, NULL, NULL,
 	    "quantity sls_quantity qty quantity_ordered units",

@@ -26,6 +26,12 @@
 #include "concord/error.h"
 #include "concord/source.h"
 
+/* The share of a column's values that must be numbers for it to be typed
+ * integer, decimal or money (the others, at most 1 in 100, are values
+ * the cleaner reports; more means a code with letters: text). */
+#define PROFILE_NUMERIC_SHARE	0.99
+
+
 #define PROFILE_EXACT_DISTINCT	100000	/* distinct values counted exactly */
 #define PROFILE_EXACT_BYTES	(8UL * 1024 * 1024) /* ... and their bytes */
 #define PROFILE_HLL_PRECISION	14	/* 2^14 HyperLogLog registers */
