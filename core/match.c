@@ -961,6 +961,22 @@ match_push(const struct mctx *c, uint64_t **pp, size_t *n, size_t *cap,
 	return 0;
 }
 
+/* A block of one rule: records e[start, start + size). */
+struct block {
+	size_t	start, size;
+};
+
+/* Smaller blocks first, then in key order (deterministic). */
+static int
+block_cmp(const void *x, const void *y)
+{
+	const struct block *a = x, *b = y;
+
+	if (a->size != b->size)
+		return a->size < b->size ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
 /*
  * Candidate pairs (i << 32 | j, i < j) sorted, each once: a pair is taken
  * by the first rule whose blocks hold both records.
@@ -973,6 +989,9 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 	uint32_t *bid = NULL, *kb = NULL, *koff = NULL, *klen = NULL;
 	uint64_t *pairs = NULL;
 	struct span *e = NULL;
+	struct block *blk = NULL;
+	size_t nb, k;
+	long long share, added;
 	size_t npairs = 0, cap = 0, nkb = 0, capkb = 0, r, q, a, b, s, ne;
 	uint32_t i, j;
 	long len;
@@ -994,6 +1013,7 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 		goto done;
 	}
 	if ((bid = malloc(cfg->nrules * c->nrec * sizeof(*bid))) == NULL ||
+	    (blk = malloc(c->nrec * sizeof(*blk))) == NULL ||
 	    (e = malloc(c->nrec * sizeof(*e))) == NULL ||
 	    (koff = malloc(c->nrec * sizeof(*koff))) == NULL ||
 	    (klen = malloc(c->nrec * sizeof(*klen))) == NULL)
@@ -1020,18 +1040,35 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 				ne++;
 			}
 		match_intern(e, ne, bid + r * c->nrec);
-		/* pairs within each block, records ascending */
-		for (s = 0; s < ne && !full; s = b) {
+		/* the blocks of this rule, smallest first: a rule may add
+		 * at most its share of max_pairs, and when it must stop, the
+		 * blocks it leaves out are its largest (the most common key
+		 * values, which say least about who matches whom) */
+		nb = 0;
+		for (s = 0; s < ne; s = b) {
 			for (b = s + 1; b < ne && bid[r * c->nrec + e[b].rec] ==
 			    bid[r * c->nrec + e[s].rec]; b++)
 				continue;
-			/* a block larger than the limit says little about
-			 * who matches whom (a common name) and costs its
-			 * square: left out, counted */
-			if (b - s > c->max_block) {
-				c->blocks_skipped[r]++;
+			if (b - s < 2)
 				continue;
+			blk[nb].start = s;
+			blk[nb++].size = b - s;
+		}
+		qsort(blk, nb, sizeof(*blk), block_cmp);
+		share = c->max_pairs / (long long)cfg->nrules;
+		added = 0;
+		for (k = 0; k < nb && !full; k++) {
+			s = blk[k].start;
+			b = s + blk[k].size;
+			/* a block larger than the limit, or beyond the rule's
+			 * share: left out, counted */
+			if (blk[k].size > c->max_block || added +
+			    (long long)(blk[k].size * (blk[k].size - 1) / 2) >
+			    share) {
+				c->blocks_skipped[r] += (long long)(nb - k);
+				break;
 			}
+			added += (long long)(blk[k].size * (blk[k].size - 1) / 2);
 			for (a = s; a < b && !full; a++)
 				for (q = a + 1; q < b && !full; q++) {
 					i = e[a].rec;
@@ -1079,6 +1116,7 @@ done:
 out:
 	free(pairs);
 	free(bid);
+	free(blk);
 	free(e);
 	free(kb);
 	free(koff);

@@ -19,7 +19,10 @@
  *     first rule that finds it.  No rule at all means every pair (for small
  *     inputs).  A block of more than max_block_size records is left out
  *     (counted in blocks_skipped: a very common key says little and costs
- *     its square).  At most max_pairs candidates are kept (truncated is set).
+ *     its square), and each rule adds at most max_pairs / nrules pairs,
+ *     its blocks taken smallest first (the blocks past its share are left
+ *     out and counted too), so that the pairs grow about linearly with the
+ *     records.  At most max_pairs candidates are kept (truncated is set).
  *     Blocking: P. Christen, "Data Matching", Springer 2012, ch. 4.
  *
  *  3. Comparison vector.  For each candidate pair and field, the first
@@ -93,7 +96,7 @@
 #define MATCH_DEFAULT_THRESHOLD		0.5
 #define MATCH_DEFAULT_EM_ITERATIONS	200
 #define MATCH_DEFAULT_EM_TOLERANCE	1e-6
-#define MATCH_DEFAULT_MAX_PAIRS		10000000LL
+#define MATCH_DEFAULT_MAX_PAIRS		5000000LL
 #define MATCH_DEFAULT_U_SAMPLE		100000LL
 #define MATCH_DEFAULT_MAX_BLOCK		1000	/* records of one block */
 
@@ -226,7 +229,8 @@ struct match_config {
 	int	em_iterations;		/* at most; default 200 */
 	double	em_tolerance;		/* stop when no parameter moves more;
 					   default 1e-6 */
-	long long max_pairs;		/* candidate pairs kept; default 1e7 */
+	long long max_pairs;		/* candidate pairs kept, each rule its
+					   share; default 5e6 */
 	long long u_sample_pairs;	/* random pairs for u's start values
 					   (all pairs when there are fewer);
 					   default 1e5 */
