@@ -1275,8 +1275,13 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	}
 	json_object_set_new(tm, "identity", json_integer(ms_since(&t0)));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((err = representatives(&x)) != CC_OK ||
-	    (err = link(&x, report, diag)) != CC_OK)
+	if ((err = representatives(&x)) != CC_OK)
+		goto out;
+	/* the representatives point into the arena: the per-row table is
+	 * no longer needed (a million rows: 8 bytes per row and field) */
+	free(x.rowval);
+	x.rowval = NULL;
+	if ((err = link(&x, report, diag)) != CC_OK)
 		goto out;
 	json_object_set_new(tm, "match", json_integer(ms_since(&t0)));
 	json_object_set(report, "timings_ms", tm);
