@@ -45,7 +45,7 @@
 #define ER_UPPER	0.9	/* posterior P(match) of an automatic merge */
 #define ER_LOWER	0.3	/* below: not a candidate for review */
 #define ER_MAXF		16	/* compared attributes of an entity */
-#define ER_MAXR		14	/* blocking rules of an entity */
+#define ER_MAXR		16	/* blocking rules of an entity */
 
 /* "name" as a compared field: the whole name, or first + last. */
 #define ER_NAME		"full_name"
@@ -122,6 +122,9 @@ static const struct er_spec specs[] = {
 		    { "city", MATCH_BLOCK_EXACT } } },
 		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
 		    { "city", MATCH_BLOCK_EXACT } } },
+		/* broad: at scale only its smallest blocks fit the rule's
+		 * share of the pairs (match.h) */
+		{ 1, { { "birth_date", MATCH_BLOCK_EXACT } } },
 	    }, { { ER_NAME, "email" }, { ER_NAME, "phone" } },
 	    { "full_name", "first_name", "last_name", "email", "phone" } },
 	{ "product", {
