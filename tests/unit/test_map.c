@@ -303,7 +303,11 @@ test_check(void **state)
 
 	(void)state;
 	assert_int_equal(map_check(NULL, NULL, &w), CC_EINVAL);
-	assert_int_equal(map_check(json_object(), NULL, NULL), CC_EINVAL);
+	{
+		json_t *empty = json_object();
+		assert_int_equal(map_check(empty, NULL, NULL), CC_EINVAL);
+		json_decref(empty);
+	}
 	/* order lines with neither order id, customer nor product */
 	doc = json_loads("{\"state\": \"confirmed\", \"columns\": ["
 	    "{\"ordinal\": 1, \"source\": \"When\", \"target\":"
