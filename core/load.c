@@ -174,7 +174,12 @@ drop_superseded(const struct builder *b, struct rec *recs, int n)
 {
 	const struct fileinfo *fi, *fj;
 	int i, j, k = 0, gone;
+	char *drop;
 
+	/* decide for every record first, then free and compact: a record
+	 * compared later must not have been freed already */
+	if (n <= 1 || (drop = calloc((size_t)n, 1)) == NULL)
+		return n;
 	for (i = 0; i < n; i++) {
 		gone = 0;
 		fi = file_info(b, recs[i].file);
@@ -183,12 +188,16 @@ drop_superseded(const struct builder *b, struct rec *recs, int n)
 			gone = fj != NULL && fj->seq > fi->seq && fi->fp != NULL &&
 			    fj->fp != NULL && !strcmp(fi->fp, fj->fp);
 		}
-		if (gone) {
+		drop[i] = (char)gone;
+	}
+	for (i = 0; i < n; i++) {
+		if (drop[i]) {
 			rec_free(&recs[i], b->na);
 			continue;
 		}
 		recs[k++] = recs[i];
 	}
+	free(drop);
 	return k;
 }
 
