@@ -1091,7 +1091,8 @@ done:
 	if (nomem)
 		goto out;
 	*truncated = full;
-	qsort(pairs, npairs, sizeof(*pairs), u64_cmp);
+	if (npairs > 0)
+		qsort(pairs, npairs, sizeof(*pairs), u64_cmp);
 	/* the rule that found each pair: the first whose blocks hold both */
 	if (rule_out != NULL && npairs > 0) {
 		unsigned char *ru = calloc(npairs, 1);
