@@ -125,6 +125,14 @@ static const struct rule {
 	  " FILTER (WHERE due_date < order_date) FROM fact_sales",
 	  "SELECT order_id, line_number, order_date, due_date FROM fact_sales"
 	  " WHERE due_date < order_date LIMIT 5" },
+	/* a return names its original order (returns and cancellations:
+	 * load.c's mark_returns()); none to check: not applicable */
+	{ "return_has_original", "consistency", "fact_sales.original_order_id",
+	  "SELECT count(*) FILTER (WHERE original_order_id IS NOT NULL),"
+	  " count(*) FILTER (WHERE original_order_id IS NULL) FROM fact_sales"
+	  " WHERE is_return",
+	  "SELECT sales_sk, order_id, quantity, amount, _file_id, _row FROM"
+	  " fact_sales WHERE is_return AND original_order_id IS NULL LIMIT 5" },
 	{ "amount_is_quantity_times_price", "consistency", "fact_sales.amount",
 	  "SELECT count(*) FILTER (WHERE amount_consistent = 1), count(*)"
 	  " FILTER (WHERE amount_consistent = 0) FROM fact_sales",

@@ -200,3 +200,88 @@ def _(env):
     dash = expect_ok(b.client.get("/api/v1/dashboards/sales", token=u.token))
     return "%d lines, revenue %s, %d customers; dashboard %r" % (facts, want, len(by_mail),
                                                              dash.get("tiles", {}).get("revenue"))
+
+
+def retail_export(n=600, seed=8):
+    """A store's transaction export as such stores write it: invoices, a
+    'C' before the number for a cancellation (negative quantity), a
+    quarter of the lines without a customer, stock codes with letters,
+    dates as 12/1/2010 8:26."""
+    import random
+    r = random.Random(seed)
+    items = [("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", "2.55"), ("71053", "WHITE METAL LANTERN", "3.39"),
+             ("84406B", "CREAM CUPID HEARTS COAT HANGER", "2.75"), ("22752", "SET 7 BABUSHKA NESTING BOXES", "7.65"),
+             ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", "4.25")]
+    rows, invoices = [], []
+    for i in range(n):
+        if invoices and r.random() < 0.06:
+            orig = r.choice(invoices)          # a cancellation of an earlier invoice
+            code, desc, price, qty, cust, country = orig[1]
+            rows.append({"InvoiceNo": "C" + orig[0], "StockCode": code, "Description": desc,
+                         "Quantity": str(-qty), "InvoiceDate": "12/%d/2010 %d:%02d" % (r.randint(1, 9), r.randint(8, 17),
+                                                                                      r.randint(0, 59)),
+                         "UnitPrice": price, "CustomerID": cust, "Country": country})
+            continue
+        inv = str(536365 + i // 3)
+        code, desc, price = r.choice(items)
+        qty = r.randint(1, 12)
+        cust = "" if r.random() < 0.25 else str(r.randint(12346, 12420))
+        country = r.choice(["United Kingdom", "France", "Germany"])
+        rows.append({"InvoiceNo": inv, "StockCode": code, "Description": desc, "Quantity": str(qty),
+                     "InvoiceDate": "12/%d/2010 %d:%02d" % (r.randint(1, 9), r.randint(8, 17), r.randint(0, 59)),
+                     "UnitPrice": price, "CustomerID": cust, "Country": country})
+        if cust:
+            invoices.append((inv, (code, desc, price, qty, cust, country)))
+    return rows
+
+
+@test("retail_export_returns_missing_customers_proposed_mapping")
+def _(env):
+    import csv as _csv
+    import io as _io
+    from decimal import Decimal
+    from tests_pipeline import model, run_and_wait
+    b = backend(env, "main")
+    u = env.user(b, "retailer")
+    rows = retail_export()
+    out = _io.StringIO()
+    w = _csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    fid = expect_ok(b.client.upload("online_retail.csv", out.getvalue().encode(), "text/csv", token=u.token),
+                    201)["file"]["id"]
+    m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+    targets = {c["source"]: c["target"] for c in m["columns"]}
+    want = {"InvoiceNo": "order_line.order_id", "StockCode": "order_line.product_id",
+            "Description": "product.name", "Quantity": "order_line.quantity",
+            "InvoiceDate": "order_line.order_date", "UnitPrice": "order_line.unit_price",
+            "CustomerID": "order_line.customer_id", "Country": "customer.country"}
+    eq({k: targets[k] for k in want}, want, "the proposal for a store's export")
+    prof = {c["name"]: c["type"] for c in expect_ok(b.client.get("/api/v1/files/" + fid,
+                                                                token=u.token))["profile"]["columns"]}
+    eq((prof["InvoiceNo"], prof["StockCode"]), ("text", "text"), "codes with letters are text, not integers")
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "run")
+    db = model(b, u)
+    # independent reading of the file
+    with_cust = [r for r in rows if r["CustomerID"]]
+    returns = [r for r in with_cust if r["InvoiceNo"].startswith("C")]
+    sales = [r for r in with_cust if not r["InvoiceNo"].startswith("C")]
+    cents = lambda rs: int(sum(Decimal(r["UnitPrice"]) * int(r["Quantity"]) for r in rs) * 100)
+    eq(db.execute("SELECT count(*) FROM fact_sales").fetchone()[0], len(with_cust), "facts: the lines with a customer")
+    eq(db.execute("SELECT count(*) FROM quarantine WHERE reason = 'customer_missing'").fetchone()[0],
+       len(rows) - len(with_cust), "the lines without a customer are quarantined")
+    eq(db.execute("SELECT count(DISTINCT canonical_id) FROM dim_customer").fetchone()[0],
+       len({r["CustomerID"] for r in with_cust}), "one customer per id: no phantom customer without a key")
+    eq(db.execute("SELECT count(*) FROM fact_sales WHERE is_return").fetchone()[0], len(returns), "returns")
+    eq(db.execute("SELECT count(*) FROM fact_sales WHERE is_return AND original_order_id IS NULL").fetchone()[0], 0,
+       "every return names its original invoice")
+    gross, ret = db.execute("SELECT sum(amount) FILTER (WHERE NOT is_return), sum(amount) FILTER (WHERE is_return)"
+                            " FROM fact_sales").fetchone()
+    eq(gross, cents(sales), "gross sales")
+    eq(ret, cents(returns), "returns (negative)")
+    eq(run["counts"]["return_rule"]["prefix"], "C", "the cancellation mark learned from the data")
+    q = {r["rule"]: r for r in expect_ok(b.client.get("/api/v1/runs/%s/quality" % run["id"], token=u.token))["rules"]}
+    eq((q["return_has_original"]["passed"], q["return_has_original"]["failed"]), (len(returns), 0),
+       "the quality report counts returns and their originals")
+    return "%d lines, %d returns, gross %s, returns %s" % (len(rows), len(returns), gross, ret)
