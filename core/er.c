@@ -232,39 +232,7 @@ arena_free(struct arena_block *a)
 	}
 }
 
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-	    (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static long long
-uf_find(long long *p, long long x)
-{
-	while (p[x] != x) {
-		p[x] = p[p[x]];
-		x = p[x];
-	}
-	return x;
-}
-
-/* Unites by the smaller rowid (the root is the cluster's first record). */
-static void
-uf_unite(long long *p, long long a, long long b)
-{
-	a = uf_find(p, a);
-	b = uf_find(p, b);
-	if (a == b)
-		return;
-	if (a < b)
-		p[b] = a;
-	else
-		p[a] = b;
-}
 
 static cc_err
 sqlerr(struct run *r, struct cc_diag *diag)
@@ -1270,13 +1238,13 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = load(&x, diag)) != CC_OK || x.nf == 0)
 		goto out;
-	json_object_set_new(tm, "read", json_integer(ms_since(&t0)));
+	json_object_set_new(tm, "read", json_integer(run_ms_since(&t0)));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = identity(&x, report)) != CC_OK) {
 		sqlerr(r, diag);
 		goto out;
 	}
-	json_object_set_new(tm, "identity", json_integer(ms_since(&t0)));
+	json_object_set_new(tm, "identity", json_integer(run_ms_since(&t0)));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = representatives(&x)) != CC_OK)
 		goto out;
@@ -1286,7 +1254,7 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	x.rowval = NULL;
 	if ((err = link(&x, report, diag)) != CC_OK)
 		goto out;
-	json_object_set_new(tm, "match", json_integer(ms_since(&t0)));
+	json_object_set_new(tm, "match", json_integer(run_ms_since(&t0)));
 	json_object_set(report, "timings_ms", tm);
 	/* a_canonical_id / b_canonical_id hold rowids until the ids are
 	 * assigned (er_finish()) */

@@ -1526,13 +1526,34 @@ uf_find(size_t *parent, size_t x)
 	return x;
 }
 
+/*
+ * Numbers the clusters of parent 0.. in the order of their first record
+ * into cluster (nrec ids); scratch (nrec entries) is overwritten.
+ * Returns the number of clusters.
+ */
+static size_t
+uf_number(size_t *parent, size_t *scratch, size_t nrec, size_t *cluster)
+{
+	size_t r, a, n = 0;
+
+	for (r = 0; r < nrec; r++)
+		scratch[r] = SIZE_MAX;
+	for (r = 0; r < nrec; r++) {
+		a = uf_find(parent, r);
+		if (scratch[a] == SIZE_MAX)
+			scratch[a] = n++;
+		cluster[r] = scratch[a];
+	}
+	return n;
+}
+
 cc_err
 match_clusters_constrained(size_t nrec, const size_t *pairs, size_t npairs,
     const char *const *strong, size_t nstrong, const size_t *cannot,
     size_t ncannot, size_t *cluster, size_t *nclusters,
     unsigned char *skipped)
 {
-	size_t *parent = NULL, *size = NULL, k, a, b, r, t, q, x, y, n;
+	size_t *parent = NULL, *size = NULL, k, a, b, r, t, q, x, y;
 	const char **val = NULL;
 	int ok;
 
@@ -1597,16 +1618,7 @@ match_clusters_constrained(size_t nrec, const size_t *pairs, size_t npairs,
 			if (val[a * nstrong + q] == NULL)
 				val[a * nstrong + q] = val[b * nstrong + q];
 	}
-	/* number clusters by their first record; size[] becomes the id */
-	for (r = 0; r < nrec; r++)
-		size[r] = (size_t)-1;
-	for (r = 0, n = 0; r < nrec; r++) {
-		a = uf_find(parent, r);
-		if (size[a] == (size_t)-1)
-			size[a] = n++;
-		cluster[r] = size[a];
-	}
-	*nclusters = n;
+	*nclusters = uf_number(parent, size, nrec, cluster);
 	free(parent);
 	free(size);
 	free(val);
@@ -1618,7 +1630,7 @@ match_clusters(size_t nrec, const size_t *pairs, size_t npairs,
     size_t max_cluster_size, size_t *cluster, size_t *nclusters,
     size_t *rejected)
 {
-	size_t *parent, *size, k, a, b, r, n, t;
+	size_t *parent, *size, k, a, b, r, t;
 
 	if (rejected != NULL)
 		*rejected = 0;
@@ -1661,17 +1673,7 @@ match_clusters(size_t nrec, const size_t *pairs, size_t npairs,
 		parent[b] = a;
 		size[a] += size[b];
 	}
-	/* number clusters by their first record; size[] becomes the id */
-	for (r = 0; r < nrec; r++)
-		size[r] = SIZE_MAX;
-	n = 0;
-	for (r = 0; r < nrec; r++) {
-		a = uf_find(parent, r);
-		if (size[a] == SIZE_MAX)
-			size[a] = n++;
-		cluster[r] = size[a];
-	}
-	*nclusters = n;
+	*nclusters = uf_number(parent, size, nrec, cluster);
 	free(parent);
 	free(size);
 	return CC_OK;

@@ -40,8 +40,8 @@ run_exec(struct run *r, const char *sql, struct cc_diag *diag)
 	return db_exec(r->db, sql, diag);
 }
 
-static long
-ms_since(const struct timespec *t0)
+long
+run_ms_since(const struct timespec *t0)
 {
 	struct timespec t;
 
@@ -208,7 +208,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		if ((err = phases[i].fn(&r, diag)) != CC_OK)
 			break;
 		json_object_set_new(r.timings, phases[i].name,
-		    json_integer(ms_since(&t0)));
+		    json_integer(run_ms_since(&t0)));
 	}
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
@@ -247,7 +247,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		goto out;
 	}
 	mark_processed(&r);
-	json_object_set_new(r.timings, "total", json_integer(ms_since(&tall)));
+	json_object_set_new(r.timings, "total", json_integer(run_ms_since(&tall)));
 out:
 	if (r.db != NULL)
 		sqlite3_close_v2(r.db);

@@ -5,6 +5,8 @@
 #ifndef CONCORD_PIPELINE_INT_H
 #define CONCORD_PIPELINE_INT_H
 
+#include <time.h>
+
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -32,6 +34,37 @@ struct run {
 						   count}] */
 	struct clean_opts	 copt;
 };
+
+/*
+ * Union-find over staging rowids (Tarjan 1975), shared by key
+ * reconciliation and entity resolution: path halving, and union by the
+ * smaller rowid, so that a root is its cluster's first record.
+ */
+static inline long long
+uf_find(long long *p, long long x)
+{
+	while (p[x] != x) {
+		p[x] = p[p[x]];
+		x = p[x];
+	}
+	return x;
+}
+
+static inline void
+uf_unite(long long *p, long long a, long long b)
+{
+	a = uf_find(p, a);
+	b = uf_find(p, b);
+	if (a == b)
+		return;
+	if (a < b)
+		p[b] = a;
+	else
+		p[a] = b;
+}
+
+/* Milliseconds since t0 (CLOCK_MONOTONIC). */
+long	run_ms_since(const struct timespec *t0);
 
 /* Reports progress; returns 1 when the run must stop (cancelled). */
 int	run_tick(struct run *r, const char *phase, long long done,

@@ -52,30 +52,7 @@ struct ent {
 	int				 ncols;
 };
 
-static long long
-find(long long *p, long long x)
-{
-	while (p[x] != x) {
-		p[x] = p[p[x]];		/* path halving */
-		x = p[x];
-	}
-	return x;
-}
 
-/* Unions by the smaller rowid, so that a root is its cluster's first
- * record (the anchor is then found without another pass). */
-static void
-unite(long long *p, long long a, long long b)
-{
-	a = find(p, a);
-	b = find(p, b);
-	if (a == b)
-		return;
-	if (a < b)
-		p[b] = a;
-	else
-		p[a] = b;
-}
 
 static cc_err
 sqlerr(struct run *r, struct cc_diag *diag)
@@ -234,7 +211,7 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 				    sqlite3_column_text(st, 0);
 				long long row = sqlite3_column_int64(st, 1);
 				if (c->n > 0 && !strcmp(c->values[c->n - 1], v)) {
-					unite(x->parent, c->rep[c->n - 1], row);
+					uf_unite(x->parent, c->rep[c->n - 1], row);
 					continue;
 				}
 				if (c->n == cap) {
@@ -355,7 +332,7 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 	}
 	for (k = 0; k < bf->n; k++)
 		if (idx[k] >= 0)
-			unite(x->parent, bf->rep[k], bt->rep[idx[k]]);
+			uf_unite(x->parent, bf->rep[k], bt->rep[idx[k]]);
 	free(idx);
 	run_count(r, "key_rules", 1);
 	return record_rule(r, x->e->name, x->files[bf->file], bf->attr,
@@ -437,7 +414,7 @@ assign_ids(struct run *r, struct ent *x, struct cc_diag *diag)
 		if (row < 1 || row > x->maxrow || x->filex[row] < 0)
 			continue;
 		mb[n].row = row;
-		mb[n].root = find(x->parent, row);
+		mb[n].root = uf_find(x->parent, row);
 		mb[n].key = strdup((const char *)sqlite3_column_text(sel, 1));
 		mb[n].old = sqlite3_column_int64(sel, 2);
 		mb[n].ident = sqlite3_column_int(sel, 3);

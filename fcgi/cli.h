@@ -7,6 +7,8 @@
 #define CONCORD_FCGI_CLI_H
 
 #include "concord/config.h"
+#include "concord/control.h"
+#include "concord/workspace.h"
 
 int	cmd_init(struct cc_config *cfg, int argc, char **argv);
 int	cmd_user(struct cc_config *cfg, int argc, char **argv);
@@ -18,6 +20,16 @@ int	cmd_upload(struct cc_config *cfg, int argc, char **argv);
 int	cmd_match(struct cc_config *cfg, int argc, char **argv);
 int	cmd_pairs(struct cc_config *cfg, int argc, char **argv);
 int	cmd_mapping(struct cc_config *cfg, int argc, char **argv);
+
+/*
+ * Opens the control database and the workspace of user name, for a
+ * subcommand that works on it: *ctl (closed with control_close()) and *u
+ * are filled; the workspace is freed with ws_close().  NULL, after saying
+ * why on standard error, when there is no such user or a file cannot be
+ * opened.
+ */
+struct workspace *cli_workspace(struct cc_config *cfg, const char *name,
+	    struct control **ctl, struct cc_user *u);
 
 /* 1 if argv holds -h or --help. */
 int	cli_wants_help(int argc, char **argv);

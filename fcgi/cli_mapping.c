@@ -63,13 +63,8 @@ cmd_mapping(struct cc_config *cfg, int argc, char **argv)
 	    strcmp(verb, "confirm")))
 		return usage(0);
 	cc_diag_clear(&diag);
-	if (control_open(cfg->data_dir, &ctl, &diag) != CC_OK ||
-	    control_user_by_name(ctl, name, &u) != CC_OK ||
-	    ws_open(cfg->data_dir, u.id, &ws, &diag) != CC_OK) {
-		fprintf(stderr, "concord: %s\n", diag.message[0] ? diag.message :
-		    "no such user");
+	if ((ws = cli_workspace(cfg, name, &ctl, &u)) == NULL)
 		goto out;
-	}
 	if (!strcmp(verb, "edit")) {
 		if ((sent = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)) ==
 		    NULL || !json_is_object(sent)) {

@@ -26,17 +26,11 @@
 static struct workspace *
 open_user(struct cc_config *cfg, const char *name)
 {
-	struct control *ctl = NULL;
-	struct workspace *ws = NULL;
-	struct cc_diag diag;
+	struct control *ctl;
+	struct workspace *ws;
 	struct cc_user u;
 
-	cc_diag_clear(&diag);
-	if (control_open(cfg->data_dir, &ctl, &diag) != CC_OK ||
-	    control_user_by_name(ctl, name, &u) != CC_OK ||
-	    ws_open(cfg->data_dir, u.id, &ws, &diag) != CC_OK)
-		fprintf(stderr, "concord: %s\n", diag.message[0] ? diag.message :
-		    "no such user");
+	ws = cli_workspace(cfg, name, &ctl, &u);
 	control_close(ctl);
 	return ws;
 }

@@ -5,9 +5,7 @@
  */
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "concord/entities.h"
 #include "concord/log.h"
@@ -16,40 +14,11 @@
 #define ENTITY_BODY_MAX	(1 << 20)	/* bytes of a definition */
 
 /* The body as a JSON object of at most ENTITY_BODY_MAX bytes; answers
- * 413/415/400 itself and returns NULL. */
+ * 400/413/415 itself and returns NULL. */
 static json_t *
 read_def(struct http_req *req)
 {
-	json_error_t jerr;
-	json_t *doc;
-	size_t len;
-	char *body;
-	cc_err err;
-
-	if (req->content_type == NULL ||
-	    strncasecmp(req->content_type, "application/json", 16) != 0) {
-		http_drain(req);
-		http_error(req, 415, "content_type",
-		    "send the definition as application/json");
-		return NULL;
-	}
-	if ((err = http_read_body(req, ENTITY_BODY_MAX, &body, &len)) !=
-	    CC_OK) {
-		http_error(req, http_status_of(err), "body",
-		    "cannot read the definition (at most %d bytes): %s",
-		    ENTITY_BODY_MAX, cc_strerror(err));
-		return NULL;
-	}
-	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(body);
-	if (doc == NULL || !json_is_object(doc)) {
-		json_decref(doc);
-		http_error(req, 400, "json_malformed", "the definition must be"
-		    " a JSON object%s%s", doc == NULL ? ": " : "",
-		    doc == NULL ? jerr.text : "");
-		return NULL;
-	}
-	return doc;
+	return http_read_json_max(req, ENTITY_BODY_MAX);
 }
 
 /* 422 with every reason in errors[] (stolen). */

@@ -496,6 +496,12 @@ http_read_body(struct http_req *req, size_t max, char **out, size_t *len)
 json_t *
 http_read_json(struct http_req *req)
 {
+	return http_read_json_max(req, 65536);
+}
+
+json_t *
+http_read_json_max(struct http_req *req, size_t max)
+{
 	json_error_t jerr;
 	json_t *doc;
 	size_t len;
@@ -508,7 +514,7 @@ http_read_json(struct http_req *req)
 		    "send the request body as application/json");
 		return NULL;
 	}
-	if ((err = http_read_body(req, 65536, &body, &len)) != CC_OK) {
+	if ((err = http_read_body(req, max, &body, &len)) != CC_OK) {
 		if (err == CC_EINCOMPLETE)
 			http_error_incomplete(req);
 		else

@@ -174,6 +174,9 @@ cc_err		 http_read_body(struct http_req *req, size_t max, char **out,
  */
 json_t		*http_read_json(struct http_req *req);
 
+/* The same with a limit of max bytes (413 above it). */
+json_t		*http_read_json_max(struct http_req *req, size_t max);
+
 /* Reads and discards the rest of the body (bounded by the upload limit
  * plus 64 MiB, and by the idle timeout). */
 void		 http_drain(struct http_req *req);

@@ -14,6 +14,8 @@
 #include <sodium.h>
 
 #include "concord/config.h"
+#include "concord/control.h"
+#include "concord/workspace.h"
 #include "concord/log.h"
 #include "cli.h"
 
@@ -60,6 +62,27 @@ cli_wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return 1;
 	return 0;
+}
+
+struct workspace *
+cli_workspace(struct cc_config *cfg, const char *name, struct control **ctl,
+    struct cc_user *u)
+{
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+
+	*ctl = NULL;
+	cc_diag_clear(&diag);
+	if (control_open(cfg->data_dir, ctl, &diag) != CC_OK ||
+	    control_user_by_name(*ctl, name, u) != CC_OK ||
+	    ws_open(cfg->data_dir, u->id, &ws, &diag) != CC_OK) {
+		fprintf(stderr, "concord: %s\n", diag.message[0] ? diag.message :
+		    "no such user");
+		control_close(*ctl);
+		*ctl = NULL;
+		return NULL;
+	}
+	return ws;
 }
 
 int
