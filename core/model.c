@@ -179,11 +179,27 @@ cat(char **buf, size_t *len, size_t *cap, const char *s)
 	return 0;
 }
 
+/* Appends ', "attr" TYPE' for each attribute of e; -1 out of memory. */
+static int
+cat_attrs(char **sql, size_t *len, size_t *cap, const struct schema_entity *e)
+{
+	char part[256];
+	size_t k;
+
+	for (k = 0; k < e->nattrs; k++) {
+		snprintf(part, sizeof(part), ", \"%s\" %s", e->attrs[k].name,
+		    stg_type(e->attrs[k].type));
+		if (cat(sql, len, cap, part) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static cc_err
 create_staging(sqlite3 *db, struct cc_diag *diag)
 {
 	const struct schema_entity *es;
-	size_t ne, i, k, len, cap;
+	size_t ne, i, len, cap;
 	char part[256], *sql;
 	cc_err err = CC_OK;
 
@@ -198,13 +214,9 @@ create_staging(sqlite3 *db, struct cc_diag *diag)
 		    " _line INTEGER", es[i].name);
 		if (cat(&sql, &len, &cap, part) != 0)
 			return CC_ENOMEM;
-		for (k = 0; k < es[i].nattrs; k++) {
-			snprintf(part, sizeof(part), ", \"%s\" %s",
-			    es[i].attrs[k].name, stg_type(es[i].attrs[k].type));
-			if (cat(&sql, &len, &cap, part) != 0) {
-				free(sql);
-				return CC_ENOMEM;
-			}
+		if (cat_attrs(&sql, &len, &cap, &es[i]) != 0) {
+			free(sql);
+			return CC_ENOMEM;
 		}
 		snprintf(part, sizeof(part), ", _key TEXT, _extra TEXT,"
 		    " PRIMARY KEY (_file_id, _row));");
@@ -227,7 +239,7 @@ static cc_err
 create_custom_dims(sqlite3 *db, struct cc_diag *diag)
 {
 	const struct schema_entity *es;
-	size_t ne, i, k, len, cap;
+	size_t ne, i, len, cap;
 	char part[256], *sql;
 	cc_err err = CC_OK;
 
@@ -243,13 +255,9 @@ create_custom_dims(sqlite3 *db, struct cc_diag *diag)
 		    es[i].name);
 		if (cat(&sql, &len, &cap, part) != 0)
 			return CC_ENOMEM;
-		for (k = 0; k < es[i].nattrs; k++) {
-			snprintf(part, sizeof(part), ", \"%s\" %s",
-			    es[i].attrs[k].name, stg_type(es[i].attrs[k].type));
-			if (cat(&sql, &len, &cap, part) != 0) {
-				free(sql);
-				return CC_ENOMEM;
-			}
+		if (cat_attrs(&sql, &len, &cap, &es[i]) != 0) {
+			free(sql);
+			return CC_ENOMEM;
 		}
 		snprintf(part, sizeof(part), ", valid_from DATE, valid_to DATE,"
 		    " is_current BOOLEAN NOT NULL, version INTEGER NOT NULL,"
