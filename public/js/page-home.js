@@ -3,6 +3,7 @@
 import { get } from "./api.js";
 import { h, fmtInt, fmtTime, badge, loading } from "./dom.js";
 import { listFiles, mappingStates, ACTIVE_RUN } from "./util.js";
+import { pendingNote } from "./page-review.js";
 
 export async function render(view, ctx) {
   ctx.setTitle("Overview");
@@ -12,6 +13,7 @@ export async function render(view, ctx) {
   view.append(wait);
   const [files, runsDoc] = await Promise.all([listFiles(ctx.signal), get("/runs", { signal: ctx.signal })]);
   const states = files.length ? await mappingStates(files, ctx.signal) : {};
+  const reviewNote = await pendingNote(ctx.signal); // pairs of records waiting for a person
   wait.remove();
   const runs = runsDoc.runs || [];
   const confirmed = files.filter((f) => states[f.id] === "confirmed").length;
@@ -27,6 +29,7 @@ export async function render(view, ctx) {
       h("p", text),
       action ? h("p", action) : null));
 
+  if (reviewNote) view.append(reviewNote);
   view.append(h("ol.steps",
     step(1, "Upload the files of your systems", files.length > 0,
       files.length ? `${fmtInt(files.length)} ${files.length === 1 ? "file" : "files"} uploaded, ${fmtInt(files.reduce((a, f) => a + (f.rows || 0), 0))} rows in all.`
