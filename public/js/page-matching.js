@@ -11,6 +11,7 @@ import { h, clear, fmtInt, fmtPct, emptyState, errorBox, notice, humanize, table
 import { chart, PASS } from "./charts.js";
 import { BOARDS } from "./page-dashboards.js";
 import { fmtBits, fmtProb, levelInfo } from "./page-review.js";
+import { listFiles } from "./util.js";
 
 const LOW = "#8d96a0";
 const REVIEW = "#e8710a";
@@ -47,7 +48,18 @@ export async function render(view, ctx) {
   }
   const splitMsg = h("div", { id: "split-msg" });
   body.append(splitMsg);
-  for (const e of ents) body.append(await entitySection(e, ctx, splitMsg));
+  // The near pairs name their records' files by id: show the names.
+  const files = await listFiles(ctx.signal).catch((err) => {
+    if (err.name === "AbortError" || err.status === 401) throw err;
+    return [];
+  });
+  const names = Object.fromEntries(files.map((f) => [f.id, f.name]));
+  for (const e of ents) {
+    for (const p of e.near_threshold || []) {
+      for (const s of [p.a, p.b]) if (s && !s.file_name && names[s.file_id]) s.file_name = names[s.file_id];
+    }
+    body.append(await entitySection(e, ctx, splitMsg));
+  }
 }
 
 async function entitySection(e, ctx, splitMsg) {
@@ -106,7 +118,7 @@ async function entitySection(e, ctx, splitMsg) {
     rules.length ? scroller(table([
       { label: "Blocking rule", value: (r) => h("code", r.rule) },
       { label: "Pairs", numeric: true, value: (r) => fmtInt(r.pairs) },
-    ], rules, { className: "compact blocking-rules" }), "Blocking rules") : h("p.muted", "No blocking rules."),
+    ], rules, { className: "compact.blocking-rules" }), "Blocking rules") : h("p.muted", "No blocking rules."),
     h("p.small.muted", "Only pairs that share a blocking key are compared; a pair is counted under the first rule that found it.")));
 
   // ---- split a cluster
@@ -127,7 +139,7 @@ async function entitySection(e, ctx, splitMsg) {
       { label: "Action", value: (p) => p.decision === "review"
         ? h("a.btn.btn-small.btn-primary", { href: `#/review?entity=${encodeURIComponent(e.entity)}&pair=${p.pair_id}`, "aria-label": `Review pair ${p.pair_id}` }, "Review")
         : h("a.btn.btn-small", { href: `#/data/match_pairs?pair_id__exact=${p.pair_id}`, "aria-label": `Pair ${p.pair_id} in the data browser` }, "Details") },
-    ], near, { className: "compact near-threshold" }), "Pairs near the threshold") : h("p.muted", "No pairs."),
+    ], near, { className: "compact.near-threshold" }), "Pairs near the threshold") : h("p.muted", "No pairs."),
     h("p.small", h("a", { href: `#/data/match_pairs?entity__exact=${encodeURIComponent(e.entity)}&_sort_desc=probability` }, `Every ${name.toLowerCase()} pair in the data browser`))));
 
   // ---- the model

@@ -210,7 +210,6 @@ export async function render(view, ctx) {
         h("td.val", val(rb[attr])),
         h("td.cmp", h("span.cmp-mark", { "aria-hidden": "true" }, info.mark), " ",
           h("span.cmp-text", info.text),
-          lv !== undefined && lv !== "exact" && lv !== "else" && info.text !== lv ? h("span.small.muted", ` (${lv})`) : null,
           wt !== undefined && lv !== "missing" ? h("span.cmp-w.small", ` ${fmtBits(wt)}`) : null));
     };
     const prob = Number(p.probability);
