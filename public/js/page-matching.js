@@ -162,7 +162,7 @@ function agreeSummary(levels) {
 
 function lineage(s) {
   if (!s) return "—";
-  return h("span", h("a", { href: `#/files/${encodeURIComponent(s.file_id)}` }, s.file_name || s.file_id.slice(0, 8)), ` row ${fmtInt(s.row)}`);
+  return h("span.nowrap", h("a", { href: `#/files/${encodeURIComponent(s.file_id)}` }, s.file_name || s.file_id.slice(0, 8)), ` · row ${fmtInt(s.row)}`);
 }
 
 function clusterCell(e, p, splitMsg) {
