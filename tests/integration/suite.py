@@ -90,3 +90,4 @@ import tests_pipeline  # noqa: E402,F401
 import tests_mapping  # noqa: E402,F401
 import tests_dashboards  # noqa: E402,F401
 import tests_tables  # noqa: E402,F401
+import tests_review  # noqa: E402,F401
