@@ -297,6 +297,8 @@ export async function render(view, ctx) {
     if (t && (t.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName))) return;
     if (document.querySelector("dialog[open]")) return;
     const k = e.key;
+    // The arrows scroll a focused wide table or a button group as usual.
+    if ((k === "ArrowLeft" || k === "ArrowRight") && t && t.closest && t.closest(".scroll")) return;
     if (k === "a" || k === "A") decide("accept");
     else if (k === "r" || k === "R") decide("reject");
     else if (k === "n" || k === "N" || k === "ArrowRight") step(1);
