@@ -29,7 +29,6 @@ export async function render(view, ctx) {
       h("p", text),
       action ? h("p", action) : null));
 
-  if (reviewNote) view.append(reviewNote);
   view.append(h("ol.steps",
     step(1, "Upload the files of your systems", files.length > 0,
       files.length ? `${fmtInt(files.length)} ${files.length === 1 ? "file" : "files"} uploaded, ${fmtInt(files.reduce((a, f) => a + (f.rows || 0), 0))} rows in all.`
@@ -48,4 +47,5 @@ export async function render(view, ctx) {
     step(4, "Read the dashboards and the data", false,
       lastDone ? "Sales, customers, products, data quality and sources — and every reconciled table, to filter and export." : "Available after the first run.",
       lastDone ? h("span.actions", h("a.btn.btn-primary", { href: "#/dashboards/sales" }, "Open the dashboards"), " ", h("a.btn", { href: "#/data" }, "Browse the data")) : null)));
+  if (reviewNote) view.append(reviewNote);
 }

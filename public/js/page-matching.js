@@ -203,6 +203,12 @@ async function split(entity, id, splitMsg) {
   try {
     const r = await post(`/clusters/${encodeURIComponent(entity)}/${id}/split`, {});
     announce(`Cluster ${id} split.`);
+    const tile = document.querySelector('#matching-tiles [data-tile="decisions"]');
+    if (tile) {
+      const n = Number(tile.dataset.value) + r.rejected;
+      tile.dataset.value = String(n);
+      tile.querySelector("dd").textContent = fmtInt(n);
+    }
     splitMsg.append(h("div.alert.alert-success", { role: "status", "data-rejected": String(r.rejected) },
       `${humanize(entity)} #${id}: ${fmtInt(r.rejected)} ${r.rejected === 1 ? "pair" : "pairs"} rejected. The split takes effect at the next run. `,
       h("a", { href: "#/runs" }, "Start a run")));

@@ -170,6 +170,11 @@ export async function render(view, ctx) {
         h("button.btn", { type: "button", id: "review-restart", onclick: () => { i = 0; show(); focusPair(); } }, "Back to the first pair")));
       return;
     }
+    if (!items.length && !decided && matching && !(matching.entities || []).length) {
+      card.append(emptyState("Nothing to review yet.", "Pairs to review come from a run: it matches the customers and products of your files and keeps here the pairs it is unsure about.",
+        h("a.btn.btn-primary", { href: "#/runs" }, "Go to runs")));
+      return;
+    }
     if (!items.length) {
       card.append(decided
         ? emptyState("You have reviewed every pair.", "Start a run to apply your decisions.")

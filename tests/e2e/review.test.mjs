@@ -96,7 +96,7 @@ describe("entity resolution: review queue and matching dashboard", () => {
     await signIn(page, "rita", PASSWORD);
     await go(page, "#/review");
     await page.waitForSelector("#review-card .empty");
-    assert.match(await page.locator("#review-card").innerText(), /Nothing to review/);
+    assert.match(await page.locator("#review-card").innerText(), /Nothing to review yet/, "before any run: come back after one");
     await snap(page, "empty-before-any-run");
     await go(page, "#/files");
     await page.setInputFiles("#file-input", [path.join(tmp, "crm_customers.csv"), path.join(tmp, "shop_customers.csv")]);
@@ -307,6 +307,7 @@ describe("entity resolution: review queue and matching dashboard", () => {
     assert.match(await ok.innerText(), /takes effect at the next run/);
     const doc = (await api(context, "/api/v1/matching")).json;
     assert.ok(doc.decisions >= state.matching.decisions + 1, "the split is kept as decisions");
+    assert.equal((await tileValues(page)).decisions, String(doc.decisions), "the decisions tile follows");
     // An id no cluster has.
     await sec.locator("#split-customer").fill("987654");
     await sec.locator(".split-form button[type=submit]").click();
