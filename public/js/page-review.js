@@ -215,7 +215,11 @@ export async function render(view, ctx) {
         h("td.val", val(rb[attr])),
         h("td.cmp", h("span.cmp-mark", { "aria-hidden": "true" }, info.mark), " ",
           h("span.cmp-text", info.text),
-          wt !== undefined && lv !== "missing" ? h("span.cmp-w.small", ` ${fmtBits(wt)}`) : null));
+          wt !== undefined && lv !== "missing" ? h("span.cmp-w.small", ` ${fmtBits(wt)}`) : null,
+          // The matcher compares a key cluster's values (the first of its
+          // records that has one), which this row may not carry itself.
+          lv !== undefined && lv !== "missing" && (empty(ra[attr]) || empty(rb[attr]))
+            ? h("span.block.small.muted.cmp-note", "compared on another record with the same key") : null));
     };
     const prob = Number(p.probability);
     const accept = h("button.btn.btn-primary", { type: "button", id: "review-accept", "aria-keyshortcuts": "a", onclick: () => decide("accept") },
@@ -315,6 +319,10 @@ export async function render(view, ctx) {
   ctx.onCleanup(() => document.removeEventListener("keydown", onKey));
 
   show();
+}
+
+function empty(v) {
+  return v === null || v === undefined || v === "";
 }
 
 function recordName(s) {
