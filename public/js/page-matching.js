@@ -188,14 +188,14 @@ function splitPanel(e, splitMsg) {
     if (Number.isInteger(v) && v > 0) split(e.entity, v, splitMsg);
   });
   return h("section.panel", { "aria-label": `${humanize(e.entity)}: split a cluster` }, h("h3", "Split a cluster"),
-    h("p.small", "When the matcher joined records that are not the same ", e.entity, ", split their cluster: every pair that joined its records is rejected, and at the next run the records fall back to what their keys join."),
+    h("p.small", "When the matcher joined records that are not the same ", humanize(e.entity).toLowerCase(), ", split their cluster: every pair that joined its records is rejected, and at the next run the records fall back to what their keys join."),
     form);
 }
 
 async function split(entity, id, splitMsg) {
   const ok = await confirmDialog({
-    title: `Split ${entity} #${id}?`,
-    text: `Every pair of records that the matcher or a person joined into ${entity} #${id} is rejected. The records stay apart from the next run on, also after later uploads.`,
+    title: `Split ${humanize(entity).toLowerCase()} #${id}?`,
+    text: `Every pair of records that the matcher or a person joined into ${humanize(entity).toLowerCase()} #${id} is rejected. The records stay apart from the next run on, also after later uploads.`,
     confirm: "Split the cluster", danger: true,
   });
   if (!ok) return;
@@ -215,7 +215,7 @@ async function split(entity, id, splitMsg) {
   } catch (err) {
     if (err.name === "AbortError") return;
     splitMsg.append(err.status === 404
-      ? notice(`No pair of records joins ${entity} #${id}: it is not a cluster the matcher built (records joined by their keys cannot be split here), or the id is unknown.`, "error")
+      ? notice(`No pair of records joins ${humanize(entity).toLowerCase()} #${id}: it is not a cluster the matcher built (records joined by their keys cannot be split here), or the id is unknown.`, "error")
       : errorBox(err, "The cluster could not be split"));
   }
   splitMsg.scrollIntoView({ block: "nearest" });
@@ -285,8 +285,10 @@ function thresholdLines(hist, lines) {
         g.setLineDash([]);
         g.fillStyle = color;
         g.font = "600 12px system-ui, sans-serif";
-        g.textAlign = "left";
-        g.fillText(text, px + 4, area.top + 12 + 14 * k);
+        // the name beside the line, on the side that has room
+        const right = px + 4 + g.measureText(text).width <= area.right;
+        g.textAlign = right ? "left" : "right";
+        g.fillText(text, right ? px + 4 : px - 4, area.top + 12 + 14 * k);
         g.restore();
       });
     },
