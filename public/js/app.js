@@ -11,6 +11,8 @@
 //   #/runs/ID                a run: progress, counts, quality, quarantine
 //   #/dashboards/NAME?...    sales (from, to, country, category), customers,
 //                            products, quality, sources
+//   #/dashboards/matching    entity resolution: counts, blocking, weights, model
+//   #/review?entity=&pair=   the review queue: accept or reject pairs of records
 //   #/data, #/data/TABLE?... tables: sort, filter, page, export
 //   #/users                  user administration (admins)
 //   #/account                my password
@@ -26,6 +28,8 @@ const pages = {
   runs: () => import("./page-runs.js"),
   run: () => import("./page-run.js"),
   dashboards: () => import("./page-dashboards.js"),
+  matching: () => import("./page-matching.js"),
+  review: () => import("./page-review.js"),
   data: () => import("./page-data.js"),
   table: () => import("./page-table.js"),
   users: () => import("./page-users.js"),
@@ -40,7 +44,9 @@ const routes = [
   [/^\/files\/([^/]+)\/mapping$/, "mapping"],
   [/^\/runs$/, "runs"],
   [/^\/runs\/([^/]+)$/, "run"],
+  [/^\/dashboards\/matching$/, "matching"],
   [/^\/dashboards(?:\/([a-z]+))?$/, "dashboards"],
+  [/^\/review$/, "review"],
   [/^\/data$/, "data"],
   [/^\/data\/([A-Za-z0-9_]+)$/, "table"],
   [/^\/users$/, "users"],
@@ -51,11 +57,12 @@ const NAV = [
   ["Overview", "#/", "home"],
   ["Files", "#/files", "files"],
   ["Runs", "#/runs", "runs"],
+  ["Review", "#/review", "review"],
   ["Dashboards", "#/dashboards/sales", "dashboards"],
   ["Data", "#/data", "data"],
   ["Users", "#/users", "users", "admin"],
 ];
-const SECTION = { file: "files", mapping: "files", run: "runs", table: "data", account: "account" };
+const SECTION = { file: "files", mapping: "files", run: "runs", table: "data", account: "account", matching: "dashboards" };
 
 export const state = { user: null };
 let current = null; // {cleanups: [], controller}

@@ -31,7 +31,8 @@ const tick = (v) => compact.format(v);
  * chart(spec) -> {el, chart}.  spec: {type: "bar"|"line"|"doughnut", title,
  * labels, datasets: [{label, data, money?, color?}], horizontal, stacked,
  * money (value axis is money), height, table: false to omit the table,
- * format(v) for the table, onClick(index)}.
+ * format(v) for the table, onClick(index), axisTitle and labelAxisTitle
+ * (the value and the label axis), plugins (inline Chart.js plugins)}.
  * The caller passes `track` (a function receiving the Chart) so the page
  * can destroy it when it goes away.
  */
@@ -72,6 +73,7 @@ export function chart(spec, track) {
       scales.y2 = { position: "right", beginAtZero: true, grid: { display: false }, ticks: { callback: tick }, title: { display: true, text: spec.secondAxis } };
     }
     if (spec.axisTitle) scales[valueAxis].title = { display: true, text: spec.axisTitle };
+    if (spec.labelAxisTitle) scales[valueAxis === "x" ? "y" : "x"].title = { display: true, text: spec.labelAxisTitle };
   }
   const chartObj = new C(canvas, {
     type: spec.type || "bar",
@@ -95,6 +97,7 @@ export function chart(spec, track) {
       },
       onClick: spec.onClick ? (_e, els) => { if (els.length) spec.onClick(els[0].index); } : undefined,
     },
+    plugins: spec.plugins || [],
   });
   if (track) track(chartObj);
   const parts = [box];

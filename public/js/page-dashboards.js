@@ -8,7 +8,7 @@ import { chart, PASS, FAIL, COLORS } from "./charts.js";
 import { navigate } from "./app.js";
 import { shortId, qs } from "./util.js";
 
-const BOARDS = [
+export const BOARDS = [
   ["sales", "Sales"],
   ["customers", "Customers"],
   ["products", "Products"],
@@ -40,7 +40,8 @@ export async function render(view, ctx) {
   ctx.setTitle(`${title} dashboard`);
   if (name === "sales") lastSalesQuery = qs(Object.fromEntries(FILTERS.map((f) => [f, ctx.query.get(f)])));
   const tabs = h("nav.tabs", { "aria-label": "Dashboards" }, h("ul", BOARDS.map(([n, t]) =>
-    h("li", h("a", { href: `#/dashboards/${n}${n === "sales" ? lastSalesQuery : ""}`, "aria-current": n === name ? "page" : null, id: `tab-${n}` }, t)))));
+    h("li", h("a", { href: `#/dashboards/${n}${n === "sales" ? lastSalesQuery : ""}`, "aria-current": n === name ? "page" : null, id: `tab-${n}` }, t))),
+    h("li", h("a", { href: "#/dashboards/matching", id: "tab-matching" }, "Matching")))); // page-matching.js
   view.append(h("h1", `${title} dashboard`), tabs);
   const body = h("div.dash", { id: `dash-${name}` });
   view.append(body);

@@ -3,6 +3,7 @@
 import { get } from "./api.js";
 import { h, fmtInt, fmtTime, badge, loading } from "./dom.js";
 import { listFiles, mappingStates, ACTIVE_RUN } from "./util.js";
+import { pendingNote } from "./page-review.js";
 
 export async function render(view, ctx) {
   ctx.setTitle("Overview");
@@ -13,6 +14,7 @@ export async function render(view, ctx) {
   const [files, runsDoc] = await Promise.all([listFiles(ctx.signal), get("/runs", { signal: ctx.signal })]);
   const mapWarnings = {};
   const states = files.length ? await mappingStates(files, ctx.signal, mapWarnings) : {};
+  const reviewNote = await pendingNote(ctx.signal); // pairs of records waiting for a person
   wait.remove();
   const runs = runsDoc.runs || [];
   const confirmed = files.filter((f) => states[f.id] === "confirmed").length;
@@ -71,4 +73,5 @@ export async function render(view, ctx) {
         : (c.facts || 0) === 0 ? "The last run loaded no order lines, so the sales figures are empty; the quality and sources dashboards say why."
           : "Sales, customers, products, data quality and sources — and every reconciled table, to filter and export.",
       lastDone ? h("span.actions", h(`a.btn${runWarn ? "" : ".btn-primary"}`, { href: runWarn ? "#/dashboards/quality" : "#/dashboards/sales" }, runWarn ? "See the data quality" : "Open the dashboards"), " ", h("a.btn", { href: "#/data" }, "Browse the data")) : null)));
+  if (reviewNote) view.append(reviewNote);
 }

@@ -589,6 +589,8 @@ describe("Concord web UI", () => {
       ["#/dashboards/products", "products"],
       ["#/dashboards/quality", "quality"],
       ["#/dashboards/sources", "sources"],
+      ["#/dashboards/matching", "matching"],
+      ["#/review", "review"],
       ["#/data", "data"],
       ["#/data/dim_customer?_size=50", "table-dim-customer"],
       ["#/users", "users"],

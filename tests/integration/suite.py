@@ -97,3 +97,4 @@ import tests_tables  # noqa: E402,F401
 import tests_matching  # noqa: E402,F401
 import tests_entities  # noqa: E402,F401
 import tests_firstuse  # noqa: E402,F401
+import tests_review  # noqa: E402,F401
