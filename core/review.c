@@ -103,7 +103,7 @@ file_name(struct workspace *ws, const char *id)
 
 #define PAIR_COLS "p.pair_id, p.entity, p.weight, p.probability," \
 	" p.blocking_rule, p.levels, p.a_file_id, p.a_row, p.a_canonical_id," \
-	" p.b_file_id, p.b_row, p.b_canonical_id, p.decision"
+	" p.b_file_id, p.b_row, p.b_canonical_id, p.decision, p.run_id"
 
 /* A pair of a SELECT PAIR_COLS as JSON; with records when ws is given. */
 static json_t *
@@ -126,6 +126,9 @@ pair_json(sqlite3_stmt *st, struct workspace *ws)
 	    "blocking_rule", (const char *)sqlite3_column_text(st, 4),
 	    "levels", lv != NULL ? lv : json_object(),
 	    "decision", (const char *)sqlite3_column_text(st, 12));
+	if (o != NULL && sqlite3_column_text(st, 13) != NULL)
+		json_object_set_new(o, "run_id", json_string((const char *)
+		    sqlite3_column_text(st, 13)));
 	for (s = 0; s < 2 && o != NULL; s++) {
 		const char *fid = (const char *)sqlite3_column_text(st,
 		    6 + 3 * s);
@@ -250,8 +253,8 @@ put_decision(struct workspace *ws, const char *entity, const char *fa,
 
 cc_err
 review_decide(struct workspace *ws, long long pair_id, enum review_decision d,
-    const char *user_id, const char *request_id, json_t **out,
-    struct cc_diag *diag)
+    const char *run_id, const char *user_id, const char *request_id,
+    json_t **out, struct cc_diag *diag)
 {
 	const char *dec = d == REVIEW_ACCEPT ? "accept" : "reject";
 	sqlite3_stmt *st;
@@ -265,14 +268,21 @@ review_decide(struct workspace *ws, long long pair_id, enum review_decision d,
 		return cc_diag_set(diag, CC_ENOTFOUND, "not_found", "no such"
 		    " pair");
 	if (sqlite3_prepare_v2(ws->db, "SELECT entity, a_file_id, a_row,"
-	    " b_file_id, b_row FROM model.match_pairs WHERE pair_id = ?1", -1,
-	    &st, NULL) != SQLITE_OK)
+	    " b_file_id, b_row, run_id FROM model.match_pairs WHERE pair_id ="
+	    " ?1", -1, &st, NULL) != SQLITE_OK)
 		return dberr(ws, diag);
 	sqlite3_bind_int64(st, 1, pair_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return cc_diag_set(diag, CC_ENOTFOUND, "not_found", "no such"
 		    " pair");
+	}
+	/* a pair id names a pair of one model: a later run renumbers */
+	if (run_id != NULL && (sqlite3_column_text(st, 5) == NULL ||
+	    strcmp(run_id, (const char *)sqlite3_column_text(st, 5)) != 0)) {
+		sqlite3_finalize(st);
+		return cc_diag_set(diag, CC_ECONFLICT, "pair_changed", "pair"
+		    " %lld is of another run now: reload the queue", pair_id);
 	}
 	err = put_decision(ws, (const char *)sqlite3_column_text(st, 0),
 	    (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st,

@@ -91,11 +91,14 @@ h_review_decide(struct http_req *req)
 	struct workspace *ws;
 	struct cc_diag diag;
 	json_t *body, *out = NULL;
-	char what[64];
+	char what[96], run[64] = "";
 	cc_err err;
 
 	if ((body = http_read_json(req)) == NULL)
 		return;
+	if (json_is_string(json_object_get(body, "run_id")))
+		snprintf(run, sizeof(run), "%s", json_string_value(
+		    json_object_get(body, "run_id")));
 	if (id < 1) {
 		json_decref(body);
 		http_error(req, 404, "not_found", "no such pair");
@@ -112,11 +115,15 @@ h_review_decide(struct http_req *req)
 	if ((ws = http_workspace(req)) == NULL)
 		return;
 	cc_diag_clear(&diag);
-	err = review_decide(ws, id, d, req->user.id, req->request_id, &out,
-	    &diag);
+	err = review_decide(ws, id, d, run[0] != '\0' ? run : NULL,
+	    req->user.id, req->request_id, &out, &diag);
 	ws_close(ws);
 	if (err == CC_ENOTFOUND) {
 		http_error(req, 404, "not_found", "no such pair");
+		return;
+	}
+	if (err == CC_ECONFLICT) {
+		http_error(req, 409, "pair_changed", "%s", diag.message);
 		return;
 	}
 	if (err != CC_OK) {
@@ -125,7 +132,15 @@ h_review_decide(struct http_req *req)
 		http_error(req, 500, "internal", "cannot record the decision");
 		return;
 	}
-	snprintf(what, sizeof(what), "pair %lld", id);
+	/* the audit names the two records, which outlive the pair id */
+	snprintf(what, sizeof(what), "%.20s %.16s:%lld %.16s:%lld",
+	    json_string_value(json_object_get(out, "entity")),
+	    json_string_value(json_object_get(json_object_get(out, "a"),
+	    "file_id")), (long long)json_integer_value(json_object_get(
+	    json_object_get(out, "a"), "row")), json_string_value(
+	    json_object_get(json_object_get(out, "b"), "file_id")),
+	    (long long)json_integer_value(json_object_get(json_object_get(out,
+	    "b"), "row")));
 	control_audit(req->app->ctl, req->user.id, req->user.username,
 	    d == REVIEW_ACCEPT ? "review.accept" : "review.reject", what,
 	    req->remote_addr, "ok", req->request_id);

@@ -33,7 +33,8 @@ enum review_decision {
  * REVIEW_PAGE_MAX) after the pair after_id (0: from the start; the keyset
  * of paging is (probability, pair_id): after_id names the last pair of
  * the previous page).  entity NULL: every entity.  *out gets a new object
- * {"items": [{"pair_id", "entity", "weight", "probability", "blocking_rule",
+ * {"items": [{"pair_id", "run_id", "entity", "weight", "probability",
+ * "blocking_rule",
  * "levels": {attr: level}, "a": {"file_id", "file_name", "row",
  * "canonical_id", "record": {attr: value}}, "b": {...}}], "pending": N,
  * "next": pair_id or null}; the caller owns it.
@@ -47,13 +48,16 @@ cc_err	review_list(struct workspace *ws, const char *entity, int limit,
  * Records a person's decision on the pair pair_id of the current model
  * (any pair of match_pairs: a pending one, or a model's match a person
  * overrules).  A later decision on the same two records replaces the
- * earlier one.  user_id and request_id (may be NULL) are kept with it.
+ * earlier one.  run_id (may be NULL) is the run the caller saw the pair
+ * in: pair ids are renumbered by every run, so a different run answers
+ * CC_ECONFLICT.  user_id and request_id (may be NULL) are kept with it.
  * *out (may be NULL) gets a new object {"pair_id", "entity", "decision",
  * "a": {"file_id", "row"}, "b": {...}, "decided_at"}.
- * Errors: CC_ENOTFOUND (no such pair), CC_EDB, CC_ENOMEM.
+ * Errors: CC_ENOTFOUND (no such pair), CC_ECONFLICT (run_id is not the
+ * pair's run), CC_EDB, CC_ENOMEM.
  */
 cc_err	review_decide(struct workspace *ws, long long pair_id,
-	    enum review_decision d, const char *user_id,
+	    enum review_decision d, const char *run_id, const char *user_id,
 	    const char *request_id, json_t **out, struct cc_diag *diag);
 
 /*

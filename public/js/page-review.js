@@ -275,7 +275,8 @@ export async function render(view, ctx) {
     busy = true;
     for (const b of card.querySelectorAll(".review-actions button")) b.disabled = true;
     try {
-      await post(`/review/${p.pair_id}`, { decision });
+      // the run the pair comes from: a later run renumbers pairs (409)
+      await post(`/review/${p.pair_id}`, { decision, run_id: p.run_id });
     } catch (err) {
       busy = false;
       if (err.name === "AbortError") return;

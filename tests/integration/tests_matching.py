@@ -250,6 +250,9 @@ def _(env):
     expect_error(c.post_json("/api/v1/review/%d" % pid, {"decision": "maybe"}, token=u.token), 422, "decision")
     expect_error(c.post_json("/api/v1/review/%d" % pid, {}, token=u.token), 422, "no decision")
     expect_error(c.post_json("/api/v1/review/999999", {"decision": "accept"}, token=u.token), 404, "no pair")
+    expect_error(c.post_json("/api/v1/review/%d" % pid, {"decision": "accept", "run_id": "0000000000000000"},
+                             token=u.token), 409, "a pair id seen in another run")
+    check(q["items"][0].get("run_id"), "a pending pair names its run")
     expect_error(c.post_json("/api/v1/review/x'1", {"decision": "accept"}, token=u.token), 404, "not an id")
     expect_error(c.request("POST", "/api/v1/review/%d" % pid, body=b"[1", headers={"Content-Type":
                  "application/json"}, token=u.token), 400, "broken JSON")

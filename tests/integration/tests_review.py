@@ -62,6 +62,13 @@ def shop_csv():
              "E": (p["first"], p["last"], p["birth"], other_city(p["city"])),
              "F": (swap(p["first"]), p["last"], "1991-09-09", other_city(p["city"]))}[kind]
         out += "W-%d,%s,%s,,%s,%s,DE\n" % (501 + k, r[0], r[1], r[2], r[3])
+    # weak evidence, no birth date: typos in both names, or the same name
+    # in another city (the pairs a person should look at)
+    for k, (kind, i) in enumerate((("G", 4), ("J", 25), ("G", 10), ("J", 37))):
+        p = person(i)
+        r = {"G": (end_typo(p["first"]), last_typo(p["last"]), ""),
+             "J": (p["first"], p["last"], other_city(p["city"]))}[kind]
+        out += "W-%d,%s,%s,,,%s,DE\n" % (601 + k, r[0], r[1], r[2])
     return out
 
 
@@ -218,7 +225,9 @@ def _(env):
         hits = [a for a in audit(b, action) if a["request_id"] == rid]
         eq(len(hits), 1, "audit entry of %s" % action)
         a = hits[0]
-        eq((a["user_id"], a["username"], a["target"], a["outcome"]), (u.id, u.name, "pair %d" % p["pair_id"], "ok"), action)
+        # the audit names the two records (a pair id is one model's)
+        target = "%s %s:%d %s:%d" % (p["entity"], p["a"]["file_id"], p["a"]["row"], p["b"]["file_id"], p["b"]["row"])
+        eq((a["user_id"], a["username"], a["target"], a["outcome"]), (u.id, u.name, target, "ok"), action)
 
 
 @test("review_split_cluster_and_matching_summary")
