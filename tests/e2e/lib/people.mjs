@@ -70,5 +70,13 @@ export function shopCsv() {
     }[kind];
     rows.push([`W-${501 + k}`, r[0], r[1], "", r[2], r[3], "DE"].join(","));
   });
+  // weak evidence, no birth date: typos in both names, or the same name
+  // in another city (the pairs a person should look at); as in
+  // tests/integration/tests_review.py
+  [["G", 4], ["J", 25], ["G", 10], ["J", 37]].forEach(([kind, i], k) => {
+    const p = person(i);
+    const r = kind === "G" ? [endTypo(p.first), lastTypo(p.last), ""] : [p.first, p.last, otherCity(p.city)];
+    rows.push([`W-${601 + k}`, r[0], r[1], "", "", r[2], "DE"].join(","));
+  });
   return rows.join("\n") + "\n";
 }
