@@ -498,20 +498,29 @@ load(struct er *x, struct cc_diag *diag)
 	return CC_OK;
 }
 
-/* Writes one pair of records (rowids) to match_pairs. */
+/* 1 when record ra comes after rb in lineage order (file id, row). */
+static int
+lineage_after(const struct er *x, long long ra, long long rb)
+{
+	int c = strcmp(x->file[ra], x->file[rb]);
+
+	return c > 0 || (c == 0 && x->srow[ra] > x->srow[rb]);
+}
+
+/* Writes one pair of records (rowids) to match_pairs; compared (may be
+ * NULL) is the JSON of the values compared, a's first. */
 static cc_err
 put_pair(struct er *x, long long ra, long long rb, const double *weight,
     const double *prob, const char *levels, const char *rule,
-    const char *decision, const char *by, const char *reason)
+    const char *decision, const char *by, const char *reason,
+    const char *compared)
 {
 	sqlite3_stmt *st = x->ins;
 	long long t;
 	int swap;
 
-	/* a before b in lineage order */
-	swap = strcmp(x->file[ra], x->file[rb]) > 0 ||
-	    (strcmp(x->file[ra], x->file[rb]) == 0 && x->srow[ra] >
-	    x->srow[rb]);
+	/* a before b in lineage order (lineage_after()) */
+	swap = lineage_after(x, ra, rb);
 	if (swap) {
 		t = ra;
 		ra = rb;
@@ -538,6 +547,8 @@ put_pair(struct er *x, long long ra, long long rb, const double *weight,
 		sqlite3_bind_text(st, 13, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 14, ra);
 	sqlite3_bind_int64(st, 15, rb);
+	if (compared != NULL)
+		sqlite3_bind_text(st, 16, compared, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return CC_EDB;
 	x->pairs_written++;
@@ -668,7 +679,7 @@ identity(struct er *x, json_t *report)
 				merged++;
 				if (put_pair(x, ids[k].row, ids[i].row, NULL,
 				    NULL, NULL, rule, "matched", "rule",
-				    "the same name and contact") != CC_OK)
+				    "the same name and contact", NULL) != CC_OK)
 					err = CC_EDB;
 			}
 		}
@@ -804,6 +815,29 @@ levels_json(const struct er *x, const struct match_result *m,
 		json_object_set_new(o, m->fields[f].name, json_string(lab));
 	}
 	(void)x;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/*
+ * The values the matcher compared for representatives ia and ib (their
+ * key clusters' first non-null values), as JSON text {"attr": [a, b]}:
+ * what the review shows beside the levels.
+ */
+static char *
+compared_json(const struct match_result *m, const char *const *recs,
+    size_t nf, size_t ia, size_t ib)
+{
+	json_t *o = json_object();
+	size_t f;
+	char *s;
+
+	for (f = 0; f < m->nfields && f < nf; f++) {
+		const char *a = recs[ia * nf + f], *b = recs[ib * nf + f];
+		json_object_set_new(o, m->fields[f].name, json_pack("[s?, s?]",
+		    a, b));
+	}
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -1085,7 +1119,7 @@ cluster:
 		char *lv = NULL;
 		if ((err = put_pair(x, dec[i].ra, dec[i].rb, NULL, NULL, lv,
 		    "review", dec[i].accept ? "accepted" : "rejected",
-		    "person", NULL)) != CC_OK)
+		    "person", NULL, NULL)) != CC_OK)
 			goto out;
 	}
 	if (m != NULL) {
@@ -1093,7 +1127,7 @@ cluster:
 			const struct match_pair *p = &m->pairs[i];
 			long long ra = x->rep_row[p->i], rb = x->rep_row[p->j];
 			const char *d = "review", *reason = NULL;
-			char *lv;
+			char *lv, *cmp;
 			size_t q;
 			int byperson = 0;
 			for (q = 0; q < ndec; q++)
@@ -1124,9 +1158,13 @@ cluster:
 				review++;
 			rule_text(&cfg, p->rule, rule, sizeof(rule));
 			lv = levels_json(x, m, p->gamma);
+			cmp = compared_json(m, recs, cfg.nfields, lineage_after(x,
+			    ra, rb) ? p->j : p->i, lineage_after(x, ra, rb) ?
+			    p->i : p->j);
 			err = put_pair(x, ra, rb, &p->weight, &p->probability,
-			    lv, rule, d, "model", reason);
+			    lv, rule, d, "model", reason, cmp);
 			free(lv);
+			free(cmp);
 			if (err != CC_OK)
 				goto out;
 		}
@@ -1227,8 +1265,9 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	if (sqlite3_prepare_v2(r->db, "INSERT INTO match_pairs (run_id,"
 	    " entity, a_file_id, a_row, b_file_id, b_row, weight, probability,"
 	    " levels, blocking_rule, decision, decided_by, reason,"
-	    " a_canonical_id, b_canonical_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", -1, &x.ins, NULL) !=
+	    " a_canonical_id, b_canonical_id, compared) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)", -1,
+	    &x.ins, NULL) !=
 	    SQLITE_OK)
 		return sqlerr(r, diag);
 	if ((tm = json_object()) == NULL) {

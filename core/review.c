@@ -103,7 +103,8 @@ file_name(struct workspace *ws, const char *id)
 
 #define PAIR_COLS "p.pair_id, p.entity, p.weight, p.probability," \
 	" p.blocking_rule, p.levels, p.a_file_id, p.a_row, p.a_canonical_id," \
-	" p.b_file_id, p.b_row, p.b_canonical_id, p.decision, p.run_id"
+	" p.b_file_id, p.b_row, p.b_canonical_id, p.decision, p.run_id," \
+	" p.compared"
 
 /* A pair of a SELECT PAIR_COLS as JSON; with records when ws is given. */
 static json_t *
@@ -139,10 +140,22 @@ pair_json(sqlite3_stmt *st, struct workspace *ws)
 		    json_null() : json_integer(sqlite3_column_int64(st,
 		    8 + 3 * s)));
 		if (ws != NULL && e != NULL && side != NULL) {
+			json_t *rec = record_of(ws, e, fid, row), *cmp, *v;
+			const char *k;
 			json_object_set_new(side, "file_name",
 			    json_string(file_name(ws, fid)));
-			json_object_set_new(side, "record", record_of(ws, e, fid,
-			    row));
+			/* the values compared are the key cluster's (its
+			 * records' first non-null ones): shown, and marked */
+			cmp = sqlite3_column_type(st, 14) == SQLITE_NULL ? NULL :
+			    json_loads((const char *)sqlite3_column_text(st, 14),
+			    0, NULL);
+			json_object_foreach(cmp, k, v)
+				if (json_is_object(rec) && json_is_string(
+				    json_array_get(v, (size_t)s)))
+					json_object_set(rec, k, json_array_get(v,
+					    (size_t)s));
+			json_decref(cmp);
+			json_object_set_new(side, "record", rec);
 		}
 		json_object_set_new(o, s ? "b" : "a", side);
 	}

@@ -37,6 +37,8 @@ enum review_decision {
  * "blocking_rule",
  * "levels": {attr: level}, "a": {"file_id", "file_name", "row",
  * "canonical_id", "record": {attr: value}}, "b": {...}}], "pending": N,
+ * (record: the staged record, with the values the matcher compared in
+ * place of its own where its key cluster supplied them),
  * "next": pair_id or null}; the caller owns it.
  * Errors: CC_EINVAL (limit out of range, entity not a schema entity),
  * CC_EDB, CC_ENOMEM.  No model yet: an empty list.
