@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,26 @@ review_summary(struct workspace *ws, json_t **out, struct cc_diag *diag)
 			json_array_append_new(fields, f);
 		}
 		json_object_set_new(e, "fields", fields);
+		/* the prior and the thresholds as match weights: a pair's
+		 * posterior is 1 / (1 + 2^-(weight + prior)) */
+		{
+			json_t *md = json_object_get(m, "model");
+			double lam = json_number_value(json_object_get(md,
+			    "lambda")), up = json_number_value(json_object_get(m,
+			    "threshold_upper")), lo = json_number_value(
+			    json_object_get(m, "threshold_lower")), prior;
+			if (lam > 0 && lam < 1 && up > 0 && up < 1 && lo > 0 &&
+			    lo < 1) {
+				prior = log2(lam / (1 - lam));
+				json_object_set_new(e, "lambda", json_real(lam));
+				json_object_set_new(e, "prior_weight",
+				    json_real(prior));
+				json_object_set_new(e, "threshold_upper_weight",
+				    json_real(log2(up / (1 - up)) - prior));
+				json_object_set_new(e, "threshold_lower_weight",
+				    json_real(log2(lo / (1 - lo)) - prior));
+			}
+		}
 		sqlite3_reset(near);
 		sqlite3_bind_text(near, 1, (const char *)sqlite3_column_text(st,
 		    1), -1, SQLITE_TRANSIENT);

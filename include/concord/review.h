@@ -79,7 +79,10 @@ cc_err	review_split(struct workspace *ws, const char *entity,
  * What the matcher did, per entity, for the matching page: {"pending":
  * N (all entities), "decisions": N, "entities": [{"entity", "records",
  * "pairs_compared", "pairs_matched", "pairs_review", "clusters",
- * "threshold_upper", "threshold_lower", "blocking_rules": [...],
+ * "threshold_upper", "threshold_lower", "lambda" (the probability that
+ * two random records match), "prior_weight" (log2 lambda / (1 -
+ * lambda)), "threshold_upper_weight", "threshold_lower_weight" (the
+ * thresholds as match weights, bits), "blocking_rules": [...],
  * "histogram": [{"from", "to", "count"}] (match weights of the candidate
  * pairs, bits, bins of 2), "near_threshold": [pair as in review_list(),
  * without records], "fields": [{"name", "levels": [{"label", "m", "u",
