@@ -1939,6 +1939,11 @@ match_em_rules(const struct mctx *c, const struct pattab *vecs,
 			u[x] = ur[x];
 		}
 	all = (double)c->nrec * (double)(c->nrec - 1) / 2;
+	/* at least one expected match: with a handful of candidates every
+	 * session may find an empty class, and a prior of 2^-30 would keep
+	 * even identical records apart (a Laplace-like floor) */
+	if (expected < 1)
+		expected = 1;
 	lam = all > 0 ? expected / all : 0.5;
 	*lambda = lam < PROB_MIN ? PROB_MIN : lam > 0.5 ? 0.5 : lam;
 	return CC_OK;

@@ -194,7 +194,8 @@ struct match_blocking {
  *                             prior of MATCH_PRIOR_MATCHES pseudo-matches
  *                             at the start values; u comes from random
  *                             pairs; lambda is the probability that two
- *                             random records match (the expected matches
+ *                             random records match (the expected
+ *                             matches, at least one,
  *                             over all pairs).  A pair's posterior is then
  *                             the same whichever block found it.  The
  *                             default (Splink's way of training, with the
