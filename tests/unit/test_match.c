@@ -516,6 +516,54 @@ test_compare_longtext_cosine(void **state)
 	assert_int_equal(lv, 4);				/* else */
 }
 
+/*
+ * Six records, one duplicate (a typo in the first name, the same e-mail,
+ * birth date and city): a handful of candidate pairs leaves every EM
+ * session nearly empty, and the prior of at least one expected match
+ * still lets the duplicate through, and nothing else.
+ */
+static void
+test_run_small_file(void **state)
+{
+	static const struct match_field f[] = {
+		{ "first", MATCH_NAME, 0, "last" },
+		{ "last", MATCH_NAME, 0, "first" },
+		{ "email", MATCH_EMAIL, 0, NULL },
+		{ "dob", MATCH_DATE, 0, NULL },
+		{ "city", MATCH_NAME, 0, NULL },
+	};
+	static const struct match_blocking rules[] = {
+		{ 1, { { 2, MATCH_BLOCK_EXACT } } },
+		{ 1, { { 4, MATCH_BLOCK_EXACT } } },
+	};
+	static const char *const rec[] = {
+		"Ann", "Lee", "ann.lee@example.com", "1980-01-02", "Oslo",
+		"Bob", "Stone", "bob@example.com", "1975-03-04", "Bergen",
+		"Cara", "Diaz", "cara@example.com", "1990-05-06", "Oslo",
+		"Dan", "Ek", "dan@example.com", "1985-07-08", "Trondheim",
+		"Anne", "Lee", "ann.lee@example.com", "1980-01-02", "Oslo",
+		"Eva", "Holm", "eva@example.com", "1970-09-10", "Bergen",
+	};
+	struct match_config cfg;
+	struct match_result *r;
+	struct cc_diag d;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fields = f;
+	cfg.nfields = 5;
+	cfg.rules = rules;
+	cfg.nrules = 2;
+	assert_int_equal(match_run(&cfg, rec, 6, &r, &d), CC_OK);
+	assert_int_equal(r->npairs, 1);
+	assert_int_equal(r->pairs[0].i, 0);
+	assert_int_equal(r->pairs[0].j, 4);
+	assert_true(r->pairs[0].probability > 0.9);
+	/* one expected match among the 15 pairs of six records */
+	assert_true(r->lambda >= 1.0 / 15 - 1e-12);
+	match_result_free(r);
+}
+
 /* MATCH_EXACT: a near spelling of a code is another code. */
 static void
 test_compare_exact_kind(void **state)
@@ -1130,6 +1178,7 @@ main(void)
 		cmocka_unit_test(test_em_hand_worked),
 		cmocka_unit_test(test_clusters_constrained),
 		cmocka_unit_test(test_compare_exact_kind),
+		cmocka_unit_test(test_run_small_file),
 		cmocka_unit_test(test_compare_longtext_cosine),
 		cmocka_unit_test(test_run_lookalikes),
 		cmocka_unit_test(test_run_missing_values),
