@@ -151,6 +151,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		{ "stage", stage_all },
 		{ "reconcile", reconcile_all },
 		{ "load", load_all },
+		{ "aggregate", aggregate_all },
 		{ "quality", quality_all },
 	};
 	char tmp[PATH_MAX + 32], cur[PATH_MAX + 32];

@@ -43,6 +43,7 @@ cc_err	run_exec(struct run *r, const char *sql, struct cc_diag *diag);
 cc_err	stage_all(struct run *r, struct cc_diag *diag);
 cc_err	reconcile_all(struct run *r, struct cc_diag *diag);
 cc_err	load_all(struct run *r, struct cc_diag *diag);
+cc_err	aggregate_all(struct run *r, struct cc_diag *diag);	/* aggregate.c */
 cc_err	quality_all(struct run *r, struct cc_diag *diag);
 
 #endif /* CONCORD_PIPELINE_INT_H */
