@@ -143,6 +143,10 @@ struct qclock {
 	int	in_step;		/* inside qstep(): other statements
 					   (catalogue look-ups) are not timed */
 	int	fired;
+	int	(*gone)(void *);	/* the client went away */
+	void	*gone_ctx;
+	double	next_gone;		/* ms: when gone() is asked next */
+	int	gone_fired;
 };
 
 struct query {
@@ -646,6 +650,8 @@ query_limits_default(struct query_limits *lim)
 	lim->stream_max_bytes = 4LL << 30;
 	lim->time_limit_ms = 10000;
 	lim->stream_time_limit_ms = 120000;
+	lim->gone = NULL;
+	lim->gone_ctx = NULL;
 }
 
 /* "name" with inner quotes doubled: an SQL identifier. */
@@ -732,7 +738,15 @@ static int
 progress(void *ctx)
 {
 	struct qclock *c = ctx;
+	double now;
 
+	if (c->gone != NULL && (now = now_ms()) >= c->next_gone) {
+		c->next_gone = now + 50.0;
+		if (c->gone(c->gone_ctx)) {
+			c->gone_fired = 1;
+			return 1;
+		}
+	}
 	if (c->limit_ms <= 0 || !c->in_step)
 		return 0;
 	if (c->spent + (now_ms() - c->start) > (double)c->limit_ms) {
@@ -1969,6 +1983,9 @@ latest_run(sqlite3 *db)
 static cc_err
 step_error(struct query *q, int rc, struct cc_diag *diag)
 {
+	if (q->clk.gone_fired)
+		return cc_diag_set(diag, CC_EDB, "client_gone",
+		    "the client went away");
 	if (rc == SQLITE_INTERRUPT || q->clk.fired)
 		return cc_diag_set(diag, CC_EDB, "query_time_limit",
 		    "the query ran longer than the %ld ms limit: narrow the"
@@ -2059,6 +2076,8 @@ query_open(struct query *q, sqlite3 *db, const char *self_path,
 	memset(&q->clk, 0, sizeof(q->clk));
 	q->clk.limit_ms = q->stream ? q->lim.stream_time_limit_ms :
 	    q->lim.time_limit_ms;
+	q->clk.gone = q->lim.gone;
+	q->clk.gone_ctx = q->lim.gone_ctx;
 	sqlite3_progress_handler(db, 1000, progress, &q->clk);
 	if (!q->stream && (err = probe(q, self_path, diag)) != CC_OK)
 		return err;
@@ -2341,7 +2360,8 @@ query_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 		if ((rc = qstep(&q->clk, q->st)) == SQLITE_DONE)
 			break;
 		if (rc != SQLITE_ROW) {
-			c = rc == SQLITE_INTERRUPT || q->clk.fired ?
+			c = q->clk.gone_fired ? QUERY_CUT_WRITER :
+			    rc == SQLITE_INTERRUPT || q->clk.fired ?
 			    QUERY_CUT_TIME : QUERY_CUT_ERROR;
 			step_error(q, rc, diag);
 			break;

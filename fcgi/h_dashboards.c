@@ -7,11 +7,13 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "concord/dashboard.h"
 #include "concord/log.h"
+#include "concord/util.h"
 #include "concord/workspace.h"
 #include "routes.h"
 
@@ -70,13 +72,66 @@ read_filters(struct http_req *req, enum dash_name d, struct dash_filters *f)
 	return 0;
 }
 
+/*
+ * The worker's documents (dashboard_cache): the last DOCS_MAX documents
+ * it computed, each with the user, the dashboard, the filters as applied
+ * (their canonical JSON text) and the workspace version it was computed
+ * at (ws_cache_get(): it changes with every write to workspace.db and
+ * every new model.db).  A hit answers the same figures with a new
+ * generated_at.  Replaced round-robin.
+ */
+#define DOCS_MAX	64
+
+static struct doc_entry {
+	char		 user[72];
+	int		 dash;
+	char		*filters;	/* dash_filters_json() text */
+	long long	 version;
+	json_t		*doc;
+} docs[DOCS_MAX];
+static size_t docs_next;
+
+static struct doc_entry *
+doc_find(const char *user, int d, const char *filters, long long version)
+{
+	size_t i;
+
+	for (i = 0; i < DOCS_MAX; i++)
+		if (docs[i].doc != NULL && docs[i].dash == d &&
+		    docs[i].version == version &&
+		    strcmp(docs[i].user, user) == 0 &&
+		    strcmp(docs[i].filters, filters) == 0)
+			return &docs[i];
+	return NULL;
+}
+
+static void
+doc_keep(const char *user, int d, char *filters, long long version,
+    json_t *doc)
+{
+	struct doc_entry *e = &docs[docs_next];
+
+	docs_next = (docs_next + 1) % DOCS_MAX;
+	free(e->filters);
+	json_decref(e->doc);
+	snprintf(e->user, sizeof(e->user), "%s", user);
+	e->dash = d;
+	e->filters = filters;
+	e->version = version;
+	e->doc = json_incref(doc);
+}
+
 void
 h_dashboards_get(struct http_req *req)
 {
+	struct dash_limits lim;
 	struct dash_filters f;
+	struct doc_entry *hit;
 	struct workspace *ws;
 	struct cc_diag diag;
-	json_t *doc, *body;
+	json_t *doc = NULL, *body, *fj;
+	char *fkey = NULL, ts[32];
+	long long version = 0;
 	cc_err err;
 	int d;
 
@@ -89,22 +144,53 @@ h_dashboards_get(struct http_req *req)
 		dash_filters_free(&f);
 		return;
 	}
-	if ((ws = http_workspace(req)) == NULL) {
+	if ((ws = http_workspace_read(req, &version)) == NULL) {
 		dash_filters_free(&f);
 		return;
 	}
-	cc_diag_clear(&diag);
-	err = dash_build(ws->db, (enum dash_name)d, &f, time(NULL), &doc,
-	    &diag);
-	ws_close(ws);
-	dash_filters_free(&f);
-	if (err != CC_OK) {
-		log_error("req=%s dashboard %s: %s", req->request_id,
-		    req->params[0], diag.message);
-		http_error(req, 500, "dashboard", "the dashboard cannot be"
-		    " computed");
-		return;
+	if (req->app->cfg.dashboard_cache) {
+		fj = dash_filters_json(&f, (enum dash_name)d);
+		fkey = fj != NULL ? json_dumps(fj, JSON_COMPACT |
+		    JSON_SORT_KEYS) : NULL;
+		json_decref(fj);
+		if (fkey != NULL && (hit = doc_find(req->user.id, d, fkey,
+		    version)) != NULL) {
+			doc = json_incref(hit->doc);
+			json_object_set_new(doc, "generated_at", json_string(
+			    util_rfc3339(time(NULL), ts, sizeof(ts))));
+		}
 	}
+	if (doc == NULL) {
+		memset(&lim, 0, sizeof(lim));
+		lim.deadline_ms = req->app->cfg.request_deadline_ms;
+		lim.gone = http_client_gone_cb;
+		lim.ctx = req;
+		cc_diag_clear(&diag);
+		err = dash_build_limited(ws->db, (enum dash_name)d, &f,
+		    time(NULL), &lim, &doc, &diag);
+		if (err != CC_OK) {
+			dash_filters_free(&f);
+			free(fkey);
+			if (strcmp(diag.code, "query_time_limit") == 0 ||
+			    strcmp(diag.code, "client_gone") == 0) {
+				log_warn("req=%s dashboard %s: %s",
+				    req->request_id, req->params[0], diag.code);
+				http_unavailable(req, &diag);
+				return;
+			}
+			log_error("req=%s dashboard %s: %s", req->request_id,
+			    req->params[0], diag.message);
+			http_error(req, 500, "dashboard", "the dashboard cannot"
+			    " be computed");
+			return;
+		}
+		if (fkey != NULL) {
+			doc_keep(req->user.id, d, fkey, version, doc);
+			fkey = NULL;
+		}
+	}
+	free(fkey);
+	dash_filters_free(&f);
 	if ((body = json_pack("{s:b}", "ok", 1)) == NULL ||
 	    json_object_update(body, doc) != 0) {
 		json_decref(body);

@@ -152,6 +152,13 @@ struct query_limits {
 						   request (10,000); 0 = none */
 	long		stream_time_limit_ms;	/* the same for _stream=1
 						   (120,000); 0 = none */
+	int		(*gone)(void *ctx);	/* non-zero once the client
+						   went away: asked about every
+						   50 ms while SQLite works, the
+						   statement is interrupted
+						   (diag code "client_gone");
+						   NULL (default): not asked */
+	void		*gone_ctx;		/* gone()'s argument */
 };
 
 /* Why an answer ended before the last matching row. */
@@ -205,7 +212,8 @@ cc_err		 query_parse(sqlite3 *db, const char *table,
  * matched a route) used for next_url, which keeps every other parameter.
  * Call query_close() afterwards whatever it returns.
  * Errors: CC_EDB (diag code "query_time_limit" when the time limit cut
- * the probe; "sqlite" otherwise), CC_ENOMEM.
+ * the probe; "client_gone" when lim.gone said the client left;
+ * "sqlite" otherwise), CC_ENOMEM.
  */
 cc_err		 query_open(struct query *q, sqlite3 *db,
 		     const char *self_path, struct cc_diag *diag);
