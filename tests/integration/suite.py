@@ -7,7 +7,8 @@ on its own HTTPS port rendered from the shipped conf/nginx/concord.conf):
           (so the many deliberate bad logins of the suite never lock 127.0.0.1)
           and CONCORD_COOKIE_SECURE left at its default (HTTPS: __Host-concord).
   limits  CONCORD_MAX_UPLOAD_BYTES=4096, CONCORD_LOGIN_MAX_FAILURES(_PER_CLIENT)=3,
-          CONCORD_COOKIE_SECURE=0: upload limit, login lockout, plain cookie.
+          CONCORD_COOKIE_SECURE=0, CONCORD_REQUEST_DEADLINE_MS=1: upload limit,
+          login lockout, plain cookie, read requests over their deadline (503).
   spawn   concord started by spawn-fcgi (socket on fd 0).
   dead    an nginx server block whose socket does not exist (503 envelope).
 Apache is started by its own test, in front of `main`.
@@ -47,7 +48,8 @@ def setup(env):
                                 "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "1000"})
     limits = env.backend("limits", {"CONCORD_MAX_UPLOAD_BYTES": "4096", "CONCORD_LOGIN_MAX_FAILURES": "3",
                                     "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "3",
-                                    "CONCORD_COOKIE_SECURE": "0"})
+                                    "CONCORD_COOKIE_SECURE": "0",
+                                    "CONCORD_REQUEST_DEADLINE_MS": "1"})
     spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
     blocks = []
     for b in (main, limits, spawn):
