@@ -180,6 +180,17 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.files = json_array();
 	snprintf(tmp, sizeof(tmp), "%s/model.db.tmp", ws->dir);
 	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
+	if (opt != NULL && opt->until != NULL) {
+		for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+			if (strcmp(phases[i].name, opt->until) == 0)
+				break;
+		if (i == sizeof(phases) / sizeof(phases[0])) {
+			err = cc_diag_set(diag, CC_EINVAL, "phase", "no phase"
+			    " %.40s: stage, reconcile, load, aggregate or"
+			    " quality", opt->until);
+			goto out;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &tall);
 	if ((err = open_model(&r, tmp, cur, diag)) != CC_OK ||
 	    (err = run_exec(&r, "BEGIN", diag)) != CC_OK ||
@@ -200,6 +211,9 @@ pipeline_run(struct workspace *ws, const char *run_id,
 			break;
 		json_object_set_new(r.timings, phases[i].name,
 		    json_integer(ms_since(&t0)));
+		if (opt != NULL && opt->until != NULL &&
+		    strcmp(phases[i].name, opt->until) == 0)
+			break;
 	}
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
