@@ -85,6 +85,23 @@ static const char *const migrations[] = {
 	"  failed INTEGER NOT NULL,"
 	"  examples TEXT,"			/* JSON array of failing rows */
 	"  PRIMARY KEY (run_id, rule, target));",
+	/* 2: key-overlap evidence of mapping proposals, by the two columns'
+	 * fingerprints (file bytes, column ordinal and name) */
+	"CREATE TABLE key_overlap_cache ("
+	"  from_sha256 TEXT NOT NULL,"
+	"  from_ordinal INTEGER NOT NULL,"
+	"  from_column TEXT NOT NULL,"
+	"  to_sha256 TEXT NOT NULL,"
+	"  to_ordinal INTEGER NOT NULL,"
+	"  to_column TEXT NOT NULL,"
+	"  method TEXT NOT NULL,"		/* what was sampled and learned */
+	"  found INTEGER NOT NULL,"		/* 1: a rule passed the guard */
+	"  matched_one_to_one INTEGER NOT NULL,"
+	"  coverage REAL NOT NULL,"
+	"  from_n INTEGER NOT NULL,"		/* values sampled on the from side */
+	"  description TEXT NOT NULL,"
+	"  PRIMARY KEY (from_sha256, from_ordinal, from_column, to_sha256,"
+	"    to_ordinal, to_column, method));",
 };
 
 int
