@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "concord/db.h"
+#include "concord/query.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
 
@@ -164,6 +165,7 @@ ws_close(struct workspace *ws)
 {
 	if (ws == NULL)
 		return;
+	query_cache_drop(ws->db);	/* statements the read side kept */
 	sqlite3_close_v2(ws->db);
 	free(ws);
 }

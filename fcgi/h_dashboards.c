@@ -87,9 +87,16 @@ static struct doc_entry {
 	int		 dash;
 	char		*filters;	/* dash_filters_json() text */
 	long long	 version;
-	json_t		*doc;
+	char		*body;		/* the answer's JSON text */
+	size_t		 len;
+	size_t		 at;		/* offset of generated_at's value */
 } docs[DOCS_MAX];
 static size_t docs_next;
+
+/* generated_at of a kept body: as long as every RFC 3339 UTC stamp of
+ * util_rfc3339(), overwritten when the body is sent again. */
+#define STAMP_HOLDER	"0000-00-00T00:00:00Z"
+
 
 static struct doc_entry *
 doc_find(const char *user, int d, const char *filters, long long version)
@@ -97,7 +104,7 @@ doc_find(const char *user, int d, const char *filters, long long version)
 	size_t i;
 
 	for (i = 0; i < DOCS_MAX; i++)
-		if (docs[i].doc != NULL && docs[i].dash == d &&
+		if (docs[i].body != NULL && docs[i].dash == d &&
 		    docs[i].version == version &&
 		    strcmp(docs[i].user, user) == 0 &&
 		    strcmp(docs[i].filters, filters) == 0)
@@ -105,20 +112,66 @@ doc_find(const char *user, int d, const char *filters, long long version)
 	return NULL;
 }
 
+/*
+ * The answer's body for doc (ok first, as http_reply_json() would write
+ * it), with generated_at set to STAMP_HOLDER; *at is that value's offset.
+ * NULL when out of memory.
+ */
+static char *
+body_text(json_t *doc, size_t *len, size_t *at)
+{
+	static const char key[] = "\"generated_at\":\"";
+	json_t *body;
+	char *text, *p;
+
+	if ((body = json_pack("{s:b}", "ok", 1)) == NULL ||
+	    json_object_update(body, doc) != 0 ||
+	    json_object_set_new(body, "generated_at",
+	    json_string(STAMP_HOLDER)) != 0) {
+		json_decref(body);
+		return NULL;
+	}
+	text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (text == NULL || (p = strstr(text, "\"generated_at\":\""
+	    STAMP_HOLDER "\"")) == NULL) {
+		free(text);
+		return NULL;
+	}
+	*at = (size_t)(p - text) + sizeof(key) - 1;
+	*len = strlen(text);
+	return text;
+}
+
 static void
 doc_keep(const char *user, int d, char *filters, long long version,
-    json_t *doc)
+    char *body, size_t len, size_t at)
 {
 	struct doc_entry *e = &docs[docs_next];
 
 	docs_next = (docs_next + 1) % DOCS_MAX;
 	free(e->filters);
-	json_decref(e->doc);
+	free(e->body);
 	snprintf(e->user, sizeof(e->user), "%s", user);
 	e->dash = d;
 	e->filters = filters;
 	e->version = version;
-	e->doc = json_incref(doc);
+	e->body = body;
+	e->len = len;
+	e->at = at;
+}
+
+/* Sends a kept body with generated_at = now. */
+static void
+doc_send(struct http_req *req, struct doc_entry *e)
+{
+	char ts[32];
+
+	util_rfc3339(time(NULL), ts, sizeof(ts));
+	if (strlen(ts) == sizeof(STAMP_HOLDER) - 1)
+		memcpy(e->body + e->at, ts, sizeof(STAMP_HOLDER) - 1);
+	http_begin(req, 200, "application/json", (long long)e->len);
+	http_write(req, e->body, e->len);
 }
 
 void
@@ -130,8 +183,9 @@ h_dashboards_get(struct http_req *req)
 	struct workspace *ws;
 	struct cc_diag diag;
 	json_t *doc = NULL, *body, *fj;
-	char *fkey = NULL, ts[32];
+	char *fkey = NULL, *text;
 	long long version = 0;
+	size_t len, at;
 	cc_err err;
 	int d;
 
@@ -155,12 +209,13 @@ h_dashboards_get(struct http_req *req)
 		json_decref(fj);
 		if (fkey != NULL && (hit = doc_find(req->user.id, d, fkey,
 		    version)) != NULL) {
-			doc = json_incref(hit->doc);
-			json_object_set_new(doc, "generated_at", json_string(
-			    util_rfc3339(time(NULL), ts, sizeof(ts))));
+			free(fkey);
+			dash_filters_free(&f);
+			doc_send(req, hit);
+			return;
 		}
 	}
-	if (doc == NULL) {
+	{
 		memset(&lim, 0, sizeof(lim));
 		lim.deadline_ms = req->app->cfg.request_deadline_ms;
 		lim.gone = http_client_gone_cb;
@@ -184,8 +239,9 @@ h_dashboards_get(struct http_req *req)
 			    " be computed");
 			return;
 		}
-		if (fkey != NULL) {
-			doc_keep(req->user.id, d, fkey, version, doc);
+		if (fkey != NULL && (text = body_text(doc, &len, &at)) !=
+		    NULL) {
+			doc_keep(req->user.id, d, fkey, version, text, len, at);
 			fkey = NULL;
 		}
 	}

@@ -271,6 +271,17 @@ const json_t	*query_filters(const struct query *q);
 cc_err		 query_tables(sqlite3 *db, const struct query_limits *lim,
 		     json_t **out, struct cc_diag *diag);
 
+/*
+ * The statements query_parse(), query_open() and query_tables() prepare
+ * are kept prepared between calls (per process, per connection, by SQL
+ * text; at most 64, the least recently used finalized first), so a
+ * worker does not parse the same statements for every request.  Call
+ * query_cache_drop(db) before closing a connection these functions
+ * used (ws_close() of a cached workspace handle does): it finalizes the
+ * connection's kept statements.  NULL is fine.
+ */
+void		 query_cache_drop(sqlite3 *db);
+
 /* Helpers, exported for the tests. */
 
 /*
