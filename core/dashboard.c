@@ -849,6 +849,601 @@ out:
 	return err;
 }
 
+/* ---- sales from the aggregates in one pass --------------------------- */
+
+/*
+ * The filtered sales of agg_sales_order read once and grouped in memory:
+ * the tiles and the series by month, country and category and the top
+ * customers that the SQL statements above (agg_tiles_sql, agg_series)
+ * compute in five scans, with the same figures and the same orders
+ * (SQLite's BINARY collation: bytes, then length; NULL groups last).
+ * Any value of an unexpected storage class (a REAL amount, a numeric
+ * order id...) or an integer overflow returns 1: the caller then runs
+ * the statements, whose answer is the reference (and whose error, if
+ * any, is reported).  The unit tests compare the two on every fixture.
+ */
+static const char onepass_sql[] =
+	"SELECT day, country, category, order_id, customer_canonical_id,"
+	" revenue, lines FROM agg_sales_order"
+	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
+	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
+	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))";
+
+static const char customer_name_sql[] =
+	"SELECT " CUSTOMER_NAME("d") " FROM dim_customer d"
+	" WHERE d.canonical_id = ?1 ORDER BY d.is_current DESC,"
+	" d.valid_from DESC, d.customer_sk DESC LIMIT 1";
+
+/* One entry of a hash table of byte strings (kept in its arena). */
+struct hent {
+	uint64_t	 h;
+	size_t		 off;		/* the key in the arena */
+	size_t		 klen;
+	size_t		 v;		/* a group's index */
+	int		 used;
+};
+
+struct htab {
+	struct hent	*e;
+	size_t		 cap, n;
+	char		*arena;
+	size_t		 alen, acap;
+};
+
+static uint64_t
+fnv(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n-- > 0)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return h;
+}
+
+static void
+htab_free(struct htab *t)
+{
+	free(t->e);
+	free(t->arena);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * The entry of key (added with v = SIZE_MAX when new: *added = 1), or
+ * NULL when out of memory.
+ */
+static struct hent *
+htab_get(struct htab *t, const void *key, size_t klen, int *added)
+{
+	uint64_t h = fnv(key, klen);
+	struct hent *e, *old;
+	size_t i, j, oc;
+
+	*added = 0;
+	if ((t->n + 1) * 2 > t->cap) {
+		old = t->e;
+		oc = t->cap;
+		t->cap = oc == 0 ? 1024 : oc * 2;
+		if ((t->e = calloc(t->cap, sizeof(*t->e))) == NULL) {
+			t->e = old;
+			t->cap = oc;
+			return NULL;
+		}
+		for (i = 0; i < oc; i++) {
+			if (!old[i].used)
+				continue;
+			for (j = old[i].h & (t->cap - 1); t->e[j].used;
+			    j = (j + 1) & (t->cap - 1))
+				;
+			t->e[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = h & (t->cap - 1); (e = &t->e[i])->used;
+	    i = (i + 1) & (t->cap - 1))
+		if (e->h == h && e->klen == klen &&
+		    memcmp(t->arena + e->off, key, klen) == 0)
+			return e;
+	if (t->alen + klen > t->acap) {
+		size_t nc = t->acap == 0 ? 65536 : t->acap;
+		char *na;
+		while (nc < t->alen + klen)
+			nc *= 2;
+		if ((na = realloc(t->arena, nc)) == NULL)
+			return NULL;
+		t->arena = na;
+		t->acap = nc;
+	}
+	memcpy(t->arena + t->alen, key, klen);
+	e->off = t->alen;
+	t->alen += klen;
+	e->klen = klen;
+	e->h = h;
+	e->v = SIZE_MAX;
+	e->used = 1;
+	t->n++;
+	*added = 1;
+	return e;
+}
+
+/* A group of a series: its key (NULL flag, bytes) and figures. */
+struct grp {
+	int		 null;
+	char		*key;		/* NUL-terminated copy */
+	size_t		 klen;
+	int64_t		 id;		/* customer groups */
+	int64_t		 revenue;
+	int64_t		 orders;
+	int64_t		 customers;
+};
+
+struct grps {
+	struct grp	*g;
+	size_t		 n, cap;
+	struct htab	 idx;
+};
+
+static void
+grps_free(struct grps *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->g[i].key);
+	free(s->g);
+	htab_free(&s->idx);
+}
+
+/*
+ * The group of key (tag, then the NULL flag and bytes), added when new;
+ * NULL when out of memory.
+ */
+static struct grp *
+grp_of(struct grps *s, char *buf, size_t cap, int null, const void *bytes,
+    size_t n, int64_t id)
+{
+	struct hent *e;
+	struct grp *g;
+	int added;
+
+	if (n + 2 > cap)
+		return NULL;
+	buf[0] = (char)(null ? 'n' : 'v');
+	memcpy(buf + 1, bytes, n);
+	if ((e = htab_get(&s->idx, buf, n + 1, &added)) == NULL)
+		return NULL;
+	if (!added)
+		return &s->g[e->v];
+	if (s->n == s->cap) {
+		struct grp *ng;
+		s->cap = s->cap == 0 ? 64 : s->cap * 2;
+		if ((ng = realloc(s->g, s->cap * sizeof(*ng))) == NULL)
+			return NULL;
+		s->g = ng;
+	}
+	g = &s->g[s->n];
+	memset(g, 0, sizeof(*g));
+	if ((g->key = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(g->key, bytes, n);
+	g->key[n] = '\0';
+	g->klen = n;
+	g->null = null;
+	g->id = id;
+	e->v = s->n++;
+	return g;
+}
+
+/*
+ * 1 if value v was not seen before in group index gi of series k for the
+ * distinct count set ('o' orders, 'c' customers); 0 if it was; -1 when
+ * out of memory or v is too long for buf.
+ */
+static int
+first_time(struct htab *seen, char *buf, size_t cap, char set, int k,
+    size_t gi, const void *v, size_t n)
+{
+	int added;
+
+	if (n + 2 + sizeof(gi) > cap)
+		return -1;
+	buf[0] = set;
+	buf[1] = (char)k;
+	memcpy(buf + 2, &gi, sizeof(gi));
+	memcpy(buf + 2 + sizeof(gi), v, n);
+	if (htab_get(seen, buf, 2 + sizeof(gi) + n, &added) == NULL)
+		return -1;
+	return added;
+}
+
+/* BINARY collation of two keys; NULL after every value. */
+static int
+key_cmp(const struct grp *a, const struct grp *b)
+{
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c;
+
+	if (a->null != b->null)
+		return a->null - b->null;
+	if ((c = memcmp(a->key, b->key, n)) != 0)
+		return c;
+	return a->klen < b->klen ? -1 : a->klen > b->klen;
+}
+
+static int
+by_key(const void *x, const void *y)
+{
+	return key_cmp(x, y);
+}
+
+/* revenue DESC, then the key (NULL last) */
+static int
+by_revenue(const void *x, const void *y)
+{
+	const struct grp *a = x, *b = y;
+
+	if (a->revenue != b->revenue)
+		return a->revenue > b->revenue ? -1 : 1;
+	return key_cmp(a, b);
+}
+
+/* revenue DESC, then the customer id */
+static int
+by_revenue_id(const void *x, const void *y)
+{
+	const struct grp *a = x, *b = y;
+
+	if (a->revenue != b->revenue)
+		return a->revenue > b->revenue ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static json_t *
+grp_text(const struct grp *g)
+{
+	return g->null ? json_null() : text_json(g->key);
+}
+
+/* The series of s as an array of cols (key, revenue, orders[, customers]). */
+static cc_err
+grps_json(struct grps *s, json_t *arr, const char *key, int customers,
+    int (*cmp)(const void *, const void *))
+{
+	json_t *o;
+	size_t i;
+
+	if (s->n > 0)
+		qsort(s->g, s->n, sizeof(*s->g), cmp);
+	for (i = 0; i < s->n; i++) {
+		o = json_pack("{s:o, s:o, s:I}", key, grp_text(&s->g[i]),
+		    "revenue", json_money(s->g[i].revenue), "orders",
+		    (json_int_t)s->g[i].orders);
+		if (o != NULL && customers && json_object_set_new(o,
+		    "customers", json_integer(s->g[i].customers)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			return CC_ENOMEM;
+	}
+	return CC_OK;
+}
+
+static int
+add64(int64_t *a, int64_t b)
+{
+	return __builtin_add_overflow(*a, b, a);
+}
+
+/* The ten best customers of s with their current names. */
+static cc_err
+top_customers_json(sqlite3 *db, struct grps *s, json_t *arr,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o, *name;
+	cc_err err;
+	size_t i;
+	int rc;
+
+	if (s->n > 0)
+		qsort(s->g, s->n, sizeof(*s->g), by_revenue_id);
+	if ((err = prep(db, customer_name_sql, &st, diag)) != CC_OK)
+		return err;
+	for (i = 0; i < s->n && i < 10 && err == CC_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->g[i].id);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			name = col_value(st, 0, K_TEXT);
+		else if (rc == SQLITE_DONE)
+			name = json_null();
+		else {
+			err = stepped(db, rc, diag);
+			break;
+		}
+		o = json_pack("{s:I, s:o, s:o, s:I}", "canonical_id",
+		    (json_int_t)s->g[i].id, "name", name, "revenue",
+		    json_money(s->g[i].revenue), "orders",
+		    (json_int_t)s->g[i].orders);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			err = CC_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+enum { OP_MONTH, OP_COUNTRY, OP_CATEGORY, OP_CUSTOMER, OP_TOTAL, OP__MAX };
+
+static const char products_pass_sql[] =
+	"SELECT product_canonical_id, revenue, quantity FROM agg_sales_product"
+	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
+	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
+	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))"
+	" AND product_canonical_id IS NOT NULL";
+
+static const char product_name_sql[] =
+	"SELECT d.name FROM dim_product d WHERE d.canonical_id = ?1"
+	" ORDER BY d.is_current DESC, d.valid_from DESC, d.product_sk DESC"
+	" LIMIT 1";
+
+/*
+ * The top products of agg_sales_product in one pass (TOP_PRODUCTS'
+ * figures and order: revenue DESC, then id); revenue in g->revenue,
+ * quantity in g->orders.  1: a value of another storage class or an
+ * overflow (the caller runs the statements); 0 done; -err.
+ */
+static int
+products_pass(sqlite3 *db, const char *const *binds, struct grps *ps,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	char kb[64];
+	struct grp *g;
+	int64_t id;
+	cc_err err;
+	int rc;
+
+	if ((err = prep(db, products_pass_sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK) {
+		sqlite3_finalize(st);
+		return -(int)err;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    (sqlite3_column_type(st, 1) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 1) != SQLITE_NULL) ||
+		    (sqlite3_column_type(st, 2) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 2) != SQLITE_NULL)) {
+			sqlite3_finalize(st);
+			return 1;
+		}
+		id = sqlite3_column_int64(st, 0);
+		if ((g = grp_of(ps, kb, sizeof(kb), 0, &id, sizeof(id), id)) ==
+		    NULL) {
+			sqlite3_finalize(st);
+			return -(int)CC_ENOMEM;
+		}
+		if (add64(&g->revenue, sqlite3_column_int64(st, 1)) ||
+		    add64(&g->orders, sqlite3_column_int64(st, 2))) {
+			sqlite3_finalize(st);
+			return 1;
+		}
+	}
+	err = stepped(db, rc, diag);
+	sqlite3_finalize(st);
+	return err == CC_OK ? 0 : -(int)err;
+}
+
+static cc_err
+top_products_json(sqlite3 *db, struct grps *s, json_t *arr,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o, *name;
+	cc_err err;
+	size_t i;
+	int rc;
+
+	if (s->n > 0)
+		qsort(s->g, s->n, sizeof(*s->g), by_revenue_id);
+	if ((err = prep(db, product_name_sql, &st, diag)) != CC_OK)
+		return err;
+	for (i = 0; i < s->n && i < 10 && err == CC_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->g[i].id);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			name = col_value(st, 0, K_TEXT);
+		else if (rc == SQLITE_DONE)
+			name = json_null();
+		else {
+			err = stepped(db, rc, diag);
+			break;
+		}
+		o = json_pack("{s:I, s:o, s:o, s:I}", "canonical_id",
+		    (json_int_t)s->g[i].id, "name", name, "revenue",
+		    json_money(s->g[i].revenue), "quantity",
+		    (json_int_t)s->g[i].orders);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			err = CC_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
+    json_t *series, struct cc_diag *diag)
+{
+	struct grps gs[OP__MAX], ps;
+	struct htab seen;
+	sqlite3_stmt *st = NULL;
+	struct grp *g[OP__MAX];
+	char kb[1024], sb[1200];
+	int64_t lines = 0, rev, cid;
+	int rc, k, fresh, fallback = 0, nulls[OP__MAX];
+	const void *v[OP__MAX];
+	size_t n[OP__MAX], on = 0, i;
+	const void *order;
+	cc_err err = CC_OK;
+
+	memset(gs, 0, sizeof(gs));
+	memset(&ps, 0, sizeof(ps));
+	memset(&seen, 0, sizeof(seen));
+	if ((err = prep(db, onepass_sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < 4; i++)
+			if (sqlite3_column_type(st, (int)i) != SQLITE_TEXT &&
+			    sqlite3_column_type(st, (int)i) != SQLITE_NULL)
+				break;
+		if (i < 4 || (sqlite3_column_type(st, 4) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 4) != SQLITE_NULL) ||
+		    (sqlite3_column_type(st, 5) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 5) != SQLITE_NULL) ||
+		    sqlite3_column_type(st, 6) != SQLITE_INTEGER) {
+			fallback = 1;
+			break;
+		}
+		/* month: the first 7 characters of day, ASCII only here */
+		v[OP_MONTH] = sqlite3_column_text(st, 0);
+		nulls[OP_MONTH] = v[OP_MONTH] == NULL;
+		n[OP_MONTH] = 0;
+		if (!nulls[OP_MONTH]) {
+			const unsigned char *d = v[OP_MONTH];
+			size_t dl = (size_t)sqlite3_column_bytes(st, 0);
+			for (i = 0; i < dl && i < 7; i++)
+				if (d[i] >= 0x80 || d[i] == 0)
+					break;
+			if (i < 7 && i < dl) {
+				fallback = 1;
+				break;
+			}
+			n[OP_MONTH] = dl < 7 ? dl : 7;
+		}
+		for (k = OP_COUNTRY; k <= OP_CATEGORY; k++) {
+			v[k] = sqlite3_column_text(st, k);
+			nulls[k] = v[k] == NULL;
+			n[k] = (size_t)sqlite3_column_bytes(st, k);
+		}
+		nulls[OP_CUSTOMER] = sqlite3_column_type(st, 4) ==
+		    SQLITE_NULL;
+		cid = sqlite3_column_int64(st, 4);
+		order = sqlite3_column_text(st, 3);
+		on = (size_t)sqlite3_column_bytes(st, 3);
+		rev = sqlite3_column_int64(st, 5);	/* NULL: 0 */
+		if (add64(&lines, sqlite3_column_int64(st, 6))) {
+			fallback = 1;
+			break;
+		}
+		for (k = 0; k < OP__MAX; k++) {
+			if (k == OP_CUSTOMER) {
+				if (nulls[k]) {
+					g[k] = NULL;
+					continue;
+				}
+				g[k] = grp_of(&gs[k], kb, sizeof(kb), 0, &cid,
+				    sizeof(cid), cid);
+			} else if (k == OP_TOTAL)
+				g[k] = grp_of(&gs[k], kb, sizeof(kb), 0, "", 0, 0);
+			else
+				g[k] = grp_of(&gs[k], kb, sizeof(kb), nulls[k],
+				    nulls[k] ? "" : v[k], n[k], 0);
+			if (g[k] == NULL) {
+				if ((k == OP_COUNTRY || k == OP_CATEGORY) &&
+				    n[k] + 2 > sizeof(kb))
+					fallback = 1;	/* a huge name */
+				else
+					err = CC_ENOMEM;
+				goto out;
+			}
+			if (add64(&g[k]->revenue, rev)) {
+				fallback = 1;
+				goto out;
+			}
+			if (order != NULL) {
+				if (on + 16 > sizeof(sb)) {
+					fallback = 1;
+					goto out;
+				}
+				if ((fresh = first_time(&seen, sb, sizeof(sb),
+				    'o', k, (size_t)(g[k] - gs[k].g), order,
+				    on)) < 0) {
+					err = CC_ENOMEM;
+					goto out;
+				}
+				g[k]->orders += fresh;
+			}
+			if ((k == OP_COUNTRY || k == OP_TOTAL) &&
+			    !nulls[OP_CUSTOMER]) {
+				if ((fresh = first_time(&seen, sb, sizeof(sb),
+				    'c', k, (size_t)(g[k] - gs[k].g), &cid,
+				    sizeof(cid))) < 0) {
+					err = CC_ENOMEM;
+					goto out;
+				}
+				g[k]->customers += fresh;
+			}
+		}
+	}
+	if (fallback)
+		goto out;
+	if (rc != SQLITE_DONE) {
+		err = stepped(db, rc, diag);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = products_pass(db, binds, &ps, diag)) != 0) {
+		if (rc > 0)
+			fallback = 1;
+		else
+			err = (cc_err)-rc;
+		goto out;
+	}
+	{
+		int64_t r = gs[OP_TOTAL].n > 0 ? gs[OP_TOTAL].g[0].revenue : 0,
+		    o = gs[OP_TOTAL].n > 0 ? gs[OP_TOTAL].g[0].orders : 0,
+		    c = gs[OP_TOTAL].n > 0 ? gs[OP_TOTAL].g[0].customers : 0;
+		if ((err = put(tiles, "revenue", json_money(r))) != CC_OK ||
+		    (err = put(tiles, "orders", json_integer(o))) != CC_OK ||
+		    (err = put(tiles, "order_lines", json_integer(lines))) !=
+		    CC_OK ||
+		    (err = put(tiles, "average_order_value", o > 0 ?
+		    json_money(div_half_even(r, o)) : json_null())) != CC_OK ||
+		    (err = put(tiles, "customers", json_integer(c))) != CC_OK)
+			goto out;
+	}
+	if ((err = grps_json(&gs[OP_MONTH], json_object_get(series,
+	    "by_month"), "month", 0, by_key)) != CC_OK ||
+	    (err = grps_json(&gs[OP_COUNTRY], json_object_get(series,
+	    "by_country"), "country", 1, by_revenue)) != CC_OK ||
+	    (err = grps_json(&gs[OP_CATEGORY], json_object_get(series,
+	    "by_category"), "category", 0, by_revenue)) != CC_OK ||
+	    (err = top_products_json(db, &ps, json_object_get(series,
+	    "top_products"), diag)) != CC_OK)
+		goto out;
+	err = top_customers_json(db, &gs[OP_CUSTOMER], json_object_get(series,
+	    "top_customers"), diag);
+out:
+	sqlite3_finalize(st);
+	for (k = 0; k < OP__MAX; k++)
+		grps_free(&gs[k]);
+	grps_free(&ps);
+	htab_free(&seen);
+	if (fallback && err == CC_OK) {
+		/* start again with the statements, from empty series */
+		json_array_clear(json_object_get(series, "by_month"));
+		json_array_clear(json_object_get(series, "by_country"));
+		json_array_clear(json_object_get(series, "by_category"));
+		json_array_clear(json_object_get(series, "top_products"));
+		json_array_clear(json_object_get(series, "top_customers"));
+		return 1;
+	}
+	return err == CC_OK ? 0 : -(int)err;
+}
+
 static cc_err
 sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
     struct cc_diag *diag)
@@ -883,6 +1478,14 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	binds[1] = f->to[0] != '\0' ? f->to : NULL;
 	binds[2] = cjson;
 	binds[3] = kjson;
+	if (agg) {
+		int rc = onepass(db, binds, tiles, series, diag);
+		if (rc <= 0) {
+			err = (cc_err)-rc;
+			goto out;
+		}
+		/* 1: a value onepass() does not handle: the statements */
+	}
 	if ((err = sales_tiles(db, agg ? agg_tiles_sql : sales_tiles_sql,
 	    binds, tiles, diag)) == CC_OK)
 		err = fill_series(db, series, agg ? agg_series : sales_series,
