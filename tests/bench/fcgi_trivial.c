@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,8 +67,14 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < n; i++)
-		if (fork() == 0)
+		if (fork() == 0) {
+			/* a worker ends with its parent (bench.sh kills the
+			 * parent only) */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() == 1)
+				_exit(0);
 			_exit(serve(fd));
+		}
 	while (wait(NULL) > 0)
 		;
 	return 0;
