@@ -36,6 +36,8 @@ static const struct key {
 	    login_max_failures_per_client, 1, 100000),
 	N("login_window", K_LONG, login_window, 1, 7L * 24 * 3600),
 	N("page_size_max", K_INT, page_size_max, 1, 100000),
+	N("request_deadline_ms", K_LONG, request_deadline_ms, 0, 3600000),
+	N("dashboard_cache", K_BOOL, dashboard_cache, 0, 1),
 	S("llm_endpoint", llm_endpoint),
 	S("llm_model", llm_model),
 	S("llm_api_key_file", llm_api_key_file),
@@ -58,6 +60,8 @@ config_defaults(struct cc_config *cfg)
 	cfg->login_max_failures_per_client = 20;
 	cfg->login_window = 900;
 	cfg->page_size_max = 1000;
+	cfg->request_deadline_ms = 10000;
+	cfg->dashboard_cache = 1;
 	cfg->llm_timeout_ms = 30000;
 }
 

@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "concord/dashboard.h"
 #include "concord/query.h"
 #include "concord/db.h"
 #include "concord/util.h"
+
+#define DASH_GONE_EVERY_MS	50.0	/* how often the client is checked */
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -466,6 +469,30 @@ have_tables(sqlite3 *db, const char *const *names, struct cc_diag *diag)
 	return yes;
 }
 
+/*
+ * 1 if the model holds the run's aggregates (the aggregate phase ran:
+ * its marker row is in agg_dashboard), 0 if not (a model of an older
+ * version, or of a stage-only run), -1 on error (diag set).
+ */
+static int
+agg_built(sqlite3 *db, struct cc_diag *diag)
+{
+	static const char *const names[] = { "agg_dashboard", NULL };
+	sqlite3_stmt *st = NULL;
+	int have, rc;
+
+	if ((have = have_tables(db, names, diag)) <= 0)
+		return have;
+	if (prep(db, "SELECT 1 FROM agg_dashboard WHERE name = '_aggregates'",
+	    &st, diag) != CC_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : (stepped(db, rc, diag), -1);
+}
+
 static int64_t
 col_money(sqlite3_stmt *st, int i)
 {
@@ -670,50 +697,95 @@ static const char *const sales_tables[] = {
 	"fact_sales", "dim_customer", "dim_product", NULL
 };
 
+/*
+ * The same facts from the run's aggregates (agg_sales_order: grouped by
+ * day, country, category, order and customer; agg_sales_product: by day,
+ * country, category and product), with the same filters and the same
+ * column names: every filter key is a grouping key, so the filtered
+ * groups are exactly the groups of the filtered facts, sums of group
+ * sums are the sums, and distinct orders and customers are counted on
+ * the keys themselves.  "lines" counts the facts of a group.
+ */
+#define AGG_FILTERS \
+	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)" \
+	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))" \
+	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))) "
+#define AGG_ORDERS \
+	"WITH s AS (SELECT order_id, day AS order_date, revenue AS amount," \
+	" lines, customer_canonical_id AS customer_id, country, category" \
+	" FROM agg_sales_order" AGG_FILTERS
+#define AGG_PRODUCTS \
+	"WITH s AS (SELECT day AS order_date, revenue AS amount, quantity," \
+	" lines, product_canonical_id AS product_id, country, category" \
+	" FROM agg_sales_product" AGG_FILTERS
+
+/* The statements after the facts' CTE, shared by both sources. */
+#define BY_MONTH \
+	"SELECT substr(order_date, 1, 7) AS month," \
+	" COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id)" \
+	" FROM s GROUP BY month ORDER BY month IS NULL, month"
+#define BY_COUNTRY \
+	"SELECT country, COALESCE(SUM(amount), 0) AS revenue," \
+	" COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id)" \
+	" FROM s GROUP BY country" \
+	" ORDER BY revenue DESC, country IS NULL, country"
+#define BY_CATEGORY \
+	"SELECT category, COALESCE(SUM(amount), 0) AS revenue," \
+	" COUNT(DISTINCT order_id) FROM s GROUP BY category" \
+	" ORDER BY revenue DESC, category IS NULL, category"
+#define TOP_PRODUCTS \
+	"SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.revenue," \
+	" t.quantity FROM (SELECT product_id AS id," \
+	" COALESCE(SUM(amount), 0) AS revenue," \
+	" COALESCE(SUM(quantity), 0) AS quantity FROM s" \
+	" WHERE product_id IS NOT NULL GROUP BY product_id" \
+	" ORDER BY revenue DESC, id LIMIT 10) t" \
+	" ORDER BY t.revenue DESC, t.id"
+#define TOP_CUSTOMERS \
+	"SELECT t.id, " CURRENT_CUSTOMER_NAME("t.id") ", t.revenue," \
+	" t.orders FROM (SELECT customer_id AS id," \
+	" COALESCE(SUM(amount), 0) AS revenue," \
+	" COUNT(DISTINCT order_id) AS orders FROM s" \
+	" WHERE customer_id IS NOT NULL GROUP BY customer_id" \
+	" ORDER BY revenue DESC, id LIMIT 10) t" \
+	" ORDER BY t.revenue DESC, t.id"
+
 static const char sales_tiles_sql[] = SALES_FACTS
 	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
 	" COUNT(*), COUNT(DISTINCT customer_id) FROM s";
+static const char agg_tiles_sql[] = AGG_ORDERS
+	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
+	" COALESCE(SUM(lines), 0), COUNT(DISTINCT customer_id) FROM s";
+
+#define MONTH_COLS \
+	{ { "month", K_TEXT }, { "revenue", K_MONEY }, { "orders", K_INT } }
+#define COUNTRY_COLS \
+	{ { "country", K_TEXT }, { "revenue", K_MONEY }, \
+	  { "orders", K_INT }, { "customers", K_INT } }
+#define CATEGORY_COLS \
+	{ { "category", K_TEXT }, { "revenue", K_MONEY }, { "orders", K_INT } }
+#define PRODUCT_COLS \
+	{ { "canonical_id", K_INT }, { "name", K_TEXT }, \
+	  { "revenue", K_MONEY }, { "quantity", K_INT } }
+#define CUSTOMER_COLS \
+	{ { "canonical_id", K_INT }, { "name", K_TEXT }, \
+	  { "revenue", K_MONEY }, { "orders", K_INT } }
 
 static const struct series sales_series[] = {
-	{ "by_month", SALES_FACTS
-	  "SELECT substr(order_date, 1, 7) AS month,"
-	  " COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id)"
-	  " FROM s GROUP BY month ORDER BY month IS NULL, month",
-	  { { "month", K_TEXT }, { "revenue", K_MONEY },
-	    { "orders", K_INT } } },
-	{ "by_country", SALES_FACTS
-	  "SELECT country, COALESCE(SUM(amount), 0) AS revenue,"
-	  " COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id)"
-	  " FROM s GROUP BY country"
-	  " ORDER BY revenue DESC, country IS NULL, country",
-	  { { "country", K_TEXT }, { "revenue", K_MONEY },
-	    { "orders", K_INT }, { "customers", K_INT } } },
-	{ "by_category", SALES_FACTS
-	  "SELECT category, COALESCE(SUM(amount), 0) AS revenue,"
-	  " COUNT(DISTINCT order_id) FROM s GROUP BY category"
-	  " ORDER BY revenue DESC, category IS NULL, category",
-	  { { "category", K_TEXT }, { "revenue", K_MONEY },
-	    { "orders", K_INT } } },
-	{ "top_products", SALES_FACTS
-	  "SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.revenue,"
-	  " t.quantity FROM (SELECT product_id AS id,"
-	  " COALESCE(SUM(amount), 0) AS revenue,"
-	  " COALESCE(SUM(quantity), 0) AS quantity FROM s"
-	  " WHERE product_id IS NOT NULL GROUP BY product_id"
-	  " ORDER BY revenue DESC, id LIMIT 10) t"
-	  " ORDER BY t.revenue DESC, t.id",
-	  { { "canonical_id", K_INT }, { "name", K_TEXT },
-	    { "revenue", K_MONEY }, { "quantity", K_INT } } },
-	{ "top_customers", SALES_FACTS
-	  "SELECT t.id, " CURRENT_CUSTOMER_NAME("t.id") ", t.revenue,"
-	  " t.orders FROM (SELECT customer_id AS id,"
-	  " COALESCE(SUM(amount), 0) AS revenue,"
-	  " COUNT(DISTINCT order_id) AS orders FROM s"
-	  " WHERE customer_id IS NOT NULL GROUP BY customer_id"
-	  " ORDER BY revenue DESC, id LIMIT 10) t"
-	  " ORDER BY t.revenue DESC, t.id",
-	  { { "canonical_id", K_INT }, { "name", K_TEXT },
-	    { "revenue", K_MONEY }, { "orders", K_INT } } },
+	{ "by_month", SALES_FACTS BY_MONTH, MONTH_COLS },
+	{ "by_country", SALES_FACTS BY_COUNTRY, COUNTRY_COLS },
+	{ "by_category", SALES_FACTS BY_CATEGORY, CATEGORY_COLS },
+	{ "top_products", SALES_FACTS TOP_PRODUCTS, PRODUCT_COLS },
+	{ "top_customers", SALES_FACTS TOP_CUSTOMERS, CUSTOMER_COLS },
+};
+
+/* The same series from the aggregates, in the same order. */
+static const struct series agg_series[] = {
+	{ "by_month", AGG_ORDERS BY_MONTH, MONTH_COLS },
+	{ "by_country", AGG_ORDERS BY_COUNTRY, COUNTRY_COLS },
+	{ "by_category", AGG_ORDERS BY_CATEGORY, CATEGORY_COLS },
+	{ "top_products", AGG_PRODUCTS TOP_PRODUCTS, PRODUCT_COLS },
+	{ "top_customers", AGG_ORDERS TOP_CUSTOMERS, CUSTOMER_COLS },
 };
 
 /* A JSON array text of the n strings v (a bound parameter), or NULL if
@@ -745,15 +817,15 @@ values_json(const char *const *v, size_t n, cc_err *err)
  * orders).
  */
 static cc_err
-sales_tiles(sqlite3 *db, const char *const *binds, json_t *tiles,
-    struct cc_diag *diag)
+sales_tiles(sqlite3 *db, const char *sql, const char *const *binds,
+    json_t *tiles, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t revenue, orders;
 	cc_err err;
 	int rc;
 
-	if ((err = prep(db, sales_tiles_sql, &st, diag)) != CC_OK ||
+	if ((err = prep(db, sql, &st, diag)) != CC_OK ||
 	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK)
 		goto out;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
@@ -815,6 +887,619 @@ sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
 	return err;
 }
 
+/* ---- sales from the aggregates in one pass --------------------------- */
+
+/*
+ * The filtered sales of agg_sales_order read once and grouped in memory:
+ * the tiles and the series by month, country and category and the top
+ * customers that the SQL statements above (agg_tiles_sql, agg_series)
+ * compute in five scans, with the same figures and the same orders
+ * (SQLite's BINARY collation: bytes, then length; NULL groups last).
+ * Any value of an unexpected storage class (a REAL amount, a numeric
+ * order id...) or an integer overflow returns 1: the caller then runs
+ * the statements, whose answer is the reference (and whose error, if
+ * any, is reported).  The unit tests compare the two on every fixture.
+ */
+/* Sorted by order: a group's distinct orders are counted as the order
+ * changes (agg_sales_order_by_order covers the whole row). */
+static const char onepass_sql[] =
+	"SELECT day, country, category, order_id, customer_canonical_id,"
+	" revenue, lines FROM agg_sales_order"
+	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
+	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
+	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))"
+	" ORDER BY order_id";
+
+static const char customer_name_sql[] =
+	"SELECT " CUSTOMER_NAME("d") " FROM dim_customer d"
+	" WHERE d.canonical_id = ?1 ORDER BY d.is_current DESC,"
+	" d.valid_from DESC, d.customer_sk DESC LIMIT 1";
+
+/* One entry of a hash table of byte strings (kept in its arena). */
+struct hent {
+	uint64_t	 h;
+	size_t		 off;		/* the key in the arena */
+	size_t		 klen;
+	size_t		 v;		/* a group's index */
+	int		 used;
+};
+
+struct htab {
+	struct hent	*e;
+	size_t		 cap, n;
+	char		*arena;
+	size_t		 alen, acap;
+};
+
+static uint64_t
+fnv(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n-- > 0)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return h;
+}
+
+static void
+htab_free(struct htab *t)
+{
+	free(t->e);
+	free(t->arena);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * The entry of key (added with v = SIZE_MAX when new: *added = 1), or
+ * NULL when out of memory.
+ */
+static struct hent *
+htab_get(struct htab *t, const void *key, size_t klen, int *added)
+{
+	uint64_t h = fnv(key, klen);
+	struct hent *e, *old;
+	size_t i, j, oc;
+
+	*added = 0;
+	if ((t->n + 1) * 2 > t->cap) {
+		old = t->e;
+		oc = t->cap;
+		t->cap = oc == 0 ? 1024 : oc * 2;
+		if ((t->e = calloc(t->cap, sizeof(*t->e))) == NULL) {
+			t->e = old;
+			t->cap = oc;
+			return NULL;
+		}
+		for (i = 0; i < oc; i++) {
+			if (!old[i].used)
+				continue;
+			for (j = old[i].h & (t->cap - 1); t->e[j].used;
+			    j = (j + 1) & (t->cap - 1))
+				;
+			t->e[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = h & (t->cap - 1); (e = &t->e[i])->used;
+	    i = (i + 1) & (t->cap - 1))
+		if (e->h == h && e->klen == klen &&
+		    memcmp(t->arena + e->off, key, klen) == 0)
+			return e;
+	if (t->alen + klen > t->acap) {
+		size_t nc = t->acap == 0 ? 65536 : t->acap;
+		char *na;
+		while (nc < t->alen + klen)
+			nc *= 2;
+		if ((na = realloc(t->arena, nc)) == NULL)
+			return NULL;
+		t->arena = na;
+		t->acap = nc;
+	}
+	memcpy(t->arena + t->alen, key, klen);
+	e->off = t->alen;
+	t->alen += klen;
+	e->klen = klen;
+	e->h = h;
+	e->v = SIZE_MAX;
+	e->used = 1;
+	t->n++;
+	*added = 1;
+	return e;
+}
+
+/* A group of a series: its key (NULL flag, bytes) and figures. */
+struct grp {
+	int		 null;
+	char		*key;		/* NUL-terminated copy */
+	size_t		 klen;
+	int64_t		 id;		/* customer groups */
+	int64_t		 revenue;
+	int64_t		 orders;
+	int64_t		 customers;
+	uint64_t	 last_order;	/* the order last counted (its
+					   number in onepass()'s sorted rows) */
+};
+
+struct grps {
+	struct grp	*g;
+	size_t		 n, cap;
+	struct htab	 idx;
+};
+
+static void
+grps_free(struct grps *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->g[i].key);
+	free(s->g);
+	htab_free(&s->idx);
+}
+
+/*
+ * The group of key (tag, then the NULL flag and bytes), added when new;
+ * NULL when out of memory.
+ */
+static struct grp *
+grp_of(struct grps *s, char *buf, size_t cap, int null, const void *bytes,
+    size_t n, int64_t id)
+{
+	struct hent *e;
+	struct grp *g;
+	int added;
+
+	if (n + 2 > cap)
+		return NULL;
+	buf[0] = (char)(null ? 'n' : 'v');
+	memcpy(buf + 1, bytes, n);
+	if ((e = htab_get(&s->idx, buf, n + 1, &added)) == NULL)
+		return NULL;
+	if (!added)
+		return &s->g[e->v];
+	if (s->n == s->cap) {
+		struct grp *ng;
+		s->cap = s->cap == 0 ? 64 : s->cap * 2;
+		if ((ng = realloc(s->g, s->cap * sizeof(*ng))) == NULL)
+			return NULL;
+		s->g = ng;
+	}
+	g = &s->g[s->n];
+	memset(g, 0, sizeof(*g));
+	if ((g->key = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(g->key, bytes, n);
+	g->key[n] = '\0';
+	g->klen = n;
+	g->null = null;
+	g->id = id;
+	e->v = s->n++;
+	return g;
+}
+
+/*
+ * 1 if value v was not seen before in group index gi of series k for the
+ * distinct count set ('o' orders, 'c' customers); 0 if it was; -1 when
+ * out of memory or v is too long for buf.
+ */
+static int
+first_time(struct htab *seen, char *buf, size_t cap, char set, int k,
+    size_t gi, const void *v, size_t n)
+{
+	int added;
+
+	if (n + 2 + sizeof(gi) > cap)
+		return -1;
+	buf[0] = set;
+	buf[1] = (char)k;
+	memcpy(buf + 2, &gi, sizeof(gi));
+	memcpy(buf + 2 + sizeof(gi), v, n);
+	if (htab_get(seen, buf, 2 + sizeof(gi) + n, &added) == NULL)
+		return -1;
+	return added;
+}
+
+/* BINARY collation of two keys; NULL after every value. */
+static int
+key_cmp(const struct grp *a, const struct grp *b)
+{
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c;
+
+	if (a->null != b->null)
+		return a->null - b->null;
+	if ((c = memcmp(a->key, b->key, n)) != 0)
+		return c;
+	return a->klen < b->klen ? -1 : a->klen > b->klen;
+}
+
+static int
+by_key(const void *x, const void *y)
+{
+	return key_cmp(x, y);
+}
+
+/* revenue DESC, then the key (NULL last) */
+static int
+by_revenue(const void *x, const void *y)
+{
+	const struct grp *a = x, *b = y;
+
+	if (a->revenue != b->revenue)
+		return a->revenue > b->revenue ? -1 : 1;
+	return key_cmp(a, b);
+}
+
+/* revenue DESC, then the customer id */
+static int
+by_revenue_id(const void *x, const void *y)
+{
+	const struct grp *a = x, *b = y;
+
+	if (a->revenue != b->revenue)
+		return a->revenue > b->revenue ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static json_t *
+grp_text(const struct grp *g)
+{
+	return g->null ? json_null() : text_json(g->key);
+}
+
+/* The series of s as an array of cols (key, revenue, orders[, customers]). */
+static cc_err
+grps_json(struct grps *s, json_t *arr, const char *key, int customers,
+    int (*cmp)(const void *, const void *))
+{
+	json_t *o;
+	size_t i;
+
+	if (s->n > 0)
+		qsort(s->g, s->n, sizeof(*s->g), cmp);
+	for (i = 0; i < s->n; i++) {
+		o = json_pack("{s:o, s:o, s:I}", key, grp_text(&s->g[i]),
+		    "revenue", json_money(s->g[i].revenue), "orders",
+		    (json_int_t)s->g[i].orders);
+		if (o != NULL && customers && json_object_set_new(o,
+		    "customers", json_integer(s->g[i].customers)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			return CC_ENOMEM;
+	}
+	return CC_OK;
+}
+
+static int
+add64(int64_t *a, int64_t b)
+{
+	return __builtin_add_overflow(*a, b, a);
+}
+
+/* The ten best customers of s with their current names. */
+static cc_err
+top_customers_json(sqlite3 *db, struct grps *s, json_t *arr,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o, *name;
+	cc_err err;
+	size_t i;
+	int rc;
+
+	if (s->n > 0)
+		qsort(s->g, s->n, sizeof(*s->g), by_revenue_id);
+	if ((err = prep(db, customer_name_sql, &st, diag)) != CC_OK)
+		return err;
+	for (i = 0; i < s->n && i < 10 && err == CC_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->g[i].id);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			name = col_value(st, 0, K_TEXT);
+		else if (rc == SQLITE_DONE)
+			name = json_null();
+		else {
+			err = stepped(db, rc, diag);
+			break;
+		}
+		o = json_pack("{s:I, s:o, s:o, s:I}", "canonical_id",
+		    (json_int_t)s->g[i].id, "name", name, "revenue",
+		    json_money(s->g[i].revenue), "orders",
+		    (json_int_t)s->g[i].orders);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			err = CC_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+enum { OP_MONTH, OP_COUNTRY, OP_CATEGORY, OP_CUSTOMER, OP_TOTAL, OP__MAX };
+
+static const char products_pass_sql[] =
+	"SELECT product_canonical_id, revenue, quantity FROM agg_sales_product"
+	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
+	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
+	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))"
+	" AND product_canonical_id IS NOT NULL";
+
+static const char product_name_sql[] =
+	"SELECT d.name FROM dim_product d WHERE d.canonical_id = ?1"
+	" ORDER BY d.is_current DESC, d.valid_from DESC, d.product_sk DESC"
+	" LIMIT 1";
+
+/*
+ * The top products of agg_sales_product in one pass (TOP_PRODUCTS'
+ * figures and order: revenue DESC, then id); revenue in g->revenue,
+ * quantity in g->orders.  1: a value of another storage class or an
+ * overflow (the caller runs the statements); 0 done; -err.
+ */
+static int
+products_pass(sqlite3 *db, const char *const *binds, struct grps *ps,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	char kb[64];
+	struct grp *g;
+	int64_t id;
+	cc_err err;
+	int rc;
+
+	if ((err = prep(db, products_pass_sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK) {
+		sqlite3_finalize(st);
+		return -(int)err;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    (sqlite3_column_type(st, 1) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 1) != SQLITE_NULL) ||
+		    (sqlite3_column_type(st, 2) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 2) != SQLITE_NULL)) {
+			sqlite3_finalize(st);
+			return 1;
+		}
+		id = sqlite3_column_int64(st, 0);
+		if ((g = grp_of(ps, kb, sizeof(kb), 0, &id, sizeof(id), id)) ==
+		    NULL) {
+			sqlite3_finalize(st);
+			return -(int)CC_ENOMEM;
+		}
+		if (add64(&g->revenue, sqlite3_column_int64(st, 1)) ||
+		    add64(&g->orders, sqlite3_column_int64(st, 2))) {
+			sqlite3_finalize(st);
+			return 1;
+		}
+	}
+	err = stepped(db, rc, diag);
+	sqlite3_finalize(st);
+	return err == CC_OK ? 0 : -(int)err;
+}
+
+static cc_err
+top_products_json(sqlite3 *db, struct grps *s, json_t *arr,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o, *name;
+	cc_err err;
+	size_t i;
+	int rc;
+
+	if (s->n > 0)
+		qsort(s->g, s->n, sizeof(*s->g), by_revenue_id);
+	if ((err = prep(db, product_name_sql, &st, diag)) != CC_OK)
+		return err;
+	for (i = 0; i < s->n && i < 10 && err == CC_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->g[i].id);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			name = col_value(st, 0, K_TEXT);
+		else if (rc == SQLITE_DONE)
+			name = json_null();
+		else {
+			err = stepped(db, rc, diag);
+			break;
+		}
+		o = json_pack("{s:I, s:o, s:o, s:I}", "canonical_id",
+		    (json_int_t)s->g[i].id, "name", name, "revenue",
+		    json_money(s->g[i].revenue), "quantity",
+		    (json_int_t)s->g[i].orders);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			err = CC_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
+    json_t *series, struct cc_diag *diag)
+{
+	struct grps gs[OP__MAX], ps;
+	struct htab seen;
+	sqlite3_stmt *st = NULL;
+	struct grp *g[OP__MAX];
+	char kb[1024], sb[1200];
+	int64_t lines = 0, rev, cid;
+	uint64_t oseq = 0;		/* the current order's number */
+	char *prev = NULL;		/* the current order's id */
+	size_t prevlen = 0, prevcap = 0;
+	int rc, k, fresh, fallback = 0, nulls[OP__MAX];
+	const void *v[OP__MAX];
+	size_t n[OP__MAX], on = 0, i;
+	const void *order;
+	cc_err err = CC_OK;
+
+	memset(gs, 0, sizeof(gs));
+	memset(&ps, 0, sizeof(ps));
+	memset(&seen, 0, sizeof(seen));
+	if ((err = prep(db, onepass_sql, &st, diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < 4; i++)
+			if (sqlite3_column_type(st, (int)i) != SQLITE_TEXT &&
+			    sqlite3_column_type(st, (int)i) != SQLITE_NULL)
+				break;
+		if (i < 4 || (sqlite3_column_type(st, 4) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 4) != SQLITE_NULL) ||
+		    (sqlite3_column_type(st, 5) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 5) != SQLITE_NULL) ||
+		    sqlite3_column_type(st, 6) != SQLITE_INTEGER) {
+			fallback = 1;
+			break;
+		}
+		/* month: the first 7 characters of day, ASCII only here */
+		v[OP_MONTH] = sqlite3_column_text(st, 0);
+		nulls[OP_MONTH] = v[OP_MONTH] == NULL;
+		n[OP_MONTH] = 0;
+		if (!nulls[OP_MONTH]) {
+			const unsigned char *d = v[OP_MONTH];
+			size_t dl = (size_t)sqlite3_column_bytes(st, 0);
+			for (i = 0; i < dl && i < 7; i++)
+				if (d[i] >= 0x80 || d[i] == 0)
+					break;
+			if (i < 7 && i < dl) {
+				fallback = 1;
+				break;
+			}
+			n[OP_MONTH] = dl < 7 ? dl : 7;
+		}
+		for (k = OP_COUNTRY; k <= OP_CATEGORY; k++) {
+			v[k] = sqlite3_column_text(st, k);
+			nulls[k] = v[k] == NULL;
+			n[k] = (size_t)sqlite3_column_bytes(st, k);
+		}
+		nulls[OP_CUSTOMER] = sqlite3_column_type(st, 4) ==
+		    SQLITE_NULL;
+		cid = sqlite3_column_int64(st, 4);
+		order = sqlite3_column_text(st, 3);
+		on = (size_t)sqlite3_column_bytes(st, 3);
+		if (order != NULL && (oseq == 0 || on != prevlen ||
+		    memcmp(order, prev, on) != 0)) {
+			/* the next order in the sorted rows */
+			if (on + 1 > prevcap) {
+				char *np = realloc(prev, on + 1);
+				if (np == NULL) {
+					err = CC_ENOMEM;
+					goto out;
+				}
+				prev = np;
+				prevcap = on + 1;
+			}
+			memcpy(prev, order, on);
+			prevlen = on;
+			oseq++;
+		}
+		rev = sqlite3_column_int64(st, 5);	/* NULL: 0 */
+		if (add64(&lines, sqlite3_column_int64(st, 6))) {
+			fallback = 1;
+			break;
+		}
+		for (k = 0; k < OP__MAX; k++) {
+			if (k == OP_CUSTOMER) {
+				if (nulls[k]) {
+					g[k] = NULL;
+					continue;
+				}
+				g[k] = grp_of(&gs[k], kb, sizeof(kb), 0, &cid,
+				    sizeof(cid), cid);
+			} else if (k == OP_TOTAL)
+				g[k] = grp_of(&gs[k], kb, sizeof(kb), 0, "", 0, 0);
+			else
+				g[k] = grp_of(&gs[k], kb, sizeof(kb), nulls[k],
+				    nulls[k] ? "" : v[k], n[k], 0);
+			if (g[k] == NULL) {
+				if ((k == OP_COUNTRY || k == OP_CATEGORY) &&
+				    n[k] + 2 > sizeof(kb))
+					fallback = 1;	/* a huge name */
+				else
+					err = CC_ENOMEM;
+				goto out;
+			}
+			if (add64(&g[k]->revenue, rev)) {
+				fallback = 1;
+				goto out;
+			}
+			if (order != NULL && g[k]->last_order != oseq) {
+				/* rows come sorted by order: a group meets
+				 * each of its orders in one run of rows */
+				g[k]->last_order = oseq;
+				g[k]->orders++;
+			}
+			if ((k == OP_COUNTRY || k == OP_TOTAL) &&
+			    !nulls[OP_CUSTOMER]) {
+				if ((fresh = first_time(&seen, sb, sizeof(sb),
+				    'c', k, (size_t)(g[k] - gs[k].g), &cid,
+				    sizeof(cid))) < 0) {
+					err = CC_ENOMEM;
+					goto out;
+				}
+				g[k]->customers += fresh;
+			}
+		}
+	}
+	if (fallback)
+		goto out;
+	if (rc != SQLITE_DONE) {
+		err = stepped(db, rc, diag);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = products_pass(db, binds, &ps, diag)) != 0) {
+		if (rc > 0)
+			fallback = 1;
+		else
+			err = (cc_err)-rc;
+		goto out;
+	}
+	{
+		int64_t r = gs[OP_TOTAL].n > 0 ? gs[OP_TOTAL].g[0].revenue : 0,
+		    o = gs[OP_TOTAL].n > 0 ? gs[OP_TOTAL].g[0].orders : 0,
+		    c = gs[OP_TOTAL].n > 0 ? gs[OP_TOTAL].g[0].customers : 0;
+		if ((err = put(tiles, "revenue", json_money(r))) != CC_OK ||
+		    (err = put(tiles, "orders", json_integer(o))) != CC_OK ||
+		    (err = put(tiles, "order_lines", json_integer(lines))) !=
+		    CC_OK ||
+		    (err = put(tiles, "average_order_value", o > 0 ?
+		    json_money(div_half_even(r, o)) : json_null())) != CC_OK ||
+		    (err = put(tiles, "customers", json_integer(c))) != CC_OK)
+			goto out;
+	}
+	if ((err = grps_json(&gs[OP_MONTH], json_object_get(series,
+	    "by_month"), "month", 0, by_key)) != CC_OK ||
+	    (err = grps_json(&gs[OP_COUNTRY], json_object_get(series,
+	    "by_country"), "country", 1, by_revenue)) != CC_OK ||
+	    (err = grps_json(&gs[OP_CATEGORY], json_object_get(series,
+	    "by_category"), "category", 0, by_revenue)) != CC_OK ||
+	    (err = top_products_json(db, &ps, json_object_get(series,
+	    "top_products"), diag)) != CC_OK)
+		goto out;
+	err = top_customers_json(db, &gs[OP_CUSTOMER], json_object_get(series,
+	    "top_customers"), diag);
+out:
+	sqlite3_finalize(st);
+	for (k = 0; k < OP__MAX; k++)
+		grps_free(&gs[k]);
+	grps_free(&ps);
+	htab_free(&seen);
+	free(prev);
+	if (fallback && err == CC_OK) {
+		/* start again with the statements, from empty series */
+		json_array_clear(json_object_get(series, "by_month"));
+		json_array_clear(json_object_get(series, "by_country"));
+		json_array_clear(json_object_get(series, "by_category"));
+		json_array_clear(json_object_get(series, "top_products"));
+		json_array_clear(json_object_get(series, "top_customers"));
+		return 1;
+	}
+	return err == CC_OK ? 0 : -(int)err;
+}
+
 static cc_err
 sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
     struct cc_diag *diag)
@@ -824,7 +1509,7 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	json_t *tiles, *series;
 	cc_err err = CC_OK;
 	size_t i;
-	int have;
+	int have, agg;
 
 	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i}", "revenue", "0.00",
 	    "orders", 0, "order_lines", 0, "average_order_value",
@@ -836,6 +1521,9 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 		return err != CC_OK ? err : CC_ENOMEM;
 	if ((have = have_tables(db, sales_tables, diag)) <= 0)
 		return have < 0 ? CC_EDB : CC_OK;
+	/* A model built before the aggregates existed: the facts. */
+	if ((agg = agg_built(db, diag)) < 0)
+		return CC_EDB;
 	for (i = 0; i < f->ncountry; i++)
 		countries[i] = f->country[i];
 	cjson = values_json(countries, f->ncountry, &err);
@@ -847,9 +1535,18 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	binds[1] = f->to[0] != '\0' ? f->to : NULL;
 	binds[2] = cjson;
 	binds[3] = kjson;
-	if ((err = sales_tiles(db, binds, tiles, diag)) == CC_OK)
-		err = fill_series(db, series, sales_series, N(sales_series),
-		    binds, 4, diag);
+	if (agg) {
+		int rc = onepass(db, binds, tiles, series, diag);
+		if (rc <= 0) {
+			err = (cc_err)-rc;
+			goto out;
+		}
+		/* 1: a value onepass() does not handle: the statements */
+	}
+	if ((err = sales_tiles(db, agg ? agg_tiles_sql : sales_tiles_sql,
+	    binds, tiles, diag)) == CC_OK)
+		err = fill_series(db, series, agg ? agg_series : sales_series,
+		    N(sales_series), binds, 4, diag);
 out:
 	free(cjson);
 	free(kjson);
@@ -1242,6 +1939,16 @@ static const struct file_group {
 	  " GROUP BY _file_id", SRC_FACTS },
 };
 
+/*
+ * The statements above are numbered for agg_source_groups: stg_sources
+ * entry i has 3i (staged), 3i + 1 (accounted), 3i + 2 (matched);
+ * file_groups entry j has SRC_GROUP_BASE + j.
+ */
+#define SRC_GROUP_BASE	100
+static const char source_groups_sql[] =
+	"SELECT file_id, c1, c2 FROM agg_source_groups WHERE stmt = ?1"
+	" ORDER BY rowid";
+
 static const char files_sql[] =
 	"SELECT id, name, status, format, row_count FROM files ORDER BY seq";
 static const struct col files_cols[] = {
@@ -1338,8 +2045,8 @@ group_row(sqlite3_stmt *st, enum src_target t, const char *entity,
  */
 static cc_err
 group_into(sqlite3 *db, const char *table, const char *table2,
-    const char *sql, enum src_target t, const char *entity, json_t *byid,
-    struct cc_diag *diag)
+    const char *sql, enum src_target t, const char *entity, int stmt,
+    int agg, json_t *byid, struct cc_diag *diag)
 {
 	const char *names[3] = { table, table2, NULL };
 	sqlite3_stmt *st = NULL;
@@ -1348,10 +2055,17 @@ group_into(sqlite3 *db, const char *table, const char *table2,
 	json_t *file;
 	cc_err err;
 
-	if ((have = have_tables(db, names, diag)) <= 0)
-		return have < 0 ? CC_EDB : CC_OK;
-	if ((err = prep(db, sql, &st, diag)) != CC_OK)
-		return err;
+	if (agg) {
+		/* the rows the run stored for this statement, in its order */
+		if ((err = prep(db, source_groups_sql, &st, diag)) != CC_OK)
+			return err;
+		sqlite3_bind_int(st, 1, stmt);
+	} else {
+		if ((have = have_tables(db, names, diag)) <= 0)
+			return have < 0 ? CC_EDB : CC_OK;
+		if ((err = prep(db, sql, &st, diag)) != CC_OK)
+			return err;
+	}
 	while (err == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		fid = (const char *)sqlite3_column_text(st, 0);
 		if (fid != NULL && (file = json_object_get(byid, fid)) != NULL)
@@ -1451,7 +2165,7 @@ sources(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	const struct stg_source *s;
 	cc_err err = CC_OK;
 	size_t i;
-	int have;
+	int have, agg;
 
 	(void)f;
 	if ((err = put(doc, "tiles", json_object())) != CC_OK ||
@@ -1465,6 +2179,8 @@ sources(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	if (have && (err = query_rows(db, files_sql, NULL, 0, files_cols,
 	    files, diag)) != CC_OK)
 		return err;
+	if ((agg = agg_built(db, diag)) < 0)
+		return CC_EDB;
 	if ((byid = json_object()) == NULL)
 		return CC_ENOMEM;
 	json_array_foreach(files, i, file)
@@ -1476,18 +2192,20 @@ sources(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	for (i = 0; i < N(stg_sources) && err == CC_OK; i++) {
 		s = &stg_sources[i];
 		if ((err = group_into(db, s->stg, NULL, s->staged_sql,
-		    SRC_STAGED, s->entity, byid, diag)) == CC_OK)
+		    SRC_STAGED, s->entity, (int)(3 * i), agg, byid, diag)) ==
+		    CC_OK)
 			err = group_into(db, s->stg, "quarantine",
-			    s->accounted_sql, SRC_ACCOUNTED, s->entity, byid,
-			    diag);
+			    s->accounted_sql, SRC_ACCOUNTED, s->entity,
+			    (int)(3 * i + 1), agg, byid, diag);
 		if (err == CC_OK && s->dim != NULL)
 			err = group_into(db, s->dim, s->stg, s->matched_sql,
-			    SRC_MATCHED, s->entity, byid, diag);
+			    SRC_MATCHED, s->entity, (int)(3 * i + 2), agg, byid,
+			    diag);
 	}
 	for (i = 0; i < N(file_groups) && err == CC_OK; i++)
 		err = group_into(db, file_groups[i].table, NULL,
-		    file_groups[i].sql, file_groups[i].target, NULL, byid,
-		    diag);
+		    file_groups[i].sql, file_groups[i].target, NULL,
+		    SRC_GROUP_BASE + (int)i, agg, byid, diag);
 	json_array_foreach(files, i, file) {
 		if (err != CC_OK ||
 		    (err = finish_file(file, &lost, &with_loss)) != CC_OK)
@@ -1554,14 +2272,277 @@ latest_run(sqlite3 *db, json_t *doc, struct cc_diag *diag)
 	return query_object(db, latest_run_sql, NULL, 0, cols, doc, diag);
 }
 
+/* ---- limits ---------------------------------------------------------- */
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The progress handler's state: a wall-clock deadline and the client. */
+struct dclock {
+	const struct dash_limits *lim;
+	double	 deadline;		/* ms, monotonic; 0: none */
+	double	 next_gone;		/* next time gone() is asked */
+	int	 fired;			/* 1 deadline, 2 client gone */
+};
+
+static int
+dprogress(void *ctx)
+{
+	struct dclock *c = ctx;
+	double now = mono_ms();
+
+	if (c->deadline > 0 && now > c->deadline) {
+		c->fired = 1;
+		return 1;
+	}
+	if (c->lim->gone != NULL && now >= c->next_gone) {
+		c->next_gone = now + DASH_GONE_EVERY_MS;
+		if (c->lim->gone(c->lim->ctx)) {
+			c->fired = 2;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- aggregates ------------------------------------------------------ */
+
+/* The facts grouped by the keys of every sales filter and figure. */
+static const char agg_fill_sql[] =
+	"INSERT INTO agg_sales_order (day, country, category, order_id,"
+	" customer_canonical_id, revenue, lines)"
+	" SELECT f.order_date, c.country, p.category, f.order_id,"
+	" f.customer_canonical_id, SUM(f.amount), COUNT(*) FROM fact_sales f"
+	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
+	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
+	" GROUP BY 1, 2, 3, 4, 5;"
+	"INSERT INTO agg_sales_product (day, country, category,"
+	" product_canonical_id, revenue, quantity, lines)"
+	" SELECT f.order_date, c.country, p.category, f.product_canonical_id,"
+	" SUM(f.amount), SUM(f.quantity), COUNT(*) FROM fact_sales f"
+	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
+	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
+	" GROUP BY 1, 2, 3, 4;"
+	"CREATE INDEX IF NOT EXISTS agg_sales_order_day ON agg_sales_order (day);"
+	"CREATE INDEX IF NOT EXISTS agg_sales_order_by_order ON agg_sales_order"
+	" (order_id, day, country, category, customer_canonical_id, revenue,"
+	" lines);"
+	"CREATE INDEX IF NOT EXISTS agg_sales_order_country ON agg_sales_order"
+	" (country, day);"
+	"CREATE INDEX IF NOT EXISTS agg_sales_order_category ON agg_sales_order"
+	" (category, day);"
+	"CREATE INDEX IF NOT EXISTS agg_sales_product_day ON agg_sales_product (day);"
+	"CREATE INDEX IF NOT EXISTS agg_sales_product_country ON agg_sales_product"
+	" (country, day);"
+	"CREATE INDEX IF NOT EXISTS agg_sales_product_category ON agg_sales_product"
+	" (category, day);";
+
+/* Runs one grouped statement of the sources dashboard and stores its
+ * rows under its number. */
+static cc_err
+store_group(sqlite3 *db, sqlite3_stmt *ins, const char *sql, int stmt,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	cc_err err;
+	int rc, i, n;
+
+	if ((err = prep(db, sql, &st, diag)) != CC_OK)
+		return err;
+	n = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		sqlite3_bind_int(ins, 1, stmt);
+		for (i = 0; i < n && i < 3; i++)
+			sqlite3_bind_value(ins, i + 2, sqlite3_column_value(st,
+			    i));
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			rc = sqlite3_errcode(db);
+			break;
+		}
+	}
+	err = stepped(db, rc, diag);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static cc_err
+store_groups(sqlite3 *db, struct cc_diag *diag)
+{
+	sqlite3_stmt *ins = NULL;
+	cc_err err = CC_OK;
+	size_t i;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO agg_source_groups (stmt,"
+	    " file_id, c1, c2) VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) !=
+	    SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	for (i = 0; i < N(stg_sources) && err == CC_OK; i++) {
+		if ((err = store_group(db, ins, stg_sources[i].staged_sql,
+		    (int)(3 * i), diag)) == CC_OK)
+			err = store_group(db, ins, stg_sources[i].accounted_sql,
+			    (int)(3 * i + 1), diag);
+		if (err == CC_OK && stg_sources[i].matched_sql != NULL)
+			err = store_group(db, ins, stg_sources[i].matched_sql,
+			    (int)(3 * i + 2), diag);
+	}
+	for (i = 0; i < N(file_groups) && err == CC_OK; i++)
+		err = store_group(db, ins, file_groups[i].sql,
+		    SRC_GROUP_BASE + (int)i, diag);
+	sqlite3_finalize(ins);
+	return err;
+}
+
+/* The dashboards whose unfiltered document depends on the model only. */
+static const enum dash_name stored_dashes[] = {
+	DASH_SALES, DASH_CUSTOMERS, DASH_PRODUCTS
+};
+
+static int
+is_stored(enum dash_name d)
+{
+	size_t i;
+
+	for (i = 0; i < N(stored_dashes); i++)
+		if (stored_dashes[i] == d)
+			return 1;
+	return 0;
+}
+
+/* 1 if f filters nothing. */
+static int
+unfiltered(const struct dash_filters *f)
+{
+	return f->from[0] == '\0' && f->to[0] == '\0' && f->ncountry == 0 &&
+	    f->ncategory == 0;
+}
+
+cc_err
+dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+{
+	static const char *const model[] = { "fact_sales", "dim_customer",
+	    "dim_product", "agg_sales_order", "agg_dashboard", NULL };
+	struct dash_filters none;
+	sqlite3_stmt *ins = NULL;
+	json_t *part = NULL;
+	char *text;
+	cc_err err;
+	size_t i;
+	int have;
+
+	if (db == NULL)
+		return cc_diag_set(diag, CC_EINVAL, "dashboard", "no database");
+	if ((have = have_tables(db, model, diag)) <= 0)
+		return have < 0 ? CC_EDB : cc_diag_set(diag, CC_EINVAL,
+		    "no_model", "the model's tables are missing");
+	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
+	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
+	    " DELETE FROM agg_source_groups;", diag)) != CC_OK ||
+	    (err = db_exec(db, agg_fill_sql, diag)) != CC_OK ||
+	    (err = store_groups(db, diag)) != CC_OK ||
+	    (err = db_exec(db, "INSERT INTO agg_dashboard (name, document)"
+	    " VALUES ('_aggregates', '{}')", diag)) != CC_OK)
+		return err;
+	if (sqlite3_prepare_v2(db, "INSERT INTO agg_dashboard (name, document)"
+	    " VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	dash_filters_init(&none);
+	for (i = 0; i < N(stored_dashes) && err == CC_OK; i++) {
+		if ((part = json_object()) == NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		if ((err = builders[stored_dashes[i]](db, &none, part, diag)) !=
+		    CC_OK)
+			break;
+		if ((text = json_dumps(part, JSON_COMPACT)) == NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, dashes[stored_dashes[i]].name, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, text, -1, SQLITE_TRANSIENT);
+		free(text);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(db));
+		json_decref(part);
+		part = NULL;
+	}
+	json_decref(part);
+	sqlite3_finalize(ins);
+	if (err == CC_ENOMEM)
+		cc_diag_set(diag, err, "nomem", "out of memory");
+	return err;
+}
+
+/*
+ * The stored unfiltered document of d into doc: 1 when there was one, 0
+ * when not (no aggregates, or d is not stored), -1 on error.
+ */
+static int
+stored_document(sqlite3 *db, enum dash_name d, json_t *doc,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *part;
+	int rc = 0, found = 0;
+
+	if (!is_stored(d) || (rc = agg_built(db, diag)) <= 0)
+		return rc < 0 ? -1 : 0;
+	if (prep(db, "SELECT document FROM agg_dashboard WHERE name = ?1",
+	    &st, diag) != CC_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, dashes[d].name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		part = json_loads((const char *)sqlite3_column_text(st, 0), 0,
+		    NULL);
+		if (part != NULL && json_object_update(doc, part) == 0)
+			found = 1;
+		json_decref(part);
+		if (!found)
+			cc_diag_set(diag, CC_EDB, "agg_dashboard",
+			    "a stored document cannot be read");
+		found = found ? 1 : -1;
+	} else if (rc != SQLITE_DONE) {
+		stepped(db, rc, diag);
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* ---- the document (continued) ---------------------------------------- */
+
 cc_err
 dash_build(sqlite3 *db, enum dash_name d, const struct dash_filters *f,
     time_t now, json_t **out, struct cc_diag *diag)
 {
+	return dash_build_limited(db, d, f, now, NULL, out, diag);
+}
+
+cc_err
+dash_build_limited(sqlite3 *db, enum dash_name d,
+    const struct dash_filters *f, time_t now, const struct dash_limits *lim,
+    json_t **out, struct cc_diag *diag)
+{
+	static const struct dash_limits nolim = { 0, NULL, NULL };
 	struct dash_filters none;
+	struct dclock clk;
 	char ts[32];
 	json_t *doc;
 	cc_err err;
+	int st;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1572,20 +2553,42 @@ dash_build(sqlite3 *db, enum dash_name d, const struct dash_filters *f,
 		dash_filters_init(&none);
 		f = &none;
 	}
+	if (lim == NULL)
+		lim = &nolim;
 	if ((doc = json_pack("{s:s, s:o, s:s}", "dashboard", dashes[d].name,
 	    "filters", dash_filters_json(f, d), "generated_at",
 	    util_rfc3339(now, ts, sizeof(ts)))) == NULL)
 		return CC_ENOMEM;
+	memset(&clk, 0, sizeof(clk));
+	clk.lim = lim;
+	if (lim->deadline_ms > 0)
+		clk.deadline = mono_ms() + (double)lim->deadline_ms;
+	if (lim->deadline_ms > 0 || lim->gone != NULL)
+		sqlite3_progress_handler(db, 1000, dprogress, &clk);
 	/* One read transaction: one snapshot for every figure. */
 	if ((err = db_exec(db, "BEGIN", diag)) != CC_OK) {
+		sqlite3_progress_handler(db, 0, NULL, NULL);
 		json_decref(doc);
 		return err;
 	}
-	if ((err = latest_run(db, doc, diag)) == CC_OK)
-		err = builders[d](db, f, doc, diag);
+	if ((err = latest_run(db, doc, diag)) == CC_OK) {
+		st = unfiltered(f) ? stored_document(db, d, doc, diag) : 0;
+		if (st < 0)
+			err = CC_EDB;
+		else if (st == 0)
+			err = builders[d](db, f, doc, diag);
+	}
 	db_exec(db, err == CC_OK ? "COMMIT" : "ROLLBACK", NULL);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
 	if (err != CC_OK) {
-		if (err == CC_ENOMEM)
+		if (clk.fired == 1)
+			cc_diag_set(diag, err, "query_time_limit", "the dashboard"
+			    " took longer than the %ld ms limit",
+			    lim->deadline_ms);
+		else if (clk.fired == 2)
+			cc_diag_set(diag, err, "client_gone", "the client went"
+			    " away");
+		else if (err == CC_ENOMEM)
 			cc_diag_set(diag, err, "nomem", "out of memory");
 		json_decref(doc);
 		return err;

@@ -119,6 +119,29 @@ static const char *const fixed_ddl =
 	" ordinal INTEGER NOT NULL, type TEXT NOT NULL, description TEXT,"
 	" PRIMARY KEY (table_name, column_name));";
 
+/*
+ * The read side's aggregates, filled by the run's aggregate phase
+ * (core/aggregate.c, dash_aggregate() in core/dashboard.c) from the
+ * tables above, so that dashboards are answered without scanning facts.
+ * agg_sales_order: the facts grouped by day, country, category, order
+ * and customer (the keys of every sales filter and distinct count);
+ * agg_sales_product: grouped by day, country, category and product;
+ * agg_dashboard: the unfiltered documents of the dashboards that read
+ * the model only; agg_source_groups: the rows of the sources
+ * dashboard's grouped statements, by statement.
+ */
+static const char *const agg_ddl =
+	"CREATE TABLE IF NOT EXISTS agg_sales_order ("
+	" day DATE, country TEXT, category TEXT, order_id TEXT,"
+	" customer_canonical_id INTEGER, revenue MONEY, lines INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS agg_sales_product ("
+	" day DATE, country TEXT, category TEXT, product_canonical_id INTEGER,"
+	" revenue MONEY, quantity INTEGER, lines INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS agg_dashboard ("
+	" name TEXT PRIMARY KEY, document TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS agg_source_groups ("
+	" stmt INTEGER NOT NULL, file_id, c1, c2);";
+
 /* Tables the read side may serve (model_is_public_table()). */
 static const char *const public_tables[] = {
 	"dim_date", "dim_location", "dim_product_category", "dim_customer",
@@ -348,7 +371,8 @@ model_create(sqlite3 *db, struct cc_diag *diag)
 
 	if ((err = create_staging(db, diag)) != CC_OK ||
 	    (err = db_exec(db, fixed_ddl, diag)) != CC_OK ||
-	    (err = create_custom_dims(db, diag)) != CC_OK)
+	    (err = create_custom_dims(db, diag)) != CC_OK ||
+	    (err = db_exec(db, agg_ddl, diag)) != CC_OK)
 		return err;
 	return catalogue(db, diag);
 }

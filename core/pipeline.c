@@ -151,6 +151,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		{ "stage", stage_all },
 		{ "reconcile", reconcile_all },
 		{ "load", load_all },
+		{ "aggregate", aggregate_all },
 		{ "quality", quality_all },
 	};
 	char tmp[PATH_MAX + 32], cur[PATH_MAX + 32];
@@ -182,6 +183,17 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	snprintf(tmp, sizeof(tmp), "%s/" WS_MODEL_TMP, ws->dir);
 	r.warnings = json_array();
 	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
+	if (opt != NULL && opt->until != NULL) {
+		for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+			if (strcmp(phases[i].name, opt->until) == 0)
+				break;
+		if (i == sizeof(phases) / sizeof(phases[0])) {
+			err = cc_diag_set(diag, CC_EINVAL, "phase", "no phase"
+			    " %.40s: stage, reconcile, load, aggregate or"
+			    " quality", opt->until);
+			goto out;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &tall);
 	/* Locked while this run lives, so that ws_sweep() removes it only
 	 * after a killed run. */
@@ -209,6 +221,9 @@ pipeline_run(struct workspace *ws, const char *run_id,
 			break;
 		json_object_set_new(r.timings, phases[i].name,
 		    json_integer(run_ms_since(&t0)));
+		if (opt != NULL && opt->until != NULL &&
+		    strcmp(phases[i].name, opt->until) == 0)
+			break;
 	}
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"

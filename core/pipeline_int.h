@@ -102,6 +102,7 @@ const char *const *er_identity_attrs(const char *entity);
 cc_err	stage_all(struct run *r, struct cc_diag *diag);
 cc_err	reconcile_all(struct run *r, struct cc_diag *diag);
 cc_err	load_all(struct run *r, struct cc_diag *diag);
+cc_err	aggregate_all(struct run *r, struct cc_diag *diag);	/* aggregate.c */
 cc_err	quality_all(struct run *r, struct cc_diag *diag);
 
 /*

@@ -143,6 +143,10 @@ struct qclock {
 	int	in_step;		/* inside qstep(): other statements
 					   (catalogue look-ups) are not timed */
 	int	fired;
+	int	(*gone)(void *);	/* the client went away */
+	void	*gone_ctx;
+	double	next_gone;		/* ms: when gone() is asked next */
+	int	gone_fired;
 };
 
 struct query {
@@ -185,6 +189,115 @@ struct query {
 	char			*next_url;
 	char			 generated_at[32];
 };
+
+/* ---- statement cache ------------------------------------------------- */
+
+/*
+ * A worker answers the same few statements again and again (the
+ * catalogue look-ups, the latest run, a page's probe and rows): they are
+ * kept prepared between requests, per connection, keyed by their SQL
+ * text.  stc_prepare() hands out a kept statement that is not in use, or
+ * prepares one (SQLITE_PREPARE_PERSISTENT); stc_release() resets it and
+ * clears its bindings for the next request.  SQLite re-prepares a kept
+ * statement by itself when the schema changed.  query_cache_drop()
+ * finalizes a connection's statements before it is closed.
+ */
+#define STC_MAX	64
+
+static struct stc {
+	sqlite3		*db;
+	char		*sql;
+	sqlite3_stmt	*st;
+	int		 busy;
+	unsigned long	 used;
+} stc[STC_MAX];
+static unsigned long stc_clock;
+
+static int
+stc_prepare(sqlite3 *db, const char *sql, int nbyte, sqlite3_stmt **out,
+    const char **tail)
+{
+	struct stc *e, *victim = NULL;
+	size_t i;
+	int rc;
+
+	(void)nbyte;
+	(void)tail;
+	*out = NULL;
+	for (i = 0; i < STC_MAX; i++) {
+		e = &stc[i];
+		if (e->st != NULL && !e->busy && e->db == db &&
+		    strcmp(e->sql, sql) == 0) {
+			e->busy = 1;
+			e->used = ++stc_clock;
+			*out = e->st;
+			return SQLITE_OK;
+		}
+		if (!e->busy && (victim == NULL || e->st == NULL ||
+		    (victim->st != NULL && e->used < victim->used)))
+			victim = e;
+	}
+	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL);
+	if (rc != SQLITE_OK || *out == NULL || victim == NULL)
+		return rc;
+	if (victim->st != NULL) {
+		sqlite3_finalize(victim->st);
+		free(victim->sql);
+		victim->st = NULL;
+	}
+	if ((victim->sql = strdup(sql)) == NULL)
+		return rc;		/* not kept: finalized on release */
+	victim->db = db;
+	victim->st = *out;
+	victim->busy = 1;
+	victim->used = ++stc_clock;
+	return rc;
+}
+
+static int
+stc_release(sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return SQLITE_OK;
+	for (i = 0; i < STC_MAX; i++)
+		if (stc[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			stc[i].busy = 0;
+			return SQLITE_OK;
+		}
+	return sqlite3_finalize(st);
+}
+
+/* One fixed statement without rows (BEGIN, COMMIT), kept prepared. */
+static int
+stc_exec(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = stc_prepare(db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	stc_release(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+void
+query_cache_drop(sqlite3 *db)
+{
+	size_t i;
+
+	for (i = 0; i < STC_MAX; i++)
+		if (stc[i].st != NULL && stc[i].db == db) {
+			sqlite3_finalize(stc[i].st);
+			free(stc[i].sql);
+			memset(&stc[i], 0, sizeof(stc[i]));
+		}
+}
 
 /* ---- small helpers ------------------------------------------------- */
 
@@ -646,6 +759,8 @@ query_limits_default(struct query_limits *lim)
 	lim->stream_max_bytes = 4LL << 30;
 	lim->time_limit_ms = 10000;
 	lim->stream_time_limit_ms = 120000;
+	lim->gone = NULL;
+	lim->gone_ctx = NULL;
 }
 
 /* "name" with inner quotes doubled: an SQL identifier. */
@@ -732,7 +847,15 @@ static int
 progress(void *ctx)
 {
 	struct qclock *c = ctx;
+	double now;
 
+	if (c->gone != NULL && (now = now_ms()) >= c->next_gone) {
+		c->next_gone = now + 50.0;
+		if (c->gone(c->gone_ctx)) {
+			c->gone_fired = 1;
+			return 1;
+		}
+	}
 	if (c->limit_ms <= 0 || !c->in_step)
 		return 0;
 	if (c->spent + (now_ms() - c->start) > (double)c->limit_ms) {
@@ -799,14 +922,14 @@ prepare_ro(sqlite3 *db, const struct qauth *au, const char *sql,
 	int rc;
 
 	sqlite3_set_authorizer(db, authorizer, (void *)(uintptr_t)au);
-	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	rc = stc_prepare(db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK) {
 		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
 		sqlite3_set_authorizer(db, NULL, NULL);
 		return CC_EDB;
 	}
 	if (!sqlite3_stmt_readonly(*st)) {
-		sqlite3_finalize(*st);
+		stc_release(*st);
 		*st = NULL;
 		sqlite3_set_authorizer(db, NULL, NULL);
 		return cc_diag_set(diag, CC_EDB, "not_read_only",
@@ -837,15 +960,40 @@ free_cols(struct qcol *cols, size_t n)
 static const char *
 model_schema(sqlite3 *db)
 {
-	sqlite3_stmt *st;
-	int found = 0;
+	/* sqlite3_db_filename() names attached schemas only, and parses
+	 * nothing (this runs for every request). */
+	return sqlite3_db_filename(db, "model") != NULL ? "model" : "main";
+}
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_database_list"
-	    " WHERE name = 'model'", -1, &st, NULL) != SQLITE_OK)
-		return "main";
+/*
+ * 1 if schema.table declares a column named name, as pragma_table_info()
+ * would list it, but from the parsed schema
+ * (sqlite3_table_column_metadata()) without preparing a PRAGMA.  That
+ * function also answers for the rowid aliases, which a table need not
+ * declare: those names are looked up in pragma_table_info() itself.
+ */
+static int
+column_exists(sqlite3 *db, const char *schema, const char *table,
+    const char *name)
+{
+	sqlite3_stmt *st;
+	int found;
+
+	if (sqlite3_table_column_metadata(db, schema, table, name, NULL, NULL,
+	    NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	if (strcasecmp(name, "rowid") != 0 && strcasecmp(name, "_rowid_") != 0 &&
+	    strcasecmp(name, "oid") != 0)
+		return 1;
+	if (stc_prepare(db, "SELECT 1 FROM pragma_table_info(?1, ?2)"
+	    " WHERE name = ?3", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found ? "model" : "main";
+	stc_release(st);
+	return found;
 }
 
 /* 1 if a table (type 'table') named name exists in schema. */
@@ -858,11 +1006,11 @@ table_exists(sqlite3 *db, const char *schema, const char *name)
 
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\".sqlite_master"
 	    " WHERE type = 'table' AND name = ?1", schema);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (stc_prepare(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	stc_release(st);
 	return found;
 }
 
@@ -893,19 +1041,21 @@ load_columns(sqlite3 *db, const char *schema, const char *table,
 		return cc_diag_set(diag, CC_ENOTFOUND, "no_such_table",
 		    "table %s does not exist in this workspace yet (no run"
 		    " has built it)", table);
+	/* The catalogue's columns that exist in the table: checked with
+	 * sqlite3_table_column_metadata() against the parsed schema, not
+	 * with pragma_table_info(), which prepares a PRAGMA on every call. */
 	snprintf(sql, sizeof(sql), "SELECT c.column_name, c.type FROM"
-	    " \"%s\".table_columns AS c JOIN pragma_table_info(?1, ?2) AS p"
-	    " ON p.name = c.column_name WHERE c.table_name = ?1"
+	    " \"%s\".table_columns AS c WHERE c.table_name = ?1"
 	    " ORDER BY c.ordinal, c.column_name", schema);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (stc_prepare(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const char *type = (const char *)sqlite3_column_text(st, 1);
 		if (name == NULL || *name == '\0' || strlen(name) >= MAX_NAME ||
-		    !utf8_valid(name, strlen(name)))
+		    !utf8_valid(name, strlen(name)) ||
+		    !column_exists(db, schema, table, name))
 			continue;
 		if (n == cap) {
 			cap = cap == 0 ? 32 : cap * 2;
@@ -928,7 +1078,7 @@ load_columns(sqlite3 *db, const char *schema, const char *table,
 		cols[n].jkeylen = jk.len;
 		n++;
 	}
-	sqlite3_finalize(st);
+	stc_release(st);
 	st = NULL;
 	free(jk.p);
 	jk.p = NULL;
@@ -958,13 +1108,13 @@ load_columns(sqlite3 *db, const char *schema, const char *table,
 	*nout = n;
 	return CC_OK;
 oom:
-	sqlite3_finalize(st);
+	stc_release(st);
 	free(jk.p);
 	free_cols(cols, n);
 	return cc_diag_set(diag, CC_ENOMEM, "oom", "out of memory");
 dberr:
 	cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	stc_release(st);
 	free(jk.p);
 	free_cols(cols, n);
 	return CC_EDB;
@@ -1661,8 +1811,30 @@ reserved(const char *key)
 	return -1;
 }
 
+static cc_err parse_in_txn(sqlite3 *, const char *, enum query_format,
+    const struct query_param *, size_t, const struct query_limits *,
+    struct query **, struct cc_diag *);
+
 cc_err
 query_parse(sqlite3 *db, const char *table, enum query_format fmt,
+    const struct query_param *params, size_t n,
+    const struct query_limits *lim, struct query **out,
+    struct cc_diag *diag)
+{
+	cc_err err;
+	int txn;
+
+	/* The catalogue look-ups in one read transaction, not one each. */
+	txn = db != NULL && sqlite3_get_autocommit(db) &&
+	    stc_exec(db, "BEGIN") == SQLITE_OK;
+	err = parse_in_txn(db, table, fmt, params, n, lim, out, diag);
+	if (txn)
+		stc_exec(db, "COMMIT");
+	return err;
+}
+
+static cc_err
+parse_in_txn(sqlite3 *db, const char *table, enum query_format fmt,
     const struct query_param *params, size_t n,
     const struct query_limits *lim, struct query **out,
     struct cc_diag *diag)
@@ -1956,12 +2128,12 @@ latest_run(sqlite3 *db)
 	size_t i;
 
 	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && id == NULL; i++) {
-		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
+		if (stc_prepare(db, sql[i], -1, &st, NULL) != SQLITE_OK)
 			continue;
 		if (sqlite3_step(st) == SQLITE_ROW &&
 		    sqlite3_column_text(st, 0) != NULL)
 			id = strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		stc_release(st);
 	}
 	return id;
 }
@@ -1969,6 +2141,9 @@ latest_run(sqlite3 *db)
 static cc_err
 step_error(struct query *q, int rc, struct cc_diag *diag)
 {
+	if (q->clk.gone_fired)
+		return cc_diag_set(diag, CC_EDB, "client_gone",
+		    "the client went away");
 	if (rc == SQLITE_INTERRUPT || q->clk.fired)
 		return cc_diag_set(diag, CC_EDB, "query_time_limit",
 		    "the query ran longer than the %ld ms limit: narrow the"
@@ -1991,7 +2166,7 @@ probe(struct query *q, const char *self_path, struct cc_diag *diag)
 	    CC_OK)
 		return err;
 	if (bind_all(q, st) != 0) {
-		sqlite3_finalize(st);
+		stc_release(st);
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(q->db));
 	}
@@ -2037,7 +2212,7 @@ probe(struct query *q, const char *self_path, struct cc_diag *diag)
 	if (err == CC_ENOMEM)
 		cc_diag_set(diag, CC_ENOMEM, "oom", "out of memory");
 	free(last.s);
-	sqlite3_finalize(st);
+	stc_release(st);
 	return err;
 }
 
@@ -2051,7 +2226,7 @@ query_open(struct query *q, sqlite3 *db, const char *self_path,
 	q->auth.schema = q->schema;
 	q->auth.table = q->table;
 	util_rfc3339(time(NULL), q->generated_at, sizeof(q->generated_at));
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (stc_exec(db, "BEGIN") != SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(db));
 	q->in_txn = 1;
@@ -2059,6 +2234,8 @@ query_open(struct query *q, sqlite3 *db, const char *self_path,
 	memset(&q->clk, 0, sizeof(q->clk));
 	q->clk.limit_ms = q->stream ? q->lim.stream_time_limit_ms :
 	    q->lim.time_limit_ms;
+	q->clk.gone = q->lim.gone;
+	q->clk.gone_ctx = q->lim.gone_ctx;
 	sqlite3_progress_handler(db, 1000, progress, &q->clk);
 	if (!q->stream && (err = probe(q, self_path, diag)) != CC_OK)
 		return err;
@@ -2075,12 +2252,12 @@ query_close(struct query *q)
 {
 	if (q == NULL || q->db == NULL)
 		return;
-	sqlite3_finalize(q->st);
+	stc_release(q->st);
 	q->st = NULL;
 	sqlite3_set_authorizer(q->db, NULL, NULL);
 	sqlite3_progress_handler(q->db, 0, NULL, NULL);
 	if (q->in_txn)
-		sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+		stc_exec(q->db, "COMMIT");
 	q->in_txn = 0;
 	q->db = NULL;
 }
@@ -2341,7 +2518,8 @@ query_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 		if ((rc = qstep(&q->clk, q->st)) == SQLITE_DONE)
 			break;
 		if (rc != SQLITE_ROW) {
-			c = rc == SQLITE_INTERRUPT || q->clk.fired ?
+			c = q->clk.gone_fired ? QUERY_CUT_WRITER :
+			    rc == SQLITE_INTERRUPT || q->clk.fired ?
 			    QUERY_CUT_TIME : QUERY_CUT_ERROR;
 			step_error(q, rc, diag);
 			break;
@@ -2464,7 +2642,7 @@ count_rows(sqlite3 *db, const struct qauth *au, const char *ident,
 	else
 		err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	stc_release(st);
 	return err;
 }
 
@@ -2490,7 +2668,7 @@ query_tables(sqlite3 *db, const struct query_limits *lim, json_t **out,
 		err = CC_ENOMEM;
 		goto out;
 	}
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if (stc_exec(db, "BEGIN") != SQLITE_OK) {
 		err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(db));
 		goto out;
@@ -2500,7 +2678,7 @@ query_tables(sqlite3 *db, const struct query_limits *lim, json_t **out,
 	if (table_exists(db, schema, "table_columns")) {
 		snprintf(sql, sizeof(sql), "SELECT DISTINCT table_name FROM"
 		    " \"%s\".table_columns ORDER BY table_name", schema);
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		if (stc_prepare(db, sql, -1, &st, NULL) != SQLITE_OK) {
 			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(db));
 			goto done;
@@ -2511,7 +2689,7 @@ query_tables(sqlite3 *db, const struct query_limits *lim, json_t **out,
 			if (name != NULL && model_is_public_table(name))
 				json_array_append_new(names, json_string(name));
 		}
-		sqlite3_finalize(st);
+		stc_release(st);
 		if (rc != SQLITE_DONE) {
 			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(db));
@@ -2556,7 +2734,7 @@ query_tables(sqlite3 *db, const struct query_limits *lim, json_t **out,
 	}
 done:
 	sqlite3_progress_handler(db, 0, NULL, NULL);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	stc_exec(db, "COMMIT");
 out:
 	json_decref(names);
 	if (err == CC_ENOMEM)

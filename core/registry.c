@@ -737,23 +737,128 @@ is_key_target(const char *target)
 }
 
 /*
+ * The key-overlap evidence of one pair of columns, cached in the
+ * workspace (key_overlap_cache) by both columns' fingerprints: the
+ * file's SHA-256 (its bytes) and the column's ordinal and name.  The
+ * same two columns always give the same samples and so the same rule;
+ * a learned pair is never learned again, whichever file ids the bytes
+ * are registered under and however often proposals are made.
+ */
+struct overlap {
+	int		 found;
+	long long	 matched_one_to_one;
+	double		 coverage;
+	long long	 from_n;		/* values sampled on the from side */
+	char		 description[160];
+};
+
+/* OVERLAP_SAMPLE and OVERLAP_TARGET as a version of what is cached. */
+#define OVERLAP_METHOD	"align_learn 2000/100000"
+
+static int
+overlap_get(sqlite3_stmt *get, const char *fsha, long long ford,
+    const char *fcol, const char *tsha, long long tord, const char *tcol,
+    struct overlap *o)
+{
+	int rc;
+
+	sqlite3_reset(get);
+	sqlite3_bind_text(get, 1, fsha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(get, 2, ford);
+	sqlite3_bind_text(get, 3, fcol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(get, 4, tsha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(get, 5, tord);
+	sqlite3_bind_text(get, 6, tcol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(get, 7, OVERLAP_METHOD, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(get)) != SQLITE_ROW) {
+		sqlite3_reset(get);
+		return 0;
+	}
+	o->found = sqlite3_column_int(get, 0);
+	o->matched_one_to_one = sqlite3_column_int64(get, 1);
+	o->coverage = sqlite3_column_double(get, 2);
+	o->from_n = sqlite3_column_int64(get, 3);
+	snprintf(o->description, sizeof(o->description), "%s",
+	    col(get, 4) != NULL ? col(get, 4) : "");
+	sqlite3_reset(get);
+	return 1;
+}
+
+static void
+overlap_put(sqlite3_stmt *put, const char *fsha, long long ford,
+    const char *fcol, const char *tsha, long long tord, const char *tcol,
+    const struct overlap *o)
+{
+	sqlite3_reset(put);
+	sqlite3_bind_text(put, 1, fsha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(put, 2, ford);
+	sqlite3_bind_text(put, 3, fcol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(put, 4, tsha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(put, 5, tord);
+	sqlite3_bind_text(put, 6, tcol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(put, 7, OVERLAP_METHOD, -1, SQLITE_STATIC);
+	sqlite3_bind_int(put, 8, o->found);
+	sqlite3_bind_int64(put, 9, o->matched_one_to_one);
+	sqlite3_bind_double(put, 10, o->coverage);
+	sqlite3_bind_int64(put, 11, o->from_n);
+	sqlite3_bind_text(put, 12, o->description, -1, SQLITE_STATIC);
+	sqlite3_step(put);	/* a cache: a failed write only costs time */
+	sqlite3_reset(put);
+}
+
+/* Another file's key column, sampled only when a pair is not cached. */
+struct okey {
+	struct keysample	 k;
+	char			 sha[72];
+	long long		 ordinal;
+	int			 sampled;	/* 1 sampled, -1 empty or failed */
+};
+
+/*
  * Key overlap with other files: each column of doc mapped to a key is
  * compared with the key columns of the other files' mappings; a learned
- * alignment (align.h) adds evidence and raises the confidence.
+ * alignment (align.h) adds evidence and raises the confidence.  Pairs
+ * already learned come from key_overlap_cache; the files are read only
+ * for the pairs that are not.
  */
 static void
 key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 {
-	struct keysample *others = NULL, mine;
-	sqlite3_stmt *st;
+	struct okey *others = NULL;
+	struct keysample mine;
+	sqlite3_stmt *st, *get = NULL, *put = NULL;
 	size_t nothers = 0, cap = 0, i, k;
+	char *mysha = NULL, *unused = NULL;
 	json_t *c, *m, *oc;
-	int rc;
+	int rc, mine_state;
 
-	if (sqlite3_prepare_v2(ws->db, "SELECT m.file_id, f.name, m.document"
-	    " FROM mappings m JOIN files f ON f.id = m.file_id WHERE m.file_id"
-	    " <> ?1 ORDER BY f.seq", -1, &st, NULL) != SQLITE_OK)
+	if (query2(ws, "SELECT sha256, name FROM files WHERE id = ?1", file_id,
+	    &mysha, &unused) != 1) {
+		free(mysha);
+		free(unused);
 		return;
+	}
+	free(unused);
+	if (sqlite3_prepare_v2(ws->db, "SELECT found, matched_one_to_one,"
+	    " coverage, from_n, description FROM key_overlap_cache"
+	    " WHERE from_sha256 = ?1 AND from_ordinal = ?2 AND from_column = ?3"
+	    " AND to_sha256 = ?4 AND to_ordinal = ?5 AND to_column = ?6"
+	    " AND method = ?7", -1, &get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ws->db, "INSERT OR REPLACE INTO"
+	    " key_overlap_cache (from_sha256, from_ordinal, from_column,"
+	    " to_sha256, to_ordinal, to_column, method, found,"
+	    " matched_one_to_one, coverage, from_n, description) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", -1, &put,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ws->db, "SELECT m.file_id, f.name, m.document,"
+	    " f.sha256 FROM mappings m JOIN files f ON f.id = m.file_id"
+	    " WHERE m.file_id <> ?1 ORDER BY f.seq", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(get);
+		sqlite3_finalize(put);
+		free(mysha);
+		return;
+	}
 	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nothers < 64) {
 		if ((m = json_loads(col(st, 2), 0, NULL)) == NULL)
@@ -761,61 +866,90 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 		json_array_foreach(json_object_get(m, "columns"), i, oc) {
 			const char *t = json_string_value(json_object_get(oc,
 			    "target"));
-			struct keysample *o;
+			struct okey *o;
 			if (t == NULL || !is_key_target(t) || nothers >= 64)
 				continue;
 			if (nothers == cap) {
+				struct okey *no;
 				cap = cap ? cap * 2 : 8;
-				others = realloc(others, cap * sizeof(*others));
-				if (others == NULL) {
+				if ((no = realloc(others, cap * sizeof(*others))) ==
+				    NULL) {
 					json_decref(m);
-					sqlite3_finalize(st);
-					return;
+					goto out;
 				}
+				others = no;
 			}
-			o = &others[nothers];
+			o = &others[nothers++];
 			memset(o, 0, sizeof(*o));
-			snprintf(o->file_id, sizeof(o->file_id), "%s", col(st, 0));
-			snprintf(o->file_name, sizeof(o->file_name), "%s",
+			snprintf(o->k.file_id, sizeof(o->k.file_id), "%s",
+			    col(st, 0));
+			snprintf(o->k.file_name, sizeof(o->k.file_name), "%s",
 			    col(st, 1));
-			snprintf(o->column, sizeof(o->column), "%s",
+			snprintf(o->k.column, sizeof(o->k.column), "%s",
 			    json_string_value(json_object_get(oc, "source")));
-			snprintf(o->target, sizeof(o->target), "%s", t);
-			if (sample_column(ws, o->file_id, json_integer_value(
-			    json_object_get(oc, "ordinal")), OVERLAP_TARGET, o) ==
-			    CC_OK &&
-			    o->n > 0)
-				nothers++;
-			else
-				keysample_free(o);
+			snprintf(o->k.target, sizeof(o->k.target), "%s", t);
+			snprintf(o->sha, sizeof(o->sha), "%s", col(st, 3) != NULL ?
+			    col(st, 3) : "");
+			o->ordinal = json_integer_value(json_object_get(oc,
+			    "ordinal"));
 		}
 		json_decref(m);
 	}
 	sqlite3_finalize(st);
 	json_array_foreach(json_object_get(doc, "columns"), i, c) {
 		const char *t = json_string_value(json_object_get(c, "target"));
-		struct align_rule rule, best;
-		const struct keysample *bo = NULL;
-		if (t == NULL || !is_key_target(t))
+		const char *src = json_string_value(json_object_get(c,
+		    "source"));
+		long long ord = json_integer_value(json_object_get(c,
+		    "ordinal"));
+		struct overlap best, one;
+		const struct okey *bo = NULL;
+		struct align_rule rule;
+		if (t == NULL || !is_key_target(t) || src == NULL)
 			continue;
 		memset(&mine, 0, sizeof(mine));
-		if (sample_column(ws, file_id, json_integer_value(
-		    json_object_get(c, "ordinal")), OVERLAP_SAMPLE, &mine) !=
-		    CC_OK ||
-		    mine.n == 0) {
-			keysample_free(&mine);
-			continue;
-		}
+		mine_state = 0;		/* sampled lazily, at the first miss */
 		memset(&best, 0, sizeof(best));
 		for (k = 0; k < nothers; k++) {
-			if (align_learn((const char *const *)mine.values, mine.n,
-			    (const char *const *)others[k].values, others[k].n,
-			    &rule, NULL) != CC_OK || !rule.found)
+			struct okey *o = &others[k];
+			if (!overlap_get(get, mysha, ord, src, o->sha, o->ordinal,
+			    o->k.column, &one)) {
+				if (mine_state == 0)
+					mine_state = sample_column(ws, file_id,
+					    ord, OVERLAP_SAMPLE, &mine) ==
+					    CC_OK && mine.n > 0 ? 1 : -1;
+				if (mine_state < 0)
+					break;
+				if (o->sampled == 0)
+					o->sampled = sample_column(ws,
+					    o->k.file_id, o->ordinal,
+					    OVERLAP_TARGET, &o->k) == CC_OK &&
+					    o->k.n > 0 ? 1 : -1;
+				if (o->sampled < 0)
+					continue;
+				memset(&one, 0, sizeof(one));
+				if (align_learn((const char *const *)
+				    mine.values, mine.n, (const char *const *)
+				    o->k.values, o->k.n, &rule, NULL) ==
+				    CC_OK && rule.found) {
+					one.found = 1;
+					one.matched_one_to_one =
+					    rule.matched_one_to_one;
+					one.coverage = rule.coverage;
+					snprintf(one.description,
+					    sizeof(one.description), "%s",
+					    rule.description);
+				}
+				one.from_n = (long long)mine.n;
+				overlap_put(put, mysha, ord, src, o->sha,
+				    o->ordinal, o->k.column, &one);
+			}
+			if (!one.found)
 				continue;
-			if (bo == NULL || rule.matched_one_to_one >
+			if (bo == NULL || one.matched_one_to_one >
 			    best.matched_one_to_one) {
-				best = rule;
-				bo = &others[k];
+				best = one;
+				bo = o;
 			}
 		}
 		if (bo != NULL) {
@@ -823,9 +957,9 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 			double conf = json_number_value(json_object_get(c,
 			    "confidence"));
 			snprintf(ev, sizeof(ev), "values meet %.100s.%.100s (%.100s):"
-			    " %.0f%% of %zu sampled values (%.160s)",
-			    bo->file_name, bo->column, bo->target,
-			    best.coverage * 100.0, mine.n, best.description);
+			    " %.0f%% of %lld sampled values (%.160s)",
+			    bo->k.file_name, bo->k.column, bo->k.target,
+			    best.coverage * 100.0, best.from_n, best.description);
 			json_array_append_new(json_object_get(c, "evidence"),
 			    json_string(ev));
 			conf = conf + 0.2 * best.coverage;
@@ -835,9 +969,13 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 		}
 		keysample_free(&mine);
 	}
+out:
 	for (k = 0; k < nothers; k++)
-		keysample_free(&others[k]);
+		keysample_free(&others[k].k);
 	free(others);
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	free(mysha);
 }
 
 cc_err

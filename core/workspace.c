@@ -14,6 +14,7 @@
 #include "concord/db.h"
 #include "concord/entities.h"
 #include "concord/schema.h"
+#include "concord/query.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
 
@@ -111,6 +112,23 @@ static const char *const migrations[] = {
 	"  definition TEXT NOT NULL,"		/* JSON, schema_custom_validate() */
 	"  created_at TEXT NOT NULL,"
 	"  updated_at TEXT NOT NULL);",
+	/* 4: key-overlap evidence of mapping proposals, by the two columns'
+	 * fingerprints (file bytes, column ordinal and name) */
+	"CREATE TABLE key_overlap_cache ("
+	"  from_sha256 TEXT NOT NULL,"
+	"  from_ordinal INTEGER NOT NULL,"
+	"  from_column TEXT NOT NULL,"
+	"  to_sha256 TEXT NOT NULL,"
+	"  to_ordinal INTEGER NOT NULL,"
+	"  to_column TEXT NOT NULL,"
+	"  method TEXT NOT NULL,"		/* what was sampled and learned */
+	"  found INTEGER NOT NULL,"		/* 1: a rule passed the guard */
+	"  matched_one_to_one INTEGER NOT NULL,"
+	"  coverage REAL NOT NULL,"
+	"  from_n INTEGER NOT NULL,"		/* values sampled on the from side */
+	"  description TEXT NOT NULL,"
+	"  PRIMARY KEY (from_sha256, from_ordinal, from_column, to_sha256,"
+	"    to_ordinal, to_column, method));",
 };
 
 int
@@ -175,6 +193,7 @@ ws_close(struct workspace *ws)
 	if (ws == NULL)
 		return;
 	schema_custom_set(NULL);	/* the built-in schema again */
+	query_cache_drop(ws->db);	/* statements the read side kept */
 	sqlite3_close_v2(ws->db);
 	free(ws);
 }
@@ -293,4 +312,189 @@ ws_sweep(const char *data_dir)
 	}
 	closedir(d);
 	return n;
+}
+
+/* ---- the read side's cache of handles --------------------------------- */
+
+struct ws_entry {
+	char			 user[72];	/* "" when free */
+	struct workspace	*ws;
+	int			 has_model;	/* model.db existed at open */
+	dev_t			 dev;		/* model.db when opened */
+	ino_t			 ino;
+	off_t			 size;
+	struct timespec		 mtime;
+	sqlite3_stmt		*dv;		/* PRAGMA main.data_version */
+	long long		 gen;		/* bumped at every (re)open */
+	unsigned long long	 used;		/* LRU clock */
+};
+
+struct ws_cache {
+	struct ws_entry		*e;
+	int			 max;
+	unsigned long long	 clock;
+	long long		 gen;
+};
+
+cc_err
+ws_cache_new(int max, struct ws_cache **out)
+{
+	struct ws_cache *c;
+
+	if (out == NULL || max < 1 || max > 1024)
+		return CC_EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->e = calloc((size_t)max, sizeof(*c->e))) == NULL) {
+		free(c);
+		return CC_ENOMEM;
+	}
+	c->max = max;
+	*out = c;
+	return CC_OK;
+}
+
+static void
+entry_close(struct ws_entry *e)
+{
+	sqlite3_finalize(e->dv);
+	ws_close(e->ws);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+ws_cache_free(struct ws_cache *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->max; i++)
+		entry_close(&c->e[i]);
+	free(c->e);
+	free(c);
+}
+
+/* model.db's identity now: 1 and *st filled when it exists, else 0. */
+static int
+model_stat(const char *dir, struct stat *st)
+{
+	char path[PATH_MAX + 16];
+
+	if (strlen(dir) >= PATH_MAX)
+		return 0;
+	snprintf(path, sizeof(path), "%s/model.db", dir);
+	return stat(path, st) == 0;
+}
+
+static int
+same_model(const struct ws_entry *e, int has, const struct stat *st)
+{
+	if (has != e->has_model)
+		return 0;
+	return !has || (st->st_dev == e->dev && st->st_ino == e->ino &&
+	    st->st_size == e->size && st->st_mtim.tv_sec == e->mtime.tv_sec &&
+	    st->st_mtim.tv_nsec == e->mtime.tv_nsec);
+}
+
+/* Opens e for user under data_dir. */
+static cc_err
+entry_open(struct ws_cache *c, struct ws_entry *e, const char *data_dir,
+    const char *user_id, struct cc_diag *diag)
+{
+	struct workspace *ws = NULL;
+	struct stat st;
+	char path[PATH_MAX];
+	cc_err err;
+	int has;
+
+	if (!util_valid_id(user_id))
+		return cc_diag_set(diag, CC_EINVAL, "workspace_id",
+		    "invalid user id for a workspace");
+	/* model.db's identity before ws_open() attaches it: if it is
+	 * replaced in between, the next call sees another identity and
+	 * opens again, so the handle is never kept on a stale model. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/workspaces/%s", data_dir,
+	    user_id) >= sizeof(path))
+		return cc_diag_set(diag, CC_EINVAL, "workspace_path",
+		    "data directory path too long");
+	has = model_stat(path, &st);
+	if ((err = ws_open(data_dir, user_id, &ws, diag)) != CC_OK)
+		return err;
+	if (db_exec(ws->db, "PRAGMA query_only=1", diag) != CC_OK) {
+		ws_close(ws);
+		return CC_EDB;
+	}
+	memset(e, 0, sizeof(*e));
+	if (sqlite3_prepare_v3(ws->db, "PRAGMA main.data_version", -1,
+	    SQLITE_PREPARE_PERSISTENT, &e->dv, NULL) != SQLITE_OK) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(ws->db));
+		ws_close(ws);
+		return CC_EDB;
+	}
+	snprintf(e->user, sizeof(e->user), "%s", user_id);
+	e->ws = ws;
+	e->has_model = has;
+	if (has) {
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->size = st.st_size;
+		e->mtime = st.st_mtim;
+	}
+	e->gen = ++c->gen;
+	return CC_OK;
+}
+
+cc_err
+ws_cache_get(struct ws_cache *c, const char *data_dir, const char *user_id,
+    struct workspace **out, long long *version, struct cc_diag *diag)
+{
+	struct ws_entry *e = NULL, *lru = NULL;
+	struct stat st;
+	long long dv = 0;
+	cc_err err;
+	int i, has;
+
+	if (c == NULL || data_dir == NULL || user_id == NULL || out == NULL)
+		return cc_diag_set(diag, CC_EINVAL, "workspace_cache",
+		    "no cache or no user");
+	for (i = 0; i < c->max; i++) {
+		if (c->e[i].ws != NULL && strcmp(c->e[i].user, user_id) == 0) {
+			e = &c->e[i];
+			break;
+		}
+		if (lru == NULL || c->e[i].ws == NULL ||
+		    (lru->ws != NULL && c->e[i].used < lru->used))
+			lru = &c->e[i];
+	}
+	if (e != NULL) {
+		if (!sqlite3_get_autocommit(e->ws->db))
+			sqlite3_exec(e->ws->db, "ROLLBACK", NULL, NULL, NULL);
+		has = model_stat(e->ws->dir, &st);
+		if (!same_model(e, has, &st)) {
+			/* a run installed a new model: open again */
+			entry_close(e);
+			lru = e;
+			e = NULL;
+		}
+	}
+	if (e == NULL) {
+		entry_close(lru);
+		if ((err = entry_open(c, lru, data_dir, user_id, diag)) != CC_OK)
+			return err;
+		e = lru;
+	}
+	e->used = ++c->clock;
+	sqlite3_reset(e->dv);
+	if (sqlite3_step(e->dv) == SQLITE_ROW)
+		dv = sqlite3_column_int64(e->dv, 0);
+	sqlite3_reset(e->dv);
+	if (version != NULL)
+		*version = (e->gen << 32) ^ dv;
+	/* the schema of this process is the workspace's (its own
+	 * entities): another user's request may have set or cleared it
+	 * while this handle stayed open */
+	if ((err = entities_load(e->ws, diag)) != CC_OK)
+		return err;
+	*out = e->ws;
+	return CC_OK;
 }

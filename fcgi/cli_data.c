@@ -125,7 +125,7 @@ progress_bar(void *arg, const char *phase, long long done, long long total)
 int
 cmd_run(struct cc_config *cfg, int argc, char **argv)
 {
-	const char *name = NULL, *today = NULL;
+	const char *name = NULL, *today = NULL, *until = NULL;
 	struct pipeline_options opt;
 	struct control *ctl = NULL;
 	struct workspace *ws = NULL;
@@ -143,17 +143,23 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 			today = argv[++i];
 		else if (!strcmp(argv[i], "--restage"))
 			restage = 1;
+		else if (!strcmp(argv[i], "--phase") && i + 1 < argc)
+			until = argv[++i];
 		else
 			name = NULL, i = argc;
 	}
 	if (cli_wants_help(argc, argv) || name == NULL) {
 		printf("usage: concord [-d DIR] run --user NAME [--restage]"
-		    " [--today YYYY-MM-DD]\n\n"
+		    " [--today YYYY-MM-DD] [--phase PHASE]\n\n"
 		    "Runs the reconciliation on NAME's workspace now, as POST\n"
 		    "/api/v1/runs does, with a progress bar on a terminal, and\n"
 		    "prints the run (state, counts, timings) as JSON.\n"
 		    "--restage parses every file again; --today sets the date\n"
-		    "used for plausibility checks and new history versions.\n");
+		    "used for plausibility checks and new history versions;\n"
+		    "--phase stops after PHASE (stage, reconcile, load,\n"
+		    "aggregate, quality) and installs that model: --phase stage\n"
+		    "leaves the cleaned staging tables queryable and the star\n"
+		    "schema empty.\n");
 		return cli_wants_help(argc, argv) ? 0 : 2;
 	}
 	cc_diag_clear(&diag);
@@ -176,6 +182,7 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 	memset(&opt, 0, sizeof(opt));
 	opt.today = today;
 	opt.restage = restage;
+	opt.until = until;
 	err = runs_execute(ws, id, &opt, isatty(STDERR_FILENO) ? progress_bar :
 	    NULL, NULL, &diag);
 	if (err != CC_OK)

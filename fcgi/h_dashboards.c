@@ -7,11 +7,13 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "concord/dashboard.h"
 #include "concord/log.h"
+#include "concord/util.h"
 #include "concord/workspace.h"
 #include "routes.h"
 
@@ -70,13 +72,120 @@ read_filters(struct http_req *req, enum dash_name d, struct dash_filters *f)
 	return 0;
 }
 
+/*
+ * The worker's documents (dashboard_cache): the last DOCS_MAX documents
+ * it computed, each with the user, the dashboard, the filters as applied
+ * (their canonical JSON text) and the workspace version it was computed
+ * at (ws_cache_get(): it changes with every write to workspace.db and
+ * every new model.db).  A hit answers the same figures with a new
+ * generated_at.  Replaced round-robin.
+ */
+#define DOCS_MAX	64
+
+static struct doc_entry {
+	char		 user[72];
+	int		 dash;
+	char		*filters;	/* dash_filters_json() text */
+	long long	 version;
+	char		*body;		/* the answer's JSON text */
+	size_t		 len;
+	size_t		 at;		/* offset of generated_at's value */
+} docs[DOCS_MAX];
+static size_t docs_next;
+
+/* generated_at of a kept body: as long as every RFC 3339 UTC stamp of
+ * util_rfc3339(), overwritten when the body is sent again. */
+#define STAMP_HOLDER	"0000-00-00T00:00:00Z"
+
+
+static struct doc_entry *
+doc_find(const char *user, int d, const char *filters, long long version)
+{
+	size_t i;
+
+	for (i = 0; i < DOCS_MAX; i++)
+		if (docs[i].body != NULL && docs[i].dash == d &&
+		    docs[i].version == version &&
+		    strcmp(docs[i].user, user) == 0 &&
+		    strcmp(docs[i].filters, filters) == 0)
+			return &docs[i];
+	return NULL;
+}
+
+/*
+ * The answer's body for doc (ok first, as http_reply_json() would write
+ * it), with generated_at set to STAMP_HOLDER; *at is that value's offset.
+ * NULL when out of memory.
+ */
+static char *
+body_text(json_t *doc, size_t *len, size_t *at)
+{
+	static const char key[] = "\"generated_at\":\"";
+	json_t *body;
+	char *text, *p;
+
+	if ((body = json_pack("{s:b}", "ok", 1)) == NULL ||
+	    json_object_update(body, doc) != 0 ||
+	    json_object_set_new(body, "generated_at",
+	    json_string(STAMP_HOLDER)) != 0) {
+		json_decref(body);
+		return NULL;
+	}
+	text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (text == NULL || (p = strstr(text, "\"generated_at\":\""
+	    STAMP_HOLDER "\"")) == NULL) {
+		free(text);
+		return NULL;
+	}
+	*at = (size_t)(p - text) + sizeof(key) - 1;
+	*len = strlen(text);
+	return text;
+}
+
+static void
+doc_keep(const char *user, int d, char *filters, long long version,
+    char *body, size_t len, size_t at)
+{
+	struct doc_entry *e = &docs[docs_next];
+
+	docs_next = (docs_next + 1) % DOCS_MAX;
+	free(e->filters);
+	free(e->body);
+	snprintf(e->user, sizeof(e->user), "%s", user);
+	e->dash = d;
+	e->filters = filters;
+	e->version = version;
+	e->body = body;
+	e->len = len;
+	e->at = at;
+}
+
+/* Sends a kept body with generated_at = now. */
+static void
+doc_send(struct http_req *req, struct doc_entry *e)
+{
+	char ts[32];
+
+	util_rfc3339(time(NULL), ts, sizeof(ts));
+	if (strlen(ts) == sizeof(STAMP_HOLDER) - 1)
+		memcpy(e->body + e->at, ts, sizeof(STAMP_HOLDER) - 1);
+	http_begin(req, 200, "application/json", (long long)e->len);
+	http_write(req, e->body, e->len);
+}
+
 void
 h_dashboards_get(struct http_req *req)
 {
+	struct dash_limits lim;
 	struct dash_filters f;
+	struct doc_entry *hit;
 	struct workspace *ws;
 	struct cc_diag diag;
-	json_t *doc, *body;
+	json_t *doc = NULL, *body, *fj;
+	char *fkey = NULL, *text;
+	long long version = 0;
+	size_t len, at;
 	cc_err err;
 	int d;
 
@@ -89,22 +198,55 @@ h_dashboards_get(struct http_req *req)
 		dash_filters_free(&f);
 		return;
 	}
-	if ((ws = http_workspace(req)) == NULL) {
+	if ((ws = http_workspace_read(req, &version)) == NULL) {
 		dash_filters_free(&f);
 		return;
 	}
-	cc_diag_clear(&diag);
-	err = dash_build(ws->db, (enum dash_name)d, &f, time(NULL), &doc,
-	    &diag);
-	ws_close(ws);
-	dash_filters_free(&f);
-	if (err != CC_OK) {
-		log_error("req=%s dashboard %s: %s", req->request_id,
-		    req->params[0], diag.message);
-		http_error(req, 500, "dashboard", "the dashboard cannot be"
-		    " computed");
-		return;
+	if (req->app->cfg.dashboard_cache) {
+		fj = dash_filters_json(&f, (enum dash_name)d);
+		fkey = fj != NULL ? json_dumps(fj, JSON_COMPACT |
+		    JSON_SORT_KEYS) : NULL;
+		json_decref(fj);
+		if (fkey != NULL && (hit = doc_find(req->user.id, d, fkey,
+		    version)) != NULL) {
+			free(fkey);
+			dash_filters_free(&f);
+			doc_send(req, hit);
+			return;
+		}
 	}
+	{
+		memset(&lim, 0, sizeof(lim));
+		lim.deadline_ms = req->app->cfg.request_deadline_ms;
+		lim.gone = http_client_gone_cb;
+		lim.ctx = req;
+		cc_diag_clear(&diag);
+		err = dash_build_limited(ws->db, (enum dash_name)d, &f,
+		    time(NULL), &lim, &doc, &diag);
+		if (err != CC_OK) {
+			dash_filters_free(&f);
+			free(fkey);
+			if (strcmp(diag.code, "query_time_limit") == 0 ||
+			    strcmp(diag.code, "client_gone") == 0) {
+				log_warn("req=%s dashboard %s: %s",
+				    req->request_id, req->params[0], diag.code);
+				http_unavailable(req, &diag);
+				return;
+			}
+			log_error("req=%s dashboard %s: %s", req->request_id,
+			    req->params[0], diag.message);
+			http_error(req, 500, "dashboard", "the dashboard cannot"
+			    " be computed");
+			return;
+		}
+		if (fkey != NULL && (text = body_text(doc, &len, &at)) !=
+		    NULL) {
+			doc_keep(req->user.id, d, fkey, version, text, len, at);
+			fkey = NULL;
+		}
+	}
+	free(fkey);
+	dash_filters_free(&f);
 	if ((body = json_pack("{s:b}", "ok", 1)) == NULL ||
 	    json_object_update(body, doc) != 0) {
 		json_decref(body);

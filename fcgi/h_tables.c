@@ -21,15 +21,28 @@
 #include "routes.h"
 #include "routes.h"
 
-/* The limits of a request: _size up to the configured page_size_max;
- * stream caps and time limits are query_limits_default()'s. */
+/* The limits of a request: _size up to the configured page_size_max,
+ * the configured request_deadline_ms for pages (streams keep their own
+ * limit), and the client checked while SQLite works; stream caps are
+ * query_limits_default()'s. */
 static void
-limits(const struct http_req *req, struct query_limits *lim)
+limits(struct http_req *req, struct query_limits *lim)
 {
 	query_limits_default(lim);
 	lim->size_max = req->app->cfg.page_size_max;
 	if (lim->size_default > lim->size_max)
 		lim->size_default = lim->size_max;
+	lim->time_limit_ms = req->app->cfg.request_deadline_ms;
+	lim->gone = http_client_gone_cb;
+	lim->gone_ctx = req;
+}
+
+/* 1 when diag says a limit stopped the request (503 + Retry-After). */
+static int
+unavailable(const struct cc_diag *diag)
+{
+	return strcmp(diag->code, "query_time_limit") == 0 ||
+	    strcmp(diag->code, "client_gone") == 0;
 }
 
 void
@@ -42,15 +55,14 @@ h_tables_list(struct http_req *req)
 	cc_err err;
 
 	limits(req, &lim);
-	if ((ws = http_workspace(req)) == NULL)
+	if ((ws = http_workspace_read(req, NULL)) == NULL)
 		return;
 	cc_diag_clear(&diag);
 	err = query_tables(ws->db, &lim, &tables, &diag);
-	ws_close(ws);
 	if (err != CC_OK) {
 		log_error("req=%s tables: %s", req->request_id, diag.message);
-		if (strcmp(diag.code, "query_time_limit") == 0)
-			http_error(req, 503, diag.code, "%s", diag.message);
+		if (unavailable(&diag))
+			http_unavailable(req, &diag);
 		else
 			http_error(req, 500, "internal", "cannot list tables");
 		return;
@@ -187,12 +199,11 @@ h_table_get(struct http_req *req)
 		params[i].value = req->query[i].value;
 	}
 	limits(req, &lim);
-	if ((ws = http_workspace(req)) == NULL)
+	if ((ws = http_workspace_read(req, NULL)) == NULL)
 		return;
 	cc_diag_clear(&diag);
 	if ((err = query_parse(ws->db, name, fmt, params, req->nquery, &lim,
 	    &q, &diag)) != CC_OK) {
-		ws_close(ws);
 		if (err == CC_ENOTFOUND || err == CC_EINVAL)
 			http_error(req, err == CC_ENOTFOUND ? 404 : 400,
 			    diag.code, "%s", diag.message);
@@ -206,12 +217,12 @@ h_table_get(struct http_req *req)
 	}
 	cc_diag_clear(&diag);
 	if ((err = query_open(q, ws->db, req->path, &diag)) != CC_OK) {
+		query_close(q);
 		query_free(q);
-		ws_close(ws);
-		if (strcmp(diag.code, "query_time_limit") == 0) {
-			log_warn("req=%s table %s: time limit", req->request_id,
-			    name);
-			http_error(req, 503, diag.code, "%s", diag.message);
+		if (unavailable(&diag)) {
+			log_warn("req=%s table %s: %s", req->request_id,
+			    name, diag.code);
+			http_unavailable(req, &diag);
 		} else {
 			log_error("req=%s table %s: %s", req->request_id, name,
 			    diag.message);
@@ -241,6 +252,6 @@ h_table_get(struct http_req *req)
 			log_info("req=%s table %s: client went away after %lld"
 			    " rows", req->request_id, name, rows);
 	}
+	query_close(q);
 	query_free(q);
-	ws_close(ws);
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include "concord/log.h"
 #include "concord/util.h"
@@ -546,4 +548,40 @@ http_drain(struct http_req *req)
 	while ((got = FCGX_GetStr(buf, sizeof(buf), req->fcgx->in)) > 0)
 		if ((total += got) > max)
 			break;
+}
+
+int
+http_client_gone(struct http_req *req)
+{
+	struct pollfd p;
+	char c;
+
+	if (req == NULL || req->fcgx == NULL || req->fcgx->ipcFd < 0)
+		return 0;
+	p.fd = req->fcgx->ipcFd;
+	p.events = POLLIN | POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	if (p.revents & (POLLHUP | POLLERR | POLLNVAL | POLLRDHUP))
+		return 1;
+	if (p.revents & POLLIN)
+		return recv(p.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return 0;
+}
+
+int
+http_client_gone_cb(void *req)
+{
+	return http_client_gone(req);
+}
+
+void
+http_unavailable(struct http_req *req, const struct cc_diag *d)
+{
+	long ms = req->app != NULL ? req->app->cfg.request_deadline_ms : 0;
+
+	http_add_header(req, "Retry-After: %ld", ms > 0 ? (ms + 999) / 1000 :
+	    1);
+	http_error_diag(req, 503, d);
 }

@@ -18,12 +18,17 @@
 #include "concord/control.h"
 #include "concord/error.h"
 
+struct ws_cache;
+
 /* What a worker holds for its whole life (opened after fork). */
 struct app {
 	struct cc_config	 cfg;
 	struct control		*ctl;
 	unsigned char		 key[AUTH_SECRET_MAX];
 	size_t			 keylen;
+	struct ws_cache		*readers;	/* read-only workspace handles,
+						   created on first use
+						   (http_workspace_read()) */
 };
 
 #define HTTP_MAX_QUERY		64	/* query parameters kept */
@@ -176,6 +181,24 @@ json_t		*http_read_json(struct http_req *req);
 
 /* The same with a limit of max bytes (413 above it). */
 json_t		*http_read_json_max(struct http_req *req, size_t max);
+
+/*
+ * 1 when the client of req has gone: the web server closed the FastCGI
+ * connection (it does when its client disconnects; nginx's default
+ * fastcgi_ignore_client_abort off).  A non-blocking poll() and, when
+ * data is waiting, a MSG_PEEK of one byte: nothing is consumed.
+ */
+int		 http_client_gone(struct http_req *req);
+
+/* http_client_gone() with a void * argument, for core callbacks. */
+int		 http_client_gone_cb(void *req);
+
+/*
+ * Answers 503 with Retry-After (seconds: the configured
+ * request_deadline_ms rounded up, at least 1) and the error envelope of
+ * d (its code: query_time_limit or client_gone).
+ */
+void		 http_unavailable(struct http_req *req, const struct cc_diag *d);
 
 /* Reads and discards the rest of the body (bounded by the upload limit
  * plus 64 MiB, and by the idle timeout). */

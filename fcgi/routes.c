@@ -106,6 +106,30 @@ http_workspace(struct http_req *req)
 	return ws;
 }
 
+#define READERS_MAX	16	/* read-only workspace handles per worker */
+
+struct workspace *
+http_workspace_read(struct http_req *req, long long *version)
+{
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+
+	cc_diag_clear(&diag);
+	if (req->app->readers == NULL &&
+	    ws_cache_new(READERS_MAX, &req->app->readers) != CC_OK) {
+		http_error(req, 500, "workspace", "out of memory");
+		return NULL;
+	}
+	if (ws_cache_get(req->app->readers, req->app->cfg.data_dir,
+	    req->user.id, &ws, version, &diag) != CC_OK) {
+		log_error("req=%s workspace: %s", req->request_id, diag.message);
+		http_error(req, 500, "workspace", "the workspace cannot be"
+		    " opened");
+		return NULL;
+	}
+	return ws;
+}
+
 const char *
 routes_cookie_name(const struct cc_config *cfg)
 {

@@ -76,6 +76,16 @@ cc_err	routes_authenticate(struct http_req *req, struct cc_diag *diag);
  */
 struct workspace *http_workspace(struct http_req *req);
 
+/*
+ * The authenticated user's workspace for reading: the worker's cached
+ * read-only handle (ws_cache_get(), concord/workspace.h), reopened when
+ * model.db was replaced.  Borrowed: never ws_close() it.  *version (may
+ * be NULL) changes whenever the data may have changed.  NULL after
+ * answering 500.
+ */
+struct workspace *http_workspace_read(struct http_req *req,
+		    long long *version);
+
 /* The session cookie's name for this configuration. */
 const char *routes_cookie_name(const struct cc_config *cfg);
 

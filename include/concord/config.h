@@ -28,6 +28,13 @@ struct cc_config {
 						   client address */
 	long		login_window;		/* throttling window, seconds */
 	int		page_size_max;		/* largest _size a list accepts */
+	long		request_deadline_ms;	/* a read request's time limit
+						   (table pages, dashboards): 503
+						   with Retry-After above it;
+						   0 = none */
+	int		dashboard_cache;	/* 1: a worker keeps dashboard
+						   documents until the workspace
+						   or its model changes */
 	char		llm_endpoint[512];	/* OpenAI-compatible base URL ("" = off) */
 	char		llm_model[128];		/* model name sent to the endpoint */
 	char		llm_api_key_file[PATH_MAX]; /* file holding the API key */

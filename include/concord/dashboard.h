@@ -15,6 +15,20 @@
  * A workspace without a model yet (no run) gets the same document shape
  * with zeros, empty arrays and "run_id": null.
  *
+ * Aggregates: a run's aggregate phase (dash_aggregate()) stores in the
+ * model the facts grouped by day x country x category x order x customer
+ * (agg_sales_order) and by day x country x category x product
+ * (agg_sales_product), the grouped counts of the sources dashboard
+ * (agg_source_groups) and the unfiltered documents of sales, customers
+ * and products (agg_dashboard).  dash_build() answers from them when the
+ * model has them: unfiltered documents as stored, filtered sales from
+ * the grouped tables (every filter is a grouping key, so the figures are
+ * the facts' own: sums of sums, distinct counts on the keys), sources
+ * from the stored counts; a model without them (built by an older
+ * version, or by a stage-only run) is read from the facts as before.
+ * Both paths give the same figures; tests/unit/test_dashboard.c checks
+ * it.
+ *
  * Dashboards and their keys (beyond "dashboard", "filters" as applied,
  * "generated_at" and "run_id": the latest run whose state is "done", or
  * null).  Series are arrays of objects; "null" names the group of rows
@@ -187,5 +201,40 @@ json_t		*dash_filters_json(const struct dash_filters *f,
 cc_err		 dash_build(sqlite3 *db, enum dash_name d,
 		     const struct dash_filters *f, time_t now, json_t **out,
 		     struct cc_diag *diag);
+
+/* Limits of one dash_build_limited() call. */
+struct dash_limits {
+	long	  deadline_ms;		/* wall-clock budget from the call's
+					   start, milliseconds; 0: none */
+	int	(*gone)(void *ctx);	/* non-zero when the client went away;
+					   asked about every 50 ms while
+					   SQLite works; NULL: not asked */
+	void	 *ctx;			/* gone()'s argument */
+};
+
+/*
+ * dash_build() under limits (NULL: none, as dash_build()): a progress
+ * handler (sqlite3_progress_handler(), every 1000 virtual machine
+ * instructions) interrupts SQLite once the deadline has passed or gone()
+ * says the client left; db's progress handler is removed again before
+ * returning.  Errors as dash_build(), and CC_EDB with diag.code
+ * "query_time_limit" (the deadline passed) or "client_gone".
+ */
+cc_err		 dash_build_limited(sqlite3 *db, enum dash_name d,
+		     const struct dash_filters *f, time_t now,
+		     const struct dash_limits *lim, json_t **out,
+		     struct cc_diag *diag);
+
+/*
+ * Fills the aggregates of a model being built (see the top of this
+ * file) from its facts, dimensions, staging and quarantine tables, all
+ * in the main schema of db, which is a run's model.db.tmp inside the
+ * run's transaction (this function begins none).  Replaces whatever the
+ * aggregate tables held.  Call after the load phase, when fact_sales
+ * and the dimensions are complete.
+ * Errors: CC_EINVAL (db NULL, or the model's tables missing: diag code
+ * "no_model"), CC_EDB (SQLite failed; diag has the message), CC_ENOMEM.
+ */
+cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
 
 #endif /* CONCORD_DASHBOARD_H */

@@ -16,6 +16,10 @@
  *              lines check amount = quantity x unit price and derive a
  *              missing one; rows that cannot be resolved go to quarantine
  *              with the reason.
+ *   aggregate  the read side's aggregates (concord/dashboard.h
+ *              dash_aggregate()): facts grouped by day, country,
+ *              category, order, customer and product; the dashboards'
+ *              unfiltered documents.
  *   quality    rules of completeness, validity, uniqueness, referential
  *              integrity and consistency with pass/fail counts and
  *              examples (quality_results of the workspace).
@@ -48,6 +52,13 @@ struct pipeline_options {
 					   (a birth date after today); NULL:
 					   the system clock's UTC date */
 	int		 restage;	/* 1: parse every file again */
+	const char	*until;		/* the last phase to run ("stage",
+					   "reconcile", "load", "aggregate",
+					   "quality"); NULL: every phase.  A
+					   shortened run installs its model
+					   all the same (e.g. "stage": the
+					   staging tables queryable, the
+					   star schema empty) */
 };
 
 /*
@@ -59,8 +70,9 @@ struct pipeline_options {
  * tell (order lines mostly quarantined, per reason, with the fix: see
  * core/warnings.c), an empty array when nothing.
  * Errors: CC_ECONFLICT (cancelled by tick), CC_EINVALID (nothing to run:
- * no mapped file; diag says so), CC_EIO, CC_EDB, CC_ENOMEM; diag says
- * which phase and why.
+ * no mapped file; diag says so), CC_EINVAL (opt->until names no phase:
+ * diag code "phase"), CC_EIO, CC_EDB, CC_ENOMEM; diag says which phase
+ * and why.
  */
 cc_err	pipeline_run(struct workspace *ws, const char *run_id,
 	    const struct pipeline_options *opt, pipeline_tick tick, void *arg,

@@ -152,6 +152,13 @@ struct query_limits {
 						   request (10,000); 0 = none */
 	long		stream_time_limit_ms;	/* the same for _stream=1
 						   (120,000); 0 = none */
+	int		(*gone)(void *ctx);	/* non-zero once the client
+						   went away: asked about every
+						   50 ms while SQLite works, the
+						   statement is interrupted
+						   (diag code "client_gone");
+						   NULL (default): not asked */
+	void		*gone_ctx;		/* gone()'s argument */
 };
 
 /* Why an answer ended before the last matching row. */
@@ -205,7 +212,8 @@ cc_err		 query_parse(sqlite3 *db, const char *table,
  * matched a route) used for next_url, which keeps every other parameter.
  * Call query_close() afterwards whatever it returns.
  * Errors: CC_EDB (diag code "query_time_limit" when the time limit cut
- * the probe; "sqlite" otherwise), CC_ENOMEM.
+ * the probe; "client_gone" when lim.gone said the client left;
+ * "sqlite" otherwise), CC_ENOMEM.
  */
 cc_err		 query_open(struct query *q, sqlite3 *db,
 		     const char *self_path, struct cc_diag *diag);
@@ -262,6 +270,17 @@ const json_t	*query_filters(const struct query *q);
  */
 cc_err		 query_tables(sqlite3 *db, const struct query_limits *lim,
 		     json_t **out, struct cc_diag *diag);
+
+/*
+ * The statements query_parse(), query_open() and query_tables() prepare
+ * are kept prepared between calls (per process, per connection, by SQL
+ * text; at most 64, the least recently used finalized first), so a
+ * worker does not parse the same statements for every request.  Call
+ * query_cache_drop(db) before closing a connection these functions
+ * used (ws_close() of a cached workspace handle does): it finalizes the
+ * connection's kept statements.  NULL is fine.
+ */
+void		 query_cache_drop(sqlite3 *db);
 
 /* Helpers, exported for the tests. */
 

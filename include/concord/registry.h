@@ -120,7 +120,12 @@ cc_err	registry_delete(struct workspace *ws, const char *id);
  *     sampled (2,000 values) and aligned (align.h) with the key columns
  *     of the other files' mappings (read whole, up to 100,000 values); a
  *     learned rule adds "values meet FILE.COLUMN ..." and raises the
- *     confidence by 0.2 x its coverage.
+ *     confidence by 0.2 x its coverage.  What a pair of columns gives is
+ *     kept in the workspace's key_overlap_cache by the two columns'
+ *     fingerprints (the file's SHA-256, the column's ordinal and name),
+ *     so a pair is learned once per workspace: proposing again (the
+ *     same bytes uploaded again, a mapping deleted) reads no file for a
+ *     cached pair.  A failed cache write only costs the time.
  * Cases 2 and 3 are stored, so the answer is stable.  *doc is a new
  * reference.  Errors: CC_ENOTFOUND, CC_EDB, CC_ENOMEM.
  */

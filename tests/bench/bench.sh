@@ -6,7 +6,8 @@
 # only when a package is not found; sudo when not root): sqlite3 (the
 # .import baseline), sqlite-utils, python3-pandas (for Debian's
 # /usr/bin/python3, not a pyenv one), time (GNU /usr/bin/time: wall time,
-# peak RSS, CPU time), jq (reads `concord run`'s JSON).
+# peak RSS, CPU time), jq (reads `concord run`'s JSON), and for section 6
+# wrk, nginx, curl, gcc and libfcgi-dev (the trivial responder).
 #
 # Measures, in one run, on the same files, with one copy of the binary:
 #   1. ingest of a 1,026,766-row CSV (17 copies of crm-erp sales_details.csv)
@@ -18,15 +19,22 @@
 #   3. concord upload + run on the 1M-row file plus the five master files
 #      so the sales lines resolve: 1 run
 #   4. concord upload's peak RSS for 1x, 4x and 17x copies of sales_details
-# and prints a Markdown report on stdout (progress on stderr). About 4-6
-# minutes on 2 cores; needs ~500 MB in $TMPDIR (removed at exit).
+#   5. ingest to queryable: concord upload + concord run --phase stage of
+#      the 1M-row file against .import: median of 3 runs
+#   6. the read side behind nginx (tests/bench/http_bench.sh, on the
+#      workspaces of 2 and 3): wrk against health, every dashboard with
+#      and without filters and table pages next to a trivial libfcgi
+#      responder (tests/bench/fcgi_trivial.c, built here) behind the same
+#      nginx, one request alone, abandoned requests, a CSV export
+# and prints a Markdown report on stdout (progress on stderr). About 12-15
+# minutes on 2 cores; needs ~1 GB in $TMPDIR (removed at exit).
 #
 # usage: tests/bench/bench.sh [--out FILE]
 # env:   CONCORD_SHARED (default <repo>/../shared), CONCORD (default
 #        <repo>/concord; build it with `make` first), TMPDIR
 set -u
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 
 out_file=
 while [ $# -gt 0 ]; do
@@ -66,10 +74,15 @@ have() {
 	python3-pandas) "$PY" -c 'import pandas' 2>/dev/null ;;
 	time) [ -x /usr/bin/time ] && /usr/bin/time -f '%M' true >/dev/null 2>&1 ;;
 	jq) command -v jq >/dev/null ;;
+	wrk) command -v wrk >/dev/null ;;
+	nginx) command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ;;
+	curl) command -v curl >/dev/null ;;
+	gcc) command -v gcc >/dev/null ;;
+	libfcgi-dev) [ -f /usr/include/fcgiapp.h ] ;;
 	esac
 }
 missing=
-for p in sqlite3 sqlite-utils python3-pandas time jq; do
+for p in sqlite3 sqlite-utils python3-pandas time jq wrk nginx curl gcc libfcgi-dev; do
 	have "$p" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -251,7 +264,7 @@ emit "like-for-like one with \`.import\`; the \`--detect-types\` row is one run.
 emit ""
 
 # --- 2./3. pipeline -----------------------------------------------------------
-PHASES="stage reconcile load quality total"
+PHASES="stage reconcile load aggregate quality total"
 # pipeline_once DIR FILES...: upload + run into a fresh DIR; sets P_UP_S
 # P_UP_K P_RUN_S P_RUN_K and P_<phase> (ms), P_FACTS, P_ROWS; returns 1 on failure.
 pipeline_once() {
@@ -292,8 +305,26 @@ pipeline_once() {
 		fi
 		P_RE_S=$M_SECS
 		P_RE_STAGE=$(jq -r '.timings_ms.stage // 0' "$tmp/run.json")
+		# The mapping proposals again (their documents deleted): the
+		# key-overlap evidence comes from the workspace's cache.
+		sqlite3 "$dd"/workspaces/*/workspace.db 'DELETE FROM mappings' ||
+			{ P_ERR="cannot delete the mappings"; return 1; }
+		rc=0
+		measure "$tmp/run.json" "$tmp/run.err" "$concord" -d "$dd" run --user bench --restage || rc=$?
+		state=$(jq -r '.state // empty' "$tmp/run.json" 2>/dev/null)
+		if [ $rc -ne 0 ] || [ "$state" != "done" ]; then
+			P_ERR="third run (proposals again): exit $rc, state ${state:-?}; stderr: $(tail -n 5 "$tmp/run.err")"
+			return 1
+		fi
+		P_RP_S=$M_SECS
+		P_RP_STAGE=$(jq -r '.timings_ms.stage // 0' "$tmp/run.json")
 	fi
-	rm -rf "$dd"
+	if [ -n "${KEEP_TO:-}" ]; then
+		rm -rf "$KEEP_TO"
+		mv "$dd" "$KEEP_TO"
+	else
+		rm -rf "$dd"
+	fi
 	return 0
 }
 # pipeline NAME RUNS FILES...: medians into R_<NAME>_<field>.
@@ -311,10 +342,13 @@ pipeline() {
 		v[up_s]+=" $P_UP_S"; v[up_k]+=" $P_UP_K"
 		v[run_s]+=" $P_RUN_S"; v[run_k]+=" $P_RUN_K"; v[run_c]+=" $P_RUN_C"
 		log "pipeline: $name, run $i/$runs: upload $P_UP_S s, run $P_RUN_S s (CPU $P_RUN_C s), $(mib "$P_RUN_K") MiB${RESTAGE:+, again with --restage $P_RE_S s}"
-		if [ "${RESTAGE:-0}" = 1 ]; then v[re_s]+=" $P_RE_S"; v[re_stage]+=" $P_RE_STAGE"; fi
+		if [ "${RESTAGE:-0}" = 1 ]; then
+			v[re_s]+=" $P_RE_S"; v[re_stage]+=" $P_RE_STAGE"
+			v[rp_s]+=" $P_RP_S"; v[rp_stage]+=" $P_RP_STAGE"
+		fi
 		for p in $PHASES; do local var=P_$p; v[$p]+=" ${!var}"; done
 	done
-	for p in up_s up_k run_s run_k run_c re_s re_stage $PHASES; do
+	for p in up_s up_k run_s run_k run_c re_s re_stage rp_s rp_stage $PHASES; do
 		[ -n "${v[$p]:-}" ] || continue
 		# shellcheck disable=SC2086
 		R[$name,$p]=$(median ${v[$p]})
@@ -324,9 +358,9 @@ pipeline() {
 }
 crm_files=()
 while IFS= read -r f; do crm_files+=("$f"); done < <(find "$seeds/source_crm" "$seeds/source_erp" -maxdepth 1 -type f | sort)
-RESTAGE=1 pipeline crm "$RUNS" "${crm_files[@]}"
+RESTAGE=1 KEEP_TO=$tmp/crm-ws pipeline crm "$RUNS" "${crm_files[@]}"
 # shellcheck disable=SC2086
-pipeline big 1 "$big" $masters
+KEEP_TO=$tmp/big-ws pipeline big 1 "$big" $masters
 
 cell() { # cell NAME FIELD KIND
 	local val=${R[$1,$2]:-}
@@ -346,12 +380,14 @@ emit "| upload, seconds | $(cell crm up_s s) | $(cell big up_s s) |"
 emit "| upload, peak RSS MiB | $(cell crm up_k k) | $(cell big up_k k) |"
 emit "| run, seconds (wall) | $(cell crm run_s s) | $(cell big run_s s) |"
 emit "| run, CPU seconds (user+sys) | $(cell crm run_c s) | $(cell big run_c s) |"
-for p in stage reconcile load quality total; do
+for p in stage reconcile load aggregate quality total; do
 	emit "| run: \`timings_ms.$p\`, seconds | $(cell crm "$p" ms) | $(cell big "$p" ms) |"
 done
 emit "| run, peak RSS MiB | $(cell crm run_k k) | $(cell big run_k k) |"
 emit "| second run, \`--restage\`, same workspace: seconds | $(cell crm re_s s) | not run |"
 emit "| second run: \`timings_ms.stage\`, seconds | $(cell crm re_stage ms) | not run |"
+emit "| third run, mappings deleted (proposals again, key overlap cached): seconds | $(cell crm rp_s s) | not run |"
+emit "| third run: \`timings_ms.stage\`, seconds | $(cell crm rp_stage ms) | not run |"
 emit "| facts loaded (quarantined) | $(thousands "${R[crm,facts]:-0}") (${R[crm,quar]:-–}) | $(thousands "${R[big,facts]:-0}") (${R[big,quar]:-–}) |"
 emit ""
 
@@ -389,6 +425,52 @@ for c in 1 4 "$COPIES_BIG"; do
 	[ "$f" = "$big" ] || rm -f "$f"
 done
 emit ""
+# --- 5. ingest to queryable: upload + run --phase stage ----------------------
+# The honest comparison with .import: both end with a queryable table of
+# every row (concord's typed and cleaned, in stg_order_line).
+st_secs=() st_stage=() st_up=() st_ok=1
+for i in $(seq "$RUNS"); do
+	fresh_dir "$tmp/dd"
+	if ! measure "$tmp/o" "$tmp/e" "$concord" -d "$tmp/dd" upload --user bench "$big"; then
+		notes+=("stage-only: upload failed: $(tail -n 3 "$tmp/e")"); st_ok=0; break
+	fi
+	up=$M_SECS
+	if ! measure "$tmp/run.json" "$tmp/e" "$concord" -d "$tmp/dd" run --user bench --phase stage ||
+	    [ "$(jq -r .state "$tmp/run.json")" != done ]; then
+		notes+=("stage-only: run --phase stage failed: $(tail -n 3 "$tmp/e")"); st_ok=0; break
+	fi
+	n=$(sqlite3 "$tmp"/dd/workspaces/*/model.db 'SELECT COUNT(*) FROM stg_order_line')
+	[ "$n" = "$big_rows" ] || { notes+=("stage-only: $n staged rows, want $big_rows"); st_ok=0; break; }
+	st_up+=("$up"); st_stage+=("$M_SECS")
+	st_secs+=("$(awk -v a="$up" -v b="$M_SECS" 'BEGIN { printf "%.2f", a + b }')")
+	log "stage-only, run $i/$RUNS: upload $up s + run --phase stage $M_SECS s"
+	rm -rf "$tmp/dd"
+done
+emit "### 5. Ingest to queryable: \`concord upload\` + \`concord run --phase stage\` (median of $RUNS)"
+emit ""
+emit "| step | seconds | × \`.import\` |"
+emit "|---|---:|---:|"
+if [ $st_ok -eq 1 ]; then
+	emit "| sqlite3 \`.import\` (section 1) | ${T_SECS[import]:-–} | 1.00 |"
+	emit "| concord upload | $(median "${st_up[@]}") | $(ratio "$(median "${st_up[@]}")" "${T_SECS[import]:-0}") |"
+	emit "| concord run --phase stage (one file, a proposed mapping) | $(median "${st_stage[@]}") | $(ratio "$(median "${st_stage[@]}")" "${T_SECS[import]:-0}") |"
+	emit "| **upload + stage: $(thousands "$big_rows") rows queryable in stg_order_line** | $(median "${st_secs[@]}") | $(ratio "$(median "${st_secs[@]}")" "${T_SECS[import]:-0}") |"
+else
+	emit "| failed (see Problems) | – | – |"
+fi
+emit ""
+
+# --- 6. the read side over HTTP ----------------------------------------------
+log "http: wrk against the CRM/ERP and 1M-line workspaces (tests/bench/http_bench.sh)"
+http_args=()
+[ -d "$tmp/crm-ws" ] && http_args+=("crm=$tmp/crm-ws")
+[ -d "$tmp/big-ws" ] && http_args+=("1M=$tmp/big-ws")
+if [ ${#http_args[@]} -gt 0 ] && bash "$repo/tests/bench/http_bench.sh" "$concord" "${http_args[@]}" >"$tmp/http.md"; then
+	cat "$tmp/http.md" >>"$report"
+else
+	notes+=("http_bench.sh failed or had no workspace")
+fi
+
 if [ ${#notes[@]} -gt 0 ]; then
 	emit "Problems:"
 	emit ""

@@ -7,7 +7,8 @@ on its own HTTPS port rendered from the shipped conf/nginx/concord.conf):
           (so the many deliberate bad logins of the suite never lock 127.0.0.1)
           and CONCORD_COOKIE_SECURE left at its default (HTTPS: __Host-concord).
   limits  CONCORD_MAX_UPLOAD_BYTES=4096, CONCORD_LOGIN_MAX_FAILURES(_PER_CLIENT)=3,
-          CONCORD_COOKIE_SECURE=0: upload limit, login lockout, plain cookie.
+          CONCORD_COOKIE_SECURE=0, CONCORD_REQUEST_DEADLINE_MS=1: upload limit,
+          login lockout, plain cookie, read requests over their deadline (503).
   spawn   concord started by spawn-fcgi (socket on fd 0).
   upload  CONCORD_BODY_IDLE_TIMEOUT=2: bodies cut off, stalled, and what killed
           processes leave (tests_upload_integrity restarts it).
@@ -49,7 +50,8 @@ def setup(env):
                                 "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "1000"})
     limits = env.backend("limits", {"CONCORD_MAX_UPLOAD_BYTES": "4096", "CONCORD_LOGIN_MAX_FAILURES": "3",
                                     "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "3",
-                                    "CONCORD_COOKIE_SECURE": "0"})
+                                    "CONCORD_COOKIE_SECURE": "0",
+                                    "CONCORD_REQUEST_DEADLINE_MS": "1"})
     spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
     upload = env.backend("upload", {"CONCORD_BODY_IDLE_TIMEOUT": "2"})
     blocks = []

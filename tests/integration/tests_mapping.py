@@ -76,6 +76,46 @@ def _(env):
         check(any(other in e for e in ev), "key overlap evidence of %s.%s with %s: %r" % (name, column, other, ev))
 
 
+@test("mapping_key_overlap_learned_once")
+def _(env):
+    """The key-overlap evidence of a pair of columns is learned once per
+    workspace (key_overlap_cache, by file SHA-256 and column): a file deleted
+    and uploaded again gets the same evidence without a new row, and the
+    second proposal does not learn again."""
+    import sqlite3
+    b = backend(env, "main")
+    u = env.user(b, "overlapper")
+    me = expect_ok(b.client.get("/api/v1/me", token=u.token))["user"]
+    ws = os.path.join(b.data, "workspaces", me["id"], "workspace.db")
+
+    def cached():
+        db = sqlite3.connect("file:%s?mode=ro" % ws, uri=True)
+        try:
+            return db.execute("SELECT count(*), coalesce(sum(found), 0) FROM key_overlap_cache").fetchone()
+        finally:
+            db.close()
+
+    def evidence(fid):
+        m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
+        return {c["source"]: [e for e in c["evidence"] if e.startswith("values meet")] for c in m["columns"]}
+
+    with open(seed(env, "cst_info.csv"), "rb") as f:
+        put_file(b, u, "cst_info.csv", f.read())
+    evidence(b.client.get("/api/v1/files", token=u.token).json["files"][0]["id"])
+    with open(seed(env, "CST_AZ12.csv"), "rb") as f:
+        az = f.read()
+    fid = put_file(b, u, "CST_AZ12.csv", az)
+    first = evidence(fid)
+    check(any("cst_info.csv" in e for e in first.get("CID", [])), "overlap evidence of CID: %r" % first)
+    n = cached()
+    check(n[0] >= 1 and n[1] >= 1, "cache rows after the first proposal: %r" % (n,))
+    expect_ok(b.client.request("DELETE", "/api/v1/files/" + fid, token=u.token), 200, "delete")
+    fid2 = put_file(b, u, "CST_AZ12 again.csv", az)
+    check(fid2 != fid, "a new file id for the same bytes")
+    eq(evidence(fid2), first, "evidence of the same bytes proposed again")
+    eq(cached(), n, "cache rows after the second proposal (nothing learned again)")
+
+
 @test("mapping_confirm_validate_and_reuse")
 def _(env):
     b = backend(env, "main")

@@ -474,3 +474,33 @@ def _(env):
     run = run_and_wait(b, u)
     eq(run["state"], "done", "a run after the crash (%s)" % run["error"])
     check(not os.path.exists(path + ".tmp"), "model.db.tmp left after a run")
+
+
+@test("runs_stage_only_phase")
+def _(env):
+    """`concord run --phase stage`: the staging tables are queryable over the
+    API (every row of the file, cleaned) and the star schema is empty; the
+    next full run replaces that model; an unknown phase fails the run."""
+    b = backend(env, "main")
+    u = env.user(b, "stageonly")
+    path = os.path.join(crm(env, "source_crm"), "cst_info.csv")
+    upload_all(b, u, [path])
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = sum(1 for _ in csv.reader(f)) - 1
+    p = b.cli("run", "--user", u.name, "--phase", "stage")
+    run = json.loads(p.stdout)
+    eq(run["state"], "done", "stage-only run")
+    eq(sorted(run["timings_ms"]), ["stage", "total"], "phases of a stage-only run")
+    c = b.client
+    doc = expect_ok(c.get("/api/v1/tables/stg_customer?_size=1", token=u.token), 200, "stg_customer")
+    n = sum(1 for _ in c.get("/api/v1/tables/stg_customer.csv?_stream=1", token=u.token).body.splitlines()) - 1
+    eq(n, rows, "staged rows of cst_info.csv")
+    doc = expect_ok(c.get("/api/v1/tables/dim_customer?_size=1", token=u.token), 200, "dim_customer")
+    eq(doc["count"], 0, "dim_customer after a stage-only run")
+    p = b.cli("run", "--user", u.name, "--phase", "nope", check_rc=False)
+    check(p.returncode != 0, "an unknown phase must fail")
+    check(b"no phase nope" in p.stderr, "unknown phase message: %r" % p.stderr[-200:])
+    run = json.loads(b.cli("run", "--user", u.name).stdout)
+    eq(run["state"], "done", "full run after the stage-only one")
+    doc = expect_ok(c.get("/api/v1/tables/dim_customer?_size=1", token=u.token), 200, "dim_customer")
+    eq(doc["count"], 1, "dim_customer after the full run")

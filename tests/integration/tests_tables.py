@@ -19,7 +19,7 @@ import sqlite3
 import time
 import urllib.parse
 
-from harness import SetupError, check, eq, expect_error, expect_ok, parse_rfc3339
+from harness import Skip, SetupError, check, eq, expect_error, expect_ok, parse_rfc3339
 from suite import test, backend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -594,6 +594,74 @@ def _(env):
         time.sleep(0.2)
     else:
         raise AssertionError("the service log does not say the streams stopped (\"client went away\")")
+
+
+# The sales dashboard also reads dim_customer (star.sql has none): an empty
+# one, so that the dashboard is computed from the facts (no aggregates).
+DIM_CUSTOMER_SQL = """
+CREATE TABLE IF NOT EXISTS dim_customer (customer_sk INTEGER PRIMARY KEY, canonical_id INTEGER NOT NULL,
+    first_name TEXT, last_name TEXT, full_name TEXT, country TEXT, valid_from DATE, is_current BOOLEAN NOT NULL);
+"""
+
+
+@test("tables_deadline_503_retry_after")
+def _(env):
+    """Over request_deadline_ms (1 ms on `limits`) a table page and a dashboard
+    stop and answer 503 with Retry-After and the error envelope; the worker is
+    free at once for the next request."""
+    b = backend(env, "limits")
+    c = b.client
+    u = env.user(b, "slowpoke")
+    d = workspace_dir(b, c, u)
+    path = os.path.join(d, "model.db")
+    with open(FIXTURE, encoding="utf-8") as f:
+        load_sql(path, f.read())
+    load_sql(path, BIG_SQL)
+    load_sql(path, DIM_CUSTOMER_SQL)
+    for what, url in (("sorted page", q("fact_sales", ".json", _sort="amount", _size=5)),
+                      ("dashboard from the facts", "/api/v1/dashboards/sales?from=2024-01-02&to=2024-01-28")):
+        t = time.time()
+        r = c.get(url, token=u.token, timeout=60)
+        took = time.time() - t
+        doc = expect_error(r, 503, what)
+        eq(doc["errors"][0]["code"], "query_time_limit", what + ": error code")
+        eq(r.header("Retry-After"), "1", what + ": Retry-After (1 ms rounded up to a second)")
+        check(took < 2, "%s: the 503 took %.2fs" % (what, took))
+    expect_ok(c.get("/api/v1/tables", token=u.token), 200, "a light request after the 503s")
+
+
+@test("tables_dashboard_client_gone")
+def _(env):
+    """A client that leaves before a heavy dashboard is computed frees its
+    worker within a second: the service checks the connection while SQLite
+    works (the log says client_gone)."""
+    b, u, _star = star_user(env, "gonebig", BIG_SQL + DIM_CUSTOMER_SQL)
+    c = b.client
+    with open(b.log, "rb") as f:
+        before = f.read().count(b"client_gone")
+    t = time.time()
+    r = c.get("/api/v1/dashboards/sales?from=2024-01-03&to=2024-01-28", token=u.token, timeout=60)
+    expect_ok(r, 200, "the heavy dashboard, waited for")
+    full = time.time() - t
+    if full < 0.8:
+        raise Skip("the dashboard takes only %.2fs here: nothing to abandon" % full)
+    conn = c.conn(timeout=60)
+    conn.request("GET", "/api/v1/dashboards/sales?from=2024-01-04&to=2024-01-28",
+                 headers={"Authorization": "Bearer " + u.token})
+    time.sleep(0.2)
+    conn.close()
+    left = time.time()
+    while time.time() - left < 5:
+        with open(b.log, "rb") as f:
+            if f.read().count(b"client_gone") > before:
+                break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no client_gone in the log 5 s after the client left")
+    stopped = time.time() - left
+    check(stopped < 1.0 + 0.3, "the abandoned dashboard stopped %.2fs after the client left (full: %.2fs)"
+          % (stopped, full))
+    return "full request %.2fs, stopped %.2fs after the client left" % (full, stopped)
 
 
 def same_csv(got, want, what):

@@ -41,6 +41,8 @@ test_defaults(void **state)
 	assert_int_equal(c.cookie_secure, 1);
 	assert_int_equal(c.body_idle_timeout, 30);
 	assert_string_equal(c.llm_endpoint, "");
+	assert_int_equal(c.request_deadline_ms, 10000);
+	assert_int_equal(c.dashboard_cache, 1);
 }
 
 /* body_idle_timeout: seconds, 1..3600, from the file and from
@@ -149,6 +151,18 @@ test_bad_values(void **state)
 	setenv("CONCORD_TOKEN_LIFETIME", "5", 1);
 	assert_int_equal(config_apply_env(&c, &d), CC_ECONFIG);
 	unsetenv("CONCORD_TOKEN_LIFETIME");
+
+	/* the read requests' deadline: 0 (none) to an hour */
+	config_defaults(&c);
+	setenv("CONCORD_REQUEST_DEADLINE_MS", "25", 1);
+	assert_int_equal(config_apply_env(&c, &d), CC_OK);
+	assert_int_equal(c.request_deadline_ms, 25);
+	unsetenv("CONCORD_REQUEST_DEADLINE_MS");
+	assert_int_equal(config_set(&c, "request_deadline_ms", "0", &d), CC_OK);
+	assert_int_equal(config_set(&c, "request_deadline_ms", "-1", &d),
+	    CC_ECONFIG);
+	assert_int_equal(config_set(&c, "request_deadline_ms", "3600001", &d),
+	    CC_ECONFIG);
 }
 
 int

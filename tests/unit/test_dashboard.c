@@ -125,6 +125,62 @@ exec(sqlite3 *db, const char *sql)
 		fail_msg("SQL failed: %s\n%s", d.message, sql);
 }
 
+/* 1 if db has the model's aggregate tables (model_create() made them). */
+static int
+has_aggregates(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int yes;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT 1 FROM"
+	    " pragma_table_info('agg_dashboard')", -1, &st, NULL), SQLITE_OK);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/*
+ * The aggregates give the facts' own figures: doc (built from the facts)
+ * equals the document built again after dash_aggregate() filled the
+ * aggregates of what the model holds now, through dash_build_limited()
+ * with generous limits.  The aggregates are emptied again afterwards, so
+ * that the test's next statements change the facts only.  Models
+ * without the aggregate tables (a fixture of its own) are skipped.
+ */
+static void
+same_from_aggregates(sqlite3 *db, enum dash_name k,
+    const struct dash_filters *f, json_t *doc)
+{
+	struct dash_limits lim = { 60000, NULL, NULL };
+	struct cc_diag d;
+	json_t *again = NULL;
+	sqlite3 *m = NULL;
+	char *a, *b;
+
+	if (!has_aggregates(db))
+		return;
+	/* as a run does: on the model's own connection, the model as main */
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
+	    SQLITE_OK);
+	cc_diag_clear(&d);
+	if (dash_aggregate(m, &d) != CC_OK)
+		fail_msg("dash_aggregate: %s", d.message);
+	sqlite3_close(m);
+	cc_diag_clear(&d);
+	if (dash_build_limited(db, k, f, NOW, &lim, &again, &d) != CC_OK)
+		fail_msg("dashboard %s from the aggregates: %s",
+		    dash_name_str(k), d.message);
+	if (!json_equal(doc, again)) {
+		a = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+		b = json_dumps(again, JSON_SORT_KEYS | JSON_COMPACT);
+		fail_msg("%s differs from the aggregates:\nfacts      %s\n"
+		    "aggregates %s", dash_name_str(k), a, b);
+	}
+	json_decref(again);
+	exec(db, "DELETE FROM agg_sales_order; DELETE FROM agg_sales_product;"
+	    " DELETE FROM agg_dashboard; DELETE FROM agg_source_groups;");
+}
+
 /*
  * Builds dashboard name with the filters of query ("k=v&k=v", values
  * not encoded; NULL: none); fails the test unless it succeeds.
@@ -159,8 +215,9 @@ build(sqlite3 *db, const char *name, const char *query)
 	cc_diag_clear(&d);
 	if (dash_build(db, (enum dash_name)k, &f, NOW, &doc, &d) != CC_OK)
 		fail_msg("dashboard %s: %s", name, d.message);
-	dash_filters_free(&f);
 	assert_non_null(doc);
+	same_from_aggregates(db, (enum dash_name)k, &f, doc);
+	dash_filters_free(&f);
 	return doc;
 }
 
@@ -1481,6 +1538,58 @@ test_fixture_ddl_matches_model(void **state)
 	json_decref(doc);
 }
 
+/*
+ * The aggregates group several facts: O1 gets a second line of the same
+ * product and a third of another product of the same category, O4 (Bob,
+ * the same day as O2) a line of Widget; every figure, filtered or not,
+ * must still equal the facts' (build() compares the two).
+ */
+static void
+test_aggregates_many_lines(void **state)
+{
+	static const char *const queries[] = {
+		NULL, "from=2024-01-15", "to=2024-02-10", "country=GB",
+		"country=US,FR", "category=Tools", "category=Toys",
+		"category=Tools&country=US", "from=2024-02-10&to=2024-02-10",
+		"from=2024-01-01&to=2024-12-31&country=GB,US,FR"
+		"&category=Tools&category=Toys",
+	};
+	sqlite3 *db = db_of(state);
+	json_t *doc;
+	size_t i;
+
+	exec(db, base_sql);
+	exec(db, "INSERT INTO dim_product (product_sk, canonical_id,"
+	    " natural_key, name, category, price, valid_from, is_current,"
+	    " version) VALUES (14, 204, 'S', 'Spanner', 'Tools', 300,"
+	    " '2023-01-01', 1, 1);"
+	    "INSERT INTO fact_sales (order_id, line_number, date_key,"
+	    " order_date, customer_sk, product_sk, customer_canonical_id,"
+	    " product_canonical_id, quantity, amount, _file_id, _row) VALUES"
+	    " ('O1', 2, 20240115, '2024-01-15', 1, 10, 101, 201, 3, 3000,"
+	    "  'f2', 5),"
+	    " ('O1', 3, 20240115, '2024-01-15', 1, 14, 101, 204, 1, 300,"
+	    "  'f2', 6),"
+	    " ('O4', 1, 20240210, '2024-02-10', 3, 10, 102, 201, 2, 2000,"
+	    "  'f2', 7);");
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		doc = build(db, "sales", queries[i]);
+		json_decref(doc);
+	}
+	/* by hand: 4 orders, 7 lines, 35.75 + 30.00 + 3.00 + 20.00 */
+	doc = build(db, "sales", NULL);
+	want_str(doc, "tiles.revenue", "88.75");
+	want_int(doc, "tiles.orders", 4);
+	want_int(doc, "tiles.order_lines", 7);
+	want_str(doc, "series.top_products.0.revenue", "60.00");
+	want_int(doc, "series.top_products.0.quantity", 6);
+	json_decref(doc);
+	doc = build(db, "products", NULL);
+	json_decref(doc);
+	doc = build(db, "sources", NULL);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -1505,6 +1614,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_average_half_even,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_sales_top_ten,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_aggregates_many_lines,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_customers, setup_model,
 		    teardown),

@@ -106,6 +106,7 @@ tmp_db_close(sqlite3 *db, const char *path)
 {
 	char p[300];
 
+	query_cache_drop(db);
 	sqlite3_close_v2(db);
 	unlink(path);
 	snprintf(p, sizeof(p), "%s-wal", path);
