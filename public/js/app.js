@@ -12,6 +12,7 @@
 //   #/dashboards/NAME?...    sales (from, to, country, category), customers,
 //                            products, quality, sources
 //   #/data, #/data/TABLE?... tables: sort, filter, page, export
+//   #/schema                 the target schema; the workspace's own entities
 //   #/users                  user administration (admins)
 //   #/account                my password
 import { get, post, session, ApiError } from "./api.js";
@@ -30,6 +31,7 @@ const pages = {
   table: () => import("./page-table.js"),
   users: () => import("./page-users.js"),
   account: () => import("./page-account.js"),
+  schema: () => import("./page-schema.js"),
 };
 
 const routes = [
@@ -45,6 +47,7 @@ const routes = [
   [/^\/data\/([A-Za-z0-9_]+)$/, "table"],
   [/^\/users$/, "users"],
   [/^\/account$/, "account"],
+  [/^\/schema$/, "schema"],
 ];
 
 const NAV = [
@@ -53,6 +56,7 @@ const NAV = [
   ["Runs", "#/runs", "runs"],
   ["Dashboards", "#/dashboards/sales", "dashboards"],
   ["Data", "#/data", "data"],
+  ["Schema", "#/schema", "schema"],
   ["Users", "#/users", "users", "admin"],
 ];
 const SECTION = { file: "files", mapping: "files", run: "runs", table: "data", account: "account" };
