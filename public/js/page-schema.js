@@ -4,7 +4,7 @@
 // (/schema/entities).  A 422 puts each reason next to its field
 // (errors[].field: "name", "attributes[2]", "blocking[0]"...).
 import { get, post, put, del } from "./api.js";
-import { h, clear, badge, errorBox, notice, confirmDialog, announce, scroller, humanize } from "./dom.js";
+import { h, append, clear, badge, errorBox, notice, confirmDialog, announce, scroller, humanize } from "./dom.js";
 
 const TYPES = ["text", "name", "integer", "decimal", "money", "date", "timestamp", "boolean", "email", "phone",
   "country", "state", "postal_code", "key"];
@@ -348,12 +348,12 @@ export async function render(view, ctx) {
     const ents = doc.entities || [];
     const own = ents.filter((e) => e.custom);
     const builtin = ents.filter((e) => !e.custom);
-    clear(ownBox).append(h("h2#own-h", "Your entities"),
+    append(clear(ownBox), [h("h2#own-h", "Your entities"),
       own.length ? own.map(entityCard)
-        : h("p.muted", { id: "no-own" }, "None yet. Define one below: two publication lists, two catalogues that do not fit the sales schema."));
-    clear(builtinBox).append(h("h2#builtin-h", "Built-in entities"),
+        : h("p.muted", { id: "no-own" }, "None yet. Define one below: two publication lists, two catalogues that do not fit the sales schema.")]);
+    append(clear(builtinBox), [h("h2#builtin-h", "Built-in entities"),
       h("p.hint", "The sales schema every workspace has; read-only."),
-      builtin.map(entityCard));
+      builtin.map(entityCard)]);
   }
 
   fill(null);
