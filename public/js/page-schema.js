@@ -318,9 +318,18 @@ export async function render(view, ctx) {
     }
   }
 
-  function entityCard(ent) {
+  // ent: from /schema; def: the stored definition of an entity of yours
+  // (what was set explicitly: a comparison left out is "by type").
+  function entityCard(ent, def) {
     const id = `entity-${ent.name}`;
     const attrs = ent.attributes || [];
+    const given = Object.fromEntries(((def && def.attributes) || []).map((a) => [a.name, a]));
+    const compared = (a) => {
+      const d = given[a.name];
+      if (d && !d.compare) return h("span.muted", a.compare ? `by type (${a.compare})` : "by type");
+      return a.compare ? a.compare : h("span.muted", "by type");
+    };
+    const synonyms = (a) => (given[a.name] && given[a.name].synonyms ? given[a.name].synonyms : []);
     return h("section.card.entity", { "aria-labelledby": id + "-h", "data-entity": ent.name, "data-custom": ent.custom ? "true" : "false" },
       h("div.entity-head",
         h("h3", { id: id + "-h" }, ent.label && ent.label !== ent.name ? `${ent.label} ` : "", h("code", ent.name)),
@@ -332,28 +341,32 @@ export async function render(view, ctx) {
       ent.description ? h("p.muted", ent.description) : null,
       ent.custom ? h("p.small", h("strong", "Linkage: "), ent.linkage === "one_to_one" ? "one to one — " : "deduplicate — ",
         LINKAGE[ent.linkage || "dedupe"], " Table: ", h("a", { href: `#/data/dim_${ent.name}` }, h("code", `dim_${ent.name}`))) : null,
+      def ? h("p.small.entity-blocking", h("strong", "Blocking: "),
+        def.blocking && def.blocking.length ? def.blocking.map((r, i) => [i ? ", " : "", h("code", r)]) : "chosen from the attributes") : null,
       scroller(h("table.data.schema-attrs",
         h("caption.visually-hidden", `Attributes of ${ent.name}`),
-        h("thead", h("tr", ["Attribute", "Type", "Role", "Compared", "Description"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", h("tr", ["Attribute", "Type", "Role", "Compared", def ? "Synonyms" : null, "Description"].filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", attrs.map((a) => h("tr", { "data-attr": a.name },
           h("th", { scope: "row" }, h("code", a.name), a.strong ? [" ", badge("strong", "strong")] : null),
           h("td", a.type, a.code_list ? h("span.muted", ` (${a.code_list})`) : null),
-          h("td", ROLE_WORD[a.role] || a.role || "attribute", a.references ? h("span.muted", ` → ${a.references}`) : null),
-          h("td", a.compare ? a.compare : h("span.muted", "by type")),
+          h("td", ROLE_WORD[a.role] || String(a.role || "attribute").replace(/_/g, " "), a.references ? h("span.muted", ` → ${a.references}`) : null),
+          h("td", compared(a)),
+          def ? h("td", synonyms(a).join(", ")) : null,
           h("td", a.description || ""))))), `Attributes of ${ent.name}`));
   }
 
   async function showList() {
-    const doc = await get("/schema", { signal: ctx.signal });
+    const [doc, defsDoc] = await Promise.all([get("/schema", { signal: ctx.signal }), get("/schema/entities", { signal: ctx.signal })]);
     const ents = doc.entities || [];
+    const defs = Object.fromEntries((defsDoc.entities || []).map((d) => [d.name, d]));
     const own = ents.filter((e) => e.custom);
     const builtin = ents.filter((e) => !e.custom);
     append(clear(ownBox), [h("h2#own-h", "Your entities"),
-      own.length ? own.map(entityCard)
+      own.length ? own.map((e) => entityCard(e, defs[e.name] || { attributes: [] }))
         : h("p.muted", { id: "no-own" }, "None yet. Define one below: two publication lists, two catalogues that do not fit the sales schema.")]);
     append(clear(builtinBox), [h("h2#builtin-h", "Built-in entities"),
       h("p.hint", "The sales schema every workspace has; read-only."),
-      builtin.map(entityCard)]);
+      builtin.map((e) => entityCard(e, null))]);
   }
 
   fill(null);

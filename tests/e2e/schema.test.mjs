@@ -161,7 +161,9 @@ describe("Schema page", () => {
     const card = page.locator('#own-entities [data-entity="publication"]');
     assert.equal(await card.count(), 1);
     assert.match(await card.locator(".entity-head").innerText(), /Publication\s+publication\s+yours/);
-    assert.match(await card.locator('tr[data-attr="title"]').innerText(), /longtext/);
+    assert.match(await card.locator('tr[data-attr="title"]').innerText(), /longtext\s+paper title, headline/);
+    assert.match(await card.locator('tr[data-attr="pub_id"]').innerText(), /natural key\s+by type/);
+    assert.match(await card.locator(".entity-blocking").innerText(), /Blocking: title:first3, year/);
     assert.match(await card.locator('tr[data-attr="year"]').innerText(), /strong/);
     assert.match(await card.innerText(), /one to one/);
     const def = (await api(context, "/api/v1/schema/entities/publication")).json.entity;
@@ -229,6 +231,7 @@ describe("Schema page", () => {
       await page.waitForTimeout(250);
     }
     assert.equal(run.state, "done", JSON.stringify(run));
+    assert.equal(run.counts.publication_records, 5, JSON.stringify(run.counts));
     await go(page, "#/data/dim_publication");
     const rows = page.locator("#dim_publication-rows tbody tr");
     await rows.first().waitFor({ timeout: TIMEOUT });
@@ -265,6 +268,18 @@ describe("Schema page", () => {
     assert.equal((await api(context, "/api/v1/schema")).json.entities.some((e) => e.name === "publication"), false);
     await a11yCheck(page);
     await snap(page, "deleted");
+    // What the dialog said: the next run no longer builds dim_publication.
+    const again = await call(page, "POST", "/api/v1/runs", {});
+    let run;
+    for (const end = Date.now() + 120000; ;) {
+      run = (await api(context, `/api/v1/runs/${again.json.id}`)).json.run;
+      if (!["queued", "running"].includes(run.state)) break;
+      assert.ok(Date.now() < end);
+      await page.waitForTimeout(250);
+    }
+    assert.equal(run.state, "done", JSON.stringify(run));
+    const tables = (await api(context, "/api/v1/tables")).json.tables.map((t) => t.name);
+    assert.ok(!tables.includes("dim_publication"), `no dim_publication after the next run: ${tables}`);
     noProblems(problems, [HTTP(404)]);
   });
 });
