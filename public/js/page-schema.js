@@ -262,6 +262,11 @@ export async function render(view, ctx) {
         const box = formMsg.lastChild;
         box.append(h("ul", err.errors.map((x) => h("li", `${where(x.field)}${x.detail}`))));
         if (first) first.focus();
+      } else if (err.status === 409) {
+        say(errs.name, `You already have an entity named ${def.name}: choose another name, or change that one.`);
+        fName.setAttribute("aria-invalid", "true");
+        formMsg.append(errorBox(err, "The entity was not saved"));
+        fName.focus();
       } else {
         formMsg.append(errorBox(err, "The entity was not saved"));
       }
