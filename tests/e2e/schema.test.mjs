@@ -177,6 +177,14 @@ describe("Schema page", () => {
     await noLeakedValues(page);
     await snap(page, "defined");
     noProblems(problems);
+    // The same name again: 409, said next to the name; still one.
+    await fillEntity(page, PUBLICATION);
+    await page.click("#save-entity");
+    await page.locator("#entity-form-msg [role=alert]").waitFor({ timeout: TIMEOUT });
+    assert.match(await page.locator("#entity-name-err").innerText(), /already have an entity named publication/);
+    assert.equal((await api(context, "/api/v1/schema/entities")).json.entities.length, 1);
+    noProblems(problems, [HTTP(409)]);
+    await go(page, "#/schema");
   });
 
   test("change it: the form holds the stored definition, the name is fixed", async () => {
