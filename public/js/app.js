@@ -14,6 +14,7 @@
 //   #/dashboards/matching    entity resolution: counts, blocking, weights, model
 //   #/review?entity=&pair=   the review queue: accept or reject pairs of records
 //   #/data, #/data/TABLE?... tables: sort, filter, page, export
+//   #/schema                 the target schema; the workspace's own entities
 //   #/users                  user administration (admins)
 //   #/account                my password
 import { get, post, session, ApiError } from "./api.js";
@@ -34,6 +35,7 @@ const pages = {
   table: () => import("./page-table.js"),
   users: () => import("./page-users.js"),
   account: () => import("./page-account.js"),
+  schema: () => import("./page-schema.js"),
 };
 
 const routes = [
@@ -51,6 +53,7 @@ const routes = [
   [/^\/data\/([A-Za-z0-9_]+)$/, "table"],
   [/^\/users$/, "users"],
   [/^\/account$/, "account"],
+  [/^\/schema$/, "schema"],
 ];
 
 const NAV = [
@@ -60,6 +63,7 @@ const NAV = [
   ["Review", "#/review", "review"],
   ["Dashboards", "#/dashboards/sales", "dashboards"],
   ["Data", "#/data", "data"],
+  ["Schema", "#/schema", "schema"],
   ["Users", "#/users", "users", "admin"],
 ];
 const SECTION = { file: "files", mapping: "files", run: "runs", table: "data", account: "account", matching: "dashboards" };
