@@ -98,10 +98,20 @@ entities_put(struct workspace *ws, const char *name, const json_t *def,
 		return cc_diag_set(diag, CC_EINVALID, "invalid_entity", "the"
 		    " entity definition is invalid");
 	}
+	if (!create && (name == NULL || strcmp(name, dn) != 0)) {
+		/* an entity is not renamed: its tables and mappings carry
+		 * the name */
+		json_array_append_new(errs, json_pack("{s:s, s:s, s:s}", "code",
+		    "name_changed", "detail", "the name cannot be changed; define"
+		    " a new entity instead", "field", "name"));
+		if (errors != NULL)
+			*errors = errs;
+		else
+			json_decref(errs);
+		return cc_diag_set(diag, CC_EINVALID, "invalid_entity", "the"
+		    " entity definition is invalid");
+	}
 	json_decref(errs);
-	if (!create && (name == NULL || strcmp(name, dn) != 0))
-		return cc_diag_set(diag, CC_ENOTFOUND, "not_found", "the name"
-		    " in the body is not the entity's");
 	if ((c = count(ws, dn)) < 0)
 		return dberr(ws, diag);
 	if (create && (c & 1))

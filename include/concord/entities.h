@@ -27,9 +27,10 @@ cc_err	entities_list(struct workspace *ws, json_t **out,
  * def is checked first; when invalid, *errors (may be NULL) gets a new
  * array of {"code", "detail", "field"} and nothing changes.  The schema of
  * this process is reloaded after a change.  A replaced entity's data are
- * rebuilt by the next run.  Errors: CC_EINVALID (invalid: see *errors),
- * CC_EEXIST (create: the name is taken), CC_ENOTFOUND (replace: no such
- * entity; or name differs from def's name), CC_ETOOBIG (already
+ * rebuilt by the next run.  Errors: CC_EINVALID (invalid, or replace
+ * with def's name other than name: see *errors), CC_EEXIST (create: the
+ * name is taken), CC_ENOTFOUND (replace: no such entity), CC_ETOOBIG
+ * (already
  * SCHEMA_CUSTOM_MAX_ENTITIES), CC_EDB, CC_ENOMEM.
  */
 cc_err	entities_put(struct workspace *ws, const char *name,

@@ -180,8 +180,12 @@ def _(env):
     expect_ok(c.request("PUT", "/api/v1/schema/entities/publication", body=json.dumps(d).encode(),
                         headers={"Content-Type": "application/json"}, token=u.token), 200, "replace")
     eq(len(entities(c, u)[0]["attributes"]), 6, "replaced")
-    expect_error(c.request("PUT", "/api/v1/schema/entities/nosuch", body=json.dumps(d).encode(),
+    expect_error(c.request("PUT", "/api/v1/schema/entities/nosuch", body=json.dumps(dict(d, name="nosuch")).encode(),
                            headers={"Content-Type": "application/json"}, token=u.token), 404, "replace unknown")
+    doc = expect_error(c.request("PUT", "/api/v1/schema/entities/publication",
+                                 body=json.dumps(dict(d, name="paper")).encode(),
+                                 headers={"Content-Type": "application/json"}, token=u.token), 422, "rename")
+    eq([e["code"] for e in doc["errors"]], ["name_changed"], "an entity is not renamed")
     expect_error(c.request("DELETE", "/api/v1/schema/entities/publication", token=other.token), 404,
                  "another user deletes")
     expect_ok(c.request("DELETE", "/api/v1/schema/entities/publication", token=u.token), 200, "delete")
