@@ -30,8 +30,7 @@ cc_err	entities_list(struct workspace *ws, json_t **out,
  * rebuilt by the next run.  Errors: CC_EINVALID (invalid, or replace
  * with def's name other than name: see *errors), CC_EEXIST (create: the
  * name is taken), CC_ENOTFOUND (replace: no such entity), CC_ETOOBIG
- * (already
- * SCHEMA_CUSTOM_MAX_ENTITIES), CC_EDB, CC_ENOMEM.
+ * (already SCHEMA_CUSTOM_MAX_ENTITIES), CC_EDB, CC_ENOMEM.
  */
 cc_err	entities_put(struct workspace *ws, const char *name,
 	    const json_t *def, int create, json_t **errors,
