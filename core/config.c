@@ -28,6 +28,7 @@ static const struct key {
 	S("socket_group", socket_group),
 	N("workers", K_INT, workers, 1, 64),
 	N("max_upload_bytes", K_LLONG, max_upload_bytes, 1, 1LL << 40),
+	N("body_idle_timeout", K_LONG, body_idle_timeout, 1, 3600),
 	N("token_lifetime", K_LONG, token_lifetime, 60, 30L * 24 * 3600),
 	N("cookie_secure", K_BOOL, cookie_secure, 0, 1),
 	N("login_max_failures", K_INT, login_max_failures, 1, 1000),
@@ -50,6 +51,7 @@ config_defaults(struct cc_config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "/var/lib/concord");
 	cfg->workers = 4;
 	cfg->max_upload_bytes = 1073741824LL;
+	cfg->body_idle_timeout = 30;
 	cfg->token_lifetime = 3600;
 	cfg->cookie_secure = 1;
 	cfg->login_max_failures = 5;

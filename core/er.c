@@ -4,10 +4,12 @@
  * key (reconcile.c), the records of an entity that share no key are
  * linked by what they say about themselves.
  *
- *  1. Identity rule (deterministic): two records with the same cleaned
- *     name and the same e-mail (or phone) are one entity.  This is the
- *     "normalised name and e-mail" rule of a sales export that names its
- *     customers without a key.
+ *  1. Identity rule (deterministic): a record without a key and another
+ *     record with the same cleaned name and the same e-mail (or phone)
+ *     are one entity, and so are records without a key that carry the
+ *     same identifying attributes: the "normalised name and e-mail" rule
+ *     of a sales export that names its customers without a key.  Two
+ *     records that both carry keys are left to the matcher.
  *  2. Probabilistic record linkage (concord/match.h, Fellegi-Sunter with
  *     m/u by EM and no labels) over one record per key cluster, its
  *     values the first non-null of the cluster's records in staging
@@ -202,13 +204,130 @@ sqlerr(struct run *r, struct cc_diag *diag)
 	return cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(r->db));
 }
 
+/* The spec of a user-defined entity, made from its attributes. */
+static struct er_spec custom_spec;
+
+/* "attr[:fn]" into a blocking key; 0 when fn is unknown. */
+static int
+parse_key(char *tok, struct er_key *k)
+{
+	char *c = strchr(tok, ':');
+
+	k->fn = MATCH_BLOCK_EXACT;
+	if (c != NULL) {
+		*c++ = '\0';
+		if (!strcmp(c, "first3"))
+			k->fn = MATCH_BLOCK_FIRST3;
+		else if (!strcmp(c, "soundex"))
+			k->fn = MATCH_BLOCK_SOUNDEX;
+		else if (!strcmp(c, "year"))
+			k->fn = MATCH_BLOCK_YEAR;
+		else if (!strcmp(c, "local"))
+			k->fn = MATCH_BLOCK_LOCAL;
+		else if (strcmp(c, "exact"))
+			return 0;
+	}
+	k->attr = tok;
+	return 1;
+}
+
+/*
+ * A user-defined entity is compared by its attributes' "compare"
+ * (concord/schema.h); strong attributes keep records apart.  Blocking:
+ * the entity's own rules, else one rule per compared attribute: the
+ * first 3 characters of a name or text, Soundex of a name too, the whole
+ * value of an e-mail, code, postcode or date (numbers and exact codes
+ * alone make blocks too large to be rules).  A record without a key is
+ * identified by its compared names and texts.
+ */
 static const struct er_spec *
-spec_of(const char *entity)
+custom_spec_of(const struct schema_entity *e)
+{
+	static char rulebuf[SCHEMA_CUSTOM_MAX_RULES][200];
+	static const struct { const char *name; enum match_kind kind; }
+	    kinds[] = { { "name", MATCH_NAME }, { "text", MATCH_TEXT },
+	    { "longtext", MATCH_LONGTEXT }, { "code", MATCH_CODE },
+	    { "exact", MATCH_EXACT }, { "date", MATCH_DATE },
+	    { "number", MATCH_NUMBER }, { "postcode", MATCH_POSTCODE },
+	    { "email", MATCH_EMAIL } };
+	struct er_spec *sp = &custom_spec;
+	size_t k, q, nf = 0, nr = 0, ni = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->entity = e->name;
+	for (k = 0; k < e->nattrs && nf < ER_MAXF; k++) {
+		const struct schema_attr *a = &e->attrs[k];
+		for (q = 0; q < sizeof(kinds) / sizeof(kinds[0]); q++)
+			if (a->compare != NULL && !strcmp(a->compare,
+			    kinds[q].name))
+				break;
+		if (q == sizeof(kinds) / sizeof(kinds[0]))
+			continue;
+		sp->fields[nf].attr = a->name;
+		sp->fields[nf].kind = kinds[q].kind;
+		sp->fields[nf].tf = kinds[q].kind == MATCH_NAME;
+		sp->fields[nf].strong = a->strong;
+		nf++;
+		if (ni < 5 && (kinds[q].kind == MATCH_NAME || kinds[q].kind ==
+		    MATCH_TEXT || kinds[q].kind == MATCH_LONGTEXT ||
+		    kinds[q].kind == MATCH_EMAIL || kinds[q].kind == MATCH_CODE))
+			sp->ident[ni++] = a->name;
+	}
+	if (e->blocking != NULL) {
+		for (k = 0; e->blocking[k] != NULL && nr < ER_MAXR &&
+		    k < SCHEMA_CUSTOM_MAX_RULES; k++) {
+			char *tok, *save;
+			size_t nk = 0;
+			int ok = 1;
+			snprintf(rulebuf[k], sizeof(rulebuf[k]), "%s",
+			    e->blocking[k]);
+			for (tok = strtok_r(rulebuf[k], "+", &save); tok != NULL
+			    && nk < 2; tok = strtok_r(NULL, "+", &save))
+				ok &= parse_key(tok, &sp->rules[nr].keys[nk++]);
+			sp->rules[nr].nkeys = nk;
+			if (ok && nk > 0)
+				nr++;
+		}
+		return sp;
+	}
+	for (k = 0; k < nf && nr + 2 <= ER_MAXR; k++) {
+		const struct er_field *f = &sp->fields[k];
+		switch (f->kind) {
+		case MATCH_NAME:
+			sp->rules[nr].nkeys = 1;
+			sp->rules[nr].keys[0].attr = f->attr;
+			sp->rules[nr++].keys[0].fn = MATCH_BLOCK_SOUNDEX;
+			/* FALLTHROUGH */
+		case MATCH_TEXT:
+		case MATCH_LONGTEXT:
+			sp->rules[nr].nkeys = 1;
+			sp->rules[nr].keys[0].attr = f->attr;
+			sp->rules[nr++].keys[0].fn = MATCH_BLOCK_FIRST3;
+			break;
+		case MATCH_EMAIL:
+		case MATCH_CODE:
+		case MATCH_POSTCODE:
+		case MATCH_DATE:
+			sp->rules[nr].nkeys = 1;
+			sp->rules[nr].keys[0].attr = f->attr;
+			sp->rules[nr++].keys[0].fn = MATCH_BLOCK_EXACT;
+			break;
+		default:
+			break;
+		}
+	}
+	return sp;
+}
+
+static const struct er_spec *
+spec_of(const struct schema_entity *e)
 {
 	size_t i;
 
+	if (e->custom)
+		return custom_spec_of(e);
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-		if (!strcmp(specs[i].entity, entity))
+		if (!strcmp(specs[i].entity, e->name))
 			return &specs[i];
 	return NULL;
 }
@@ -494,6 +613,11 @@ identity(struct er *x, json_t *report)
 		for (k = 0; k < n; k = i) {
 			for (i = k + 1; i < n && !strcmp(ids[i].key,
 			    ids[k].key); i++) {
+				/* two records that both carry a key are
+				 * linked by their keys or by the matcher's
+				 * evidence, not by a shared name and phone */
+				if (x->keyed[ids[i].row] && x->keyed[ids[k].row])
+					continue;
 				if (uf_find(x->parent, ids[i].row) ==
 				    uf_find(x->parent, ids[k].row))
 					continue;
@@ -696,6 +820,52 @@ histogram(const struct match_result *m)
 	return a;
 }
 
+/*
+ * Two-source linkage of sources that are each deduplicated (an entity
+ * with linkage one_to_one): of the matches in order (strongest first),
+ * a pair within one source is dropped, and a record keeps its strongest
+ * match into each other source (greedy, as Splink's and
+ * recordlinkage's one-to-one assignment).  order is compacted in place;
+ * *apart counts what was dropped.  Returns CC_ENOMEM.
+ */
+static cc_err
+one_to_one(const struct er *x, const struct match_pair **order, size_t *no,
+    size_t *apart)
+{
+	const char *files[64];
+	size_t nfiles = 0, i, k, out = 0, fa, fb;
+	unsigned char *used;
+
+	for (i = 0; i < x->nrep && nfiles < 64; i++) {
+		const char *f = x->file[x->rep_row[i]];
+		for (k = 0; k < nfiles && strcmp(files[k], f); k++)
+			;
+		if (k == nfiles)
+			files[nfiles++] = f;
+	}
+	if ((used = calloc(x->nrep * nfiles + 1, 1)) == NULL)
+		return CC_ENOMEM;
+	for (i = 0; i < *no; i++) {
+		const struct match_pair *p = order[i];
+		const char *a = x->file[x->rep_row[p->i]],
+		    *b = x->file[x->rep_row[p->j]];
+		for (fa = 0; fa < nfiles && strcmp(files[fa], a); fa++)
+			;
+		for (fb = 0; fb < nfiles && strcmp(files[fb], b); fb++)
+			;
+		if (fa == fb || fa == nfiles || fb == nfiles ||
+		    used[p->i * nfiles + fb] || used[p->j * nfiles + fa]) {
+			(*apart)++;
+			continue;
+		}
+		used[p->i * nfiles + fb] = used[p->j * nfiles + fa] = 1;
+		order[out++] = p;
+	}
+	*no = out;
+	free(used);
+	return CC_OK;
+}
+
 static int
 pair_cmp(const void *a, const void *b)
 {
@@ -721,7 +891,7 @@ link(struct er *x, json_t *report, struct cc_diag *diag)
 	const struct match_pair **order = NULL;
 	const char **recs = NULL, **strong = NULL;
 	size_t *pairs = NULL, *cannot = NULL, *cluster = NULL, ndec = 0,
-	    *slot_of = NULL,
+	    *slot_of = NULL, apart = 0,
 	    nstrong = 0, npairs = 0, ncannot = 0, nclusters = 0, k, f, i,
 	    nfu = 0, use[ER_MAXF];
 	unsigned char *skipped = NULL, *kind = NULL;
@@ -835,6 +1005,9 @@ cluster:
 				order[no++] = &m->pairs[i];
 		}
 		qsort(order, no, sizeof(*order), pair_cmp);
+		if (x->e->one_to_one && (err = one_to_one(x, order, &no,
+		    &apart)) != CC_OK)
+			goto out;
 		for (i = 0; i < no; i++) {
 			slot_of[order[i] - m->pairs] = npairs;
 			pairs[2 * npairs] = order[i]->i;
@@ -889,7 +1062,13 @@ cluster:
 			if (byperson)
 				continue;	/* written above */
 			if (p->probability >= ER_UPPER) {
-				if (skipped[slot_of[i]]) {
+				if (slot_of[i] == (size_t)-1) {
+					d = "kept_apart";
+					reason = "one-to-one linkage: a record"
+					    " matches one record of another"
+					    " source, none of its own";
+					kept++;
+				} else if (skipped[slot_of[i]]) {
 					d = "kept_apart";
 					reason = "a strong key or a rejected"
 					    " pair keeps the two apart";
@@ -994,7 +1173,7 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	x.e = e;
 	x.parent = parent;
 	x.maxrow = maxrow;
-	if ((x.spec = spec_of(e->name)) == NULL || maxrow < 1)
+	if ((x.spec = spec_of(e)) == NULL || maxrow < 1)
 		return CC_OK;
 	snprintf(sql, sizeof(sql), "CREATE INDEX IF NOT EXISTS"
 	    " \"stg_%s_lineage\" ON \"stg_%s\" (_file_id, _row)", e->name,
@@ -1057,7 +1236,8 @@ er_finish(struct run *r, const struct schema_entity *e, struct cc_diag *diag)
 const char *const *
 er_identity_attrs(const char *entity)
 {
-	const struct er_spec *sp = spec_of(entity);
+	const struct schema_entity *e = schema_entity(entity);
+	const struct er_spec *sp = e != NULL ? spec_of(e) : NULL;
 
 	return sp != NULL ? sp->ident : NULL;
 }

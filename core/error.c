@@ -26,6 +26,7 @@ static const char *const names[CC__MAX] = {
 	"unsupported",				/* CC_EUNSUPPORTED */
 	"conflict",				/* CC_ECONFLICT */
 	"end of input",				/* CC_EOF */
+	"incomplete input",			/* CC_EINCOMPLETE */
 };
 
 const char *

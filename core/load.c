@@ -821,6 +821,25 @@ load_all(struct run *r, struct cc_diag *diag)
 		if ((err = build_dim(r, &dims[i], diag)) != CC_OK)
 			return err;
 	}
+	/* the user-defined entities' dimensions, built the same way */
+	{
+		const struct schema_entity *es;
+		size_t ne, k;
+		es = schema_entities(&ne);
+		for (k = 0; k < ne; k++) {
+			char table[64], sk[64];
+			struct dimspec cs;
+			if (!es[k].custom)
+				continue;
+			snprintf(table, sizeof(table), "dim_%s", es[k].name);
+			snprintf(sk, sizeof(sk), "%s_sk", es[k].name);
+			cs.entity = es[k].name;
+			cs.table = table;
+			cs.sk = sk;
+			if ((err = build_dim(r, &cs, diag)) != CC_OK)
+				return err;
+		}
+	}
 	/* the statements of load_sql, one at a time (:run bound) */
 	while (sql != NULL && *sql != '\0') {
 		if (sqlite3_prepare_v2(r->db, sql, -1, &st, &tail) != SQLITE_OK)

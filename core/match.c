@@ -38,6 +38,9 @@ enum lvl {
 	LV_NUM10,
 	LV_PREFIX3,
 	LV_SWAPPED,
+	LV_COS90,
+	LV_COS70,
+	LV_COS50,
 	LV_ELSE,
 	LV__MAX
 };
@@ -57,6 +60,9 @@ static const char *const lvl_label[LV__MAX] = {
 	"within 10%",		/* LV_NUM10 */
 	"same first 3",		/* LV_PREFIX3 */
 	"swapped",		/* LV_SWAPPED */
+	"cosine>=0.9",		/* LV_COS90 */
+	"cosine>=0.7",		/* LV_COS70 */
+	"cosine>=0.5",		/* LV_COS50 */
 	"else",			/* LV_ELSE */
 };
 
@@ -95,6 +101,9 @@ static const struct kind_info kinds[MATCH_KIND__MAX] = {
 	  LV_JW92, 0 },
 	/* MATCH_EXACT */
 	{ "exact", NORM_ALNUM, 2, { LV_EXACT, LV_ELSE }, LV__MAX, 0 },
+	/* MATCH_LONGTEXT */
+	{ "longtext", NORM_WORDS, 5,
+	  { LV_EXACT, LV_COS90, LV_COS70, LV_COS50, LV_ELSE }, LV__MAX, 1 },
 };
 
 /*
@@ -546,7 +555,8 @@ match_norm(struct mctx *c, size_t f, const char *s, struct nval *v)
 	v->len = (uint32_t)(c->ncps - v->off);
 	if (v->len == 0)
 		return CC_OK;
-	if (c->cfg->fields[f].kind == MATCH_TEXT)
+	if (c->cfg->fields[f].kind == MATCH_TEXT ||
+	    c->cfg->fields[f].kind == MATCH_LONGTEXT)
 		return match_sort_words(c, v);
 	if (k->norm == NORM_EMAIL) {
 		v->off2 = v->off;
@@ -604,7 +614,73 @@ struct cmp {
 	size_t		 na, nb;
 	double		 jw;		/* < 0: not yet */
 	size_t		 edits;		/* SIZE_MAX: not yet (at most 3) */
+	double		 cos;		/* < 0: not yet */
 };
+
+/*
+ * The token-set cosine of two values' sorted words (their second form):
+ * |A and B| / sqrt(|A| |B|) over the distinct words of each, in [0, 1]
+ * (Ochiai; Cohen, Ravikumar and Fienberg, "A comparison of string
+ * distance metrics for name-matching tasks", IIWeb 2003).  Words in any
+ * order count; a word's frequency within the value does not.
+ */
+static double
+cmp_cosine(const struct mctx *c, const struct nval *x, const struct nval *y)
+{
+	const uint32_t *a = c->cps + x->off2, *b = c->cps + y->off2;
+	size_t na = x->len2, nb = y->len2, i = 0, j = 0, wa = 0, wb = 0,
+	    both = 0, la, lb, k;
+	const uint32_t *pa = NULL, *pb = NULL;
+	size_t lpa = 0, lpb = 0;
+	int cmpv;
+
+	/* walk both sorted word lists, skipping repeated words */
+	while (i < na || j < nb) {
+		for (la = 0; i + la < na && a[i + la] != ' '; la++)
+			;
+		for (lb = 0; j + lb < nb && b[j + lb] != ' '; lb++)
+			;
+		if (i < na && pa != NULL && la == lpa &&
+		    !memcmp(pa, a + i, la * sizeof(*a))) {
+			i += la + 1;
+			continue;
+		}
+		if (j < nb && pb != NULL && lb == lpb &&
+		    !memcmp(pb, b + j, lb * sizeof(*b))) {
+			j += lb + 1;
+			continue;
+		}
+		if (i >= na)
+			cmpv = 1;
+		else if (j >= nb)
+			cmpv = -1;
+		else {
+			cmpv = 0;
+			for (k = 0; k < la && k < lb && !cmpv; k++)
+				cmpv = a[i + k] < b[j + k] ? -1 :
+				    a[i + k] > b[j + k];
+			if (!cmpv)
+				cmpv = la < lb ? -1 : la > lb;
+		}
+		if (cmpv <= 0) {
+			pa = a + i;
+			lpa = la;
+			wa++;
+			i += la + 1;
+		}
+		if (cmpv >= 0) {
+			pb = b + j;
+			lpb = lb;
+			wb++;
+			j += lb + 1;
+		}
+		if (cmpv == 0)
+			both++;
+	}
+	if (wa == 0 || wb == 0)
+		return 0;
+	return (double)both / sqrt((double)wa * (double)wb);
+}
 
 static double
 cmp_jw(struct cmp *p)
@@ -696,10 +772,18 @@ match_holds(const struct mctx *c, size_t f, enum lvl t, const struct nval *x,
 	case LV_PREFIX3:
 		return x->len >= 3 && y->len >= 3 &&
 		    match_same(c, x->off, 3, y->off, 3);
+	case LV_COS90:
+	case LV_COS70:
+	case LV_COS50:
+		if (p->cos < 0)
+			p->cos = cmp_cosine(c, x, y);
+		return p->cos >= (t == LV_COS90 ? 0.9 : t == LV_COS70 ? 0.7 :
+		    0.5);
 	case LV_SWAPPED:
 		st = kinds[c->cfg->fields[f].kind].swap_test;
 		q.jw = -1;
 		q.edits = SIZE_MAX;
+		q.cos = -1;
 		if (ys->len > 0) {
 			q.a = c->cps + x->off;
 			q.na = x->len;
@@ -715,6 +799,7 @@ match_holds(const struct mctx *c, size_t f, enum lvl t, const struct nval *x,
 			q.nb = y->len;
 			q.jw = -1;
 			q.edits = SIZE_MAX;
+			q.cos = -1;
 			if (match_holds(c, f, st, xs, y, NULL, NULL, &q))
 				return 1;
 		}
@@ -753,6 +838,7 @@ match_gamma(const struct mctx *c, uint32_t i, uint32_t j,
 		p.nb = y->len;
 		p.jw = -1;
 		p.edits = SIZE_MAX;
+		p.cos = -1;
 		for (l = 0; l + 1 < c->nlev[f]; l++)
 			if (match_holds(c, f, c->lev[f][l], x, y, xs, ys, &p))
 				break;
@@ -1657,6 +1743,53 @@ match_compare(enum match_kind kind, const char *a, const char *b,
 }
 
 /*
+ * Data-driven start values of one EM session: m from the levels of the
+ * candidate pairs that agree, at one of a field's two strongest levels
+ * short of "else", on more than half of their compared fields (at least
+ * two), add-one smoothed; lambda from their share.  Without such pairs
+ * the fixed start values stay.  A start near the matches keeps EM from
+ * sliding to the empty class when the matches of a source agree on no
+ * field exactly (an abbreviated venue, authors in another order).
+ */
+static void
+seed_start(const struct mctx *c, const struct pattab *t,
+    const unsigned char *blocked, double *m, double *lam, double n)
+{
+	double cnt[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS], tot[MATCH_MAX_FIELDS];
+	double seeds = 0;
+	size_t k, f, l, present, agree;
+
+	memset(cnt, 0, sizeof(cnt));
+	memset(tot, 0, sizeof(tot));
+	for (k = 0; k < t->npat; k++) {
+		const unsigned char *g = t->pat + k * c->nf;
+		present = agree = 0;
+		for (f = 0; f < c->nf; f++) {
+			if (blocked[f] || g[f] == MATCH_LEVEL_MISSING)
+				continue;
+			present++;
+			agree += g[f] <= 1 && (size_t)g[f] + 1 < c->nlev[f];
+		}
+		if (present < 2 || 2 * agree <= present)
+			continue;
+		seeds += t->cnt[k];
+		for (f = 0; f < c->nf; f++)
+			if (!blocked[f] && g[f] != MATCH_LEVEL_MISSING) {
+				cnt[f * MATCH_MAX_LEVELS + g[f]] += t->cnt[k];
+				tot[f] += t->cnt[k];
+			}
+	}
+	if (seeds <= 0)
+		return;
+	for (f = 0; f < c->nf; f++)
+		for (l = 0; tot[f] > 0 && l < c->nlev[f]; l++)
+			m[f * MATCH_MAX_LEVELS + l] = (cnt[f * MATCH_MAX_LEVELS +
+			    l] + SMOOTH) / (tot[f] + SMOOTH * (double)c->nlev[f]);
+	*lam = seeds / n;
+	*lam = *lam < 1e-4 ? 1e-4 : *lam > 0.5 ? 0.5 : *lam;
+}
+
+/*
  * The per-rule estimator (MATCH_ESTIMATE_RULES): one EM session per
  * blocking rule over the candidates that rule found, with the rule's own
  * fields left out (every candidate of the rule agrees on them, so they
@@ -1726,6 +1859,7 @@ match_em_rules(const struct mctx *c, const uint64_t *cand,
 		memcpy(uu, ur, sizeof(uu));
 		lam = (double)c->nrec / (2.0 * (double)n);
 		lam = lam < 1e-4 ? 1e-4 : lam > 0.5 ? 0.5 : lam;
+		seed_start(c, &t, blocked, mr, &lam, (double)n);
 		match_em_fit(c->nf, c->nlev, t.pat, t.cnt, t.npat,
 		    c->em_iterations, c->em_tolerance, 0, &lam, mr, uu, &it,
 		    &conv, &ll);

@@ -120,11 +120,18 @@ static const char *const public_tables[] = {
 int
 model_is_public_table(const char *name)
 {
-	size_t i;
+	const struct schema_entity *es;
+	size_t i, n;
 
 	for (i = 0; name != NULL && i < sizeof(public_tables) /
 	    sizeof(public_tables[0]); i++)
 		if (strcmp(name, public_tables[i]) == 0)
+			return 1;
+	/* a user-defined entity's staging and dimension */
+	es = schema_entities(&n);
+	for (i = 0; name != NULL && i < n; i++)
+		if (es[i].custom && (!strncmp(name, "stg_", 4) ||
+		    !strncmp(name, "dim_", 4)) && !strcmp(name + 4, es[i].name))
 			return 1;
 	return 0;
 }
@@ -201,14 +208,65 @@ create_staging(sqlite3 *db, struct cc_diag *diag)
 	return err;
 }
 
+/*
+ * The dimension of each user-defined entity: dim_<name> with its
+ * surrogate key <name>_sk, the canonical id, the natural key, the
+ * attributes and the validity of the version (type 2, as dim_customer).
+ */
+static cc_err
+create_custom_dims(sqlite3 *db, struct cc_diag *diag)
+{
+	const struct schema_entity *es;
+	size_t ne, i, k, len, cap;
+	char part[256], *sql;
+	cc_err err = CC_OK;
+
+	es = schema_entities(&ne);
+	for (i = 0; i < ne && err == CC_OK; i++) {
+		if (!es[i].custom)
+			continue;
+		sql = NULL;
+		len = cap = 0;
+		snprintf(part, sizeof(part), "CREATE TABLE IF NOT EXISTS"
+		    " \"dim_%s\" (\"%s_sk\" INTEGER PRIMARY KEY, canonical_id"
+		    " INTEGER NOT NULL, natural_key TEXT", es[i].name,
+		    es[i].name);
+		if (cat(&sql, &len, &cap, part) != 0)
+			return CC_ENOMEM;
+		for (k = 0; k < es[i].nattrs; k++) {
+			snprintf(part, sizeof(part), ", \"%s\" %s",
+			    es[i].attrs[k].name, stg_type(es[i].attrs[k].type));
+			if (cat(&sql, &len, &cap, part) != 0) {
+				free(sql);
+				return CC_ENOMEM;
+			}
+		}
+		snprintf(part, sizeof(part), ", valid_from DATE, valid_to DATE,"
+		    " is_current BOOLEAN NOT NULL, version INTEGER NOT NULL,"
+		    " sources TEXT); CREATE INDEX IF NOT EXISTS"
+		    " \"dim_%s_canonical\" ON \"dim_%s\" (canonical_id,"
+		    " valid_from);", es[i].name, es[i].name);
+		if (cat(&sql, &len, &cap, part) != 0) {
+			free(sql);
+			return CC_ENOMEM;
+		}
+		err = db_exec(db, sql, diag);
+		free(sql);
+	}
+	return err;
+}
+
 /* Fills table_columns from the declared types of the public tables. */
 static cc_err
 catalogue(sqlite3 *db, struct cc_diag *diag)
 {
 	sqlite3_stmt *info = NULL, *ins = NULL;
-	char sql[128];
-	size_t i;
+	const struct schema_entity *es;
+	char sql[128], cname[64];
+	size_t i, nes;
 	int rc;
+
+	es = schema_entities(&nes);
 
 	if (db_exec(db, "DELETE FROM table_columns", diag) != CC_OK)
 		return CC_EDB;
@@ -216,9 +274,21 @@ catalogue(sqlite3 *db, struct cc_diag *diag)
 	    " column_name, ordinal, type) VALUES (?1, ?2, ?3, ?4)", -1, &ins,
 	    NULL) != SQLITE_OK)
 		goto fail;
-	for (i = 0; i < sizeof(public_tables) / sizeof(public_tables[0]); i++) {
-		snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")",
-		    public_tables[i]);
+	for (i = 0; i < sizeof(public_tables) / sizeof(public_tables[0]) +
+	    2 * nes; i++) {
+		const char *tn;
+		if (i < sizeof(public_tables) / sizeof(public_tables[0]))
+			tn = public_tables[i];
+		else {
+			size_t c = i - sizeof(public_tables) /
+			    sizeof(public_tables[0]);
+			if (!es[c / 2].custom)
+				continue;
+			snprintf(cname, sizeof(cname), "%s_%s", c % 2 ? "dim" :
+			    "stg", es[c / 2].name);
+			tn = cname;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA table_info(\"%s\")", tn);
 		if (sqlite3_prepare_v2(db, sql, -1, &info, NULL) != SQLITE_OK)
 			goto fail;
 		while ((rc = sqlite3_step(info)) == SQLITE_ROW) {
@@ -230,8 +300,7 @@ catalogue(sqlite3 *db, struct cc_diag *diag)
 				type[k] = (char)(type[k] >= 'A' && type[k] <= 'Z' ?
 				    type[k] - 'A' + 'a' : type[k]);
 			sqlite3_reset(ins);
-			sqlite3_bind_text(ins, 1, public_tables[i], -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(ins, 1, tn, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(ins, 2, (const char *)
 			    sqlite3_column_text(info, 1), -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int(ins, 3, sqlite3_column_int(info, 0) + 1);
@@ -259,7 +328,8 @@ model_create(sqlite3 *db, struct cc_diag *diag)
 	cc_err err;
 
 	if ((err = create_staging(db, diag)) != CC_OK ||
-	    (err = db_exec(db, fixed_ddl, diag)) != CC_OK)
+	    (err = db_exec(db, fixed_ddl, diag)) != CC_OK ||
+	    (err = create_custom_dims(db, diag)) != CC_OK)
 		return err;
 	return catalogue(db, diag);
 }

@@ -64,7 +64,8 @@ sync_path(const char *path, int dir)
 	return rc;
 }
 
-/* Opens the new model file and attaches the previous one as "old". */
+/* Opens the new model file (made empty, 0600 and locked by the caller:
+ * ws_tmp_create()) and attaches the previous one as "old". */
 static cc_err
 open_model(struct run *r, const char *tmp, const char *cur,
     struct cc_diag *diag)
@@ -72,7 +73,6 @@ open_model(struct run *r, const char *tmp, const char *cur,
 	sqlite3_stmt *st;
 	int rc;
 
-	unlink(tmp);
 	rc = sqlite3_open_v2(tmp, &r->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
@@ -158,6 +158,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	struct run r;
 	cc_err err = CC_OK;
 	size_t i;
+	int lockfd = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.ws = ws;
@@ -178,9 +179,16 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.key_rules = json_array();
 	r.files = json_array();
 	r.matching = json_object();
-	snprintf(tmp, sizeof(tmp), "%s/model.db.tmp", ws->dir);
+	snprintf(tmp, sizeof(tmp), "%s/" WS_MODEL_TMP, ws->dir);
 	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
 	clock_gettime(CLOCK_MONOTONIC, &tall);
+	/* Locked while this run lives, so that ws_sweep() removes it only
+	 * after a killed run. */
+	if (ws_tmp_create(tmp, &lockfd) != CC_OK) {
+		err = cc_diag_set(diag, CC_EIO, "io", "cannot create the"
+		    " model: %s", strerror(errno));
+		goto out;
+	}
 	if ((err = open_model(&r, tmp, cur, diag)) != CC_OK ||
 	    (err = run_exec(&r, "BEGIN", diag)) != CC_OK ||
 	    (err = model_create(r.db, diag)) != CC_OK)
@@ -242,8 +250,12 @@ pipeline_run(struct workspace *ws, const char *run_id,
 out:
 	if (r.db != NULL)
 		sqlite3_close_v2(r.db);
-	if (err != CC_OK)
+	if (err != CC_OK && lockfd >= 0)
 		unlink(tmp);
+	/* After the model's connection is closed: closing a descriptor
+	 * drops the process's POSIX locks on the file (SQLite's). */
+	if (lockfd >= 0)
+		close(lockfd);
 	if (report != NULL && err == CC_OK)
 		*report = json_pack("{s:O, s:O, s:O, s:O, s:O}", "counts",
 		    r.counts, "timings_ms", r.timings, "key_rules", r.key_rules,

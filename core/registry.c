@@ -22,8 +22,7 @@
 #include "concord/source.h"
 #include "concord/util.h"
 
-#define TMP_PREFIX	".upload-"
-
+/* The descriptor holds the lock that keeps ws_sweep() away. */
 struct registry_upload {
 	int					 fd;
 	char					 path[PATH_MAX];
@@ -40,9 +39,10 @@ registry_upload_begin(struct workspace *ws, long long max_bytes,
 
 	if ((up = calloc(1, sizeof(*up))) == NULL)
 		return CC_ENOMEM;
+	up->fd = -1;
 	if ((size_t)snprintf(up->path, sizeof(up->path),
-	    "%s/" TMP_PREFIX "XXXXXX", ws->uploads) >= sizeof(up->path) ||
-	    (up->fd = mkstemp(up->path)) < 0) {
+	    "%s/" WS_UPLOAD_TMP_PREFIX "XXXXXX", ws->uploads) >=
+	    sizeof(up->path) || ws_tmp_create(up->path, &up->fd) != CC_OK) {
 		free(up);
 		return CC_EIO;
 	}
@@ -85,31 +85,13 @@ registry_upload_abort(struct registry_upload *up)
 {
 	if (up == NULL)
 		return;
+	/* Unlink before close: the lock keeps a sweep away until then.
+	 * After a successful finish the name is already gone (renamed). */
+	if (up->path[0] != '\0')
+		unlink(up->path);
 	if (up->fd >= 0)
 		close(up->fd);
-	unlink(up->path);
 	free(up);
-}
-
-int
-registry_sweep(struct workspace *ws)
-{
-	char path[PATH_MAX + 300];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	if ((d = opendir(ws->uploads)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", ws->uploads, de->d_name);
-		if (unlink(path) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
 }
 
 /* A file name from a client: 1..255 bytes, no '/', NUL or controls. */
@@ -374,12 +356,8 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 		    " application/json or application/x-ndjson");
 		goto out;
 	}
-	if (close(up->fd) != 0) {
-		up->fd = -1;
-		err = cc_diag_set(diag, CC_EIO, "io", "cannot store the upload");
-		goto out;
-	}
-	up->fd = -1;
+	/* The descriptor stays open, and with it the lock that keeps
+	 * ws_sweep() away, until the file is renamed or removed. */
 	crypto_hash_sha256_final(&up->sha, h);
 	util_hex(h, sizeof(h), sha);
 
@@ -422,6 +400,7 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 		err = cc_diag_set(diag, CC_EIO, "io", "cannot store the upload");
 		goto out;
 	}
+	up->path[0] = '\0';		/* renamed: nothing to remove */
 	if ((err = insert_file(ws, id, name, bare, sha, up->size, &d, profile,
 	    diag)) != CC_OK) {
 		unlink(dest);

@@ -9,12 +9,15 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "concord/schema.h"
 
 #define A(name, type, role, ref, list, syn, desc) \
-	{ name, SCHEMA_##type, SCHEMA_##role, ref, list, syn, desc }
+	{ name, SCHEMA_##type, SCHEMA_##role, ref, list, syn, desc, NULL, 0 }
 #define N(arr) (sizeof(arr) / sizeof(arr[0]))
 
 static const struct schema_attr customer[] = {
@@ -211,23 +214,42 @@ static const struct schema_attr order_line[] = {
 static const struct schema_entity entities[] = {
 	{ "customer", "Customer", "customer customers cust cst client clients"
 	  " crm cst_info cst_az12 contacts", customer, N(customer), 0,
-	  "a person or company that buys" },
+	  "a person or company that buys", 0, 0, NULL },
 	{ "product_category", "Product category", "category categories cat"
 	  " px_cat product_category", category, N(category), 0,
-	  "a category of products" },
+	  "a category of products", 0, 0, NULL },
 	{ "product", "Product", "product products prd item items catalog"
 	  " catalogue prd_info", product, N(product), 0,
-	  "something sold; versions valid over date ranges" },
+	  "something sold; versions valid over date ranges", 0, 0, NULL },
 	{ "location", "Location", "location locations loc store stores site"
-	  " sites", location, N(location), 0, "a place" },
+	  " sites", location, N(location), 0, "a place", 0, 0, NULL },
 	{ "order_line", "Order line", "order orders sales sale sls"
 	  " transactions transaction sales_details invoice lines",
-	  order_line, N(order_line), 1, "one line of an order (fact grain)" },
+	  order_line, N(order_line), 1, "one line of an order (fact grain)", 0, 0, NULL },
 };
+
+/*
+ * The schema in force: the built-in entities, then the workspace's own
+ * (schema_custom_set()) before the fact.
+ */
+static struct {
+	struct schema_entity	*all;		/* NULL: the built-ins only */
+	size_t			 n;
+	struct schema_attr	*attrs;		/* of the custom entities */
+	char			**strs;		/* owned strings */
+	size_t			 nstrs;
+	const char		**rules;	/* blocking rules, NULL-ended
+						   per entity */
+	json_t			*defs;
+} cur;
 
 const struct schema_entity *
 schema_entities(size_t *n)
 {
+	if (cur.all != NULL) {
+		*n = cur.n;
+		return cur.all;
+	}
 	*n = N(entities);
 	return entities;
 }
@@ -235,12 +257,431 @@ schema_entities(size_t *n)
 const struct schema_entity *
 schema_entity(const char *name)
 {
+	const struct schema_entity *es;
+	size_t i, n;
+
+	es = schema_entities(&n);
+	for (i = 0; name != NULL && i < n; i++)
+		if (strcmp(es[i].name, name) == 0)
+			return &es[i];
+	return NULL;
+}
+
+/* ---- user-defined entities ------------------------------------------ */
+
+static int
+snake(const char *s)
+{
 	size_t i;
 
-	for (i = 0; name != NULL && i < N(entities); i++)
-		if (strcmp(entities[i].name, name) == 0)
-			return &entities[i];
-	return NULL;
+	if (s == NULL || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (i > 31 || !((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+type_of(const char *s)
+{
+	int t;
+
+	for (t = 0; s != NULL && t < SCHEMA__TYPE_MAX; t++)
+		if (!strcmp(schema_type_name((enum schema_type)t), s))
+			return t;
+	return -1;
+}
+
+static const char *const compares[] = { "name", "text", "longtext", "code",
+    "exact", "date", "number", "postcode", "email", "none", NULL };
+
+/* The comparison a type gets when the definition names none. */
+static const char *
+compare_default(enum schema_type t)
+{
+	switch (t) {
+	case SCHEMA_NAME:	return "name";
+	case SCHEMA_TEXT:	return "text";
+	case SCHEMA_INTEGER:
+	case SCHEMA_DECIMAL:
+	case SCHEMA_MONEY:	return "number";
+	case SCHEMA_DATE:	return "date";
+	case SCHEMA_EMAIL:	return "email";
+	case SCHEMA_PHONE:	return "code";
+	case SCHEMA_POSTAL:	return "postcode";
+	case SCHEMA_BOOLEAN:
+	case SCHEMA_COUNTRY:
+	case SCHEMA_STATE:	return "exact";
+	default:		return "none";	/* keys, timestamps */
+	}
+}
+
+/* 1 if comparison c fits type t. */
+static int
+compare_fits(const char *c, enum schema_type t)
+{
+	int num = t == SCHEMA_INTEGER || t == SCHEMA_DECIMAL ||
+	    t == SCHEMA_MONEY;
+
+	if (!strcmp(c, "none"))
+		return 1;
+	if (!strcmp(c, "number"))
+		return num;
+	if (!strcmp(c, "date"))
+		return t == SCHEMA_DATE;
+	if (num || t == SCHEMA_DATE || t == SCHEMA_TIMESTAMP)
+		return !strcmp(c, "exact");
+	return 1;
+}
+
+static int problem(json_t *, const char *, const char *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Appends {"code", "detail", "field"} to errors (may be NULL); returns 1. */
+static int
+problem(json_t *errors, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (errors != NULL)
+		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}",
+		    "code", code, "detail", detail, "field", field));
+	return 1;
+}
+
+static const char *
+attr_name(const json_t *attrs, size_t j)
+{
+	const char *s = json_string_value(json_object_get(json_array_get(attrs,
+	    j), "name"));
+
+	return s != NULL ? s : "";
+}
+
+/* One blocking rule "attr[:fn][+attr[:fn]]" over attrs: 1 if valid. */
+static int
+rule_ok(const char *rs, const json_t *attrs)
+{
+	char buf[200], *tok, *save, *c;
+	size_t j, n = 0;
+	int ok;
+
+	if (rs == NULL || strlen(rs) >= sizeof(buf))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", rs);
+	ok = 1;
+	for (tok = strtok_r(buf, "+", &save); tok != NULL && ok;
+	    tok = strtok_r(NULL, "+", &save)) {
+		int found = 0;
+		if ((c = strchr(tok, ':')) != NULL) {
+			*c++ = '\0';
+			ok = !strcmp(c, "first3") || !strcmp(c, "soundex") ||
+			    !strcmp(c, "year") || !strcmp(c, "local") ||
+			    !strcmp(c, "exact");
+		}
+		for (j = 0; j < json_array_size(attrs); j++)
+			found |= !strcmp(attr_name(attrs, j), tok);
+		ok = ok && found && ++n <= 2;
+	}
+	return ok && n > 0;
+}
+
+int
+schema_custom_validate(const json_t *def, json_t *errors)
+{
+	const json_t *attrs, *a, *v, *rules;
+	const char *name;
+	char field[64];
+	size_t i, j, n, nk = 0;
+	int bad = 0;
+
+	if (!json_is_object(def))
+		return problem(errors, "not_an_object", "", "an entity is a"
+		    " JSON object");
+	name = json_string_value(json_object_get(def, "name"));
+	if (!snake(name))
+		bad += problem(errors, "bad_name", "name", "the entity needs a"
+		    " name in snake_case of at most 32 characters");
+	else
+		for (i = 0; i < N(entities); i++)
+			if (!strcmp(entities[i].name, name))
+				bad += problem(errors, "builtin_name", "name",
+				    "%s is a built-in entity", name);
+	v = json_object_get(def, "label");
+	if (v != NULL && (!json_is_string(v) || json_string_length(v) > 80))
+		bad += problem(errors, "bad_label", "label", "label: a string"
+		    " of at most 80 characters");
+	v = json_object_get(def, "description");
+	if (v != NULL && (!json_is_string(v) || json_string_length(v) > 500))
+		bad += problem(errors, "bad_description", "description",
+		    "description: a string of at most 500 characters");
+	v = json_object_get(def, "linkage");
+	if (v != NULL && (!json_is_string(v) || (strcmp(json_string_value(v),
+	    "dedupe") && strcmp(json_string_value(v), "one_to_one"))))
+		bad += problem(errors, "bad_linkage", "linkage", "linkage is"
+		    " \"dedupe\" or \"one_to_one\"");
+	attrs = json_object_get(def, "attributes");
+	if (!json_is_array(attrs) || (n = json_array_size(attrs)) == 0)
+		return bad + problem(errors, "no_attributes", "attributes",
+		    "attributes: a non-empty array");
+	if (n > SCHEMA_CUSTOM_MAX_ATTRS) {
+		char lim[16];
+		snprintf(lim, sizeof(lim), "%d", SCHEMA_CUSTOM_MAX_ATTRS);
+		return bad + problem(errors, "too_many_attributes",
+		    "attributes", "at most %s attributes", lim);
+	}
+	json_array_foreach(attrs, i, a) {
+		const char *an = json_string_value(json_object_get(a, "name")),
+		    *tn = json_string_value(json_object_get(a, "type")),
+		    *rn = json_string_value(json_object_get(a, "role")),
+		    *cn = json_string_value(json_object_get(a, "compare"));
+		int t;
+		snprintf(field, sizeof(field), "attributes[%zu]", i);
+		if (!json_is_object(a)) {
+			bad += problem(errors, "not_an_object", field, "an"
+			    " attribute is a JSON object");
+			continue;
+		}
+		if (!snake(an))
+			bad += problem(errors, "bad_name", field, "an attribute"
+			    " needs a name in snake_case");
+		else
+			for (j = 0; j < i; j++)
+				if (!strcmp(an, attr_name(attrs, j)))
+					bad += problem(errors, "duplicate_name",
+					    field, "attribute %s is defined"
+					    " twice", an);
+		if ((t = type_of(tn)) < 0)
+			bad += problem(errors, "unknown_type", field, "unknown"
+			    " type %s (text, name, integer, decimal, money,"
+			    " date, timestamp, boolean, email, phone, country,"
+			    " state, postal_code, key)", tn != NULL ? tn : "");
+		else if (t == SCHEMA_CODE)
+			bad += problem(errors, "unknown_type", field, "type code"
+			    " needs a shipped code list; use text");
+		if (rn != NULL && strcmp(rn, "attribute") &&
+		    strcmp(rn, "natural_key") && strcmp(rn, "alternate_key") &&
+		    strcmp(rn, "record_date"))
+			bad += problem(errors, "bad_role", field, "unknown role"
+			    " %s (attribute, natural_key, alternate_key,"
+			    " record_date)", rn);
+		if (rn != NULL && !strcmp(rn, "natural_key")) {
+			nk++;
+			if (t >= 0 && t != SCHEMA_KEY)
+				bad += problem(errors, "bad_key", field, "the"
+				    " natural key is of type key");
+		}
+		if (rn != NULL && !strcmp(rn, "alternate_key") && t >= 0 &&
+		    t != SCHEMA_KEY)
+			bad += problem(errors, "bad_key", field, "an alternate"
+			    " key is of type key");
+		if (rn != NULL && !strcmp(rn, "record_date") && t >= 0 &&
+		    t != SCHEMA_DATE && t != SCHEMA_TIMESTAMP)
+			bad += problem(errors, "bad_role", field, "a record date"
+			    " is a date or a timestamp");
+		if (cn != NULL) {
+			for (j = 0; compares[j] != NULL &&
+			    strcmp(compares[j], cn); j++)
+				;
+			if (compares[j] == NULL)
+				bad += problem(errors, "bad_compare", field,
+				    "unknown comparison %s", cn);
+			else if (t >= 0 && !compare_fits(cn,
+			    (enum schema_type)t))
+				bad += problem(errors, "bad_compare", field,
+				    "comparison %s does not fit the type", cn);
+		}
+		v = json_object_get(a, "strong");
+		if (v != NULL && !json_is_boolean(v))
+			bad += problem(errors, "bad_strong", field, "strong is"
+			    " true or false");
+		v = json_object_get(a, "synonyms");
+		if (v != NULL) {
+			const json_t *sy;
+			size_t k;
+			int ok = json_is_array(v) && json_array_size(v) <= 20;
+			json_array_foreach(v, k, sy)
+				ok = ok && json_is_string(sy) &&
+				    json_string_length(sy) <= 64;
+			if (!ok)
+				bad += problem(errors, "bad_synonyms", field,
+				    "synonyms: at most 20 strings of at most 64"
+				    " characters");
+		}
+		v = json_object_get(a, "description");
+		if (v != NULL && (!json_is_string(v) ||
+		    json_string_length(v) > 500))
+			bad += problem(errors, "bad_description", field,
+			    "description: a string of at most 500"
+			    " characters");
+	}
+	if (nk != 1)
+		bad += problem(errors, "natural_key", "attributes", "exactly"
+		    " one attribute has the role natural_key");
+	rules = json_object_get(def, "blocking");
+	if (rules != NULL) {
+		const json_t *r;
+		if (!json_is_array(rules) ||
+		    json_array_size(rules) > SCHEMA_CUSTOM_MAX_RULES)
+			bad += problem(errors, "bad_blocking", "blocking",
+			    "blocking: an array of at most 8 rules");
+		else
+			json_array_foreach(rules, i, r) {
+				snprintf(field, sizeof(field), "blocking[%zu]",
+				    i);
+				if (!rule_ok(json_string_value(r), attrs))
+					bad += problem(errors, "bad_blocking",
+					    field, "a rule is attr[:fn] or"
+					    " attr[:fn]+attr[:fn] over the"
+					    " entity's attributes (fn exact,"
+					    " first3, soundex, year, local)");
+			}
+	}
+	return bad;
+}
+
+static const char *
+keep(char *d)
+{
+	char **ns;
+
+	if ((ns = realloc(cur.strs, (cur.nstrs + 1) * sizeof(*ns))) == NULL) {
+		free(d);
+		return NULL;
+	}
+	cur.strs = ns;
+	cur.strs[cur.nstrs++] = d;
+	return d;
+}
+
+static void
+custom_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < cur.nstrs; i++)
+		free(cur.strs[i]);
+	free(cur.strs);
+	free(cur.all);
+	free(cur.attrs);
+	free(cur.rules);
+	json_decref(cur.defs);
+	memset(&cur, 0, sizeof(cur));
+}
+
+/* The mapper's synonyms of attribute a: its name and its synonyms,
+ * lower case, words joined by '_' (a new string). */
+static char *
+synonyms_of(const json_t *a, const char *name)
+{
+	const json_t *sy;
+	size_t q, len = strlen(name) + 2;
+	char *syn, *p;
+	const char *c;
+
+	json_array_foreach(json_object_get(a, "synonyms"), q, sy)
+		len += json_string_length(sy) + 1;
+	if ((syn = malloc(len)) == NULL)
+		return NULL;
+	p = syn + snprintf(syn, len, "%s", name);
+	json_array_foreach(json_object_get(a, "synonyms"), q, sy) {
+		*p++ = ' ';
+		for (c = json_string_value(sy); *c != '\0'; c++)
+			*p++ = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' :
+			    *c == ' ' || *c == '-' ? '_' : *c);
+		*p = '\0';
+	}
+	return syn;
+}
+
+cc_err
+schema_custom_set(json_t *defs)
+{
+	const json_t *d, *a, *r;
+	size_t nd = 0, na = 0, nr = 0, i, j, k, ai = 0, ri = 0, fact;
+
+	custom_clear();
+	if (defs == NULL || !json_is_array(defs))
+		return CC_OK;
+	json_array_foreach(defs, i, d)
+		if (nd < SCHEMA_CUSTOM_MAX_ENTITIES &&
+		    schema_custom_validate(d, NULL) == 0) {
+			nd++;
+			na += json_array_size(json_object_get(d, "attributes"));
+			nr += json_array_size(json_object_get(d, "blocking")) + 1;
+		}
+	if (nd == 0)
+		return CC_OK;
+	cur.n = N(entities) + nd;
+	if ((cur.all = calloc(cur.n, sizeof(*cur.all))) == NULL ||
+	    (cur.attrs = calloc(na, sizeof(*cur.attrs))) == NULL ||
+	    (cur.rules = calloc(nr, sizeof(*cur.rules))) == NULL)
+		goto nomem;
+	cur.defs = json_incref(defs);
+	/* the built-in dimensions, the custom ones, the fact */
+	for (fact = 0; fact < N(entities) && !entities[fact].is_fact; fact++)
+		;
+	memcpy(cur.all, entities, fact * sizeof(*cur.all));
+	memcpy(cur.all + fact + nd, entities + fact,
+	    (N(entities) - fact) * sizeof(*cur.all));
+	k = fact;
+	json_array_foreach(defs, i, d) {
+		struct schema_entity *e;
+		const char *s;
+		if (k >= fact + nd || schema_custom_validate(d, NULL) != 0)
+			continue;
+		e = &cur.all[k++];
+		e->name = json_string_value(json_object_get(d, "name"));
+		s = json_string_value(json_object_get(d, "label"));
+		e->label = s != NULL ? s : e->name;
+		s = json_string_value(json_object_get(d, "description"));
+		e->description = s != NULL ? s : "";
+		e->synonyms = e->name;
+		e->custom = 1;
+		s = json_string_value(json_object_get(d, "linkage"));
+		e->one_to_one = s != NULL && !strcmp(s, "one_to_one");
+		e->attrs = &cur.attrs[ai];
+		json_array_foreach(json_object_get(d, "attributes"), j, a) {
+			struct schema_attr *at = &cur.attrs[ai++];
+			const char *rn = json_string_value(json_object_get(a,
+			    "role")), *cn = json_string_value(json_object_get(a,
+			    "compare"));
+			char *syn;
+			at->name = json_string_value(json_object_get(a, "name"));
+			at->type = (enum schema_type)type_of(json_string_value(
+			    json_object_get(a, "type")));
+			at->role = rn == NULL || !strcmp(rn, "attribute") ?
+			    SCHEMA_ATTRIBUTE : !strcmp(rn, "natural_key") ?
+			    SCHEMA_NATURAL_KEY : !strcmp(rn, "alternate_key") ?
+			    SCHEMA_ALTERNATE_KEY : SCHEMA_RECORD_DATE;
+			at->compare = cn != NULL ? cn :
+			    compare_default(at->type);
+			at->strong = json_is_true(json_object_get(a, "strong"));
+			s = json_string_value(json_object_get(a, "description"));
+			at->description = s != NULL ? s : "";
+			if ((syn = synonyms_of(a, at->name)) == NULL ||
+			    (at->synonyms = keep(syn)) == NULL)
+				goto nomem;
+			e->nattrs++;
+		}
+		if (json_object_get(d, "blocking") != NULL) {
+			e->blocking = &cur.rules[ri];
+			json_array_foreach(json_object_get(d, "blocking"), j, r)
+				cur.rules[ri++] = json_string_value(r);
+			cur.rules[ri++] = NULL;
+		}
+	}
+	return CC_OK;
+nomem:
+	custom_clear();
+	return CC_ENOMEM;
 }
 
 const struct schema_attr *
@@ -301,10 +742,12 @@ json_t *
 schema_json(void)
 {
 	json_t *doc = json_array(), *attrs, *a;
-	size_t i, k;
+	const struct schema_entity *es;
+	size_t i, k, n;
 
-	for (i = 0; i < N(entities); i++) {
-		const struct schema_entity *e = &entities[i];
+	es = schema_entities(&n);
+	for (i = 0; i < n; i++) {
+		const struct schema_entity *e = &es[i];
 		attrs = json_array();
 		for (k = 0; k < e->nattrs; k++) {
 			const struct schema_attr *at = &e->attrs[k];
@@ -318,12 +761,28 @@ schema_json(void)
 			if (at->code_list != NULL)
 				json_object_set_new(a, "code_list",
 				    json_string(at->code_list));
+			if (e->custom) {
+				json_object_set_new(a, "compare",
+				    json_string(at->compare));
+				json_object_set_new(a, "strong",
+				    json_boolean(at->strong));
+			}
 			json_array_append_new(attrs, a);
 		}
-		json_array_append_new(doc, json_pack("{s:s, s:s, s:s, s:b,"
-		    " s:o}", "name", e->name, "label", e->label,
-		    "description", e->description, "fact", e->is_fact,
-		    "attributes", attrs));
+		a = json_pack("{s:s, s:s, s:s, s:b, s:o, s:b}", "name",
+		    e->name, "label", e->label, "description", e->description,
+		    "fact", e->is_fact, "attributes", attrs, "custom",
+		    e->custom);
+		if (e->custom)
+			json_object_set_new(a, "linkage", json_string(
+			    e->one_to_one ? "one_to_one" : "dedupe"));
+		json_array_append_new(doc, a);
 	}
 	return doc;
+}
+
+const json_t *
+schema_custom_defs(void)
+{
+	return cur.all != NULL ? cur.defs : NULL;
 }

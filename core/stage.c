@@ -679,9 +679,19 @@ mapping_hash(const json_t *mapping, char *out)
 		crypto_hash_sha256_update(&hs, (unsigned char *)s, strlen(s));
 	if (st != NULL)
 		crypto_hash_sha256_update(&hs, (unsigned char *)st, strlen(st));
-	/* The cleaning rules are part of the result too. */
+	/* The cleaning rules are part of the result too, and so are the
+	 * workspace's own entities (a changed definition stages again). */
 	crypto_hash_sha256_update(&hs, (const unsigned char *)PACKAGE_VERSION,
 	    strlen(PACKAGE_VERSION));
+	{
+		char *defs = schema_custom_defs() != NULL ?
+		    json_dumps(schema_custom_defs(), JSON_COMPACT |
+		    JSON_SORT_KEYS) : NULL;
+		if (defs != NULL)
+			crypto_hash_sha256_update(&hs, (unsigned char *)defs,
+			    strlen(defs));
+		free(defs);
+	}
 	crypto_hash_sha256_final(&hs, h);
 	util_hex(h, sizeof(h), out);
 	free(s);
@@ -692,31 +702,47 @@ mapping_hash(const json_t *mapping, char *out)
 static cc_err
 copy_previous(struct run *r, const char *file_id, struct cc_diag *diag)
 {
-	static const char *const tables[] = {
-		"stg_customer", "stg_product", "stg_product_category",
-		"stg_location", "stg_order_line", "clean_issues",
-		"clean_changes", "stage_state",
+	static const char *const fixed[] = {
+		"clean_issues", "clean_changes", "stage_state",
 	};
-	char sql[256];
+	const struct schema_entity *es;
+	char sql[256], name[64];
+	const char *tables[SCHEMA_CUSTOM_MAX_ENTITIES + 16];
 	sqlite3_stmt *st;
-	size_t i;
+	size_t i, ne, nt = 0;
+	cc_err err = CC_OK;
 	int rc;
 
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+	/* every entity's staging (a user-defined entity's too: its
+	 * definition is in the mapping hash, so its columns are the same),
+	 * then the reports */
+	es = schema_entities(&ne);
+	for (i = 0; i < ne && nt < SCHEMA_CUSTOM_MAX_ENTITIES + 12; i++) {
+		snprintf(name, sizeof(name), "stg_%s", es[i].name);
+		if ((tables[nt] = strdup(name)) != NULL)
+			nt++;
+	}
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		tables[nt++] = fixed[i];
+	for (i = 0; i < nt && err == CC_OK; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO main.\"%s\" SELECT *"
 		    " FROM old.\"%s\" WHERE %s = ?1", tables[i], tables[i],
 		    strcmp(tables[i], "stage_state") ? "_file_id" : "file_id");
-		if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(r->db));
+			break;
+		}
 		sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(r->db));
 	}
-	return CC_OK;
+	for (i = 0; i + sizeof(fixed) / sizeof(fixed[0]) < nt; i++)
+		free((char *)tables[i]);
+	return err;
 }
 
 /* 1 if the previous model staged this file with the same hash. */

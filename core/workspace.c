@@ -1,12 +1,19 @@
 /* workspace.c - per-user workspace files and schema (concord/workspace.h). */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "concord/db.h"
+#include "concord/entities.h"
+#include "concord/schema.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
 
@@ -97,6 +104,13 @@ static const char *const migrations[] = {
 	"  request_id TEXT,"
 	"  decided_at TEXT NOT NULL,"		/* RFC 3339 */
 	"  UNIQUE (entity, a_file_id, a_row, b_file_id, b_row));",
+	/* 3: entities the user adds to the target schema (entities.h) */
+	"CREATE TABLE custom_entities ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  definition TEXT NOT NULL,"		/* JSON, schema_custom_validate() */
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
 };
 
 int
@@ -134,7 +148,8 @@ ws_open(const char *data_dir, const char *user_id, struct workspace **out,
 	snprintf(path, sizeof(path), "%s/workspace.db", ws->dir);
 	if ((err = db_open(path, &ws->db, diag)) != CC_OK ||
 	    (err = db_migrate(ws->db, migrations, ws_schema_version(),
-	    diag)) != CC_OK) {
+	    diag)) != CC_OK ||
+	    (err = entities_load(ws, diag)) != CC_OK) {
 		ws_close(ws);
 		return err;
 	}
@@ -159,6 +174,123 @@ ws_close(struct workspace *ws)
 {
 	if (ws == NULL)
 		return;
+	schema_custom_set(NULL);	/* the built-in schema again */
 	sqlite3_close_v2(ws->db);
 	free(ws);
+}
+
+cc_err
+ws_tmp_create(char *path, int *fd)
+{
+	char orig[PATH_MAX];
+	size_t len = strlen(path);
+	struct stat st;
+	int templ, f, e, tries;
+
+	*fd = -1;
+	if (len >= sizeof(orig)) {
+		errno = ENAMETOOLONG;
+		return CC_EIO;
+	}
+	memcpy(orig, path, len + 1);
+	templ = len >= 6 && strcmp(path + len - 6, "XXXXXX") == 0;
+	for (tries = 0; tries < 8; tries++) {
+		if (templ) {
+			memcpy(path, orig, len + 1);
+			f = mkostemp(path, O_CLOEXEC);	/* mode 0600 */
+		} else {
+			if (unlink(path) != 0 && errno != ENOENT)
+				return CC_EIO;
+			f = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+			    O_CLOEXEC, 0600);
+			if (f < 0 && errno == EEXIST)
+				continue;
+		}
+		if (f < 0)
+			return CC_EIO;
+		if (flock(f, LOCK_EX) != 0) {
+			e = errno;
+			close(f);
+			unlink(path);
+			errno = e;
+			return CC_EIO;
+		}
+		/* A sweep may have locked and removed the file between its
+		 * creation and our lock: then it has no name any more. */
+		if (fstat(f, &st) == 0 && st.st_nlink > 0) {
+			*fd = f;
+			return CC_OK;
+		}
+		close(f);
+	}
+	errno = EAGAIN;
+	return CC_EIO;
+}
+
+/* Removes path if it is a regular file nobody holds locked (1), else 0. */
+static int
+sweep_file(const char *path)
+{
+	struct stat a, b;
+	int fd, n = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	/* The inode check: the name may have been given to a new file
+	 * since we opened the old one. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+	    S_ISREG(a.st_mode) && lstat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino && unlink(path) == 0)
+		n = 1;
+	close(fd);
+	return n;
+}
+
+int
+ws_sweep_dir(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	const size_t plen = strlen(WS_UPLOAD_TMP_PREFIX);
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/" WS_MODEL_TMP, dir) <
+	    sizeof(path))
+		n += sweep_file(path);
+	if ((size_t)snprintf(path, sizeof(path), "%s/uploads", dir) >=
+	    sizeof(path) || (d = opendir(path)) == NULL)
+		return n;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, WS_UPLOAD_TMP_PREFIX, plen) != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/uploads/%s", dir,
+		    de->d_name) >= sizeof(path))
+			continue;
+		n += sweep_file(path);
+	}
+	closedir(d);
+	return n;
+}
+
+int
+ws_sweep(const char *data_dir)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/workspaces", data_dir) >=
+	    sizeof(path) || (d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!util_valid_id(de->d_name) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/workspaces/%s",
+		    data_dir, de->d_name) >= sizeof(path))
+			continue;
+		n += ws_sweep_dir(path);
+	}
+	closedir(d);
+	return n;
 }

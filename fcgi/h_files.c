@@ -31,8 +31,9 @@ h_files_upload(struct http_req *req)
 	struct registry_upload *up = NULL;
 	struct workspace *ws;
 	struct cc_diag diag;
-	int got, duplicate;
+	int duplicate;
 	json_t *file;
+	size_t got;
 	cc_err err;
 	char *buf;
 
@@ -57,17 +58,21 @@ h_files_upload(struct http_req *req)
 		return;
 	}
 	/* Stream to disk: constant memory, hashed as it is written.
-	 * CONTENT_LENGTH may be absent (chunked): read to the end. */
-	err = CC_OK;
-	while ((got = FCGX_GetStr(buf, CHUNK, req->fcgx->in)) > 0)
-		if ((err = registry_upload_write(up, buf, (size_t)got)) != CC_OK)
+	 * CONTENT_LENGTH may be absent (chunked): read to the end, which
+	 * http_body_read() checks is the body's real end. */
+	while ((err = http_body_read(req, buf, CHUNK, &got)) == CC_OK)
+		if ((err = registry_upload_write(up, buf, got)) != CC_OK)
 			break;
 	free(buf);
-	if (err != CC_OK) {
+	if (err != CC_EOF) {
+		/* Nothing of a body cut off is kept: the temporary file goes
+		 * with the upload. */
 		registry_upload_abort(up);
 		ws_close(ws);
 		http_drain(req);
-		if (err == CC_ETOOBIG)
+		if (err == CC_EINCOMPLETE)
+			http_error_incomplete(req);
+		else if (err == CC_ETOOBIG)
 			http_error(req, 413, "too_large", "the upload limit is"
 			    " %lld bytes", max);
 		else

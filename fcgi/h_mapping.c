@@ -10,8 +10,16 @@
 void
 h_schema(struct http_req *req)
 {
+	struct workspace *ws;
+	json_t *doc;
+
+	/* the built-in entities and the workspace's own */
+	if ((ws = http_workspace(req)) == NULL)
+		return;
+	doc = schema_json();
+	ws_close(ws);
 	http_reply_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "entities",
-	    schema_json()));
+	    doc));
 }
 
 void

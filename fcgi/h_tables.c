@@ -174,8 +174,11 @@ h_table_get(struct http_req *req)
 	else
 		fmt = format_of_accept(FCGX_GetParam("HTTP_ACCEPT",
 		    req->fcgx->envp));
-	/* Before anything else: only the model's public tables exist here. */
-	if (!model_is_public_table(name)) {
+	/* Before anything else: only the model's public tables exist here
+	 * (a user-defined entity's stg_ and dim_ tables are known once the
+	 * workspace is open: query_parse() checks again). */
+	if (!model_is_public_table(name) && strncmp(name, "stg_", 4) != 0 &&
+	    strncmp(name, "dim_", 4) != 0) {
 		http_error(req, 404, "not_found", "no such table");
 		return;
 	}

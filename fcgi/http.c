@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,13 +278,17 @@ http_reply_json(struct http_req *req, int status, json_t *body)
 	free(text);
 }
 
+/* The envelope; extra (stolen, may be NULL) adds members to errors[0]. */
 static void
 reply_error(struct http_req *req, int status, const char *code,
-    const char *detail, const struct cc_diag *d)
+    const char *detail, const struct cc_diag *d, json_t *extra)
 {
 	json_t *err, *body;
 
 	err = json_pack("{s:s, s:s}", "code", code, "detail", detail);
+	if (err != NULL && extra != NULL)
+		json_object_update(err, extra);
+	json_decref(extra);
 	if (d != NULL && d->line > 0)
 		json_object_set_new(err, "line", json_integer(d->line));
 	if (d != NULL && d->column > 0)
@@ -309,7 +314,7 @@ http_error(struct http_req *req, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	reply_error(req, status, code, detail, NULL);
+	reply_error(req, status, code, detail, NULL, NULL);
 }
 
 void
@@ -327,7 +332,7 @@ http_error_diag(struct http_req *req, int status, const struct cc_diag *d)
 		snprintf(detail, sizeof(detail), "%s", d->message[0] != '\0' ?
 		    d->message : reason(status));
 	reply_error(req, status, d->code[0] != '\0' ? d->code : "error",
-	    detail, d);
+	    detail, d, NULL);
 }
 
 int
@@ -335,7 +340,8 @@ http_status_of(cc_err err)
 {
 	switch (err) {
 	case CC_OK:		return 200;
-	case CC_EINVAL:		return 400;
+	case CC_EINVAL:
+	case CC_EINCOMPLETE:	return 400;
 	case CC_EAUTH:		return 401;
 	case CC_EFORBIDDEN:	return 403;
 	case CC_ENOTFOUND:	return 404;
@@ -352,11 +358,104 @@ http_status_of(cc_err err)
 }
 
 cc_err
+http_body_read(struct http_req *req, void *buf, size_t size, size_t *got)
+{
+	FCGX_Stream *in = req->fcgx->in;
+	const long long announced = req->content_length;
+	int n, e;
+
+	*got = 0;
+	if (size == 0)
+		return CC_EINVAL;
+	if (req->body_end == HTTP_BODY_COMPLETE)
+		return CC_EOF;
+	if (req->body_end != HTTP_BODY_READING)
+		return CC_EINCOMPLETE;
+	n = FCGX_GetStr(buf, size > INT_MAX ? INT_MAX : (int)size, in);
+	if (n > 0) {
+		req->body_received += n;
+		if (announced >= 0 && req->body_received > announced) {
+			req->body_end = HTTP_BODY_LONG;
+			return CC_EINCOMPLETE;
+		}
+		*got = (size_t)n;
+		return CC_OK;
+	}
+	/* libfcgi closes the stream at the end record (no error), and
+	 * sets an error when the connection ends first (read() == 0:
+	 * FCGX_PROTOCOL_ERROR), when another record type comes instead
+	 * (FCGI_ABORT_REQUEST: FCGX_PROTOCOL_ERROR), or when read()
+	 * fails (errno; EAGAIN after SO_RCVTIMEO). */
+	if ((e = FCGX_GetError(in)) == 0) {
+		req->body_end = announced >= 0 &&
+		    req->body_received != announced ? HTTP_BODY_SHORT :
+		    HTTP_BODY_COMPLETE;
+		return req->body_end == HTTP_BODY_COMPLETE ? CC_EOF :
+		    CC_EINCOMPLETE;
+	}
+	req->body_errno = e;
+	if (e == EAGAIN || e == EWOULDBLOCK)
+		req->body_end = HTTP_BODY_TIMEOUT;
+	else if (e == FCGX_PROTOCOL_ERROR || e == ECONNRESET || e == EPIPE)
+		req->body_end = HTTP_BODY_CLOSED;
+	else
+		req->body_end = HTTP_BODY_ERROR;
+	return CC_EINCOMPLETE;
+}
+
+void
+http_error_incomplete(struct http_req *req)
+{
+	static const char *const reasons[] = {
+		"reading",		/* HTTP_BODY_READING */
+		"complete",		/* HTTP_BODY_COMPLETE */
+		"ended_early",		/* HTTP_BODY_SHORT */
+		"too_long",		/* HTTP_BODY_LONG */
+		"connection_closed",	/* HTTP_BODY_CLOSED */
+		"idle_timeout",		/* HTTP_BODY_TIMEOUT */
+		"read_error",		/* HTTP_BODY_ERROR */
+	};
+	const long long announced = req->content_length,
+	    received = req->body_received;
+	const char *reason = reasons[req->body_end];
+	char detail[256], of[64] = "";
+
+	if (announced >= 0)
+		snprintf(of, sizeof(of), " of %lld announced", announced);
+	switch (req->body_end) {
+	case HTTP_BODY_LONG:
+		snprintf(detail, sizeof(detail), "the request body is longer"
+		    " than the %lld bytes announced; nothing was stored",
+		    announced);
+		break;
+	case HTTP_BODY_TIMEOUT:
+		snprintf(detail, sizeof(detail), "no byte of the request body"
+		    " arrived for %ld s after %lld%s bytes; nothing was stored",
+		    req->app->cfg.body_idle_timeout, received, of);
+		break;
+	default:
+		snprintf(detail, sizeof(detail), "the request body was cut"
+		    " off after %lld%s bytes (%s); nothing was stored",
+		    received, of, req->body_end == HTTP_BODY_SHORT ?
+		    "it ended early" : req->body_end == HTTP_BODY_CLOSED ?
+		    "the connection closed before its end" : "read error");
+		break;
+	}
+	log_info("req=%s body incomplete: %s, announced %lld, received %lld"
+	    " (stream error %d)", req->request_id, reason, announced, received,
+	    req->body_errno);
+	reply_error(req, http_status_of(CC_EINCOMPLETE), "upload_incomplete",
+	    detail, NULL, json_pack("{s:s, s:o, s:I}", "reason", reason,
+	    "announced", announced >= 0 ? json_integer(announced) :
+	    json_null(), "received", (json_int_t)received));
+}
+
+cc_err
 http_read_body(struct http_req *req, size_t max, char **out, size_t *len)
 {
-	size_t cap = 4096, n = 0;
+	size_t cap = 4096, n = 0, got;
 	char *buf, *nb;
-	int got;
+	cc_err err;
 
 	if (req->content_length > (long long)max)
 		return CC_ETOOBIG;
@@ -375,14 +474,18 @@ http_read_body(struct http_req *req, size_t max, char **out, size_t *len)
 			}
 			buf = nb;
 		}
-		got = FCGX_GetStr(buf + n, (int)(cap - n), req->fcgx->in);
-		if (got <= 0)
+		if ((err = http_body_read(req, buf + n, cap - n, &got)) !=
+		    CC_OK)
 			break;
-		n += (size_t)got;
+		n += got;
 		if (n > max) {
 			free(buf);
 			return CC_ETOOBIG;
 		}
+	}
+	if (err != CC_EOF) {
+		free(buf);
+		return err;
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -406,8 +509,12 @@ http_read_json(struct http_req *req)
 		return NULL;
 	}
 	if ((err = http_read_body(req, 65536, &body, &len)) != CC_OK) {
-		http_error(req, http_status_of(err), "body",
-		    "cannot read the request body: %s", cc_strerror(err));
+		if (err == CC_EINCOMPLETE)
+			http_error_incomplete(req);
+		else
+			http_error(req, http_status_of(err), "body",
+			    "cannot read the request body: %s",
+			    cc_strerror(err));
 		return NULL;
 	}
 	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);

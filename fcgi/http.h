@@ -30,6 +30,24 @@ struct app {
 #define HTTP_MAX_PARAMS		4	/* captures of a route pattern */
 #define HTTP_MAX_HEADERS	8	/* extra response headers */
 
+/*
+ * What became of a request body (http_body_read()).  Complete means the
+ * FastCGI stdin stream ended with its end record (the web server's
+ * "that was all": for a chunked body, nginx sends it after the
+ * terminating chunk) and, when CONTENT_LENGTH was given, exactly that
+ * many bytes came.  Every other end is a body cut off.
+ */
+enum http_body_end {
+	HTTP_BODY_READING = 0,	/* not at its end yet */
+	HTTP_BODY_COMPLETE,	/* ended as announced */
+	HTTP_BODY_SHORT,	/* ended before CONTENT_LENGTH bytes */
+	HTTP_BODY_LONG,		/* more bytes than CONTENT_LENGTH */
+	HTTP_BODY_CLOSED,	/* connection closed or request aborted
+				   (FCGI_ABORT_REQUEST) before the end */
+	HTTP_BODY_TIMEOUT,	/* no byte for body_idle_timeout seconds */
+	HTTP_BODY_ERROR,	/* another read error */
+};
+
 struct http_query {
 	char	*key;
 	char	*value;
@@ -48,6 +66,12 @@ struct http_req {
 	char			*authorization;
 	char			*cookie;
 	long long		 content_length;	/* -1 when absent */
+	/* The body (http_body_read()): bytes read so far, how it ended,
+	 * and libfcgi's stream error when it was cut (errno > 0, FCGX_*
+	 * < 0). */
+	long long		 body_received;
+	enum http_body_end	 body_end;
+	int			 body_errno;
 	char			 request_id[72];	/* [A-Za-z0-9._:@-]{1,64} */
 	struct http_query	 query[HTTP_MAX_QUERY];
 	size_t			 nquery;
@@ -106,19 +130,52 @@ void		 http_error_diag(struct http_req *req, int status,
 int		 http_status_of(cc_err err);
 
 /*
+ * Reads the next bytes of the request body: at most size (>= 1) bytes
+ * into buf (the caller's), *got set to how many.  The one place that
+ * decides whether a body arrived whole (see enum http_body_end): every
+ * handler that reads a body reads it through here.  A read waits at most
+ * body_idle_timeout seconds for a byte (the worker sets SO_RCVTIMEO on
+ * the connection).  Returns CC_OK with *got > 0; CC_EOF (*got = 0) when
+ * the body is complete, also on every later call; CC_EINCOMPLETE
+ * (*got = 0) when it was cut off (req->body_end says how,
+ * req->body_received how many bytes came), also on every later call.
+ * Bytes returned before CC_EINCOMPLETE must be thrown away.  CC_EINVAL
+ * when size is 0 (nothing read).
+ */
+cc_err		 http_body_read(struct http_req *req, void *buf, size_t size,
+		     size_t *got);
+
+/*
+ * Answers 400 for a body cut off (after http_body_read() returned
+ * CC_EINCOMPLETE): the error envelope with one errors[] entry {"code":
+ * "upload_incomplete", "detail", "reason" ("ended_early", "too_long",
+ * "connection_closed", "idle_timeout", "read_error"), "announced" (the
+ * CONTENT_LENGTH, null when absent), "received" (bytes read)}, and a log
+ * line with the counts.  The client may be gone: then nobody reads it.
+ */
+void		 http_error_incomplete(struct http_req *req);
+
+/*
  * Reads a whole request body of at most max bytes into a new
- * NUL-terminated buffer.  Errors: CC_ETOOBIG, CC_ENOMEM, CC_EIO.
+ * NUL-terminated buffer (*out, the caller frees it; *len its length
+ * without the NUL).  Errors: CC_ETOOBIG (announced or sent more than
+ * max), CC_EINCOMPLETE (cut off: see http_body_read()), CC_ENOMEM; *out
+ * is untouched then.
  */
 cc_err		 http_read_body(struct http_req *req, size_t max, char **out,
 		     size_t *len);
 
 /*
- * Reads the body as JSON (at most 64 KiB) and answers 400/413/415 itself
- * when it is not a JSON object; returns NULL then.
+ * Reads the body as JSON (at most 64 KiB) and answers itself when it is
+ * not a whole JSON object: 415 (not application/json), 413, 400
+ * upload_incomplete (cut off, http_error_incomplete()) or 400
+ * json_malformed; returns NULL then.  Otherwise a new reference the
+ * caller decrefs.
  */
 json_t		*http_read_json(struct http_req *req);
 
-/* Reads and discards the rest of the body (bounded by the upload limit). */
+/* Reads and discards the rest of the body (bounded by the upload limit
+ * plus 64 MiB, and by the idle timeout). */
 void		 http_drain(struct http_req *req);
 
 #endif /* CONCORD_FCGI_HTTP_H */

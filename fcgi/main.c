@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -70,6 +71,10 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
+	/* Once, before anything is created: every file of the data
+	 * directory (workspaces, model.db, SQLite's journals) is 0600 and
+	 * every directory 0700.  The socket is made 0660 explicitly. */
+	umask(077);
 	while ((ch = getopt(argc, argv, "+d:c:hV")) != -1) {
 		switch (ch) {
 		case 'd':

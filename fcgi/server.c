@@ -4,7 +4,13 @@
  * Every worker opens its own SQLite handles after fork() (security.md,
  * "FastCGI").  libfcgi's accept is interrupted by SIGTERM because requests
  * are initialised with FCGI_FAIL_ACCEPT_ON_INTR and the handler is
- * installed without SA_RESTART; a request being handled is finished first.
+ * installed without SA_RESTART; a request being handled is finished first
+ * (SIGTERM and SIGINT are blocked while it is, so that they cannot cut
+ * the read of its body).  A request body that stops arriving for
+ * body_idle_timeout seconds is abandoned (SO_RCVTIMEO on the connection,
+ * seen by http_body_read()).  At start, the master and the runner remove
+ * the temporary files killed processes left in the workspaces
+ * (ws_sweep()).
  */
 #include "config.h"
 
@@ -17,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -28,6 +35,7 @@
 
 #include "concord/log.h"
 #include "concord/runs.h"
+#include "concord/workspace.h"
 #include "http.h"
 #include "routes.h"
 #include "server.h"
@@ -109,6 +117,25 @@ elapsed_ms(const struct timespec *start)
 	    (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/*
+ * The idle timeout of a request body: a read of the connection that
+ * waits longer than seconds fails with EAGAIN.  fcgiapp.h lists ipcFd
+ * among the fields not to use, but it is libfcgi's only handle on the
+ * accepted connection (every 2.4 release has it); the parameters were
+ * read during the accept, so what the timeout governs is the body.
+ */
+static void
+set_body_timeout(FCGX_Request *fr, long seconds)
+{
+	struct timeval tv;
+
+	tv.tv_sec = seconds;
+	tv.tv_usec = 0;
+	if (fr->ipcFd >= 0 && setsockopt(fr->ipcFd, SOL_SOCKET, SO_RCVTIMEO,
+	    &tv, sizeof(tv)) != 0)
+		log_warn("worker: SO_RCVTIMEO: %s", strerror(errno));
+}
+
 static void
 handle(FCGX_Request *fr, struct app *app)
 {
@@ -139,9 +166,13 @@ worker(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
     int listen_fd)
 {
 	struct cc_diag diag;
+	sigset_t term, old;
 	FCGX_Request fr;
 	struct app app;
 
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 	install(SIGTERM, on_term);
 	install(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);
@@ -162,8 +193,12 @@ worker(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
 		return 1;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		/* Held back until the answer is out; then the loop ends. */
+		sigprocmask(SIG_BLOCK, &term, &old);
+		set_body_timeout(&fr, cfg->body_idle_timeout);
 		handle(&fr, &app);
 		FCGX_Finish_r(&fr);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	FCGX_Free(&fr, 0);
 	control_close(app.ctl);
@@ -217,6 +252,7 @@ runner(const struct cc_config *cfg)
 	struct workspace *ws;
 	struct cc_diag diag;
 	cc_err err;
+	int n;
 
 	install(SIGTERM, on_term);
 	install(SIGINT, on_term);
@@ -228,6 +264,11 @@ runner(const struct cc_config *cfg)
 		log_error("runner: %s", diag.message);
 		return 1;
 	}
+	/* The model.db.tmp of a run killed with its runner (and uploads of
+	 * killed workers); files of living processes are locked and kept. */
+	if ((n = ws_sweep(cfg->data_dir)) > 0)
+		log_info("runner: removed %d temporary file%s left by killed"
+		    " processes", n, n == 1 ? "" : "s");
 	runner_recover(cfg, ctl);
 	while (!stopping) {
 		if (control_queue_claim(ctl, (long)getpid(), run_id, user_id) !=
@@ -298,6 +339,10 @@ server_run(const struct cc_config *cfg, int listen_fd)
 		return 1;
 	}
 	control_close(ctl);
+	/* Before any worker or runner exists: what killed ones left. */
+	if ((i = ws_sweep(cfg->data_dir)) > 0)
+		log_info("removed %d temporary file%s left by killed processes",
+		    i, i == 1 ? "" : "s");
 	if ((pids = calloc((size_t)n, sizeof(*pids))) == NULL)
 		return 1;
 	install(SIGTERM, on_term);

@@ -17,6 +17,9 @@ struct cc_config {
 	char		socket_group[64];	/* group owning the socket ("" = keep) */
 	int		workers;		/* pre-forked workers, 1..64 */
 	long long	max_upload_bytes;	/* upload limit in bytes */
+	long		body_idle_timeout;	/* seconds without a byte of a
+						   request body before it is
+						   abandoned, 1..3600 */
 	long		token_lifetime;		/* access token lifetime, seconds */
 	int		cookie_secure;		/* 1: __Host- cookie with Secure */
 	int		login_max_failures;	/* failed logins of an account

@@ -30,6 +30,8 @@ typedef enum cc_err {
 	CC_EUNSUPPORTED,  /* a format or option that is not supported */
 	CC_ECONFLICT,     /* state conflict (409) */
 	CC_EOF,           /* end of input: not an error for iterators */
+	CC_EINCOMPLETE,   /* input ended before its announced end, or went
+			     past it (a request body cut off: 400) */
 	CC__MAX
 } cc_err;
 

@@ -123,6 +123,10 @@
  *  MATCH_EXACT     letters and digits only (code-list values, country
  *                  codes, where a near spelling means another value).
  *                  exact / else.
+ *  MATCH_LONGTEXT  as NAME (long text: titles, descriptions, author
+ *                  lists).  exact / token-set cosine >= 0.9 / >= 0.7 /
+ *                  >= 0.5 / else (distinct words, any order; Cohen et
+ *                  al., IIWeb 2003).
  *
  * A field with swap_with set gains a level "swapped" (its value agrees
  * with the other field's value of the other record: JW >= 0.92 for the
@@ -139,6 +143,7 @@ enum match_kind {
 	MATCH_POSTCODE,
 	MATCH_EMAIL,
 	MATCH_EXACT,
+	MATCH_LONGTEXT,
 	MATCH_KIND__MAX
 };
 

@@ -22,7 +22,10 @@
  *
  * Atomic: the run builds DIR/model.db.tmp and renames it over
  * DIR/model.db only when every phase succeeded; readers keep the previous
- * result until then, and a killed run leaves it untouched.
+ * result until then, and a killed run leaves it untouched.  model.db.tmp
+ * is created mode 0600 and locked for the run's life (ws_tmp_create()),
+ * so the model.db it becomes is 0600 too and the model.db.tmp of a killed
+ * run is removed by the next ws_sweep().
  */
 #ifndef CONCORD_PIPELINE_H
 #define CONCORD_PIPELINE_H

@@ -5,10 +5,13 @@
  * files' records.
  *
  * An upload is all or nothing: until registry_upload_finish() succeeds
- * the bytes live in a temporary file in uploads/ that abort (or a crash,
- * then the next registry_sweep()) removes; the record and its profile are
- * written in one transaction after the file is renamed to
- * uploads/<sha256>.
+ * the bytes live in a temporary file uploads/.upload-XXXXXX, locked by
+ * the process writing it (ws_tmp_create()), that abort removes, or, when
+ * that process was killed, the next ws_sweep() at the start of the
+ * service or its runner.  It is never a registered file: the record and
+ * its profile are written in one transaction after the file is renamed
+ * to uploads/<sha256>.  Whether the bytes are all the client sent is the
+ * caller's to check before finishing (fcgi/http.h, http_body_read()).
  */
 #ifndef CONCORD_REGISTRY_H
 #define CONCORD_REGISTRY_H
@@ -24,9 +27,10 @@
 struct registry_upload;
 
 /*
- * Starts an upload into ws with a byte limit (max_bytes >= 1).  *out is
+ * Starts an upload into ws with a byte limit (max_bytes >= 1): creates
+ * the temporary file (mode 0600, locked until the upload ends).  *out is
  * ended by registry_upload_finish() or registry_upload_abort().
- * Errors: CC_EIO, CC_ENOMEM.
+ * Errors: CC_EIO (uploads/ not writable), CC_ENOMEM.
  */
 cc_err	registry_upload_begin(struct workspace *ws, long long max_bytes,
 	    struct registry_upload **out);
@@ -60,11 +64,9 @@ cc_err	registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 	    const char *name, const char *content_type, json_t **file,
 	    int *duplicate, struct cc_diag *diag);
 
-/* Drops an unfinished upload and its bytes.  NULL is fine. */
+/* Drops an unfinished upload: removes its temporary file, then frees
+ * up (NULL is fine). */
 void	registry_upload_abort(struct registry_upload *up);
-
-/* Removes temporary upload files left by a crash.  Returns how many. */
-int	registry_sweep(struct workspace *ws);
 
 /*
  * One file: *file as in registry_upload_finish(); *profile (may be NULL)

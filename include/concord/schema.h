@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "concord/error.h"
+
 enum schema_type {
 	SCHEMA_TEXT = 0,	/* free text: trimmed, NFC */
 	SCHEMA_NAME,		/* a person's name or part of it */
@@ -56,9 +58,19 @@ struct schema_attr {
 	const char		*ref;		/* REFERENCE: entity name */
 	const char		*code_list;	/* CODE: list name (clean.h) */
 	const char		*synonyms;	/* space-separated normalised names
-						   seen in sources, for the
-						   mapper */
+					   seen in sources, for the
+					   mapper */
 	const char		*description;
+	/* entity resolution (user-defined entities; the built-ins are
+	 * compared as core/er.c says) */
+	const char		*compare;	/* "name", "text", "longtext",
+						   "code", "exact", "date",
+						   "number", "postcode",
+						   "email", "none"; NULL: by
+						   type */
+	int			 strong;	/* 1: two records with
+						   different values are never
+						   one entity */
 };
 
 struct schema_entity {
@@ -69,7 +81,55 @@ struct schema_entity {
 	size_t			 nattrs;
 	int			 is_fact;	/* 1: events (order lines) */
 	const char		*description;
+	int			 custom;	/* 1: defined by the workspace's
+						   user (schema_custom_set()) */
+	int			 one_to_one;	/* 1: its sources are each
+						   deduplicated: a record matches
+						   at most one record of each
+						   other source */
+	const char *const	*blocking;	/* custom: NULL-terminated
+						   blocking rules, "attr[:fn]
+						   [+attr[:fn]]" (fn first3,
+						   soundex, year, local); NULL:
+						   derived from the attributes */
 };
+
+/* Limits of a user-defined entity. */
+#define SCHEMA_CUSTOM_MAX_ATTRS		32	/* attributes */
+#define SCHEMA_CUSTOM_MAX_ENTITIES	16	/* per workspace */
+#define SCHEMA_CUSTOM_MAX_RULES		8	/* blocking rules */
+
+/*
+ * Checks a user-defined entity (the body of POST /api/v1/schema/entities):
+ * {"name": "publication", "label"?, "description"?, "linkage"?: "dedupe"
+ * | "one_to_one", "blocking"?: ["title:first3+year", ...], "attributes":
+ * [{"name", "type", "role"?: "attribute" | "natural_key" |
+ * "alternate_key" | "record_date", "compare"?, "strong"?: bool,
+ * "synonyms"?: [...], "description"?}]}.  Names are snake_case
+ * ([a-z][a-z0-9_]{0,31}), the entity's not a built-in one; attribute names
+ * unique; exactly one natural key, of type key; 1..SCHEMA_CUSTOM_MAX_ATTRS
+ * attributes; types are the schema's ("code" needs a shipped code list and
+ * is refused); compare fits the type (a number compared as a number, a
+ * date as a date); blocking rules name the entity's attributes.  Returns
+ * 0 when valid; else the number of problems, each appended to errors (an
+ * array, may be NULL) as {"code", "detail", "field"}.
+ */
+int	schema_custom_validate(const json_t *def, json_t *errors);
+
+/*
+ * Makes the workspace's own entities part of the schema, after the
+ * built-in dimensions and before the fact, until the next call: defs is
+ * an array of definitions (those that fail schema_custom_validate() are
+ * skipped), or NULL for none.  The schema keeps a reference to defs and
+ * points into it.  One workspace at a time per process: ws_open() calls
+ * it, ws_close() clears it; pointers to a user-defined entity from
+ * schema_entity() are valid until then.  Returns CC_OK or CC_ENOMEM (the
+ * schema is then the built-in one).
+ */
+cc_err	schema_custom_set(json_t *defs);
+
+/* The definitions in force (schema_custom_set()), or NULL; borrowed. */
+const json_t *schema_custom_defs(void);
 
 /* All entities, in dependency order (referenced before referencing). */
 const struct schema_entity	*schema_entities(size_t *n);
@@ -90,7 +150,8 @@ const struct schema_attr	*schema_lookup(const char *qualified,
 const char	*schema_type_name(enum schema_type t);
 const char	*schema_role_name(enum schema_role r);
 
-/* The whole schema as a new JSON document (GET /api/v1/schema). */
+/* The whole schema as a new JSON document (GET /api/v1/schema): every
+ * entity, with "custom": true for the user-defined ones. */
 json_t		*schema_json(void);
 
 #endif /* CONCORD_SCHEMA_H */

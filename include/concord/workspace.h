@@ -4,6 +4,15 @@
  * the staging and star-schema tables a run writes) and uploads/<sha256>
  * (original bytes, immutable).
  *
+ * Files being written live beside their final name until complete:
+ * uploads/.upload-XXXXXX (an upload in progress, concord/registry.h) and
+ * model.db.tmp (a run's new result, concord/pipeline.h).  The process
+ * writing one holds an exclusive flock(2) on it (ws_tmp_create()), so
+ * that ws_sweep() can tell the files of a living process from those a
+ * killed one left behind.  Every file is created mode 0600 (the process
+ * umask is 077, set once at start in fcgi/main.c; temporary files are
+ * created 0600 explicitly).
+ *
  * The directory is derived from the authenticated user's id (a control
  * database record), never from request input.
  */
@@ -35,5 +44,40 @@ void	ws_close(struct workspace *ws);		/* NULL is fine */
 
 /* The schema version this build migrates workspaces to. */
 int	ws_schema_version(void);
+
+#define WS_UPLOAD_TMP_PREFIX	".upload-"	/* uploads/.upload-XXXXXX */
+#define WS_MODEL_TMP		"model.db.tmp"	/* a run's model being built */
+
+/*
+ * Creates a temporary file of a workspace, mode 0600, and locks it:
+ * path (at most PATH_MAX bytes, NUL-terminated) is either a mkstemp(3)
+ * template ending in "XXXXXX", replaced in place by the name made, or a
+ * fixed name (WS_MODEL_TMP), whose stale file is replaced.  On success
+ * *fd is an open read-write descriptor holding an exclusive flock(2) on
+ * the file; the lock lasts until the caller closes *fd (or the process
+ * ends, also when it is killed), and ws_sweep() removes only unlocked
+ * files.  The caller owns *fd and removes the file when it is not
+ * renamed into place.  Errors: CC_EIO (errno kept; *fd is -1 and no
+ * file is left).
+ */
+cc_err	ws_tmp_create(char *path, int *fd);
+
+/*
+ * Removes what killed processes left in the workspace directory dir
+ * (DATA_DIR/workspaces/<user-id>): temporary uploads
+ * (uploads/WS_UPLOAD_TMP_PREFIX*) and WS_MODEL_TMP, each only when no
+ * living process holds its lock (ws_tmp_create()), so it is safe while
+ * uploads and runs go on.  Never touches registered files.  Returns the
+ * number of files removed (0 when dir or uploads/ cannot be read).
+ */
+int	ws_sweep_dir(const char *dir);
+
+/*
+ * ws_sweep_dir() for every workspace under data_dir/workspaces (entries
+ * whose name is a valid user id, see util_valid_id()).  Called at the
+ * start of the service and of its runner.  Returns the number of files
+ * removed in all (0 when there are no workspaces yet).
+ */
+int	ws_sweep(const char *data_dir);
 
 #endif /* CONCORD_WORKSPACE_H */

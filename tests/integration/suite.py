@@ -9,6 +9,8 @@ on its own HTTPS port rendered from the shipped conf/nginx/concord.conf):
   limits  CONCORD_MAX_UPLOAD_BYTES=4096, CONCORD_LOGIN_MAX_FAILURES(_PER_CLIENT)=3,
           CONCORD_COOKIE_SECURE=0: upload limit, login lockout, plain cookie.
   spawn   concord started by spawn-fcgi (socket on fd 0).
+  upload  CONCORD_BODY_IDLE_TIMEOUT=2: bodies cut off, stalled, and what killed
+          processes leave (tests_upload_integrity restarts it).
   dead    an nginx server block whose socket does not exist (503 envelope).
 Apache is started by its own test, in front of `main`.
 """
@@ -49,8 +51,9 @@ def setup(env):
                                     "CONCORD_LOGIN_MAX_FAILURES_PER_CLIENT": "3",
                                     "CONCORD_COOKIE_SECURE": "0"})
     spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
+    upload = env.backend("upload", {"CONCORD_BODY_IDLE_TIMEOUT": "2"})
     blocks = []
-    for b in (main, limits, spawn):
+    for b in (main, limits, spawn, upload):
         b.error = None
         try:
             b.init()
@@ -64,7 +67,7 @@ def setup(env):
     env.dead_port = harness.free_port()
     blocks.append(("dead", env.dead_port, os.path.join(env.tmp, "dead", "no-such.sock")))
     env.start_nginx(blocks)
-    for b in (main, limits, spawn):
+    for b in (main, limits, spawn, upload):
         b.client = env.client(b.port, label="nginx:" + b.name)
     env.dead = env.client(env.dead_port, label="nginx:dead")
 
@@ -85,9 +88,11 @@ import tests_service  # noqa: E402,F401
 import tests_auth  # noqa: E402,F401
 import tests_users  # noqa: E402,F401
 import tests_files  # noqa: E402,F401
+import tests_upload_integrity  # noqa: E402,F401
 import tests_deploy  # noqa: E402,F401
 import tests_pipeline  # noqa: E402,F401
 import tests_mapping  # noqa: E402,F401
 import tests_dashboards  # noqa: E402,F401
 import tests_tables  # noqa: E402,F401
 import tests_matching  # noqa: E402,F401
+import tests_entities  # noqa: E402,F401

@@ -39,7 +39,41 @@ test_defaults(void **state)
 	assert_int_equal(c.workers, 4);
 	assert_int_equal(c.max_upload_bytes, 1073741824LL);
 	assert_int_equal(c.cookie_secure, 1);
+	assert_int_equal(c.body_idle_timeout, 30);
 	assert_string_equal(c.llm_endpoint, "");
+}
+
+/* body_idle_timeout: seconds, 1..3600, from the file and from
+ * CONCORD_BODY_IDLE_TIMEOUT; out of range or not a number is refused
+ * and leaves the value as it was. */
+static void
+test_body_idle_timeout(void **state)
+{
+	struct cc_config c;
+	struct cc_diag d;
+
+	(void)state;
+	config_defaults(&c);
+	write_conf("body_idle_timeout = 5\n");
+	assert_int_equal(config_load_file(&c, path, &d), CC_OK);
+	assert_int_equal(c.body_idle_timeout, 5);
+	unlink(path);
+	setenv("CONCORD_BODY_IDLE_TIMEOUT", "2", 1);
+	assert_int_equal(config_apply_env(&c, &d), CC_OK);
+	assert_int_equal(c.body_idle_timeout, 2);
+	setenv("CONCORD_BODY_IDLE_TIMEOUT", "0", 1);
+	assert_int_equal(config_apply_env(&c, &d), CC_ECONFIG);
+	assert_string_equal(d.code, "config_bad_number");
+	unsetenv("CONCORD_BODY_IDLE_TIMEOUT");
+	assert_int_equal(config_set(&c, "body_idle_timeout", "3601", &d),
+	    CC_ECONFIG);
+	assert_int_equal(config_set(&c, "body_idle_timeout", "30s", &d),
+	    CC_ECONFIG);
+	assert_int_equal(config_set(&c, "body_idle_timeout", "3600", &d),
+	    CC_OK);
+	assert_int_equal(c.body_idle_timeout, 3600);
+	assert_int_equal(config_set(&c, "body_idle_timeout", "1", &d), CC_OK);
+	assert_int_equal(c.body_idle_timeout, 1);
 }
 
 /* The shipped conf/concord.conf states the defaults: loading it changes
@@ -125,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_shipped_file_is_defaults),
 		cmocka_unit_test(test_file_and_env),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_body_idle_timeout),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
