@@ -128,8 +128,10 @@ static const struct er_spec specs[] = {
 	    }, { { ER_NAME, "email" }, { ER_NAME, "phone" } },
 	    { "full_name", "first_name", "last_name", "email", "phone" } },
 	{ "product", {
-		{ "name", MATCH_TEXT, 1, NULL, 0 },
-		{ "description", MATCH_TEXT, 0, NULL, 0 },
+		/* product names and descriptions are word lists in any
+		 * order: token-set cosine */
+		{ "name", MATCH_LONGTEXT, 0, NULL, 0 },
+		{ "description", MATCH_LONGTEXT, 0, NULL, 0 },
 		{ "brand", MATCH_EXACT, 0, NULL, 0 },
 		{ "manufacturer", MATCH_EXACT, 0, NULL, 0 },
 		{ "category", MATCH_NAME, 0, NULL, 0 },
@@ -143,6 +145,9 @@ static const struct er_spec specs[] = {
 		    { "brand", MATCH_BLOCK_EXACT } } },
 		{ 2, { { "name", MATCH_BLOCK_FIRST3 },
 		    { "price", MATCH_BLOCK_EXACT } } },
+		/* the model number in the name ("PSLX350H") */
+		{ 1, { { "name", MATCH_BLOCK_CODEWORD } } },
+		{ 1, { { "description", MATCH_BLOCK_CODEWORD } } },
 	    }, { { "name", "brand" } }, { "name", "description" } },
 	{ "product_category", {
 		{ "category", MATCH_NAME, 1, NULL, 0 },
@@ -260,6 +265,8 @@ parse_key(char *tok, struct er_key *k)
 			k->fn = MATCH_BLOCK_YEAR;
 		else if (!strcmp(c, "local"))
 			k->fn = MATCH_BLOCK_LOCAL;
+		else if (!strcmp(c, "codeword"))
+			k->fn = MATCH_BLOCK_CODEWORD;
 		else if (strcmp(c, "exact"))
 			return 0;
 	}
@@ -271,7 +278,8 @@ parse_key(char *tok, struct er_key *k)
  * A user-defined entity is compared by its attributes' "compare"
  * (concord/schema.h); strong attributes keep records apart.  Blocking:
  * the entity's own rules, else one rule per compared attribute: the
- * first 3 characters of a name or text, Soundex of a name too, the whole
+ * first 3 characters of a name or text, Soundex of a name too, the model
+ * number in a text (the longest word with letters and digits), the whole
  * value of an e-mail, code, postcode or date (numbers and exact codes
  * alone make blocks too large to be rules).  A record without a key is
  * identified by its compared names and texts.
@@ -339,6 +347,12 @@ custom_spec_of(const struct schema_entity *e)
 			sp->rules[nr].nkeys = 1;
 			sp->rules[nr].keys[0].attr = f->attr;
 			sp->rules[nr++].keys[0].fn = MATCH_BLOCK_FIRST3;
+			if (f->kind != MATCH_NAME && nr < ER_MAXR) {
+				sp->rules[nr].nkeys = 1;
+				sp->rules[nr].keys[0].attr = f->attr;
+				sp->rules[nr++].keys[0].fn =
+				    MATCH_BLOCK_CODEWORD;
+			}
 			break;
 		case MATCH_EMAIL:
 		case MATCH_CODE:
@@ -848,7 +862,7 @@ static void
 rule_text(const struct match_config *cfg, size_t k, char *out, size_t n)
 {
 	static const char *const fn[] = { "", ":first3", ":soundex", ":year",
-	    ":local" };
+	    ":local", ":codeword" };
 	size_t i, len = 0;
 
 	out[0] = '\0';

@@ -264,6 +264,8 @@ match_setup(struct mctx *c, const struct match_config *cfg,
 			    k->norm != NORM_DATE) ||
 			    (rb->keys[q].fn == MATCH_BLOCK_LOCAL &&
 			    k->norm != NORM_EMAIL) ||
+			    (rb->keys[q].fn == MATCH_BLOCK_CODEWORD &&
+			    k->norm != NORM_WORDS) ||
 			    (rb->keys[q].fn == MATCH_BLOCK_SOUNDEX &&
 			    !k->soundex))
 				return cc_diag_set(diag, CC_EINVAL,
@@ -913,6 +915,31 @@ match_key(const struct mctx *c, const struct match_blocking *rb, size_t r,
 			    v->len2 * sizeof(uint32_t));
 			*nkb += v->len2;
 			continue;
+		case MATCH_BLOCK_CODEWORD: {
+			/* the longest word with both a letter and a digit, or
+			 * of 4+ digits (the first of equal length): a model
+			 * or part number inside a product's name */
+			const uint32_t *w = c->cps + v->off;
+			size_t bs = 0, bl = 0, s0, e0, d, a;
+			for (s0 = 0; s0 < v->len; s0 = e0 + 1) {
+				for (e0 = s0; e0 < v->len && w[e0] != ' '; e0++)
+					continue;
+				for (d = a = 0, i = s0; i < e0; i++) {
+					d += w[i] >= '0' && w[i] <= '9';
+					a += !(w[i] >= '0' && w[i] <= '9');
+				}
+				if (((d > 0 && a > 0 && e0 - s0 >= 3) || d >= 4) &&
+				    e0 - s0 > bl) {
+					bs = s0;
+					bl = e0 - s0;
+				}
+			}
+			if (bl == 0)
+				return -1;
+			memcpy(*kb + *nkb, w + bs, bl * sizeof(uint32_t));
+			*nkb += bl;
+			continue;
+		}
 		case MATCH_BLOCK_SOUNDEX:
 		case MATCH_BLOCK__MAX:
 		default:

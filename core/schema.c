@@ -389,7 +389,7 @@ rule_ok(const char *rs, const json_t *attrs)
 			*c++ = '\0';
 			ok = !strcmp(c, "first3") || !strcmp(c, "soundex") ||
 			    !strcmp(c, "year") || !strcmp(c, "local") ||
-			    !strcmp(c, "exact");
+			    !strcmp(c, "codeword") || !strcmp(c, "exact");
 		}
 		for (j = 0; j < json_array_size(attrs); j++)
 			found |= !strcmp(attr_name(attrs, j), tok);

@@ -161,6 +161,10 @@ enum match_block_fn {
 				   missing */
 	MATCH_BLOCK_YEAR,	/* the year (MATCH_DATE fields only) */
 	MATCH_BLOCK_LOCAL,	/* the local part (MATCH_EMAIL fields only) */
+	MATCH_BLOCK_CODEWORD,	/* the longest word with letters and digits,
+				   or of 4 or more digits: a model or part
+				   number in a name (NAME, TEXT, LONGTEXT);
+				   none: missing */
 	MATCH_BLOCK__MAX
 };
 
