@@ -66,6 +66,7 @@ struct er_key {
 struct er_rule {
 	size_t		nkeys;
 	struct er_key	keys[2];
+	int		unordered;	/* match_blocking.unordered */
 };
 
 /* How an entity is compared: its fields, blocking rules and identity
@@ -98,33 +99,34 @@ static const struct er_spec specs[] = {
 		 * Soundex code alone is shared by thousands); a duplicate
 		 * with typos in both names still meets its original through
 		 * its e-mail, phone, birth date or postcode */
-		{ 1, { { "email", MATCH_BLOCK_EXACT } } },
-		{ 1, { { "phone", MATCH_BLOCK_EXACT } } },
-		{ 1, { { ER_NAME, MATCH_BLOCK_EXACT } } },
+		{ 1, { { "email", MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { "phone", MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { ER_NAME, MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "last_name", MATCH_BLOCK_EXACT },
-		    { "first_name", MATCH_BLOCK_FIRST3 } } },
+		    { "first_name", MATCH_BLOCK_FIRST3 } }, 0 },
 		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
-		    { "first_name", MATCH_BLOCK_EXACT } } },
+		    { "first_name", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
-		    { "birth_date", MATCH_BLOCK_EXACT } } },
+		    { "birth_date", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "first_name", MATCH_BLOCK_EXACT },
-		    { "city", MATCH_BLOCK_EXACT } } },
+		    { "city", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "postal_code", MATCH_BLOCK_EXACT },
-		    { "birth_date", MATCH_BLOCK_YEAR } } },
+		    { "birth_date", MATCH_BLOCK_YEAR } }, 0 },
 		{ 2, { { "birth_date", MATCH_BLOCK_EXACT },
-		    { "city", MATCH_BLOCK_EXACT } } },
-		{ 1, { { "email", MATCH_BLOCK_LOCAL } } },
+		    { "city", MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { "email", MATCH_BLOCK_LOCAL } }, 0 },
+		/* either order: names entered the wrong way round */
 		{ 2, { { "first_name", MATCH_BLOCK_SOUNDEX },
-		    { "last_name", MATCH_BLOCK_SOUNDEX } } },
+		    { "last_name", MATCH_BLOCK_SOUNDEX } }, 1 },
 		{ 2, { { "first_name", MATCH_BLOCK_SOUNDEX },
-		    { "birth_date", MATCH_BLOCK_YEAR } } },
+		    { "birth_date", MATCH_BLOCK_YEAR } }, 0 },
 		{ 2, { { "first_name", MATCH_BLOCK_SOUNDEX },
-		    { "city", MATCH_BLOCK_EXACT } } },
+		    { "city", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "last_name", MATCH_BLOCK_SOUNDEX },
-		    { "city", MATCH_BLOCK_EXACT } } },
+		    { "city", MATCH_BLOCK_EXACT } }, 0 },
 		/* broad: at scale only its smallest blocks fit the rule's
 		 * share of the pairs (match.h) */
-		{ 1, { { "birth_date", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "birth_date", MATCH_BLOCK_EXACT } }, 0 },
 	    }, { { ER_NAME, "email" }, { ER_NAME, "phone" } },
 	    { "full_name", "first_name", "last_name", "email", "phone" } },
 	{ "product", {
@@ -140,21 +142,21 @@ static const struct er_spec specs[] = {
 		{ "size", MATCH_EXACT, 0, NULL, 0 },
 		{ "price", MATCH_NUMBER, 0, NULL, 0 },
 	    }, {
-		{ 1, { { "name", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "name", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "name", MATCH_BLOCK_FIRST3 },
-		    { "brand", MATCH_BLOCK_EXACT } } },
+		    { "brand", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "name", MATCH_BLOCK_FIRST3 },
-		    { "price", MATCH_BLOCK_EXACT } } },
+		    { "price", MATCH_BLOCK_EXACT } }, 0 },
 		/* the model number in the name ("PSLX350H") */
-		{ 1, { { "name", MATCH_BLOCK_CODEWORD } } },
-		{ 1, { { "description", MATCH_BLOCK_CODEWORD } } },
+		{ 1, { { "name", MATCH_BLOCK_CODEWORD } }, 0 },
+		{ 1, { { "description", MATCH_BLOCK_CODEWORD } }, 0 },
 	    }, { { "name", "brand" } }, { "name", "description" } },
 	{ "product_category", {
 		{ "category", MATCH_NAME, 1, NULL, 0 },
 		{ "subcategory", MATCH_NAME, 1, NULL, 0 },
 	    }, {
-		{ 1, { { "category", MATCH_BLOCK_EXACT } } },
-		{ 1, { { "subcategory", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "category", MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { "subcategory", MATCH_BLOCK_EXACT } }, 0 },
 	    }, { { NULL, NULL } }, { "category", "subcategory" } },
 	{ "location", {
 		{ "name", MATCH_TEXT, 1, NULL, 0 },
@@ -164,10 +166,10 @@ static const struct er_spec specs[] = {
 		{ "state", MATCH_EXACT, 0, NULL, 0 },
 		{ "country", MATCH_EXACT, 0, NULL, 0 },
 	    }, {
-		{ 1, { { "name", MATCH_BLOCK_EXACT } } },
-		{ 1, { { "postal_code", MATCH_BLOCK_EXACT } } },
+		{ 1, { { "name", MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { "postal_code", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "address", MATCH_BLOCK_FIRST3 },
-		    { "city", MATCH_BLOCK_EXACT } } },
+		    { "city", MATCH_BLOCK_EXACT } }, 0 },
 	    }, { { "name", "address" } },
 	    { "name", "address", "city", "postal_code" } },
 };
@@ -325,8 +327,10 @@ custom_spec_of(const struct schema_entity *e)
 			int ok = 1;
 			snprintf(rulebuf[k], sizeof(rulebuf[k]), "%s",
 			    e->blocking[k]);
-			for (tok = strtok_r(rulebuf[k], "+", &save); tok != NULL
-			    && nk < 2; tok = strtok_r(NULL, "+", &save))
+			sp->rules[nr].unordered = strchr(rulebuf[k], '~') !=
+			    NULL;
+			for (tok = strtok_r(rulebuf[k], "+~", &save); tok !=
+			    NULL && nk < 2; tok = strtok_r(NULL, "+~", &save))
 				ok &= parse_key(tok, &sp->rules[nr].keys[nk++]);
 			sp->rules[nr].nkeys = nk;
 			if (ok && nk > 0)
@@ -870,7 +874,8 @@ rule_text(const struct match_config *cfg, size_t k, char *out, size_t n)
 		return;
 	for (i = 0; i < cfg->rules[k].nkeys; i++)
 		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s%s",
-		    i ? "+" : "", cfg->fields[cfg->rules[k].keys[i].field].name,
+		    i == 0 ? "" : cfg->rules[k].unordered ? "~" : "+",
+		    cfg->fields[cfg->rules[k].keys[i].field].name,
 		    fn[cfg->rules[k].keys[i].fn]);
 }
 
@@ -1031,6 +1036,7 @@ link(struct er *x, json_t *report, struct cc_diag *diag)
 			const struct er_rule *er = &x->spec->rules[k];
 			size_t q, ok = 1;
 			mb[nr].nkeys = er->nkeys;
+			mb[nr].unordered = er->unordered;
 			for (q = 0; q < er->nkeys && ok; q++) {
 				ok = 0;
 				for (i = 0; i < nfu; i++)

@@ -34,6 +34,7 @@ enum lvl {
 	LV_EDIT2,
 	LV_DMSWAP,
 	LV_YEAR1,
+	LV_YEAR10,
 	LV_NUM1,
 	LV_NUM10,
 	LV_PREFIX3,
@@ -56,6 +57,7 @@ static const char *const lvl_label[LV__MAX] = {
 	"2 edits",		/* LV_EDIT2 */
 	"day/month transposed",	/* LV_DMSWAP */
 	"years 1 apart",	/* LV_YEAR1 */
+	"years 10 apart",	/* LV_YEAR10 */
 	"within 1%",		/* LV_NUM1 */
 	"within 10%",		/* LV_NUM10 */
 	"same first 3",		/* LV_PREFIX3 */
@@ -88,8 +90,9 @@ static const struct kind_info kinds[MATCH_KIND__MAX] = {
 	{ "code", NORM_ALNUM, 4, { LV_EXACT, LV_EDIT1, LV_EDIT2, LV_ELSE },
 	  LV_EDIT1, 0 },
 	/* MATCH_DATE */
-	{ "date", NORM_DATE, 5,
-	  { LV_EXACT, LV_DMSWAP, LV_EDIT1, LV_YEAR1, LV_ELSE }, LV__MAX, 0 },
+	{ "date", NORM_DATE, 6,
+	  { LV_EXACT, LV_DMSWAP, LV_EDIT1, LV_YEAR1, LV_YEAR10, LV_ELSE },
+	  LV__MAX, 0 },
 	/* MATCH_NUMBER */
 	{ "number", NORM_NUMBER, 4, { LV_EXACT, LV_NUM1, LV_NUM10, LV_ELSE },
 	  LV__MAX, 0 },
@@ -771,6 +774,8 @@ match_holds(const struct mctx *c, size_t f, enum lvl t, const struct nval *x,
 		    match_same(c, x->off + 6, 2, y->off + 4, 2);
 	case LV_YEAR1:
 		return abs(match_num2(p->a, 4) - match_num2(p->b, 4)) <= 1;
+	case LV_YEAR10:
+		return abs(match_num2(p->a, 4) - match_num2(p->b, 4)) <= 10;
 	case LV_NUM1:
 		return match_within(x->num, y->num, 0.01);
 	case LV_NUM10:
@@ -870,6 +875,38 @@ match_intern(struct span *e, size_t n, uint32_t *ids)
 	return n > 0 ? id + 1 : 0;
 }
 
+static void
+cps_reverse(uint32_t *p, size_t n)
+{
+	size_t i;
+	uint32_t t;
+
+	for (i = 0; i < n / 2; i++) {
+		t = p[i];
+		p[i] = p[n - 1 - i];
+		p[n - 1 - i] = t;
+	}
+}
+
+/* Key "A SEP B" (na, nb code points) made "B SEP A" when B sorts before
+ * A: the same key for both orders (match_blocking.unordered). */
+static void
+key_order(uint32_t *k, size_t na, size_t nb)
+{
+	size_t i, n = na < nb ? na : nb;
+	int cmp = 0;
+
+	for (i = 0; i < n && cmp == 0; i++)
+		cmp = k[i] < k[na + 1 + i] ? -1 : k[i] > k[na + 1 + i];
+	if (cmp == 0)
+		cmp = na > nb;
+	if (cmp <= 0)
+		return;
+	cps_reverse(k, na + 1 + nb);	/* rev(B) SEP rev(A) */
+	cps_reverse(k, nb);
+	cps_reverse(k + nb + 1, na);
+}
+
 /*
  * The key of rule rb for record r appended to *kb (growing it); returns
  * its length, or -1 when a key is missing, -2 when out of memory.
@@ -879,7 +916,7 @@ match_key(const struct mctx *c, const struct match_blocking *rb, size_t r,
     uint32_t **kb, size_t *nkb, size_t *capkb)
 {
 	const struct nval *v;
-	size_t q, n, start = *nkb, i;
+	size_t q, n, start = *nkb, i, sep = 0;
 	char sx[5];
 	uint32_t *p;
 
@@ -896,8 +933,10 @@ match_key(const struct mctx *c, const struct match_blocking *rb, size_t r,
 			*kb = p;
 			*capkb = n;
 		}
-		if (q > 0)
+		if (q > 0) {
+			sep = *nkb;
 			(*kb)[(*nkb)++] = KEY_SEP;
+		}
 		switch (rb->keys[q].fn) {
 		case MATCH_BLOCK_EXACT:
 			n = v->len;
@@ -952,6 +991,8 @@ match_key(const struct mctx *c, const struct match_blocking *rb, size_t r,
 		memcpy(*kb + *nkb, c->cps + v->off, n * sizeof(uint32_t));
 		*nkb += n;
 	}
+	if (rb->unordered && rb->nkeys == 2)
+		key_order(*kb + start, sep - start, *nkb - sep - 1);
 	return (long)(*nkb - start);
 }
 

@@ -370,7 +370,8 @@ attr_name(const json_t *attrs, size_t j)
 	return s != NULL ? s : "";
 }
 
-/* One blocking rule "attr[:fn][+attr[:fn]]" over attrs: 1 if valid. */
+/* One blocking rule "attr[:fn][+attr[:fn]]" or "attr[:fn]~attr[:fn]" (the
+ * two keys in either order) over attrs: 1 if valid. */
 static int
 rule_ok(const char *rs, const json_t *attrs)
 {
@@ -382,8 +383,10 @@ rule_ok(const char *rs, const json_t *attrs)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", rs);
 	ok = 1;
-	for (tok = strtok_r(buf, "+", &save); tok != NULL && ok;
-	    tok = strtok_r(NULL, "+", &save)) {
+	if (strchr(buf, '~') != NULL && strchr(buf, '+') != NULL)
+		return 0;
+	for (tok = strtok_r(buf, "+~", &save); tok != NULL && ok;
+	    tok = strtok_r(NULL, "+~", &save)) {
 		int found = 0;
 		if ((c = strchr(tok, ':')) != NULL) {
 			*c++ = '\0';
@@ -545,8 +548,11 @@ schema_custom_validate(const json_t *def, json_t *errors)
 					bad += problem(errors, "bad_blocking",
 					    field, "a rule is attr[:fn] or"
 					    " attr[:fn]+attr[:fn] over the"
-					    " entity's attributes (fn exact,"
-					    " first3, soundex, year, local)");
+					    " entity's attributes, or"
+					    " attr[:fn]~attr[:fn] for the two"
+					    " keys in either order (fn exact,"
+					    " first3, soundex, year, local,"
+					    " codeword)");
 			}
 	}
 	return bad;

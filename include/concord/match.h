@@ -118,7 +118,10 @@
  *                  space ignored); other values are missing and counted as
  *                  unparsed (clean dates first).  exact / day and month
  *                  transposed / 1 edit of the digits YYYYMMDD / years at
- *                  most 1 apart / else.
+ *                  most 1 apart / years at most 10 apart / else (the
+ *                  levels of Splink's DateOfBirthComparison, less its
+ *                  "within a month": a decade typed wrong is a common
+ *                  error of birth dates).
  *  MATCH_NUMBER    a decimal number (strtod, whole value).  exact /
  *                  within 1% / within 10% (of the larger magnitude) /
  *                  else.
@@ -182,10 +185,17 @@ struct match_block_key {
 	enum match_block_fn	fn;
 };
 
-/* One blocking rule: records agree on all nkeys keys (1..MATCH_MAX_KEYS). */
+/*
+ * One blocking rule: records agree on all nkeys keys (1..MATCH_MAX_KEYS).
+ * unordered (nkeys 2 only): the two keys are compared as a set, so that
+ * records agree when their keys are equal in either order; for a given
+ * name and surname entered the wrong way round ("Rowe Caleb" meets
+ * "Caleb Rwoe" on the Soundex codes {C410, R000}).
+ */
 struct match_blocking {
 	size_t			nkeys;
 	struct match_block_key	keys[MATCH_MAX_KEYS];
+	int			unordered;
 };
 
 /*

@@ -18,7 +18,7 @@ from tests_pipeline import model, run_and_wait
 
 PUBLICATION = {
     "name": "publication", "label": "Publication", "linkage": "one_to_one",
-    "blocking": ["title:first3", "authors:first3", "year"],
+    "blocking": ["title:first3", "authors:first3", "year", "title:first3~authors:first3"],
     "attributes": [
         {"name": "pub_id", "type": "key", "role": "natural_key", "synonyms": ["id", "paper id"]},
         {"name": "title", "type": "text", "compare": "longtext"},
@@ -97,6 +97,8 @@ def _(env):
     cases.append((d, "bad_compare"))
     d = json.loads(json.dumps(good)); d["blocking"] = ["nosuch:first3"]
     cases.append((d, "bad_blocking"))
+    d = json.loads(json.dumps(good)); d["blocking"] = ["title:first3~authors:first3+year"]
+    cases.append((d, "bad_blocking"))
     d = json.loads(json.dumps(good)); d["linkage"] = "sometimes"
     cases.append((d, "bad_linkage"))
     d = json.loads(json.dumps(good)); d["attributes"] = []
@@ -169,6 +171,9 @@ def _(env):
     eq(mp, tp, "match_pairs holds the merged pairs (no key links the sources)")
     eq(db.execute("SELECT count(*) FROM key_rules WHERE entity = 'publication'").fetchone()[0], 0,
        "no key rule between the sources")
+    rules = {r["rule"]: r["pairs"] for r in json.loads(db.execute(
+        "SELECT model FROM match_models WHERE entity = 'publication'").fetchone()[0])["blocking_rules"]}
+    eq(sorted(rules), sorted(PUBLICATION["blocking"]), "the run reports each of the entity's blocking rules")
     # exportable like any table
     t = expect_ok(c.get("/api/v1/tables/dim_publication?_size=5", token=u.token))
     eq(len(t["rows"]), 5, "dim_publication through /tables")
