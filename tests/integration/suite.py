@@ -104,3 +104,4 @@ import tests_entities  # noqa: E402,F401
 import tests_firstuse  # noqa: E402,F401
 import tests_review  # noqa: E402,F401
 import tests_faults  # noqa: E402,F401
+import tests_attacks  # noqa: E402,F401
