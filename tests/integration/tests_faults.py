@@ -155,13 +155,14 @@ def runner_pid(b):
 def points(rng, n):
     """Where to break an operation that does something n times: the first,
     the last and a random time in between, each with a failure and with a
-    kill -9.  The first and the last are where the bugs were (a stored
+    kill -9, and a kill -9 half-way (a run killed while running, whatever the
+    seed).  The first and the last are where the bugs were (a stored
     upload killed before its row; a run killed or out of disk right after
     installing its model, or before recording its end)."""
     if n <= 0:
         return []
     out = [(1, None), (n, None), (rng.randint(1, n), None),
-           (1, "kill"), (n, "kill"), (rng.randint(1, n), "kill")]
+           (1, "kill"), (n // 2 + 1, "kill"), (n, "kill"), (rng.randint(1, n), "kill")]
     for _ in range(int(os.environ.get("CONCORD_FAULT_EXTRA", "0"))):   # more, by hand
         out += [(rng.randint(1, n), None), (rng.randint(1, n), "kill"), (rng.randint(1, n), "ioerr")]
     return sorted(set(out), key=lambda x: (x[0], x[1] or ""))
