@@ -116,6 +116,15 @@ authorizer(void *ctx, int action, const char *a, const char *b,
 		    "WITH RECURSIVE");
 		return SQLITE_DENY;
 	default:
+		/* the first step of an eponymous virtual table (json_each,
+		 * pragma_table_info) writes SQLite's own schema */
+		if (action == SQLITE_UPDATE && a != NULL &&
+		    (!strcmp(a, "sqlite_master") ||
+		    !strcmp(a, "sqlite_temp_master"))) {
+			deny("sql_function", "%s: table-valued functions are"
+			    " not allowed", "json_each, pragma_*");
+			return SQLITE_DENY;
+		}
 		deny("sql_not_read_only", "%s: only a SELECT reading the model"
 		    " tables is allowed", "write or schema change");
 		return SQLITE_DENY;

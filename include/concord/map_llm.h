@@ -6,9 +6,12 @@
  * What the model receives (map_llm_prompt()): the file name, the row
  * count, and per column its name, inferred type, null, blank and
  * distinct counts and lengths, and at most MAP_LLM_EXAMPLES examples
- * masked by map_llm_mask(); the values of a code list (at most
- * MAP_LLM_CODES distinct values, each in at least MAP_LLM_CODE_ROWS rows:
- * a category, not a person) as they are.  Never a minimum, a maximum or a
+ * masked by map_llm_mask(); the values of a code list as they are, when
+ * it has at most MAP_LLM_CODES distinct values, each in at least
+ * MAP_LLM_CODE_ROWS rows, and each is a member of a known list (gender,
+ * marital status, statuses, payment methods: clean_code()), a boolean,
+ * or at most two characters long (a few names repeated on many rows
+ * are no code list).  Never a minimum, a maximum or a
  * raw example; plus the target schema's attributes (name, type,
  * description).
  *
@@ -69,7 +72,7 @@
  *    spaCy's Token.shape_ writes it: an upper-case letter X, another
  *    letter x, a digit d, other characters kept; a run of more than four
  *    letters of one kind is cut to four (so a name's length is not
- *    sent), a run of digits to ten: "Jonathan" -> "Xxxx", "AW00011000"
+ *    sent), a run of digits to ten: "Jonathan" -> "Xxxxx", "AW00011000"
  *    -> "XXdddddddd", "2023-08-26" -> "dddd-dd-dd", "12.50" -> "dd.dd".
  * Leading and trailing white space is dropped first.  Returns out.
  */
