@@ -1453,17 +1453,47 @@ out:
 }
 
 cc_err
-er_finish(struct run *r, const struct schema_entity *e, struct cc_diag *diag)
+er_finish(struct run *r, const struct schema_entity *e, const long long *idof,
+    long long maxrow, struct cc_diag *diag)
 {
-	char sql[512];
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	long long a, b;
+	int rc;
 
-	snprintf(sql, sizeof(sql), "UPDATE match_pairs SET"
-	    " a_canonical_id = (SELECT _key FROM \"stg_%s\" WHERE rowid ="
-	    "  match_pairs.a_canonical_id),"
-	    " b_canonical_id = (SELECT _key FROM \"stg_%s\" WHERE rowid ="
-	    "  match_pairs.b_canonical_id)"
-	    " WHERE entity = '%s'", e->name, e->name, e->name);
-	return run_exec(r, sql, diag);
+	/* in pair_id order: each row rewritten once, in the table's order */
+	if (sqlite3_prepare_v2(r->db, "SELECT pair_id, a_canonical_id,"
+	    " b_canonical_id FROM match_pairs WHERE +entity = ?1 ORDER BY"
+	    " pair_id", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "UPDATE match_pairs SET a_canonical_id ="
+	    " ?2, b_canonical_id = ?3 WHERE pair_id = ?1", -1, &upd, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(sel, 1, e->name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(sel, 1);
+		b = sqlite3_column_int64(sel, 2);
+		sqlite3_reset(upd);
+		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+		if (a >= 1 && a <= maxrow && idof[a] > 0)
+			sqlite3_bind_int64(upd, 2, idof[a]);
+		else
+			sqlite3_bind_null(upd, 2);
+		if (b >= 1 && b <= maxrow && idof[b] > 0)
+			sqlite3_bind_int64(upd, 3, idof[b]);
+		else
+			sqlite3_bind_null(upd, 3);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return CC_OK;
+fail:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return sqlerr(r, diag);
 }
 
 const char *const *
