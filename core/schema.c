@@ -107,6 +107,10 @@ static const struct schema_attr product[] = {
 	    "brand brand_name make", "brand"),
 	A("manufacturer", CODE, ATTRIBUTE, NULL, "brand",
 	    "manufacturer maker vendor supplier_name", "manufacturer"),
+	A("model_number", CODE, ATTRIBUTE, NULL, NULL,
+	    "model_number model model_no mpn part_number manufacturer_part_number",
+	    "the manufacturer's model or part number (matching takes it from"
+	    " the name and description when it is not mapped)"),
 	A("product_line", CODE, ATTRIBUTE, NULL, "product_line",
 	    "product_line prd_line line", "product line code"),
 	A("cost", MONEY, ATTRIBUTE, NULL, NULL,
@@ -300,7 +304,7 @@ type_of(const char *s)
 }
 
 static const char *const compares[] = { "name", "text", "longtext", "code",
-    "exact", "date", "number", "postcode", "email", "none", NULL };
+    "exact", "date", "number", "postcode", "email", "codes", "none", NULL };
 
 /* The comparison a type gets when the definition names none. */
 static const char *
@@ -370,7 +374,8 @@ attr_name(const json_t *attrs, size_t j)
 	return s != NULL ? s : "";
 }
 
-/* One blocking rule "attr[:fn][+attr[:fn]]" over attrs: 1 if valid. */
+/* One blocking rule "attr[:fn][+attr[:fn]]" or "attr[:fn]~attr[:fn]" (the
+ * two keys in either order) over attrs: 1 if valid. */
 static int
 rule_ok(const char *rs, const json_t *attrs)
 {
@@ -382,8 +387,10 @@ rule_ok(const char *rs, const json_t *attrs)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", rs);
 	ok = 1;
-	for (tok = strtok_r(buf, "+", &save); tok != NULL && ok;
-	    tok = strtok_r(NULL, "+", &save)) {
+	if (strchr(buf, '~') != NULL && strchr(buf, '+') != NULL)
+		return 0;
+	for (tok = strtok_r(buf, "+~", &save); tok != NULL && ok;
+	    tok = strtok_r(NULL, "+~", &save)) {
 		int found = 0;
 		if ((c = strchr(tok, ':')) != NULL) {
 			*c++ = '\0';
@@ -545,8 +552,11 @@ schema_custom_validate(const json_t *def, json_t *errors)
 					bad += problem(errors, "bad_blocking",
 					    field, "a rule is attr[:fn] or"
 					    " attr[:fn]+attr[:fn] over the"
-					    " entity's attributes (fn exact,"
-					    " first3, soundex, year, local)");
+					    " entity's attributes, or"
+					    " attr[:fn]~attr[:fn] for the two"
+					    " keys in either order (fn exact,"
+					    " first3, soundex, year, local,"
+					    " codeword)");
 			}
 	}
 	return bad;

@@ -15,6 +15,7 @@
 
 #include "concord/config.h"
 #include "concord/control.h"
+#include "concord/llm.h"
 #include "concord/workspace.h"
 #include "concord/log.h"
 #include "cli.h"
@@ -32,6 +33,7 @@ static const struct command {
 	{ "upload", cmd_upload, "register files in a user's workspace" },
 	{ "run",   cmd_run,   "run the reconciliation of a user's workspace now" },
 	{ "mapping", cmd_mapping, "show, edit or confirm a file's mapping" },
+	{ "entity", cmd_entity, "list, define or delete the user's own entities" },
 	{ "match", cmd_match, "re-run entity resolution with the review decisions" },
 	{ "pairs", cmd_pairs, "print the matched and review pairs of the model" },
 };
@@ -146,6 +148,11 @@ main(int argc, char **argv)
 	    config_apply_env(&cfg, &diag) != CC_OK ||
 	    (data_dir != NULL && config_set(&cfg, "data_dir", data_dir,
 	    &diag) != CC_OK)) {
+		fprintf(stderr, "concord: %s\n", diag.message);
+		return 1;
+	}
+	/* the language model's settings, for every command (llm.h) */
+	if (llm_configure(&cfg, &diag) != CC_OK) {
 		fprintf(stderr, "concord: %s\n", diag.message);
 		return 1;
 	}

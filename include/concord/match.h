@@ -118,7 +118,10 @@
  *                  space ignored); other values are missing and counted as
  *                  unparsed (clean dates first).  exact / day and month
  *                  transposed / 1 edit of the digits YYYYMMDD / years at
- *                  most 1 apart / else.
+ *                  most 1 apart / years at most 10 apart / else (the
+ *                  levels of Splink's DateOfBirthComparison, less its
+ *                  "within a month": a decade typed wrong is a common
+ *                  error of birth dates).
  *  MATCH_NUMBER    a decimal number (strtod, whole value).  exact /
  *                  within 1% / within 10% (of the larger magnitude) /
  *                  else.
@@ -129,6 +132,11 @@
  *  MATCH_EXACT     letters and digits only (code-list values, country
  *                  codes, where a near spelling means another value).
  *                  exact / else.
+ *  MATCH_CODES     a set of codes, one word each (model or part numbers:
+ *                  match_codewords()), normalised as NAME.  exact / the
+ *                  same codes in another order / a code in common (or one
+ *                  code the start of the other's, both of at least 5
+ *                  characters: "DSCH10" and "DSCH10B") / else.
  *  MATCH_LONGTEXT  as NAME (long text: titles, descriptions, author
  *                  lists).  exact / token-set cosine >= 0.9 / >= 0.7 /
  *                  >= 0.5 / else (distinct words, any order; Cohen et
@@ -150,6 +158,7 @@ enum match_kind {
 	MATCH_EMAIL,
 	MATCH_EXACT,
 	MATCH_LONGTEXT,
+	MATCH_CODES,
 	MATCH_KIND__MAX
 };
 
@@ -182,10 +191,17 @@ struct match_block_key {
 	enum match_block_fn	fn;
 };
 
-/* One blocking rule: records agree on all nkeys keys (1..MATCH_MAX_KEYS). */
+/*
+ * One blocking rule: records agree on all nkeys keys (1..MATCH_MAX_KEYS).
+ * unordered (nkeys 2 only): the two keys are compared as a set, so that
+ * records agree when their keys are equal in either order; for a given
+ * name and surname entered the wrong way round ("Rowe Caleb" meets
+ * "Caleb Rwoe" on the Soundex codes {C410, R000}).
+ */
 struct match_blocking {
 	size_t			nkeys;
 	struct match_block_key	keys[MATCH_MAX_KEYS];
+	int			unordered;
 };
 
 /*
@@ -373,6 +389,26 @@ cc_err	match_candidates(const struct match_config *cfg,
  */
 cc_err	match_compare(enum match_kind kind, const char *a, const char *b,
 	    int *level, struct cc_diag *diag);
+
+/*
+ * The code words of a text (a product's name and description): its words
+ * (split at white space and at , ; ( ) [ ] " and ', a '/' or '-' at a
+ * word's end dropped) with the hyphens, dots, slashes and underscores
+ * inside them removed, upper-cased, that hold both an ASCII letter and a
+ * digit and at least 4 characters, or 6 digits: "KX-TG9361B" gives KXTG9361B, "MB528LL/A"
+ * MB528LLA, "010-10823-00" 0101082300 (a word of digits alone needs 6);
+ * "2-1/2'", "Series" and "200" give none, and so do quantities with a
+ * unit of measure (up to 5 digits and a unit: "5.8GHz", "500GB", "1080p",
+ * "4x").  Model and part numbers
+ * look like this; so do some specifications ("1080p", "32GB"), which a
+ * caller that sees many records may drop by their frequency.
+ *
+ * text: UTF-8 or NULL (no code).  out: room for outsz bytes (> 0), gets
+ * the distinct code words in order of appearance, one space apart,
+ * NUL-terminated; words that do not fit are left out.  Returns the number
+ * of code words written.  No allocation, no error.
+ */
+size_t	match_codewords(const char *text, char *out, size_t outsz);
 
 /* Levels of a kind (no swap level), and their static labels; NULL for a
  * level or kind out of range. */

@@ -54,13 +54,13 @@ enum { F_GIVEN, F_SURNAME, F_STNO, F_ADDR1, F_ADDR2, F_SUBURB, F_POSTCODE,
     F_STATE, F_DOB, F_SSN };
 
 static const struct match_blocking febrl_rules[] = {
-	{ 1, { { F_POSTCODE, MATCH_BLOCK_EXACT } } },
+	{ 1, { { F_POSTCODE, MATCH_BLOCK_EXACT } }, 0 },
 	{ 2, { { F_SURNAME, MATCH_BLOCK_SOUNDEX },
-	    { F_DOB, MATCH_BLOCK_YEAR } } },
+	    { F_DOB, MATCH_BLOCK_YEAR } }, 0 },
 	{ 2, { { F_GIVEN, MATCH_BLOCK_EXACT },
-	    { F_SUBURB, MATCH_BLOCK_EXACT } } },
-	{ 1, { { F_SSN, MATCH_BLOCK_EXACT } } },
-	{ 1, { { F_DOB, MATCH_BLOCK_EXACT } } },
+	    { F_SUBURB, MATCH_BLOCK_EXACT } }, 0 },
+	{ 1, { { F_SSN, MATCH_BLOCK_EXACT } }, 0 },
+	{ 1, { { F_DOB, MATCH_BLOCK_EXACT } }, 0 },
 };
 
 static const char *const fake_columns[] = {
@@ -78,21 +78,21 @@ static const struct match_field fake_fields[] = {
 enum { G_FIRST, G_SURNAME, G_DOB, G_CITY, G_EMAIL };
 
 static const struct match_blocking fake_rules[] = {
-	{ 1, { { G_DOB, MATCH_BLOCK_EXACT } } },
-	{ 1, { { G_EMAIL, MATCH_BLOCK_EXACT } } },
+	{ 1, { { G_DOB, MATCH_BLOCK_EXACT } }, 0 },
+	{ 1, { { G_EMAIL, MATCH_BLOCK_EXACT } }, 0 },
 	{ 2, { { G_SURNAME, MATCH_BLOCK_SOUNDEX },
-	    { G_DOB, MATCH_BLOCK_YEAR } } },
+	    { G_DOB, MATCH_BLOCK_YEAR } }, 0 },
 	{ 2, { { G_FIRST, MATCH_BLOCK_SOUNDEX },
-	    { G_DOB, MATCH_BLOCK_YEAR } } },
+	    { G_DOB, MATCH_BLOCK_YEAR } }, 0 },
 	{ 2, { { G_FIRST, MATCH_BLOCK_FIRST3 },
-	    { G_SURNAME, MATCH_BLOCK_FIRST3 } } },
-	{ 1, { { G_EMAIL, MATCH_BLOCK_LOCAL } } },
+	    { G_SURNAME, MATCH_BLOCK_FIRST3 } }, 0 },
+	{ 1, { { G_EMAIL, MATCH_BLOCK_LOCAL } }, 0 },
 	{ 2, { { G_FIRST, MATCH_BLOCK_SOUNDEX },
-	    { G_CITY, MATCH_BLOCK_EXACT } } },
+	    { G_CITY, MATCH_BLOCK_EXACT } }, 0 },
 	{ 2, { { G_SURNAME, MATCH_BLOCK_SOUNDEX },
-	    { G_CITY, MATCH_BLOCK_EXACT } } },
+	    { G_CITY, MATCH_BLOCK_EXACT } }, 0 },
 	{ 2, { { G_FIRST, MATCH_BLOCK_SOUNDEX },
-	    { G_SURNAME, MATCH_BLOCK_SOUNDEX } } },
+	    { G_SURNAME, MATCH_BLOCK_SOUNDEX } }, 0 },
 };
 
 /* ---- CSV ------------------------------------------------------------- */

@@ -187,12 +187,14 @@ test_compare_levels(void **state)
 	assert_int_equal(level(MATCH_CODE, "6988048", "6988049"), 1);
 	assert_int_equal(level(MATCH_CODE, "6988048", "9688048"), 2);	/* swap */
 	assert_int_equal(level(MATCH_CODE, "6988048", "1234567"), 3);
-	/* dates: exact, transposed day/month, one digit, year +-1 */
+	/* dates: exact, transposed day/month, one digit, year +-1, +-10 */
 	assert_int_equal(level(MATCH_DATE, "19710624", "1971-06-24"), 0);
 	assert_int_equal(level(MATCH_DATE, "1971-06-12", "1971-12-06"), 1);
 	assert_int_equal(level(MATCH_DATE, "1971-06-24", "1971-05-24"), 2);
 	assert_int_equal(level(MATCH_DATE, "1971-06-24", "1972-01-03"), 3);
-	assert_int_equal(level(MATCH_DATE, "1971-06-24", "1991-01-03"), 4);
+	assert_int_equal(level(MATCH_DATE, "1971-06-24", "1981-06-22"), 4);
+	assert_int_equal(level(MATCH_DATE, "1971-06-24", "1961-01-03"), 4);
+	assert_int_equal(level(MATCH_DATE, "1971-06-24", "1991-01-03"), 5);
 	assert_int_equal(level(MATCH_DATE, "1971-6-4T00:00:00Z",
 	    "19710604"), 0);
 	assert_int_equal(level(MATCH_DATE, "24/06/1971", "19710624"),
@@ -218,10 +220,63 @@ test_compare_levels(void **state)
 	    "roberta25@smith.net"), 2);
 	assert_int_equal(level(MATCH_EMAIL, "robert255@smith.net",
 	    "x@y.org"), 3);
+	/* codes: the same set, in another order, one in common (or one
+	 * the start of the other, both of 5 or more), else */
+	assert_int_equal(level(MATCH_CODES, "KXTG9361B", "kxtg9361b"), 0);
+	assert_int_equal(level(MATCH_CODES, "A1234 B5678", "B5678 A1234"), 1);
+	assert_int_equal(level(MATCH_CODES, "S320 3880001", "3880001"), 2);
+	assert_int_equal(level(MATCH_CODES, "DSCH10", "DSCH10B"), 2);
+	assert_int_equal(level(MATCH_CODES, "CL51", "CL512"), 3);	/* < 5 */
+	assert_int_equal(level(MATCH_CODES, "VMPL3B", "VMPR1B"), 3);
+	assert_int_equal(level(MATCH_CODES, "VMPL3B", NULL),
+	    MATCH_LEVEL_MISSING);
+	assert_string_equal(match_level_label(MATCH_CODES, 2),
+	    "a code in common");
 	assert_string_equal(match_level_label(MATCH_DATE, 1),
 	    "day/month transposed");
-	assert_null(match_level_label(MATCH_DATE, 5));
+	assert_string_equal(match_level_label(MATCH_DATE, 4),
+	    "years 10 apart");
+	assert_null(match_level_label(MATCH_DATE, 6));
 	assert_int_equal(match_kind_nlevels(MATCH_TEXT), 5);
+}
+
+/* The code words of product names (match.h's examples and the Abt-Buy
+ * names they come from), worked by hand. */
+static void
+test_codewords(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "Panasonic KX-TG9361B Expandable Digital Cordless Phone",
+		    "KXTG9361B" },
+		{ "Sony Cyber-shot DSC-H10 Digital Camera - Black - DSCH10/B",
+		    "DSCH10 DSCH10B" },
+		{ "Garmin Suction Cup Mount - 010-10823-00", "0101082300" },
+		{ "Apple iPod touch 8GB - MB528LL/A", "MB528LLA" },
+		{ "Bose Acoustimass 5 Series III - AM53BK/ 2 Dual Cube AM53BK",
+		    "AM53BK" },
+		/* quantities, fractions, short numbers, plain words: none */
+		{ "5.8GHz 500GB 1080p 4x 2-1/2' Series 200 12345", "" },
+		{ "Weber Performer 22-1/2' Charcoal Grill - 848001", "848001" },
+		{ "(Black) [VGPPRSZ1]; \"GEX-P920XM\"", "VGPPRSZ1 GEXP920XM" },
+		{ "", "" },
+	};
+	char out[64], small[10];
+	size_t k, n;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		n = match_codewords(cases[k][0], out, sizeof(out));
+		assert_string_equal(out, cases[k][1]);
+		assert_int_equal(n, cases[k][1][0] == '\0' ? 0 :
+		    1 + (strchr(cases[k][1], ' ') != NULL));
+	}
+	assert_int_equal(match_codewords(NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* a code that does not fit is left out, the rest stays whole */
+	assert_int_equal(match_codewords("AB12 KXTG9361B CD34", small,
+	    sizeof(small)), 2);
+	assert_string_equal(small, "AB12 CD34");
+	assert_int_equal(match_codewords("AB12", small, 0), 0);
 }
 
 /* ---- blocking -------------------------------------------------------- */
@@ -234,9 +289,9 @@ static const struct match_field people_fields[] = {
 };
 
 static const struct match_blocking people_rules[] = {
-	{ 1, { { 3, MATCH_BLOCK_EXACT } } },
-	{ 2, { { 1, MATCH_BLOCK_SOUNDEX }, { 2, MATCH_BLOCK_YEAR } } },
-	{ 1, { { 0, MATCH_BLOCK_FIRST3 } } },
+	{ 1, { { 3, MATCH_BLOCK_EXACT } }, 0 },
+	{ 2, { { 1, MATCH_BLOCK_SOUNDEX }, { 2, MATCH_BLOCK_YEAR } }, 0 },
+	{ 1, { { 0, MATCH_BLOCK_FIRST3 } }, 0 },
 };
 
 /* Pairs that blocking must find, each once: the rules above by hand. */
@@ -290,6 +345,50 @@ test_blocking_each_pair_once(void **state)
 	    &d), CC_OK);
 	assert_int_equal(n, 5);
 	assert_int_equal(trunc, 1);
+	free(pairs);
+}
+
+/* An unordered rule: the two keys in either order.  By hand (Soundex,
+ * NARA): caleb C410, rowe/rwoe R000, ross R200, dana D500, adam A350. */
+static void
+test_blocking_unordered(void **state)
+{
+	static const char *const recs[] = {
+		/* 0 */ "caleb", "rowe", NULL, NULL,
+		/* 1 */ "rwoe", "caleb", NULL, NULL,
+		/* 2 */ "caleb", "ross", NULL, NULL,
+		/* 3 */ "ross", "caleb", NULL, NULL,
+		/* 4 */ "dana", "adam", NULL, NULL,
+		/* 5 */ "adam", NULL, NULL, NULL,
+		/* 6 */ "adam", "dana", NULL, NULL,
+	};
+	struct match_blocking rule = { 2, { { 0, MATCH_BLOCK_SOUNDEX },
+	    { 1, MATCH_BLOCK_SOUNDEX } }, 1 };
+	static const size_t want[][2] = { { 0, 1 }, { 2, 3 }, { 4, 6 } };
+	struct match_config cfg;
+	struct cc_diag d;
+	size_t *pairs, n, k;
+	int trunc;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fields = people_fields;
+	cfg.nfields = 4;
+	cfg.rules = &rule;
+	cfg.nrules = 1;
+	assert_int_equal(match_candidates(&cfg, recs, 7, &pairs, &n, &trunc,
+	    &d), CC_OK);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (k = 0; k < n; k++) {
+		assert_int_equal(pairs[2 * k], want[k][0]);
+		assert_int_equal(pairs[2 * k + 1], want[k][1]);
+	}
+	free(pairs);
+	/* ordered, the same rule finds no pair: every swap is a swap */
+	rule.unordered = 0;
+	assert_int_equal(match_candidates(&cfg, recs, 7, &pairs, &n, &trunc,
+	    &d), CC_OK);
+	assert_int_equal(n, 0);
 	free(pairs);
 }
 
@@ -533,8 +632,8 @@ test_run_small_file(void **state)
 		{ "city", MATCH_NAME, 0, NULL },
 	};
 	static const struct match_blocking rules[] = {
-		{ 1, { { 2, MATCH_BLOCK_EXACT } } },
-		{ 1, { { 4, MATCH_BLOCK_EXACT } } },
+		{ 1, { { 2, MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { 4, MATCH_BLOCK_EXACT } }, 0 },
 	};
 	static const char *const rec[] = {
 		"Ann", "Lee", "ann.lee@example.com", "1980-01-02", "Oslo",
@@ -605,8 +704,8 @@ test_run_lookalikes(void **state)
 		{ "city", MATCH_NAME, 0, NULL },
 	};
 	static const struct match_blocking rules[] = {
-		{ 1, { { 0, MATCH_BLOCK_EXACT } } },
-		{ 1, { { 2, MATCH_BLOCK_EXACT } } },
+		{ 1, { { 0, MATCH_BLOCK_EXACT } }, 0 },
+		{ 1, { { 2, MATCH_BLOCK_EXACT } }, 0 },
 	};
 	static const char *const names[] = { "john smith", "jane doe",
 	    "bob wilson", "alice johnson", "eve white", "frank miller",
@@ -1023,11 +1122,11 @@ static const struct match_field febrl_fields[] = {
 };
 
 static const struct match_blocking febrl_rules[] = {
-	{ 1, { { 6, MATCH_BLOCK_EXACT } } },
-	{ 2, { { 1, MATCH_BLOCK_SOUNDEX }, { 8, MATCH_BLOCK_YEAR } } },
-	{ 2, { { 0, MATCH_BLOCK_EXACT }, { 5, MATCH_BLOCK_EXACT } } },
-	{ 1, { { 9, MATCH_BLOCK_EXACT } } },
-	{ 1, { { 8, MATCH_BLOCK_EXACT } } },
+	{ 1, { { 6, MATCH_BLOCK_EXACT } }, 0 },
+	{ 2, { { 1, MATCH_BLOCK_SOUNDEX }, { 8, MATCH_BLOCK_YEAR } }, 0 },
+	{ 2, { { 0, MATCH_BLOCK_EXACT }, { 5, MATCH_BLOCK_EXACT } }, 0 },
+	{ 1, { { 9, MATCH_BLOCK_EXACT } }, 0 },
+	{ 1, { { 8, MATCH_BLOCK_EXACT } }, 0 },
 };
 
 static char *
@@ -1171,6 +1270,8 @@ main(void)
 		cmocka_unit_test(test_jaro_winkler_edges),
 		cmocka_unit_test(test_levenshtein),
 		cmocka_unit_test(test_soundex_nara),
+		cmocka_unit_test(test_blocking_unordered),
+		cmocka_unit_test(test_codewords),
 		cmocka_unit_test(test_compare_levels),
 		cmocka_unit_test(test_blocking_each_pair_once),
 		cmocka_unit_test(test_em_recovers_m_u),
