@@ -1269,16 +1269,16 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 			o += (size_t)k;
 		}
 		n = o;
-		/* a hyphen the digits leave at a word's edge ("20 -Ann",
-		 * "ann-123") joins nothing: dropped, so that the name reads
-		 * back as itself */
-		for (k = 1; k && (res->rules &
-		    CLEAN_RULE_BIT(CLEAN_RULE_NAME_STRIP_DIGITS));) {
+		/* a hyphen at a word's edge ("Ann-", or left by the digits:
+		 * "20 -Ann", "ann-123") joins nothing: dropped, so that the
+		 * name reads back as itself */
+		for (k = 1; k;) {
 			k = 0;
 			for (i = o = 0; i < n; i++) {
 				if (w[i] == '-' && (o == 0 || w[o - 1] == ' ' ||
 				    i + 1 == n || w[i + 1] == ' ')) {
 					k = 1;
+					clean_i_rule(res, CLEAN_RULE_TRIM);
 					continue;
 				}
 				w[o++] = w[i];

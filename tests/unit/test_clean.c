@@ -2360,6 +2360,8 @@ test_fuzz_findings(void **state)
 	static const struct tc names[] = {
 		V("e2\xcc\x81", "\xc3\x89"),	/* e + U+0301: NFC U+00C9 */
 		V("ann-123", "Ann"), V("20 -ann", "Ann"),
+		V("Ann-", "Ann"), V("Smith- Jones", "Smith Jones"),
+		V("Smith-Jones", "Smith-Jones"),
 	};
 	const char *col[] = { "\xba\xd2-3\xff\xff" "24.07.2023\xff", "1,5" };
 	struct clean_number_format nf;
