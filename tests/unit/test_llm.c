@@ -131,7 +131,9 @@ test_prompt_is_masked(void **state)
 	assert_true(json_array_size(json_object_get(doc, "targets")) > 20);
 	free(text);
 	json_decref(doc);
-	assert_int_equal(map_llm_prompt(json_object(), "x", &doc), CC_EINVAL);
+	json_decref(p);
+	p = json_object();	/* a profile without columns (freed: ASan) */
+	assert_int_equal(map_llm_prompt(p, "x", &doc), CC_EINVAL);
 	json_decref(p);
 }
 
