@@ -476,7 +476,8 @@ common_codes(struct er *x)
 				n++;
 			}
 		}
-		qsort(all, n, sizeof(*all), str_pcmp);
+		if (n > 1)	/* qsort(NULL, 0) is undefined (UBSan) */
+			qsort(all, n, sizeof(*all), str_pcmp);
 		if ((common = malloc((n + 1) * sizeof(*common))) == NULL)
 			goto out;
 		nc = 0;

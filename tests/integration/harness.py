@@ -613,6 +613,20 @@ http {
             stop_process(self.nginx)
         for b in self.backends.values():
             b.stop()
+        if self.san_dir is not None:
+            # a report some runtime wrote to stderr (the service's log)
+            # instead of log_path: kept with the others
+            for b in self.backends.values():
+                try:
+                    with open(b.log, "rb") as f:
+                        text = f.read().decode("utf-8", "replace")
+                except OSError:
+                    continue
+                hits = [ln for ln in text.splitlines()
+                        if re.search(r"runtime error:|ERROR: (Address|Leak)Sanitizer", ln)]
+                if hits:
+                    with open(os.path.join(self.san_dir, "log-%s" % b.name), "w") as f:
+                        f.write("\n".join(hits) + "\n")
         if self.keep:
             print("# kept %s" % self.tmp, flush=True)
         else:
