@@ -90,11 +90,11 @@ fail:
 /* ---- money ----------------------------------------------------------- */
 
 static json_t *
-json_money(int64_t cents)
+json_money(int64_t units)
 {
 	char buf[32];
 
-	query_money_format(cents, buf);	/* the exports' own formatter */
+	query_money_format(units, buf);	/* the exports' own formatter */
 	return json_string(buf);
 }
 
@@ -113,6 +113,18 @@ div_half_even(int64_t num, int64_t den)
 		q++;
 	/* Back through uint64_t: -2^63 / 1 has no positive int64_t. */
 	return (int64_t)(num < 0 ? (uint64_t)0 - q : q);
+}
+
+/* An average of money, num / den (den > 0) rounded half to even to the
+ * cent (QUERY_MONEY_MIN_DIGITS), in units. */
+static int64_t
+avg_cent(int64_t num, int64_t den)
+{
+	const int64_t cent = QUERY_MONEY_UNIT / 100;
+
+	if (den > INT64_MAX / cent)
+		return div_half_even(num, den);
+	return div_half_even(num, den * cent) * cent;
 }
 
 /* ---- filters --------------------------------------------------------- */
@@ -498,8 +510,8 @@ col_money(sqlite3_stmt *st, int i)
 {
 	double v;
 
-	/* A MONEY column holds integers of minor units; a REAL there (it
-	 * should not be) is rounded to the nearest cent. */
+	/* A MONEY column holds integers of units (QUERY_MONEY_DIGITS); a
+	 * REAL there (it should not be) is rounded to the nearest unit. */
 	if (sqlite3_column_type(st, i) != SQLITE_FLOAT)
 		return sqlite3_column_int64(st, i);
 	v = sqlite3_column_double(st, i);
@@ -839,7 +851,7 @@ sales_tiles(sqlite3 *db, const char *sql, const char *const *binds,
 	    (err = put(tiles, "order_lines", json_integer(
 	    sqlite3_column_int64(st, 2)))) != CC_OK ||
 	    (err = put(tiles, "average_order_value", orders > 0 ?
-	    json_money(div_half_even(revenue, orders)) : json_null())) !=
+	    json_money(avg_cent(revenue, orders)) : json_null())) !=
 	    CC_OK)
 		goto out;
 	err = put(tiles, "customers", json_integer(sqlite3_column_int64(st,
@@ -1466,7 +1478,7 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 		    (err = put(tiles, "order_lines", json_integer(lines))) !=
 		    CC_OK ||
 		    (err = put(tiles, "average_order_value", o > 0 ?
-		    json_money(div_half_even(r, o)) : json_null())) != CC_OK ||
+		    json_money(avg_cent(r, o)) : json_null())) != CC_OK ||
 		    (err = put(tiles, "customers", json_integer(c))) != CC_OK)
 			goto out;
 	}
@@ -1672,8 +1684,10 @@ static const struct series product_series[] = {
 static const struct band {
 	int64_t	min, max;
 } dash_price_bands[] = {
-	{ -1, 1000 }, { 1000, 5000 }, { 5000, 10000 }, { 10000, 50000 },
-	{ 50000, 100000 }, { 100000, 500000 }, { 500000, -1 },
+#define U(x)	((x) * QUERY_MONEY_UNIT)
+	{ -1, U(10) }, { U(10), U(50) }, { U(50), U(100) }, { U(100), U(500) },
+	{ U(500), U(1000) }, { U(1000), U(5000) }, { U(5000), -1 },
+#undef U
 };
 
 static const char price_sql[] =

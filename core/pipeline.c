@@ -15,6 +15,7 @@
 #include "concord/db.h"
 #include "concord/model.h"
 #include "concord/pipeline.h"
+#include "concord/query.h"
 #include "concord/util.h"
 #include "pipeline_int.h"
 
@@ -175,6 +176,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		snprintf(r.today, sizeof(r.today), "%.10s", now);
 	}
 	clean_opts_init(&r.copt);
+	r.copt.unit_digits = QUERY_MONEY_DIGITS;	/* money as stored */
 	r.counts = json_object();
 	r.timings = json_object();
 	r.key_rules = json_array();
