@@ -679,7 +679,7 @@ fill_series(sqlite3 *db, json_t *obj, const struct series *s, size_t n,
 	" f.order_date AS order_date, f.amount AS amount," \
 	" f.quantity AS quantity, f.customer_canonical_id AS customer_id," \
 	" f.product_canonical_id AS product_id, c.country AS country," \
-	" p.category AS category" \
+	" p.category AS category, f.is_return AS is_return" \
 	" FROM fact_sales f" \
 	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk" \
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk" \
@@ -724,8 +724,8 @@ static const char *const sales_tables[] = {
 	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))) "
 #define AGG_ORDERS \
 	"WITH s AS (SELECT order_id, day AS order_date, revenue AS amount," \
-	" lines, customer_canonical_id AS customer_id, country, category" \
-	" FROM agg_sales_order" AGG_FILTERS
+	" lines, customer_canonical_id AS customer_id, country, category," \
+	" returns, return_lines FROM agg_sales_order" AGG_FILTERS
 #define AGG_PRODUCTS \
 	"WITH s AS (SELECT day AS order_date, revenue AS amount, quantity," \
 	" lines, product_canonical_id AS product_id, country, category" \
@@ -768,6 +768,15 @@ static const char sales_tiles_sql[] = SALES_FACTS
 static const char agg_tiles_sql[] = AGG_ORDERS
 	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
 	" COALESCE(SUM(lines), 0), COUNT(DISTINCT customer_id) FROM s";
+
+/* Returns: the amounts of the lines marked is_return (the load phase's
+ * rule, core/load.c), and their count; the net is every amount. */
+static const char sales_returns_sql[] = SALES_FACTS
+	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(amount) FILTER (WHERE"
+	" is_return), 0), COUNT(*) FILTER (WHERE is_return) FROM s";
+static const char agg_returns_sql[] = AGG_ORDERS
+	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(returns), 0),"
+	" COALESCE(SUM(return_lines), 0) FROM s";
 
 #define MONTH_COLS \
 	{ { "month", K_TEXT }, { "revenue", K_MONEY }, { "orders", K_INT } }
@@ -856,6 +865,81 @@ sales_tiles(sqlite3 *db, const char *sql, const char *const *binds,
 		goto out;
 	err = put(tiles, "customers", json_integer(sqlite3_column_int64(st,
 	    3)));
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* 1 if table has column (both fixed names), 0 if not, -1 on error. */
+static int
+has_column(sqlite3 *db, const char *table, const char *column,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prep(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+	    &st, diag) != CC_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : (stepped(db, rc, diag), -1);
+}
+
+/*
+ * Gross sales, returns and net sales of the filtered facts: net_sales is
+ * every amount (the revenue tile), returns the value of the return lines
+ * as a positive amount (the negation of their amounts' sum), gross_sales
+ * the other lines' (net + returns), return_lines their count.  From the
+ * aggregates when agg, else from the facts; a model from before returns
+ * (no is_return, no returns column) gets nulls: not known there.
+ */
+static cc_err
+sales_returns(sqlite3 *db, int agg, const char *const *binds,
+    json_t *tiles, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t net, ret;
+	cc_err err;
+	int rc, have;
+
+	if ((have = has_column(db, agg ? "agg_sales_order" : "fact_sales",
+	    agg ? "returns" : "is_return", diag)) < 0)
+		return CC_EDB;
+	if (!have) {
+		if ((err = put(tiles, "gross_sales", json_null())) != CC_OK ||
+		    (err = put(tiles, "returns", json_null())) != CC_OK ||
+		    (err = put(tiles, "net_sales", json_null())) != CC_OK)
+			return err;
+		return put(tiles, "return_lines", json_null());
+	}
+	if ((err = prep(db, agg ? agg_returns_sql : sales_returns_sql, &st,
+	    diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK)
+		goto out;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		err = stepped(db, rc, diag);
+		goto out;
+	}
+	net = col_money(st, 0);
+	ret = col_money(st, 1);
+	/* gross = net - ret and -ret, without overflow (one sum of int64s
+	 * that SQLite computed; beyond it the statement failed) */
+	if ((ret < 0 && net > INT64_MAX + ret) ||
+	    (ret > 0 && net < INT64_MIN + ret) || ret == INT64_MIN) {
+		err = cc_diag_set(diag, CC_EDB, "sqlite", "integer overflow");
+		goto out;
+	}
+	if ((err = put(tiles, "gross_sales", json_money(net - ret))) !=
+	    CC_OK || (err = put(tiles, "returns", json_money(-ret))) !=
+	    CC_OK || (err = put(tiles, "net_sales", json_money(net))) != CC_OK)
+		goto out;
+	err = put(tiles, "return_lines", json_integer(sqlite3_column_int64(st,
+	    2)));
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -1523,9 +1607,11 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	size_t i;
 	int have, agg;
 
-	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i}", "revenue", "0.00",
-	    "orders", 0, "order_lines", 0, "average_order_value",
-	    "customers", 0)) == NULL || (err = put(doc, "tiles", tiles)) !=
+	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i, s:s, s:s, s:s,"
+	    " s:i}", "revenue", "0.00", "orders", 0, "order_lines", 0,
+	    "average_order_value", "customers", 0, "gross_sales", "0.00",
+	    "returns", "0.00", "net_sales", "0.00", "return_lines", 0)) ==
+	    NULL || (err = put(doc, "tiles", tiles)) !=
 	    CC_OK || (err = put(doc, "series", series = json_object())) !=
 	    CC_OK || (err = empty_series(series, sales_series,
 	    N(sales_series))) != CC_OK ||
@@ -1547,6 +1633,8 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	binds[1] = f->to[0] != '\0' ? f->to : NULL;
 	binds[2] = cjson;
 	binds[3] = kjson;
+	if ((err = sales_returns(db, agg, binds, tiles, diag)) != CC_OK)
+		goto out;
 	if (agg) {
 		int rc = onepass(db, binds, tiles, series, diag);
 		if (rc <= 0) {
@@ -2330,9 +2418,11 @@ dprogress(void *ctx)
 /* The facts grouped by the keys of every sales filter and figure. */
 static const char agg_fill_sql[] =
 	"INSERT INTO agg_sales_order (day, country, category, order_id,"
-	" customer_canonical_id, revenue, lines)"
+	" customer_canonical_id, revenue, lines, returns, return_lines)"
 	" SELECT f.order_date, c.country, p.category, f.order_id,"
-	" f.customer_canonical_id, SUM(f.amount), COUNT(*) FROM fact_sales f"
+	" f.customer_canonical_id, SUM(f.amount), COUNT(*),"
+	" SUM(f.amount) FILTER (WHERE f.is_return),"
+	" COUNT(*) FILTER (WHERE f.is_return) FROM fact_sales f"
 	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
 	" GROUP BY 1, 2, 3, 4, 5;"

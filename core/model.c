@@ -139,7 +139,8 @@ static const char *const fixed_ddl =
 static const char *const agg_ddl =
 	"CREATE TABLE IF NOT EXISTS agg_sales_order ("
 	" day DATE, country TEXT, category TEXT, order_id TEXT,"
-	" customer_canonical_id INTEGER, revenue MONEY, lines INTEGER NOT NULL);"
+	" customer_canonical_id INTEGER, revenue MONEY, lines INTEGER NOT NULL,"
+	" returns MONEY, return_lines INTEGER);"
 	"CREATE TABLE IF NOT EXISTS agg_sales_product ("
 	" day DATE, country TEXT, category TEXT, product_canonical_id INTEGER,"
 	" revenue MONEY, quantity INTEGER, lines INTEGER NOT NULL);"

@@ -10,7 +10,7 @@ The file is written here; its expected figures are counted here.
 import csv
 import io
 
-from harness import check, eq, expect_error, expect_ok
+from harness import MONEY_UNIT, check, eq, expect_error, expect_ok
 from suite import test, backend
 from tests_pipeline import run_and_wait
 
@@ -180,11 +180,11 @@ def _(env):
     eq(run["state"], "done", "run")
     eq(run["warnings"], [], "no warning: every line is attributed")
     db = model(b, u)
-    facts, cents = db.execute("SELECT count(*), sum(amount) FROM fact_sales").fetchone()
+    facts, units = db.execute("SELECT count(*), sum(amount) FROM fact_sales").fetchone()
     want = sum(money(r["Unit Price"]) * int(r["Qty"]) for r in rows)
     eq(facts, len(rows), "every order line is a fact")
     eq(db.execute("SELECT count(*) FROM quarantine").fetchone()[0], 0, "nothing quarantined")
-    eq(cents, int(want * 100), "revenue equals the file's sum of quantity x unit price (%s)" % want)
+    eq(units, int(want * MONEY_UNIT), "revenue equals the file's sum of quantity x unit price (%s)" % want)
     # one customer per person (by e-mail), each order's customer present
     by_mail = {r["email"]: r for r in db.execute("SELECT email, canonical_id, full_name, country FROM dim_customer"
                                                " WHERE is_current")}
