@@ -168,6 +168,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.tick = tick;
 	r.arg = arg;
 	r.restage = opt != NULL && opt->restage;
+	r.unknown_customer = opt != NULL && opt->unknown_customer;
 	if (opt != NULL && opt->today != NULL)
 		snprintf(r.today, sizeof(r.today), "%s", opt->today);
 	else {

@@ -130,6 +130,8 @@ static const char *const migrations[] = {
 	"  description TEXT NOT NULL,"
 	"  PRIMARY KEY (from_sha256, from_ordinal, from_column, to_sha256,"
 	"    to_ordinal, to_column, method));",
+	/* 5: a run's settings (runs_settings_check(), JSON) */
+	"ALTER TABLE runs ADD COLUMN settings TEXT;",
 };
 
 int

@@ -303,6 +303,9 @@ describe("Concord web UI", () => {
     const m = /^#\/runs\/([0-9a-f]+)$/.exec(hashOf(page));
     assert.ok(m, `on the run's page: ${hashOf(page)}`);
     state.runId = m[1];
+    // the run control's setting went with the run: the default
+    const queued = (await api(context, `/api/v1/runs/${m[1]}`)).json.run;
+    assert.deepEqual(queued.settings, { missing_customer: "quarantine" }, "the run's settings");
     // Watch what the page shows while the run goes on.
     const seen = new Set();
     const end = Date.now() + 180000;
