@@ -31,7 +31,8 @@ h_runs_create(struct http_req *req)
 	cc_err err;
 
 	/* an optional body: {"settings": {...}} (runs_settings_check()) */
-	if (req->content_length > 0 || req->content_type != NULL) {
+	if (req->content_length > 0 || (req->content_length < 0 &&
+	    req->content_type != NULL && req->content_type[0] != '\0')) {
 		if ((sent = http_read_json(req)) == NULL)
 			return;
 		cc_diag_clear(&diag);

@@ -426,6 +426,21 @@ def _(env):
     expect_error(b.client.get("/api/v1/runs/not-an-id", token=u.token), 404, "malformed run id")
     expect_error(b.client.request("PUT", "/api/v1/runs", token=u.token), 405, "PUT /runs")
     expect_error(b.client.request("POST", "/api/v1/runs"), 401, "POST /runs without a token")
+    # run settings: every bad body is a 400 that queues nothing
+    before = len(expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"])
+    for body, code in (({"settings": {"missing_customer": "drop"}}, "bad_setting"),
+                       ({"settings": {"missing_customer": 1}}, "bad_setting"),
+                       ({"settings": {"missing_customers": "quarantine"}}, "unknown_setting"),
+                       ({"settings": ["quarantine"]}, "bad_settings"),
+                       ({"setting": {}}, "unknown_field")):
+        r = b.client.post_json("/api/v1/runs", body, token=u.token)
+        e = expect_error(r, 400, "POST /runs %r" % body)
+        eq(e["errors"][0]["code"], code, "error code for %r" % body)
+    expect_error(b.client.request("POST", "/api/v1/runs", body=b"{not json", token=u.token,
+                                  headers={"Content-Type": "application/json"}), 400, "malformed JSON")
+    expect_error(b.client.request("POST", "/api/v1/runs", body=b"x", token=u.token,
+                                  headers={"Content-Type": "text/plain"}), 415, "not JSON")
+    eq(len(expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"]), before, "no run queued by a bad body")
 
 
 def runner_pid(b):
