@@ -49,6 +49,8 @@
 
 /* "name" as a compared field: the whole name, or first + last. */
 #define ER_NAME		"full_name"
+#define ER_MODEL	"model_number"	/* from name and description when
+					   not mapped */
 
 struct er_field {
 	const char	*attr;		/* staging column */
@@ -141,6 +143,9 @@ static const struct er_spec specs[] = {
 		{ "color", MATCH_EXACT, 0, NULL, 0 },
 		{ "size", MATCH_EXACT, 0, NULL, 0 },
 		{ "price", MATCH_NUMBER, 0, NULL, 0 },
+		/* the model number: the strongest evidence two catalogues
+		 * share, inside their names ("... - AM53BK") */
+		{ ER_MODEL, MATCH_CODES, 0, NULL, 0 },
 	    }, {
 		{ 1, { { "name", MATCH_BLOCK_EXACT } }, 0 },
 		{ 2, { { "name", MATCH_BLOCK_FIRST3 },
@@ -150,6 +155,7 @@ static const struct er_spec specs[] = {
 		/* the model number in the name ("PSLX350H") */
 		{ 1, { { "name", MATCH_BLOCK_CODEWORD } }, 0 },
 		{ 1, { { "description", MATCH_BLOCK_CODEWORD } }, 0 },
+		{ 1, { { ER_MODEL, MATCH_BLOCK_CODEWORD } }, 0 },
 	    }, { { "name", "brand" } }, { "name", "description" } },
 	{ "product_category", {
 		{ "category", MATCH_NAME, 1, NULL, 0 },
@@ -295,7 +301,7 @@ custom_spec_of(const struct schema_entity *e)
 	    { "longtext", MATCH_LONGTEXT }, { "code", MATCH_CODE },
 	    { "exact", MATCH_EXACT }, { "date", MATCH_DATE },
 	    { "number", MATCH_NUMBER }, { "postcode", MATCH_POSTCODE },
-	    { "email", MATCH_EMAIL } };
+	    { "email", MATCH_EMAIL }, { "codes", MATCH_CODES } };
 	struct er_spec *sp = &custom_spec;
 	size_t k, q, nf = 0, nr = 0, ni = 0;
 
@@ -425,6 +431,92 @@ norm(const char *s)
 	return o;
 }
 
+static int
+str_pcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Drops from every MATCH_CODES value the codes that more than
+ * max(5, rows / 1000) records carry: a model number names one product,
+ * so a code that many records share is a specification ("1080P", "32GB")
+ * or a product family, and agreeing on it says little.
+ */
+static cc_err
+common_codes(struct er *x)
+{
+	size_t k, n = 0, cap = 0, i, j, lim, nc;
+	long long row;
+	char **all = NULL, **common = NULL, *w, *save, buf[512], out[512];
+	cc_err err = CC_ENOMEM;
+
+	lim = x->maxrow / 1000 > 5 ? (size_t)(x->maxrow / 1000) : 5;
+	for (k = 0; k < x->nf; k++) {
+		if (x->f[k]->kind != MATCH_CODES)
+			continue;
+		/* every code of every record, sorted: the runs count them */
+		for (row = 0; row <= x->maxrow; row++) {
+			const char *v = x->rowval[(size_t)row * x->nf + k];
+			if (v == NULL)
+				continue;
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (w = strtok_r(buf, " ", &save); w != NULL;
+			    w = strtok_r(NULL, " ", &save)) {
+				if (n == cap) {
+					char **t = realloc(all, (cap ? cap * 2 :
+					    1024) * sizeof(*all));
+					if (t == NULL)
+						goto out;
+					all = t;
+					cap = cap ? cap * 2 : 1024;
+				}
+				if ((all[n] = strdup(w)) == NULL)
+					goto out;
+				n++;
+			}
+		}
+		qsort(all, n, sizeof(*all), str_pcmp);
+		if ((common = malloc((n + 1) * sizeof(*common))) == NULL)
+			goto out;
+		nc = 0;
+		for (i = 0; i < n; i = j) {
+			for (j = i + 1; j < n && !strcmp(all[i], all[j]); j++)
+				continue;
+			if (j - i > lim)
+				common[nc++] = all[i];
+		}
+		for (row = 0; nc > 0 && row <= x->maxrow; row++) {
+			char **slot = &x->rowval[(size_t)row * x->nf + k];
+			size_t len = 0;
+			if (*slot == NULL)
+				continue;
+			snprintf(buf, sizeof(buf), "%s", *slot);
+			out[0] = '\0';
+			for (w = strtok_r(buf, " ", &save); w != NULL;
+			    w = strtok_r(NULL, " ", &save))
+				if (bsearch(&w, common, nc, sizeof(*common),
+				    str_pcmp) == NULL && len < sizeof(out))
+					len += (size_t)snprintf(out + len,
+					    sizeof(out) - len, "%s%s",
+					    len ? " " : "", w);
+			*slot = len > 0 ? arena_dup(&x->arena, out) : NULL;
+		}
+		free(common);
+		common = NULL;
+		for (i = 0; i < n; i++)
+			free(all[i]);
+		n = 0;
+	}
+	err = CC_OK;
+out:
+	for (i = 0; i < n; i++)
+		free(all[i]);
+	free(all);
+	free(common);
+	return err;
+}
+
 /* Reads the compared attributes of every staging row. */
 static cc_err
 load(struct er *x, struct cc_diag *diag)
@@ -432,7 +524,10 @@ load(struct er *x, struct cc_diag *diag)
 	const struct schema_entity *e = x->e;
 	int hasfirst = schema_attr(e, "first_name") != NULL,
 	    haslast = schema_attr(e, "last_name") != NULL,
-	    hasfull = schema_attr(e, ER_NAME) != NULL;
+	    hasfull = schema_attr(e, ER_NAME) != NULL,
+	    hasmodel = schema_attr(e, ER_MODEL) != NULL &&
+	    schema_attr(e, "name") != NULL && schema_attr(e, "description") !=
+	    NULL;
 	char sql[2048], *p = sql;
 	sqlite3_stmt *st;
 	size_t i, k;
@@ -460,6 +555,10 @@ load(struct er *x, struct cc_diag *diag)
 		    e->attrs[i].role == SCHEMA_ALTERNATE_KEY)
 			p += snprintf(p, 96, "\"%s\", ", e->attrs[i].name);
 	p += snprintf(p, 32, "NULL) IS NOT NULL");
+	if (hasmodel)
+		p += snprintf(p, 96, ", name, description");
+	else
+		p += snprintf(p, 96, ", NULL, NULL");
 	snprintf(p, 96, " FROM \"stg_%s\" ORDER BY rowid", e->name);
 	if (sqlite3_prepare_v2(x->r->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return sqlerr(x->r, diag);
@@ -490,6 +589,25 @@ load(struct er *x, struct cc_diag *diag)
 			const char *v = (const char *)sqlite3_column_text(st,
 			    3 + (int)k);
 			char **slot = &x->rowval[(size_t)row * x->nf + k];
+			char codes[512];
+			/* the model number from the name and description */
+			if ((v == NULL || *v == '\0') && hasmodel &&
+			    !strcmp(x->f[k]->attr, ER_MODEL)) {
+				/* the name's codes; the description's when
+				 * the name has none (a description also
+				 * lists the specifications and the models
+				 * an accessory fits) */
+				if (match_codewords((const char *)
+				    sqlite3_column_text(st, 6 + (int)x->nf),
+				    codes, sizeof(codes)) == 0)
+					match_codewords((const char *)
+					    sqlite3_column_text(st, 7 +
+					    (int)x->nf), codes, sizeof(codes));
+				v = codes;
+			} else if (v != NULL && x->f[k]->kind == MATCH_CODES) {
+				match_codewords(v, codes, sizeof(codes));
+				v = codes;
+			}
 			if (v != NULL && *v != '\0') {
 				*slot = arena_dup(&x->arena, v);
 				if (!strcmp(x->f[k]->attr, ER_NAME))
@@ -513,7 +631,7 @@ load(struct er *x, struct cc_diag *diag)
 		}
 	}
 	sqlite3_finalize(st);
-	return CC_OK;
+	return common_codes(x);
 }
 
 /* 1 when record ra comes after rb in lineage order (file id, row). */
@@ -1335,17 +1453,47 @@ out:
 }
 
 cc_err
-er_finish(struct run *r, const struct schema_entity *e, struct cc_diag *diag)
+er_finish(struct run *r, const struct schema_entity *e, const long long *idof,
+    long long maxrow, struct cc_diag *diag)
 {
-	char sql[512];
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	long long a, b;
+	int rc;
 
-	snprintf(sql, sizeof(sql), "UPDATE match_pairs SET"
-	    " a_canonical_id = (SELECT _key FROM \"stg_%s\" WHERE rowid ="
-	    "  match_pairs.a_canonical_id),"
-	    " b_canonical_id = (SELECT _key FROM \"stg_%s\" WHERE rowid ="
-	    "  match_pairs.b_canonical_id)"
-	    " WHERE entity = '%s'", e->name, e->name, e->name);
-	return run_exec(r, sql, diag);
+	/* in pair_id order: each row rewritten once, in the table's order */
+	if (sqlite3_prepare_v2(r->db, "SELECT pair_id, a_canonical_id,"
+	    " b_canonical_id FROM match_pairs WHERE +entity = ?1 ORDER BY"
+	    " pair_id", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "UPDATE match_pairs SET a_canonical_id ="
+	    " ?2, b_canonical_id = ?3 WHERE pair_id = ?1", -1, &upd, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(sel, 1, e->name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(sel, 1);
+		b = sqlite3_column_int64(sel, 2);
+		sqlite3_reset(upd);
+		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+		if (a >= 1 && a <= maxrow && idof[a] > 0)
+			sqlite3_bind_int64(upd, 2, idof[a]);
+		else
+			sqlite3_bind_null(upd, 2);
+		if (b >= 1 && b <= maxrow && idof[b] > 0)
+			sqlite3_bind_int64(upd, 3, idof[b]);
+		else
+			sqlite3_bind_null(upd, 3);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return CC_OK;
+fail:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return sqlerr(r, diag);
 }
 
 const char *const *

@@ -51,6 +51,7 @@ static const char *const fixed_ddl =
 	" natural_key TEXT, product_id TEXT, product_number TEXT, name TEXT,"
 	" description TEXT, category_sk INTEGER, category_id TEXT,"
 	" category TEXT, subcategory TEXT, brand TEXT, manufacturer TEXT,"
+	" model_number TEXT,"
 	" product_line TEXT, cost MONEY, price MONEY, color TEXT, size TEXT,"
 	" weight REAL, created_date DATE, updated_at TIMESTAMP,"
 	" valid_from DATE, valid_to DATE,"

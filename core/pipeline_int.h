@@ -90,10 +90,11 @@ cc_err	er_entity(struct run *r, const struct schema_entity *e,
 	    long long *parent, long long maxrow, json_t *report,
 	    struct cc_diag *diag);
 
-/* Replaces the rowids of e's match_pairs by canonical ids, once
- * stg_<e>._key is set.  Errors: CC_EDB. */
+/* Replaces the rowids of e's match_pairs by canonical ids: idof[rowid]
+ * (rowids 1..maxrow; 0: the record is no entity, NULL) as stg_<e>._key
+ * got them.  Errors: CC_EDB. */
 cc_err	er_finish(struct run *r, const struct schema_entity *e,
-	    struct cc_diag *diag);
+	    const long long *idof, long long maxrow, struct cc_diag *diag);
 
 /* The attributes that identify a record of entity without a key (a name,
  * an e-mail): NULL-terminated, static; NULL for an entity without any. */

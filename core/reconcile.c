@@ -343,9 +343,28 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 /* A staging row and its cluster, for assign_ids(). */
 struct member {
 	long long	root, row, old;	/* old: the id its key had, or 0 */
+	long long	id;		/* given by this run, or 0 */
 	char		*key;		/* natural key, or "#file:row" */
 	int		 ident;		/* carries a key or an identity */
 };
+
+/* By row (rowid order: updates of a table in its own order). */
+static int
+member_row_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* By key (index order: inserts into an index in its own order). */
+static int
+member_key_cmp(const void *a, const void *b)
+{
+	const struct member *const *x = a, *const *y = b;
+
+	return strcmp((*x)->key, (*y)->key);
+}
 
 static int
 member_cmp(const void *a, const void *b)
@@ -373,11 +392,13 @@ member_cmp(const void *a, const void *b)
  * <entity>_without_identity.
  */
 static cc_err
-assign_ids(struct run *r, struct ent *x, struct cc_diag *diag)
+assign_ids(struct run *r, struct ent *x, long long *idof,
+    struct cc_diag *diag)
 {
 	sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *mx = NULL;
 	const char *const *ident = er_identity_attrs(x->e->name);
-	struct member *mb = NULL;
+	struct member *mb = NULL, **fresh = NULL;
+	size_t nfresh = 0;
 	unsigned char *taken = NULL;
 	long long next = 1, clusters = 0, noid = 0, row;
 	size_t n = 0, i, j, k, cap_taken;
@@ -456,19 +477,39 @@ assign_ids(struct run *r, struct ent *x, struct cc_diag *diag)
 		if ((size_t)id < cap_taken)
 			taken[id] = 1;
 		clusters++;
-		for (k = i; k < j; k++) {
-			sqlite3_reset(ins);
-			sqlite3_bind_text(ins, 1, x->e->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 2, mb[k].key, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 3, id);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				goto out;
-			sqlite3_reset(upd);
-			sqlite3_bind_int64(upd, 1, mb[k].row);
-			sqlite3_bind_int64(upd, 2, id);
-			if (sqlite3_step(upd) != SQLITE_DONE)
-				goto out;
-		}
+		for (k = i; k < j; k++)
+			mb[k].id = id;
+	}
+	/* the keys seen for the first time, in key order (a key that has
+	 * an id keeps it: INSERT OR IGNORE would leave it) */
+	if ((fresh = malloc((n + 1) * sizeof(*fresh))) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (mb[i].id > 0 && mb[i].old <= 0)
+			fresh[nfresh++] = &mb[i];
+	qsort(fresh, nfresh, sizeof(*fresh), member_key_cmp);
+	for (i = 0; i < nfresh; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, x->e->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, fresh[i]->key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, fresh[i]->id);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+	}
+	/* _key, in rowid order */
+	qsort(mb, n, sizeof(*mb), member_row_cmp);
+	for (i = 0; i < n; i++) {
+		if (mb[i].id <= 0)
+			continue;
+		if (idof != NULL)
+			idof[mb[i].row] = mb[i].id;
+		sqlite3_reset(upd);
+		sqlite3_bind_int64(upd, 1, mb[i].row);
+		sqlite3_bind_int64(upd, 2, mb[i].id);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
 	}
 	{
 		char name[64];
@@ -493,6 +534,7 @@ out:
 	for (i = 0; i < n; i++)
 		free(mb[i].key);
 	free(mb);
+	free(fresh);
 	free(taken);
 	return err;
 }
@@ -527,6 +569,7 @@ resolve_entity(struct run *r, const struct schema_entity *e,
     struct cc_diag *diag)
 {
 	struct ent x;
+	long long *idof = NULL;	/* rowid -> canonical id */
 	cc_err err;
 	size_t k;
 	int a, b;
@@ -552,10 +595,14 @@ resolve_entity(struct run *r, const struct schema_entity *e,
 			err = sqlerr(r, diag);
 		json_decref(rep);
 	}
+	if (err == CC_OK && x.maxrow > 0 &&
+	    (idof = calloc((size_t)x.maxrow + 1, sizeof(*idof))) == NULL)
+		err = CC_ENOMEM;
 	if (err == CC_OK)
-		err = assign_ids(r, &x, diag);
+		err = assign_ids(r, &x, idof, diag);
 	if (err == CC_OK && x.maxrow > 0)
-		err = er_finish(r, e, diag);
+		err = er_finish(r, e, idof, x.maxrow, diag);
+	free(idof);
 out:
 	ent_free(&x);
 	return err;

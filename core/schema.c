@@ -107,6 +107,10 @@ static const struct schema_attr product[] = {
 	    "brand brand_name make", "brand"),
 	A("manufacturer", CODE, ATTRIBUTE, NULL, "brand",
 	    "manufacturer maker vendor supplier_name", "manufacturer"),
+	A("model_number", CODE, ATTRIBUTE, NULL, NULL,
+	    "model_number model model_no mpn part_number manufacturer_part_number",
+	    "the manufacturer's model or part number (matching takes it from"
+	    " the name and description when it is not mapped)"),
 	A("product_line", CODE, ATTRIBUTE, NULL, "product_line",
 	    "product_line prd_line line", "product line code"),
 	A("cost", MONEY, ATTRIBUTE, NULL, NULL,
@@ -300,7 +304,7 @@ type_of(const char *s)
 }
 
 static const char *const compares[] = { "name", "text", "longtext", "code",
-    "exact", "date", "number", "postcode", "email", "none", NULL };
+    "exact", "date", "number", "postcode", "email", "codes", "none", NULL };
 
 /* The comparison a type gets when the definition names none. */
 static const char *

@@ -20,6 +20,7 @@ int	cmd_upload(struct cc_config *cfg, int argc, char **argv);
 int	cmd_match(struct cc_config *cfg, int argc, char **argv);
 int	cmd_pairs(struct cc_config *cfg, int argc, char **argv);
 int	cmd_mapping(struct cc_config *cfg, int argc, char **argv);
+int	cmd_entity(struct cc_config *cfg, int argc, char **argv);
 
 /*
  * Opens the control database and the workspace of user name, for a

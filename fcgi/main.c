@@ -32,6 +32,7 @@ static const struct command {
 	{ "upload", cmd_upload, "register files in a user's workspace" },
 	{ "run",   cmd_run,   "run the reconciliation of a user's workspace now" },
 	{ "mapping", cmd_mapping, "show, edit or confirm a file's mapping" },
+	{ "entity", cmd_entity, "list, define or delete the user's own entities" },
 	{ "match", cmd_match, "re-run entity resolution with the review decisions" },
 	{ "pairs", cmd_pairs, "print the matched and review pairs of the model" },
 };

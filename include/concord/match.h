@@ -132,6 +132,11 @@
  *  MATCH_EXACT     letters and digits only (code-list values, country
  *                  codes, where a near spelling means another value).
  *                  exact / else.
+ *  MATCH_CODES     a set of codes, one word each (model or part numbers:
+ *                  match_codewords()), normalised as NAME.  exact / the
+ *                  same codes in another order / a code in common (or one
+ *                  code the start of the other's, both of at least 5
+ *                  characters: "DSCH10" and "DSCH10B") / else.
  *  MATCH_LONGTEXT  as NAME (long text: titles, descriptions, author
  *                  lists).  exact / token-set cosine >= 0.9 / >= 0.7 /
  *                  >= 0.5 / else (distinct words, any order; Cohen et
@@ -153,6 +158,7 @@ enum match_kind {
 	MATCH_EMAIL,
 	MATCH_EXACT,
 	MATCH_LONGTEXT,
+	MATCH_CODES,
 	MATCH_KIND__MAX
 };
 
@@ -383,6 +389,26 @@ cc_err	match_candidates(const struct match_config *cfg,
  */
 cc_err	match_compare(enum match_kind kind, const char *a, const char *b,
 	    int *level, struct cc_diag *diag);
+
+/*
+ * The code words of a text (a product's name and description): its words
+ * (split at white space and at , ; ( ) [ ] " and ', a '/' or '-' at a
+ * word's end dropped) with the hyphens, dots, slashes and underscores
+ * inside them removed, upper-cased, that hold both an ASCII letter and a
+ * digit and at least 4 characters, or 6 digits: "KX-TG9361B" gives KXTG9361B, "MB528LL/A"
+ * MB528LLA, "010-10823-00" 0101082300 (a word of digits alone needs 6);
+ * "2-1/2'", "Series" and "200" give none, and so do quantities with a
+ * unit of measure (up to 5 digits and a unit: "5.8GHz", "500GB", "1080p",
+ * "4x").  Model and part numbers
+ * look like this; so do some specifications ("1080p", "32GB"), which a
+ * caller that sees many records may drop by their frequency.
+ *
+ * text: UTF-8 or NULL (no code).  out: room for outsz bytes (> 0), gets
+ * the distinct code words in order of appearance, one space apart,
+ * NUL-terminated; words that do not fit are left out.  Returns the number
+ * of code words written.  No allocation, no error.
+ */
+size_t	match_codewords(const char *text, char *out, size_t outsz);
 
 /* Levels of a kind (no swap level), and their static labels; NULL for a
  * level or kind out of range. */

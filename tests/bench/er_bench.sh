@@ -16,10 +16,12 @@
 # Data sets (--only takes a comma-separated subset of these names):
 #   febrl     FEBRL dataset1, 2, 3 onto customer
 #   fake      splink fake_1000 onto customer
-#   products  Abt-Buy, a documented subset (tests/bench/data/) onto product
-#   biblio    DBLP-ACM (tests/bench/data/) onto publication when the schema
-#             has it, else onto product (title -> name, authors ->
-#             description) as a stand-in
+#   products  Abt-Buy "small" (tests/bench/data/) onto the built-in product
+#             (dedupe linkage)
+#   products-linkage  the same files onto a user entity "offer" defined
+#             with `concord entity put` (one_to_one linkage)
+#   biblio    DBLP-ACM, a documented subset (tests/bench/data/), onto a
+#             user entity "publication" (one_to_one linkage)
 #   speed     synthetic persons (er_eval.py gen, seed 42) for each N of
 #             --sizes (default "10000 100000 1000000")
 #
@@ -33,7 +35,7 @@ set -u
 
 usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
 
-only=febrl,fake,products,biblio,speed
+only=febrl,fake,products,products-linkage,biblio,speed
 sizes="10000 100000 1000000"
 out_file=
 keep=0
@@ -75,6 +77,9 @@ log() { echo "er_bench: $*" >&2; }
 
 # case NAME ENTITY -- FILE MAPPING_JSON [FILE MAPPING_JSON...] -- EVAL_ARGS...
 # EVAL_ARGS may name the files' ids as @1, @2, ... (in upload order).
+# When DEFINE holds an entity definition (JSON), the user defines that
+# entity first with `concord entity put` (the checks of
+# POST /api/v1/schema/entities).
 run_case() {
 	local name=$1 entity=$2 d=$tmp/$1 ids=() f m id ws t0 t1
 	shift 3
@@ -83,6 +88,11 @@ run_case() {
 	"$concord" -d "$d/data" init > /dev/null || return 1
 	printf 'er-bench-password\n' | "$concord" -d "$d/data" user add bench --role admin > /dev/null ||
 		return 1
+	if [ -n "${DEFINE:-}" ]; then
+		printf '%s\n' "$DEFINE" > "$d/entity.json"
+		"$concord" -d "$d/data" entity put --user bench < "$d/entity.json" > /dev/null 2> "$d/entity.err" ||
+			{ log "$name: entity put refused: $(cat "$d/entity.err")"; return 1; }
+	fi
 	ws=$(ls -d "$d"/data/workspaces/*/ 2>/dev/null | head -1)
 	t0=$(date +%s.%N)
 	while [ "$1" != "--" ]; do
@@ -145,37 +155,59 @@ if want fake; then
 	run_case fake_1000 customer -- "$f" "$CUSTOMER_FAKE" -- --file @1 "$f" --label-col cluster
 fi
 
+# Abt-Buy "small" (tests/bench/data/PROVENANCE.md): 248 + 249 offers
+PRODUCT_ABT='{"idABT": "product.product_id", "name": "product.name", "description": "product.description",
+ "price": "product.price"}'
+PRODUCT_BUY='{"idBuy": "product.product_id", "name": "product.name", "description": "product.description",
+ "manufacturer": "product.manufacturer", "price": "product.price"}'
+ABT_BUY_EVAL="--file @1 $data/abt_small.csv --id-col idABT --file @2 $data/buy_small.csv --id-col idBuy
+ --pairs $data/abt_buy_truth_small.csv"
+
 if want products; then
-	# Abt-Buy, a documented subset (tests/bench/data/PROVENANCE.md)
-	PRODUCT_ABT='{"idABT": "product.product_id", "name": "product.name", "description": "product.description",
-	 "price": "product.price"}'
-	PRODUCT_BUY='{"idBuy": "product.product_id", "name": "product.name", "description": "product.description",
-	 "manufacturer": "product.manufacturer", "price": "product.price"}'
-	run_case abt-buy product -- "$data/abt_small_part.csv" "$PRODUCT_ABT" "$data/buy_small_part.csv" "$PRODUCT_BUY" -- \
-		--file @1 "$data/abt_small_part.csv" --id-col idABT --file @2 "$data/buy_small_part.csv" --id-col idBuy \
-		--pairs "$data/abt_buy_truth_small.csv"
+	# onto the built-in product entity (dedupe linkage)
+	# shellcheck disable=SC2086
+	run_case abt-buy product -- "$data/abt_small.csv" "$PRODUCT_ABT" "$data/buy_small.csv" "$PRODUCT_BUY" -- \
+		$ABT_BUY_EVAL
+fi
+
+if want products-linkage; then
+	# the same two catalogues onto a user entity: each shop lists an
+	# offer once, so one_to_one; model_number is not mapped: the matcher
+	# takes it from name and description
+	DEFINE='{"name": "offer", "linkage": "one_to_one",
+	 "blocking": ["model_number:codeword", "name:codeword", "description:codeword", "name:first3+manufacturer"],
+	 "attributes": [
+	   {"name": "offer_id", "type": "key", "role": "natural_key"},
+	   {"name": "name", "type": "text", "compare": "longtext"},
+	   {"name": "description", "type": "text", "compare": "longtext"},
+	   {"name": "manufacturer", "type": "text", "compare": "exact"},
+	   {"name": "price", "type": "money", "compare": "number"},
+	   {"name": "model_number", "type": "text", "compare": "codes"}]}'
+	OFFER_ABT='{"idABT": "offer.offer_id", "name": "offer.name", "description": "offer.description",
+	 "price": "offer.price"}'
+	OFFER_BUY='{"idBuy": "offer.offer_id", "name": "offer.name", "description": "offer.description",
+	 "manufacturer": "offer.manufacturer", "price": "offer.price"}'
+	# shellcheck disable=SC2086
+	DEFINE=$DEFINE run_case abt-buy-linkage offer -- "$data/abt_small.csv" "$OFFER_ABT" \
+		"$data/buy_small.csv" "$OFFER_BUY" -- $ABT_BUY_EVAL
 fi
 
 if want biblio; then
-	# DBLP-ACM: onto the user-defined entity publication when this build's
-	# schema has it, else onto product as a documented stand-in.
-	if "$concord" map "$data/dblp.csv" 2> /dev/null | grep -q '"publication\.'; then
-		E=publication
-		BIB_D='{"id": "publication.publication_id", "title": "publication.title",
-		 "authors": "publication.authors", "venue": "publication.venue", "year": "publication.year"}'
-	else
-		E=product
-		BIB_D='{"id": "product.product_id", "title": "product.name", "authors": "product.description"}'
-		log "dblp-acm: no publication entity in this build: title -> product.name,
- authors -> product.description (stand-in)"
-	fi
-	if [ ! -f "$data/dblp.csv" ] || [ ! -f "$data/acm.csv" ]; then
-		log "dblp-acm: no tests/bench/data/dblp.csv and acm.csv (see PROVENANCE.md): skipped"
-	else
-	run_case dblp-acm "$E" -- "$data/dblp.csv" "$BIB_D" "$data/acm.csv" "$BIB_D" -- \
-		--file @1 "$data/dblp.csv" --id-col id --file @2 "$data/acm.csv" --id-col id \
-		--pairs "$data/dblp_acm_perfect_mapping.csv"
-	fi
+	# DBLP-ACM, a documented subset (tests/bench/data/PROVENANCE.md), onto
+	# a user entity: each table is duplicate-free, so one_to_one
+	DEFINE='{"name": "publication", "linkage": "one_to_one",
+	 "blocking": ["title:first3", "title:soundex+year", "authors:first3+year"],
+	 "attributes": [
+	   {"name": "pub_id", "type": "key", "role": "natural_key"},
+	   {"name": "title", "type": "text", "compare": "longtext"},
+	   {"name": "authors", "type": "text", "compare": "longtext"},
+	   {"name": "venue", "type": "text", "compare": "text"},
+	   {"name": "year", "type": "integer", "compare": "number"}]}'
+	BIB='{"id": "publication.pub_id", "title": "publication.title", "authors": "publication.authors",
+	 "venue": "publication.venue", "year": "publication.year"}'
+	DEFINE=$DEFINE run_case dblp-acm publication -- "$data/dblp_subset.csv" "$BIB" "$data/acm_subset.csv" "$BIB" -- \
+		--file @1 "$data/dblp_subset.csv" --id-col id --file @2 "$data/acm_subset.csv" --id-col id \
+		--pairs "$data/dblp_acm_truth_subset.csv"
 fi
 
 if want speed; then

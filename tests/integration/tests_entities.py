@@ -196,3 +196,40 @@ def _(env):
     expect_ok(c.request("DELETE", "/api/v1/schema/entities/publication", token=u.token), 200, "delete")
     eq(entities(c, u), [], "deleted")
     return "precision %.3f, recall %.3f, %d entities" % (precision, recall, n)
+
+
+@test("cli_entity_list_put_delete")
+def _(env):
+    """concord entity: the same definitions and checks as /schema/entities."""
+    b = backend(env, "main")
+    c = b.client
+    u = env.user(b, "entcli")
+    eq(json.loads(b.cli("entity", "list", "--user", "entcli").stdout), [], "none yet")
+    p = b.cli("entity", "put", "--user", "entcli", stdin=json.dumps(PUBLICATION).encode())
+    check(b"created" in p.stdout, "created: %r" % p.stdout)
+    eq([e["name"] for e in entities(c, u)], ["publication"], "what the API serves")
+    eq(json.loads(b.cli("entity", "list", "--user", "entcli").stdout)[0]["name"], "publication", "list")
+    # put again with one more attribute: replaced
+    d = json.loads(json.dumps(PUBLICATION))
+    d["attributes"].append({"name": "doi", "type": "key", "role": "alternate_key"})
+    p = b.cli("entity", "put", "--user", "entcli", stdin=json.dumps(d).encode())
+    check(b"replaced" in p.stdout, "replaced: %r" % p.stdout)
+    eq(len(entities(c, u)[0]["attributes"]), len(PUBLICATION["attributes"]) + 1, "the replacement is served")
+    # refused: every reason on stderr, nothing changes
+    bad = json.loads(json.dumps(PUBLICATION))
+    bad["attributes"][1]["type"] = "colour"
+    bad["blocking"] = ["nosuch:first3"]
+    p = b.cli("entity", "put", "--user", "entcli", stdin=json.dumps(bad).encode(), check_rc=False)
+    eq(p.returncode, 1, "refused")
+    codes = sorted(e["code"] for e in json.loads(p.stderr)["errors"])
+    check("bad_blocking" in codes and len(codes) >= 2, "every reason: %r" % codes)
+    eq(len(entities(c, u)[0]["attributes"]), len(PUBLICATION["attributes"]) + 1, "nothing changed")
+    eq(b.cli("entity", "put", "--user", "entcli", stdin=b"{", check_rc=False).returncode, 1, "bad JSON")
+    eq(b.cli("entity", "put", "--user", "entcli", stdin=b"[1]", check_rc=False).returncode, 1, "not an object")
+    eq(b.cli("entity", "list", "--user", "nobody", check_rc=False).returncode, 1, "unknown user")
+    eq(b.cli("entity", "frob", "--user", "entcli", check_rc=False).returncode, 2, "usage")
+    eq(b.cli("entity", "delete", "--user", "entcli", check_rc=False).returncode, 2, "delete needs a name")
+    eq(b.cli("entity", "delete", "--user", "entcli", "nosuch", check_rc=False).returncode, 1, "no such entity")
+    b.cli("entity", "delete", "--user", "entcli", "publication")
+    eq(entities(c, u), [], "deleted")
+    return "list, put, replace, refuse, delete"

@@ -220,12 +220,63 @@ test_compare_levels(void **state)
 	    "roberta25@smith.net"), 2);
 	assert_int_equal(level(MATCH_EMAIL, "robert255@smith.net",
 	    "x@y.org"), 3);
+	/* codes: the same set, in another order, one in common (or one
+	 * the start of the other, both of 5 or more), else */
+	assert_int_equal(level(MATCH_CODES, "KXTG9361B", "kxtg9361b"), 0);
+	assert_int_equal(level(MATCH_CODES, "A1234 B5678", "B5678 A1234"), 1);
+	assert_int_equal(level(MATCH_CODES, "S320 3880001", "3880001"), 2);
+	assert_int_equal(level(MATCH_CODES, "DSCH10", "DSCH10B"), 2);
+	assert_int_equal(level(MATCH_CODES, "CL51", "CL512"), 3);	/* < 5 */
+	assert_int_equal(level(MATCH_CODES, "VMPL3B", "VMPR1B"), 3);
+	assert_int_equal(level(MATCH_CODES, "VMPL3B", NULL),
+	    MATCH_LEVEL_MISSING);
+	assert_string_equal(match_level_label(MATCH_CODES, 2),
+	    "a code in common");
 	assert_string_equal(match_level_label(MATCH_DATE, 1),
 	    "day/month transposed");
 	assert_string_equal(match_level_label(MATCH_DATE, 4),
 	    "years 10 apart");
 	assert_null(match_level_label(MATCH_DATE, 6));
 	assert_int_equal(match_kind_nlevels(MATCH_TEXT), 5);
+}
+
+/* The code words of product names (match.h's examples and the Abt-Buy
+ * names they come from), worked by hand. */
+static void
+test_codewords(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "Panasonic KX-TG9361B Expandable Digital Cordless Phone",
+		    "KXTG9361B" },
+		{ "Sony Cyber-shot DSC-H10 Digital Camera - Black - DSCH10/B",
+		    "DSCH10 DSCH10B" },
+		{ "Garmin Suction Cup Mount - 010-10823-00", "0101082300" },
+		{ "Apple iPod touch 8GB - MB528LL/A", "MB528LLA" },
+		{ "Bose Acoustimass 5 Series III - AM53BK/ 2 Dual Cube AM53BK",
+		    "AM53BK" },
+		/* quantities, fractions, short numbers, plain words: none */
+		{ "5.8GHz 500GB 1080p 4x 2-1/2' Series 200 12345", "" },
+		{ "Weber Performer 22-1/2' Charcoal Grill - 848001", "848001" },
+		{ "(Black) [VGPPRSZ1]; \"GEX-P920XM\"", "VGPPRSZ1 GEXP920XM" },
+		{ "", "" },
+	};
+	char out[64], small[10];
+	size_t k, n;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		n = match_codewords(cases[k][0], out, sizeof(out));
+		assert_string_equal(out, cases[k][1]);
+		assert_int_equal(n, cases[k][1][0] == '\0' ? 0 :
+		    1 + (strchr(cases[k][1], ' ') != NULL));
+	}
+	assert_int_equal(match_codewords(NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* a code that does not fit is left out, the rest stays whole */
+	assert_int_equal(match_codewords("AB12 KXTG9361B CD34", small,
+	    sizeof(small)), 2);
+	assert_string_equal(small, "AB12 CD34");
+	assert_int_equal(match_codewords("AB12", small, 0), 0);
 }
 
 /* ---- blocking -------------------------------------------------------- */
@@ -1220,6 +1271,7 @@ main(void)
 		cmocka_unit_test(test_levenshtein),
 		cmocka_unit_test(test_soundex_nara),
 		cmocka_unit_test(test_blocking_unordered),
+		cmocka_unit_test(test_codewords),
 		cmocka_unit_test(test_compare_levels),
 		cmocka_unit_test(test_blocking_each_pair_once),
 		cmocka_unit_test(test_em_recovers_m_u),
