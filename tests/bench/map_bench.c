@@ -182,11 +182,20 @@ main(int argc, char **argv)
 			if (t != NULL) {
 				prop_n++;
 				prop_right += expected_has(want, t);
-				/* two columns onto one target, unsaid */
-				if (json_object_get(seen, t) != NULL &&
-				    json_object_get(c, "paired_with") == NULL)
-					dup++;
-				json_object_set_new(seen, t, json_true());
+				/* per target: columns, and those that say
+				 * they are paired */
+				if (json_object_get(seen, t) == NULL)
+					json_object_set_new(seen, t,
+					    json_pack("[i, i]", 0, 0));
+				json_array_set_new(json_object_get(seen, t), 0,
+				    json_integer(json_integer_value(
+				    json_array_get(json_object_get(seen, t),
+				    0)) + 1));
+				if (json_object_get(c, "paired_with") != NULL)
+					json_array_set_new(json_object_get(seen,
+					    t), 1, json_integer(
+					    json_integer_value(json_array_get(
+					    json_object_get(seen, t), 1)) + 1));
 				/* a date column (by its expected meaning)
 				 * proposed as a key */
 				a = schema_lookup(t, NULL);
@@ -196,6 +205,21 @@ main(int argc, char **argv)
 				    json_string_value(first), "_date") != NULL)
 					datekey++;
 			}
+		}
+		{
+			/* two columns onto one target, unsaid: more columns
+			 * than those paired with another, plus one */
+			const char *t;
+			json_t *v;
+			json_object_foreach(seen, t, v)
+				if (json_integer_value(json_array_get(v, 0)) -
+				    json_integer_value(json_array_get(v, 1)) >
+				    1) {
+					dup++;
+					if (verbose)
+						printf("  %-28s two columns onto"
+						    " %s, unsaid\n", name, t);
+				}
 		}
 		json_decref(seen);
 		json_decref(doc);
