@@ -18,7 +18,6 @@
 #include "concord/strsim.h"
 
 #define SMOOTH		1.0	/* add-one (Laplace) smoothing of m and u */
-#define KEY_SEP		0xFFFFFFFFu	/* between keys of a rule: no code point */
 #define NO_ID		UINT32_MAX	/* record in no block / value missing */
 #define PROB_MIN	1e-12	/* lambda and probabilities kept inside (0,1) */
 
@@ -892,101 +891,164 @@ match_gamma(const struct mctx *c, uint32_t i, uint32_t j,
 
 /* ---- blocking -------------------------------------------------------- */
 
-static uint32_t
-match_intern(struct span *e, size_t n, uint32_t *ids)
-{
-	size_t a;
-	uint32_t id = 0;
+/* A span's hash (FNV-1a over its code points, then SplitMix64's
+ * finaliser) and its place, for sorting by hash. */
+struct hspan {
+	uint64_t	h;
+	uint32_t	rec;
+	uint32_t	i;
+};
 
-	qsort(e, n, sizeof(*e), span_cmp);
-	for (a = 0; a < n; a++) {
-		if (a > 0 && (e[a].n != e[a - 1].n || memcmp(e[a].p,
-		    e[a - 1].p, e[a].n * sizeof(uint32_t)) != 0))
-			id++;
-		ids[e[a].rec] = id;
-	}
-	return n > 0 ? id + 1 : 0;
+static int
+hspan_cmp(const void *a, const void *b)
+{
+	const struct hspan *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
-static void
-cps_reverse(uint32_t *p, size_t n)
+static uint64_t
+span_hash(const struct span *s)
 {
-	size_t i;
-	uint32_t t;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t k;
 
-	for (i = 0; i < n / 2; i++) {
-		t = p[i];
-		p[i] = p[n - 1 - i];
-		p[n - 1 - i] = t;
-	}
+	for (k = 0; k < s->n; k++)
+		h = (h ^ s->p[k]) * 0x100000001b3ULL;
+	h ^= s->n;
+	h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+	return h ^ (h >> 31);
 }
 
-/* Key "A SEP B" (na, nb code points) made "B SEP A" when B sorts before
- * A: the same key for both orders (match_blocking.unordered). */
-static void
-key_order(uint32_t *k, size_t na, size_t nb)
+static int
+span_same(const struct span *x, const struct span *y)
 {
-	size_t i, n = na < nb ? na : nb;
-	int cmp = 0;
-
-	for (i = 0; i < n && cmp == 0; i++)
-		cmp = k[i] < k[na + 1 + i] ? -1 : k[i] > k[na + 1 + i];
-	if (cmp == 0)
-		cmp = na > nb;
-	if (cmp <= 0)
-		return;
-	cps_reverse(k, na + 1 + nb);	/* rev(B) SEP rev(A) */
-	cps_reverse(k, nb);
-	cps_reverse(k + nb + 1, na);
+	return x->n == y->n && memcmp(x->p, y->p, x->n * sizeof(uint32_t)) ==
+	    0;
 }
 
 /*
- * The key of rule rb for record r appended to *kb (growing it); returns
- * its length, or -1 when a key is missing, -2 when out of memory.
+ * Gives each distinct span of e[0, n) an id (ids[rec]) and leaves e
+ * ordered so that equal spans are adjacent, each group by record.  The
+ * groups come in the order of a hash of their spans (a sort on 64-bit
+ * hashes is several times faster than one on the code points); spans of
+ * one hash that differ (a collision) are told apart by their code points.
+ * Returns the number of ids.  Without memory for the hashes it sorts e
+ * by span_cmp instead (the slow way; the same ids).
  */
-static long
-match_key(const struct mctx *c, const struct match_blocking *rb, size_t r,
-    uint32_t **kb, size_t *nkb, size_t *capkb)
+static uint32_t
+match_intern(struct span *e, size_t n, uint32_t *ids)
 {
+	struct hspan *hs;
+	struct span *tmp;
+	size_t a, b, k;
+	uint32_t id = 0;
+
+	if (n == 0)
+		return 0;
+	hs = malloc(n * sizeof(*hs));
+	tmp = malloc(n * sizeof(*tmp));
+	if (hs == NULL || tmp == NULL) {
+		free(hs);
+		free(tmp);
+		qsort(e, n, sizeof(*e), span_cmp);
+		for (a = 0; a < n; a++) {
+			if (a > 0 && !span_same(&e[a], &e[a - 1]))
+				id++;
+			ids[e[a].rec] = id;
+		}
+		return id + 1;
+	}
+	for (a = 0; a < n; a++) {
+		hs[a].h = span_hash(&e[a]);
+		hs[a].rec = e[a].rec;
+		hs[a].i = (uint32_t)a;
+	}
+	qsort(hs, n, sizeof(*hs), hspan_cmp);
+	for (a = 0; a < n; a++)
+		tmp[a] = e[hs[a].i];
+	memcpy(e, tmp, n * sizeof(*e));
+	for (a = 0; a < n; a = b) {
+		int differ = 0;
+		for (b = a + 1; b < n && hs[b].h == hs[a].h; b++)
+			differ |= !span_same(&e[b], &e[a]);
+		/* a collision: that group by its code points */
+		if (differ)
+			qsort(e + a, b - a, sizeof(*e), span_cmp);
+		for (k = a; k < b; k++) {
+			if (k > a && !span_same(&e[k], &e[k - 1]))
+				id++;
+			ids[e[k].rec] = id;
+		}
+		id++;
+	}
+	free(hs);
+	free(tmp);
+	return id;
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+	return h ^ (h >> 31);
+}
+
+/* FNV-1a over n code points, finished by SplitMix64's mixer. */
+static uint64_t
+cps_hash(const uint32_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		h = (h ^ p[k]) * 0x100000001b3ULL;
+	return mix64(h ^ n);
+}
+
+/*
+ * The blocking key of rule rb for record r, as a 64-bit hash of its
+ * parts (*out); 0 when a part is missing.  Records whose keys hash alike
+ * share a block: two different keys that collide (about n^2 / 2^65 pairs
+ * for n records) only make a candidate pair more, which the comparison
+ * then judges; no record is merged for its key.  An unordered rule
+ * (match_blocking.unordered) combines its two parts' hashes in sorted
+ * order, so the key is the same for both orders.
+ */
+static int
+match_key_hash(const struct mctx *c, const struct match_blocking *rb,
+    size_t r, uint64_t *out)
+{
+	uint64_t part[MATCH_MAX_KEYS], h, t;
 	const struct nval *v;
-	size_t q, n, start = *nkb, i, sep = 0;
+	size_t q, i;
 	char sx[5];
-	uint32_t *p;
 
 	for (q = 0; q < rb->nkeys; q++) {
 		v = &c->nv[r * c->nf + rb->keys[q].field];
 		if (v->len == 0)
-			return -1;
-		if (*nkb + v->len + 5 > *capkb) {	/* soundex: 4 */
-			n = *capkb ? *capkb * 2 : 4096;
-			while (n < *nkb + v->len + 5)
-				n *= 2;
-			if ((p = realloc(*kb, n * sizeof(*p))) == NULL)
-				return -2;
-			*kb = p;
-			*capkb = n;
-		}
-		if (q > 0) {
-			sep = *nkb;
-			(*kb)[(*nkb)++] = KEY_SEP;
-		}
+			return 0;
 		switch (rb->keys[q].fn) {
 		case MATCH_BLOCK_EXACT:
-			n = v->len;
+			part[q] = cps_hash(c->cps + v->off, v->len);
 			break;
 		case MATCH_BLOCK_FIRST3:
-			n = v->len < 3 ? v->len : 3;
+			part[q] = cps_hash(c->cps + v->off, v->len < 3 ?
+			    v->len : 3);
 			break;
 		case MATCH_BLOCK_YEAR:
-			n = 4;
+			part[q] = cps_hash(c->cps + v->off, v->len < 4 ?
+			    v->len : 4);
 			break;
 		case MATCH_BLOCK_LOCAL:
 			if (v->len2 == 0)
-				return -1;
-			memcpy(*kb + *nkb, c->cps + v->off2,
-			    v->len2 * sizeof(uint32_t));
-			*nkb += v->len2;
-			continue;
+				return 0;
+			part[q] = cps_hash(c->cps + v->off2, v->len2);
+			break;
 		case MATCH_BLOCK_CODEWORD: {
 			/* the longest word with both a letter and a digit, or
 			 * of 4+ digits (the first of equal length): a model
@@ -1007,26 +1069,33 @@ match_key(const struct mctx *c, const struct match_blocking *rb, size_t r,
 				}
 			}
 			if (bl == 0)
-				return -1;
-			memcpy(*kb + *nkb, w + bs, bl * sizeof(uint32_t));
-			*nkb += bl;
-			continue;
+				return 0;
+			part[q] = cps_hash(w + bs, bl);
+			break;
 		}
 		case MATCH_BLOCK_SOUNDEX:
 		case MATCH_BLOCK__MAX:
-		default:
+		default: {
+			uint32_t code[4];
 			if (!strsim_soundex(c->cps + v->off, v->len, sx))
-				return -1;
+				return 0;
 			for (i = 0; i < 4; i++)
-				(*kb)[(*nkb)++] = (unsigned char)sx[i];
-			continue;
+				code[i] = (unsigned char)sx[i];
+			part[q] = cps_hash(code, 4);
+			break;
 		}
-		memcpy(*kb + *nkb, c->cps + v->off, n * sizeof(uint32_t));
-		*nkb += n;
+		}
 	}
-	if (rb->unordered && rb->nkeys == 2)
-		key_order(*kb + start, sep - start, *nkb - sep - 1);
-	return (long)(*nkb - start);
+	if (rb->unordered && rb->nkeys == 2 && part[1] < part[0]) {
+		t = part[0];
+		part[0] = part[1];
+		part[1] = t;
+	}
+	h = 0x9E3779B97F4A7C15ULL;
+	for (q = 0; q < rb->nkeys; q++)
+		h = mix64(h ^ part[q]) + q;
+	*out = h;
+	return 1;
 }
 
 static int
@@ -1067,7 +1136,8 @@ struct block {
 	size_t	start, size;
 };
 
-/* Smaller blocks first, then in key order (deterministic). */
+/* Smaller blocks first, then in the order match_intern() left them (the
+ * hashes of their keys: deterministic). */
 static int
 block_cmp(const void *x, const void *y)
 {
@@ -1087,15 +1157,14 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
     unsigned char **rule_out, struct cc_diag *diag)
 {
 	const struct match_config *cfg = c->cfg;
-	uint32_t *bid = NULL, *kb = NULL, *koff = NULL, *klen = NULL;
-	uint64_t *pairs = NULL;
-	struct span *e = NULL;
+	uint32_t *bid = NULL, id;
+	uint64_t *pairs = NULL, h;
+	struct hspan *e = NULL;
 	struct block *blk = NULL;
 	size_t nb, k;
 	long long share, added;
-	size_t npairs = 0, cap = 0, nkb = 0, capkb = 0, r, q, a, b, s, ne;
+	size_t npairs = 0, cap = 0, r, q, a, b, s, ne;
 	uint32_t i, j;
-	long len;
 	int full = 0, nomem = 0, dup;
 	cc_err err = CC_ENOMEM;
 
@@ -1115,32 +1184,27 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 	}
 	if ((bid = malloc(cfg->nrules * c->nrec * sizeof(*bid))) == NULL ||
 	    (blk = malloc(c->nrec * sizeof(*blk))) == NULL ||
-	    (e = malloc(c->nrec * sizeof(*e))) == NULL ||
-	    (koff = malloc(c->nrec * sizeof(*koff))) == NULL ||
-	    (klen = malloc(c->nrec * sizeof(*klen))) == NULL)
+	    (e = malloc(c->nrec * sizeof(*e))) == NULL)
 		goto out;
 	for (r = 0; r < cfg->nrules && !full; r++) {
-		nkb = 0;
+		/* each record's key hash; sorted, equal keys are adjacent,
+		 * each block by record */
+		ne = 0;
 		for (a = 0; a < c->nrec; a++) {
 			bid[r * c->nrec + a] = NO_ID;
-			koff[a] = (uint32_t)nkb;
-			len = match_key(c, &cfg->rules[r], a, &kb, &nkb,
-			    &capkb);
-			if (len == -2)
-				goto out;
-			if (len < 0)
-				nkb = koff[a];
-			klen[a] = len < 0 ? NO_ID : (uint32_t)len;
-		}
-		ne = 0;
-		for (a = 0; a < c->nrec; a++)
-			if (klen[a] != NO_ID) {
-				e[ne].p = kb + koff[a];
-				e[ne].n = klen[a];
+			if (match_key_hash(c, &cfg->rules[r], a, &h)) {
+				e[ne].h = h;
 				e[ne].rec = (uint32_t)a;
+				e[ne].i = 0;
 				ne++;
 			}
-		match_intern(e, ne, bid + r * c->nrec);
+		}
+		qsort(e, ne, sizeof(*e), hspan_cmp);
+		for (a = 0, id = 0; a < ne; a++) {
+			if (a > 0 && e[a].h != e[a - 1].h)
+				id++;
+			bid[r * c->nrec + e[a].rec] = id;
+		}
 		/* the blocks of this rule, smallest first: a rule may add
 		 * at most its share of max_pairs, and when it must stop, the
 		 * blocks it leaves out are its largest (the most common key
@@ -1220,9 +1284,6 @@ out:
 	free(bid);
 	free(blk);
 	free(e);
-	free(kb);
-	free(koff);
-	free(klen);
 	if (err != CC_OK)
 		return cc_diag_set(diag, err, "match_nomem",
 		    "out of memory while blocking");

@@ -258,12 +258,18 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	sqlite3_close_v2(r.db);
 	r.db = NULL;
 	/* Durable, then visible: fsync the file, rename, fsync the dir. */
-	if (sync_path(tmp, 0) != 0 || rename(tmp, cur) != 0 ||
-	    sync_path(ws->dir, 1) != 0) {
+	if (sync_path(tmp, 0) != 0 || rename(tmp, cur) != 0) {
 		err = cc_diag_set(diag, CC_EIO, "io", "cannot install the new"
 		    " model: %s", strerror(errno));
 		goto out;
 	}
+	/* Renamed: the new model is the one served, so the run is done;
+	 * only its surviving a power loss is in doubt. */
+	if (sync_path(ws->dir, 1) != 0)
+		json_array_append_new(r.warnings, json_pack("{s:s, s:s}",
+		    "code", "model_not_durable", "detail", "the new model is"
+		    " installed, but the directory could not be synced: a"
+		    " power loss may bring back the previous one"));
 	mark_processed(&r);
 	json_object_set_new(r.timings, "total", json_integer(run_ms_since(&tall)));
 out:

@@ -1,10 +1,14 @@
 /* runs.c - runs as a resource (concord/runs.h). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "concord/db.h"
 #include "concord/runs.h"
@@ -70,6 +74,63 @@ run_json(sqlite3_stmt *st)
 	return o;
 }
 
+/* Opens the workspace's RUNS_LOCK and tries to lock it exclusively:
+ * the descriptor (the caller closes it, which unlocks), or -1 with
+ * errno EWOULDBLOCK when a living process holds it. */
+static int
+run_lock(struct workspace *ws)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/" RUNS_LOCK, ws->dir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Ends the runs left "running" (inside the caller's write transaction):
+ * done if the installed model is theirs (the process ended after
+ * installing it, before recording it: out of disk, or killed), else
+ * failed.  Returns how many failed, or -1. */
+static int
+fail_running(struct workspace *ws)
+{
+	char now[32];
+	sqlite3_stmt *st;
+	int n = -1;
+
+	util_rfc3339(time(NULL), now, sizeof(now));
+	/* model is attached by ws_open() when model.db exists */
+	if (sqlite3_prepare_v2(ws->db, "UPDATE runs SET state = 'done',"
+	    " finished_at = ?1 WHERE state = 'running' AND id IN (SELECT"
+	    " run_id FROM model.model_info)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+		(void)sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_prepare_v2(ws->db, "UPDATE runs SET state = 'failed',"
+	    " error = 'the process running it ended', finished_at = ?1 WHERE"
+	    " state = 'running'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(ws->db);
+	sqlite3_finalize(st);
+	return n;
+}
+
 cc_err
 runs_settings_check(json_t *in, json_t **out, struct cc_diag *diag)
 {
@@ -123,10 +184,29 @@ runs_create_with(struct workspace *ws, const json_t *settings, char *id)
 
 	if (db_exec(ws->db, "BEGIN IMMEDIATE", NULL) != CC_OK)
 		return CC_EDB;
-	if (sqlite3_prepare_v2(ws->db, "SELECT id FROM runs WHERE state IN"
-	    " ('queued', 'running') LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ws->db, "SELECT id, state FROM runs WHERE"
+	    " state IN ('queued', 'running') LIMIT 1", -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto out;
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp(col(st, 1), "running") == 0) {
+		/* Running, but nobody holds the lock runs_execute() keeps:
+		 * its process ended (killed, or out of memory or disk before
+		 * it could say so).  That run failed; this one may start. */
+		int fd = run_lock(ws);
+		if (fd >= 0) {
+			sqlite3_finalize(st);
+			rc = fail_running(ws);
+			close(fd);
+			if (rc < 0)
+				goto out;
+			if (sqlite3_prepare_v2(ws->db, "SELECT id, state FROM"
+			    " runs WHERE state IN ('queued', 'running') LIMIT 1",
+			    -1, &st, NULL) != SQLITE_OK)
+				goto out;
+			rc = sqlite3_step(st);
+		}
+	}
 	if (rc == SQLITE_ROW) {
 		snprintf(id, RUNS_ID_LEN + 1, "%s", col(st, 0));
 		sqlite3_finalize(st);
@@ -134,6 +214,8 @@ runs_create_with(struct workspace *ws, const json_t *settings, char *id)
 		goto out;
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto out;
 	util_random_hex(id, RUNS_ID_LEN / 2);
 	util_rfc3339(time(NULL), now, sizeof(now));
 	if (settings != NULL && (set = json_dumps(settings, JSON_COMPACT |
@@ -375,22 +457,31 @@ runs_execute(struct workspace *ws, const char *id,
 	sqlite3_stmt *st;
 	char now[32];
 	cc_err err;
-	int rc;
+	int rc, lock;
 
+	/* Held until the run's end is recorded (or the process ends):
+	 * runs_create() tells a living run from a dead one by it. */
+	if ((lock = run_lock(ws)) < 0)
+		return errno == EWOULDBLOCK ? cc_diag_set(diag, CC_ECONFLICT,
+		    "run_not_queued", "another run of this workspace is"
+		    " running") : cc_diag_set(diag, CC_EIO, "io", "cannot"
+		    " create the run's lock: %s", strerror(errno));
 	util_rfc3339(time(NULL), now, sizeof(now));
 	if (sqlite3_prepare_v2(ws->db, "UPDATE runs SET state = 'running',"
 	    " started_at = ?2 WHERE id = ?1 AND state = 'queued'", -1, &st,
-	    NULL) != SQLITE_OK)
+	    NULL) != SQLITE_OK) {
+		close(lock);
 		return CC_EDB;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return CC_EDB;
-	if (sqlite3_changes(ws->db) != 1)
-		return cc_diag_set(diag, CC_ECONFLICT, "run_not_queued",
-		    "the run is not queued");
+	if (rc != SQLITE_DONE || sqlite3_changes(ws->db) != 1) {
+		close(lock);
+		return rc != SQLITE_DONE ? CC_EDB : cc_diag_set(diag,
+		    CC_ECONFLICT, "run_not_queued", "the run is not queued");
+	}
 	memset(&t, 0, sizeof(t));
 	t.ws = ws;
 	t.id = id;
@@ -398,8 +489,11 @@ runs_execute(struct workspace *ws, const char *id,
 	t.arg = arg;
 	if (sqlite3_prepare_v2(ws->db, "UPDATE runs SET phase = ?2,"
 	    " progress_done = ?3, progress_total = ?4 WHERE id = ?1"
-	    " RETURNING cancel_requested", -1, &t.upd, NULL) != SQLITE_OK)
+	    " RETURNING cancel_requested", -1, &t.upd, NULL) != SQLITE_OK) {
+		finish(ws, id, "failed", NULL, sqlite3_errmsg(ws->db));
+		close(lock);
 		return CC_EDB;
+	}
 	{
 		/* the settings the run was queued with */
 		struct pipeline_options o;
@@ -423,6 +517,7 @@ runs_execute(struct workspace *ws, const char *id,
 	else
 		finish(ws, id, "failed", NULL, diag != NULL ? diag->message :
 		    cc_strerror(err));
+	close(lock);
 	json_decref(report);
 	return err;
 }

@@ -252,9 +252,27 @@ ws_tmp_create(char *path, int *fd)
 	return CC_EIO;
 }
 
-/* Removes path if it is a regular file nobody holds locked (1), else 0. */
+/* Whether uploads/<name> is a registered file's content (1), or may be
+ * (the registry cannot be read: -1), or is nobody's (0). */
 static int
-sweep_file(const char *path)
+registered(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (db == NULL || sqlite3_prepare_v2(db, "SELECT 1 FROM files WHERE"
+	    " sha256 = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Removes path if it is a regular file nobody holds locked (1), else 0.
+ * With db, only when the registry does not list it either. */
+static int
+sweep_file(const char *path, sqlite3 *db, const char *name)
 {
 	struct stat a, b;
 	int fd, n = 0;
@@ -265,11 +283,24 @@ sweep_file(const char *path)
 	/* The inode check: the name may have been given to a new file
 	 * since we opened the old one. */
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
-	    S_ISREG(a.st_mode) && lstat(path, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino && unlink(path) == 0)
+	    S_ISREG(a.st_mode) && (db == NULL || registered(db, name) == 0) &&
+	    lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino && unlink(path) == 0)
 		n = 1;
 	close(fd);
 	return n;
+}
+
+/* A stored upload's name: 64 lowercase hex digits (its SHA-256). */
+static int
+stored_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 64;
 }
 
 int
@@ -278,23 +309,40 @@ ws_sweep_dir(const char *dir)
 	char path[PATH_MAX + 300];
 	const size_t plen = strlen(WS_UPLOAD_TMP_PREFIX);
 	struct dirent *de;
-	int n = 0;
+	sqlite3 *db = NULL;
+	int n = 0, tmp;
 	DIR *d;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/" WS_MODEL_TMP, dir) <
 	    sizeof(path))
-		n += sweep_file(path);
+		n += sweep_file(path, NULL, NULL);
+	/* A stored upload the registry does not list was left by a process
+	 * killed between storing it and committing its row (registry.h):
+	 * that process held the upload's lock until its commit. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/workspace.db", dir) <
+	    sizeof(path) && access(path, F_OK) == 0 &&
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close_v2(db);
+		db = NULL;
+	}
+	if (db != NULL)
+		sqlite3_busy_timeout(db, 5000);
 	if ((size_t)snprintf(path, sizeof(path), "%s/uploads", dir) >=
-	    sizeof(path) || (d = opendir(path)) == NULL)
+	    sizeof(path) || (d = opendir(path)) == NULL) {
+		sqlite3_close_v2(db);
 		return n;
+	}
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, WS_UPLOAD_TMP_PREFIX, plen) != 0 ||
+		tmp = strncmp(de->d_name, WS_UPLOAD_TMP_PREFIX, plen) == 0;
+		if ((!tmp && (db == NULL || !stored_name(de->d_name))) ||
 		    (size_t)snprintf(path, sizeof(path), "%s/uploads/%s", dir,
 		    de->d_name) >= sizeof(path))
 			continue;
-		n += sweep_file(path);
+		n += sweep_file(path, tmp ? NULL : db, de->d_name);
 	}
 	closedir(d);
+	sqlite3_close_v2(db);
 	return n;
 }
 

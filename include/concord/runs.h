@@ -14,11 +14,16 @@
 #include "concord/workspace.h"
 
 #define RUNS_ID_LEN	16	/* hex characters of a run id */
+#define RUNS_LOCK	"run.lock"	/* in the workspace directory: held
+					 * by the process executing a run */
 
 /*
  * Queues a run; id (RUNS_ID_LEN + 1 bytes) receives its id.  A workspace
  * has at most one queued or running run: CC_ECONFLICT otherwise, with id
- * set to that run.  Errors: CC_ECONFLICT, CC_EDB.
+ * set to that run.  A run left "running" while no process holds the
+ * workspace's RUNS_LOCK (its process was killed, or ran out of memory
+ * or disk before it could record its end) is marked failed first, so it
+ * never blocks the next one.  Errors: CC_ECONFLICT, CC_EDB.
  */
 cc_err	runs_create(struct workspace *ws, char *id);
 
@@ -76,11 +81,15 @@ cc_err	runs_cancel(struct workspace *ws, const char *id);
 cc_err	runs_quality(struct workspace *ws, const char *id, json_t **out);
 
 /*
- * Executes a queued run now (the runner, or `concord run`): marks it
- * running, calls pipeline_run() reporting progress into the row (and to
- * tick, which may be NULL), and marks it done, failed (with the reason)
- * or cancelled.  opt (may be NULL) with the run's stored settings
- * applied (missing_customer: unknown_customer sets opt->unknown_customer).  Returns pipeline_run()'s result.
+ * Executes a queued run now (the runner, or `concord run`): takes the
+ * workspace's RUNS_LOCK (flock(2), held until the end is recorded), marks
+ * the run running, calls pipeline_run() reporting progress into the row
+ * (and to tick, which may be NULL), and marks it done, failed (with the
+ * reason) or cancelled.  opt (may be NULL) is applied with the run's
+ * stored settings (missing_customer "unknown_customer" sets
+ * unknown_customer).  Returns pipeline_run()'s result, or
+ * CC_ECONFLICT (the run is not queued, or another process holds the
+ * lock), CC_EIO (the lock file cannot be created), CC_EDB.
  */
 cc_err	runs_execute(struct workspace *ws, const char *id,
 	    const struct pipeline_options *opt, pipeline_tick tick, void *arg,

@@ -106,10 +106,14 @@ cc_err	ws_tmp_create(char *path, int *fd);
 /*
  * Removes what killed processes left in the workspace directory dir
  * (DATA_DIR/workspaces/<user-id>): temporary uploads
- * (uploads/WS_UPLOAD_TMP_PREFIX*) and WS_MODEL_TMP, each only when no
- * living process holds its lock (ws_tmp_create()), so it is safe while
- * uploads and runs go on.  Never touches registered files.  Returns the
- * number of files removed (0 when dir or uploads/ cannot be read).
+ * (uploads/WS_UPLOAD_TMP_PREFIX*), WS_MODEL_TMP, and stored uploads
+ * (uploads/<sha256>) that workspace.db's registry does not list (a
+ * process killed between storing an upload and committing its row),
+ * each only when no living process holds its lock (ws_tmp_create(); an
+ * upload keeps it until its row is committed), so it is safe while
+ * uploads and runs go on.  Never touches registered files, nor stored
+ * ones when the registry cannot be read.  Returns the number of files
+ * removed (0 when dir or uploads/ cannot be read).
  */
 int	ws_sweep_dir(const char *dir);
 

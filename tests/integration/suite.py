@@ -12,6 +12,8 @@ on its own HTTPS port rendered from the shipped conf/nginx/concord.conf):
   spawn   concord started by spawn-fcgi (socket on fd 0).
   upload  CONCORD_BODY_IDLE_TIMEOUT=2: bodies cut off, stalled, and what killed
           processes leave (tests_upload_integrity restarts it).
+  faults  default settings: the data directory tests_faults breaks (disk full,
+          I/O errors, kill -9) with the command line and checks through nginx.
   dead    an nginx server block whose socket does not exist (503 envelope).
 Apache is started by its own test, in front of `main`.
 """
@@ -54,8 +56,9 @@ def setup(env):
                                     "CONCORD_REQUEST_DEADLINE_MS": "1"})
     spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
     upload = env.backend("upload", {"CONCORD_BODY_IDLE_TIMEOUT": "2"})
+    faults = env.backend("faults", {})
     blocks = []
-    for b in (main, limits, spawn, upload):
+    for b in (main, limits, spawn, upload, faults):
         b.error = None
         try:
             b.init()
@@ -69,7 +72,7 @@ def setup(env):
     env.dead_port = harness.free_port()
     blocks.append(("dead", env.dead_port, os.path.join(env.tmp, "dead", "no-such.sock")))
     env.start_nginx(blocks)
-    for b in (main, limits, spawn, upload):
+    for b in (main, limits, spawn, upload, faults):
         b.client = env.client(b.port, label="nginx:" + b.name)
     env.dead = env.client(env.dead_port, label="nginx:dead")
 
@@ -100,3 +103,5 @@ import tests_matching  # noqa: E402,F401
 import tests_entities  # noqa: E402,F401
 import tests_firstuse  # noqa: E402,F401
 import tests_review  # noqa: E402,F401
+import tests_faults  # noqa: E402,F401
+import tests_attacks  # noqa: E402,F401
