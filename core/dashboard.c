@@ -523,7 +523,7 @@ col_money(sqlite3_stmt *st, int i)
 enum kind {
 	K_TEXT,		/* text, or null */
 	K_INT,		/* integer, or null */
-	K_MONEY,	/* integer of minor units as "12.50", or null */
+	K_MONEY,	/* integer of units (10^-4) as "12.50", or null */
 	K_JSON		/* JSON text parsed, null when absent or invalid */
 };
 
@@ -833,7 +833,7 @@ values_json(const char *const *v, size_t n, cc_err *err)
 }
 
 /*
- * The tiles: revenue as the integer sum of minor units, and the average
+ * The tiles: revenue as the integer sum of units (10^-4), and the average
  * order value from it, rounded half to even to the cent (null without
  * orders).
  */
@@ -1766,7 +1766,8 @@ static const struct series product_series[] = {
 /*
  * Price bands of the current versions' list price, fixed (not quantiles,
  * so that bands compare across runs and workspaces): lower bound
- * inclusive, upper bound exclusive, in minor units; -1: unbounded.
+ * inclusive, upper bound exclusive, in units (QUERY_MONEY_UNIT); -1:
+ * unbounded.
  * A negative price (there should be none) falls in the first band.
  */
 static const struct band {

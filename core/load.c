@@ -768,7 +768,7 @@ static const char *const load_sql =
 	"   d.canonical_id = product_cid AND d.is_current LIMIT 1)),"
 	"  customer_cid, product_cid, quantity,"
 	/* price: derived from amount / quantity when missing or not positive
-	 * (minor units, rounded half away from zero) */
+	 * (units of 10^-4, rounded half away from zero) */
 	"  CASE WHEN (unit_price IS NULL OR unit_price <= 0) AND amount IS NOT"
 	"   NULL AND quantity > 0 THEN (amount * 2 + quantity) / (quantity * 2)"
 	"   ELSE unit_price END,"

@@ -284,8 +284,10 @@ struct clean_result {
 	int		  has_i64;	/* i64 holds a value */
 	int64_t		  i64;		/* numbers: the integer value when the
 					   number is integral and fits;
-					   money: the amount in minor units
-					   (cents); booleans: 1 or 0 */
+					   money: the amount in units of
+					   10^-max(minor_digits, unit_digits)
+					   (cents by default; 10^-4 in runs);
+					   booleans: 1 or 0 */
 	double		  f64;		/* numbers and money: the value as a
 					   double (strtod of out; assumes the
 					   "C" LC_NUMERIC); else 0 */
