@@ -42,6 +42,8 @@ static const struct key {
 	S("llm_model", llm_model),
 	S("llm_api_key_file", llm_api_key_file),
 	N("llm_timeout_ms", K_LONG, llm_timeout_ms, 100, 600000),
+	N("llm_daily_requests", K_INT, llm_daily_requests, 1, 1000000),
+	S("llm_response_format", llm_response_format),
 #undef S
 #undef N
 };
@@ -63,6 +65,9 @@ config_defaults(struct cc_config *cfg)
 	cfg->request_deadline_ms = 10000;
 	cfg->dashboard_cache = 1;
 	cfg->llm_timeout_ms = 30000;
+	cfg->llm_daily_requests = 1000;
+	snprintf(cfg->llm_response_format, sizeof(cfg->llm_response_format),
+	    "json_schema");
 }
 
 static int

@@ -1167,13 +1167,20 @@ link(struct er *x, json_t *report, struct cc_diag *diag)
 			if (ok)
 				nr++;
 		}
-		if ((recs = malloc(x->nrep * nfu * sizeof(*recs))) == NULL) {
-			err = CC_ENOMEM;
-			goto out;
-		}
+		/* the compared fields of each representative, in place:
+		 * x->rec becomes nrep rows of nfu (use[k] >= k, so no value
+		 * is overwritten before it is read; a million records would
+		 * otherwise hold a second table of pointers) */
 		for (i = 0; i < x->nrep; i++)
 			for (k = 0; k < nfu; k++)
-				recs[i * nfu + k] = x->rec[i * x->nf + use[k]];
+				x->rec[i * nfu + k] = x->rec[i * x->nf + use[k]];
+		{
+			const char **t = realloc(x->rec, (x->nrep * nfu + 1) *
+			    sizeof(*t));
+			if (t != NULL)
+				x->rec = t;
+		}
+		recs = x->rec;
 		cfg.fields = mf;
 		cfg.nfields = nfu;
 		cfg.rules = mb;
@@ -1239,8 +1246,7 @@ cluster:
 		size_t s = 0;
 		for (f = 0; f < nfu; f++)
 			if (x->f[use[f]]->strong)
-				strong[i * nstrong + s++] =
-				    x->rec[i * x->nf + use[f]];
+				strong[i * nstrong + s++] = recs[i * nfu + f];
 	}
 	if ((cluster = malloc((x->nrep + 1) * sizeof(*cluster))) == NULL) {
 		err = CC_ENOMEM;
@@ -1366,7 +1372,6 @@ cluster:
 out:
 	match_result_free(m);
 	free(dec);
-	free(recs);
 	free(strong);
 	free(pairs);
 	free(cannot);

@@ -1140,6 +1140,37 @@ map_propose(const struct map_mapper *const *chain, size_t n,
 	return err;
 }
 
+cc_err
+map_propose_advised(const struct map_mapper *const *chain, size_t n,
+    const struct map_adviser *const *advisers, size_t na,
+    const json_t *profile, const char *file_name, json_t **out,
+    struct cc_diag *diag)
+{
+	struct cc_diag d;
+	json_t *fb;
+	cc_err err;
+	size_t i;
+
+	if ((err = map_propose(chain, n, profile, file_name, out, diag)) !=
+	    CC_OK)
+		return err;
+	for (i = 0; i < na; i++) {
+		cc_diag_clear(&d);
+		if ((err = advisers[i]->advise(advisers[i]->ctx, profile,
+		    file_name, *out, &d)) == CC_OK)
+			continue;
+		if ((fb = json_object_get(*out, "fallbacks")) == NULL) {
+			fb = json_array();
+			json_object_set_new(*out, "fallbacks", fb);
+		}
+		json_array_append_new(fb, json_pack("{s:s, s:s, s:s}", "mapper",
+		    advisers[i]->name, "code", d.code[0] != '\0' ? d.code :
+		    "failed", "reason", d.message[0] != '\0' ? d.message :
+		    cc_strerror(err)));
+	}
+	return CC_OK;
+}
+
 /* 1 if column c of a mapping document takes part in a run. */
 static int
 effective(const json_t *doc, const json_t *c)

@@ -17,6 +17,7 @@
 #include "concord/db.h"
 #include "concord/schema.h"
 #include "concord/map.h"
+#include "concord/map_llm.h"
 #include "concord/profile.h"
 #include "concord/registry.h"
 #include "concord/source.h"
@@ -1015,14 +1016,17 @@ registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
 	if ((err = registry_get(ws, id, &file, &profile)) != CC_OK)
 		goto out;
 	{
-		/* The mappers, in order; a language-model mapper goes before
-		 * the heuristic when one is configured. */
+		/* The mappers, in order, then the language model's second
+		 * opinion (concord/map_llm.h: never blocks, records why). */
 		static const struct map_mapper *const chain[] = {
 			&map_heuristic,
 		};
-		if ((err = map_propose(chain, sizeof(chain) / sizeof(chain[0]),
-		    profile, json_string_value(json_object_get(file, "name")),
-		    doc, NULL)) != CC_OK)
+		const struct map_adviser llm = { "llm", map_llm_advise,
+		    ws->db };
+		const struct map_adviser *const advisers[] = { &llm };
+		if ((err = map_propose_advised(chain, sizeof(chain) /
+		    sizeof(chain[0]), advisers, 1, profile, json_string_value(
+		    json_object_get(file, "name")), doc, NULL)) != CC_OK)
 			goto out;
 	}
 	key_overlap(ws, id, *doc);

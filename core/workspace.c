@@ -130,7 +130,18 @@ static const char *const migrations[] = {
 	"  description TEXT NOT NULL,"
 	"  PRIMARY KEY (from_sha256, from_ordinal, from_column, to_sha256,"
 	"    to_ordinal, to_column, method));",
-	/* 5: a run's settings (runs_settings_check(), JSON) */
+	/* 5: the language model's answers by the SHA-256 of what determines
+	 * them, and the requests made per UTC day (concord/llm.h) */
+	"CREATE TABLE llm_cache ("
+	"  key TEXT PRIMARY KEY,"		/* SHA-256 hex */
+	"  purpose TEXT NOT NULL,"		/* mapping | ask */
+	"  model TEXT NOT NULL,"
+	"  answer TEXT NOT NULL,"		/* the validated JSON object */
+	"  created_at TEXT NOT NULL);"
+	"CREATE TABLE llm_usage ("
+	"  day TEXT PRIMARY KEY,"		/* YYYY-MM-DD, UTC */
+	"  requests INTEGER NOT NULL);",
+	/* 6: a run's settings (runs_settings_check(), JSON) */
 	"ALTER TABLE runs ADD COLUMN settings TEXT;",
 };
 

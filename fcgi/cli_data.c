@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "concord/llm.h"
+#include "concord/map_llm.h"
 #include "concord/control.h"
 #include "concord/map.h"
 #include "concord/runs.h"
@@ -76,6 +78,11 @@ cmd_profile(struct cc_config *cfg, int argc, char **argv)
 int
 cmd_map(struct cc_config *cfg, int argc, char **argv)
 {
+	static const struct map_mapper *const chain[] = { &map_heuristic };
+	/* with llm_endpoint set, the model's second opinion (no cache, no
+	 * budget: there is no workspace here) */
+	const struct map_adviser llm = { "llm", map_llm_advise, NULL };
+	const struct map_adviser *const advisers[] = { &llm };
 	struct cc_diag diag;
 	json_t *p, *doc;
 	const char *base;
@@ -85,15 +92,17 @@ cmd_map(struct cc_config *cfg, int argc, char **argv)
 		printf("usage: concord map FILE\n\n"
 		    "Profiles FILE and prints the heuristic mapper's proposal:\n"
 		    "entities, and per column a target attribute with confidence\n"
-		    "and evidence (see GET /api/v1/files/{id}/mapping).\n");
+		    "and evidence (see GET /api/v1/files/{id}/mapping).  With\n"
+		    "llm_endpoint configured, the language model's proposals\n"
+		    "are added as on the mapping page (no cache, no budget).\n");
 		return argc == 2 ? 0 : 2;
 	}
 	if ((p = profile_path(argv[1])) == NULL)
 		return 1;
 	base = strrchr(argv[1], '/');
 	cc_diag_clear(&diag);
-	if (map_propose_heuristic(p, base != NULL ? base + 1 : argv[1], &doc,
-	    &diag) != CC_OK) {
+	if (map_propose_advised(chain, 1, advisers, llm_enabled() ? 1 : 0, p,
+	    base != NULL ? base + 1 : argv[1], &doc, &diag) != CC_OK) {
 		fprintf(stderr, "concord: %s\n", diag.message);
 		json_decref(p);
 		return 1;

@@ -15,6 +15,7 @@
 
 #include "concord/config.h"
 #include "concord/control.h"
+#include "concord/llm.h"
 #include "concord/workspace.h"
 #include "concord/log.h"
 #include "cli.h"
@@ -147,6 +148,11 @@ main(int argc, char **argv)
 	    config_apply_env(&cfg, &diag) != CC_OK ||
 	    (data_dir != NULL && config_set(&cfg, "data_dir", data_dir,
 	    &diag) != CC_OK)) {
+		fprintf(stderr, "concord: %s\n", diag.message);
+		return 1;
+	}
+	/* the language model's settings, for every command (llm.h) */
+	if (llm_configure(&cfg, &diag) != CC_OK) {
 		fprintf(stderr, "concord: %s\n", diag.message);
 		return 1;
 	}

@@ -56,6 +56,8 @@ static const struct route {
 	{ "POST",   "/api/v1/review/{}",		h_review_decide, ROUTE_USER },
 	{ "POST",   "/api/v1/clusters/{}/{}/split",	h_cluster_split, ROUTE_USER },
 	{ "GET",    "/api/v1/matching",			h_matching,	 ROUTE_USER },
+	{ "POST",   "/api/v1/query",			h_query,	 ROUTE_USER },
+	{ "POST",   "/api/v1/ask",			h_ask,		 ROUTE_USER },
 };
 
 /* Matches path against pattern; on success stores the captures. */

@@ -55,6 +55,8 @@ void	h_review_decide(struct http_req *);
 void	h_cluster_split(struct http_req *);
 void	h_matching(struct http_req *);
 void	h_table_get(struct http_req *);
+void	h_query(struct http_req *);
+void	h_ask(struct http_req *);
 
 /*
  * Routes one request: 404 for an unknown path, 405 (with Allow) for a

@@ -39,6 +39,8 @@ struct cc_config {
 	char		llm_model[128];		/* model name sent to the endpoint */
 	char		llm_api_key_file[PATH_MAX]; /* file holding the API key */
 	long		llm_timeout_ms;		/* whole-call timeout, milliseconds */
+	int		llm_daily_requests;	/* requests per user and UTC day */
+	char		llm_response_format[16]; /* json_schema | json_object | none */
 };
 
 /* Fills cfg with the built-in defaults (documented in conf/concord.conf). */

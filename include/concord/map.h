@@ -22,9 +22,10 @@
  *                 "paired_with": "full_name" (when two columns carry the
  *                 same attribute: both are kept and reconciled)}]}
  *
- * Mappers: the deterministic heuristic below; a language-model mapper
- * (OpenAI-compatible API) plugs into the same interface and falls back to
- * the heuristic when not configured or on any failure.
+ * Mappers: the deterministic heuristic below; then the language-model
+ * adviser (concord/map_llm.h), which adds its own proposal per column
+ * ("llm", "proposed_by", "disagrees") and leaves the heuristic's answer
+ * standing when it is not configured or fails ("fallbacks").
  */
 #ifndef CONCORD_MAP_H
 #define CONCORD_MAP_H
@@ -81,6 +82,32 @@ extern const struct map_mapper map_heuristic;
  * last mapper when every one failed.
  */
 cc_err	map_propose(const struct map_mapper *const *chain, size_t n,
+	    const json_t *profile, const char *file_name, json_t **out,
+	    struct cc_diag *diag);
+
+/*
+ * A second opinion on a proposal (the language-model mapper, concord/
+ * map_llm.h): reads the proposal doc a mapper made and adds to it (its
+ * own proposals beside the mapper's, and targets where the mapper had
+ * none).  ctx is its own state.  On failure doc must be as it was; the
+ * caller records the reason.
+ */
+struct map_adviser {
+	const char	*name;		/* "llm" */
+	cc_err		(*advise)(void *ctx, const json_t *profile,
+			    const char *file_name, json_t *doc,
+			    struct cc_diag *diag);
+	void		*ctx;
+};
+
+/*
+ * map_propose(), then each adviser in order on the proposal.  An
+ * adviser's failure never fails the proposal: it is recorded in the
+ * document's "fallbacks" ([{"mapper", "reason"}]) and the proposal
+ * stands as the mappers made it.  Errors: those of map_propose().
+ */
+cc_err	map_propose_advised(const struct map_mapper *const *chain, size_t n,
+	    const struct map_adviser *const *advisers, size_t na,
 	    const json_t *profile, const char *file_name, json_t **out,
 	    struct cc_diag *diag);
 

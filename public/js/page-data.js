@@ -1,7 +1,7 @@
 // page-data.js - the reconciled tables of the workspace (GET /tables):
 // what each holds, its rows and columns; each opens in the table browser.
-import { get } from "./api.js";
-import { h, fmtInt, emptyState, scroller } from "./dom.js";
+import { get, post } from "./api.js";
+import { h, clear, fmtInt, emptyState, scroller, errorBox } from "./dom.js";
 
 export const TABLE_INFO = {
   fact_sales: "One row per order line: the reconciled sales, pointing at the customer and product versions valid on the order date.",
@@ -38,6 +38,7 @@ export async function render(view, ctx) {
       h("a.btn.btn-primary", { href: "#/runs" }, "Go to runs")));
     return;
   }
+  view.append(askBox());
   const placed = new Set();
   for (const [title, test] of [...GROUPS, ["Other tables", () => true]]) {
     const list = tables.filter((t) => !placed.has(t.name) && test(t.name));
@@ -51,4 +52,37 @@ export async function render(view, ctx) {
         h("td.num", fmtInt(t.rows)),
         h("td.num", fmtInt((t.columns || []).length)))))), title));
   }
+}
+
+/** Questions to the tables: in plain words (POST /ask, when a language
+ * model is configured) or in SQL (POST /query, always); read-only. */
+function askBox() {
+  const out = h("div", { id: "ask-result", "aria-live": "polite" });
+  const text = h("textarea#ask-text", { rows: "3", maxlength: "10000", "aria-label": "Question or SQL" });
+  const mode = h("select#ask-mode", { "aria-label": "Ask in" },
+    h("option", { value: "ask" }, "plain words"), h("option", { value: "sql" }, "SQL (SELECT)"));
+  const btn = h("button.btn.btn-primary", { type: "submit", id: "ask-go" }, "Ask");
+  const form = h("form#ask-form", h("label", { for: "ask-text" }, "Ask the data "), mode, h("br"), text, h("br"), btn);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clear(out);
+    btn.disabled = true;
+    try {
+      const doc = mode.value === "sql" ? await post("/query", { sql: text.value }) : await post("/ask", { question: text.value });
+      out.append(h("p.small", "SQL: ", h("code#ask-sql", doc.sql)),
+        doc.explanation ? h("p.small.muted", doc.explanation) : "",
+        h("p.small.muted", { id: "ask-chart" }, `Suggested chart: ${doc.chart.type}${doc.chart.x ? ` of ${doc.chart.y} by ${doc.chart.x}` : ""}`,
+          doc.truncated ? ` · the first ${fmtInt(doc.count)} rows` : ""),
+        scroller(h("table.data.compact#ask-rows",
+          h("thead", h("tr", doc.columns.map((c) => h("th", { scope: "col" }, c.name)))),
+          h("tbody", doc.rows.map((r) => h("tr", r.map((v) => h("td", v === null ? "" : String(v))))))), "Answer"));
+    } catch (err) {
+      if (err.status === 503 && mode.value === "ask") err.details = ["Choose SQL to ask without a language model."];
+      out.append(errorBox(err, err.status === 400 ? "The question was refused" : "No answer"));
+      if (err.body && err.body.sql) out.append(h("p.small", "SQL: ", h("code", err.body.sql)));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return h("section.section", { "aria-labelledby": "ask-h" }, h("h2#ask-h", "Ask"), form, out);
 }

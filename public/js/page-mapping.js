@@ -70,6 +70,12 @@ export async function render(view, ctx) {
         h("strong", "Proposed by Concord — please review. "),
         "Each column is matched to an attribute of the target schema. Check the targets, especially the ones marked “check”, change what is wrong, choose “— keep unmapped —” for columns to leave out, and confirm."));
     }
+    const llmWhy = (mapping.fallbacks || []).filter((f) => f.mapper === "llm" && f.code !== "llm_not_configured");
+    if (llmWhy.length) {
+      stateBox.append(h("p.small.muted", { id: "llm-fallback" }, "The language model's suggestions are not shown: ", llmWhy.map((f) => f.reason).join("; "), ". The heuristic's proposal stands."));
+    } else if (mapping.llm) {
+      stateBox.append(h("p.small.muted", { id: "llm-used" }, `The language model (${mapping.llm.model}) proposed ${mapping.llm.proposed} columns; ${mapping.llm.disagreements} disagree with the heuristic, ${mapping.llm.taken} filled a gap.`));
+    }
     clear(entBox).append(h("h2#ent-h", "What this file describes"));
     const ents = mapping.entities || [];
     if (!ents.length) entBox.append(h("p", "No entity: none of the columns fits the target schema."));
@@ -102,7 +108,13 @@ export async function render(view, ctx) {
           : "—",
           low ? h("span.badge.badge-check.block", "check") : null),
         h("td.evidence",
+          col.proposed_by ? h("p.small.muted.proposed-by", `Proposed by the ${col.proposed_by === "llm" ? "language model" : "heuristic"}`,
+            col.disagrees ? [" ", h("span.badge.badge-check.llm-disagrees", "the two disagree")] : null) : null,
           col.evidence && col.evidence.length ? h("ul.plain", col.evidence.map((e) => h("li", e))) : null,
+          col.llm ? h("p.small.llm-proposal", { "data-llm-target": col.llm.target || "" },
+            "Language model: ", h("code", col.llm.target || "no attribute"), ` (${fmtPct(col.llm.confidence ?? 0)})`,
+            col.llm.reason ? ` — ${col.llm.reason}` : "",
+            col.heuristic && col.proposed_by === "llm" ? ["; heuristic: ", h("code", col.heuristic.target || "no attribute")] : null) : null,
           col.paired_with ? h("p.small", `Read together with column ${col.paired_with}.`) : null,
           col.alternatives && col.alternatives.length ? h("p.small", "Other candidates: ",
             col.alternatives.map((a, k) => [k ? ", " : "", h("button.linklike", {

@@ -14,6 +14,8 @@ on its own HTTPS port rendered from the shipped conf/nginx/concord.conf):
           processes leave (tests_upload_integrity restarts it).
   faults  default settings: the data directory tests_faults breaks (disk full,
           I/O errors, kill -9) with the command line and checks through nginx.
+  llm     a language model configured: the fake OpenAI-compatible server of
+          fake_llm.py (env.fake_llm) on loopback, CONCORD_LLM_TIMEOUT_MS=2000.
   dead    an nginx server block whose socket does not exist (503 envelope).
 Apache is started by its own test, in front of `main`.
 """
@@ -57,8 +59,9 @@ def setup(env):
     spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
     upload = env.backend("upload", {"CONCORD_BODY_IDLE_TIMEOUT": "2"})
     faults = env.backend("faults", {})
+    llm = llm_backend(env)
     blocks = []
-    for b in (main, limits, spawn, upload, faults):
+    for b in (main, limits, spawn, upload, faults, llm):
         b.error = None
         try:
             b.init()
@@ -72,9 +75,28 @@ def setup(env):
     env.dead_port = harness.free_port()
     blocks.append(("dead", env.dead_port, os.path.join(env.tmp, "dead", "no-such.sock")))
     env.start_nginx(blocks)
-    for b in (main, limits, spawn, upload, faults):
+    for b in (main, limits, spawn, upload, faults, llm):
         b.client = env.client(b.port, label="nginx:" + b.name)
     env.dead = env.client(env.dead_port, label="nginx:dead")
+
+
+def llm_backend(env):
+    """The backend `llm`: a language model configured, the fake one of
+    fake_llm.py on loopback (env.fake_llm), an API key in a 0600 file
+    (env.llm_key), a 2 s timeout."""
+    import secrets
+    import fake_llm
+    env.fake_llm = fake_llm.FakeLLM()
+    env.fake_llm.start()
+    env.llm_key = "sk-test-" + secrets.token_hex(20)
+    keyf = os.path.join(env.tmp, "llm-key")
+    fd = os.open(keyf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, (env.llm_key + "\n").encode())
+    os.close(fd)
+    env.llm_timeout_ms = 2000
+    return env.backend("llm", {"CONCORD_LLM_ENDPOINT": env.fake_llm.endpoint, "CONCORD_LLM_MODEL": "fake-model",
+                               "CONCORD_LLM_API_KEY_FILE": keyf,
+                               "CONCORD_LLM_TIMEOUT_MS": str(env.llm_timeout_ms)})
 
 
 def backend(env, name):
@@ -105,3 +127,4 @@ import tests_firstuse  # noqa: E402,F401
 import tests_review  # noqa: E402,F401
 import tests_faults  # noqa: E402,F401
 import tests_attacks  # noqa: E402,F401
+import tests_llm  # noqa: E402,F401
