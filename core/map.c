@@ -521,8 +521,9 @@ has_word(const char *exp, const char *const *words)
  *  - a part of an address (street, address, city, zip, postcode,
  *    province, state, region, country) names that part: the customer's,
  *    or after ship / shipping / delivery / recipient the ship-to
- *    location's, or nobody's after another party's word (tax, item,
- *    seller, warehouse, merchant, origin: "Tax Zip", "Item Country");
+ *    location's (an alternative, never fed on its own), or nobody's
+ *    after another party's word (tax, item, seller, warehouse, merchant,
+ *    origin: "Tax Zip", "Item Country");
  *    such a column is that part and nothing else ("Shipping City" is no
  *    shipping cost, "Purchase Address" no date, "shipping_address" no
  *    e-mail address);
@@ -585,6 +586,11 @@ word_rules(const char *exp, const struct schema_entity *e,
 		    !strcmp(e->name, "customer"))) {
 			snprintf(why, size, "name is the %s of %s", part,
 			    to_ship ? "the ship-to place" : "the customer");
+			/* the ship-to place stays below the certainty that
+			 * feeds an entity on its own: no order line refers to
+			 * a location (dim_location holds customers' places) */
+			if (to_ship)
+				return ns > 0.85 ? ns : 0.85;
 			return ns > 0.9 ? ns : 0.9;
 		}
 		return to_ship ? ns * 0.8 : ns;
