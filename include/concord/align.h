@@ -154,6 +154,9 @@
 #define ALIGN_SAMPLE_MAX	2000	/* distinct values cut per side */
 #define ALIGN_ENUM_MAXLEN	64	/* longer values are scored, not cut */
 #define ALIGN_CAND_MAX		32	/* voted pairs scored in full */
+/* The version of align_learn()'s answers: bump it whenever a change to
+ * this module can change a learned rule (runs keep rules by it). */
+#define ALIGN_RULES_VERSION	2
 #define ALIGN_MIN_MATCHED	3	/* guard: matched values (or all) */
 #define ALIGN_MIN_COVERAGE	0.5	/* guard: and this coverage */
 #define ALIGN_MIN_ONE_TO_ONE	0.5	/* guard: and this one-to-one */
