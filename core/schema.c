@@ -406,7 +406,10 @@ rule_ok(const char *rs, const json_t *attrs)
 			*c++ = '\0';
 			ok = !strcmp(c, "first3") || !strcmp(c, "soundex") ||
 			    !strcmp(c, "year") || !strcmp(c, "local") ||
-			    !strcmp(c, "codeword") || !strcmp(c, "exact");
+			    !strcmp(c, "codeword") || !strcmp(c, "exact") ||
+			    ((!strcmp(c, "words") || !strcmp(c, "words5")) &&
+			    strchr(rs, '+') == NULL && strchr(rs, '~') ==
+			    NULL);
 		}
 		for (j = 0; j < json_array_size(attrs); j++)
 			found |= !strcmp(attr_name(attrs, j), tok);
@@ -566,7 +569,7 @@ schema_custom_validate(const json_t *def, json_t *errors)
 					    " attr[:fn]~attr[:fn] for the two"
 					    " keys in either order (fn exact,"
 					    " first3, soundex, year, local,"
-					    " codeword)");
+					    " codeword; words and words5 alone)");
 			}
 	}
 	return bad;

@@ -141,7 +141,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE llm_usage ("
 	"  day TEXT PRIMARY KEY,"		/* YYYY-MM-DD, UTC */
 	"  requests INTEGER NOT NULL);",
-	/* 6: a run's settings (runs_settings_check(), JSON) */
+	/* 6: key rules learned by runs, by the fingerprint of the two value
+	 * lists (reconcile.c learn()) */
+	"CREATE TABLE align_cache ("
+	"  fingerprint TEXT PRIMARY KEY,"	/* BLAKE2b-256 hex */
+	"  rule BLOB NOT NULL,"		/* struct align_rule */
+	"  created_at TEXT NOT NULL);",
+	/* 7: a run's settings (runs_settings_check(), JSON) */
 	"ALTER TABLE runs ADD COLUMN settings TEXT;",
 };
 
