@@ -274,6 +274,32 @@ clean_i_utf8(const char *p, size_t n, int32_t *cp)
 	return k > 0 ? (int)k : -1;
 }
 
+void
+clean_i_example(char *dst, size_t size, const char *p, size_t n)
+{
+	size_t i = 0, o = 0;
+	int32_t cp;
+	int k;
+
+	while (i < n) {
+		k = clean_i_utf8(p + i, n - i, &cp);
+		if (k < 0) {
+			if (o + 3 >= size)
+				break;
+			memcpy(dst + o, "\xEF\xBF\xBD", 3);	/* U+FFFD */
+			o += 3;
+			i++;
+			continue;
+		}
+		if (o + (size_t)k >= size)
+			break;
+		memcpy(dst + o, p + i, (size_t)k);
+		o += (size_t)k;
+		i += (size_t)k;
+	}
+	dst[o] = '\0';
+}
+
 int
 clean_i_encode(int32_t cp, char *dst)
 {
@@ -772,12 +798,33 @@ clean_key(const char *raw, const struct clean_opts *opt, char *out,
 		return e;
 	if (!clean_i_prep(raw, opt, 1, &s, res))
 		return CC_OK;
-	if (clean_unquote(&s)) {
-		clean_i_rule(res, CLEAN_RULE_STRIP_QUOTES);
-		if (s.n == 0) {
-			clean_i_null(res, CLEAN_RULE_NULL_BLANK);
-			return CC_OK;
-		}
+	/* Every pair of quotes, nested ones too ("'A1'" quoted again by an
+	 * export), and control characters at the ends first, so that they
+	 * hide no quotes ("\x0e'A'"): a cleaned key reads back as itself. */
+	for (;;) {
+		int32_t c0 = 0, c1 = 0;
+		size_t lm;
+		int fk;
+
+		if (s.n > 0 && (fk = clean_i_utf8(s.p, s.n, &c0)) > 0 &&
+		    clean_is_control(c0)) {
+			s.p += fk;
+			s.n -= (size_t)fk;
+			clean_i_rule(res, CLEAN_RULE_STRIP_CONTROL);
+			clean_i_trim(&s);
+		} else if (s.n > 0 && (lm = clean_last_cp(s.p, s.n, &c1)) > 0 &&
+		    clean_is_control(c1)) {
+			s.n -= lm;
+			clean_i_rule(res, CLEAN_RULE_STRIP_CONTROL);
+			clean_i_trim(&s);
+		} else if (clean_unquote(&s))
+			clean_i_rule(res, CLEAN_RULE_STRIP_QUOTES);
+		else
+			break;
+	}
+	if (s.n == 0) {
+		clean_i_null(res, CLEAN_RULE_NULL_BLANK);
+		return CC_OK;
 	}
 	for (i = 0; i < s.n; i += (size_t)k) {
 		if ((k = clean_i_utf8(s.p + i, s.n - i, &cp)) < 0)
@@ -801,9 +848,17 @@ clean_key(const char *raw, const struct clean_opts *opt, char *out,
 				    CLEAN_RULE_UPPER_CASE :
 				    CLEAN_RULE_LOWER_CASE);
 		}
+		/* a space that a removed character left at the start */
+		if (m == ' ' && o == 0) {
+			clean_i_rule(res, CLEAN_RULE_TRIM);
+			continue;
+		}
 		if (clean_emit(m, out, outsize, &o) < 0)
 			return clean_i_toobig(res, out);
 	}
+	/* ... or at the end ("AB \x11") */
+	for (; o > 0 && out[o - 1] == ' '; o--)
+		clean_i_rule(res, CLEAN_RULE_TRIM);
 	out[o] = '\0';
 	if (o == 0) {
 		clean_i_null(res, CLEAN_RULE_NULL_BLANK);
@@ -1214,6 +1269,22 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 			o += (size_t)k;
 		}
 		n = o;
+		/* a hyphen at a word's edge ("Ann-", or left by the digits:
+		 * "20 -Ann", "ann-123") joins nothing: dropped, so that the
+		 * name reads back as itself */
+		for (k = 1; k;) {
+			k = 0;
+			for (i = o = 0; i < n; i++) {
+				if (w[i] == '-' && (o == 0 || w[o - 1] == ' ' ||
+				    i + 1 == n || w[i + 1] == ' ')) {
+					k = 1;
+					clean_i_rule(res, CLEAN_RULE_TRIM);
+					continue;
+				}
+				w[o++] = w[i];
+			}
+			n = o;
+		}
 	}
 	clean_squeeze(w, &n);
 	if (mode == CLEAN_NAME_FULL) {
@@ -1253,6 +1324,17 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 	}
 	if (clean_recase(w, &n, CLEAN_NAME_MAX, res) < 0) {
 		clean_i_invalid(res, CLEAN_ISSUE_NAME_INVALID, w);
+		return 0;
+	}
+	/* Dropping digits or moving words can bring a combining mark next
+	 * to a letter it composes with ("e2\u0301" -> "e\u0301"): NFC
+	 * again, so that the name is NFC and reads back as itself. */
+	if (!clean_all_ascii(w, n) && (e = clean_nfc(w, CLEAN_NAME_MAX, &n,
+	    res)) != CC_OK) {
+		if (e == CC_ETOOBIG)
+			clean_i_invalid(res, CLEAN_ISSUE_NAME_INVALID, w);
+		else
+			*err = clean_text_err(e, res, w);
 		return 0;
 	}
 	*wn = n;
@@ -1603,6 +1685,13 @@ clean_phone_ext(const char *p, size_t n, const char **ext, size_t *ne)
 		j--;
 	if (j == n || n - j > 10)
 		return n;
+	/* RFC 3966's own ";ext=" (what this function writes) */
+	if (j >= 6 && clean_i_casecmp(p + j - 5, 5, ";ext=") == 0 &&
+	    p[j - 6] >= '0' && p[j - 6] <= '9') {
+		*ext = p + j;
+		*ne = n - j;
+		return j - 5;
+	}
 	m = j;
 	while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == ':' ||
 	    p[m - 1] == '.'))
@@ -1708,7 +1797,8 @@ clean_phone(const char *raw, const struct clean_opts *opt, char *out,
 		memcpy(buf + o, ";ext=", 5);
 		memcpy(buf + o + 5, ext, ne);
 		o += 5 + ne;
-		clean_i_rule(res, CLEAN_RULE_PHONE_EXTENSION);
+		if (ext < s.p + 5 || memcmp(ext - 5, ";ext=", 5) != 0)
+			clean_i_rule(res, CLEAN_RULE_PHONE_EXTENSION);
 	}
 	if (o != s.n || memcmp(buf, s.p, o) != 0)
 		clean_i_rule(res, res->issue == CLEAN_ISSUE_NONE ?
@@ -1775,6 +1865,10 @@ clean_zip(const char *v, size_t n, int digits, int us, char *out,
 			break;
 		}
 	if (us && lead == n && n == 9 && clean_is_ascii_digits(v, 9)) {
+		/* the lowest ZIP holds here too ("000070000") */
+		if (strncmp(v, "00501", 5) < 0)
+			return clean_i_invalid(res, CLEAN_ISSUE_POSTAL_INVALID,
+			    out);
 		memcpy(buf, v, 5);
 		buf[5] = '-';
 		memcpy(buf + 6, v + 5, 4);

@@ -47,7 +47,8 @@ static const struct clean_code_entry clean_gender[] = {
 	{ "0", "U" },			/* ISO/IEC 5218: not known */
 	{ "a", "A" },			/* ambiguous */
 	{ "ambiguous", "A" },
-	{ "notapplicable", "N" },	/* not applicable */
+	{ "n", "N" },			/* not applicable: the code itself */
+	{ "notapplicable", "N" },
 	{ "9", "N" },			/* ISO/IEC 5218: not applicable */
 };
 
@@ -195,6 +196,17 @@ clean_snake(const char *p, size_t n, char *out, size_t outsize)
 				return -2;
 			memcpy(out + o, tmp, (size_t)k);
 			o += (size_t)k;
+		} else if (cp == '&') {
+			/* the word "and", as the matching key reads it
+			 * (clean_i_fold()), so that the kept form of an
+			 * unknown code is read back as the same code */
+			if (o + 5 >= outsize)
+				return -2;
+			if (o > 0)
+				out[o++] = '_';
+			memcpy(out + o, "and", 3);
+			o += 3;
+			sep = 1;
 		} else if (cp != '\'' && cp != 0x2019)
 			sep = 1;
 	}
@@ -347,10 +359,14 @@ clean_code_key(const char *raw, const struct clean_opts *opt, char *out,
 			out[o++] = ' ';
 		}
 		sep = 0;
-		prevlower = lo;
-		if (lo)
+		/* a lower-case letter without an upper-case form (the
+		 * ligature U+FB01, sharp s) stays as it is in the key, and so
+		 * opens no lower-case word: the key reads back the same */
+		nx = cp < 0x80 ? clean_i_upper(cp) : utf8proc_toupper(cp);
+		prevlower = lo && nx != cp;
+		if (lo && nx != cp)
 			changed_case = 1;
-		cp = cp < 0x80 ? clean_i_upper(cp) : utf8proc_toupper(cp);
+		cp = nx;
 		k2 = clean_i_encode(cp, tmp);
 		if (o + (size_t)k2 >= outsize)
 			return clean_i_toobig(res, out);

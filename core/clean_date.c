@@ -799,21 +799,17 @@ clean_date_infer(const char *const *values, size_t n,
 		if (dt.pending) {
 			int a = dt.f1, b = dt.f2;
 
-			len = s.n < sizeof(ex_mdy) - 1 ? s.n :
-			    sizeof(ex_mdy) - 1;
 			if (a < 1 || b < 1 || a > 31 || b > 31 ||
 			    (a > 12 && b > 12))
 				out->n_invalid++;
 			else if (a > 12) {
-				if (out->n_dmy++ == 0) {
-					memcpy(ex_dmy, s.p, len);
-					ex_dmy[len] = '\0';
-				}
+				if (out->n_dmy++ == 0)
+					clean_i_example(ex_dmy, sizeof(ex_dmy),
+					    s.p, s.n);
 			} else if (b > 12) {
-				if (out->n_mdy++ == 0) {
-					memcpy(ex_mdy, s.p, len);
-					ex_mdy[len] = '\0';
-				}
+				if (out->n_mdy++ == 0)
+					clean_i_example(ex_mdy, sizeof(ex_mdy),
+					    s.p, s.n);
 			} else
 				out->n_ambiguous++;
 			continue;

@@ -55,6 +55,14 @@ cc_err	 clean_i_toobig(struct clean_result *res, char *out);
  */
 int	 clean_i_utf8(const char *p, size_t n, int32_t *cp);
 
+/*
+ * Copies p[0..n) into dst (size >= 1 bytes, NUL-terminated) as an example
+ * for a person: whole characters only, as many as fit, each ill-formed
+ * byte written as U+FFFD, so that dst is always valid UTF-8 (evidence
+ * strings go into JSON).
+ */
+void	 clean_i_example(char *dst, size_t size, const char *p, size_t n);
+
 /* Encodes cp at dst (4 bytes room); returns the length. */
 int	 clean_i_encode(int32_t cp, char *dst);
 

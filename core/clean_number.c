@@ -237,6 +237,15 @@ clean_dec_parse(const char *p, size_t n, char decimal, char group,
 	if (i < n && p[i] == decimal) {
 		v->comma = decimal == ',';
 		for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+			if (v->nd == 0 && p[i] == '0') {
+				/* nor those after the point of a number below
+				 * 1 ("0.0012"): they count no digit, as the
+				 * output's do not when it is read back */
+				v->dp--;
+				v->nfrac++;
+				seen++;
+				continue;
+			}
 			if (v->nd >= CLEAN_NUM_DIGITS)
 				return CLEAN_ISSUE_NUMBER_OUT_OF_RANGE;
 			v->d[v->nd++] = p[i];
@@ -482,6 +491,11 @@ clean_money(const char *raw, const struct clean_number_format *fmt,
 	if (keep > 0)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".%0*llu", keep,
 		    (unsigned long long)frac);
+	/* a leading zero added or dropped, a sign dropped (".30", "007.50",
+	 * "-0.00"): changed, so a rule is named, as in clean_number() */
+	if ((o != s.n || memcmp(buf, s.p, o) != 0) &&
+	    (res->rules & ~CLEAN_RULE_BIT(CLEAN_RULE_TRIM)) == 0)
+		clean_i_rule(res, CLEAN_RULE_NUM_CANONICAL);
 	if ((e = clean_i_put(buf, o, out, outsize, res)) != CC_OK)
 		return e;
 	res->has_i64 = 1;
@@ -502,7 +516,7 @@ clean_number_infer(const char *const *values, size_t n,
 	struct clean_shell sh;
 	struct clean_span s;
 	char ex_dot[32] = "", ex_comma[32] = "";
-	size_t i, j, ndot, ncom, lastdot, lastcom, after, win, lose, len;
+	size_t i, j, ndot, ncom, lastdot, lastcom, after, win, lose;
 	int vote;
 
 	if (out == NULL || (values == NULL && n > 0))
@@ -545,11 +559,10 @@ clean_number_infer(const char *const *values, size_t n,
 			else
 				vote = ndot ? 1 : 2;
 		}
-		len = s.n < sizeof(ex_dot) - 1 ? s.n : sizeof(ex_dot) - 1;
 		if (vote == 1 && out->n_dot++ == 0)
-			memcpy(ex_dot, s.p, len), ex_dot[len] = '\0';
+			clean_i_example(ex_dot, sizeof(ex_dot), s.p, s.n);
 		else if (vote == 2 && out->n_comma++ == 0)
-			memcpy(ex_comma, s.p, len), ex_comma[len] = '\0';
+			clean_i_example(ex_comma, sizeof(ex_comma), s.p, s.n);
 		else if (vote == 3)
 			out->n_ambiguous++;
 	}

@@ -103,8 +103,10 @@ db_migrate(sqlite3 *db, const char *const *migrations, int n,
 			db_exec(db, "ROLLBACK", NULL);
 			if (diag != NULL) {
 				char m[sizeof(diag->message)];
+				char c[sizeof(diag->code)];
 				snprintf(m, sizeof(m), "%.200s", diag->message);
-				snprintf(diag->message, sizeof(diag->message),
+				snprintf(c, sizeof(c), "%s", diag->code);
+				cc_diag_set(diag, CC_EDB, c,
 				    "migration %d: %.200s", i + 1, m);
 			}
 			return CC_EDB;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "concord/error.h"
 
 static const char *const names[CC__MAX] = {
@@ -44,6 +46,34 @@ cc_diag_clear(struct cc_diag *d)
 		memset(d, 0, sizeof(*d));
 }
 
+/*
+ * Messages go into JSON answers and logs: every byte that is not part of
+ * well-formed UTF-8 (RFC 3629) becomes '?', in place.  Such bytes come
+ * from the input a message quotes (Jansson's "near '...'" holds the bytes
+ * where it stopped) or from a cut at the buffer's end.
+ */
+static void
+utf8_or_mark(char *s)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+	size_t n = strlen(s), i = 0;
+
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+		    (utf8proc_ssize_t)(n - i), &cp);
+		if (k < 0) {
+			s[i++] = '?';
+			continue;
+		}
+		i += (size_t)k;
+	}
+}
+
 cc_err
 cc_diag_set(struct cc_diag *d, cc_err err, const char *code,
     const char *fmt, ...)
@@ -56,5 +86,7 @@ cc_diag_set(struct cc_diag *d, cc_err err, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(d->message, sizeof(d->message), fmt, ap);
 	va_end(ap);
+	utf8_or_mark(d->message);
+	utf8_or_mark(d->code);
 	return err;
 }

@@ -909,10 +909,13 @@ stage_all(struct run *r, struct cc_diag *diag)
 		}
 		if (err != CC_OK && err != CC_ECONFLICT && diag != NULL &&
 		    strstr(diag->message, f.name) == NULL) {
-			char m[sizeof(diag->message)];
+			char m[sizeof(diag->message)], c[sizeof(diag->code)];
 			snprintf(m, sizeof(m), "%.180s", diag->message);
-			snprintf(diag->message, sizeof(diag->message),
-			    "file %.60s: %.180s", f.name, m);
+			snprintf(c, sizeof(c), "%s", diag->code);
+			/* through cc_diag_set(): a name cut at 60 bytes may
+			 * end inside a character */
+			cc_diag_set(diag, err, c, "file %.60s: %.180s", f.name,
+			    m);
 		}
 		json_array_append_new(r->files, rep);
 		json_decref(mapping);

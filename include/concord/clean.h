@@ -388,8 +388,8 @@ cc_err		 clean_case(const char *in, enum clean_case c, char *out,
 		     size_t outsize);
 
 /*
- * Identifiers and keys: trims, strips one pair of matching surrounding
- * quotes ('x', "x", `x`; rule strip_quotes), removes control and
+ * Identifiers and keys: trims, strips matching surrounding quotes ('x',
+ * "x", `x`, and pairs nested in them: "'x'"; rule strip_quotes), removes control and
  * invisible characters (BOM, zero-width), turns NBSP and other Unicode
  * spaces inside the key into a plain space (a person sees a space there),
  * and upper- or lower-cases with CLEAN_F_KEY_UPPER / CLEAN_F_KEY_LOWER.
@@ -756,7 +756,8 @@ cc_err		 clean_bool(const char *raw, const struct clean_opts *opt,
  *		cheque, gift_card, cash_on_delivery
  *	GENERIC	no list: lower snake case only
  * A value not in the list is kept as lower snake case (runs of anything
- * but letters and digits become one "_") with issue code_unknown, status
+ * but letters and digits become one "_"; "&" is the word "and", as in
+ * the matching key: "R&D" -> "r_and_d") with issue code_unknown, status
  * CLEAN_VALUE.  Rules: code_normalise (only case or separators changed),
  * code_synonym (another spelling: "Male" -> "M", "canceled" ->
  * "cancelled").  Blank and null tokens are CLEAN_NULL, never unknown.
@@ -863,7 +864,8 @@ cc_err		 clean_email(const char *raw, const struct clean_opts *opt,
 /*
  * A telephone number in E.164 form ("+15555844439"), with an extension
  * as in RFC 3966 (";ext=123"; phone_extension) when the value ends with
- * "x123", "ext 123", "ext. 123", "extension 123" or "#123".  Accepted
+ * "x123", "ext 123", "ext. 123", "extension 123", "#123" or ";ext=123"
+ * (so that a cleaned number reads back as itself).  Accepted
  * punctuation: spaces, "-", ".", "/", "(", ")".  A leading "+" or "00"
  * (also "011" for NANP countries) starts an international number (8..15
  * digits, ITU-T E.164).  Otherwise the country is opt->country, looked up

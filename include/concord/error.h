@@ -59,7 +59,9 @@ void		 cc_diag_clear(struct cc_diag *d);
 /*
  * Fills d (may be NULL) with code and a printf-style message and returns
  * err, so that callers can write `return cc_diag_set(d, CC_EPARSE, ...)`.
- * line, column and offset are left as they are.
+ * line, column and offset are left as they are.  code and message are
+ * always valid UTF-8: a byte of the arguments that is not (input quoted
+ * in a message, a character cut at the buffer's end) becomes '?'.
  */
 cc_err		 cc_diag_set(struct cc_diag *d, cc_err err, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

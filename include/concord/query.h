@@ -196,9 +196,10 @@ void		 query_limits_default(struct query_limits *lim);
  *
  * Errors: CC_ENOTFOUND (not a public table: diag code "not_found"; or not
  * created in this workspace yet: "no_such_table"), CC_EINVAL (diag code
- * unknown_column, unknown_operator, bad_value, bad_parameter, bad_size,
- * bad_next, bad_sort, duplicate_filter, no_columns; the message names the
- * parameter), CC_ENOMEM, CC_EDB.
+ * unknown_column, unknown_operator, bad_operator (contains or startswith
+ * on a column that is not text, date or timestamp), bad_value,
+ * bad_parameter, bad_size, bad_next, bad_sort, duplicate_filter,
+ * no_columns; the message names the parameter), CC_ENOMEM, CC_EDB.
  */
 cc_err		 query_parse(sqlite3 *db, const char *table,
 		     enum query_format fmt, const struct query_param *params,

@@ -135,7 +135,9 @@ struct source_reader;
  * mark) or UTF-16 ("utf16"), with the line, column and offset of the
  * first offending byte; CC_EPARSE when the text looks like JSON but is
  * not (the position of the JSON error), or an object holds no array of
- * records ("json_no_records"); CC_EINVAL if path or out is NULL.
+ * records ("json_no_records"); CC_EUNSUPPORTED ("json_records_name") when
+ * the member holding the records has a name of more than 127 bytes (it
+ * does not fit records_path); CC_EINVAL if path or out is NULL.
  */
 cc_err		 source_sniff(const char *path, const char *name_hint,
 		    struct source_dialect *out, struct cc_diag *diag);

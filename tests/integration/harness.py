@@ -403,6 +403,38 @@ def render(text, subs, what):
     return text
 
 
+def sanitizer_setup():
+    """Under a build with --enable-sanitizers (tests/run sets
+    CONCORD_SANITIZED=1): every concord process started from here (the
+    CLI, `concord serve` and its workers) writes its AddressSanitizer,
+    LeakSanitizer and UBSan reports into a directory of its own, which
+    run.py checks once every server stopped (workers report leaks as they
+    exit: memory still reachable, such as caches, is not a leak).  Returns
+    that directory, or None."""
+    if os.environ.get("CONCORD_SANITIZED") != "1":
+        return None
+    d = tempfile.mkdtemp(prefix="concord-san-")
+    os.chmod(d, 0o1777)                 # workers may run as another user
+    asan = "detect_leaks=1:abort_on_error=1:print_summary=1:log_path=%s/asan" % d
+    ubsan = "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan" % d
+    os.environ["ASAN_OPTIONS"] = (os.environ["ASAN_OPTIONS"] + ":" if os.environ.get("ASAN_OPTIONS") else "") + asan
+    os.environ["UBSAN_OPTIONS"] = (os.environ["UBSAN_OPTIONS"] + ":" if os.environ.get("UBSAN_OPTIONS") else "") + ubsan
+    return d
+
+
+def sanitizer_reports(d):
+    """The sanitizer reports written under d: [(file, first lines)]."""
+    out = []
+    for f in sorted(os.listdir(d)):
+        with open(os.path.join(d, f), "rb") as fh:
+            text = fh.read().decode("utf-8", "replace")
+        if text.strip():
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            key = [ln for ln in lines if re.search(r"ERROR: |runtime error|SUMMARY:", ln)]
+            out.append((f, " | ".join((key or lines)[:3])))
+    return out
+
+
 class Env:
     """The whole test installation: temp dir, TLS cert, backends, nginx, Apache."""
 
@@ -420,6 +452,7 @@ class Env:
         self.cert = self.key = None
         self._fixtures = {}
         self.keep = os.environ.get("CONCORD_IT_KEEP") == "1"
+        self.san_dir = sanitizer_setup()
 
     # -- fixtures: computed once, failures remembered
     def fixture(self, name, fn):

@@ -11,10 +11,12 @@ Environment:
   CONCORD_BIN           the binary under test (default: <repo>/concord)
   CONCORD_SHARED        the shared dir with data/seeds (default: <repo>/../shared)
   CONCORD_IT_KEEP=1     keep the temporary directory (logs, rendered configs)
+  CONCORD_SANITIZED=1   the binary has ASan and UBSan: their reports fail a test
   CONCORD_IT_REQUIRE=apache2,spawn-fcgi,systemd-analyze
                         make those tests fail instead of skip when the tool is missing
 """
 import os
+import shutil
 import signal
 import sys
 import time
@@ -87,6 +89,18 @@ def main(argv):
             print("ok - %s%s" % (name, "  # " + "; ".join(notes) if notes else ""), flush=True)
     finally:
         env.cleanup()
+    if env.san_dir is not None:
+        # one test for the whole run: no sanitizer report from any process
+        name = "sanitizers: no ASan, UBSan or LeakSanitizer report from any concord process"
+        reports = harness.sanitizer_reports(env.san_dir)
+        if reports:
+            failed += 1
+            print("not ok - %s: %d report(s), the first: %s: %s (all in %s)" % (
+                name, len(reports), reports[0][0], one_line(reports[0][1]), env.san_dir), flush=True)
+        else:
+            passed += 1
+            print("ok - %s" % name, flush=True)
+            shutil.rmtree(env.san_dir, ignore_errors=True)
     if skipped:
         print("# %d skipped; total %.0fs" % (skipped, time.time() - t0))
     else:

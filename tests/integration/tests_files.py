@@ -641,8 +641,11 @@ def _(env):
     check(pids, "no concord processes found")
     hwm = {p: (env_proc_hwm(p) or 0) for p in pids}
     worst = max(hwm.values())
-    check(worst < 64 * 1024, "peak RSS (VmHWM) of concord processes must stay under 64 MiB: %s" % (
-        ", ".join("pid %d %.1f MiB" % (p, k / 1024) for p, k in sorted(hwm.items()))))
+    # (ASan's quarantine and shadow memory make RSS no measure of the
+    # program's: the bound is checked on the plain build only)
+    check(env.san_dir is not None or worst < 64 * 1024,
+          "peak RSS (VmHWM) of concord processes must stay under 64 MiB: %s" % (
+              ", ".join("pid %d %.1f MiB" % (p, k / 1024) for p, k in sorted(hwm.items()))))
     expect_ok(c.request("DELETE", "/api/v1/files/" + doc["id"], token=u.token), 200, "delete the big file")
     return "upload %.1fs, %d rows, peak RSS %.1f MiB" % (took, gen.rows, worst / 1024)
 

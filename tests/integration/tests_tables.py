@@ -562,7 +562,8 @@ def _(env):
     nrec = len(record_terminators(r.body)) - 1
     eq(nrec, 32 + BIG_ROWS, "records in the big CSV stream")
     grew = max((proc_status(p, "VmHWM") or 0) - before.get(p, 0) for p in b.pids())
-    check(grew < 16 * 1024, "streaming %d MB of CSV grew a concord process by %.1f MiB (must stay under 16 MiB)" % (
+    # (not under ASan: see files_stream_200mb_constant_memory)
+    check(env.san_dir is not None or grew < 16 * 1024, "streaming %d MB of CSV grew a concord process by %.1f MiB (must stay under 16 MiB)" % (
         len(r.body) // 1000000, grew / 1024))
     return "%d rows, %.1f MB in %.1fs (%.0f rows/s through nginx+TLS), peak RSS growth %.1f MiB" % (
         nrec, len(r.body) / 1e6, took, nrec / took, grew / 1024)

@@ -1746,7 +1746,14 @@ test_codes(void **state)
 	};
 	static const struct tc gen[] = {
 		V("STANDARD", "standard"), V("VIP", "vip"),
-		V("Home & Garden", "home_garden"), V("vip", "vip"),
+		V("vip", "vip"),
+		/* "&" is the word "and", as the matching key reads it: one
+		 * code whichever way it is written, and the kept form reads
+		 * back as itself (found by tests/fuzz/fuzz_clean) */
+		V("Home & Garden", "home_and_garden"),
+		V("Home and Garden", "home_and_garden"),
+		V("home_and_garden", "home_and_garden"),
+		V("R&D", "r_and_d"),
 	};
 	enum clean_codelist l;
 	char **v;
@@ -2299,6 +2306,132 @@ test_garbage_everywhere(void **state)
 	free(big);
 }
 
+/*
+ * What tests/fuzz/fuzz_clean found (each also kept as a regression input
+ * under tests/fuzz/regressions/clean/): a cleaned value is read back as
+ * itself, a change always names a rule, evidence is UTF-8.  The expected
+ * values follow from the rules in clean.h, worked out by hand.
+ */
+static int
+utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int k, i;
+
+	for (; *p != '\0'; p += k) {
+		k = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 &&
+		    *p <= 0xf4 ? 4 : 0;
+		if (k == 0)
+			return 0;
+		for (i = 1; i < k; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+static cc_err
+key_plain(const char *raw, const struct clean_opts *o, char *out, size_t n,
+    struct clean_result *r)
+{
+	return clean_key(raw, o, out, n, r);
+}
+
+static cc_err
+phone_us(const char *raw, const struct clean_opts *o, char *out, size_t n,
+    struct clean_result *r)
+{
+	(void)o;
+	return clean_phone(raw, &opts_us, out, n, r);
+}
+
+static cc_err
+postal_us(const char *raw, const struct clean_opts *o, char *out, size_t n,
+    struct clean_result *r)
+{
+	(void)o;
+	return clean_postal(raw, &opts_us, out, n, r);
+}
+
+static cc_err
+code_key_fn(const char *raw, const struct clean_opts *o, char *out, size_t n,
+    struct clean_result *r)
+{
+	return clean_code_key(raw, o, out, n, r);
+}
+
+static cc_err
+name_fn(const char *raw, const struct clean_opts *o, char *out, size_t n,
+    struct clean_result *r)
+{
+	return clean_name(raw, o, out, n, r);
+}
+
+static void
+test_fuzz_findings(void **state)
+{
+	static const struct tc keys[] = {
+		V("AB \x11", "AB"),		/* a space a control left */
+		V("\x11 AB", "AB"),
+		V("\"'A1'\"", "A1"),		/* nested quotes */
+		V("\x0e'A1'", "A1"),		/* a control hiding quotes */
+		N("''''"),
+	};
+	static const struct tc phones[] = {
+		V("+15555844439;ext=123", "+15555844439;ext=123"),
+		V("555-584-4439;ext=7", "+15555844439;ext=7"),
+	};
+	static const struct tc zips[] = {
+		I("000070000", CLEAN_ISSUE_POSTAL_INVALID), /* ZIP 00007 */
+		V("005010000", "00501-0000"),
+	};
+	static const struct tc genders[] = {
+		V("N", "N"), V("9", "N"), V("not applicable", "N"),
+	};
+	static const struct tc names[] = {
+		V("e2\xcc\x81", "\xc3\x89"),	/* e + U+0301: NFC U+00C9 */
+		V("ann-123", "Ann"), V("20 -ann", "Ann"),
+		V("Ann-", "Ann"), V("Smith- Jones", "Smith Jones"),
+		V("Smith-Jones", "Smith-Jones"),
+	};
+	const char *col[] = { "\xba\xd2-3\xff\xff" "24.07.2023\xff", "1,5" };
+	struct clean_number_format nf;
+	struct clean_result r, r2;
+	char out[256], again[256];
+
+	(void)state;
+	check_cases("key", key_plain, &opts, keys, NELEM(keys));
+	check_cases("phone", phone_us, &opts, phones, NELEM(phones));
+	check_rule("phone", phone_us, &opts, "+15555844439;ext=123",
+	    CLEAN_RULE_NONE);
+	check_cases("postal", postal_us, &opts, zips, NELEM(zips));
+	check_cases("gender", code_gender, &opts, genders, NELEM(genders));
+	check_cases("name", name_fn, &opts, names, NELEM(names));
+	/* money: ".30" became "0.30", which is a change with a rule */
+	assert_int_equal(clean_money(".30", NULL, &opts, out, sizeof(out), &r),
+	    CC_OK);
+	assert_string_equal(out, "0.30");
+	assert_int_equal(r.rule, CLEAN_RULE_NUM_CANONICAL);
+	/* number: the 66 digits written for 1.645452e-59 are read back */
+	assert_int_equal(clean_number("16.45452e-60", NULL, &opts, out,
+	    sizeof(out), &r), CC_OK);
+	assert_int_equal(r.status, CLEAN_VALUE);
+	assert_int_equal(clean_number(out, NULL, &opts, again, sizeof(again),
+	    &r2), CC_OK);
+	assert_int_equal(r2.status, CLEAN_VALUE);
+	assert_string_equal(again, out);
+	assert_int_equal(r2.rule, CLEAN_RULE_NONE);
+	/* code key: the ligature U+FB01 has no capital and opens no word */
+	assert_int_equal(clean_code_key("Toy-\xef\xac\x81s", &opts, out,
+	    sizeof(out), &r), CC_OK);
+	assert_string_equal(out, "TOY \xef\xac\x81S");
+	check_rule("code_key", code_key_fn, &opts, out, CLEAN_RULE_NONE);
+	/* evidence of a learned number format is UTF-8 whatever the input */
+	assert_int_equal(clean_number_infer(col, NELEM(col), &nf), CC_OK);
+	assert_true(utf8_ok(nf.evidence));
+}
+
 int
 main(void)
 {
@@ -2337,6 +2470,7 @@ main(void)
 		cmocka_unit_test(test_phone),
 		cmocka_unit_test(test_postal),
 		cmocka_unit_test(test_garbage_everywhere),
+		cmocka_unit_test(test_fuzz_findings),
 	};
 
 	return cmocka_run_group_tests_name("clean", tests, group_setup,

@@ -1147,6 +1147,29 @@ test_json_large(void **state)
 	free(buf);
 }
 
+/* A JSON syntax error whose message quotes the input cut inside a
+ * character (Jansson's "near '...'"): the message stays UTF-8, as every
+ * diag message does (found by tests/fuzz/fuzz_source_json). */
+static void
+test_error_message_utf8(void **state)
+{
+	static const char text[] = "{\n \"easy_\\ud\xe8\x33" "d\": [1]}\n";
+	struct source_dialect d;
+	struct cc_diag diag;
+	char *path = write_tmp(text, sizeof(text) - 1, ".json");
+	const unsigned char *p;
+
+	(void)state;
+	cc_diag_clear(&diag);
+	assert_int_equal(source_sniff(path, "x.json", &d, &diag), CC_EPARSE);
+	assert_string_equal(diag.code, "json_syntax");
+	for (p = (const unsigned char *)diag.message; *p != '\0'; p++)
+		assert_true(*p < 0x80);		/* the 0xE8 became '?' */
+	assert_non_null(strchr(diag.message, '?'));
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -1179,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_json_records_member),
 		cmocka_unit_test(test_json_crlf),
 		cmocka_unit_test(test_json_large),
+		cmocka_unit_test(test_error_message_utf8),
 	};
 
 	return cmocka_run_group_tests_name("source", tests, NULL, NULL);
