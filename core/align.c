@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -640,6 +641,7 @@ struct align_score {
 	long long		 to_matched;	/* distinct T values (final) */
 	long long		 canon;		/* forms hit by both sides */
 	long long		 canon_ok;	/* of which one unit each side */
+	int			 dense;		/* forms too short to be chance-free */
 	int			 pass;		/* guard */
 	int			 cost;
 };
@@ -1209,10 +1211,28 @@ fside:
 	sc->cost = align_slice_cost[sc->side[0].slice] +
 	    align_slice_cost[sc->side[1].slice] +
 	    align_norm_cost[sc->side[0].norm];
+	/* Chance: the bits of the forms (mean length, 10 symbols under
+	 * DIGITS, else 36) against the T forms there are; when the forms
+	 * could hold fewer than ALIGN_CHANCE_ROOM times as many values, any
+	 * F value finds a partner by chance ("drop the first 4 characters"
+	 * of five-digit ids leaves one digit, which every id shares with
+	 * some other), and only a rule that pairs values one to one is
+	 * evidence. */
+	{
+		double bits = 0, need;
+		for (i = 0; i < c->canon.n; i++)
+			bits += (double)c->canon.items[i].len;
+		bits = c->canon.n > 0 ? bits / (double)c->canon.n *
+		    log2(sc->side[0].norm == ALIGN_NORM_DIGITS ? 10.0 :
+		    36.0) : 0;
+		need = log2((double)(c->canon.n > 0 ? c->canon.n : 1) *
+		    ALIGN_CHANCE_ROOM);
+		sc->dense = bits < need;
+	}
 	/* The guard (see the header). */
 	sc->pass = sc->canon > 0 &&
-	    (double)sc->canon_ok >=
-	    ALIGN_MIN_ONE_TO_ONE * (double)sc->canon &&
+	    (double)sc->canon_ok >= (sc->dense ? ALIGN_DENSE_ONE_TO_ONE :
+	    ALIGN_MIN_ONE_TO_ONE) * (double)sc->canon &&
 	    (size_t)sc->matched >= (f->set.n < ALIGN_MIN_MATCHED ?
 	    f->set.n : ALIGN_MIN_MATCHED) &&
 	    (double)sc->matched >= ALIGN_MIN_COVERAGE * (double)f->set.n;

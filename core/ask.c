@@ -602,8 +602,9 @@ ask_schema(sqlite3 *db, json_t **out, struct cc_diag *diag)
 static const char ask_system[] =
     "You write one SQLite SELECT statement that answers a question about"
     " the user's data, using only the tables and columns listed in"
-    " schema. Money columns hold integer minor units (cents): divide by"
-    " 100.0 for amounts. Dates are text YYYY-MM-DD. Use only SELECT (WITH"
+    " schema. Money columns hold integer units of 0.0001 (12.50 is"
+    " 125000): divide by 10000.0 for amounts. Dates are text YYYY-MM-DD."
+    " Use only SELECT (WITH"
     " is allowed, not RECURSIVE), no PRAGMA, no ATTACH, and only common"
     " functions (count, sum, avg, min, max, round, strftime, date,"
     " substr, lower, upper, coalesce). Add LIMIT 100 unless the question"

@@ -433,25 +433,28 @@ clean_money(const char *raw, const struct clean_number_format *fmt,
 	struct clean_span s;
 	enum clean_issue is;
 	int md = opt != NULL ? opt->minor_digits : 2, dropped = 0;
-	uint64_t m = 0, scale = 1;
+	int ud = opt != NULL ? opt->unit_digits : 0;
+	uint64_t m = 0, scale = 1, frac;
 	long k, end;
 	size_t o = 0;
-	int j;
+	int j, keep;
 	cc_err e;
 
 	if ((e = clean_i_start(out, outsize, res)) != CC_OK)
 		return e;
-	if (!clean_numfmt_ok(fmt) || md < 0 || md > 18)
+	if (!clean_numfmt_ok(fmt) || md < 0 || md > 18 || ud < 0 || ud > 18)
 		return CC_EINVAL;
+	if (ud < md)
+		ud = md;
 	if (!clean_i_prep(raw, opt, 1, &s, res))
 		return CC_OK;
 	if ((is = clean_num_read(&s, fmt, &sh, &v, res)) != CLEAN_ISSUE_NONE)
 		return clean_i_invalid(res, is, out);
 	if (sh.percent)
 		return clean_i_invalid(res, CLEAN_ISSUE_NUMBER_INVALID, out);
-	/* Minor units: the digits up to md places after the point (v has
-	 * no leading zeros, so an overflow shows within 20 digits). */
-	end = v.dp + md;
+	/* Units: the digits up to ud places after the point (v has no
+	 * leading zeros, so an overflow shows within 20 digits). */
+	end = v.dp + ud;
 	for (k = 0; k < end; k++) {
 		unsigned dgt = (unsigned)(clean_dec_at(&v, k) - '0');
 
@@ -472,17 +475,22 @@ clean_money(const char *raw, const struct clean_number_format *fmt,
 			m++;
 		}
 		clean_i_rule(res, CLEAN_RULE_MONEY_ROUND);
-	} else if (v.nfrac != (size_t)md || v.exp)
-		clean_i_rule(res, CLEAN_RULE_MONEY_SCALE);
-	for (j = 0; j < md; j++)
+	}
+	for (j = 0; j < ud; j++)
 		scale *= 10;
 	if (sh.neg && m != 0)
 		buf[o++] = '-';
 	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%llu",
 	    (unsigned long long)(m / scale));
-	if (md > 0)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".%0*llu", md,
-		    (unsigned long long)(m % scale));
+	/* the fraction: md digits, then those up to the last non-zero */
+	for (keep = ud, frac = m % scale; keep > md && frac % 10 == 0;
+	    keep--)
+		frac /= 10;
+	if (!dropped && ((size_t)keep != v.nfrac || v.exp))
+		clean_i_rule(res, CLEAN_RULE_MONEY_SCALE);
+	if (keep > 0)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".%0*llu", keep,
+		    (unsigned long long)frac);
 	/* a leading zero added or dropped, a sign dropped (".30", "007.50",
 	 * "-0.00"): changed, so a rule is named, as in clean_number() */
 	if ((o != s.n || memcmp(buf, s.p, o) != 0) &&

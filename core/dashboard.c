@@ -90,11 +90,11 @@ fail:
 /* ---- money ----------------------------------------------------------- */
 
 static json_t *
-json_money(int64_t cents)
+json_money(int64_t units)
 {
 	char buf[32];
 
-	query_money_format(cents, buf);	/* the exports' own formatter */
+	query_money_format(units, buf);	/* the exports' own formatter */
 	return json_string(buf);
 }
 
@@ -113,6 +113,18 @@ div_half_even(int64_t num, int64_t den)
 		q++;
 	/* Back through uint64_t: -2^63 / 1 has no positive int64_t. */
 	return (int64_t)(num < 0 ? (uint64_t)0 - q : q);
+}
+
+/* An average of money, num / den (den > 0) rounded half to even to the
+ * cent (QUERY_MONEY_MIN_DIGITS), in units. */
+static int64_t
+avg_cent(int64_t num, int64_t den)
+{
+	const int64_t cent = QUERY_MONEY_UNIT / 100;
+
+	if (den > INT64_MAX / cent)
+		return div_half_even(num, den);
+	return div_half_even(num, den * cent) * cent;
 }
 
 /* ---- filters --------------------------------------------------------- */
@@ -498,8 +510,8 @@ col_money(sqlite3_stmt *st, int i)
 {
 	double v;
 
-	/* A MONEY column holds integers of minor units; a REAL there (it
-	 * should not be) is rounded to the nearest cent. */
+	/* A MONEY column holds integers of units (QUERY_MONEY_DIGITS); a
+	 * REAL there (it should not be) is rounded to the nearest unit. */
 	if (sqlite3_column_type(st, i) != SQLITE_FLOAT)
 		return sqlite3_column_int64(st, i);
 	v = sqlite3_column_double(st, i);
@@ -511,7 +523,7 @@ col_money(sqlite3_stmt *st, int i)
 enum kind {
 	K_TEXT,		/* text, or null */
 	K_INT,		/* integer, or null */
-	K_MONEY,	/* integer of minor units as "12.50", or null */
+	K_MONEY,	/* integer of units (10^-4) as "12.50", or null */
 	K_JSON		/* JSON text parsed, null when absent or invalid */
 };
 
@@ -667,7 +679,7 @@ fill_series(sqlite3 *db, json_t *obj, const struct series *s, size_t n,
 	" f.order_date AS order_date, f.amount AS amount," \
 	" f.quantity AS quantity, f.customer_canonical_id AS customer_id," \
 	" f.product_canonical_id AS product_id, c.country AS country," \
-	" p.category AS category" \
+	" p.category AS category, f.is_return AS is_return" \
 	" FROM fact_sales f" \
 	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk" \
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk" \
@@ -712,8 +724,8 @@ static const char *const sales_tables[] = {
 	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))) "
 #define AGG_ORDERS \
 	"WITH s AS (SELECT order_id, day AS order_date, revenue AS amount," \
-	" lines, customer_canonical_id AS customer_id, country, category" \
-	" FROM agg_sales_order" AGG_FILTERS
+	" lines, customer_canonical_id AS customer_id, country, category," \
+	" returns, return_lines FROM agg_sales_order" AGG_FILTERS
 #define AGG_PRODUCTS \
 	"WITH s AS (SELECT day AS order_date, revenue AS amount, quantity," \
 	" lines, product_canonical_id AS product_id, country, category" \
@@ -756,6 +768,15 @@ static const char sales_tiles_sql[] = SALES_FACTS
 static const char agg_tiles_sql[] = AGG_ORDERS
 	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
 	" COALESCE(SUM(lines), 0), COUNT(DISTINCT customer_id) FROM s";
+
+/* Returns: the amounts of the lines marked is_return (the load phase's
+ * rule, core/load.c), and their count; the net is every amount. */
+static const char sales_returns_sql[] = SALES_FACTS
+	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(amount) FILTER (WHERE"
+	" is_return), 0), COUNT(*) FILTER (WHERE is_return) FROM s";
+static const char agg_returns_sql[] = AGG_ORDERS
+	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(returns), 0),"
+	" COALESCE(SUM(return_lines), 0) FROM s";
 
 #define MONTH_COLS \
 	{ { "month", K_TEXT }, { "revenue", K_MONEY }, { "orders", K_INT } }
@@ -812,7 +833,7 @@ values_json(const char *const *v, size_t n, cc_err *err)
 }
 
 /*
- * The tiles: revenue as the integer sum of minor units, and the average
+ * The tiles: revenue as the integer sum of units (10^-4), and the average
  * order value from it, rounded half to even to the cent (null without
  * orders).
  */
@@ -839,11 +860,86 @@ sales_tiles(sqlite3 *db, const char *sql, const char *const *binds,
 	    (err = put(tiles, "order_lines", json_integer(
 	    sqlite3_column_int64(st, 2)))) != CC_OK ||
 	    (err = put(tiles, "average_order_value", orders > 0 ?
-	    json_money(div_half_even(revenue, orders)) : json_null())) !=
+	    json_money(avg_cent(revenue, orders)) : json_null())) !=
 	    CC_OK)
 		goto out;
 	err = put(tiles, "customers", json_integer(sqlite3_column_int64(st,
 	    3)));
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* 1 if table has column (both fixed names), 0 if not, -1 on error. */
+static int
+has_column(sqlite3 *db, const char *table, const char *column,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prep(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+	    &st, diag) != CC_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : (stepped(db, rc, diag), -1);
+}
+
+/*
+ * Gross sales, returns and net sales of the filtered facts: net_sales is
+ * every amount (the revenue tile), returns the value of the return lines
+ * as a positive amount (the negation of their amounts' sum), gross_sales
+ * the other lines' (net + returns), return_lines their count.  From the
+ * aggregates when agg, else from the facts; a model from before returns
+ * (no is_return, no returns column) gets nulls: not known there.
+ */
+static cc_err
+sales_returns(sqlite3 *db, int agg, const char *const *binds,
+    json_t *tiles, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t net, ret;
+	cc_err err;
+	int rc, have;
+
+	if ((have = has_column(db, agg ? "agg_sales_order" : "fact_sales",
+	    agg ? "returns" : "is_return", diag)) < 0)
+		return CC_EDB;
+	if (!have) {
+		if ((err = put(tiles, "gross_sales", json_null())) != CC_OK ||
+		    (err = put(tiles, "returns", json_null())) != CC_OK ||
+		    (err = put(tiles, "net_sales", json_null())) != CC_OK)
+			return err;
+		return put(tiles, "return_lines", json_null());
+	}
+	if ((err = prep(db, agg ? agg_returns_sql : sales_returns_sql, &st,
+	    diag)) != CC_OK ||
+	    (err = bind_texts(db, st, binds, 4, diag)) != CC_OK)
+		goto out;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		err = stepped(db, rc, diag);
+		goto out;
+	}
+	net = col_money(st, 0);
+	ret = col_money(st, 1);
+	/* gross = net - ret and -ret, without overflow (one sum of int64s
+	 * that SQLite computed; beyond it the statement failed) */
+	if ((ret < 0 && net > INT64_MAX + ret) ||
+	    (ret > 0 && net < INT64_MIN + ret) || ret == INT64_MIN) {
+		err = cc_diag_set(diag, CC_EDB, "sqlite", "integer overflow");
+		goto out;
+	}
+	if ((err = put(tiles, "gross_sales", json_money(net - ret))) !=
+	    CC_OK || (err = put(tiles, "returns", json_money(-ret))) !=
+	    CC_OK || (err = put(tiles, "net_sales", json_money(net))) != CC_OK)
+		goto out;
+	err = put(tiles, "return_lines", json_integer(sqlite3_column_int64(st,
+	    2)));
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -1466,7 +1562,7 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 		    (err = put(tiles, "order_lines", json_integer(lines))) !=
 		    CC_OK ||
 		    (err = put(tiles, "average_order_value", o > 0 ?
-		    json_money(div_half_even(r, o)) : json_null())) != CC_OK ||
+		    json_money(avg_cent(r, o)) : json_null())) != CC_OK ||
 		    (err = put(tiles, "customers", json_integer(c))) != CC_OK)
 			goto out;
 	}
@@ -1511,9 +1607,11 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	size_t i;
 	int have, agg;
 
-	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i}", "revenue", "0.00",
-	    "orders", 0, "order_lines", 0, "average_order_value",
-	    "customers", 0)) == NULL || (err = put(doc, "tiles", tiles)) !=
+	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i, s:s, s:s, s:s,"
+	    " s:i}", "revenue", "0.00", "orders", 0, "order_lines", 0,
+	    "average_order_value", "customers", 0, "gross_sales", "0.00",
+	    "returns", "0.00", "net_sales", "0.00", "return_lines", 0)) ==
+	    NULL || (err = put(doc, "tiles", tiles)) !=
 	    CC_OK || (err = put(doc, "series", series = json_object())) !=
 	    CC_OK || (err = empty_series(series, sales_series,
 	    N(sales_series))) != CC_OK ||
@@ -1535,6 +1633,8 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	binds[1] = f->to[0] != '\0' ? f->to : NULL;
 	binds[2] = cjson;
 	binds[3] = kjson;
+	if ((err = sales_returns(db, agg, binds, tiles, diag)) != CC_OK)
+		goto out;
 	if (agg) {
 		int rc = onepass(db, binds, tiles, series, diag);
 		if (rc <= 0) {
@@ -1666,14 +1766,17 @@ static const struct series product_series[] = {
 /*
  * Price bands of the current versions' list price, fixed (not quantiles,
  * so that bands compare across runs and workspaces): lower bound
- * inclusive, upper bound exclusive, in minor units; -1: unbounded.
+ * inclusive, upper bound exclusive, in units (QUERY_MONEY_UNIT); -1:
+ * unbounded.
  * A negative price (there should be none) falls in the first band.
  */
 static const struct band {
 	int64_t	min, max;
 } dash_price_bands[] = {
-	{ -1, 1000 }, { 1000, 5000 }, { 5000, 10000 }, { 10000, 50000 },
-	{ 50000, 100000 }, { 100000, 500000 }, { 500000, -1 },
+#define U(x)	((x) * QUERY_MONEY_UNIT)
+	{ -1, U(10) }, { U(10), U(50) }, { U(50), U(100) }, { U(100), U(500) },
+	{ U(500), U(1000) }, { U(1000), U(5000) }, { U(5000), -1 },
+#undef U
 };
 
 static const char price_sql[] =
@@ -2316,9 +2419,11 @@ dprogress(void *ctx)
 /* The facts grouped by the keys of every sales filter and figure. */
 static const char agg_fill_sql[] =
 	"INSERT INTO agg_sales_order (day, country, category, order_id,"
-	" customer_canonical_id, revenue, lines)"
+	" customer_canonical_id, revenue, lines, returns, return_lines)"
 	" SELECT f.order_date, c.country, p.category, f.order_id,"
-	" f.customer_canonical_id, SUM(f.amount), COUNT(*) FROM fact_sales f"
+	" f.customer_canonical_id, SUM(f.amount), COUNT(*),"
+	" SUM(f.amount) FILTER (WHERE f.is_return),"
+	" COUNT(*) FILTER (WHERE f.is_return) FROM fact_sales f"
 	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
 	" GROUP BY 1, 2, 3, 4, 5;"

@@ -155,7 +155,10 @@ static const struct er_spec specs[] = {
 		/* the model number in the name ("PSLX350H") */
 		{ 1, { { "name", MATCH_BLOCK_CODEWORD } }, 0 },
 		{ 1, { { "description", MATCH_BLOCK_CODEWORD } }, 0 },
-		{ 1, { { ER_MODEL, MATCH_BLOCK_CODEWORD } }, 0 },
+		/* every code of the model number, and its first 5
+		 * characters (a colour suffix: "WFW8300SWH", "WFW8300SW") */
+		{ 1, { { ER_MODEL, MATCH_BLOCK_WORDS } }, 0 },
+		{ 1, { { ER_MODEL, MATCH_BLOCK_WORDS5 } }, 0 },
 	    }, { { "name", "brand" } }, { "name", "description" } },
 	{ "product_category", {
 		{ "category", MATCH_NAME, 1, NULL, 0 },
@@ -275,6 +278,10 @@ parse_key(char *tok, struct er_key *k)
 			k->fn = MATCH_BLOCK_LOCAL;
 		else if (!strcmp(c, "codeword"))
 			k->fn = MATCH_BLOCK_CODEWORD;
+		else if (!strcmp(c, "words"))
+			k->fn = MATCH_BLOCK_WORDS;
+		else if (!strcmp(c, "words5"))
+			k->fn = MATCH_BLOCK_WORDS5;
 		else if (strcmp(c, "exact"))
 			return 0;
 	}
@@ -985,7 +992,7 @@ static void
 rule_text(const struct match_config *cfg, size_t k, char *out, size_t n)
 {
 	static const char *const fn[] = { "", ":first3", ":soundex", ":year",
-	    ":local", ":codeword" };
+	    ":local", ":codeword", ":words", ":words5" };
 	size_t i, len = 0;
 
 	out[0] = '\0';

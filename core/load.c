@@ -730,15 +730,23 @@ static const char *const load_sql =
 	"  json_object('order_id', order_id, 'customer_id', customer_id,"
 	"   'product_id', product_id, 'order_date', order_date, 'quantity',"
 	"   quantity, 'amount', amount)"
-	" FROM lines WHERE order_id IS NULL OR customer_cid IS NULL OR"
-	"  product_cid IS NULL;"
+	" FROM lines WHERE order_id IS NULL OR (customer_cid IS NULL AND NOT"
+	"  (:unknown AND customer_id IS NULL)) OR product_cid IS NULL;"
 	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
 	" column_name, raw_value, record)"
 	" SELECT :run, 'order_line', _file_id, _row, 'superseded', 'a later"
 	"  upload holds the same order line', 'order_id', order_id,"
 	"  json_object('order_id', order_id, 'line_number', line_number)"
-	" FROM lines WHERE latest > 1 AND order_id IS NOT NULL AND customer_cid"
-	"  IS NOT NULL AND product_cid IS NOT NULL;"
+	" FROM lines WHERE latest > 1 AND order_id IS NOT NULL AND (customer_cid"
+	"  IS NOT NULL OR (:unknown AND customer_id IS NULL)) AND product_cid"
+	"  IS NOT NULL;"
+	/* the unknown member (pipeline_options.unknown_customer): one row
+	 * that the lines naming no customer are sales of */
+	"INSERT INTO dim_customer (customer_sk, canonical_id, full_name,"
+	" is_current, version, sources) SELECT 0, 0, 'Unknown customer', 1, 1,"
+	" '[]' WHERE :unknown AND EXISTS (SELECT 1 FROM lines WHERE latest = 1"
+	" AND order_id IS NOT NULL AND customer_cid IS NULL AND customer_id IS"
+	" NULL AND product_cid IS NOT NULL);"
 	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
 	" ship_date, due_date, customer_sk, product_sk, customer_canonical_id,"
 	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
@@ -751,7 +759,8 @@ static const char *const load_sql =
 	"   customer_cid AND version_date IS NOT NULL AND (d.valid_to IS NULL OR"
 	"   d.valid_to >= version_date) ORDER BY d.valid_from IS NOT NULL,"
 	"   d.valid_from LIMIT 1), (SELECT d.customer_sk FROM dim_customer d WHERE"
-	"   d.canonical_id = customer_cid AND d.is_current LIMIT 1)),"
+	"   d.canonical_id = customer_cid AND d.is_current LIMIT 1),"
+	"   CASE WHEN customer_cid IS NULL THEN 0 END),"
 	"  coalesce((SELECT d.product_sk FROM dim_product d WHERE d.canonical_id ="
 	"   product_cid AND version_date IS NOT NULL AND (d.valid_to IS NULL OR"
 	"   d.valid_to >= version_date) ORDER BY d.valid_from IS NOT NULL,"
@@ -759,7 +768,7 @@ static const char *const load_sql =
 	"   d.canonical_id = product_cid AND d.is_current LIMIT 1)),"
 	"  customer_cid, product_cid, quantity,"
 	/* price: derived from amount / quantity when missing or not positive
-	 * (minor units, rounded half away from zero) */
+	 * (units of 10^-4, rounded half away from zero) */
 	"  CASE WHEN (unit_price IS NULL OR unit_price <= 0) AND amount IS NOT"
 	"   NULL AND quantity > 0 THEN (amount * 2 + quantity) / (quantity * 2)"
 	"   ELSE unit_price END,"
@@ -773,8 +782,9 @@ static const char *const load_sql =
 	"  CASE WHEN amount > 0 AND quantity IS NOT NULL AND unit_price > 0 THEN"
 	"   amount = quantity * unit_price END,"
 	"  _file_id, _row"
-	" FROM lines WHERE latest = 1 AND order_id IS NOT NULL AND customer_cid"
-	"  IS NOT NULL AND product_cid IS NOT NULL;"
+	" FROM lines WHERE latest = 1 AND order_id IS NOT NULL AND (customer_cid"
+	"  IS NOT NULL OR (:unknown AND customer_id IS NULL)) AND product_cid"
+	"  IS NOT NULL;"
 	/* a line without a price takes its product version's list price;
 	 * then a missing amount is quantity x price */
 	"UPDATE fact_sales SET unit_price = (SELECT p.price FROM dim_product p"
@@ -947,7 +957,7 @@ load_all(struct run *r, struct cc_diag *diag)
 				return err;
 		}
 	}
-	/* the statements of load_sql, one at a time (:run bound) */
+	/* the statements of load_sql, one at a time (:run, :unknown bound) */
 	while (sql != NULL && *sql != '\0') {
 		if (sqlite3_prepare_v2(r->db, sql, -1, &st, &tail) != SQLITE_OK)
 			return cc_diag_set(diag, CC_EDB, "sqlite",
@@ -958,6 +968,9 @@ load_all(struct run *r, struct cc_diag *diag)
 		if (i > 0)
 			sqlite3_bind_text(st, (int)i, r->run_id, -1,
 			    SQLITE_STATIC);
+		i = (size_t)sqlite3_bind_parameter_index(st, ":unknown");
+		if (i > 0)
+			sqlite3_bind_int(st, (int)i, r->unknown_customer);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			;
 		sqlite3_finalize(st);
@@ -971,13 +984,17 @@ load_all(struct run *r, struct cc_diag *diag)
 	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
 	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
 	    " (SELECT count(*) FROM fact_sales WHERE amount_derived),"
-	    " (SELECT count(*) FROM fact_sales WHERE amount_consistent = 0)",
+	    " (SELECT count(*) FROM fact_sales WHERE amount_consistent = 0),"
+	    " (SELECT count(*) FROM fact_sales WHERE customer_sk = 0)",
 	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		run_count(r, "facts", sqlite3_column_int64(st, 0));
 		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
 		run_count(r, "superseded", sqlite3_column_int64(st, 2));
 		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
 		run_count(r, "amounts_inconsistent", sqlite3_column_int64(st, 4));
+		if (r->unknown_customer)
+			run_count(r, "unknown_customer_lines",
+			    sqlite3_column_int64(st, 5));
 	}
 	sqlite3_finalize(st);
 	if ((err = mark_returns(r, diag)) != CC_OK)

@@ -40,6 +40,7 @@ static const struct { const char *abbr, *word; } abbrevs[] = {
 /* Words that only say which entity a column belongs to. */
 static const char *const entity_words[] = {
 	"customer", "client", "product", "item", "sales", "order", "category",
+	"buyer", "billing", "lineitem",
 };
 
 char *
@@ -118,7 +119,7 @@ strip_entity_words(const char *s)
 /* Words too common in column names to be evidence on their own. */
 static const char *const generic_words[] = {
 	"id", "number", "code", "name", "date", "key", "line", "type", "no",
-	"value", "total", "amount",
+	"value", "total", "amount", "time", "at", "mode", "method", "status",
 };
 
 static int
@@ -498,6 +499,111 @@ id_like(const char *exp)
 	    !strcmp(last, "reference");
 }
 
+/* 1 if the '_' separated words of exp include one of words. */
+static int
+has_word(const char *exp, const char *const *words)
+{
+	char t[NAME_MAX_LEN], *save = NULL, *w;
+	size_t k;
+
+	snprintf(t, sizeof(t), "%s", exp);
+	for (w = strtok_r(t, "_", &save); w != NULL; w = strtok_r(NULL, "_",
+	    &save))
+		for (k = 0; words[k] != NULL; k++)
+			if (strcmp(w, words[k]) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * What a column's own words settle whatever an attribute's synonyms say
+ * (names of real sales exports: tests/bench/data/sales_headers):
+ *  - a part of an address (street, address, city, zip, postcode,
+ *    province, state, region, country) names that part: the customer's,
+ *    or after ship / shipping / delivery / recipient the ship-to
+ *    location's (an alternative, never fed on its own), or nobody's
+ *    after another party's word (tax, item, seller, warehouse, merchant,
+ *    origin: "Tax Zip", "Item Country");
+ *    such a column is that part and nothing else ("Shipping City" is no
+ *    shipping cost, "Purchase Address" no date, "shipping_address" no
+ *    e-mail address);
+ *  - the ship-to words make the rest no attribute of the customer
+ *    ("Shipping Name", "shipping_first_name": the recipient);
+ *  - a word of time (at, time, timestamp, datetime, on) names a moment,
+ *    and a word of manner (mode, method, service, provider, option,
+ *    name, status, type, reference, rate, pct, percent, percentage,
+ *    requires, program, phone, telephone, description, note, message,
+ *    zone): neither is money ("Paid at", "Shipping Method", "Shipping
+ *    Phone"), manner is no date ("Ship Mode", "Delivery Option"), and
+ *    neither time nor a date word (date, day) is a key
+ *    ("transaction_time", "Invoice Date" whatever its values);
+ *  - a word of money (price, cost, fee, discount, tax, subtotal, total,
+ *    amount) is no key ("SKU Seller Discount" is no SKU);
+ * unless the name is the attribute's own or a synonym (score >= 0.95).
+ */
+static double
+word_rules(const char *exp, const struct schema_entity *e,
+    const struct schema_attr *a, double ns, char *why, size_t size)
+{
+	static const char *const ship[] = { "ship", "shipping", "delivery",
+	    "recipient", NULL };
+	static const char *const others[] = { "tax", "item", "seller",
+	    "warehouse", "merchant", "origin", NULL };
+	static const char *const time_w[] = { "at", "time", "timestamp",
+	    "datetime", "on", NULL };
+	static const char *const date_w[] = { "date", "day", NULL };
+	static const char *const manner[] = { "mode", "method", "service",
+	    "provider", "option", "name", "status", "type", "reference",
+	    "rate", "pct", "percent", "percentage", "requires", "program",
+	    "phone", "telephone", "description", "note", "message", "zone",
+	    NULL };
+	static const char *const money_w[] = { "price", "cost", "fee",
+	    "discount", "tax", "subtotal", "total", "amount", NULL };
+	static const struct { const char *w, *part; } parts[] = {
+		{ "street", "address" }, { "address", "address" },
+		{ "address1", "address" }, { "city", "city" },
+		{ "zip", "postal_code" }, { "zipcode", "postal_code" },
+		{ "postcode", "postal_code" }, { "postal", "postal_code" },
+		{ "province", "state" }, { "state", "state" },
+		{ "region", "region" }, { "country", "country" },
+	};
+	const char *part = NULL, *one[2] = { NULL, NULL };
+	int money = a->type == SCHEMA_MONEY, date = a->type == SCHEMA_DATE ||
+	    a->type == SCHEMA_TIMESTAMP, to_ship = has_word(exp, ship);
+	size_t k;
+
+	if (ns >= 0.95)
+		return ns;
+	for (k = 0; k < sizeof(parts) / sizeof(parts[0]) && part == NULL; k++) {
+		one[0] = parts[k].w;
+		if (has_word(exp, one))
+			part = parts[k].part;
+	}
+	if (part != NULL) {
+		if (strcmp(a->name, part) != 0 || has_word(exp, others))
+			return 0.0;
+		if ((to_ship && !strcmp(e->name, "location")) || (!to_ship &&
+		    !strcmp(e->name, "customer"))) {
+			snprintf(why, size, "name is the %s of %s", part,
+			    to_ship ? "the ship-to place" : "the customer");
+			/* the ship-to place stays below the certainty that
+			 * feeds an entity on its own: no order line refers to
+			 * a location (dim_location holds customers' places) */
+			if (to_ship)
+				return ns > 0.85 ? ns : 0.85;
+			return ns > 0.9 ? ns : 0.9;
+		}
+		return to_ship ? ns * 0.8 : ns;
+	}
+	if ((to_ship && !strcmp(e->name, "customer")) ||
+	    (money && (has_word(exp, time_w) || has_word(exp, manner))) ||
+	    (date && has_word(exp, manner)) ||
+	    (a->type == SCHEMA_KEY && (has_word(exp, money_w) ||
+	    has_word(exp, time_w) || has_word(exp, date_w))))
+		return 0.0;
+	return ns;
+}
+
 /* Scores every attribute of every entity for one column. */
 static int
 score_column(struct colinfo *ci, long long rows)
@@ -521,6 +627,7 @@ score_column(struct colinfo *ci, long long rows)
 			const struct schema_attr *a = &es[i].attrs[k];
 			struct cand *c = &ci->cands[n];
 			ns = name_score(raw, exp, a, why, sizeof(why));
+			ns = word_rules(exp, &es[i], a, ns, why, sizeof(why));
 			/* "supplier_id" names an identifier: not a text. */
 			if (ns > 0.0 && ns < 0.9 && a->type != SCHEMA_KEY &&
 			    id_like(exp))
@@ -688,12 +795,41 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			primary = &es[j];
 		}
 	}
+	/* The grain wins: a file whose columns hold a fact's key and one of
+	 * its measures (an order id and a quantity, a price or an amount)
+	 * is a file of that fact, however many customer columns it also
+	 * carries (a store's export names the buyer's address in six). */
+	for (j = 0; j < ne; j++) {
+		int key = 0, measure = 0;
+		if (!es[j].is_fact)
+			continue;
+		for (i = 0; i < ncol; i++) {
+			const struct cand *c = best_in(&ci[i], &es[j]);
+			if (c == NULL || c->conf < MAP_THRESHOLD)
+				continue;
+			key |= c->a->role == SCHEMA_NATURAL_KEY &&
+			    c->a->type == SCHEMA_KEY;
+			measure |= c->a->type == SCHEMA_MONEY ||
+			    (c->a->type == SCHEMA_INTEGER &&
+			    c->a->role == SCHEMA_ATTRIBUTE);
+		}
+		if (key && measure && primary != &es[j]) {
+			primary = &es[j];
+			best = escore[j];
+			snprintf(ev[j] + strlen(ev[j]), sizeof(ev[j]) -
+			    strlen(ev[j]), "; its key and a measure: the grain");
+		}
+	}
 	chosen[primary - es] = 1;
 	/* Other entities the source describes too: those a column of the
 	 * primary entity references (a sales export naming its customers),
-	 * when two attributes of their own fit better there. */
+	 * when two attributes of their own fit better there (one, beside a
+	 * fact: an order line's country is its customer's); and, beside a
+	 * fact, those it names by two attributes of their own, one of them
+	 * an identity (a name, an e-mail): the load phase resolves a line
+	 * to the member inferred from its own row. */
 	for (j = 0; j < ne; j++) {
-		int own = 0, key = 0;
+		int own = 0, key = 0, identity = 0;
 		if (chosen[j])
 			continue;
 		for (i = 0; i < ncol; i++) {
@@ -706,10 +842,16 @@ map_propose_heuristic(const json_t *profile, const char *file_name,
 			if (c == NULL || c->conf < 0.6 ||
 			    c->a->role == SCHEMA_NATURAL_KEY)
 				continue;
-			if (p == NULL || p->conf + 0.05 < c->conf)
+			if (p == NULL || p->conf + 0.05 < c->conf) {
 				own++;
+				identity |= !strcmp(c->a->name, "full_name") ||
+				    !strcmp(c->a->name, "email") ||
+				    !strcmp(c->a->name, "first_name") ||
+				    !strcmp(c->a->name, "last_name");
+			}
 		}
-		if (key && own >= 2)
+		if ((key && own >= 2) || (primary->is_fact && identity &&
+		    own >= 2) || (primary->is_fact && key && own >= 1))
 			chosen[j] = 1;
 	}
 

@@ -1155,6 +1155,74 @@ block_cmp(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* A rule whose key gives a record several blocks (MATCH_BLOCK_WORDS*). */
+static int
+rule_multi(const struct match_blocking *rb)
+{
+	return rb->nkeys == 1 && (rb->keys[0].fn == MATCH_BLOCK_WORDS ||
+	    rb->keys[0].fn == MATCH_BLOCK_WORDS5);
+}
+
+/* Appends one key per word of record r's value to *e (growing it):
+ * MATCH_BLOCK_WORDS the whole word, WORDS5 the first 5 characters of
+ * each word of at least 5.  Errors: CC_ENOMEM. */
+static cc_err
+match_word_keys(const struct mctx *c, const struct match_blocking *rb,
+    size_t r, struct hspan **e, size_t *ne, size_t *cap)
+{
+	const struct nval *v = &c->nv[r * c->nf + rb->keys[0].field];
+	const uint32_t *w = c->cps + v->off;
+	size_t s0, e0, n;
+
+	for (s0 = 0; s0 < v->len; s0 = e0 + 1) {
+		for (e0 = s0; e0 < v->len && w[e0] != ' '; e0++)
+			continue;
+		n = e0 - s0;
+		if (rb->keys[0].fn == MATCH_BLOCK_WORDS5) {
+			if (n < 5)
+				continue;
+			n = 5;
+		}
+		if (n == 0)
+			continue;
+		if (*ne == *cap) {
+			struct hspan *t = realloc(*e, *cap * 2 * sizeof(*t));
+			if (t == NULL)
+				return CC_ENOMEM;
+			*e = t;
+			*cap *= 2;
+		}
+		(*e)[*ne].h = mix64(cps_hash(w + s0, n) ^ rb->keys[0].fn);
+		(*e)[*ne].rec = (uint32_t)r;
+		(*e)[*ne].i = 0;
+		(*ne)++;
+	}
+	return CC_OK;
+}
+
+/* Do records i and j share a key of multi-key rule rb? */
+static int
+share_word(const struct mctx *c, const struct match_blocking *rb, size_t i,
+    size_t j)
+{
+	struct hspan *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, ca = 4, cb = 4, x, y;
+	int found = 0;
+
+	if ((a = malloc(ca * sizeof(*a))) == NULL ||
+	    (b = malloc(cb * sizeof(*b))) == NULL ||
+	    match_word_keys(c, rb, i, &a, &na, &ca) != CC_OK ||
+	    match_word_keys(c, rb, j, &b, &nb, &cb) != CC_OK)
+		goto out;
+	for (x = 0; x < na && !found; x++)
+		for (y = 0; y < nb && !found; y++)
+			found = a[x].h == b[y].h;
+out:
+	free(a);
+	free(b);
+	return found;
+}
+
 /*
  * Candidate pairs (i << 32 | j, i < j) sorted, each once: a pair is taken
  * by the first rule whose blocks hold both records.
@@ -1167,6 +1235,8 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 	uint32_t *bid = NULL, id;
 	uint64_t *pairs = NULL, h;
 	struct hspan *e = NULL;
+	size_t cape = 0;
+	int multi, first_multi = -1;
 	struct block *blk = NULL;
 	size_t nb, k;
 	long long share, added;
@@ -1189,17 +1259,24 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 				    j, &nomem);
 		goto done;
 	}
+	cape = c->nrec;
 	if ((bid = malloc(cfg->nrules * c->nrec * sizeof(*bid))) == NULL ||
-	    (blk = malloc(c->nrec * sizeof(*blk))) == NULL ||
-	    (e = malloc(c->nrec * sizeof(*e))) == NULL)
+	    (e = malloc(cape * sizeof(*e))) == NULL)
 		goto out;
 	for (r = 0; r < cfg->nrules && !full; r++) {
-		/* each record's key hash; sorted, equal keys are adjacent,
-		 * each block by record */
+		multi = rule_multi(&cfg->rules[r]);
+		if (multi && first_multi < 0)
+			first_multi = (int)r;
+		/* each record's key hash (a multi-key rule: one per word);
+		 * sorted, equal keys are adjacent, each block by record */
 		ne = 0;
 		for (a = 0; a < c->nrec; a++) {
 			bid[r * c->nrec + a] = NO_ID;
-			if (match_key_hash(c, &cfg->rules[r], a, &h)) {
+			if (multi) {
+				if (match_word_keys(c, &cfg->rules[r], a, &e,
+				    &ne, &cape) != CC_OK)
+					goto out;
+			} else if (match_key_hash(c, &cfg->rules[r], a, &h)) {
 				e[ne].h = h;
 				e[ne].rec = (uint32_t)a;
 				e[ne].i = 0;
@@ -1207,10 +1284,19 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 			}
 		}
 		qsort(e, ne, sizeof(*e), hspan_cmp);
-		for (a = 0, id = 0; a < ne; a++) {
+		/* one block per record and rule, but for multi-key rules
+		 * (a record in several blocks: no single id) */
+		for (a = 0, id = 0; a < ne && !multi; a++) {
 			if (a > 0 && e[a].h != e[a - 1].h)
 				id++;
 			bid[r * c->nrec + e[a].rec] = id;
+		}
+		if (blk == NULL || ne > c->nrec) {
+			struct block *t = realloc(blk, (ne > c->nrec ? ne :
+			    c->nrec) * sizeof(*blk));
+			if (t == NULL)
+				goto out;
+			blk = t;
 		}
 		/* the blocks of this rule, smallest first: a rule may add
 		 * at most its share of max_pairs, and when it must stop, the
@@ -1218,8 +1304,7 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 		 * values, which say least about who matches whom) */
 		nb = 0;
 		for (s = 0; s < ne; s = b) {
-			for (b = s + 1; b < ne && bid[r * c->nrec + e[b].rec] ==
-			    bid[r * c->nrec + e[s].rec]; b++)
+			for (b = s + 1; b < ne && e[b].h == e[s].h; b++)
 				continue;
 			if (b - s < 2)
 				continue;
@@ -1245,7 +1330,7 @@ match_block(struct mctx *c, uint64_t **out, size_t *nout, int *truncated,
 				for (q = a + 1; q < b && !full; q++) {
 					i = e[a].rec;
 					j = e[q].rec;
-					dup = 0;
+					dup = i == j;	/* a word twice */
 					for (size_t r2 = 0; r2 < r && !dup;
 					    r2++)
 						dup = bid[r2 * c->nrec + i] !=
@@ -1265,6 +1350,15 @@ done:
 	*truncated = full;
 	if (npairs > 0)
 		qsort(pairs, npairs, sizeof(*pairs), u64_cmp);
+	/* a pair that two blocks of a multi-key rule hold (two shared
+	 * words), or that such a rule and a later one found: once */
+	if (first_multi >= 0 && npairs > 0) {
+		size_t w = 1;
+		for (s = 1; s < npairs; s++)
+			if (pairs[s] != pairs[w - 1])
+				pairs[w++] = pairs[s];
+		npairs = w;
+	}
 	/* the rule that found each pair: the first whose blocks hold both */
 	if (rule_out != NULL && npairs > 0) {
 		unsigned char *ru = calloc(npairs, 1);
@@ -1273,8 +1367,11 @@ done:
 		for (s = 0; s < npairs && bid != NULL; s++) {
 			i = (uint32_t)(pairs[s] >> 32);
 			j = (uint32_t)(pairs[s] & 0xFFFFFFFFu);
+			/* (a multi-key rule: do the two share a word?) */
 			for (r = 0; r < cfg->nrules; r++)
-				if (bid[r * c->nrec + i] != NO_ID &&
+				if (rule_multi(&cfg->rules[r]) ? first_multi >= 0 &&
+				    share_word(c, &cfg->rules[r], i, j) :
+				    bid[r * c->nrec + i] != NO_ID &&
 				    bid[r * c->nrec + i] ==
 				    bid[r * c->nrec + j])
 					break;

@@ -13,6 +13,7 @@
 
 #include "concord/db.h"
 #include "concord/model.h"
+#include "concord/query.h"
 #include "concord/schema.h"
 
 static const char *const fixed_ddl =
@@ -115,6 +116,11 @@ static const char *const fixed_ddl =
 	" entity TEXT PRIMARY KEY, run_id TEXT, model TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS model_info ("
 	" run_id TEXT NOT NULL, built_at TEXT NOT NULL);"
+	/* the scale of money (concord/query.h QUERY_MONEY_DIGITS); a model
+	 * without it holds cents (model_money_upgrade()) */
+	"CREATE TABLE IF NOT EXISTS model_units (money_digits INTEGER NOT NULL);"
+	"INSERT INTO model_units SELECT 4 WHERE NOT EXISTS"
+	" (SELECT 1 FROM model_units);"
 	"CREATE TABLE IF NOT EXISTS table_columns ("
 	" table_name TEXT NOT NULL, column_name TEXT NOT NULL,"
 	" ordinal INTEGER NOT NULL, type TEXT NOT NULL, description TEXT,"
@@ -134,7 +140,8 @@ static const char *const fixed_ddl =
 static const char *const agg_ddl =
 	"CREATE TABLE IF NOT EXISTS agg_sales_order ("
 	" day DATE, country TEXT, category TEXT, order_id TEXT,"
-	" customer_canonical_id INTEGER, revenue MONEY, lines INTEGER NOT NULL);"
+	" customer_canonical_id INTEGER, revenue MONEY, lines INTEGER NOT NULL,"
+	" returns MONEY, return_lines INTEGER);"
 	"CREATE TABLE IF NOT EXISTS agg_sales_product ("
 	" day DATE, country TEXT, category TEXT, product_canonical_id INTEGER,"
 	" revenue MONEY, quantity INTEGER, lines INTEGER NOT NULL);"
@@ -376,4 +383,71 @@ model_create(sqlite3 *db, struct cc_diag *diag)
 	    (err = db_exec(db, agg_ddl, diag)) != CC_OK)
 		return err;
 	return catalogue(db, diag);
+}
+
+cc_err
+model_money_upgrade(sqlite3 *db, const char *schema, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[512];
+	int rc, old;
+	cc_err err = CC_OK;
+
+	snprintf(sql, sizeof(sql), "SELECT EXISTS (SELECT 1 FROM"
+	    " \"%s\".sqlite_schema WHERE name = 'table_columns') AND NOT EXISTS"
+	    " (SELECT 1 FROM \"%s\".sqlite_schema WHERE name = 'model_units')",
+	    schema, schema);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	old = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!old)
+		return CC_OK;
+	if ((err = db_exec(db, "BEGIN IMMEDIATE", diag)) != CC_OK)
+		return err;
+	snprintf(sql, sizeof(sql), "SELECT t.table_name, t.column_name FROM"
+	    " \"%s\".table_columns t WHERE t.type = 'money' AND EXISTS (SELECT"
+	    " 1 FROM \"%s\".sqlite_schema s WHERE s.type = 'table' AND s.name ="
+	    " t.table_name)", schema, schema);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		err = CC_EDB;
+	while (err == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		const char *c = (const char *)sqlite3_column_text(st, 1);
+		char *q;
+
+		/* cents to units: exact, integers only (a REAL there is
+		 * not money the model wrote) */
+		if ((q = sqlite3_mprintf("UPDATE \"%w\".\"%w\" SET \"%w\" ="
+		    " \"%w\" * %d WHERE typeof(\"%w\") = 'integer'", schema, t,
+		    c, c, (int)(QUERY_MONEY_UNIT / 100), c)) == NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		if (sqlite3_exec(db, q, NULL, NULL, NULL) != SQLITE_OK)
+			err = CC_EDB;
+		sqlite3_free(q);
+	}
+	sqlite3_finalize(st);
+	if (err == CC_OK) {
+		/* the aggregates are rebuilt by the next run: until then the
+		 * dashboards read the facts */
+		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\".agg_dashboard"
+		    " WHERE EXISTS (SELECT 1 FROM \"%s\".sqlite_schema WHERE"
+		    " name = 'agg_dashboard'); CREATE TABLE \"%s\".model_units"
+		    " (money_digits INTEGER NOT NULL); INSERT INTO"
+		    " \"%s\".model_units VALUES (%d)", schema, schema, schema,
+		    schema, QUERY_MONEY_DIGITS);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			err = CC_EDB;
+	}
+	if (err != CC_OK) {
+		if (err == CC_EDB)
+			cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	return db_exec(db, "COMMIT", diag);
 }

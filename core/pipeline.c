@@ -15,6 +15,7 @@
 #include "concord/db.h"
 #include "concord/model.h"
 #include "concord/pipeline.h"
+#include "concord/query.h"
 #include "concord/util.h"
 #include "pipeline_int.h"
 
@@ -167,6 +168,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.tick = tick;
 	r.arg = arg;
 	r.restage = opt != NULL && opt->restage;
+	r.unknown_customer = opt != NULL && opt->unknown_customer;
 	if (opt != NULL && opt->today != NULL)
 		snprintf(r.today, sizeof(r.today), "%s", opt->today);
 	else {
@@ -175,6 +177,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		snprintf(r.today, sizeof(r.today), "%.10s", now);
 	}
 	clean_opts_init(&r.copt);
+	r.copt.unit_digits = QUERY_MONEY_DIGITS;	/* money as stored */
 	r.counts = json_object();
 	r.timings = json_object();
 	r.key_rules = json_array();

@@ -23,6 +23,7 @@ struct run {
 	const char		*run_id;
 	char			 today[11];
 	int			 restage;
+	int			 unknown_customer; /* pipeline_options' */
 	pipeline_tick		 tick;
 	void			*arg;
 	json_t			*counts;	/* {"name": n} */

@@ -624,19 +624,26 @@ query_money_format(int64_t minor, char *buf)
 	unsigned long long u = minor < 0 ? 0ULL - (unsigned long long)minor :
 	    (unsigned long long)minor;
 	char tmp[24];
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, keep;
 
 	do {
 		tmp[i++] = (char)('0' + u % 10);
 		u /= 10;
-	} while (u != 0 || i < 3);
+	} while (u != 0 || i < QUERY_MONEY_DIGITS + 1);
 	if (minor < 0)
 		buf[o++] = '-';
-	while (i > 2)
+	while (i > QUERY_MONEY_DIGITS)
 		buf[o++] = tmp[--i];
 	buf[o++] = '.';
-	buf[o++] = tmp[1];
-	buf[o++] = tmp[0];
+	/* the fraction: every digit up to the last non-zero one, at least
+	 * QUERY_MONEY_MIN_DIGITS */
+	for (keep = QUERY_MONEY_DIGITS; keep > QUERY_MONEY_MIN_DIGITS &&
+	    tmp[QUERY_MONEY_DIGITS - keep] == '0'; keep--)
+		;
+	while (keep > 0) {
+		buf[o++] = tmp[--i];
+		keep--;
+	}
 	buf[o] = '\0';
 	return o;
 }
@@ -644,7 +651,7 @@ query_money_format(int64_t minor, char *buf)
 cc_err
 query_money_parse(const char *s, int64_t *minor)
 {
-	unsigned long long whole = 0, frac = 0, limit, total;
+	unsigned long long whole = 0, frac = 0, limit, total, unit = 1;
 	const char *p = s;
 	int neg = 0, nd = 0;
 
@@ -661,7 +668,7 @@ query_money_parse(const char *s, int64_t *minor)
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (nd == 2)
+			if (nd == QUERY_MONEY_DIGITS)
 				return CC_EINVAL;
 			frac = frac * 10 + (unsigned)(*p - '0');
 			nd++;
@@ -671,13 +678,15 @@ query_money_parse(const char *s, int64_t *minor)
 	}
 	if (*p != '\0')
 		return CC_EINVAL;
-	if (nd == 1)
+	for (; nd < QUERY_MONEY_DIGITS; nd++)
 		frac *= 10;
+	for (nd = 0; nd < QUERY_MONEY_DIGITS; nd++)
+		unit *= 10;
 	limit = neg ? (unsigned long long)INT64_MAX + 1 :
 	    (unsigned long long)INT64_MAX;
-	if (whole > (limit - frac) / 100)
+	if (whole > (limit - frac) / unit)
 		return CC_EINVAL;
-	total = whole * 100 + frac;
+	total = whole * unit + frac;
 	if (!neg)
 		*minor = (int64_t)total;
 	else if (total == 0)
@@ -1226,8 +1235,8 @@ type_hint(enum query_type t)
 	switch (t) {
 	case QUERY_T_INTEGER:	return "an integer";
 	case QUERY_T_REAL:	return "a finite number";
-	case QUERY_T_MONEY:	return "a decimal amount with at most two"
-				    " decimals, e.g. 12.50";
+	case QUERY_T_MONEY:	return "a decimal amount with at most four"
+				    " decimals, e.g. 12.50 or 0.001";
 	case QUERY_T_BOOLEAN:	return "1, 0, true or false";
 	default:		return "text";
 	}

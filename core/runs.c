@@ -35,7 +35,8 @@ opt_str(const char *s)
 }
 
 #define RUN_COLUMNS "id, state, phase, progress_done, progress_total," \
-	" counts, timings, error, created_at, started_at, finished_at"
+	" counts, timings, error, created_at, started_at, finished_at," \
+	" settings"
 
 static json_t *
 run_json(sqlite3_stmt *st)
@@ -55,6 +56,15 @@ run_json(sqlite3_stmt *st)
 	 * served beside them. */
 	if (o == NULL)
 		return NULL;
+	/* the settings the run was queued with, defaults filled */
+	{
+		json_t *set = NULL;
+		if (runs_settings_check(opt_json(col(st, 11)), &set, NULL) !=
+		    CC_OK)
+			runs_settings_check(NULL, &set, NULL);
+		json_object_set_new(o, "settings", set != NULL ? set :
+		    json_object());
+	}
 	counts = json_object_get(o, "counts");
 	w = json_object_get(counts, "warnings");
 	json_object_set_new(o, "warnings", json_is_array(w) ? json_incref(w) :
@@ -122,9 +132,52 @@ fail_running(struct workspace *ws)
 }
 
 cc_err
+runs_settings_check(json_t *in, json_t **out, struct cc_diag *diag)
+{
+	const char *key, *mc = "quarantine";
+	json_t *v;
+
+	*out = NULL;
+	if (in != NULL && !json_is_null(in)) {
+		if (!json_is_object(in)) {
+			json_decref(in);
+			return cc_diag_set(diag, CC_EINVALID, "bad_settings",
+			    "the run settings are a JSON object");
+		}
+		json_object_foreach(in, key, v) {
+			if (strcmp(key, "missing_customer") != 0) {
+				cc_diag_set(diag, CC_EINVALID, "unknown_setting",
+				    "no run setting \"%.60s\": the settings are"
+				    " missing_customer", key);
+				json_decref(in);
+				return CC_EINVALID;
+			}
+			if (!json_is_string(v) || (strcmp(json_string_value(v),
+			    "quarantine") && strcmp(json_string_value(v),
+			    "unknown_customer"))) {
+				json_decref(in);
+				return cc_diag_set(diag, CC_EINVALID,
+				    "bad_setting", "missing_customer is"
+				    " \"quarantine\" or \"unknown_customer\"");
+			}
+			mc = json_string_value(v);
+		}
+	}
+	*out = json_pack("{s:s}", "missing_customer", mc);
+	json_decref(in);
+	return *out != NULL ? CC_OK : CC_ENOMEM;
+}
+
+cc_err
 runs_create(struct workspace *ws, char *id)
 {
-	char now[32];
+	return runs_create_with(ws, NULL, id);
+}
+
+cc_err
+runs_create_with(struct workspace *ws, const json_t *settings, char *id)
+{
+	char now[32], *set = NULL;
 	sqlite3_stmt *st;
 	cc_err err = CC_EDB;
 	int rc;
@@ -165,16 +218,24 @@ runs_create(struct workspace *ws, char *id)
 		goto out;
 	util_random_hex(id, RUNS_ID_LEN / 2);
 	util_rfc3339(time(NULL), now, sizeof(now));
+	if (settings != NULL && (set = json_dumps(settings, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
 	if (sqlite3_prepare_v2(ws->db, "INSERT INTO runs (id, state,"
-	    " created_at) VALUES (?1, 'queued', ?2)", -1, &st, NULL) != SQLITE_OK)
+	    " created_at, settings) VALUES (?1, 'queued', ?2, ?3)", -1, &st,
+	    NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, set, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		err = CC_OK;
 out:
+	free(set);
 	db_exec(ws->db, err == CC_OK ? "COMMIT" : "ROLLBACK", NULL);
 	return err;
 }
@@ -433,7 +494,21 @@ runs_execute(struct workspace *ws, const char *id,
 		close(lock);
 		return CC_EDB;
 	}
-	err = pipeline_run(ws, id, opt, on_tick, &t, &report, diag);
+	{
+		/* the settings the run was queued with */
+		struct pipeline_options o;
+		json_t *run = NULL;
+		if (opt != NULL)
+			o = *opt;
+		else
+			memset(&o, 0, sizeof(o));
+		if (runs_get(ws, id, &run) == CC_OK && !strcmp(
+		    json_string_value(json_object_get(json_object_get(run,
+		    "settings"), "missing_customer")), "unknown_customer"))
+			o.unknown_customer = 1;
+		json_decref(run);
+		err = pipeline_run(ws, id, &o, on_tick, &t, &report, diag);
+	}
 	sqlite3_finalize(t.upd);
 	if (err == CC_OK)
 		finish(ws, id, "done", report, NULL);

@@ -23,7 +23,7 @@
 static const struct schema_attr customer[] = {
 	A("customer_id", KEY, NATURAL_KEY, NULL, NULL,
 	    "customer_id cust_id cst_id client_id client_reference customer_ref"
-	    " cid id customer account_id",
+	    " cid id customer account_id user_id buyer_id household_key",
 	    "the customer's identifier in a source system"),
 	A("customer_number", KEY, ALTERNATE_KEY, NULL, NULL,
 	    "customer_number customer_key cst_key cust_key customer_no"
@@ -37,10 +37,10 @@ static const struct schema_attr customer[] = {
 	    "family name"),
 	A("full_name", NAME, ATTRIBUTE, NULL, NULL,
 	    "full_name customer_name name full_customer_name client_name"
-	    " contact_name display_name",
+	    " contact_name display_name buyer_name billing_name",
 	    "the whole name as one text"),
 	A("email", EMAIL, ATTRIBUTE, NULL, NULL,
-	    "email email_address contact_email e_mail mail",
+	    "email email_address contact_email e_mail mail buyer_email",
 	    "e-mail address"),
 	A("phone", PHONE, ATTRIBUTE, NULL, NULL,
 	    "phone phone_number telephone tel mobile contact_phone",
@@ -91,7 +91,7 @@ static const struct schema_attr product[] = {
 	    "a second identifier of the product"),
 	A("name", TEXT, ATTRIBUTE, NULL, NULL,
 	    "name product_name prd_nm item_name title product_title item"
-	    " product item_description",
+	    " product item_description item_title product_detail item_desc",
 	    "product name"),
 	A("description", TEXT, ATTRIBUTE, NULL, NULL,
 	    "description product_description desc details", "description"),
@@ -169,7 +169,8 @@ static const struct schema_attr order_line[] = {
 	A("order_id", KEY, NATURAL_KEY, NULL, NULL,
 	    "order_id sls_ord_num ord_id order_number order_no transaction_id"
 	    " transaction_ref order_ref invoice_id invoice_number invoice_no"
-	    " invoiceno invoice",
+	    " invoiceno invoice basket_id receipt_id receipt_number"
+	    " sales_order_number unique_order_id",
 	    "the order's identifier"),
 	A("line_number", INTEGER, NATURAL_KEY, NULL, NULL,
 	    "line_number line_no order_line line_id",
@@ -177,7 +178,8 @@ static const struct schema_attr order_line[] = {
 	A("order_date", DATE, EVENT_DATE, NULL, NULL,
 	    "order_date sls_order_dt transaction_date order_datetime date"
 	    " purchase_date sale_date order_dt invoice_date invoicedate"
-	    " transaction_datetime sales_date",
+	    " transaction_datetime sales_date created_at created_on"
+	    " order_created order_submitted_date date_time date_key",
 	    "the day the order was placed (the fact's date)"),
 	A("ship_date", DATE, ATTRIBUTE, NULL, NULL,
 	    "ship_date sls_ship_dt shipped_date shipping_date ship_dt",
@@ -186,35 +188,43 @@ static const struct schema_attr order_line[] = {
 	    "due_date sls_due_dt due_dt delivery_date", "the day it was due"),
 	A("customer_id", KEY, REFERENCE, "customer", NULL,
 	    "customer_id sls_cust_id cust_id client_reference client_id"
-	    " customer customer_ref",
+	    " customer customer_ref customer_key user_id buyer_id"
+	    " household_key",
 	    "the ordering customer (a customer key)"),
 	A("product_id", KEY, REFERENCE, "product", NULL,
 	    "product_id sls_prd_key item_id item_reference sku product"
 	    " product_key product_code stock_code stockcode item_code"
-	    " article_number part_number",
+	    " article_number part_number item_number item_sku product_sku"
+	    " sku_id",
 	    "the product ordered (a product key)"),
 	A("quantity", INTEGER, ATTRIBUTE, NULL, NULL,
-	    "quantity sls_quantity qty quantity_ordered units",
+	    "quantity sls_quantity qty quantity_ordered units units_sold"
+	    " order_quantity transaction_qty",
 	    "units ordered"),
 	A("unit_price", MONEY, ATTRIBUTE, NULL, NULL,
-	    "unit_price sls_price price unit_cost item_price",
+	    "unit_price sls_price price unit_cost item_price price_each"
+	    " price_per_unit sold_for",
 	    "price of one unit"),
 	A("amount", MONEY, ATTRIBUTE, NULL, NULL,
 	    "amount sls_sales sales total_amount order_total total_value"
-	    " line_total amount_paid total",
+	    " line_total amount_paid total sales_value sales_amount"
+	    " total_sales revenue item_total line_amount total_price",
 	    "quantity x unit price"),
 	A("discount", MONEY, ATTRIBUTE, NULL, NULL,
 	    "discount discount_applied discount_amount", "discount"),
-	A("tax", MONEY, ATTRIBUTE, NULL, NULL, "tax tax_amount vat", "tax"),
+	A("tax", MONEY, ATTRIBUTE, NULL, NULL,
+	    "tax tax_amount vat taxes sales_tax tax_total", "tax"),
 	A("shipping_cost", MONEY, ATTRIBUTE, NULL, NULL,
-	    "shipping_cost shipping_fee shipping freight", "shipping cost"),
+	    "shipping_cost shipping_fee shipping freight freight_value"
+	    " delivery_fee delivery_charge shipping_price shipping_amount"
+	    " shipping_and_handling", "shipping cost"),
 	A("status", CODE, ATTRIBUTE, NULL, "order_status",
 	    "status order_status delivery_status shipment_status",
 	    "order status (code list order_status)"),
 	A("payment_status", CODE, ATTRIBUTE, NULL, "payment_status",
-	    "payment_status", "payment status"),
+	    "payment_status financial_status", "payment status"),
 	A("payment_method", CODE, ATTRIBUTE, NULL, "payment_method",
-	    "payment_method payment_mode payment_type", "payment method"),
+	    "payment_method payment_mode payment_type payment", "payment method"),
 	A("updated_at", TIMESTAMP, RECORD_DATE, NULL, NULL,
 	    "updated_at last_modified_timestamp last_modified modified_at",
 	    "when the source last changed the line"),
@@ -396,7 +406,10 @@ rule_ok(const char *rs, const json_t *attrs)
 			*c++ = '\0';
 			ok = !strcmp(c, "first3") || !strcmp(c, "soundex") ||
 			    !strcmp(c, "year") || !strcmp(c, "local") ||
-			    !strcmp(c, "codeword") || !strcmp(c, "exact");
+			    !strcmp(c, "codeword") || !strcmp(c, "exact") ||
+			    ((!strcmp(c, "words") || !strcmp(c, "words5")) &&
+			    strchr(rs, '+') == NULL && strchr(rs, '~') ==
+			    NULL);
 		}
 		for (j = 0; j < json_array_size(attrs); j++)
 			found |= !strcmp(attr_name(attrs, j), tok);
@@ -556,7 +569,7 @@ schema_custom_validate(const json_t *def, json_t *errors)
 					    " attr[:fn]~attr[:fn] for the two"
 					    " keys in either order (fn exact,"
 					    " first3, soundex, year, local,"
-					    " codeword)");
+					    " codeword; words and words5 alone)");
 			}
 	}
 	return bad;

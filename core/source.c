@@ -132,6 +132,8 @@ struct source_reader {
 	size_t			 nfields;	/* fields of the row so far */
 	size_t			 fkeep;		/* fields worth keeping */
 	int			 row_done;
+	int			 skip_space;	/* ", "-separated: drop the
+						   spaces after a delimiter */
 	long			 row_line;
 	unsigned long long	 nsubmitted;	/* fields ended, all rows */
 	cc_err			 cb_err;
@@ -765,6 +767,11 @@ csv_field_cb(void *s, size_t len, void *data)
 		r->foff = f;
 		r->fcap = ncap;
 	}
+	/* the spacing the dialect implies (", "): not part of the value */
+	while (r->skip_space && len > 0 && *(const char *)s == ' ') {
+		s = (char *)s + 1;
+		len--;
+	}
 	r->foff[r->nfields - 1] = r->alen;
 	if (len > 0)
 		memcpy(r->arena + r->alen, s, len);
@@ -968,6 +975,37 @@ csv_read_row(struct source_reader *r, struct cc_diag *diag)
 	}
 }
 
+/*
+ * 1 when the lines of p[0, n) (the first chunk; its last, partial line
+ * left out; at most 100 lines) put a space after every delimiter outside
+ * quotes, with at least one delimiter: the ", " dialect (Python csv's
+ * skipinitialspace), whose spaces belong to the separator, not the
+ * values.
+ */
+static int
+csv_space_after_delim(const char *p, size_t n, char delim, char quote)
+{
+	size_t i, last, lines = 0, delims = 0;
+	int inq = 0;
+
+	for (last = n; last > 0 && p[last - 1] != '\n' && p[last - 1] != '\r';
+	    last--)
+		;
+	for (i = 0; i < last && lines < 100; i++) {
+		if (quote != 0 && p[i] == quote)
+			inq = !inq;
+		else if (!inq && (p[i] == '\n' || p[i] == '\r'))
+			lines += p[i] == '\n' || i + 1 >= last ||
+			    p[i + 1] != '\n';
+		else if (!inq && p[i] == delim) {
+			if (i + 1 >= last || p[i + 1] != ' ')
+				return 0;
+			delims++;
+		}
+	}
+	return delims > 0;
+}
+
 /* Sets up libcsv and reads row 1 (the header, or the first record). */
 static cc_err
 csv_open(struct source_reader *r, struct cc_diag *diag)
@@ -987,6 +1025,8 @@ csv_open(struct source_reader *r, struct cc_diag *diag)
 	csv_set_term_func(&r->csv, r->eol == '\n' ? is_lf : is_cr);
 	csv_set_blk_size(&r->csv, 64 * 1024);
 	r->fkeep = SOURCE_MAX_COLUMNS;
+	r->skip_space = r->d.delimiter != ' ' && csv_space_after_delim(r->buf +
+	    r->pos, r->end - r->pos, r->d.delimiter, r->d.quote);
 
 	err = csv_read_row(r, diag);
 	if (err == CC_EOF) {

@@ -24,6 +24,7 @@
 #include "concord/clean.h"
 #include "concord/db.h"
 #include "concord/map.h"
+#include "concord/query.h"
 #include "concord/registry.h"
 #include "concord/schema.h"
 #include "concord/source.h"
@@ -979,6 +980,7 @@ stage_preview(struct workspace *ws, const char *file_id,
 		today = day;
 	}
 	clean_opts_init(&copt);
+	copt.unit_digits = QUERY_MONEY_DIGITS;	/* money as stored */
 	memset(&f, 0, sizeof(f));
 	f.id = file_id;
 	f.name = file_id;

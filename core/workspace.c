@@ -14,6 +14,7 @@
 #include "concord/db.h"
 #include "concord/entities.h"
 #include "concord/schema.h"
+#include "concord/model.h"
 #include "concord/query.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
@@ -140,6 +141,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE llm_usage ("
 	"  day TEXT PRIMARY KEY,"		/* YYYY-MM-DD, UTC */
 	"  requests INTEGER NOT NULL);",
+	/* 6: key rules learned by runs, by the fingerprint of the two value
+	 * lists (reconcile.c learn()) */
+	"CREATE TABLE align_cache ("
+	"  fingerprint TEXT PRIMARY KEY,"	/* BLAKE2b-256 hex */
+	"  rule BLOB NOT NULL,"		/* struct align_rule */
+	"  created_at TEXT NOT NULL);",
+	/* 7: a run's settings (runs_settings_check(), JSON) */
+	"ALTER TABLE runs ADD COLUMN settings TEXT;",
 };
 
 int
@@ -190,7 +199,10 @@ ws_open(const char *data_dir, const char *user_id, struct workspace **out,
 		if (sqlite3_prepare_v2(ws->db, "ATTACH DATABASE ?1 AS model", -1,
 		    &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-			sqlite3_step(st);
+			if (sqlite3_step(st) == SQLITE_DONE)
+				/* a model of an older version: money in
+				 * cents (best effort: tried at every open) */
+				model_money_upgrade(ws->db, "model", NULL);
 			sqlite3_finalize(st);
 		}
 	}

@@ -134,8 +134,9 @@ progress_bar(void *arg, const char *phase, long long done, long long total)
 int
 cmd_run(struct cc_config *cfg, int argc, char **argv)
 {
-	const char *name = NULL, *today = NULL, *until = NULL;
+	const char *name = NULL, *today = NULL, *until = NULL, *mc = NULL;
 	struct pipeline_options opt;
+	json_t *settings = NULL;
 	struct control *ctl = NULL;
 	struct workspace *ws = NULL;
 	char id[RUNS_ID_LEN + 1];
@@ -154,12 +155,15 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 			restage = 1;
 		else if (!strcmp(argv[i], "--phase") && i + 1 < argc)
 			until = argv[++i];
+		else if (!strcmp(argv[i], "--missing-customer") && i + 1 < argc)
+			mc = argv[++i];
 		else
 			name = NULL, i = argc;
 	}
 	if (cli_wants_help(argc, argv) || name == NULL) {
 		printf("usage: concord [-d DIR] run --user NAME [--restage]"
-		    " [--today YYYY-MM-DD] [--phase PHASE]\n\n"
+		    " [--today YYYY-MM-DD] [--phase PHASE]\n"
+		    "       [--missing-customer quarantine|unknown_customer]\n\n"
 		    "Runs the reconciliation on NAME's workspace now, as POST\n"
 		    "/api/v1/runs does, with a progress bar on a terminal, and\n"
 		    "prints the run (state, counts, timings) as JSON.\n"
@@ -168,7 +172,11 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 		    "--phase stops after PHASE (stage, reconcile, load,\n"
 		    "aggregate, quality) and installs that model: --phase stage\n"
 		    "leaves the cleaned staging tables queryable and the star\n"
-		    "schema empty.\n");
+		    "schema empty.  --missing-customer says what becomes of an\n"
+		    "order line that names no customer: quarantine (the\n"
+		    "default; no customer row is made) or unknown_customer (a\n"
+		    "sale of the one \"Unknown customer\" member, so revenue\n"
+		    "is complete): the run setting missing_customer.\n");
 		return cli_wants_help(argc, argv) ? 0 : 2;
 	}
 	cc_diag_clear(&diag);
@@ -182,7 +190,12 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 		fprintf(stderr, "concord: %s\n", diag.message);
 		goto out;
 	}
-	if ((err = runs_create(ws, id)) != CC_OK) {
+	if ((err = runs_settings_check(mc != NULL ? json_pack("{s:s}",
+	    "missing_customer", mc) : NULL, &settings, &diag)) != CC_OK) {
+		fprintf(stderr, "concord: %s\n", diag.message);
+		goto out;
+	}
+	if ((err = runs_create_with(ws, settings, id)) != CC_OK) {
 		fprintf(stderr, "concord: %s\n", err == CC_ECONFLICT ?
 		    "a run is already queued or running in this workspace" :
 		    cc_strerror(err));
@@ -209,6 +222,7 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 	}
 	rc = err == CC_OK ? 0 : 1;
 out:
+	json_decref(settings);
 	ws_close(ws);
 	control_close(ctl);
 	return rc;

@@ -26,12 +26,39 @@ h_runs_create(struct http_req *req)
 {
 	char id[RUNS_ID_LEN + 1];
 	struct workspace *ws;
-	json_t *run = NULL;
+	struct cc_diag diag;
+	json_t *run = NULL, *sent = NULL, *settings = NULL;
 	cc_err err;
 
-	if ((ws = http_workspace(req)) == NULL)
+	/* an optional body: {"settings": {...}} (runs_settings_check()) */
+	if (req->content_length > 0 || (req->content_length < 0 &&
+	    req->content_type != NULL && req->content_type[0] != '\0')) {
+		if ((sent = http_read_json(req)) == NULL)
+			return;
+		cc_diag_clear(&diag);
+		if (json_object_size(sent) > (json_object_get(sent, "settings") ?
+		    1u : 0u)) {
+			json_decref(sent);
+			http_error(req, 400, "unknown_field", "the body of POST"
+			    " /api/v1/runs has one field, settings");
+			return;
+		}
+		err = runs_settings_check(json_incref(json_object_get(sent,
+		    "settings")), &settings, &diag);
+		json_decref(sent);
+		if (err != CC_OK) {
+			http_error(req, err == CC_EINVALID ? 400 : 500,
+			    diag.code[0] ? diag.code : "internal", "%s",
+			    diag.message[0] ? diag.message : cc_strerror(err));
+			return;
+		}
+	}
+	if ((ws = http_workspace(req)) == NULL) {
+		json_decref(settings);
 		return;
-	err = runs_create(ws, id);
+	}
+	err = runs_create_with(ws, settings, id);
+	json_decref(settings);
 	if (err == CC_ECONFLICT) {
 		ws_close(ws);
 		http_add_header(req, "Location: /api/v1/runs/%s", id);

@@ -123,7 +123,11 @@
  *
  * Guard.  A rule is found when one_to_one >= ALIGN_MIN_ONE_TO_ONE,
  * matched >= min(ALIGN_MIN_MATCHED, from_distinct) and coverage >=
- * ALIGN_MIN_COVERAGE.  F is meant to be the referencing side: learning
+ * ALIGN_MIN_COVERAGE; when its forms are dense - their mean length holds
+ * fewer than ALIGN_CHANCE_ROOM times as many values as T has forms (10
+ * symbols a character under DIGITS, else 36), so that an F value finds a
+ * partner by chance - one_to_one must reach ALIGN_DENSE_ONE_TO_ONE
+ * ("drop the first 4 characters" of five-digit ids leaves one digit).  F is meant to be the referencing side: learning
  * products -> sales lines (most products never sold) reports the right
  * rule with found = 0.
  *
@@ -150,9 +154,14 @@
 #define ALIGN_SAMPLE_MAX	2000	/* distinct values cut per side */
 #define ALIGN_ENUM_MAXLEN	64	/* longer values are scored, not cut */
 #define ALIGN_CAND_MAX		32	/* voted pairs scored in full */
+/* The version of align_learn()'s answers: bump it whenever a change to
+ * this module can change a learned rule (runs keep rules by it). */
+#define ALIGN_RULES_VERSION	2
 #define ALIGN_MIN_MATCHED	3	/* guard: matched values (or all) */
 #define ALIGN_MIN_COVERAGE	0.5	/* guard: and this coverage */
 #define ALIGN_MIN_ONE_TO_ONE	0.5	/* guard: and this one-to-one */
+#define ALIGN_CHANCE_ROOM	10.0	/* guard: forms dense below this */
+#define ALIGN_DENSE_ONE_TO_ONE	0.9	/* guard: one-to-one when dense */
 
 /* align_match() results that are not an index into `to`. */
 #define ALIGN_NOMATCH		(-1LL)	/* no T value has the form */

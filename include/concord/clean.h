@@ -284,8 +284,10 @@ struct clean_result {
 	int		  has_i64;	/* i64 holds a value */
 	int64_t		  i64;		/* numbers: the integer value when the
 					   number is integral and fits;
-					   money: the amount in minor units
-					   (cents); booleans: 1 or 0 */
+					   money: the amount in units of
+					   10^-max(minor_digits, unit_digits)
+					   (cents by default; 10^-4 in runs);
+					   booleans: 1 or 0 */
 	double		  f64;		/* numbers and money: the value as a
 					   double (strtod of out; assumes the
 					   "C" LC_NUMERIC); else 0 */
@@ -315,6 +317,10 @@ struct clean_opts {
 					   0..18 (ISO 4217 minor unit); start
 					   from clean_opts_init(): a zeroed
 					   struct means 0 digits */
+	int		   unit_digits;	/* money: decimals kept (res->i64 in
+					   units of 10^-unit_digits), 0..18;
+					   0 or less than minor_digits: the
+					   same as minor_digits */
 	unsigned	   flags;	/* CLEAN_F_* */
 };
 
@@ -702,14 +708,18 @@ cc_err		 clean_number(const char *raw,
 		     struct clean_result *res);
 
 /*
- * An amount of money, read like clean_number() (no percent), written with
- * exactly opt->minor_digits digits after the point ("3578" -> "3578.00",
- * "10.5" -> "10.50"; money_scale).  More digits than that are rounded
- * half away from zero (commercial rounding; money_round): "1.005" ->
- * "1.01".  Computed in int64 minor units (res->i64), never through a
- * double.  Issues: number_invalid (also a percent), number_out_of_range
- * (beyond int64).  Errors: as clean_number(), and CC_EINVAL when
- * opt->minor_digits is not 0..18.
+ * An amount of money, read like clean_number() (no percent), kept to
+ * u = max(opt->minor_digits, opt->unit_digits) decimals and written with
+ * at least opt->minor_digits digits after the point and every further
+ * non-zero digit up to u ("3578" -> "3578.00", "10.5" -> "10.50";
+ * money_scale when digits were added).  More digits than u are rounded
+ * half away from zero (commercial rounding; money_round): with u = 2,
+ * "1.005" -> "1.01"; with minor_digits 2 and unit_digits 4, "0.001" ->
+ * "0.001" (res->i64 = 10) and "1.00005" -> "1.0001" (money_round).
+ * Computed in int64 units of 10^-u (res->i64), never through a double.
+ * Issues: number_invalid (also a percent), number_out_of_range (beyond
+ * int64).  Errors: as clean_number(), and CC_EINVAL when
+ * opt->minor_digits or opt->unit_digits is not 0..18.
  */
 cc_err		 clean_money(const char *raw,
 		     const struct clean_number_format *fmt,

@@ -7,10 +7,11 @@
  * Every figure is computed by SQLite from fixed statements with bound
  * parameters, each checked with sqlite3_stmt_readonly(), all inside one
  * read transaction, so that one document is one consistent snapshot even
- * while a run commits.  Money is summed as INTEGER minor units (cents)
- * and printed as a decimal string ("1234.50"), never a binary float.
- * Averages of money are rounded half to even (IEEE 754's default
- * rounding, "banker's rounding") to the cent with integer arithmetic.
+ * while a run commits.  Money is summed as INTEGER units of 10^-4
+ * (concord/query.h QUERY_MONEY_DIGITS) and printed as the exact decimal
+ * string ("1234.50", "0.001"), never a binary float.  Averages of money
+ * are rounded half to even (IEEE 754's default rounding, "banker's
+ * rounding") to the cent with integer arithmetic.
  *
  * A workspace without a model yet (no run) gets the same document shape
  * with zeros, empty arrays and "run_id": null.
@@ -36,7 +37,13 @@
  *
  *   sales      tiles {revenue, orders (distinct order_id), order_lines,
  *              average_order_value (revenue / orders, null without
- *              orders), customers (distinct customer_canonical_id)};
+ *              orders), customers (distinct customer_canonical_id),
+ *              gross_sales (the amounts of the lines that are not
+ *              returns), returns (the value of the return lines,
+ *              fact_sales.is_return, as a positive amount: minus their
+ *              sum), net_sales (gross_sales - returns = revenue: every
+ *              series' revenue is net), return_lines; the four are null
+ *              for a model built before returns were marked};
  *              series {by_month [{month "YYYY-MM", revenue, orders}]
  *              ascending (months without sales are absent; facts
  *              without a date last, month null); by_country [{country,

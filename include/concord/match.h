@@ -174,6 +174,12 @@ enum match_block_fn {
 				   or of 4 or more digits: a model or part
 				   number in a name (NAME, TEXT, LONGTEXT);
 				   none: missing */
+	MATCH_BLOCK_WORDS,	/* each word of the value (a CODES field's
+				   codes): a record joins one block per word
+				   (rules of one key only) */
+	MATCH_BLOCK_WORDS5,	/* each word of 5 or more characters, by its
+				   first 5 ("WFW8300SWH" meets "WFW8300SW";
+				   rules of one key only) */
 	MATCH_BLOCK__MAX
 };
 

@@ -5,9 +5,12 @@
  * changing dimensions).
  *
  * Conventions of every table below:
- *  - money is an INTEGER of minor units (cents); table_columns says which
- *    columns are money so that exports print decimal strings ("12.50"),
- *    never binary floats;
+ *  - money is an INTEGER of units of 10^-4 (QUERY_MONEY_DIGITS,
+ *    concord/query.h: 0.001 is 10, 12.50 is 125000), so that sub-cent
+ *    prices keep their value and sums stay exact; table_columns says
+ *    which columns are money so that exports print the exact decimal
+ *    strings ("12.50", "0.001"), never binary floats; model_units holds
+ *    the scale (a model without it, built before, holds cents);
  *  - dates are TEXT 'YYYY-MM-DD', timestamps TEXT RFC 3339 UTC;
  *  - *_sk columns are surrogate keys of one row (one version of a
  *    dimension member); canonical_id is the durable id of a resolved
@@ -98,5 +101,19 @@ cc_err	model_create(sqlite3 *db, struct cc_diag *diag);
  * The read side never serves another table, whatever the request says.
  */
 int	model_is_public_table(const char *name);
+
+/*
+ * A model built before money had four decimals (no model_units table:
+ * its money columns hold cents) is brought to the current scale in
+ * place: every money column of table_columns multiplied by 100 (exact),
+ * the stored dashboards dropped (read from the facts until the next
+ * run), model_units created; one transaction.  schema is the name the
+ * model is attached as ("model") or "main".  Nothing to do (CC_OK) for a
+ * current model or a database without one.  Errors: CC_EDB (also when
+ * SQLite is busy: the next open tries again), CC_ENOMEM; nothing is
+ * changed then.
+ */
+cc_err	model_money_upgrade(sqlite3 *db, const char *schema,
+	    struct cc_diag *diag);
 
 #endif /* CONCORD_MODEL_H */

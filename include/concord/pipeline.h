@@ -52,6 +52,17 @@ struct pipeline_options {
 					   (a birth date after today); NULL:
 					   the system clock's UTC date */
 	int		 restage;	/* 1: parse every file again */
+	int		 unknown_customer; /* 1: an order line that names no
+					   customer (neither key nor name or
+					   e-mail) is loaded as a sale of the
+					   one unknown member of dim_customer
+					   (customer_sk 0, canonical_id 0,
+					   full_name "Unknown customer", no
+					   natural key), customer_canonical_id
+					   NULL, so revenue is complete; 0 (the
+					   default): it is quarantined
+					   (customer_missing) and creates no
+					   dimension row */
 	const char	*until;		/* the last phase to run ("stage",
 					   "reconcile", "load", "aggregate",
 					   "quality"); NULL: every phase.  A

@@ -44,8 +44,9 @@
  *                    Values are parsed by the column's declared type and
  *                    bound, never pasted:
  *                      integer: a decimal integer; real: a finite number;
- *                      money: a decimal string with at most 2 decimals,
- *                        compared in minor units ("12.5" -> 1250);
+ *                      money: a decimal string with at most
+ *                        QUERY_MONEY_DIGITS (4) decimals, compared in
+ *                        units of 10^-4 ("12.5" -> 125000);
  *                      boolean: 1/0/true/false;
  *                      text, date, timestamp: the text itself (dates and
  *                        timestamps compare as text: ISO 8601 sorts).
@@ -59,7 +60,7 @@
  *   unknown_column (columns may start with '_': _file_id, _row).
  *
  * Values in the output, by declared type and SQLite storage class:
- * money INTEGER -> decimal string ("12.50", "-0.05"); boolean INTEGER
+ * money INTEGER -> exact decimal string ("12.50", "-0.05", "0.001"); boolean INTEGER
  * 0/1 -> false/true; other INTEGER and REAL -> numbers (a non-finite REAL
  * is null in JSON); TEXT -> string (invalid UTF-8 bytes become U+FFFD);
  * NULL -> null (CSV: an empty field; an empty string is written "").
@@ -115,7 +116,7 @@ enum query_type {
 	QUERY_T_TEXT = 0,	/* also any type name not listed here */
 	QUERY_T_INTEGER,
 	QUERY_T_REAL,
-	QUERY_T_MONEY,		/* INTEGER minor units (cents) */
+	QUERY_T_MONEY,		/* INTEGER units of 10^-QUERY_MONEY_DIGITS */
 	QUERY_T_DATE,		/* TEXT YYYY-MM-DD */
 	QUERY_T_TIMESTAMP,	/* TEXT RFC 3339 UTC */
 	QUERY_T_BOOLEAN,	/* INTEGER 0/1 */
@@ -286,17 +287,32 @@ void		 query_cache_drop(sqlite3 *db);
 /* Helpers, exported for the tests. */
 
 /*
- * Writes minor units as a decimal string with two decimals ("12.50",
- * "-0.05", "-92233720368547758.08" for INT64_MIN) into buf, which holds
- * at least 24 bytes.  Returns the length.
+ * Money is stored as an INTEGER of units of 10^-QUERY_MONEY_DIGITS of the
+ * currency (1 = 0.0001): four decimals hold every price a sales export
+ * writes (sub-cent unit prices such as 0.001 included) exactly, sums of
+ * integers stay exact, and int64 still holds 922 trillion.  A value with
+ * more decimals is rounded by the cleaner, which records it (clean rule
+ * money_round, concord/clean.h).  Printed with at least
+ * QUERY_MONEY_MIN_DIGITS decimals (the cent, ISO 4217 minor unit of most
+ * currencies) and every further non-zero digit.
+ */
+#define QUERY_MONEY_DIGITS	4
+#define QUERY_MONEY_UNIT	INT64_C(10000)	/* units per currency unit */
+#define QUERY_MONEY_MIN_DIGITS	2
+
+/*
+ * Writes units (10^-QUERY_MONEY_DIGITS) as the exact decimal string,
+ * with two to four decimals: "12.50" (125000), "-0.05" (-500), "0.001"
+ * (10), "1.2345" (12345), "-922337203685477.5808" for INT64_MIN, into
+ * buf, which holds at least 24 bytes.  Returns the length.
  */
 size_t		 query_money_format(int64_t minor, char *buf);
 
 /*
  * Parses a decimal money string: optional '-', digits, optionally '.' and
- * one or two digits ("12", "12.5", "-0.05").  Returns CC_OK and the minor
- * units, or CC_EINVAL (another form, more than two decimals, or out of
- * the int64 range).
+ * one to QUERY_MONEY_DIGITS digits ("12", "12.5", "-0.05", "0.001").
+ * Returns CC_OK and the units (10^-QUERY_MONEY_DIGITS), or CC_EINVAL
+ * (another form, more than four decimals, or out of the int64 range).
  */
 cc_err		 query_money_parse(const char *s, int64_t *minor);
 

@@ -28,9 +28,31 @@
 cc_err	runs_create(struct workspace *ws, char *id);
 
 /*
+ * The same, with settings (a JSON object checked by runs_settings_check(),
+ * or NULL: the defaults), stored with the run, served by runs_get() as
+ * "settings" and applied by runs_execute().  Errors: as runs_create(),
+ * CC_ENOMEM.
+ */
+cc_err	runs_create_with(struct workspace *ws, const json_t *settings,
+	    char *id);
+
+/*
+ * Checks a run's settings and fills the defaults.  in (a reference this
+ * call takes over, NULL or JSON null for none) is an object whose only
+ * key is "missing_customer": "quarantine" (the default: an order line
+ * that names no customer goes to the quarantine and creates no
+ * dimension row) or "unknown_customer" (it is loaded as a sale of the
+ * one "Unknown customer" member, concord/pipeline.h).  *out receives a
+ * new object with every setting.  Errors: CC_EINVALID (diag code
+ * bad_settings: not an object; unknown_setting; bad_setting: a value
+ * outside those), CC_ENOMEM.
+ */
+cc_err	runs_settings_check(json_t *in, json_t **out, struct cc_diag *diag);
+
+/*
  * A run as a new JSON object {id, state, phase, progress: {done, total},
  * counts, timings_ms, error, created_at, started_at, finished_at,
- * warnings}.  warnings is an array, empty unless a run that ended "done"
+ * warnings, settings (runs_settings_check(), defaults filled)}.  warnings is an array, empty unless a run that ended "done"
  * has something to say (pipeline_run()'s report: [{"code", "detail",
  * "count", "reason", "total", "fix"}], e.g. code
  * "order_lines_quarantined" when most order lines went to the
@@ -63,7 +85,9 @@ cc_err	runs_quality(struct workspace *ws, const char *id, json_t **out);
  * workspace's RUNS_LOCK (flock(2), held until the end is recorded), marks
  * the run running, calls pipeline_run() reporting progress into the row
  * (and to tick, which may be NULL), and marks it done, failed (with the
- * reason) or cancelled.  Returns pipeline_run()'s result, or
+ * reason) or cancelled.  opt (may be NULL) is applied with the run's
+ * stored settings (missing_customer "unknown_customer" sets
+ * unknown_customer).  Returns pipeline_run()'s result, or
  * CC_ECONFLICT (the run is not queued, or another process holds the
  * lock), CC_EIO (the lock file cannot be created), CC_EDB.
  */

@@ -52,7 +52,14 @@ enum source_encoding {
 struct source_dialect {
 	enum source_format	format;
 	enum source_encoding	encoding;
-	char			delimiter;	/* CSV: ',' ';' '\t' or '|' */
+	char			delimiter;	/* CSV: ',' ';' '\t' or '|'; a
+						   file that puts a space after
+						   every delimiter outside quotes
+						   in its first lines (", ") is
+						   read without the spaces after
+						   delimiters (source_open()
+						   decides from the first chunk;
+						   Python csv's skipinitialspace) */
 	char			quote;		/* CSV: '"' (0: none) */
 	int			has_header;	/* CSV: 1 if row 1 names columns */
 	int			crlf;		/* 1 if lines end in CR LF */

@@ -62,7 +62,8 @@ export function fmtMoney(s) {
   const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(s));
   if (!m) return String(s);
   const int = m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const frac = ((m[3] || "") + "00").slice(0, 2);
+  // every digit the API wrote (it writes the exact decimal: "0.001"), at least two
+  const frac = ((m[3] || "") + "00").slice(0, Math.max(2, (m[3] || "").length));
   return `${m[1]}${int}.${frac}`;
 }
 

@@ -189,7 +189,10 @@ async function sales(body, doc, ctx, filters) {
   body.append(h("p.small", { role: "status", id: "filter-status" }, active.length ? `Filtered by ${active.join(", ")}.` : "All sales, no filter."));
   const cur = doc.currency || null;
   body.append(tiles([
-    ["revenue", cur ? `Revenue (${cur})` : "Revenue", t.revenue, fmtMoney(t.revenue)],
+    ["gross_sales", cur ? `Gross sales (${cur})` : "Gross sales", t.gross_sales, fmtMoney(t.gross_sales), "lines that are not returns"],
+    ["returns", cur ? `Returns (${cur})` : "Returns", t.returns, fmtMoney(t.returns),
+      t.return_lines ? `${fmtInt(t.return_lines)} return or cancellation lines` : "no return lines"],
+    ["revenue", cur ? `Net sales (${cur})` : "Net sales", t.revenue, fmtMoney(t.revenue), "gross sales − returns"],
     ["orders", "Orders", t.orders, fmtInt(t.orders)],
     ["average_order_value", cur ? `Average order value (${cur})` : "Average order value", t.average_order_value, fmtMoney(t.average_order_value)],
     ["customers", "Customers", t.customers, fmtInt(t.customers), "who ordered"],

@@ -73,7 +73,7 @@ function askBox() {
         doc.explanation ? h("p.small.muted", doc.explanation) : "",
         h("p.small.muted", { id: "ask-chart" }, `Suggested chart: ${doc.chart.type}${doc.chart.x ? ` of ${doc.chart.y} by ${doc.chart.x}` : ""}`,
           doc.truncated ? ` · the first ${fmtInt(doc.count)} rows` : ""),
-        scroller(h("table.data.compact#ask-rows",
+        scroller(h("table#ask-rows.data.compact",
           h("thead", h("tr", doc.columns.map((c) => h("th", { scope: "col" }, c.name)))),
           h("tbody", doc.rows.map((r) => h("tr", r.map((v) => h("td", v === null ? "" : String(v))))))), "Answer"));
     } catch (err) {

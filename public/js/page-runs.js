@@ -57,12 +57,17 @@ export async function render(view, ctx) {
   ctx.setTitle("Runs");
   const startMsg = h("div");
   const startBtn = h("button.btn.btn-primary", { type: "button", id: "start-run" }, "Start a run");
+  // the run setting missing_customer (POST /runs {"settings": ...})
+  const missing = h("select", { id: "run-missing-customer", name: "missing_customer" },
+    h("option", { value: "quarantine" }, "quarantine them (default)"),
+    h("option", { value: "unknown_customer" }, "keep them as sales of “Unknown customer”"));
+  const missingField = h("label.small", { for: "run-missing-customer" }, "Order lines without a customer: ", missing);
   const activeBox = h("section.section", { "aria-live": "polite", "aria-labelledby": "active-h" });
   const history = h("section.section", { "aria-labelledby": "hist-h" });
   let timer = null;
   ctx.onCleanup(() => clearTimeout(timer));
 
-  view.append(h("div.page-head", h("h1", "Runs"), h("div.actions", startBtn)),
+  view.append(h("div.page-head", h("h1", "Runs"), h("div.actions", missingField, startBtn)),
     h("p.lead", "A run reads every file with its mapping, cleans the values, matches the same customers and products across systems, and builds the reconciled tables and dashboards. Files whose mapping you have not confirmed are read with Concord's proposal."),
     startMsg, activeBox, history);
 
@@ -70,7 +75,7 @@ export async function render(view, ctx) {
     clear(startMsg);
     startBtn.disabled = true;
     try {
-      const r = await post("/runs", {}, { raw: true });
+      const r = await post("/runs", { settings: { missing_customer: missing.value } }, { raw: true });
       const loc = r.headers.get("Location") || "";
       const id = (r.body && r.body.id) || loc.split("/").pop();
       announce("Run started.");

@@ -303,6 +303,9 @@ describe("Concord web UI", () => {
     const m = /^#\/runs\/([0-9a-f]+)$/.exec(hashOf(page));
     assert.ok(m, `on the run's page: ${hashOf(page)}`);
     state.runId = m[1];
+    // the run control's setting went with the run: the default
+    const queued = (await api(context, `/api/v1/runs/${m[1]}`)).json.run;
+    assert.deepEqual(queued.settings, { missing_customer: "quarantine" }, "the run's settings");
     // Watch what the page shows while the run goes on.
     const seen = new Set();
     const end = Date.now() + 180000;
@@ -353,11 +356,18 @@ describe("Concord web UI", () => {
     const ui = await tileValues(page);
     const t = (await api(context, "/api/v1/dashboards/sales")).json.tiles;
     assert.ok(Number(t.orders) > 0, "the run produced sales");
-    for (const k of ["revenue", "orders", "customers", "average_order_value", "order_lines"]) {
+    for (const k of ["revenue", "orders", "customers", "average_order_value", "order_lines", "gross_sales", "returns"]) {
       assert.equal(ui[k], String(t[k]), `tile ${k}`);
     }
     const shown = await page.locator('[data-tile="revenue"] dd').innerText();
     assert.equal(shown.replace(/,/g, ""), t.revenue, "the revenue shown is the API's, to the cent");
+    for (const k of ["gross_sales", "returns"]) {
+      const v = await page.locator(`[data-tile="${k}"] dd`).innerText();
+      assert.equal(v.replace(/,/g, ""), t[k], `the ${k} shown is the API's`);
+    }
+    // net = gross - returns, in units of 10^-4 (exact: BigInt)
+    const units = (s) => { const [i, f = ""] = s.replace("-", "").split("."); const v = BigInt(i) * 10000n + BigInt((f + "0000").slice(0, 4)); return s.startsWith("-") ? -v : v; };
+    assert.equal(units(t.gross_sales) - units(t.returns), units(t.revenue), "net sales = gross sales - returns");
     assert.equal(await page.locator("#dash-sales canvas").count(), 3, "revenue by month, country and category");
     await a11yCheck(page);
     await noLeakedValues(page);

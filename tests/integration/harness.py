@@ -151,6 +151,20 @@ class Client:
         return self.request("POST", path, body=body, headers=hdr, token=token, **kw)
 
 
+MONEY_UNIT = 10000      # the model's money: integer units of 10^-4 (core/model.c model_units)
+
+
+def money_text(units):
+    """Units of 10^-4 -> the contract's exact decimal string: at least two
+    decimals, then every further non-zero digit ("12.50", "0.001")."""
+    if units is None:
+        return None
+    frac = "%04d" % (abs(units) % MONEY_UNIT)
+    while len(frac) > 2 and frac.endswith("0"):
+        frac = frac[:-1]
+    return "%s%d.%s" % ("-" if units < 0 else "", abs(units) // MONEY_UNIT, frac)
+
+
 def quote(s):
     import urllib.parse
     return urllib.parse.quote(s, safe="")

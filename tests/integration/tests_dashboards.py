@@ -17,7 +17,7 @@ import os
 import sqlite3
 import urllib.parse
 
-from harness import SetupError, check, eq, expect_error, expect_ok, parse_rfc3339
+from harness import MONEY_UNIT, SetupError, check, eq, expect_error, expect_ok, money_text, parse_rfc3339
 from suite import test, backend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,8 +27,8 @@ NAMES = ("sales", "customers", "products", "quality", "sources")
 ENTITIES = ("customer", "product_category", "product", "location", "order_line")   # schema order
 LINEAGE = {"customer": "dim_customer", "product_category": "dim_product_category",
            "product": "dim_product"}
-BANDS = [(None, 1000), (1000, 5000), (5000, 10000), (10000, 50000), (50000, 100000),
-         (100000, 500000), (500000, None)]        # minor units, [min, max)
+BANDS = [(None, 10), (10, 50), (50, 100), (100, 500), (500, 1000), (1000, 5000), (5000, None)]
+BANDS = [tuple(None if x is None else x * MONEY_UNIT for x in b) for b in BANDS]   # units, [min, max)
 
 
 # ------------------------------------------------------------- fixture ---
@@ -92,10 +92,8 @@ def get(b, u, name, query="", status=200):
 
 # ---------------------------------------------------------- arithmetic ---
 def money(c):
-    """Minor units -> the contract's decimal string."""
-    if c is None:
-        return None
-    return "%s%d.%02d" % ("-" if c < 0 else "", abs(c) // 100, abs(c) % 100)
+    """Units of 10^-4 -> the contract's decimal string."""
+    return money_text(c)
 
 
 def half_even(num, den):
@@ -141,7 +139,7 @@ def expect_sales(db, flt):
     prod = {r["product_sk"]: r["category"] for r in db.execute("SELECT product_sk, category FROM dim_product")}
     facts = []
     for r in db.execute("SELECT order_id, order_date, amount, quantity, customer_sk, product_sk,"
-                        " customer_canonical_id, product_canonical_id FROM fact_sales"):
+                        " customer_canonical_id, product_canonical_id, is_return FROM fact_sales"):
         country, category = cust.get(r["customer_sk"]), prod.get(r["product_sk"])
         if flt.get("from") and not (r["order_date"] is not None and r["order_date"] >= flt["from"]):
             continue
@@ -207,10 +205,16 @@ def expect_sales(db, flt):
                      for k, v in sorted(tc.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]]
     revenue = sum(f["amount"] or 0 for f in facts)
     orders = len({f["order_id"] for f in facts})
+    cent = MONEY_UNIT // 100
     return {
         "tiles": {"revenue": money(revenue), "orders": orders, "order_lines": len(facts),
-                  "average_order_value": money(half_even(revenue, orders)) if orders else None,
-                  "customers": len({f["customer_canonical_id"] for f in facts} - {None})},
+                  # averages to the cent, half to even
+                  "average_order_value": money(half_even(revenue, orders * cent) * cent) if orders else None,
+                  "customers": len({f["customer_canonical_id"] for f in facts} - {None}),
+                  "gross_sales": money(sum(f["amount"] or 0 for f in facts if not f["is_return"])),
+                  "returns": money(-sum(f["amount"] or 0 for f in facts if f["is_return"])),
+                  "net_sales": money(revenue),
+                  "return_lines": sum(1 for f in facts if f["is_return"])},
         "series": {"by_month": by_month,
                    "by_country": ranked(group("country", True), "country"),
                    "by_category": ranked(group("category", False), "category"),
@@ -404,7 +408,8 @@ def check_empty(doc, name, what):
     if name == "sales":
         same({k: doc[k] for k in ("tiles", "series")}, {
             "tiles": {"revenue": "0.00", "orders": 0, "order_lines": 0, "average_order_value": None,
-                      "customers": 0},
+                      "customers": 0, "gross_sales": "0.00", "returns": "0.00", "net_sales": "0.00",
+                      "return_lines": 0},
             "series": {k: [] for k in ("by_month", "by_country", "by_category", "top_products",
                                        "top_customers")}}, w)
     elif name == "customers":

@@ -18,7 +18,7 @@ from tests_pipeline import model, run_and_wait
 
 PUBLICATION = {
     "name": "publication", "label": "Publication", "linkage": "one_to_one",
-    "blocking": ["title:first3", "authors:first3", "year", "title:first3~authors:first3"],
+    "blocking": ["title:first3", "authors:first3", "year", "title:first3~authors:first3", "title:words5"],
     "attributes": [
         {"name": "pub_id", "type": "key", "role": "natural_key", "synonyms": ["id", "paper id"]},
         {"name": "title", "type": "text", "compare": "longtext"},
@@ -98,6 +98,8 @@ def _(env):
     d = json.loads(json.dumps(good)); d["blocking"] = ["nosuch:first3"]
     cases.append((d, "bad_blocking"))
     d = json.loads(json.dumps(good)); d["blocking"] = ["title:first3~authors:first3+year"]
+    cases.append((d, "bad_blocking"))
+    d = json.loads(json.dumps(good)); d["blocking"] = ["title:words+year"]
     cases.append((d, "bad_blocking"))
     d = json.loads(json.dumps(good)); d["linkage"] = "sometimes"
     cases.append((d, "bad_linkage"))

@@ -9,8 +9,9 @@ The file is written here; its expected figures are counted here.
 """
 import csv
 import io
+import time
 
-from harness import check, eq, expect_error, expect_ok
+from harness import MONEY_UNIT, check, eq, expect_error, expect_ok, money_text
 from suite import test, backend
 from tests_pipeline import run_and_wait
 
@@ -180,11 +181,11 @@ def _(env):
     eq(run["state"], "done", "run")
     eq(run["warnings"], [], "no warning: every line is attributed")
     db = model(b, u)
-    facts, cents = db.execute("SELECT count(*), sum(amount) FROM fact_sales").fetchone()
+    facts, units = db.execute("SELECT count(*), sum(amount) FROM fact_sales").fetchone()
     want = sum(money(r["Unit Price"]) * int(r["Qty"]) for r in rows)
     eq(facts, len(rows), "every order line is a fact")
     eq(db.execute("SELECT count(*) FROM quarantine").fetchone()[0], 0, "nothing quarantined")
-    eq(cents, int(want * 100), "revenue equals the file's sum of quantity x unit price (%s)" % want)
+    eq(units, int(want * MONEY_UNIT), "revenue equals the file's sum of quantity x unit price (%s)" % want)
     # one customer per person (by e-mail), each order's customer present
     by_mail = {r["email"]: r for r in db.execute("SELECT email, canonical_id, full_name, country FROM dim_customer"
                                                " WHERE is_current")}
@@ -206,49 +207,132 @@ def retail_export(n=600, seed=8):
     """A store's transaction export as such stores write it: invoices, a
     'C' before the number for a cancellation (negative quantity), a
     quarter of the lines without a customer, stock codes with letters,
-    dates as 12/1/2010 8:26."""
+    sub-cent unit prices (0.001, 0.0015), dates written two ways
+    (12/1/2010 8:26 and 2010-12-03 10:05:00)."""
     import random
     r = random.Random(seed)
     items = [("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", "2.55"), ("71053", "WHITE METAL LANTERN", "3.39"),
              ("84406B", "CREAM CUPID HEARTS COAT HANGER", "2.75"), ("22752", "SET 7 BABUSHKA NESTING BOXES", "7.65"),
-             ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", "4.25")]
+             ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", "4.25"), ("PADS", "PADS TO MATCH ALL CUSHIONS", "0.001"),
+             ("23084", "RABBIT NIGHT LIGHT", "0.0015")]
+
+    def when():
+        d, hh, mm = r.randint(1, 9), r.randint(8, 17), r.randint(0, 59)
+        if r.random() < 0.3:
+            return "2010-12-%02d %02d:%02d:00" % (d, hh, mm), "2010-12-%02d" % d
+        return "12/%d/2010 %d:%02d" % (d, hh, mm), "2010-12-%02d" % d
+
     rows, invoices = [], []
     for i in range(n):
         if invoices and r.random() < 0.06:
             orig = r.choice(invoices)          # a cancellation of an earlier invoice
             code, desc, price, qty, cust, country = orig[1]
+            text, day = when()
             rows.append({"InvoiceNo": "C" + orig[0], "StockCode": code, "Description": desc,
-                         "Quantity": str(-qty), "InvoiceDate": "12/%d/2010 %d:%02d" % (r.randint(1, 9), r.randint(8, 17),
-                                                                                      r.randint(0, 59)),
-                         "UnitPrice": price, "CustomerID": cust, "Country": country})
+                         "Quantity": str(-qty), "InvoiceDate": text, "UnitPrice": price, "CustomerID": cust,
+                         "Country": country, "_day": day})
             continue
         inv = str(536365 + i // 3)
         code, desc, price = r.choice(items)
         qty = r.randint(1, 12)
         cust = "" if r.random() < 0.25 else str(r.randint(12346, 12420))
         country = r.choice(["United Kingdom", "France", "Germany"])
+        text, day = when()
         rows.append({"InvoiceNo": inv, "StockCode": code, "Description": desc, "Quantity": str(qty),
-                     "InvoiceDate": "12/%d/2010 %d:%02d" % (r.randint(1, 9), r.randint(8, 17), r.randint(0, 59)),
-                     "UnitPrice": price, "CustomerID": cust, "Country": country})
-        if cust:
-            invoices.append((inv, (code, desc, price, qty, cust, country)))
+                     "InvoiceDate": text, "UnitPrice": price, "CustomerID": cust, "Country": country, "_day": day})
+        invoices.append((inv, (code, desc, price, qty, cust, country)))
     return rows
+
+
+def retail_file(rows, sep=","):
+    """The rows as CSV text; sep ", " writes the ", "-separated dialect."""
+    import csv as _csv
+    import io as _io
+    cols = [k for k in rows[0] if not k.startswith("_")]
+    out = _io.StringIO()
+    w = _csv.writer(out, lineterminator="\n")
+    w.writerow(cols)
+    w.writerows([r[c] for c in cols] for r in rows)
+    text = out.getvalue()
+    return (text.replace(",", ", ") if sep == ", " else text).encode()
+
+
+def retail_expect(rows, unknown):
+    """What the run must load, counted here from the rows: the lines it
+    keeps (with a customer; all of them with the unknown member), and
+    gross, returns and net in units of 10^-4 (Decimal, exact)."""
+    from decimal import Decimal
+    kept = [r for r in rows if r["CustomerID"] or unknown]
+    ret = [r for r in kept if r["InvoiceNo"].startswith("C")]
+    units = lambda rs: int(sum(Decimal(r["UnitPrice"]) * int(r["Quantity"]) for r in rs) * MONEY_UNIT)
+    return {"facts": len(kept), "returns": len(ret), "quarantined": len(rows) - len(kept),
+            "customers": len({r["CustomerID"] for r in rows if r["CustomerID"]}),
+            "unknown_lines": sum(1 for r in kept if not r["CustomerID"]),
+            "gross": units([r for r in kept if r not in ret]), "returned": -units(ret), "net": units(kept),
+            "prices": int(sum(Decimal(r["UnitPrice"]) for r in kept) * MONEY_UNIT),
+            "with_original": sum(1 for r in ret if any(o["InvoiceNo"] == r["InvoiceNo"][1:] and o in kept
+                                                       for o in kept))}
+
+
+def retail_check(b, u, rows, unknown, fid):
+    """Runs with the setting and checks the model and the dashboard
+    against retail_expect()."""
+    from tests_pipeline import model
+    want = retail_expect(rows, unknown)
+    body = {"settings": {"missing_customer": "unknown_customer" if unknown else "quarantine"}}
+    r = b.client.post_json("/api/v1/runs", body, token=u.token)
+    doc = expect_ok(r, 202, "POST /runs with settings")
+    eq(doc["run"]["settings"], body["settings"], "the run keeps its settings")
+    end = time.time() + 300
+    while True:
+        run = expect_ok(b.client.get("/api/v1/runs/" + doc["id"], token=u.token))["run"]
+        if run["state"] not in ("queued", "running") or time.time() > end:
+            break
+        time.sleep(0.3)
+    eq(run["state"], "done", "run")
+    db = model(b, u)
+    one = lambda q: db.execute(q).fetchone()[0]
+    mode = "unknown_customer" if unknown else "quarantine"
+    eq(one("SELECT count(*) FROM fact_sales"), want["facts"], mode + ": facts")
+    eq(one("SELECT count(*) FROM quarantine WHERE reason = 'customer_missing'"), want["quarantined"],
+       mode + ": lines without a customer quarantined")
+    eq(one("SELECT count(*) FROM quarantine"), want["quarantined"], mode + ": nothing else quarantined")
+    eq(one("SELECT count(*) FROM dim_customer WHERE natural_key IS NOT NULL"), want["customers"],
+       mode + ": one customer per id")
+    eq(one("SELECT count(*) FROM dim_customer WHERE natural_key IS NULL"), 1 if unknown and want["unknown_lines"] else 0,
+       mode + ": the unknown member, only when chosen: no phantom customer")
+    eq(one("SELECT count(*) FROM fact_sales WHERE customer_sk = 0"), want["unknown_lines"],
+       mode + ": sales of the unknown member")
+    eq(one("SELECT count(*) FROM fact_sales WHERE customer_sk IS NULL"), 0, mode + ": every fact has its customer row")
+    eq(one("SELECT count(*) FROM fact_sales WHERE is_return"), want["returns"], mode + ": returns")
+    eq(one("SELECT count(*) FROM fact_sales WHERE is_return AND original_order_id IS NOT NULL"),
+       want["with_original"], mode + ": returns that name their original invoice")
+    # money: exact sums, sub-cent prices kept (the sum over the facts is the
+    # sum over the source)
+    eq(one("SELECT sum(unit_price) FROM fact_sales"), want["prices"], mode + ": sum of unit prices, exact")
+    eq(one("SELECT sum(amount) FROM fact_sales"), want["net"], mode + ": sum of amounts = the file's")
+    eq(one("SELECT count(*) FROM fact_sales WHERE typeof(amount) <> 'integer'"), 0, mode + ": no float amount")
+    eq(one("SELECT count(*) FROM clean_changes WHERE rule = 'money_round'"), 0, mode + ": no price rounded")
+    days = {(fid, i + 1): r["_day"] for i, r in enumerate(rows)}
+    bad = [(r[0], r[1]) for r in db.execute("SELECT _row, order_date FROM fact_sales") if days[(fid, r[0])] != r[1]]
+    eq(bad, [], mode + ": dates of both forms read")
+    t = expect_ok(b.client.get("/api/v1/dashboards/sales", token=u.token))["tiles"]
+    eq((t["gross_sales"], t["returns"], t["net_sales"], t["revenue"], t["return_lines"]),
+       (money_text(want["gross"]), money_text(want["returned"]), money_text(want["net"]),
+        money_text(want["net"]), want["returns"]), mode + ": gross, returns, net on the dashboard")
+    # the API's export prints the exact decimal of a sub-cent price
+    tab = expect_ok(b.client.get("/api/v1/tables/fact_sales?unit_price=0.001&_size=1", token=u.token))
+    if any(r["UnitPrice"] == "0.001" for r in rows if r["CustomerID"] or unknown):
+        eq(tab["rows"][0]["unit_price"], "0.001", mode + ": a sub-cent price through the tables API")
+    return run, want
 
 
 @test("retail_export_returns_missing_customers_proposed_mapping")
 def _(env):
-    import csv as _csv
-    import io as _io
-    from decimal import Decimal
-    from tests_pipeline import model, run_and_wait
     b = backend(env, "main")
     u = env.user(b, "retailer")
     rows = retail_export()
-    out = _io.StringIO()
-    w = _csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    fid = expect_ok(b.client.upload("online_retail.csv", out.getvalue().encode(), "text/csv", token=u.token),
+    fid = expect_ok(b.client.upload("online_retail.csv", retail_file(rows), "text/csv", token=u.token),
                     201)["file"]["id"]
     m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=u.token))["mapping"]
     targets = {c["source"]: c["target"] for c in m["columns"]}
@@ -260,28 +344,42 @@ def _(env):
     prof = {c["name"]: c["type"] for c in expect_ok(b.client.get("/api/v1/files/" + fid,
                                                                 token=u.token))["profile"]["columns"]}
     eq((prof["InvoiceNo"], prof["StockCode"]), ("text", "text"), "codes with letters are text, not integers")
-    run = run_and_wait(b, u)
-    eq(run["state"], "done", "run")
-    db = model(b, u)
-    # independent reading of the file
-    with_cust = [r for r in rows if r["CustomerID"]]
-    returns = [r for r in with_cust if r["InvoiceNo"].startswith("C")]
-    sales = [r for r in with_cust if not r["InvoiceNo"].startswith("C")]
-    cents = lambda rs: int(sum(Decimal(r["UnitPrice"]) * int(r["Quantity"]) for r in rs) * 100)
-    eq(db.execute("SELECT count(*) FROM fact_sales").fetchone()[0], len(with_cust), "facts: the lines with a customer")
-    eq(db.execute("SELECT count(*) FROM quarantine WHERE reason = 'customer_missing'").fetchone()[0],
-       len(rows) - len(with_cust), "the lines without a customer are quarantined")
-    eq(db.execute("SELECT count(DISTINCT canonical_id) FROM dim_customer").fetchone()[0],
-       len({r["CustomerID"] for r in with_cust}), "one customer per id: no phantom customer without a key")
-    eq(db.execute("SELECT count(*) FROM fact_sales WHERE is_return").fetchone()[0], len(returns), "returns")
-    eq(db.execute("SELECT count(*) FROM fact_sales WHERE is_return AND original_order_id IS NULL").fetchone()[0], 0,
-       "every return names its original invoice")
-    gross, ret = db.execute("SELECT sum(amount) FILTER (WHERE NOT is_return), sum(amount) FILTER (WHERE is_return)"
-                            " FROM fact_sales").fetchone()
-    eq(gross, cents(sales), "gross sales")
-    eq(ret, cents(returns), "returns (negative)")
+    run, w = retail_check(b, u, rows, False, fid)
     eq(run["counts"]["return_rule"]["prefix"], "C", "the cancellation mark learned from the data")
     q = {r["rule"]: r for r in expect_ok(b.client.get("/api/v1/runs/%s/quality" % run["id"], token=u.token))["rules"]}
-    eq((q["return_has_original"]["passed"], q["return_has_original"]["failed"]), (len(returns), 0),
-       "the quality report counts returns and their originals")
-    return "%d lines, %d returns, gross %s, returns %s" % (len(rows), len(returns), gross, ret)
+    eq((q["return_has_original"]["passed"], q["return_has_original"]["failed"]),
+       (w["with_original"], w["returns"] - w["with_original"]), "the quality report counts returns and their originals")
+    # the same store, the other choice: every line kept, one unknown member
+    run2, w2 = retail_check(b, u, rows, True, fid)
+    eq(run2["counts"].get("unknown_customer_lines"), w2["unknown_lines"], "the run counts the unknown member's lines")
+    # the CLI takes the same setting, checked the same way
+    import json as _json
+    p = b.cli("run", "--user", u.name, "--missing-customer", "drop", check_rc=False)
+    check(p.returncode != 0 and b"missing_customer is" in p.stderr, "a bad --missing-customer: %r" % p.stderr[-200:])
+    run3 = _json.loads(b.cli("run", "--user", u.name, "--missing-customer", "quarantine").stdout)
+    eq((run3["state"], run3["settings"], run3["counts"]["facts"], run3["counts"]["quarantined"]),
+       ("done", {"missing_customer": "quarantine"}, w["facts"], w["quarantined"]), "concord run --missing-customer")
+    return "%d lines: %d facts / %d quarantined, then %d facts with %d of the unknown member; %d returns; " \
+        "gross %s returns %s net %s" % (len(rows), w["facts"], w["quarantined"], w2["facts"], w2["unknown_lines"],
+                                        w["returns"], money_text(w["gross"]), money_text(w["returned"]),
+                                        money_text(w["net"]))
+
+
+@test("retail_export_comma_space_dialect")
+def _(env):
+    """The same export written ", "-separated: the profile and the run
+    read the values without the separator's spaces."""
+    b = backend(env, "main")
+    u = env.user(b, "retailer-spaced")
+    rows = retail_export(n=300, seed=9)
+    fid = expect_ok(b.client.upload("online_retail_spaced.csv", retail_file(rows, ", "), "text/csv",
+                                    token=u.token), 201)["file"]["id"]
+    prof = expect_ok(b.client.get("/api/v1/files/" + fid, token=u.token))["profile"]["columns"]
+    eq([c["name"] for c in prof], [k for k in rows[0] if not k.startswith("_")], "column names without spaces")
+    types = {c["name"]: c["type"] for c in prof}
+    eq((types["Quantity"], types["UnitPrice"]), ("integer", "decimal"), "numbers typed as numbers")
+    lead = [c["name"] for c in prof for v in (c.get("min_value"), c.get("max_value")) if isinstance(v, str) and
+            v.startswith(" ")]
+    eq(lead, [], "no profiled value keeps the separator's space")
+    run, w = retail_check(b, u, rows, False, fid)
+    return "%d lines, %d facts, net %s" % (len(rows), w["facts"], money_text(w["net"]))

@@ -426,6 +426,21 @@ def _(env):
     expect_error(b.client.get("/api/v1/runs/not-an-id", token=u.token), 404, "malformed run id")
     expect_error(b.client.request("PUT", "/api/v1/runs", token=u.token), 405, "PUT /runs")
     expect_error(b.client.request("POST", "/api/v1/runs"), 401, "POST /runs without a token")
+    # run settings: every bad body is a 400 that queues nothing
+    before = len(expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"])
+    for body, code in (({"settings": {"missing_customer": "drop"}}, "bad_setting"),
+                       ({"settings": {"missing_customer": 1}}, "bad_setting"),
+                       ({"settings": {"missing_customers": "quarantine"}}, "unknown_setting"),
+                       ({"settings": ["quarantine"]}, "bad_settings"),
+                       ({"setting": {}}, "unknown_field")):
+        r = b.client.post_json("/api/v1/runs", body, token=u.token)
+        e = expect_error(r, 400, "POST /runs %r" % body)
+        eq(e["errors"][0]["code"], code, "error code for %r" % body)
+    expect_error(b.client.request("POST", "/api/v1/runs", body=b"{not json", token=u.token,
+                                  headers={"Content-Type": "application/json"}), 400, "malformed JSON")
+    expect_error(b.client.request("POST", "/api/v1/runs", body=b"x", token=u.token,
+                                  headers={"Content-Type": "text/plain"}), 415, "not JSON")
+    eq(len(expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"]), before, "no run queued by a bad body")
 
 
 def runner_pid(b):
@@ -504,3 +519,55 @@ def _(env):
     eq(run["state"], "done", "full run after the stage-only one")
     doc = expect_ok(c.get("/api/v1/tables/dim_customer?_size=1", token=u.token), 200, "dim_customer")
     eq(doc["count"], 1, "dim_customer after the full run")
+
+
+@test("key_rules_learned_once_and_reused_while_values_are_unchanged")
+def _(env):
+    """A run keeps the key rules it learned by the fingerprint of the two
+    value lists (workspace.db align_cache): the next run on the same data
+    reuses them (same rules, nothing learned again); changed values are
+    learned anew, never answered from the cache."""
+    b = backend(env, "main")
+    u = env.user(b, "alignc")
+    n = 60
+    crm_csv = "cst_key,cst_firstname,cst_lastname\n" + "".join(
+        "AW%08d,Ann%d,Lee%d\n" % (11000 + k, k, k) for k in range(n))
+    erp_csv = "CID,BDATE,GEN\n" + "".join(
+        "NASAW%08d,1980-01-%02d,F\n" % (11000 + k, 1 + k % 28) for k in range(n))
+    for name, body in (("crm_customers.csv", crm_csv), ("erp_customers.csv", erp_csv)):
+        expect_ok(b.client.upload(name, body.encode(), "text/csv", token=u.token), 201, "upload " + name)
+    wsdb = os.path.join(b.data, "workspaces", u.id, "workspace.db")
+
+    def state():
+        run = run_and_wait(b, u)
+        eq(run["state"], "done", "run: %s" % run.get("error"))
+        db = model(b, u)
+        rules = sorted(tuple(r) for r in db.execute(
+            "SELECT entity, from_column, to_column, rule FROM key_rules"))
+        ents = db.execute("SELECT count(DISTINCT canonical_id) FROM dim_customer").fetchone()[0]
+        db.close()
+        w = sqlite3.connect(wsdb)
+        cached = w.execute("SELECT count(*) FROM align_cache").fetchone()[0]
+        w.close()
+        return rules, ents, cached, run["counts"]
+    rules1, ents1, cached1, counts1 = state()
+    check(rules1, "the CRM and ERP keys are linked by a learned rule")
+    eq(ents1, n, "one customer per CRM key")
+    check(cached1 > 0, "the learned rules are kept")
+    check(counts1.get("key_pairs_learned", 0) > 0, "the first run learns: %r" % counts1.get("key_pairs_learned"))
+    rules2, ents2, cached2, counts2 = state()
+    eq(rules2, rules1, "the same rules the next run")
+    eq(ents2, ents1, "the same customers")
+    eq(cached2, cached1, "no new rule kept")
+    eq(counts2.get("key_pairs_learned", 0), 0, "nothing learned again")
+    eq(counts2.get("key_pairs_reused", 0), counts1["key_pairs_learned"] + counts1.get("key_pairs_reused", 0),
+       "every column pair answered from the cache")
+    # another export of the ERP file, its ids changed: learned anew
+    erp2 = "CID,BDATE,GEN\n" + "".join(
+        "NASAW%08d,1980-02-%02d,M\n" % (21000 + k, 1 + k % 28) for k in range(n))
+    expect_ok(b.client.upload("erp_customers.csv", erp2.encode(), "text/csv", token=u.token), 201, "re-upload")
+    _rules3, _ents3, cached3, counts3 = state()
+    check(counts3.get("key_pairs_learned", 0) > 0, "the changed file's pairs are learned")
+    check(cached3 > cached2, "changed values are learned, not answered from the cache (%d -> %d)"
+          % (cached2, cached3))
+    return "%d rules kept" % cached1

@@ -705,10 +705,16 @@ def _(env):
     os.kill(old, signal.SIGKILL)
     wait_for(lambda: runner_pid(b) not in (None, old), 15, "a new runner")
     wait_for(lambda: not os.path.exists(tmp), 10, "the new runner removing the killed run's model.db.tmp")
-    with open(b.log, "rb") as f:
-        f.seek(at)
-        log = f.read().decode("utf-8", "replace")
-    check("runner: removed 1 temporary file left by killed processes" in log, "the runner says so: %r" % log[-600:])
+    def since():
+        with open(b.log, "rb") as f:
+            f.seek(at)
+            return f.read().decode("utf-8", "replace")
+    # the file goes before the line is written: wait for the line too
+    said = "runner: removed 1 temporary file left by killed processes"
+    end = time.time() + 10
+    while said not in since() and time.time() < end:
+        time.sleep(0.05)
+    check(said in since(), "the runner says so: %r" % since()[-600:])
     end = time.time() + 30
     while time.time() < end:
         run = expect_ok(c.get("/api/v1/runs/" + rid, token=u.token))["run"]

@@ -1537,6 +1537,38 @@ test_money(void **state)
 	o.minor_digits = 19;
 	assert_int_equal(money_dot("1.5", &o, out, sizeof(out), &r),
 	    CC_EINVAL);
+	/* kept to four decimals, written with at least two: sub-cent
+	 * prices keep their value, more digits are rounded and say so */
+	clean_opts_init(&o);
+	o.unit_digits = 4;
+	assert_int_equal(money_dot("0.001", &o, out, sizeof(out), &r), CC_OK);
+	assert_string_equal(out, "0.001");
+	assert_true(r.i64 == 10);
+	assert_false(r.rules & CLEAN_RULE_BIT(CLEAN_RULE_MONEY_ROUND));
+	assert_int_equal(money_dot("2.55", &o, out, sizeof(out), &r), CC_OK);
+	assert_string_equal(out, "2.55");
+	assert_true(r.i64 == 25500);
+	assert_int_equal(r.rules, 0);
+	assert_int_equal(money_dot("-1.2345", &o, out, sizeof(out), &r),
+	    CC_OK);
+	assert_string_equal(out, "-1.2345");
+	assert_true(r.i64 == -12345);
+	check_rule("money", money_dot, &o, "10.5", CLEAN_RULE_MONEY_SCALE);
+	check_rule("money", money_dot, &o, "10.5000", CLEAN_RULE_MONEY_SCALE);
+	check_rule("money", money_dot, &o, "1.00005", CLEAN_RULE_MONEY_ROUND);
+	assert_int_equal(money_dot("1.00005", &o, out, sizeof(out), &r),
+	    CC_OK);
+	assert_string_equal(out, "1.0001");
+	assert_true(r.i64 == 10001);
+	assert_int_equal(money_dot("922337203685477.5807", &o, out,
+	    sizeof(out), &r), CC_OK);
+	assert_true(r.i64 == INT64_MAX);
+	assert_int_equal(money_dot("922337203685477.5808", &o, out,
+	    sizeof(out), &r), CC_OK);
+	assert_int_equal(r.issue, CLEAN_ISSUE_NUMBER_OUT_OF_RANGE);
+	o.unit_digits = 19;
+	assert_int_equal(money_dot("1.5", &o, out, sizeof(out), &r),
+	    CC_EINVAL);
 }
 
 static void

@@ -306,19 +306,26 @@ want_group(json_t *doc, const char *series, size_t i, const char *key,
 	want_int(doc, p, orders);
 }
 
-/* "123.45" / "-0.05" -> minor units. */
+/* "123.45" / "-0.05" / "0.001" -> units of 10^-4 (read digit by digit,
+ * not with the formatter's own parser). */
 static long long
 cents(json_t *v)
 {
 	const char *s = json_string_value(v);
 	long long c = 0;
-	int neg;
+	int neg, frac = -1;
 
 	assert_non_null(s);
 	neg = *s == '-';
 	for (s += neg; *s != '\0'; s++)
-		if (*s != '.')
+		if (*s == '.')
+			frac = 0;
+		else {
 			c = c * 10 + (*s - '0');
+			frac += frac >= 0;
+		}
+	for (; frac < 4; frac = frac < 0 ? 1 : frac + 1)
+		c *= 10;
 	return neg ? -c : c;
 }
 
@@ -357,20 +364,27 @@ static const char base_sql[] =
 	"INSERT INTO dim_product (product_sk, canonical_id, natural_key, name,"
 	" category, price, valid_from, valid_to, is_current, version, sources)"
 	" VALUES"
-	" (10, 201, 'W', 'Widget', 'Tools', 1000, '2023-01-01', NULL, 1, 1,"
+	" (10, 201, 'W', 'Widget', 'Tools', 100000, '2023-01-01', NULL, 1,"
+	"  1,"
 	"  '[{\"file_id\":\"f3\",\"row\":1}]'),"
-	" (11, 202, 'G', 'Gadget', 'Toys', 2050, '2023-01-01', '2024-02-29',"
+	" (11, 202, 'G', 'Gadget', 'Toys', 205000, '2023-01-01',"
+	"  '2024-02-29',"
 	"  0, 1, '[{\"file_id\":\"f3\",\"row\":2}]'),"
-	" (12, 202, 'G', 'Gadget II', 'Toys', 2050, '2024-03-01', NULL, 1, 2,"
+	" (12, 202, 'G', 'Gadget II', 'Toys', 205000, '2024-03-01', NULL,"
+	"  1, 2,"
 	"  '[{\"file_id\":\"f3\",\"row\":3}]'),"
 	" (13, 203, 'T', 'Thing', NULL, NULL, '2023-01-01', NULL, 1, 1, NULL);"
 	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
 	" customer_sk, product_sk, customer_canonical_id,"
 	" product_canonical_id, quantity, amount, _file_id, _row) VALUES"
-	" ('O1', 1, 20240115, '2024-01-15', 1, 10, 101, 201, 1, 1000, 'f2', 1),"
-	" ('O2', 1, 20240210, '2024-02-10', 3, 11, 102, 202, 2, 1500, 'f2', 2),"
-	" ('O2', 2, 20240210, '2024-02-10', 3, 13, 102, 203, 1, 550, 'f2', 3),"
-	" ('O3', 1, 20240305, '2024-03-05', 2, 12, 101, 202, 1, 525, 'f2', 4);";
+	" ('O1', 1, 20240115, '2024-01-15', 1, 10, 101, 201, 1, 100000,"
+	"  'f2', 1),"
+	" ('O2', 1, 20240210, '2024-02-10', 3, 11, 102, 202, 2, 150000,"
+	"  'f2', 2),"
+	" ('O2', 2, 20240210, '2024-02-10', 3, 13, 102, 203, 1, 55000,"
+	"  'f2', 3),"
+	" ('O3', 1, 20240305, '2024-03-05', 2, 12, 101, 202, 1, 52500,"
+	"  'f2', 4);";
 
 /* ---- names and filters ----------------------------------------------- */
 
@@ -866,9 +880,10 @@ test_sales_null_groups(void **state)
 	exec(db, "INSERT INTO fact_sales (order_id, line_number, order_date,"
 	    " customer_sk, product_sk, customer_canonical_id,"
 	    " product_canonical_id, quantity, amount, _file_id, _row) VALUES"
-	    " ('O4', 1, '2024-03-20', 4, 10, 103, 201, 1, 700, 'f2', 5),"
-	    " ('O5', 1, '2024-03-21', NULL, NULL, NULL, NULL, 1, 100, 'f2', 6),"
-	    " ('O6', 1, NULL, 3, 10, 102, 201, 1, 200, 'f2', 7)");
+	    " ('O4', 1, '2024-03-20', 4, 10, 103, 201, 1, 70000, 'f2', 5),"
+	    " ('O5', 1, '2024-03-21', NULL, NULL, NULL, NULL, 1, 10000,"
+	    "  'f2', 6),"
+	    " ('O6', 1, NULL, 3, 10, 102, 201, 1, 20000, 'f2', 7)");
 	doc = build(db, "sales", NULL);
 	want_str(doc, "tiles.revenue", "45.75");
 	want_int(doc, "tiles.orders", 6);
@@ -904,7 +919,48 @@ test_sales_null_groups(void **state)
 	json_decref(doc);
 }
 
-/* The tiles of orders of the given amounts (minor units), one line
+/*
+ * Returns beside sales: the fixture (35.75 of sales) plus a cancellation
+ * C1 of O1 (Ada, GB, -10.00, is_return) and a sale O7 of 0.001 (Bob,
+ * US): gross 35.75 + 0.001 = 35.751, returns 10.00, net 25.751, which
+ * is the revenue; under country=GB: 10.00, 10.00 and 0.00.
+ */
+static void
+test_sales_returns(void **state)
+{
+	sqlite3 *db = db_of(state);
+	json_t *doc;
+
+	exec(db, base_sql);
+	exec(db, "INSERT INTO fact_sales (order_id, line_number, order_date,"
+	    " customer_sk, product_sk, customer_canonical_id,"
+	    " product_canonical_id, quantity, amount, is_return,"
+	    " original_order_id, _file_id, _row) VALUES"
+	    " ('C1', 1, '2024-01-20', 1, 10, 101, 201, -1, -100000, 1, 'O1',"
+	    "  'f2', 5),"
+	    " ('O7', 1, '2024-02-11', 3, 10, 102, 201, 1, 10, 0, NULL,"
+	    "  'f2', 6)");
+	doc = build(db, "sales", NULL);
+	want_str(doc, "tiles.gross_sales", "35.751");
+	want_str(doc, "tiles.returns", "10.00");
+	want_str(doc, "tiles.net_sales", "25.751");
+	want_str(doc, "tiles.revenue", "25.751");
+	want_int(doc, "tiles.return_lines", 1);
+	json_decref(doc);
+	doc = build(db, "sales", "country=GB");
+	want_str(doc, "tiles.gross_sales", "10.00");
+	want_str(doc, "tiles.returns", "10.00");
+	want_str(doc, "tiles.net_sales", "0.00");
+	want_int(doc, "tiles.return_lines", 1);
+	json_decref(doc);
+	doc = build(db, "sales", "country=US");
+	want_str(doc, "tiles.returns", "0.00");
+	want_str(doc, "tiles.gross_sales", "20.501");
+	want_int(doc, "tiles.return_lines", 0);
+	json_decref(doc);
+}
+
+/* The tiles of orders of the given amounts (units of 10^-4), one line
  * each, all on one day. */
 static json_t *
 orders_of(sqlite3 *db, const long long *amounts, size_t n)
@@ -938,8 +994,9 @@ orders_of(sqlite3 *db, const long long *amounts, size_t n)
  *   -3.05 alone                     -> -3.05, revenue "-3.05"
  *   0.07 alone                      -> "0.07"
  *   10.00 - 10.00 = 0 / 2           -> "0.00"
- * and the formatter at the int64 limits: (2^63 - 2) / 2 cents, and
- * -2^63 cents (whose magnitude has no int64).
+ * (amounts in units of 10^-4: 0.01 is 100) and the formatter at the
+ * int64 limits: (2^63 - 2) / 2 units, and -2^63 units (whose magnitude
+ * has no int64).
  */
 static void
 test_sales_average_half_even(void **state)
@@ -949,19 +1006,25 @@ test_sales_average_half_even(void **state)
 		size_t		 n;
 		const char	*revenue, *average;
 	} cases[] = {
-		{ { 1, 2 }, 2, "0.03", "0.02" },
-		{ { 2, 3 }, 2, "0.05", "0.02" },
-		{ { 5, 2 }, 2, "0.07", "0.04" },
-		{ { 1, 1, 0 }, 3, "0.02", "0.01" },
-		{ { 100, 100, 101 }, 3, "3.01", "1.00" },
-		{ { -1, -2 }, 2, "-0.03", "-0.02" },
-		{ { -305 }, 1, "-3.05", "-3.05" },
-		{ { 7 }, 1, "0.07", "0.07" },
-		{ { 1000, -1000 }, 2, "0.00", "0.00" },
+		{ { 100, 200 }, 2, "0.03", "0.02" },
+		{ { 200, 300 }, 2, "0.05", "0.02" },
+		{ { 500, 200 }, 2, "0.07", "0.04" },
+		{ { 100, 100, 0 }, 3, "0.02", "0.01" },
+		{ { 10000, 10000, 10100 }, 3, "3.01", "1.00" },
+		{ { -100, -200 }, 2, "-0.03", "-0.02" },
+		{ { -30500 }, 1, "-3.05", "-3.05" },
+		{ { 700 }, 1, "0.07", "0.07" },
+		{ { 100000, -100000 }, 2, "0.00", "0.00" },
+		/* sub-cent amounts: the total keeps them, the average is at
+		 * the cent: 0.001 + 0.0015 = 0.0025 / 2 = 0.00125 -> 0.00 */
+		{ { 10, 15 }, 2, "0.0025", "0.00" },
+		{ { 12345, 1 }, 2, "1.2346", "0.62" },
+		/* (2^63 - 2) units = 922337203685477.5806; / 2 =
+		 * 461168601842738.7903 -> .79 */
 		{ { INT64_MAX / 2, INT64_MAX / 2 }, 2,
-		  "92233720368547758.06", "46116860184273879.03" },
-		{ { INT64_MIN }, 1, "-92233720368547758.08",
-		  "-92233720368547758.08" },
+		  "922337203685477.5806", "461168601842738.79" },
+		{ { INT64_MIN }, 1, "-922337203685477.5808",
+		  "-922337203685477.58" },
 	};
 	sqlite3 *db = db_of(state);
 	json_t *doc;
@@ -1001,7 +1064,7 @@ test_sales_top_ten(void **state)
 	    " product_sk, product_canonical_id, customer_canonical_id,"
 	    " quantity, amount, _file_id, _row) SELECT 'O' || i, 1,"
 	    " '2024-01-01', i, 300 + i, 500 + i, 1, CASE WHEN i IN (5, 6)"
-	    " THEN 2000 ELSE 100 * i END, 'f', i FROM n");
+	    " THEN 200000 ELSE 10000 * i END, 'f', i FROM n");
 	doc = build(db, "sales", NULL);
 	want_len(doc, "series.top_products", 10);
 	want_len(doc, "series.top_customers", 10);
@@ -1083,8 +1146,8 @@ test_products(void **state)
 
 	exec(db, base_sql);
 	exec(db, "INSERT INTO dim_product (product_sk, canonical_id, name,"
-	    " price, is_current, version) VALUES (14, 204, 'a', 999, 1, 1),"
-	    " (15, 205, 'b', 5000, 1, 1), (16, 206, 'c', 500000, 1, 1)");
+	    " price, is_current, version) VALUES (14, 204, 'a', 99900, 1, 1),"
+	    " (15, 205, 'b', 500000, 1, 1), (16, 206, 'c', 50000000, 1, 1)");
 	doc = build(db, "products", NULL);
 	want_int(doc, "tiles.products", 6);
 	want_int(doc, "tiles.versions", 7);
@@ -1495,7 +1558,9 @@ test_fixture_ddl_matches_model(void **state)
 			sqlite3_finalize(s2);
 			continue;
 		}
-		assert_true(model_is_public_table(name));
+		/* model_units (the scale of money) is no public table */
+		assert_true(model_is_public_table(name) ||
+		    strcmp(name, "model_units") == 0);
 		a = columns_of(db, name);
 		b = columns_of(model, name);
 		if (a == NULL || b == NULL || strcmp(a, b) != 0)
@@ -1507,7 +1572,7 @@ test_fixture_ddl_matches_model(void **state)
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(model);
-	assert_int_equal(nt, 11);
+	assert_int_equal(nt, 12);
 	/* the model really is the attached one */
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM"
 	    " main.sqlite_master WHERE name = 'fact_sales'", -1, &st, NULL),
@@ -1561,16 +1626,16 @@ test_aggregates_many_lines(void **state)
 	exec(db, base_sql);
 	exec(db, "INSERT INTO dim_product (product_sk, canonical_id,"
 	    " natural_key, name, category, price, valid_from, is_current,"
-	    " version) VALUES (14, 204, 'S', 'Spanner', 'Tools', 300,"
+	    " version) VALUES (14, 204, 'S', 'Spanner', 'Tools', 30000,"
 	    " '2023-01-01', 1, 1);"
 	    "INSERT INTO fact_sales (order_id, line_number, date_key,"
 	    " order_date, customer_sk, product_sk, customer_canonical_id,"
 	    " product_canonical_id, quantity, amount, _file_id, _row) VALUES"
-	    " ('O1', 2, 20240115, '2024-01-15', 1, 10, 101, 201, 3, 3000,"
+	    " ('O1', 2, 20240115, '2024-01-15', 1, 10, 101, 201, 3, 300000,"
 	    "  'f2', 5),"
-	    " ('O1', 3, 20240115, '2024-01-15', 1, 14, 101, 204, 1, 300,"
+	    " ('O1', 3, 20240115, '2024-01-15', 1, 14, 101, 204, 1, 30000,"
 	    "  'f2', 6),"
-	    " ('O4', 1, 20240210, '2024-02-10', 3, 10, 102, 201, 2, 2000,"
+	    " ('O4', 1, 20240210, '2024-02-10', 3, 10, 102, 201, 2, 200000,"
 	    "  'f2', 7);");
 	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		doc = build(db, "sales", queries[i]);
@@ -1606,6 +1671,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_series, setup_model,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sales_filters,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_sales_returns,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_sales_scd_country,
 		    setup_model, teardown),

@@ -361,8 +361,10 @@ workspace(void)
 	    "ATTACH ':memory:' AS model;"
 	    "CREATE TABLE model.fact_sales (order_id TEXT, amount MONEY,"
 	    " order_date DATE);"
-	    "INSERT INTO model.fact_sales VALUES ('o1', 1250, '2024-01-02'),"
-	    " ('o2', 99, '2024-01-03'), ('o3', 1, '2024-02-01');"
+	    /* money in units of 10^-4 (concord/query.h): 12.50, 0.99,
+	     * 0.01 */
+	    "INSERT INTO model.fact_sales VALUES ('o1', 125000, '2024-01-02'),"
+	    " ('o2', 9900, '2024-01-03'), ('o3', 100, '2024-02-01');"
 	    "CREATE TABLE model.dim_customer (customer_sk INTEGER, email TEXT);"
 	    "CREATE TABLE model.secret_stuff (x);", NULL, NULL, NULL),
 	    SQLITE_OK);

@@ -55,6 +55,79 @@ target(const json_t *doc, const char *source)
 	return json_string_value(json_object_get(column(doc, source), "target"));
 }
 
+/*
+ * A store's export as real ones are written (tests/bench/data/
+ * sales_headers): the fact's key and a measure make it an order-line
+ * file whatever the customer columns; billing parts are the customer's,
+ * shipping parts the ship-to place's and never the shipping cost; a
+ * moment ("Paid at") is no money, a manner ("Ship Mode") no date; a
+ * money word is no key; the line's country is the customer's; a date
+ * column is never a key, nor are two columns put onto one target
+ * without saying so.
+ */
+static void
+test_store_export_words(void **state)
+{
+	static const char *const cols[] = { "Order ID:text:300",
+	    "Order Date:date:90", "Ship Mode:text:4", "Customer ID:text:80",
+	    "Billing Name:text:80", "Billing City:text:40",
+	    "Billing Zip:text:60", "Shipping City:text:40",
+	    "Shipping Country:text:5", "Shipping Method:text:3",
+	    "Shipping:money:20", "Paid at:timestamp:300",
+	    "Lineitem quantity:integer:10", "Lineitem price:money:50",
+	    "SKU Seller Discount:money:12", "Country:text:5",
+	    "InvoiceDate:date:90", NULL };
+	json_t *p = profile(300, cols), *doc = NULL, *c, *seen;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(map_propose_heuristic(p, "orders_export.csv", &doc,
+	    NULL), CC_OK);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(doc, "entities"), 0), "name")), "order_line");
+	assert_string_equal(target(doc, "Billing City"), "customer.city");
+	assert_string_equal(target(doc, "Billing Zip"),
+	    "customer.postal_code");
+	assert_string_equal(target(doc, "Shipping"),
+	    "order_line.shipping_cost");
+	assert_string_equal(target(doc, "Lineitem quantity"),
+	    "order_line.quantity");
+	assert_string_equal(target(doc, "Lineitem price"),
+	    "order_line.unit_price");
+	assert_string_equal(target(doc, "Country"), "customer.country");
+	for (i = 0; i < 4; i++) {
+		static const char *const notcost[] = { "Shipping City",
+		    "Shipping Country", "Shipping Method", "Paid at" };
+		const char *t = target(doc, notcost[i]);
+		if (t != NULL && (!strcmp(t, "order_line.shipping_cost") ||
+		    !strcmp(t, "order_line.amount")))
+			fail_msg("%s -> %s", notcost[i], t);
+	}
+	assert_true(target(doc, "Ship Mode") == NULL ||
+	    strcmp(target(doc, "Ship Mode"), "order_line.ship_date") != 0);
+	assert_true(target(doc, "SKU Seller Discount") == NULL ||
+	    strcmp(target(doc, "SKU Seller Discount"),
+	    "order_line.product_id") != 0);
+	assert_true(target(doc, "InvoiceDate") == NULL ||
+	    strcmp(target(doc, "InvoiceDate"), "order_line.order_id") != 0);
+	/* one target, one column, unless paired_with says so */
+	seen = json_object();
+	json_array_foreach(json_object_get(doc, "columns"), i, c) {
+		const char *t = json_string_value(json_object_get(c, "target"));
+		if (t == NULL)
+			continue;
+		if (json_object_get(seen, t) != NULL &&
+		    json_object_get(c, "paired_with") == NULL &&
+		    json_object_get(json_object_get(seen, t), "paired_with") ==
+		    NULL)
+			fail_msg("two columns onto %s unsaid", t);
+		json_object_set(seen, t, c);
+	}
+	json_decref(seen);
+	json_decref(p);
+	json_decref(doc);
+}
+
 static void
 test_normalise(void **state)
 {
@@ -366,6 +439,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_store_export_words),
 		cmocka_unit_test(test_crm_style_headers),
 		cmocka_unit_test(test_secondary_entity_and_pairs),
 		cmocka_unit_test(test_value_evidence),

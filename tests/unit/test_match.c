@@ -392,6 +392,66 @@ test_blocking_unordered(void **state)
 	free(pairs);
 }
 
+/* Multi-key rules: a record joins one block per word (words) or per
+ * first 5 characters of its words of 5 or more (words5).  By hand. */
+static void
+test_blocking_words(void **state)
+{
+	static const struct match_field f[] = {
+		{ "model", MATCH_CODES, 0, NULL },
+	};
+	static const char *const recs[] = {
+		/* 0 */ "WFW8300SWH KX11",
+		/* 1 */ "WFW8300SW",
+		/* 2 */ "KX11 PG50",
+		/* 3 */ "PG50 KX11",	/* shares two words with 2 */
+		/* 4 */ "ZZ99",
+	};
+	struct match_blocking rules[] = {
+		{ 1, { { 0, MATCH_BLOCK_WORDS } }, 0 },
+		{ 1, { { 0, MATCH_BLOCK_WORDS5 } }, 0 },
+	};
+	/* words: kx11 {0, 2, 3}, pg50 {2, 3}; words5: wfw83 {0, 1} */
+	static const size_t want[][2] = { { 0, 1 }, { 0, 2 }, { 0, 3 },
+	    { 2, 3 } };
+	static const unsigned char want_rule[] = { 1, 0, 0, 0 };
+	struct match_config cfg;
+	struct match_result *m;
+	struct cc_diag d;
+	size_t *pairs, n, k;
+	int trunc;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fields = f;
+	cfg.nfields = 1;
+	cfg.rules = rules;
+	cfg.nrules = 2;
+	assert_int_equal(match_candidates(&cfg, recs, 5, &pairs, &n, &trunc,
+	    &d), CC_OK);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));	/* once each */
+	for (k = 0; k < n; k++) {
+		assert_int_equal(pairs[2 * k], want[k][0]);
+		assert_int_equal(pairs[2 * k + 1], want[k][1]);
+	}
+	free(pairs);
+	/* the rule that found each pair: the first that holds both */
+	cfg.threshold_probability = 1e-9;
+	assert_int_equal(match_run(&cfg, recs, 5, &m, &d), CC_OK);
+	assert_int_equal(m->candidate_pairs, 4);
+	assert_int_equal(m->rule_pairs[0], 3);
+	assert_int_equal(m->rule_pairs[1], 1);
+	for (k = 0; k < m->npairs; k++) {
+		size_t q;
+		for (q = 0; q < 4; q++)
+			if (m->pairs[k].i == want[q][0] &&
+			    m->pairs[k].j == want[q][1])
+				assert_int_equal(m->pairs[k].rule,
+				    want_rule[q]);
+	}
+	match_result_free(m);
+}
+
 /* ---- synthetic data -------------------------------------------------- */
 
 static uint64_t rng_state;
@@ -1272,6 +1332,7 @@ main(void)
 		cmocka_unit_test(test_soundex_nara),
 		cmocka_unit_test(test_blocking_unordered),
 		cmocka_unit_test(test_codewords),
+		cmocka_unit_test(test_blocking_words),
 		cmocka_unit_test(test_compare_levels),
 		cmocka_unit_test(test_blocking_each_pair_once),
 		cmocka_unit_test(test_em_recovers_m_u),

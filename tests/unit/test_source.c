@@ -501,6 +501,48 @@ test_delimiters(void **state)
 	source_close(r);
 }
 
+/*
+ * A ", "-separated file: the space after each delimiter is the
+ * separator's, not the value's (names and values read without it); a
+ * file where one delimiter is not followed by a space keeps every space
+ * (" Jon" is data there).
+ */
+static void
+test_comma_space(void **state)
+{
+	static const char spaced[] = "id, name, price\n1, Ada  King, 0.001\n"
+	    "2,  Bob, 2.55\n";
+	static const char mixed[] = "id,name\n1, Jon\n2,Ann\n";
+	struct source_dialect d;
+	struct source_reader *r;
+	const char *const *v;
+	char *path;
+
+	(void)state;
+	path = write_tmp(spaced, sizeof(spaced) - 1, ".csv");
+	sniff_ok(path, &d);
+	assert_int_equal(d.delimiter, ',');
+	r = open_ok(path, &d);
+	assert_string_equal(source_column(r, 1), "name");
+	assert_string_equal(source_column(r, 2), "price");
+	v = next_ok(r);
+	assert_string_equal(v[1], "Ada  King");	/* inner spaces kept */
+	assert_string_equal(v[2], "0.001");
+	v = next_ok(r);
+	assert_string_equal(v[1], "Bob");
+	source_close(r);
+	unlink(path);
+	free(path);
+	path = write_tmp(mixed, sizeof(mixed) - 1, ".csv");
+	sniff_ok(path, &d);
+	r = open_ok(path, &d);
+	v = next_ok(r);
+	assert_string_equal(v[1], " Jon");
+	source_close(r);
+	unlink(path);
+	free(path);
+}
+
 static void
 test_quoted_crlf(void **state)
 {
@@ -1138,6 +1180,7 @@ main(void)
 		cmocka_unit_test(test_seed_json),
 		cmocka_unit_test(test_seed_values),
 		cmocka_unit_test(test_delimiters),
+		cmocka_unit_test(test_comma_space),
 		cmocka_unit_test(test_quoted_crlf),
 		cmocka_unit_test(test_cr_only),
 		cmocka_unit_test(test_bom),
