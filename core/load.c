@@ -505,8 +505,10 @@ build_dim(struct run *r, const struct dimspec *spec, struct cc_diag *diag)
 	    " FROM \"stg_%s\" WHERE _key IS NOT NULL ORDER BY"
 	    " CAST(_key AS INTEGER), %s rowid", cols, e->name,
 	    b.from_i >= 0 ? "valid_from IS NOT NULL, valid_from," : "");
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sqlerr(r, diag);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		err = sqlerr(r, diag);	/* and the files' list freed */
+		goto out;
+	}
 	/* the INSERT: canonical_id, [natural_key,] attrs, [validity,]
 	 * sources, [category_sk] */
 	p = marks;
