@@ -1271,12 +1271,15 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 		n = o;
 		/* a hyphen at a word's edge ("Ann-", or left by the digits:
 		 * "20 -Ann", "ann-123") joins nothing: dropped, so that the
-		 * name reads back as itself */
+		 * name reads back as itself; a comma is an edge too, since
+		 * "Last, First" is turned round below ("F-011,047FY-" is
+		 * "F-,FY" without its digits: "Fy F", not "Fy F-") */
 		for (k = 1; k;) {
 			k = 0;
 			for (i = o = 0; i < n; i++) {
 				if (w[i] == '-' && (o == 0 || w[o - 1] == ' ' ||
-				    i + 1 == n || w[i + 1] == ' ')) {
+				    w[o - 1] == ',' || i + 1 == n ||
+				    w[i + 1] == ' ' || w[i + 1] == ',')) {
 					k = 1;
 					clean_i_rule(res, CLEAN_RULE_TRIM);
 					continue;

@@ -679,7 +679,8 @@ fill_series(sqlite3 *db, json_t *obj, const struct series *s, size_t n,
 	" f.order_date AS order_date, f.amount AS amount," \
 	" f.quantity AS quantity, f.customer_canonical_id AS customer_id," \
 	" f.product_canonical_id AS product_id, c.country AS country," \
-	" p.category AS category, f.is_return AS is_return" \
+	" p.category AS category, f.is_return AS is_return," \
+	" NOT COALESCE(f.is_return, 0) AS sale" \
 	" FROM fact_sales f" \
 	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk" \
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk" \
@@ -725,25 +726,32 @@ static const char *const sales_tables[] = {
 #define AGG_ORDERS \
 	"WITH s AS (SELECT order_id, day AS order_date, revenue AS amount," \
 	" lines, customer_canonical_id AS customer_id, country, category," \
-	" returns, return_lines FROM agg_sales_order" AGG_FILTERS
+	" returns, return_lines, lines > COALESCE(return_lines, 0) AS sale" \
+	" FROM agg_sales_order" AGG_FILTERS
 #define AGG_PRODUCTS \
 	"WITH s AS (SELECT day AS order_date, revenue AS amount, quantity," \
 	" lines, product_canonical_id AS product_id, country, category" \
 	" FROM agg_sales_product" AGG_FILTERS
 
-/* The statements after the facts' CTE, shared by both sources. */
+/*
+ * The statements after the facts' CTE, shared by both sources.  An order
+ * is counted where it holds a sale line ("sale": not a return): an
+ * invoice that only cancels or returns ("C536379") is not an order of the
+ * period; it is counted by the return_orders tile.
+ */
+#define ORDERS "COUNT(DISTINCT order_id) FILTER (WHERE sale)"
 #define BY_MONTH \
 	"SELECT substr(order_date, 1, 7) AS month," \
-	" COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id)" \
+	" COALESCE(SUM(amount), 0), " ORDERS \
 	" FROM s GROUP BY month ORDER BY month IS NULL, month"
 #define BY_COUNTRY \
 	"SELECT country, COALESCE(SUM(amount), 0) AS revenue," \
-	" COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id)" \
+	" " ORDERS ", COUNT(DISTINCT customer_id)" \
 	" FROM s GROUP BY country" \
 	" ORDER BY revenue DESC, country IS NULL, country"
 #define BY_CATEGORY \
 	"SELECT category, COALESCE(SUM(amount), 0) AS revenue," \
-	" COUNT(DISTINCT order_id) FROM s GROUP BY category" \
+	" " ORDERS " FROM s GROUP BY category" \
 	" ORDER BY revenue DESC, category IS NULL, category"
 #define TOP_PRODUCTS \
 	"SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.revenue," \
@@ -757,26 +765,29 @@ static const char *const sales_tables[] = {
 	"SELECT t.id, " CURRENT_CUSTOMER_NAME("t.id") ", t.revenue," \
 	" t.orders FROM (SELECT customer_id AS id," \
 	" COALESCE(SUM(amount), 0) AS revenue," \
-	" COUNT(DISTINCT order_id) AS orders FROM s" \
+	" " ORDERS " AS orders FROM s" \
 	" WHERE customer_id IS NOT NULL GROUP BY customer_id" \
 	" ORDER BY revenue DESC, id LIMIT 10) t" \
 	" ORDER BY t.revenue DESC, t.id"
 
 static const char sales_tiles_sql[] = SALES_FACTS
-	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
+	"SELECT COALESCE(SUM(amount), 0), " ORDERS ","
 	" COUNT(*), COUNT(DISTINCT customer_id) FROM s";
 static const char agg_tiles_sql[] = AGG_ORDERS
-	"SELECT COALESCE(SUM(amount), 0), COUNT(DISTINCT order_id),"
+	"SELECT COALESCE(SUM(amount), 0), " ORDERS ","
 	" COALESCE(SUM(lines), 0), COUNT(DISTINCT customer_id) FROM s";
 
 /* Returns: the amounts of the lines marked is_return (the load phase's
- * rule, core/load.c), and their count; the net is every amount. */
+ * rule, core/load.c), and their count; the net is every amount; the
+ * orders that hold no sale line (return or cancellation invoices). */
 static const char sales_returns_sql[] = SALES_FACTS
 	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(amount) FILTER (WHERE"
-	" is_return), 0), COUNT(*) FILTER (WHERE is_return) FROM s";
+	" is_return), 0), COUNT(*) FILTER (WHERE is_return),"
+	" COUNT(DISTINCT order_id) - " ORDERS " FROM s";
 static const char agg_returns_sql[] = AGG_ORDERS
 	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(returns), 0),"
-	" COALESCE(SUM(return_lines), 0) FROM s";
+	" COALESCE(SUM(return_lines), 0),"
+	" COUNT(DISTINCT order_id) - " ORDERS " FROM s";
 
 #define MONTH_COLS \
 	{ { "month", K_TEXT }, { "revenue", K_MONEY }, { "orders", K_INT } }
@@ -894,7 +905,8 @@ has_column(sqlite3 *db, const char *table, const char *column,
  * Gross sales, returns and net sales of the filtered facts: net_sales is
  * every amount (the revenue tile), returns the value of the return lines
  * as a positive amount (the negation of their amounts' sum), gross_sales
- * the other lines' (net + returns), return_lines their count.  From the
+ * the other lines' (net + returns), return_lines their count,
+ * return_orders the orders holding only return lines (not in "orders").  From the
  * aggregates when agg, else from the facts; a model from before returns
  * (no is_return, no returns column) gets nulls: not known there.
  */
@@ -913,7 +925,8 @@ sales_returns(sqlite3 *db, int agg, const char *const *binds,
 	if (!have) {
 		if ((err = put(tiles, "gross_sales", json_null())) != CC_OK ||
 		    (err = put(tiles, "returns", json_null())) != CC_OK ||
-		    (err = put(tiles, "net_sales", json_null())) != CC_OK)
+		    (err = put(tiles, "net_sales", json_null())) != CC_OK ||
+		    (err = put(tiles, "return_orders", json_null())) != CC_OK)
 			return err;
 		return put(tiles, "return_lines", json_null());
 	}
@@ -938,8 +951,11 @@ sales_returns(sqlite3 *db, int agg, const char *const *binds,
 	    CC_OK || (err = put(tiles, "returns", json_money(-ret))) !=
 	    CC_OK || (err = put(tiles, "net_sales", json_money(net))) != CC_OK)
 		goto out;
-	err = put(tiles, "return_lines", json_integer(sqlite3_column_int64(st,
-	    2)));
+	if ((err = put(tiles, "return_lines", json_integer(
+	    sqlite3_column_int64(st, 2)))) != CC_OK)
+		goto out;
+	err = put(tiles, "return_orders", json_integer(sqlite3_column_int64(st,
+	    3)));
 out:
 	sqlite3_finalize(st);
 	return err;
@@ -1000,7 +1016,7 @@ sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
  * changes (agg_sales_order_by_order covers the whole row). */
 static const char onepass_sql[] =
 	"SELECT day, country, category, order_id, customer_canonical_id,"
-	" revenue, lines FROM agg_sales_order"
+	" revenue, lines, lines > COALESCE(return_lines, 0) FROM agg_sales_order"
 	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
 	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
 	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))"
@@ -1423,7 +1439,7 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 	uint64_t oseq = 0;		/* the current order's number */
 	char *prev = NULL;		/* the current order's id */
 	size_t prevlen = 0, prevcap = 0;
-	int rc, k, fresh, fallback = 0, nulls[OP__MAX];
+	int rc, k, fresh, sale, fallback = 0, nulls[OP__MAX];
 	const void *v[OP__MAX];
 	size_t n[OP__MAX], on = 0, i;
 	const void *order;
@@ -1491,6 +1507,7 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 			oseq++;
 		}
 		rev = sqlite3_column_int64(st, 5);	/* NULL: 0 */
+		sale = sqlite3_column_int(st, 7);
 		if (add64(&lines, sqlite3_column_int64(st, 6))) {
 			fallback = 1;
 			break;
@@ -1520,9 +1537,11 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 				fallback = 1;
 				goto out;
 			}
-			if (order != NULL && g[k]->last_order != oseq) {
+			if (order != NULL && sale &&
+			    g[k]->last_order != oseq) {
 				/* rows come sorted by order: a group meets
-				 * each of its orders in one run of rows */
+				 * each of its orders in one run of rows; an
+				 * order counts where it holds a sale line */
 				g[k]->last_order = oseq;
 				g[k]->orders++;
 			}
@@ -1608,9 +1627,10 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	int have, agg;
 
 	if ((tiles = json_pack("{s:s, s:i, s:i, s:n, s:i, s:s, s:s, s:s,"
-	    " s:i}", "revenue", "0.00", "orders", 0, "order_lines", 0,
+	    " s:i, s:i}", "revenue", "0.00", "orders", 0, "order_lines", 0,
 	    "average_order_value", "customers", 0, "gross_sales", "0.00",
-	    "returns", "0.00", "net_sales", "0.00", "return_lines", 0)) ==
+	    "returns", "0.00", "net_sales", "0.00", "return_lines", 0,
+	    "return_orders", 0)) ==
 	    NULL || (err = put(doc, "tiles", tiles)) !=
 	    CC_OK || (err = put(doc, "series", series = json_object())) !=
 	    CC_OK || (err = empty_series(series, sales_series,
@@ -1754,7 +1774,8 @@ static const struct series product_series[] = {
 	  " t.revenue, t.orders FROM (SELECT product_canonical_id AS id,"
 	  " COALESCE(SUM(quantity), 0) AS quantity,"
 	  " COALESCE(SUM(amount), 0) AS revenue,"
-	  " COUNT(DISTINCT order_id) AS orders FROM fact_sales"
+	  " COUNT(DISTINCT order_id) FILTER (WHERE NOT"
+	  " COALESCE(is_return, 0)) AS orders FROM fact_sales"
 	  " WHERE product_canonical_id IS NOT NULL"
 	  " GROUP BY product_canonical_id ORDER BY quantity DESC, id LIMIT 10) t"
 	  " ORDER BY t.quantity DESC, t.id",
@@ -2437,7 +2458,7 @@ static const char agg_fill_sql[] =
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_day ON agg_sales_order (day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_by_order ON agg_sales_order"
 	" (order_id, day, country, category, customer_canonical_id, revenue,"
-	" lines);"
+	" lines, return_lines);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_country ON agg_sales_order"
 	" (country, day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_category ON agg_sales_order"

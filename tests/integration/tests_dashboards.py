@@ -156,7 +156,8 @@ def expect_sales(db, flt):
         for f in facts:
             e = g.setdefault(f[key], {"revenue": 0, "orders": set(), "customers": set()})
             e["revenue"] += f["amount"] or 0
-            e["orders"].add(f["order_id"])
+            if not f["is_return"]:  # an invoice of returns only is no order
+                e["orders"].add(f["order_id"])
             if f["customer_canonical_id"] is not None:
                 e["customers"].add(f["customer_canonical_id"])
         out = []
@@ -171,7 +172,8 @@ def expect_sales(db, flt):
     for f in facts:
         e = months.setdefault(f["order_date"][:7] if f["order_date"] else None, {"revenue": 0, "orders": set()})
         e["revenue"] += f["amount"] or 0
-        e["orders"].add(f["order_id"])
+        if not f["is_return"]:
+            e["orders"].add(f["order_id"])
     by_month = [{"month": m, "revenue": money(e["revenue"]), "orders": len(e["orders"])}
                 for m, e in sorted(months.items(), key=lambda kv: null_last(kv[0]))]
 
@@ -196,7 +198,8 @@ def expect_sales(db, flt):
             tp[f["product_canonical_id"]][1] += f["quantity"] or 0
         if f["customer_canonical_id"] is not None:
             tc[f["customer_canonical_id"]][0] += f["amount"] or 0
-            tc[f["customer_canonical_id"]][1].add(f["order_id"])
+            if not f["is_return"]:
+                tc[f["customer_canonical_id"]][1].add(f["order_id"])
     top_products = [{"canonical_id": k, "revenue": money(v[0]), "quantity": v[1],
                      "name": latest_version(pver[k], "product_sk")["name"] if pver.get(k) else None}
                     for k, v in sorted(tp.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]]
@@ -204,7 +207,7 @@ def expect_sales(db, flt):
                       "name": customer_name(latest_version(cver[k], "customer_sk")) if cver.get(k) else None}
                      for k, v in sorted(tc.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]]
     revenue = sum(f["amount"] or 0 for f in facts)
-    orders = len({f["order_id"] for f in facts})
+    orders = len({f["order_id"] for f in facts if not f["is_return"]})
     cent = MONEY_UNIT // 100
     return {
         "tiles": {"revenue": money(revenue), "orders": orders, "order_lines": len(facts),
@@ -214,7 +217,8 @@ def expect_sales(db, flt):
                   "gross_sales": money(sum(f["amount"] or 0 for f in facts if not f["is_return"])),
                   "returns": money(-sum(f["amount"] or 0 for f in facts if f["is_return"])),
                   "net_sales": money(revenue),
-                  "return_lines": sum(1 for f in facts if f["is_return"])},
+                  "return_lines": sum(1 for f in facts if f["is_return"]),
+                  "return_orders": len({f["order_id"] for f in facts}) - orders},
         "series": {"by_month": by_month,
                    "by_country": ranked(group("country", True), "country"),
                    "by_category": ranked(group("category", False), "category"),
@@ -265,12 +269,13 @@ def expect_products(db):
     for r in rows:
         ver[r["canonical_id"]].append(r)
     sold = collections.defaultdict(lambda: [0, 0, set()])
-    for f in db.execute("SELECT product_canonical_id, quantity, amount, order_id FROM fact_sales"
+    for f in db.execute("SELECT product_canonical_id, quantity, amount, order_id, is_return FROM fact_sales"
                         " WHERE product_canonical_id IS NOT NULL"):
         s = sold[f[0]]
         s[0] += f[1] or 0
         s[1] += f[2] or 0
-        s[2].add(f[3])
+        if not f[4]:
+            s[2].add(f[3])
     top = [{"canonical_id": k, "name": latest_version(ver[k], "product_sk")["name"] if ver.get(k) else None,
             "quantity": v[0], "revenue": money(v[1]), "orders": len(v[2])}
            for k, v in sorted(sold.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]]
@@ -409,7 +414,7 @@ def check_empty(doc, name, what):
         same({k: doc[k] for k in ("tiles", "series")}, {
             "tiles": {"revenue": "0.00", "orders": 0, "order_lines": 0, "average_order_value": None,
                       "customers": 0, "gross_sales": "0.00", "returns": "0.00", "net_sales": "0.00",
-                      "return_lines": 0},
+                      "return_lines": 0, "return_orders": 0},
             "series": {k: [] for k in ("by_month", "by_country", "by_category", "top_products",
                                        "top_customers")}}, w)
     elif name == "customers":

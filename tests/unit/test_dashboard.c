@@ -960,6 +960,69 @@ test_sales_returns(void **state)
 	json_decref(doc);
 }
 
+/*
+ * An invoice that only returns is not an order: the fixture's orders O1,
+ * O2 and O3, plus C1 (a return-only invoice of Ada's O1, GB, January),
+ * O8 (Bob, US, February: a sale line and a return line, so an order) and
+ * O9 (Bob, US, March: two return lines).  Orders are O1, O2, O3, O8 = 4
+ * and return_orders C1, O9 = 2; January has O1 only (C1 not), GB O1
+ * only; the Widget (201) sells in O1 and O8 (C1 and O9 return it).  Every figure is checked
+ * from the facts and again from the aggregates (build()).
+ */
+static void
+test_sales_return_orders(void **state)
+{
+	sqlite3 *db = db_of(state);
+	json_t *doc;
+
+	exec(db, base_sql);
+	exec(db, "INSERT INTO fact_sales (order_id, line_number, order_date,"
+	    " customer_sk, product_sk, customer_canonical_id,"
+	    " product_canonical_id, quantity, amount, is_return,"
+	    " original_order_id, _file_id, _row) VALUES"
+	    " ('C1', 1, '2024-01-20', 1, 10, 101, 201, -1, -100000, 1, 'O1',"
+	    "  'f2', 5),"
+	    " ('O8', 1, '2024-02-11', 3, 10, 102, 201, 2, 200000, 0, NULL,"
+	    "  'f2', 6),"
+	    " ('O8', 2, '2024-02-11', 3, 13, 102, 203, -1, -55000, 1, NULL,"
+	    "  'f2', 7),"
+	    " ('O9', 1, '2024-03-02', 3, 10, 102, 201, -1, -100000, 1, NULL,"
+	    "  'f2', 8),"
+	    " ('O9', 2, '2024-03-02', 3, 13, 102, 203, -1, -55000, 1, NULL,"
+	    "  'f2', 9)");
+	doc = build(db, "sales", NULL);
+	want_int(doc, "tiles.orders", 4);
+	want_int(doc, "tiles.return_orders", 2);
+	want_int(doc, "tiles.return_lines", 4);
+	want_int(doc, "tiles.order_lines", 9);
+	/* 2024-01: O1 (C1 only returns); 2024-02: O2 and O8; 2024-03: O3 */
+	want_str(doc, "series.by_month.0.month", "2024-01");
+	want_int(doc, "series.by_month.0.orders", 1);
+	want_int(doc, "series.by_month.1.orders", 2);
+	want_int(doc, "series.by_month.2.orders", 1);
+	json_decref(doc);
+	doc = build(db, "sales", "country=GB");
+	want_int(doc, "tiles.orders", 1);
+	want_int(doc, "tiles.return_orders", 1);
+	json_decref(doc);
+	doc = build(db, "sales", "from=2024-03-01");
+	want_int(doc, "tiles.orders", 1);		/* O3; O9 returns */
+	want_int(doc, "tiles.return_orders", 1);
+	want_int(doc, "series.by_country.0.orders", 1);
+	json_decref(doc);
+	doc = build(db, "sales", "category=Tools");
+	/* the Widget's lines: O1, C1, O8 line 1, O9 line 1 */
+	want_int(doc, "tiles.orders", 2);
+	want_int(doc, "tiles.return_orders", 2);
+	want_int(doc, "series.by_category.0.orders", 2);
+	json_decref(doc);
+	doc = build(db, "products", NULL);
+	/* by quantity: Gadget 202 (3), Widget 201 (1 - 1 + 2 - 1), Thing */
+	want_int(doc, "series.top_sellers.1.canonical_id", 201);
+	want_int(doc, "series.top_sellers.1.orders", 2);	/* O1, O8 */
+	json_decref(doc);
+}
+
 /* The tiles of orders of the given amounts (units of 10^-4), one line
  * each, all on one day. */
 static json_t *
@@ -1673,6 +1736,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_filters,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_sales_returns,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_sales_return_orders,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_sales_scd_country,
 		    setup_model, teardown),
