@@ -1250,6 +1250,13 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 		if (cp >= 0x80 && utf8proc_isupper(cp))
 			upper = 1;
 	}
+	/* A user name ("john.smith") starts with a cased letter: one that
+	 * starts with a letter without case ("\xe6\x80\x89-'sl") stays as
+	 * written, since recasing it leaves no capital that would tell the
+	 * cleaned name from a user name when it is cleaned again. */
+	if (n > 0 && clean_i_utf8(w, n, &cp) > 0 &&
+	    utf8proc_tolower(cp) == cp && utf8proc_toupper(cp) == cp)
+		seps = 0;
 	for (i = 0; i < n; i++) {
 		if (w[i] == '_' || (mode == CLEAN_NAME_FULL && !space &&
 		    !upper && seps && (w[i] == '.' || w[i] == '-'))) {
