@@ -1721,7 +1721,8 @@ static const struct series customer_series[] = {
  * order, then SEGMENT_OTHERS, each with its customers and revenue (the
  * sum of monetary) and their shares of the scored customers' (null when
  * that total is not positive); every segment is listed, with zeros when
- * empty.  tiles.segmented_customers counts the scored customers,
+ * empty, none when the model has no customer_segment (an older model).
+ * tiles.segmented_customers counts the scored customers,
  * tiles.unsegmented_customers the customers without an order.
  */
 static cc_err
@@ -1771,7 +1772,7 @@ customer_segments(sqlite3 *db, json_t *tiles, json_t *arr,
 	    CC_OK || (err = put(tiles, "unsegmented_customers",
 	    json_integer(unscored))) != CC_OK)
 		return err;
-	for (i = 0; i <= nr; i++) {
+	for (i = 0; have && i <= nr; i++) {
 		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o}", "segment",
 		    i < nr ? rules[i].name : SEGMENT_OTHERS, "customers",
 		    (json_int_t)cust[i], "revenue", json_money(rev[i]),

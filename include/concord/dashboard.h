@@ -82,7 +82,9 @@
  *              segmented customers' totals, null when that total is not
  *              positive)}]: the RFM segments of customer_segment
  *              (concord/segment.h) in the map's order (segment_rules(),
- *              then "Others"), every one listed, zeros when empty.
+ *              then "Others"), every one listed, zeros when empty;
+ *              [] when the model has no customer_segment (no run, or
+ *              a model of an older version).
  *   products   tiles {products, versions, with_history, categories
  *              (distinct current categories), price_unknown}; series
  *              {by_category [{category, products}]; top_sellers
