@@ -125,7 +125,8 @@ def _(env):
     eq(r["counts"].get("segment_customers"), len(want), "counts.segment_customers")
     eq(r["counts"].get("segmented_customers"), sum(1 for x in want.values() if x["segment"]),
        "counts.segmented_customers")
-    return "%d customers, %d segments" % (len(want), len(names))
+    return "%d customers, %d segments; segments %d ms of aggregate %d ms" % (
+        len(want), len(names), r["timings_ms"]["segments"], r["timings_ms"]["aggregate"])
 
 
 @test("segments_dashboard_series")
