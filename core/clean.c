@@ -1332,13 +1332,23 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 			clean_i_invalid(res, CLEAN_ISSUE_NAME_INVALID, w);
 		return 0;
 	}
+	/* Dropping digits or moving words can bring a combining mark next
+	 * to a letter it composes with ("e2\u0301" -> "e\u0301"): NFC
+	 * again, before the case is set (which counts characters: "r\u0301"
+	 * must be the one letter it reads as when cleaned again) and after
+	 * it, so that the name is NFC and reads back as itself. */
+	if (!clean_all_ascii(w, n) && (e = clean_nfc(w, CLEAN_NAME_MAX, &n,
+	    res)) != CC_OK) {
+		if (e == CC_ETOOBIG)
+			clean_i_invalid(res, CLEAN_ISSUE_NAME_INVALID, w);
+		else
+			*err = clean_text_err(e, res, w);
+		return 0;
+	}
 	if (clean_recase(w, &n, CLEAN_NAME_MAX, res) < 0) {
 		clean_i_invalid(res, CLEAN_ISSUE_NAME_INVALID, w);
 		return 0;
 	}
-	/* Dropping digits or moving words can bring a combining mark next
-	 * to a letter it composes with ("e2\u0301" -> "e\u0301"): NFC
-	 * again, so that the name is NFC and reads back as itself. */
 	if (!clean_all_ascii(w, n) && (e = clean_nfc(w, CLEAN_NAME_MAX, &n,
 	    res)) != CC_OK) {
 		if (e == CC_ETOOBIG)
