@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "concord/dashboard.h"
+#include "concord/segment.h"
 #include "concord/query.h"
 #include "concord/db.h"
 #include "concord/util.h"
@@ -1715,6 +1716,75 @@ static const struct series customer_series[] = {
 	  { { "segment", K_TEXT }, { "customers", K_INT } } },
 };
 
+/*
+ * The RFM segments (customer_segment, concord/segment.h) in the map's
+ * order, then SEGMENT_OTHERS, each with its customers and revenue (the
+ * sum of monetary) and their shares of the scored customers' (null when
+ * that total is not positive); every segment is listed, with zeros when
+ * empty, none when the model has no customer_segment (an older model).
+ * tiles.segmented_customers counts the scored customers,
+ * tiles.unsegmented_customers the customers without an order.
+ */
+static cc_err
+customer_segments(sqlite3 *db, json_t *tiles, json_t *arr,
+    struct cc_diag *diag)
+{
+	static const char *const tables[] = { "customer_segment", NULL };
+	const struct segment_rule *rules;
+	long long cust[16] = { 0 }, ncust = 0, unscored = 0;
+	int64_t rev[16] = { 0 }, nrev = 0;
+	sqlite3_stmt *st = NULL;
+	size_t nr, i;
+	cc_err err;
+	int have, rc = SQLITE_DONE;
+
+	rules = segment_rules(&nr);
+	if (nr + 1 > N(cust))
+		return cc_diag_set(diag, CC_EINVAL, "segment", "segment map"
+		    " too long");
+	if ((have = have_tables(db, tables, diag)) < 0)
+		return CC_EDB;
+	if (have && (err = prep(db, "SELECT segment, count(*),"
+	    " coalesce(sum(monetary), 0) FROM customer_segment"
+	    " GROUP BY segment", &st, diag)) != CC_OK)
+		return err;
+	while (have && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		for (i = 0; name != NULL && i < nr; i++)
+			if (strcmp(name, rules[i].name) == 0)
+				break;
+		if (name == NULL) {
+			unscored += sqlite3_column_int64(st, 1);
+			continue;
+		}
+		/* a name not in the map (there should be none) is Others */
+		cust[i] += sqlite3_column_int64(st, 1);
+		rev[i] += col_money(st, 2);
+		ncust += sqlite3_column_int64(st, 1);
+		nrev += col_money(st, 2);
+	}
+	if (have && (err = stepped(db, rc, diag)) != CC_OK) {
+		sqlite3_finalize(st);
+		return err;
+	}
+	sqlite3_finalize(st);
+	if ((err = put(tiles, "segmented_customers", json_integer(ncust))) !=
+	    CC_OK || (err = put(tiles, "unsegmented_customers",
+	    json_integer(unscored))) != CC_OK)
+		return err;
+	for (i = 0; have && i <= nr; i++) {
+		json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o}", "segment",
+		    i < nr ? rules[i].name : SEGMENT_OTHERS, "customers",
+		    (json_int_t)cust[i], "revenue", json_money(rev[i]),
+		    "customers_share", ncust > 0 ? json_real((double)cust[i] /
+		    (double)ncust) : json_null(), "revenue_share", nrev > 0 ?
+		    json_real((double)rev[i] / (double)nrev) : json_null());
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			return CC_ENOMEM;
+	}
+	return CC_OK;
+}
+
 static cc_err
 customers(sqlite3 *db, const struct dash_filters *f, json_t *doc,
     struct cc_diag *diag)
@@ -1732,10 +1802,18 @@ customers(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	    (err = empty_series(series, customer_series,
 	    N(customer_series))) != CC_OK)
 		return err != CC_OK ? err : CC_ENOMEM;
-	if ((have = have_tables(db, customer_tables, diag)) <= 0)
-		return have < 0 ? CC_EDB : CC_OK;
+	if ((err = put(series, "segments", json_array())) != CC_OK)
+		return err;
+	if ((have = have_tables(db, customer_tables, diag)) <= 0) {
+		if (have < 0)
+			return CC_EDB;
+		return customer_segments(db, tiles, json_object_get(series,
+		    "segments"), diag);
+	}
 	if ((err = query_object(db, customer_tiles_sql, NULL, 0,
-	    customer_tiles_cols, tiles, diag)) != CC_OK)
+	    customer_tiles_cols, tiles, diag)) != CC_OK ||
+	    (err = customer_segments(db, tiles, json_object_get(series,
+	    "segments"), diag)) != CC_OK)
 		return err;
 	return fill_series(db, series, customer_series, N(customer_series),
 	    NULL, 0, diag);

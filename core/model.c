@@ -114,6 +114,13 @@ static const char *const fixed_ddl =
 	" ON match_pairs (entity, decision, probability);"
 	"CREATE TABLE IF NOT EXISTS match_models ("
 	" entity TEXT PRIMARY KEY, run_id TEXT, model TEXT NOT NULL);"
+	/* customer segments: RFM scores of every customer, from the facts
+	 * (concord/segment.h segment_build(), the aggregate phase) */
+	"CREATE TABLE IF NOT EXISTS customer_segment ("
+	" canonical_id INTEGER PRIMARY KEY, last_order_date DATE,"
+	" recency_days INTEGER, frequency INTEGER NOT NULL,"
+	" monetary MONEY NOT NULL, r_score INTEGER, f_score INTEGER,"
+	" m_score INTEGER, rfm TEXT, segment TEXT, as_of DATE);"
 	"CREATE TABLE IF NOT EXISTS model_info ("
 	" run_id TEXT NOT NULL, built_at TEXT NOT NULL);"
 	/* the scale of money (concord/query.h QUERY_MONEY_DIGITS); a model
@@ -156,7 +163,7 @@ static const char *const public_tables[] = {
 	"dim_product", "fact_sales", "quarantine", "clean_issues",
 	"clean_changes", "key_rules", "match_pairs", "match_models",
 	"stg_customer", "stg_product", "stg_product_category", "stg_location",
-	"stg_order_line",
+	"stg_order_line", "customer_segment",
 };
 
 int

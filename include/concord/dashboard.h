@@ -69,10 +69,22 @@
  *              duplicates_resolved (current golden records built from
  *              more than one source record: json_array_length(sources)
  *              > 1), duplicate_records (the records those merged away:
- *              sum of length - 1), source_records (sum of lengths)};
+ *              sum of length - 1), source_records (sum of lengths),
+ *              segmented_customers (customers with an RFM segment),
+ *              unsegmented_customers (customer_segment rows without one:
+ *              no order)};
  *              series {new_by_month [{month, customers}] (created_date),
  *              by_country, by_gender, by_segment [{<attr>, customers}]}
- *              by count descending then value; all of current versions.
+ *              by count descending then value; all of current versions
+ *              (by_segment is dim_customer's own "segment" attribute);
+ *              segments [{segment, customers, revenue (money: sum of
+ *              monetary), customers_share, revenue_share (of the
+ *              segmented customers' totals, null when that total is not
+ *              positive)}]: the RFM segments of customer_segment
+ *              (concord/segment.h) in the map's order (segment_rules(),
+ *              then "Others"), every one listed, zeros when empty;
+ *              [] when the model has no customer_segment (no run, or
+ *              a model of an older version).
  *   products   tiles {products, versions, with_history, categories
  *              (distinct current categories), price_unknown}; series
  *              {by_category [{category, products}]; top_sellers

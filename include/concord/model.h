@@ -68,6 +68,12 @@
  *   key_rules         run_id, entity, from_file, from_column, to_file,
  *                     to_column, rule (JSON), coverage, matched
  *   canonical_ids     entity, natural_key, canonical_id (persistent)
+ *   customer_segment  canonical_id PK (a customer with a line in
+ *                     fact_sales), last_order_date, recency_days,
+ *                     frequency, monetary (money: net amount), r_score,
+ *                     f_score, m_score (1-5), rfm ("545"), segment, as_of
+ *                     (the model's last order date): RFM segments, filled
+ *                     by the aggregate phase (concord/segment.h)
  *   model_info        run_id, built_at: the run that built this model
  *                     (the read side's provenance)
  *   agg_sales_order   the read side's aggregates (a run's aggregate
@@ -97,7 +103,8 @@ cc_err	model_create(sqlite3 *db, struct cc_diag *diag);
 
 /*
  * 1 if name is a table of the model the read side may serve (star schema,
- * staging, quarantine, clean_issues, clean_changes, key_rules), else 0.
+ * staging, quarantine, clean_issues, clean_changes, key_rules,
+ * customer_segment), else 0.
  * The read side never serves another table, whatever the request says.
  */
 int	model_is_public_table(const char *name);

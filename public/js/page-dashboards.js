@@ -282,10 +282,37 @@ async function customers(body, doc, ctx) {
     labels: bg.map((r) => ({ M: "Male", F: "Female" }[r.gender] || r.gender || "Not known")), labelHeader: "Gender",
     datasets: [{ label: "Customers", data: bg.map((r) => r.customers) }], height: 220,
   }, ctx.track).el));
+  // RFM segments (customer_segment): sizes and revenue, in the map's order
+  const rfm = s.segments || [];
+  if (rfm.length) {
+    grid.append(h("section.panel.panel-wide", { "aria-label": "Customer segments (RFM)", id: "rfm-segments" },
+      h("h2", "Customer segments (RFM)"),
+      h("p.small.muted", `Recency, frequency and monetary scores (quintiles, 1-5) as of the last order date; ${fmtInt(t.segmented_customers)} customers scored` +
+        (t.unsegmented_customers ? `, ${fmtInt(t.unsegmented_customers)} without an order (only returns) not scored.` : ".")),
+      h("div.panels",
+        panel("Customers by RFM segment", chart({
+          type: "bar", horizontal: true, title: "Customers by RFM segment",
+          labels: rfm.map((r) => r.segment), labelHeader: "Segment", table: false,
+          datasets: [{ label: "Customers", data: rfm.map((r) => r.customers), color: COLORS[0] }], height: 50 + rfm.length * 26,
+        }, ctx.track).el),
+        panel("Revenue by RFM segment", chart({
+          type: "bar", horizontal: true, money: true, title: "Revenue by RFM segment",
+          labels: rfm.map((r) => r.segment), labelHeader: "Segment", table: false,
+          datasets: [{ label: "Revenue", data: rfm.map((r) => r.revenue), money: true, color: COLORS[2] }], height: 50 + rfm.length * 26,
+        }, ctx.track).el)),
+      scroller(table([
+        { label: "Segment", value: (r) => r.segment },
+        { label: "Customers", numeric: true, value: (r) => fmtInt(r.customers) },
+        { label: "Share of customers", numeric: true, value: (r) => fmtPct(r.customers_share) },
+        { label: "Revenue", numeric: true, value: (r) => fmtMoney(r.revenue) },
+        { label: "Share of revenue", numeric: true, value: (r) => fmtPct(r.revenue_share) },
+      ], rfm, { className: "compact", caption: "Customer segments (RFM)" }), "Customer segments"),
+      h("p.small", h("a", { href: "#/data/customer_segment" }, "Every customer's scores and segment"))));
+  }
   const seg = (s.by_segment || []).filter((r) => r.segment !== null);
   if (seg.length) {
-    grid.append(panel("Customers by segment", chart({
-      type: "bar", horizontal: true, title: "Customers by segment",
+    grid.append(panel("Customers by segment (source attribute)", chart({
+      type: "bar", horizontal: true, title: "Customers by segment (source attribute)",
       labels: seg.map((r) => r.segment), labelHeader: "Segment",
       datasets: [{ label: "Customers", data: seg.map((r) => r.customers), color: COLORS[3] }], height: 50 + seg.length * 28,
     }, ctx.track).el));

@@ -10,6 +10,7 @@ export const TABLE_INFO = {
   dim_product_category: "Product categories and subcategories.",
   dim_location: "Locations: countries, regions, cities.",
   dim_date: "The calendar: one row per day, with year, quarter, month and weekday.",
+  customer_segment: "Every customer's RFM scores (recency, frequency, monetary: quintiles 1-5 as of the last order date) and segment (Champions, At Risk…).",
   quarantine: "Source records a run could not load, with the reason.",
   clean_issues: "Values a run could not clean (a date that is not a date…), with the file and row.",
   clean_changes: "What cleaning changed, counted per file, column and rule.",
@@ -22,7 +23,7 @@ export const TABLE_INFO = {
 };
 
 const GROUPS = [
-  ["Reconciled data", (n) => n.startsWith("fact_") || n.startsWith("dim_")],
+  ["Reconciled data", (n) => n.startsWith("fact_") || n.startsWith("dim_") || n === "customer_segment"],
   ["Data quality", (n) => ["quarantine", "clean_issues", "clean_changes", "key_rules"].includes(n)],
   ["Staging (each file, cleaned)", (n) => n.startsWith("stg_")],
 ];

@@ -439,6 +439,20 @@ describe("Concord web UI", () => {
       const ui = await tileValues(page);
       for (const k of checks[name] || []) assert.equal(ui[k], String(doc.tiles[k]), `${name}: tile ${k}`);
       if (name === "quality") assert.equal(ui.rules, String(doc.runs[0].quality.rules), "quality: rules");
+      if (name === "customers") {
+        // the RFM segments: charts and a table with the API's sizes and revenue, in its order
+        const segs = doc.series.segments;
+        assert.ok(segs.length > 0 && segs.some((r) => r.customers > 0), "customers: segments in the API");
+        assert.equal(await page.locator("#rfm-segments canvas").count(), 2, "customers: segment charts");
+        const rows = await page.locator("#rfm-segments table tbody tr").evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent.trim())));
+        assert.deepEqual(rows.map((r) => r[0]), segs.map((r) => r.segment), "customers: segment names");
+        assert.deepEqual(rows.map((r) => r[1].replace(/,/g, "")), segs.map((r) => String(r.customers)), "customers: segment sizes");
+        assert.deepEqual(rows.map((r) => r[3].replace(/,/g, "")), segs.map((r) => {
+          const [i, f = ""] = r.revenue.split(".");
+          return `${i}.${(f + "00").slice(0, Math.max(2, f.length))}`;
+        }), "customers: segment revenue");
+      }
       assert.ok((await page.locator(`#dash-${name} canvas`).count()) > 0, `${name}: charts`);
       await a11yCheck(page);
       await noLeakedValues(page);

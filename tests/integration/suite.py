@@ -120,6 +120,7 @@ import tests_deploy  # noqa: E402,F401
 import tests_pipeline  # noqa: E402,F401
 import tests_mapping  # noqa: E402,F401
 import tests_dashboards  # noqa: E402,F401
+import tests_segments  # noqa: E402,F401
 import tests_tables  # noqa: E402,F401
 import tests_matching  # noqa: E402,F401
 import tests_entities  # noqa: E402,F401

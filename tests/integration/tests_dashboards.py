@@ -247,13 +247,42 @@ def expect_customers(db):
                   "with_history": sum(1 for v in per.values() if v > 1),
                   "duplicates_resolved": len({c for c, k in n if k > 1}),
                   "duplicate_records": sum(k - 1 for _c, k in n if k > 1),
-                  "source_records": sum(k for _c, k in n)},
+                  "source_records": sum(k for _c, k in n), **segment_tiles(db)},
         "series": {"new_by_month": [{"month": m, "customers": len(v)}
                                     for m, v in sorted(months.items(), key=lambda kv: null_last(kv[0]))],
                    "by_country": counted(cur, "country", "customers"),
                    "by_gender": counted(cur, "gender", "customers"),
-                   "by_segment": counted(cur, "segment", "customers")},
+                   "by_segment": counted(cur, "segment", "customers"),
+                   "segments": expect_segments(db)},
     }
+
+
+# the RFM segment map (concord/segment.h: the CRAN rfm package's rfm_segment()
+# documentation, version 0.3.0), in its order, then "Others"
+RFM_SEGMENTS = ["Champions", "Potential Loyalist", "Loyal Customers", "Promising", "New Customers",
+                "Can't Lose Them", "At Risk", "Need Attention", "About To Sleep", "Lost", "Others"]
+
+
+def expect_segments(db):
+    """The customers dashboard's segments series from customer_segment's rows, summed here."""
+    if not has_table(db, "customer_segment"):
+        return []
+    rows = db.execute("SELECT segment, monetary FROM customer_segment WHERE segment IS NOT NULL").fetchall()
+    n, total = len(rows), sum(r["monetary"] for r in rows)
+    out = []
+    for name in RFM_SEGMENTS:
+        mine = [r["monetary"] for r in rows if r["segment"] == name]
+        out.append({"segment": name, "customers": len(mine), "revenue": money(sum(mine)),
+                    "customers_share": len(mine) / n if n else None,
+                    "revenue_share": sum(mine) / total if total > 0 else None})
+    return out
+
+
+def segment_tiles(db):
+    if not has_table(db, "customer_segment"):
+        return {"segmented_customers": 0, "unsegmented_customers": 0}
+    a, b = db.execute("SELECT count(segment), count(*) - count(segment) FROM customer_segment").fetchone()
+    return {"segmented_customers": a, "unsegmented_customers": b}
 
 
 def expect_products(db):

@@ -1538,7 +1538,7 @@ attached_model(void **state)
 	assert_null(strstr(m.p, "decoy"));
 	json_decref(doc);
 	assert_int_equal(query_tables(ws->db, &lim, &list, &d), CC_OK);
-	assert_int_equal(json_array_size(list), 17);	/* the public tables */
+	assert_int_equal(json_array_size(list), 18);	/* the public tables */
 	json_decref(list);
 	ws_close(ws);
 	free(m.p);
@@ -1554,19 +1554,31 @@ tables_list(void **state)
 	sqlite3 *db = model_db(path, sizeof(path), 1), *empty;
 	json_t *list, *t, *fact = NULL;
 	size_t i;
+	int seg = 0;
 
 	(void)state;
 	query_limits_default(&lim);
 	assert_int_equal(query_tables(db, &lim, &list, &d), CC_OK);
-	assert_int_equal(json_array_size(list), 17);	/* the public tables */
+	assert_int_equal(json_array_size(list), 18);	/* the public tables */
 	json_array_foreach(list, i, t) {
 		const char *name;
 		name = json_string_value(json_object_get(t, "name"));
 		assert_true(model_is_public_table(name));
 		if (strcmp(name, "fact_sales") == 0)
 			fact = t;
+		if (strcmp(name, "customer_segment") == 0) {
+			/* RFM segments: monetary (5th column) is money */
+			json_t *c = json_array_get(json_object_get(t,
+			    "columns"), 4);
+			assert_string_equal(json_string_value(json_object_get(
+			    c, "name")), "monetary");
+			assert_string_equal(json_string_value(json_object_get(
+			    c, "type")), "money");
+			seg = 1;
+		}
 		assert_null(strstr(name, "table_columns"));
 	}
+	assert_true(seg);
 	assert_non_null(fact);
 	assert_int_equal(json_integer_value(json_object_get(fact, "rows")), 32);
 	assert_string_equal(json_string_value(json_object_get(fact, "url")),

@@ -1,0 +1,164 @@
+/*
+ * segment.c - customer segments: RFM scores and named segments from
+ * fact_sales into customer_segment (concord/segment.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "concord/db.h"
+#include "concord/segment.h"
+
+/*
+ * The map of the CRAN package rfm's documentation, rfm_segment()
+ * (version 0.3.0): name, then the inclusive ranges of R, F and M, in the
+ * package's order; the first matching rule wins.
+ */
+static const struct segment_rule rules[] = {
+	{ "Champions",		5, 5,	5, 5,	5, 5 },
+	{ "Potential Loyalist",	3, 5,	3, 5,	2, 5 },
+	{ "Loyal Customers",	2, 4,	2, 4,	2, 4 },
+	{ "Promising",		3, 4,	1, 3,	3, 5 },
+	{ "New Customers",	4, 5,	1, 3,	1, 5 },
+	{ "Can't Lose Them",	1, 2,	3, 4,	4, 5 },
+	{ "At Risk",		1, 2,	2, 5,	4, 5 },
+	{ "Need Attention",	1, 3,	3, 5,	3, 5 },
+	{ "About To Sleep",	2, 3,	1, 3,	1, 4 },
+	{ "Lost",		1, 1,	1, 5,	1, 5 },
+};
+
+#define NRULES	(sizeof(rules) / sizeof(rules[0]))
+
+const struct segment_rule *
+segment_rules(size_t *n)
+{
+	if (n != NULL)
+		*n = NRULES;
+	return rules;
+}
+
+const char *
+segment_name(int r, int f, int m)
+{
+	size_t i;
+
+	if (r < 1 || r > 5 || f < 1 || f > 5 || m < 1 || m > 5)
+		return NULL;
+	for (i = 0; i < NRULES; i++)
+		if (r >= rules[i].r_lo && r <= rules[i].r_hi &&
+		    f >= rules[i].f_lo && f <= rules[i].f_hi &&
+		    m >= rules[i].m_lo && m <= rules[i].m_hi)
+			return rules[i].name;
+	return SEGMENT_OTHERS;
+}
+
+int
+segment_score(long long c, long long n)
+{
+	if (n < 1 || c < 1 || c > n)
+		return 0;
+	return (int)((5 * c + n - 1) / n);
+}
+
+/*
+ * The measures per customer, then the scores: c of each measure is
+ * count(*) over the ordered values with the default frame (RANGE
+ * UNBOUNDED PRECEDING to CURRENT ROW, peers included), so ties count
+ * alike.  The segment CASE (the rules in order: the first match wins)
+ * is appended from rules[]; its names are ours, quoted all the same.
+ */
+static const char build_head[] =
+	"INSERT INTO customer_segment (canonical_id, last_order_date,"
+	" recency_days, frequency, monetary, r_score, f_score, m_score, rfm,"
+	" segment, as_of)"
+	" WITH asof AS (SELECT max(order_date) AS d FROM fact_sales"
+	"  WHERE NOT coalesce(is_return, 0)),"
+	" c AS (SELECT customer_canonical_id AS id,"
+	"  max(order_date) FILTER (WHERE NOT coalesce(is_return, 0)) AS last,"
+	"  count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_return, 0))"
+	"   AS freq,"
+	"  coalesce(sum(amount), 0) AS money"
+	"  FROM fact_sales WHERE customer_canonical_id IS NOT NULL AND"
+	"  customer_canonical_id <> 0 GROUP BY customer_canonical_id),"
+	" s AS (SELECT id, count(*) OVER () AS n,"
+	"  count(*) OVER (ORDER BY last) AS cr,"
+	"  count(*) OVER (ORDER BY freq) AS cf,"
+	"  count(*) OVER (ORDER BY money) AS cm"
+	"  FROM c WHERE freq > 0 AND last IS NOT NULL),"
+	" sc AS (SELECT id, (5 * cr + n - 1) / n AS r, (5 * cf + n - 1) / n"
+	"  AS f, (5 * cm + n - 1) / n AS m FROM s)"
+	" SELECT c.id, c.last, CAST(julianday(asof.d) - julianday(c.last) AS"
+	"  INTEGER), c.freq, c.money, sc.r, sc.f, sc.m,"
+	"  CASE WHEN sc.id IS NOT NULL THEN sc.r || sc.f || sc.m END,"
+	"  CASE WHEN sc.id IS NULL THEN NULL";
+
+cc_err
+segment_build(sqlite3 *db, long long *scored, long long *customers,
+    struct cc_diag *diag)
+{
+	char sql[sizeof(build_head) + NRULES * 160 + 256], *p;
+	sqlite3_stmt *st = NULL;
+	size_t i, left;
+	cc_err err;
+	int n;
+
+	if (scored != NULL)
+		*scored = 0;
+	if (customers != NULL)
+		*customers = 0;
+	if (db == NULL)
+		return cc_diag_set(diag, CC_EINVAL, "segment", "no database");
+	memcpy(sql, build_head, sizeof(build_head));
+	p = sql + sizeof(build_head) - 1;
+	left = sizeof(sql) - (sizeof(build_head) - 1);
+	for (i = 0; i < NRULES; i++) {
+		char *q = sqlite3_mprintf(" WHEN sc.r BETWEEN %d AND %d AND"
+		    " sc.f BETWEEN %d AND %d AND sc.m BETWEEN %d AND %d THEN"
+		    " %Q", rules[i].r_lo, rules[i].r_hi, rules[i].f_lo,
+		    rules[i].f_hi, rules[i].m_lo, rules[i].m_hi,
+		    rules[i].name);
+		if (q == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "nomem",
+			    "out of memory");
+		n = snprintf(p, left, "%s", q);
+		sqlite3_free(q);
+		if (n < 0 || (size_t)n >= left)
+			return cc_diag_set(diag, CC_ENOMEM, "segment",
+			    "segment map too long");
+		p += n;
+		left -= (size_t)n;
+	}
+	n = snprintf(p, left, " ELSE '%s' END, asof.d FROM c CROSS JOIN asof"
+	    " LEFT JOIN sc ON sc.id = c.id ORDER BY c.id", SEGMENT_OTHERS);
+	if (n < 0 || (size_t)n >= left)
+		return cc_diag_set(diag, CC_ENOMEM, "segment",
+		    "segment map too long");
+	if (sqlite3_prepare_v2(db, "SELECT 1 WHERE EXISTS (SELECT 1 FROM"
+	    " pragma_table_info('customer_segment')) AND EXISTS (SELECT 1"
+	    " FROM pragma_table_info('fact_sales'))", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	n = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (n != SQLITE_ROW)
+		return cc_diag_set(diag, CC_EINVAL, "no_model", "the model's"
+		    " fact_sales or customer_segment is missing");
+	if ((err = db_exec(db, "DELETE FROM customer_segment", diag)) !=
+	    CC_OK || (err = db_exec(db, sql, diag)) != CC_OK)
+		return err;
+	if (sqlite3_prepare_v2(db, "SELECT count(segment), count(*) FROM"
+	    " customer_segment", -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (scored != NULL)
+			*scored = sqlite3_column_int64(st, 0);
+		if (customers != NULL)
+			*customers = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return CC_OK;
+}
