@@ -39,6 +39,8 @@ enum source_format {
 	SOURCE_FORMAT_JSON,	/* RFC 8259: an array of objects, or an object
 				   with one member holding such an array */
 	SOURCE_FORMAT_NDJSON,	/* one JSON object per line */
+	SOURCE_FORMAT_XLSX,	/* an Office Open XML workbook (ECMA-376):
+				   one sheet, row 1 names the columns */
 };
 
 enum source_encoding {
@@ -80,6 +82,26 @@ struct source_dialect {
 					   flattened JSON keys */
 #define SOURCE_SNIFF_BYTES	(64 * 1024)	/* prefix read by
 						   source_sniff() */
+
+/*
+ * Caps of the xlsx reader (core/source_xlsx.c).  A zip entry is refused
+ * as a zip bomb (CC_EINVALID, "xlsx_zip_bomb") when its stated
+ * uncompressed size is over the cap of its part, when it inflates to more
+ * than it states, or when it is larger than SOURCE_XLSX_RATIO_FLOOR and
+ * inflates more than SOURCE_XLSX_MAX_RATIO times its compressed size
+ * (deflate's own limit is about 1032:1; spreadsheet XML is 5-30:1).  The
+ * shared strings table is held in memory (the sheet refers to it by
+ * index), so it has its own caps ("xlsx_too_many_strings"); the sheet is
+ * streamed and its cap only bounds the time spent.
+ */
+#define SOURCE_XLSX_MAX_PART_BYTES	(64ULL << 20)	/* workbook.xml,
+							   its rels, styles */
+#define SOURCE_XLSX_MAX_SST_PART_BYTES	(1ULL << 30)	/* sharedStrings.xml */
+#define SOURCE_XLSX_MAX_SHEET_BYTES	(16ULL << 30)	/* the sheet's XML */
+#define SOURCE_XLSX_MAX_RATIO		200
+#define SOURCE_XLSX_RATIO_FLOOR		(1ULL << 20)
+#define SOURCE_XLSX_MAX_SHARED_STRINGS	(16UL << 20)	/* strings */
+#define SOURCE_XLSX_MAX_SHARED_BYTES	(512UL << 20)	/* their UTF-8 text */
 
 /* Names of enum values, for JSON and logs ("csv", "utf-8", ...). */
 const char	*source_format_name(enum source_format f);
@@ -244,6 +266,32 @@ size_t		 source_extra_fields(const struct source_reader *r);
  * with records_path filled in when it was chosen by the reader.
  */
 const struct source_dialect *source_reader_dialect(const struct source_reader *r);
+
+/*
+ * An Excel date serial as ISO 8601 text in buf (size >= 24): "YYYY-MM-DD"
+ * when it has no time of day, "YYYY-MM-DDTHH:MM:SS" (".mmm" when the
+ * milliseconds are not 0) otherwise, "HH:MM:SS" for a serial in [0, 1).
+ * The time is rounded to the millisecond.  date1904 0: the 1900 date
+ * system (serial 1 = 1900-01-01), with Excel's fictitious 1900-02-29
+ * (serial 60, kept from Lotus 1-2-3: ECMA-376 Part 1, 18.17.4.1) read as
+ * 1900-02-28 as openpyxl reads it, and serials from 61 on counted from
+ * 1899-12-30; date1904 1: serial 0 = 1904-01-01 (workbookPr date1904).
+ * Returns the length written, or -1 for a serial that is negative, not
+ * finite or past 9999-12-31 (2958465), or a NULL or short buf.
+ */
+int		 source_xlsx_serial_date(double serial, int date1904, char *buf,
+		    size_t size);
+
+/*
+ * 1 if number format id (numFmtId) with format code code is a date or
+ * time format, 0 if not.  code NULL: a built-in format, of which 14-22
+ * and 45-47 are dates and times (ECMA-376 Part 1, 18.8.30).  Otherwise
+ * the code's first section (up to ';') is a date when it holds one of
+ * d m y h s (either case) outside double-quoted text, backslash-escaped
+ * characters, the character after '_' or '*', and [...] (colours,
+ * conditions, locales), except an elapsed-time [h], [mm] or [ss].
+ */
+int		 source_xlsx_format_is_date(int id, const char *code);
 
 /* Closes the file and frees the reader.  NULL is fine. */
 void		 source_close(struct source_reader *r);
