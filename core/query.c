@@ -2785,24 +2785,54 @@ xlsx_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 	worksheet_set_column(pv, 0, 0, 18, x.bold);
 	worksheet_set_column(pv, 1, 1, 60, NULL);
 	{
+		/* constant_memory: a row is final once the next one starts,
+		 * so each row is written whole, in order */
 		const char *k[] = { "table", "filters", "sort", "generated_at",
 		    "row_count", "run_id", "truncated", "truncated_reason",
 		    "cells_cut" };
 		lxw_row_t pr;
-		for (pr = 0; pr < sizeof(k) / sizeof(k[0]); pr++)
+		for (pr = 0; pr < sizeof(k) / sizeof(k[0]); pr++) {
 			worksheet_write_string(pv, pr, 0, k[pr], x.bold);
+			switch (pr) {
+			case 0:
+				worksheet_write_string(pv, pr, 1, q->table, NULL);
+				break;
+			case 1:
+				worksheet_write_string(pv, pr, 1, fj != NULL ? fj :
+				    "{}", NULL);
+				break;
+			case 2:
+				worksheet_write_string(pv, pr, 1, sj != NULL ? sj :
+				    "null", NULL);
+				break;
+			case 3:
+				worksheet_write_string(pv, pr, 1,
+				    q->generated_at, NULL);
+				break;
+			case 4:
+				worksheet_write_number(pv, pr, 1, (double)nrows,
+				    NULL);
+				break;
+			case 5:
+				if (q->run_id != NULL)
+					worksheet_write_string(pv, pr, 1,
+					    q->run_id, NULL);
+				break;
+			case 6:
+				worksheet_write_boolean(pv, pr, 1,
+				    c != QUERY_CUT_NONE, NULL);
+				break;
+			case 7:
+				if (c != QUERY_CUT_NONE)
+					worksheet_write_string(pv, pr, 1,
+					    cut_codes[c], NULL);
+				break;
+			default:
+				worksheet_write_number(pv, pr, 1,
+				    (double)x.cut_cells, NULL);
+			}
+		}
 	}
-	worksheet_write_string(pv, 0, 1, q->table, NULL);
-	worksheet_write_string(pv, 1, 1, fj != NULL ? fj : "{}", NULL);
-	worksheet_write_string(pv, 2, 1, sj != NULL ? sj : "null", NULL);
-	worksheet_write_string(pv, 3, 1, q->generated_at, NULL);
-	worksheet_write_number(pv, 4, 1, (double)nrows, NULL);
-	if (q->run_id != NULL)
-		worksheet_write_string(pv, 5, 1, q->run_id, NULL);
-	worksheet_write_boolean(pv, 6, 1, c != QUERY_CUT_NONE, NULL);
-	if (c != QUERY_CUT_NONE)
-		worksheet_write_string(pv, 7, 1, cut_codes[c], NULL);
-	worksheet_write_number(pv, 8, 1, (double)x.cut_cells, NULL);
 	free(fj);
 	free(sj);
 	free(b.p);

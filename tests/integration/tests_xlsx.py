@@ -252,7 +252,7 @@ def _(env):
             doc = expect_error(upload(b, u, "bad.xlsx", data), 422, what)
             got = [e.get("code") for e in doc.get("errors") or []]
             check(code in got or doc.get("code") == code, "%s: want reason %s, got %s" % (what, code, doc))
-            check(doc["errors"][0].get("message") or doc.get("message"), what + ": a message")
+            check(len(doc.get("error") or "") > 20, what + ": a readable reason: %r" % doc.get("error"))
             expect_nothing_registered(b, b.client, u.token, before, what)
         except AssertionError as e:
             problems.append(str(e))
