@@ -347,9 +347,7 @@ source_xlsx_serial_date(double serial, int date1904, char *buf, size_t size)
 		 * 1900-02-28, as openpyxl reads it. */
 		days = days_from_civil(1899, 12, 30) + (long)day;
 		if (day < 60)
-			days += 1;
-		if (day == 60)
-			days -= 1;
+			days += 1;	/* 60 itself: 1899-12-30 + 60 */
 	}
 	civil_from_days(days, &y, &m, &d);
 	if (ms == 0)
