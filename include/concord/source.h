@@ -129,7 +129,13 @@ struct source_reader;
  * 0x00-0x08, 0x0E-0x1F and 0x7F are refused in either encoding.  The
  * readers check the rest of the file as they go.
  *
- * Format: text starting with '[' or '{' is JSON (an array of objects, or
+ * Format: a file starting with a zip local header ("PK\3\4") is an xlsx
+ * workbook: its workbook part is read (core/source_xlsx.c) and
+ * records_path gets the name of its first sheet, has_header 1, encoding
+ * UTF-8; an OLE compound file (D0 CF 11 E0 A1 B1 1A E1: an encrypted
+ * workbook or a legacy .xls) is CC_EINVALID "xlsx_encrypted"; a zip that
+ * is no workbook, or a broken one, is CC_EINVALID with the codes of
+ * source_open() for XLSX.  Text starting with '[' or '{' is JSON (an array of objects, or
  * an object one of whose members holds the records: the first member
  * whose value is an array that is empty or starts with an object; its
  * name goes to records_path); a first line that is a whole object on its
@@ -186,6 +192,18 @@ cc_err		 source_sniff(const char *path, const char *name_hint,
  * first pass is not reported here but by the source_next() call that
  * reaches it; the columns are then those of the records before it.
  *
+ * XLSX: opens the sheet named d->records_path ("" for the first) and
+ * reads its header row (the first row holding a value; merged header
+ * cells give their value to each column they cover, then names are made
+ * unique as for CSV).  The shared strings and styles are read first; the
+ * sheet is streamed.  Errors are CC_EINVALID with diag codes
+ * "xlsx_encrypted", "xlsx_corrupt", "xlsx_not_workbook",
+ * "xlsx_missing_part", "xlsx_no_such_sheet", "xlsx_zip_bomb" (the
+ * SOURCE_XLSX_* caps), "xlsx_too_many_columns" (a cell past column XFD),
+ * "xlsx_too_many_strings", "xlsx_xml", "field_too_long",
+ * "record_too_long", "empty_file" (no cell with a value).  Positions in
+ * diag are 0 for xlsx: the message names the part and the row.
+ *
  * Returns CC_OK; CC_EINVAL for a NULL argument or an unusable dialect
  * (unknown format, a delimiter that is a quote, CR, LF or NUL);
  * CC_ENOMEM; CC_EIO; and, from reading row 1 of a CSV file, CC_EPARSE,
@@ -224,6 +242,14 @@ const char	*source_column(const struct source_reader *r, size_t i);
  * true and false as "true" and "false"; arrays as compact JSON text (their
  * numbers as Jansson prints them with 15 significant digits).  NDJSON
  * skips blank lines.
+ *
+ * XLSX: one row of the sheet: a missing cell is ""; cell values as
+ * described at SOURCE_FORMAT_XLSX's reader (README "Excel workbooks"):
+ * shared and inline strings as text, booleans "true"/"false", numbers as
+ * stored, number cells with a date style as ISO 8601
+ * (source_xlsx_serial_date()).  Rows without any value are skipped;
+ * cells past the header's columns are counted by source_extra_fields().
+ * source_record_line() is the row's number in the sheet.
  *
  * Returns CC_OK; CC_EOF after the last record (and on every later call);
  * CC_EPARSE with diag at the first problem:
