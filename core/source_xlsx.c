@@ -765,19 +765,6 @@ start_merges(struct xlsx *x, const char *el, const XML_Char **a)
 	const char *ref, *colon;
 	struct merge m;
 
-	if (strcmp(el, "row") == 0 && x->header_row == 0) {
-		/* the first row element holding a cell is the header:
-		 * decided by on_start for "c" */
-		return;
-	}
-	if (strcmp(el, "c") == 0 && x->header_row == 0) {
-		const char *r = attr(a, "r");
-		size_t c;
-		long row;
-		if (r != NULL && parse_ref(r, &c, &row) == 0)
-			x->header_row = row;
-		return;
-	}
 	if (strcmp(el, "mergeCell") != 0 || x->nmg >= MAX_MERGES ||
 	    (ref = attr(a, "ref")) == NULL || (colon = strchr(ref, ':')) ==
 	    NULL)
@@ -1234,7 +1221,6 @@ xlsx_open(const char *path, const char *sheet, struct xlsx **out,
 	x->prev_col = NONE;
 	if (load_workbook(x, path, sheet) != CC_OK)
 		goto fail;
-	x->header_row = 0;
 	x->eof = 0;
 	if (part_open(x, x->sheet_part, SOURCE_XLSX_MAX_SHEET_BYTES) != CC_OK ||
 	    parser_new(x, XP_SHEET) != CC_OK || read_header(x) != CC_OK)
