@@ -390,8 +390,11 @@ clean_number(const char *raw, const struct clean_number_format *fmt,
 		if (opt != NULL && (opt->flags & CLEAN_F_PERCENT_FRACTION))
 			v.dp -= 2;
 	}
-	if (v.dp > CLEAN_NUM_DIGITS + CLEAN_NUM_EXP ||
-	    v.dp < -CLEAN_NUM_EXP - 2)
+	/* At most CLEAN_NUM_DIGITS digits before the point, however the
+	 * value was written: its canonical form (every digit written out)
+	 * must read back ("5...59.e9", 62 digits and an exponent, is 71
+	 * digits long written out) */
+	if (v.dp > CLEAN_NUM_DIGITS || v.dp < -CLEAN_NUM_EXP - 2)
 		return clean_i_invalid(res, CLEAN_ISSUE_NUMBER_OUT_OF_RANGE,
 		    out);
 	n = clean_dec_canon(&v, sh.neg, buf);

@@ -116,7 +116,9 @@
  *	date_end_before_start	clean_date_check_order()
  *	number_invalid		not a number in the column's format
  *	number_out_of_range	money beyond int64 minor units, exponent beyond
- *				+-60
+ *				+-60, more than 64 significant digits, or
+ *				more than 64 digits before the point once
+ *				written out (10^64 and above)
  *	bool_invalid		not one of the boolean tokens
  *	code_unknown		a code not in its list: kept in its
  *				normalised form (status CLEAN_VALUE) so
