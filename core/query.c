@@ -28,6 +28,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
 
 #include "concord/model.h"
 #include "concord/query.h"
@@ -73,12 +76,14 @@ static const struct {
 	{ "application/json", "json" },			/* QUERY_JSON */
 	{ "text/csv; charset=utf-8", "csv" },		/* QUERY_CSV */
 	{ "application/x-ndjson", "ndjson" },		/* QUERY_NDJSON */
+	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	  "xlsx" },					/* QUERY_XLSX */
 };
 
 /* Reserved parameters; anything else is a filter. */
 enum qparam {
 	P_SIZE = 0, P_NEXT, P_SORT, P_SORT_DESC, P_COL, P_NOCOL, P_SHAPE,
-	P_HEADER, P_FORMULAS, P_STREAM, P_DL, P__MAX
+	P_HEADER, P_FORMULAS, P_STREAM, P_DL, P_FORMAT, P__MAX
 };
 
 static const char *const param_names[P__MAX] = {
@@ -93,6 +98,7 @@ static const char *const param_names[P__MAX] = {
 	"_formulas",	/* P_FORMULAS */
 	"_stream",	/* P_STREAM */
 	"_dl",		/* P_DL */
+	"_format",	/* P_FORMAT: chosen by the handler */
 };
 
 /* A typed value: a filter operand or a keyset position. */
@@ -770,6 +776,7 @@ query_limits_default(struct query_limits *lim)
 	lim->stream_time_limit_ms = 120000;
 	lim->gone = NULL;
 	lim->gone_ctx = NULL;
+	lim->tmpdir = NULL;
 }
 
 /* "name" with inner quotes doubled: an SQL identifier. */
@@ -1940,6 +1947,13 @@ parse_in_txn(sqlite3 *db, const char *table, enum query_format fmt,
 			break;
 		}
 	}
+	if (q->fmt == QUERY_XLSX) {
+		/* a workbook is the whole view, as _stream=1 */
+		q->stream = 1;
+		q->dl = 1;
+		if (q->lim.stream_max_rows > QUERY_XLSX_MAX_ROWS)
+			q->lim.stream_max_rows = QUERY_XLSX_MAX_ROWS;
+	}
 	if (one[P_SIZE] != NULL && !q->stream) {
 		errno = 0;
 		v = strtol(one[P_SIZE], &end, 10);
@@ -2499,6 +2513,345 @@ write_tail(struct query *q, struct qbuf *b, long long rows,
 	free(s);
 }
 
+/* ---- xlsx ---------------------------------------------------------- */
+
+#define XLSX_MAX_CELL	32767		/* characters of a cell (Excel) */
+#define XLSX_WIDTH_MAX	60		/* column width cap, characters */
+
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]" -> *t. */
+static int
+parse_when(const char *s, size_t n, int with_time, lxw_datetime *t)
+{
+	int y, mo, d, h = 0, mi = 0, k = 0;
+	double sec = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (n < 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &k) != 3 ||
+	    k != 10 || y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > 31)
+		return -1;
+	if (with_time && n > 10) {
+		if ((s[10] != 'T' && s[10] != ' ') ||
+		    sscanf(s + 11, "%2d:%2d:%lf", &h, &mi, &sec) != 3 ||
+		    h > 23 || mi > 59 || sec < 0 || sec >= 61)
+			return -1;
+	} else if (n != 10)
+		return -1;
+	t->year = y;
+	t->month = mo;
+	t->day = d;
+	t->hour = h;
+	t->min = mi;
+	t->sec = sec;
+	return 0;
+}
+
+/*
+ * s[0, n) as text a workbook can hold: invalid UTF-8 bytes become U+FFFD,
+ * control characters XML 1.0 cannot hold become ST_Xstring escapes
+ * ("_x0001_", ECMA-376 Part 1, 22.9.2.19), and the text is cut at
+ * XLSX_MAX_CELL characters (*cut set).  Returns the text in b.
+ */
+static const char *
+xlsx_text(struct qbuf *b, const char *s, size_t n, int *cut)
+{
+	size_t i = 0, k, chars = 0;
+	unsigned char c;
+
+	b->len = 0;
+	*cut = 0;
+	while (i < n) {
+		if (chars == XLSX_MAX_CELL) {
+			*cut = 1;
+			break;
+		}
+		c = (unsigned char)s[i];
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			qb_printf(b, "_x%04X_", c);
+			i++;
+		} else if (c == '_' && i + 1 < n && s[i + 1] == 'x') {
+			qb_puts(b, "_x005F_");	/* a literal "_x" */
+			i++;
+		} else if (c < 0x80) {
+			qb_putc(b, (char)c);
+			i++;
+		} else if ((k = utf8_seq((const unsigned char *)s + i,
+		    n - i)) > 0) {
+			qb_put(b, s + i, k);
+			i += k;
+		} else {
+			qb_puts(b, "\xEF\xBF\xBD");
+			i++;
+		}
+		chars++;
+	}
+	qb_putc(b, '\0');
+	return b->oom ? "" : b->p;
+}
+
+struct xlsx_out {
+	lxw_workbook	*wb;
+	lxw_worksheet	*ws;
+	lxw_format	*bold, *date, *stamp, *money;
+	double		*width;
+	long long	 cut_cells;
+};
+
+static void
+xlsx_width(struct xlsx_out *x, size_t i, double w)
+{
+	if (w > XLSX_WIDTH_MAX)
+		w = XLSX_WIDTH_MAX;
+	if (w > x->width[i])
+		x->width[i] = w;
+}
+
+static lxw_error
+xlsx_cell(struct xlsx_out *x, struct qbuf *b, const struct qcol *c,
+    sqlite3_stmt *st, int i, lxw_row_t row)
+{
+	lxw_col_t col = (lxw_col_t)i;
+	lxw_datetime t;
+	const char *p, *txt;
+	char num[32];
+	size_t n;
+	double d;
+	int cut;
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		return LXW_NO_ERROR;
+	case SQLITE_INTEGER:
+		if (c->type == QUERY_T_MONEY) {
+			xlsx_width(x, (size_t)i, (double)query_money_format(
+			    sqlite3_column_int64(st, i), num) + 3);
+			return worksheet_write_number(x->ws, row, col,
+			    (double)sqlite3_column_int64(st, i) /
+			    (double)QUERY_MONEY_UNIT, x->money);
+		}
+		if (c->type == QUERY_T_BOOLEAN) {
+			sqlite3_int64 v = sqlite3_column_int64(st, i);
+			if (v == 0 || v == 1) {
+				xlsx_width(x, (size_t)i, 6);
+				return worksheet_write_boolean(x->ws, row, col,
+				    (int)v, NULL);
+			}
+		}
+		xlsx_width(x, (size_t)i, (double)fmt_i64(
+		    sqlite3_column_int64(st, i), num) + 1);
+		return worksheet_write_number(x->ws, row, col,
+		    (double)sqlite3_column_int64(st, i), NULL);
+	case SQLITE_FLOAT:
+		d = sqlite3_column_double(st, i);
+		if (!isfinite(d))
+			return LXW_NO_ERROR;
+		xlsx_width(x, (size_t)i, (double)fmt_real(d, num) + 1);
+		return worksheet_write_number(x->ws, row, col, d, NULL);
+	default:
+		p = (const char *)sqlite3_column_blob(st, i);
+		n = (size_t)sqlite3_column_bytes(st, i);
+		if (p == NULL)
+			p = "";
+		if (c->type == QUERY_T_DATE && parse_when(p, n, 0, &t) == 0) {
+			xlsx_width(x, (size_t)i, 11);
+			return worksheet_write_datetime(x->ws, row, col, &t,
+			    x->date);
+		}
+		if (c->type == QUERY_T_TIMESTAMP &&
+		    parse_when(p, n, 1, &t) == 0) {
+			xlsx_width(x, (size_t)i, 20);
+			return worksheet_write_datetime(x->ws, row, col, &t,
+			    x->stamp);
+		}
+		txt = xlsx_text(b, p, n, &cut);
+		x->cut_cells += cut;
+		xlsx_width(x, (size_t)i, (double)(n < 200 ? n : 200) + 1);
+		return worksheet_write_string(x->ws, row, col, txt, NULL);
+	}
+}
+
+/* Copies the finished workbook at path through fn. */
+static int
+xlsx_send(const char *path, query_write_fn fn, void *ctx)
+{
+	char *buf;
+	FILE *f;
+	size_t n;
+	int rc = 0;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	if ((buf = malloc(OUT_CHUNK)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (rc == 0 && (n = fread(buf, 1, OUT_CHUNK, f)) > 0)
+		rc = fn(ctx, buf, n);
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+/*
+ * The xlsx answer: the rows go to sheet "data" of a workbook written in
+ * libxlsxwriter's constant_memory mode to a temporary file, which is then
+ * copied through fn and removed.  A second sheet, "provenance", holds
+ * what the JSON answer's "provenance" holds.
+ */
+static cc_err
+xlsx_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
+    enum query_cut *cut, struct cc_diag *diag)
+{
+	lxw_workbook_options opt = { LXW_TRUE, NULL, LXW_FALSE };
+	struct xlsx_out x;
+	struct qbuf b = { 0 };
+	enum query_cut c = QUERY_CUT_NONE;
+	const char *tmp = q->lim.tmpdir;
+	lxw_worksheet *pv;
+	long long nrows = 0;
+	char path[4096], *fj = NULL, *sj = NULL;
+	size_t i;
+	lxw_row_t r = 0;
+	int fd, rc;
+
+	memset(&x, 0, sizeof(x));
+	if (tmp == NULL && (tmp = getenv("TMPDIR")) == NULL)
+		tmp = "/tmp";
+	snprintf(path, sizeof(path), "%s/concord-xlsx-XXXXXX", tmp);
+	if ((fd = mkstemp(path)) < 0)
+		return cc_diag_set(diag, CC_EIO, "io", "cannot create a"
+		    " temporary file in %s: %s", tmp, strerror(errno));
+	close(fd);
+	opt.tmpdir = (char *)tmp;
+	if ((x.width = calloc(q->nsel ? q->nsel : 1, sizeof(double))) ==
+	    NULL || (x.wb = workbook_new_opt(path, &opt)) == NULL ||
+	    (x.ws = workbook_add_worksheet(x.wb, "data")) == NULL ||
+	    (pv = workbook_add_worksheet(x.wb, "provenance")) == NULL) {
+		if (x.wb != NULL)
+			workbook_close(x.wb);
+		free(x.width);
+		unlink(path);
+		return cc_diag_set(diag, CC_ENOMEM, "oom", "cannot start the"
+		    " workbook");
+	}
+	x.bold = workbook_add_format(x.wb);
+	format_set_bold(x.bold);
+	x.date = workbook_add_format(x.wb);
+	format_set_num_format(x.date, "yyyy-mm-dd");
+	x.stamp = workbook_add_format(x.wb);
+	format_set_num_format(x.stamp, "yyyy-mm-dd hh:mm:ss");
+	x.money = workbook_add_format(x.wb);
+	format_set_num_format(x.money, "#,##0.00##");
+	worksheet_freeze_panes(x.ws, 1, 0);
+	for (i = 0; i < q->nsel; i++) {
+		const char *name = q->cols[q->sel[i]].name;
+		worksheet_write_string(x.ws, 0, (lxw_col_t)i, name, x.bold);
+		xlsx_width(&x, i, (double)strlen(name) + 2);
+	}
+	for (;;) {
+		if (nrows >= q->lim.stream_max_rows) {
+			rc = qstep(&q->clk, q->st);
+			c = rc == SQLITE_DONE ? QUERY_CUT_NONE : QUERY_CUT_ROWS;
+			break;
+		}
+		if ((rc = qstep(&q->clk, q->st)) == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			c = q->clk.gone_fired ? QUERY_CUT_WRITER :
+			    rc == SQLITE_INTERRUPT || q->clk.fired ?
+			    QUERY_CUT_TIME : QUERY_CUT_ERROR;
+			step_error(q, rc, diag);
+			break;
+		}
+		r++;
+		for (i = 0; i < q->nsel; i++)
+			if (xlsx_cell(&x, &b, &q->cols[q->sel[i]], q->st,
+			    (int)i, r) != LXW_NO_ERROR)
+				c = QUERY_CUT_ERROR;
+		nrows++;
+		if (c != QUERY_CUT_NONE || b.oom) {
+			c = QUERY_CUT_ERROR;
+			cc_diag_set(diag, CC_EIO, "xlsx", "cannot write row"
+			    " %lld of the workbook", nrows);
+			break;
+		}
+	}
+	for (i = 0; i < q->nsel; i++)
+		worksheet_set_column(x.ws, (lxw_col_t)i, (lxw_col_t)i,
+		    x.width[i] + 1, NULL);
+	/* the provenance sheet: the JSON answer's "provenance" */
+	fj = json_dumps(q->filters_json, JSON_COMPACT);
+	sj = json_dumps(q->sort_json, JSON_COMPACT | JSON_ENCODE_ANY);
+	worksheet_set_column(pv, 0, 0, 18, x.bold);
+	worksheet_set_column(pv, 1, 1, 60, NULL);
+	{
+		/* constant_memory: a row is final once the next one starts,
+		 * so each row is written whole, in order */
+		const char *k[] = { "table", "filters", "sort", "generated_at",
+		    "row_count", "run_id", "truncated", "truncated_reason",
+		    "cells_cut" };
+		lxw_row_t pr;
+		for (pr = 0; pr < sizeof(k) / sizeof(k[0]); pr++) {
+			worksheet_write_string(pv, pr, 0, k[pr], x.bold);
+			switch (pr) {
+			case 0:
+				worksheet_write_string(pv, pr, 1, q->table, NULL);
+				break;
+			case 1:
+				worksheet_write_string(pv, pr, 1, fj != NULL ? fj :
+				    "{}", NULL);
+				break;
+			case 2:
+				worksheet_write_string(pv, pr, 1, sj != NULL ? sj :
+				    "null", NULL);
+				break;
+			case 3:
+				worksheet_write_string(pv, pr, 1,
+				    q->generated_at, NULL);
+				break;
+			case 4:
+				worksheet_write_number(pv, pr, 1, (double)nrows,
+				    NULL);
+				break;
+			case 5:
+				if (q->run_id != NULL)
+					worksheet_write_string(pv, pr, 1,
+					    q->run_id, NULL);
+				break;
+			case 6:
+				worksheet_write_boolean(pv, pr, 1,
+				    c != QUERY_CUT_NONE, NULL);
+				break;
+			case 7:
+				if (c != QUERY_CUT_NONE)
+					worksheet_write_string(pv, pr, 1,
+					    cut_codes[c], NULL);
+				break;
+			default:
+				worksheet_write_number(pv, pr, 1,
+				    (double)x.cut_cells, NULL);
+			}
+		}
+	}
+	free(fj);
+	free(sj);
+	free(b.p);
+	free(x.width);
+	if (workbook_close(x.wb) != LXW_NO_ERROR) {
+		unlink(path);
+		*rows = nrows;
+		*cut = QUERY_CUT_ERROR;
+		return cc_diag_set(diag, CC_EIO, "xlsx", "cannot write the"
+		    " workbook in %s", tmp);
+	}
+	if (c != QUERY_CUT_WRITER && xlsx_send(path, fn, ctx) != 0)
+		c = QUERY_CUT_WRITER;
+	unlink(path);
+	*rows = nrows;
+	*cut = c;
+	return CC_OK;
+}
+
 cc_err
 query_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
     enum query_cut *cut, struct cc_diag *diag)
@@ -2513,6 +2866,8 @@ query_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 	if (q->st == NULL)
 		return cc_diag_set(diag, CC_EINVAL, "not_open",
 		    "query_open() first");
+	if (q->fmt == QUERY_XLSX)
+		return xlsx_write(q, fn, ctx, rows, cut, diag);
 	write_head(q, &o.b);
 	if (o.b.oom) {
 		free(o.b.p);

@@ -30,6 +30,7 @@ struct registry_upload {
 	long long				 size;
 	long long				 max;
 	crypto_hash_sha256_state		 sha;
+	char					 sheet[128];	/* xlsx */
 };
 
 cc_err
@@ -129,6 +130,9 @@ declared_format(const char *content_type, char *bare, size_t size)
 		return SOURCE_FORMAT_CSV;
 	if (strcasecmp(bare, "application/json") == 0)
 		return SOURCE_FORMAT_JSON;
+	if (strcasecmp(bare, "application/vnd.openxmlformats-officedocument."
+	    "spreadsheetml.sheet") == 0)
+		return SOURCE_FORMAT_XLSX;
 	if (strcasecmp(bare, "application/x-ndjson") == 0 ||
 	    strcasecmp(bare, "application/jsonl") == 0)
 		return SOURCE_FORMAT_NDJSON;
@@ -171,7 +175,9 @@ file_json(sqlite3_stmt *st)
 		json_object_set_new(dialect, "header",
 		    json_boolean(sqlite3_column_int(st, 9)));
 	}
-	if (col(st, 11) != NULL)
+	if (col(st, 11) != NULL && strcmp(col(st, 5), "xlsx") == 0)
+		json_object_set_new(dialect, "sheet", json_string(col(st, 11)));
+	else if (col(st, 11) != NULL)
 		json_object_set_new(dialect, "records_path",
 		    json_string(col(st, 11)));
 	json_object_set_new(dialect, "encoding", opt_str(col(st, 6)));
@@ -284,6 +290,8 @@ insert_file(struct workspace *ws, const char *id, const char *name,
 		sqlite3_bind_int(st, 10, d->has_header);
 	} else
 		sqlite3_bind_text(st, 12, d->records_path, -1, SQLITE_STATIC);
+	if (d->format == SOURCE_FORMAT_XLSX)
+		sqlite3_bind_int(st, 10, 1);
 	sqlite3_bind_text(st, 11, line_ending(d), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 13, json_integer_value(
 	    json_object_get(profile, "rows")));
@@ -332,6 +340,16 @@ fail:
 }
 
 cc_err
+registry_upload_sheet(struct registry_upload *up, const char *sheet)
+{
+	if (up == NULL || sheet == NULL || strlen(sheet) == 0 ||
+	    strlen(sheet) >= sizeof(up->sheet))
+		return CC_EINVAL;
+	memcpy(up->sheet, sheet, strlen(sheet) + 1);
+	return CC_OK;
+}
+
+cc_err
 registry_upload_finish(struct workspace *ws, struct registry_upload *up,
     const char *name, const char *content_type, json_t **file,
     int *duplicate, struct cc_diag *diag)
@@ -354,7 +372,8 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 	    SOURCE_FORMAT_UNKNOWN) {
 		err = cc_diag_set(diag, CC_EUNSUPPORTED, "content_type",
 		    "unsupported content type; send text/csv,"
-		    " application/json or application/x-ndjson");
+		    " application/json, application/x-ndjson or application/"
+		    "vnd.openxmlformats-officedocument.spreadsheetml.sheet");
 		goto out;
 	}
 	/* The descriptor stays open, and with it the lock that keeps
@@ -363,6 +382,21 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 	util_hex(h, sizeof(h), sha);
 
 	if ((err = file_by(ws, "sha256 = ?1", sha, file)) == CC_OK) {
+		const char *had = json_string_value(json_object_get(
+		    json_object_get(*file, "dialect"), "sheet"));
+		if (up->sheet[0] != '\0' && had != NULL &&
+		    strcmp(had, up->sheet) != 0) {
+			/* one registration per content: the bytes are
+			 * stored once, under their SHA-256 */
+			json_decref(*file);
+			*file = NULL;
+			err = cc_diag_set(diag, CC_ECONFLICT,
+			    "xlsx_sheet_registered", "this workbook is"
+			    " registered already, with sheet \"%s\": save"
+			    " sheet \"%s\" as a workbook of its own", had,
+			    up->sheet);
+			goto out;
+		}
 		*duplicate = 1;
 		goto out;
 	}
@@ -374,6 +408,23 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 	}
 	if ((err = source_sniff(up->path, name, &d, diag)) != CC_OK)
 		goto out;
+	if ((declared == SOURCE_FORMAT_XLSX) != (d.format ==
+	    SOURCE_FORMAT_XLSX)) {
+		if (diag != NULL) {
+			diag->line = diag->column = 0;
+			diag->offset = 0;
+		}
+		err = cc_diag_set(diag, CC_EINVALID, declared ==
+		    SOURCE_FORMAT_XLSX ? "xlsx_not_zip" :
+		    "content_type_mismatch", declared == SOURCE_FORMAT_XLSX ?
+		    "the file was sent as an xlsx workbook but is not a zip"
+		    " archive" : "the content is an xlsx workbook but was sent"
+		    " as %s", bare);
+		goto out;
+	}
+	if (d.format == SOURCE_FORMAT_XLSX && up->sheet[0] != '\0')
+		snprintf(d.records_path, sizeof(d.records_path), "%s",
+		    up->sheet);
 	if (declared == SOURCE_FORMAT_CSV && d.format != SOURCE_FORMAT_CSV) {
 		if (diag != NULL) {
 			diag->line = 1;
@@ -542,7 +593,8 @@ registry_source(struct workspace *ws, const char *id, char *path,
 	f = col(st, 1);
 	e = col(st, 2);
 	d->format = !strcmp(f, "csv") ? SOURCE_FORMAT_CSV :
-	    !strcmp(f, "json") ? SOURCE_FORMAT_JSON : SOURCE_FORMAT_NDJSON;
+	    !strcmp(f, "json") ? SOURCE_FORMAT_JSON :
+	    !strcmp(f, "xlsx") ? SOURCE_FORMAT_XLSX : SOURCE_FORMAT_NDJSON;
 	d->encoding = !strcmp(e, "latin-1") ? SOURCE_ENC_LATIN1 :
 	    !strcmp(e, "utf-8-bom") ? SOURCE_ENC_UTF8_BOM : SOURCE_ENC_UTF8;
 	d->delimiter = col(st, 3) != NULL ? col(st, 3)[0] : ',';

@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "concord/source.h"
+#include "source_int.h"
 
 #define READ_CHUNK	(256 * 1024)	/* bytes per read(2) */
 #define NOPIN		((size_t)-1)	/* no buffer position pinned */
@@ -163,6 +164,9 @@ struct source_reader {
 	size_t			 ntok, tcap, tnext;
 	const char		*ttext;		/* text the tokens point into */
 	size_t			 ndscan;	/* NDJSON: bytes searched for LF */
+
+	/* XLSX (core/source_xlsx.c) */
+	struct xlsx		*xl;
 };
 
 static const char empty_value[] = "";
@@ -179,6 +183,8 @@ source_format_name(enum source_format f)
 		return "json";
 	case SOURCE_FORMAT_NDJSON:
 		return "ndjson";
+	case SOURCE_FORMAT_XLSX:
+		return "xlsx";
 	default:
 		return "unknown";
 	}
@@ -1892,6 +1898,34 @@ reader_new(const char *path, const struct source_dialect *d,
 	return CC_OK;
 }
 
+/* An xlsx reader: the sheet d->records_path ("" the first) of path. */
+static cc_err
+xlsx_reader_open(const char *path, const struct source_dialect *d,
+    struct source_reader **out, struct cc_diag *diag)
+{
+	struct source_reader *r;
+	char *const *raw;
+	const size_t *len;
+	size_t n;
+	cc_err err;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return cc_diag_set(diag, CC_ENOMEM, "out_of_memory",
+		    "out of memory");
+	r->fd = -1;
+	r->cd = (iconv_t)-1;
+	r->pin = NOPIN;
+	r->d = *d;
+	r->d.records_path[sizeof(r->d.records_path) - 1] = '\0';
+	r->d.has_header = 1;
+	*out = r;
+	if ((err = xlsx_open(path, r->d.records_path, &r->xl, diag)) != CC_OK)
+		return err;
+	xlsx_header(r->xl, &raw, &len, &n);
+	r->ncol = n;
+	return set_names(r, raw, len, n, 1, diag);
+}
+
 cc_err
 source_open(const char *path, const struct source_dialect *d,
     struct source_reader **out, struct cc_diag *diag)
@@ -1906,6 +1940,8 @@ source_open(const char *path, const struct source_dialect *d,
 	if (path == NULL || d == NULL || out == NULL)
 		err = cc_diag_set(&ld, CC_EINVAL, "invalid_argument",
 		    "source_open: NULL argument");
+	else if (d->format == SOURCE_FORMAT_XLSX)
+		err = xlsx_reader_open(path, d, &r, &ld);
 	else if (d->format != SOURCE_FORMAT_CSV &&
 	    d->format != SOURCE_FORMAT_JSON && d->format != SOURCE_FORMAT_NDJSON)
 		err = cc_diag_set(&ld, CC_EINVAL, "invalid_dialect",
@@ -1963,7 +1999,17 @@ source_next(struct source_reader *r, const char *const **values,
 	r->extra = 0;
 	if (r->d.format == SOURCE_FORMAT_CSV)
 		err = csv_next(r, &ld);
-	else if ((err = json_next_any(r, &j, &ld)) == CC_OK) {
+	else if (r->d.format == SOURCE_FORMAT_XLSX) {
+		long rownum = 0;
+		if ((err = xlsx_next(r->xl, values, &r->extra, &rownum,
+		    &ld)) == CC_OK) {
+			r->recno++;
+			r->recline = rownum;
+			if (r->extra > 0)
+				r->ragged++;
+			return CC_OK;
+		}
+	} else if ((err = json_next_any(r, &j, &ld)) == CC_OK) {
 		r->cur = j;
 		err = json_record(r, j, &ld);
 	}
@@ -2039,6 +2085,7 @@ source_close(struct source_reader *r)
 		iconv_close(r->cd);
 	if (r->csv_ok)
 		csv_free(&r->csv);
+	xlsx_close(r->xl);
 	if (r->names != NULL)
 		for (i = 0; i < r->ncol; i++)
 			free(r->names[i]);
@@ -2604,6 +2651,15 @@ source_sniff(const char *path, const char *name_hint,
 			k = read(fd, &extra, 1);
 		while (k < 0 && errno == EINTR);
 		complete = k == 0;
+	}
+	if (xlsx_magic(p, n) || (n >= 8 &&
+	    memcmp(p, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)) {
+		/* a zip archive (an xlsx workbook), or an OLE compound file
+		 * (an encrypted workbook, a legacy .xls): not text */
+		close(fd);
+		fd = -1;
+		err = xlsx_sniff(path, &d, &ld);
+		goto out;
 	}
 	if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) ||
 	    (p[0] == 0xFE && p[1] == 0xFF))) {

@@ -240,6 +240,9 @@ type_of(const char *path)
 {
 	const char *dot = strrchr(path, '.');
 
+	if (dot != NULL && (!strcasecmp(dot, ".xlsx")))
+		return "application/vnd.openxmlformats-officedocument."
+		    "spreadsheetml.sheet";
 	if (dot != NULL && (!strcmp(dot, ".json")))
 		return "application/json";
 	if (dot != NULL && (!strcmp(dot, ".ndjson") || !strcmp(dot, ".jsonl")))

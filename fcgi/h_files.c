@@ -28,6 +28,7 @@ h_files_upload(struct http_req *req)
 {
 	const long long max = req->app->cfg.max_upload_bytes;
 	const char *name = http_query_get(req, "name");
+	const char *sheet = http_query_get(req, "sheet");
 	struct registry_upload *up = NULL;
 	struct workspace *ws;
 	struct cc_diag diag;
@@ -40,6 +41,12 @@ h_files_upload(struct http_req *req)
 	if (name == NULL || *name == '\0') {
 		http_error(req, 400, "name_missing",
 		    "give the file name: POST /api/v1/files?name=FILE");
+		return;
+	}
+	if (sheet != NULL && (*sheet == '\0' || strlen(sheet) > 127)) {
+		http_drain(req);
+		http_error(req, 400, "sheet_invalid", "sheet names a sheet of"
+		    " an xlsx workbook: 1 to 127 bytes");
 		return;
 	}
 	if (req->content_length > max) {
@@ -57,6 +64,8 @@ h_files_upload(struct http_req *req)
 		http_error(req, 500, "internal", "cannot store the upload");
 		return;
 	}
+	if (sheet != NULL)
+		registry_upload_sheet(up, sheet);
 	/* Stream to disk: constant memory, hashed as it is written.
 	 * CONTENT_LENGTH may be absent (chunked): read to the end, which
 	 * http_body_read() checks is the body's real end. */

@@ -82,6 +82,7 @@ format_of_name(char *name)
 		{ ".json", QUERY_JSON },
 		{ ".csv", QUERY_CSV },
 		{ ".ndjson", QUERY_NDJSON },
+		{ ".xlsx", QUERY_XLSX },
 	};
 	size_t i, n = strlen(name), e;
 
@@ -138,6 +139,9 @@ format_of_accept(const char *accept)
 				f = QUERY_NDJSON;
 			else if (strcasecmp(media, "application/json") == 0)
 				f = QUERY_JSON;
+			else if (strcasecmp(media, query_content_type(
+			    QUERY_XLSX)) == 0)
+				f = QUERY_XLSX;
 			else
 				f = QUERY__FORMAT_MAX;
 			if (f != QUERY__FORMAT_MAX && qv > 0 && qv > bestq) {
@@ -183,7 +187,20 @@ h_table_get(struct http_req *req)
 	snprintf(name, sizeof(name), "%s", req->params[0]);
 	if ((f = format_of_name(name)) >= 0)
 		fmt = (enum query_format)f;
-	else
+	else if (http_query_get(req, "_format") != NULL) {
+		/* ?_format=json|csv|ndjson|xlsx, where a suffix is awkward */
+		const char *v = http_query_get(req, "_format");
+		for (f = 0; f < QUERY__FORMAT_MAX; f++)
+			if (strcmp(v, query_extension(
+			    (enum query_format)f)) == 0)
+				break;
+		if (f == QUERY__FORMAT_MAX) {
+			http_error(req, 400, "bad_parameter", "_format is one"
+			    " of json, csv, ndjson, xlsx");
+			return;
+		}
+		fmt = (enum query_format)f;
+	} else
 		fmt = format_of_accept(FCGX_GetParam("HTTP_ACCEPT",
 		    req->fcgx->envp));
 	/* Before anything else: only the model's public tables exist here

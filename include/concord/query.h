@@ -92,6 +92,23 @@
  * with _shape=arrays); a cut stream ends with the line
  * {"_truncated": true, "reason": "row_cap" | "byte_cap" | "time_limit" |
  * "error"}.  Paging of CSV and NDJSON is given by the Link header only.
+ *
+ * XLSX (ECMA-376 workbook, written by libxlsxwriter in constant_memory
+ * mode to a temporary file in limits.tmpdir, then copied to the writer):
+ * always the whole view, as _stream=1 (_size and _next ignored), at most
+ * QUERY_XLSX_MAX_ROWS rows; always a download.  Sheet "data": a bold
+ * header row, frozen; column widths from the longest value (capped at 60
+ * characters); integer and real values as numbers, money as numbers
+ * (units / 10^4) in the format "#,##0.00##" (2 to 4 decimals), booleans
+ * as booleans, date columns' YYYY-MM-DD as dates ("yyyy-mm-dd"),
+ * timestamp columns' RFC 3339 text as date-times ("yyyy-mm-dd hh:mm:ss",
+ * UTC, the offset dropped), text as inline strings (never formulas, so no
+ * formula injection; invalid UTF-8 becomes U+FFFD, control characters
+ * "_xHHHH_" escapes, a string over 32,767 characters is cut and counted);
+ * NULL and non-finite reals are blank cells; a date or timestamp value
+ * that does not parse is written as text.  Sheet "provenance": rows
+ * table, filters (JSON), sort (JSON), generated_at, row_count, run_id,
+ * truncated, truncated_reason, cells_cut.
  */
 #ifndef CONCORD_QUERY_H
 #define CONCORD_QUERY_H
@@ -108,6 +125,8 @@ enum query_format {
 	QUERY_JSON = 0,		/* application/json */
 	QUERY_CSV,		/* text/csv; charset=utf-8 */
 	QUERY_NDJSON,		/* application/x-ndjson */
+	QUERY_XLSX,		/* application/vnd.openxmlformats-
+				   officedocument.spreadsheetml.sheet */
 	QUERY__FORMAT_MAX
 };
 
@@ -160,7 +179,14 @@ struct query_limits {
 						   (diag code "client_gone");
 						   NULL (default): not asked */
 	void		*gone_ctx;		/* gone()'s argument */
+	const char	*tmpdir;		/* xlsx: where the workbook is
+						   built (NULL: $TMPDIR, else
+						   /tmp) */
 };
+
+/* Data rows of an xlsx answer at most: Excel's 1,048,576 rows per sheet,
+ * less the header row. */
+#define QUERY_XLSX_MAX_ROWS	1048575LL
 
 /* Why an answer ended before the last matching row. */
 enum query_cut {

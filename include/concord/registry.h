@@ -42,6 +42,15 @@ cc_err	registry_upload_begin(struct workspace *ws, long long max_bytes,
 cc_err	registry_upload_write(struct registry_upload *up, const void *buf,
 	    size_t len);
 
+/*
+ * Chooses the sheet of an xlsx upload by name (exact, case-sensitive, 1 to
+ * 127 bytes; Excel's names have at most 31 characters); without it the
+ * workbook's first sheet is read.  Ignored for other formats.  The name
+ * is stored in the file's records_path column and shown as
+ * dialect.sheet.  Errors: CC_EINVAL (NULL, empty or too long).
+ */
+cc_err	registry_upload_sheet(struct registry_upload *up, const char *sheet);
+
 /* Bytes written so far. */
 long long registry_upload_size(const struct registry_upload *up);
 
@@ -52,8 +61,12 @@ long long registry_upload_size(const struct registry_upload *up);
  * file, stores it as uploads/<sha256> and registers it with status
  * "profiled".  name is the file name given by the client (1..255 bytes of
  * UTF-8 without '/', NUL or control characters); content_type its media
- * type: "text/csv", "application/json" or "application/x-ndjson"
- * (parameters such as charset are ignored).  On success *file is a new
+ * type: "text/csv", "application/json", "application/x-ndjson" or
+ * "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ * (xlsx; parameters such as charset are ignored).  An xlsx workbook whose
+ * bytes are registered already is a duplicate unless registry_upload_sheet()
+ * named another sheet than the registered one: CC_ECONFLICT
+ * ("xlsx_sheet_registered").  On success *file is a new
  * JSON object (registry_get()'s "file" shape) the caller decrefs.
  * The upload is freed in every case.
  * Errors: CC_EINVAL (bad name), CC_EUNSUPPORTED (content type),

@@ -39,6 +39,8 @@ enum source_format {
 	SOURCE_FORMAT_JSON,	/* RFC 8259: an array of objects, or an object
 				   with one member holding such an array */
 	SOURCE_FORMAT_NDJSON,	/* one JSON object per line */
+	SOURCE_FORMAT_XLSX,	/* an Office Open XML workbook (ECMA-376):
+				   one sheet, row 1 names the columns */
 };
 
 enum source_encoding {
@@ -81,6 +83,26 @@ struct source_dialect {
 #define SOURCE_SNIFF_BYTES	(64 * 1024)	/* prefix read by
 						   source_sniff() */
 
+/*
+ * Caps of the xlsx reader (core/source_xlsx.c).  A zip entry is refused
+ * as a zip bomb (CC_EINVALID, "xlsx_zip_bomb") when its stated
+ * uncompressed size is over the cap of its part, when it inflates to more
+ * than it states, or when it is larger than SOURCE_XLSX_RATIO_FLOOR and
+ * inflates more than SOURCE_XLSX_MAX_RATIO times its compressed size
+ * (deflate's own limit is about 1032:1; spreadsheet XML is 5-30:1).  The
+ * shared strings table is held in memory (the sheet refers to it by
+ * index), so it has its own caps ("xlsx_too_many_strings"); the sheet is
+ * streamed and its cap only bounds the time spent.
+ */
+#define SOURCE_XLSX_MAX_PART_BYTES	(64ULL << 20)	/* workbook.xml,
+							   its rels, styles */
+#define SOURCE_XLSX_MAX_SST_PART_BYTES	(1ULL << 30)	/* sharedStrings.xml */
+#define SOURCE_XLSX_MAX_SHEET_BYTES	(16ULL << 30)	/* the sheet's XML */
+#define SOURCE_XLSX_MAX_RATIO		200
+#define SOURCE_XLSX_RATIO_FLOOR		(1ULL << 20)
+#define SOURCE_XLSX_MAX_SHARED_STRINGS	(16UL << 20)	/* strings */
+#define SOURCE_XLSX_MAX_SHARED_BYTES	(512UL << 20)	/* their UTF-8 text */
+
 /* Names of enum values, for JSON and logs ("csv", "utf-8", ...). */
 const char	*source_format_name(enum source_format f);
 const char	*source_encoding_name(enum source_encoding e);
@@ -107,7 +129,13 @@ struct source_reader;
  * 0x00-0x08, 0x0E-0x1F and 0x7F are refused in either encoding.  The
  * readers check the rest of the file as they go.
  *
- * Format: text starting with '[' or '{' is JSON (an array of objects, or
+ * Format: a file starting with a zip local header ("PK\3\4") is an xlsx
+ * workbook: its workbook part is read (core/source_xlsx.c) and
+ * records_path gets the name of its first sheet, has_header 1, encoding
+ * UTF-8; an OLE compound file (D0 CF 11 E0 A1 B1 1A E1: an encrypted
+ * workbook or a legacy .xls) is CC_EINVALID "xlsx_encrypted"; a zip that
+ * is no workbook, or a broken one, is CC_EINVALID with the codes of
+ * source_open() for XLSX.  Text starting with '[' or '{' is JSON (an array of objects, or
  * an object one of whose members holds the records: the first member
  * whose value is an array that is empty or starts with an object; its
  * name goes to records_path); a first line that is a whole object on its
@@ -164,6 +192,18 @@ cc_err		 source_sniff(const char *path, const char *name_hint,
  * first pass is not reported here but by the source_next() call that
  * reaches it; the columns are then those of the records before it.
  *
+ * XLSX: opens the sheet named d->records_path ("" for the first) and
+ * reads its header row (the first row holding a value; merged header
+ * cells give their value to each column they cover, then names are made
+ * unique as for CSV).  The shared strings and styles are read first; the
+ * sheet is streamed.  Errors are CC_EINVALID with diag codes
+ * "xlsx_encrypted", "xlsx_corrupt", "xlsx_not_workbook",
+ * "xlsx_missing_part", "xlsx_no_such_sheet", "xlsx_zip_bomb" (the
+ * SOURCE_XLSX_* caps), "xlsx_too_many_columns" (a cell past column XFD),
+ * "xlsx_too_many_strings", "xlsx_xml", "field_too_long",
+ * "record_too_long", "empty_file" (no cell with a value).  Positions in
+ * diag are 0 for xlsx: the message names the part and the row.
+ *
  * Returns CC_OK; CC_EINVAL for a NULL argument or an unusable dialect
  * (unknown format, a delimiter that is a quote, CR, LF or NUL);
  * CC_ENOMEM; CC_EIO; and, from reading row 1 of a CSV file, CC_EPARSE,
@@ -202,6 +242,14 @@ const char	*source_column(const struct source_reader *r, size_t i);
  * true and false as "true" and "false"; arrays as compact JSON text (their
  * numbers as Jansson prints them with 15 significant digits).  NDJSON
  * skips blank lines.
+ *
+ * XLSX: one row of the sheet: a missing cell is ""; cell values as
+ * described at SOURCE_FORMAT_XLSX's reader (README "Excel workbooks"):
+ * shared and inline strings as text, booleans "true"/"false", numbers as
+ * stored, number cells with a date style as ISO 8601
+ * (source_xlsx_serial_date()).  Rows without any value are skipped;
+ * cells past the header's columns are counted by source_extra_fields().
+ * source_record_line() is the row's number in the sheet.
  *
  * Returns CC_OK; CC_EOF after the last record (and on every later call);
  * CC_EPARSE with diag at the first problem:
@@ -244,6 +292,32 @@ size_t		 source_extra_fields(const struct source_reader *r);
  * with records_path filled in when it was chosen by the reader.
  */
 const struct source_dialect *source_reader_dialect(const struct source_reader *r);
+
+/*
+ * An Excel date serial as ISO 8601 text in buf (size >= 24): "YYYY-MM-DD"
+ * when it has no time of day, "YYYY-MM-DDTHH:MM:SS" (".mmm" when the
+ * milliseconds are not 0) otherwise, "HH:MM:SS" for a serial in [0, 1).
+ * The time is rounded to the millisecond.  date1904 0: the 1900 date
+ * system (serial 1 = 1900-01-01), with Excel's fictitious 1900-02-29
+ * (serial 60, kept from Lotus 1-2-3: ECMA-376 Part 1, 18.17.4.1) read as
+ * 1900-02-28 as openpyxl reads it, and serials from 61 on counted from
+ * 1899-12-30; date1904 1: serial 0 = 1904-01-01 (workbookPr date1904).
+ * Returns the length written, or -1 for a serial that is negative, not
+ * finite or past 9999-12-31 (2958465), or a NULL or short buf.
+ */
+int		 source_xlsx_serial_date(double serial, int date1904, char *buf,
+		    size_t size);
+
+/*
+ * 1 if number format id (numFmtId) with format code code is a date or
+ * time format, 0 if not.  code NULL: a built-in format, of which 14-22
+ * and 45-47 are dates and times (ECMA-376 Part 1, 18.8.30).  Otherwise
+ * the code's first section (up to ';') is a date when it holds one of
+ * d m y h s (either case) outside double-quoted text, backslash-escaped
+ * characters, the character after '_' or '*', and [...] (colours,
+ * conditions, locales), except an elapsed-time [h], [mm] or [ss].
+ */
+int		 source_xlsx_format_is_date(int id, const char *code);
 
 /* Closes the file and frees the reader.  NULL is fine. */
 void		 source_close(struct source_reader *r);

@@ -60,7 +60,7 @@ export class ApiError extends Error {
       case 413:
         return "The file is larger than the server accepts. Split it or ask an administrator to raise the upload limit.";
       case 415:
-        return "This kind of file is not supported: upload .csv, .json or .ndjson files.";
+        return "This kind of file is not supported: upload .csv, .json, .ndjson or .xlsx files.";
       case 422:
         if (e.line) return `The file is broken at line ${e.line}${e.column ? `, column ${e.column}` : ""}: ${stripPos(e.detail || this.message)}.`;
         return `${capital(e.detail || this.message)}.`;
@@ -157,6 +157,7 @@ export const UPLOAD_TYPES = {
   json: "application/json",
   ndjson: "application/x-ndjson",
   jsonl: "application/x-ndjson",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 };
 
 export function uploadType(name) {

@@ -33,7 +33,7 @@ export async function render(view, ctx) {
   const doc = await get("/tables", { signal: ctx.signal });
   const tables = doc.tables || [];
   view.append(h("h1", "Data"),
-    h("p.lead", "Every table a run built. Open one to sort, filter and page through it, and export exactly what you see as CSV or JSON."));
+    h("p.lead", "Every table a run built. Open one to sort, filter and page through it, and export exactly what you see as CSV or JSON, or the whole filtered table as an Excel workbook."));
   if (!tables.length) {
     view.append(emptyState("No tables yet.", "Tables are built by the first run: upload your files, check their mappings and start a run.",
       h("a.btn.btn-primary", { href: "#/runs" }, "Go to runs")));

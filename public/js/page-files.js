@@ -12,13 +12,13 @@ export async function render(view, ctx) {
   const queue = h("ul.uploads", { "aria-label": "Uploads" });
   const input = h("input.visually-hidden", {
     id: "file-input", type: "file", multiple: true, tabindex: "-1", "aria-label": "Choose files to upload",
-    accept: ".csv,.tsv,.txt,.json,.ndjson,.jsonl,text/csv,application/json",
+    accept: ".csv,.tsv,.txt,.json,.ndjson,.jsonl,.xlsx,text/csv,application/json",
   });
   const pick = h("button.btn.btn-primary", { type: "button", id: "pick", onclick: () => input.click() }, "Choose files…");
   const drop = h("div.dropzone", { id: "dropzone" },
     h("p.dropzone-title", "Drop files here to upload them"),
     h("p", "or ", pick),
-    h("p.small.muted", "CSV, JSON or NDJSON exports, several at once. Each file is checked as it arrives: a broken file is refused with the line where the problem is."),
+    h("p.small.muted", "CSV, JSON, NDJSON or Excel (.xlsx, the first sheet) exports, several at once. Each file is checked as it arrives: a broken file is refused with the line where the problem is."),
     input);
 
   let pending = [];
@@ -62,7 +62,7 @@ export async function render(view, ctx) {
       if (!uploadType(f.name)) {
         li.classList.add("upload-failed");
         bar.value = 0;
-        status.replaceChildren(h("strong", "Not uploaded: "), "only .csv, .json and .ndjson files can be read.");
+        status.replaceChildren(h("strong", "Not uploaded: "), "only .csv, .json, .ndjson and .xlsx files can be read.");
         continue;
       }
       pending.push({ file: f, li, bar, status });

@@ -1,7 +1,8 @@
 // table-view.js - one table of the tables API, browsable: sort by a
 // column, filter (column__op=value), page size, keyset paging (next), and
 // export of exactly the rows shown as CSV or JSON (the same URL with .csv
-// or .json and _dl=1).  Used by the data page and a run's quarantine.
+// or .json and _dl=1), and of the whole filtered view as an Excel
+// workbook (.xlsx).  Used by the data page and a run's quarantine.
 import { get, BASE } from "./api.js";
 import { h, clear, fmtInt, fmtCell, errorBox, emptyState, loading, announce } from "./dom.js";
 
@@ -188,7 +189,12 @@ export async function tableView(root, opts) {
     h("label.inline", { for: sizeSel.id }, "Rows per page ", sizeSel),
     h("span.export", "Export these rows: ",
       h("a.btn.btn-small", { href: tableUrl(name, params, "csv", true), download: `${name}.csv`, id: `${name}-csv` }, "CSV"), " ",
-      h("a.btn.btn-small", { href: tableUrl(name, params, "json", true), download: `${name}.json`, id: `${name}-json` }, "JSON")));
+      h("a.btn.btn-small", { href: tableUrl(name, params, "json", true), download: `${name}.json`, id: `${name}-json` }, "JSON"), " ",
+      // a workbook is the whole filtered view (every page), typed cells
+      h("a.btn.btn-small", {
+        href: tableUrl(name, params, "xlsx", true), download: `${name}.xlsx`, id: `${name}-xlsx`,
+        title: "Every row that matches the filters, as an Excel workbook",
+      }, "Excel")));
 
   // ---- the table
   const sort = params.get("_sort");

@@ -129,3 +129,4 @@ import tests_review  # noqa: E402,F401
 import tests_faults  # noqa: E402,F401
 import tests_attacks  # noqa: E402,F401
 import tests_llm  # noqa: E402,F401
+import tests_xlsx  # noqa: E402,F401
