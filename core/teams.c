@@ -176,6 +176,24 @@ team_delete(struct control *c, const char *id)
 	return sqlite3_changes(c->db) == 1 ? CC_OK : CC_ENOTFOUND;
 }
 
+int
+team_runs_pending(struct control *c, const char *team_id)
+{
+	char key[WS_KEY_MAX + 1];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(key, sizeof(key), TEAM_WS_PREFIX "%s", team_id);
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM run_queue WHERE"
+	    " user_id = ?1 AND state IN ('queued', 'running') LIMIT 1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {

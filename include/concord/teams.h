@@ -75,6 +75,13 @@ cc_err	team_by_name(struct control *c, const char *name, struct cc_team *out);
 cc_err	team_delete(struct control *c, const char *id);
 
 /*
+ * 1 when the run queue (control_queue_add()) holds a queued or running
+ * run of team_id's workspace, 0 when not, -1 on a database error.  A
+ * team is not deleted under a run.
+ */
+int	team_runs_pending(struct control *c, const char *team_id);
+
+/*
  * Removes a deleted team's workspace directory data_dir/workspaces/
  * TEAM_WS_PREFIX<id>: renamed first to a name ws_sweep() skips, then
  * removed file by file (nftw(3), no symlink followed).  Errors: CC_EINVAL
