@@ -127,4 +127,5 @@ import tests_firstuse  # noqa: E402,F401
 import tests_review  # noqa: E402,F401
 import tests_faults  # noqa: E402,F401
 import tests_attacks  # noqa: E402,F401
+import tests_teams  # noqa: E402,F401
 import tests_llm  # noqa: E402,F401
