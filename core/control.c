@@ -109,6 +109,7 @@ control_close(struct control *c)
 {
 	if (c == NULL)
 		return;
+	sqlite3_finalize(c->member_st);
 	sqlite3_close_v2(c->db);
 	free(c);
 }

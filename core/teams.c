@@ -431,10 +431,10 @@ cc_err
 team_resolve(struct control *c, const struct cc_user *user,
     const char *selector, struct ws_access *out, struct cc_diag *diag)
 {
+	sqlite3_stmt *st;
 	struct cc_team t;
 	const char *id;
-	cc_err err;
-	int role;
+	int role = TEAM_NONE, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (selector == NULL || selector[0] == '\0' ||
@@ -449,16 +449,34 @@ team_resolve(struct control *c, const struct cc_user *user,
 		return cc_diag_set(diag, CC_EINVAL, "workspace_invalid",
 		    "X-Concord-Workspace is 'personal' or 'team:ID' (ID: %d"
 		    " lower-case hex digits)", TEAM_ID_LEN);
-	/* No such team and not a member answer alike (no existence leak). */
-	if ((role = team_member_role(c, id, user->id)) < 0)
+	/* One look-up: no such team and not a member answer alike (no
+	 * existence leak). */
+	if (c->member_st == NULL && sqlite3_prepare_v3(c->db, "SELECT m.role,"
+	    " t.name FROM team_members m JOIN teams t ON t.id = m.team_id"
+	    " WHERE m.team_id = ?1 AND m.user_id = ?2", -1,
+	    SQLITE_PREPARE_PERSISTENT, &c->member_st, NULL) != SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(c->db));
-	if (role == TEAM_NONE || (err = team_get(c, id, &t)) == CC_ENOTFOUND)
+	st = c->member_st;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		role = (int)team_role_of((const char *)sqlite3_column_text(st,
+		    0));
+		snprintf(t.id, sizeof(t.id), "%s", id);
+		copy_col(st, 1, t.name, sizeof(t.name));
+	}
+	/* reset at once: a statement left running holds a read
+	 * transaction that would pin the WAL snapshot */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(c->db));
+	if (rc == SQLITE_DONE || role == TEAM_NONE)
 		return cc_diag_set(diag, CC_ENOTFOUND, "workspace_not_found",
 		    "no such workspace");
-	if (err != CC_OK)
-		return cc_diag_set(diag, err, "sqlite", "%s",
-		    sqlite3_errmsg(c->db));
 	snprintf(out->key, sizeof(out->key), TEAM_WS_PREFIX "%s", t.id);
 	snprintf(out->team_id, sizeof(out->team_id), "%s", t.id);
 	snprintf(out->name, sizeof(out->name), "%s", t.name);

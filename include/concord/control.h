@@ -29,6 +29,8 @@ struct cc_user {
 
 struct control {
 	sqlite3		*db;
+	sqlite3_stmt	*member_st;	/* team_resolve()'s look-up, prepared
+					   once (NULL until first used) */
 };
 
 /*
