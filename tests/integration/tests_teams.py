@@ -203,6 +203,30 @@ def _(env):
     return "%d workspace routes" % n
 
 
+@test("teams_openapi_documents_the_header_and_role_of_every_workspace_route")
+def _(env):
+    b = backend(env, "main")
+    r = b.client.get("/api/v1/openapi.json")
+    eq(r.status, 200, "GET /api/v1/openapi.json")
+    doc = r.json
+    param = doc["components"]["parameters"]["Workspace"]
+    eq((param["name"], param["in"]), (HDR, "header"), "the Workspace parameter")
+    paths = {re.sub(r"\{[^}]*\}", "{}", k): v for k, v in doc["paths"].items()}
+    n = 0
+    for method, pat, auth in routes():
+        if auth not in WS_LEVELS:
+            continue
+        item = paths.get(pat[len("/api/v1"):])
+        check(item is not None, "%s %s is not in the OpenAPI document" % (method, pat))
+        refs = [p.get("$ref") for p in item.get("parameters", []) + item[method.lower()].get("parameters", [])]
+        check("#/components/parameters/Workspace" in refs, "%s %s: no X-Concord-Workspace parameter" % (method, pat))
+        eq(item[method.lower()].get("x-concord-role"), auth.lower(), "%s %s: x-concord-role" % (method, pat))
+        n += 1
+    for k in ("/workspaces", "/teams", "/teams/{}", "/teams/{}/members", "/teams/{}/members/{}", "/audit"):
+        check(k in paths, "OpenAPI documents %s" % k)
+    return "%d operations" % n
+
+
 @test("teams_viewer_reads_everything_changes_nothing_403")
 def _(env):
     b, users, team, ids = team_fixture(env)
