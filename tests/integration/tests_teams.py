@@ -331,6 +331,16 @@ def _(env):
     expect_error(c.post_json("/api/v1/teams", {"nom": "x"}, token=admin), 400, "no name")
     base = "/api/v1/teams/%s/members" % tid
     expect_ok(c.post_json(base, {"username": ed.name, "role": "editor"}, token=own.token), 201, "add editor")
+    # who sees the team in the lists, with which role
+    mine = expect_ok(c.get("/api/v1/teams", token=ed.token))["teams"]
+    eq([(t["id"], t["role"], t["members"]) for t in mine], [(tid, "editor", 2)], "the editor's teams")
+    eq(expect_ok(c.get("/api/v1/teams?all=1", token=ed.token))["teams"], mine, "?all=1 is an admin's")
+    every = expect_ok(c.get("/api/v1/teams?all=1", token=admin))["teams"]
+    check(tid in [t["id"] for t in every], "an admin's ?all=1 lists every team")
+    one = expect_ok(c.get("/api/v1/teams/" + tid, token=ed.token))["team"]
+    eq((one["name"], one["role"], one["workspace"], sorted(m["username"] for m in one["members"])),
+       ("tmm-team", "editor", "team:" + tid, sorted([own.name, ed.name])), "GET /teams/{id} by a member")
+    eq(expect_ok(c.get("/api/v1/teams/" + tid, token=admin))["team"]["role"], "none", "an admin who is not a member")
     expect_error(c.post_json(base, {"username": ed.name, "role": "viewer"}, token=own.token), 409, "added twice")
     expect_error(c.post_json(base, {"username": x.name, "role": "admin"}, token=own.token), 422, "role admin")
     expect_error(c.post_json(base, {"username": "nobody-here", "role": "viewer"}, token=own.token), 422,
