@@ -1250,6 +1250,13 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 		if (cp >= 0x80 && utf8proc_isupper(cp))
 			upper = 1;
 	}
+	/* A user name ("john.smith") starts with a cased letter: one that
+	 * starts with a letter without case ("\xe6\x80\x89-'sl") stays as
+	 * written, since recasing it leaves no capital that would tell the
+	 * cleaned name from a user name when it is cleaned again. */
+	if (n > 0 && clean_i_utf8(w, n, &cp) > 0 &&
+	    utf8proc_tolower(cp) == cp && utf8proc_toupper(cp) == cp)
+		seps = 0;
 	for (i = 0; i < n; i++) {
 		if (w[i] == '_' || (mode == CLEAN_NAME_FULL && !space &&
 		    !upper && seps && (w[i] == '.' || w[i] == '-'))) {
@@ -1271,12 +1278,15 @@ clean_name_core(const char *raw, const struct clean_opts *opt,
 		n = o;
 		/* a hyphen at a word's edge ("Ann-", or left by the digits:
 		 * "20 -Ann", "ann-123") joins nothing: dropped, so that the
-		 * name reads back as itself */
+		 * name reads back as itself; a comma is an edge too, since
+		 * "Last, First" is turned round below ("F-011,047FY-" is
+		 * "F-,FY" without its digits: "Fy F", not "Fy F-") */
 		for (k = 1; k;) {
 			k = 0;
 			for (i = o = 0; i < n; i++) {
 				if (w[i] == '-' && (o == 0 || w[o - 1] == ' ' ||
-				    i + 1 == n || w[i + 1] == ' ')) {
+				    w[o - 1] == ',' || i + 1 == n ||
+				    w[i + 1] == ' ' || w[i + 1] == ',')) {
 					k = 1;
 					clean_i_rule(res, CLEAN_RULE_TRIM);
 					continue;

@@ -402,6 +402,16 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 					bf = from;
 					bt = to;
 				}
+				/* Every value met one to one, and the other
+				 * column has no more distinct values: the
+				 * other direction meets at most as many (one
+				 * to one, at most one of its values each) at a
+				 * coverage of at most 1, so it is never
+				 * better(); not learned. */
+				if (dir == 0 && rule.matched_one_to_one ==
+				    rule.from_distinct && rule.to_distinct <=
+				    rule.from_distinct)
+					break;
 			}
 		}
 	}

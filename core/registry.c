@@ -738,6 +738,32 @@ is_key_target(const char *target)
 }
 
 /*
+ * The entity a key target identifies: its own entity for a natural or
+ * alternate key ("customer.customer_number": customer), the referenced
+ * one for a reference ("order_line.customer_id": customer); NULL for
+ * another key.  Two key columns are compared for overlap only when they
+ * identify the same entity: an order number meeting customer ids is no
+ * evidence that either column is mapped right.
+ */
+static const char *
+key_domain(const char *target, char *buf, size_t size)
+{
+	const struct schema_entity *e = NULL;
+	const struct schema_attr *a = schema_lookup(target, &e);
+
+	if (a == NULL || a->type != SCHEMA_KEY)
+		return NULL;
+	if (a->role == SCHEMA_REFERENCE)
+		return a->ref;
+	if ((a->role == SCHEMA_NATURAL_KEY || a->role == SCHEMA_ALTERNATE_KEY) &&
+	    e != NULL) {
+		snprintf(buf, size, "%s", e->name);
+		return buf;
+	}
+	return NULL;
+}
+
+/*
  * The key-overlap evidence of one pair of columns, cached in the
  * workspace (key_overlap_cache) by both columns' fingerprints: the
  * file's SHA-256 (its bytes) and the column's ordinal and name.  The
@@ -906,13 +932,19 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 		struct overlap best, one;
 		const struct okey *bo = NULL;
 		struct align_rule rule;
+		char mydom[64], odom[64];
+		const char *md, *od;
 		if (t == NULL || !is_key_target(t) || src == NULL)
 			continue;
+		md = key_domain(t, mydom, sizeof(mydom));
 		memset(&mine, 0, sizeof(mine));
 		mine_state = 0;		/* sampled lazily, at the first miss */
 		memset(&best, 0, sizeof(best));
 		for (k = 0; k < nothers; k++) {
 			struct okey *o = &others[k];
+			od = key_domain(o->k.target, odom, sizeof(odom));
+			if (md == NULL || od == NULL || strcmp(md, od) != 0)
+				continue;
 			if (!overlap_get(get, mysha, ord, src, o->sha, o->ordinal,
 			    o->k.column, &one)) {
 				if (mine_state == 0)

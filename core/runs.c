@@ -174,8 +174,16 @@ runs_create(struct workspace *ws, char *id)
 	return runs_create_with(ws, NULL, id);
 }
 
-cc_err
-runs_create_with(struct workspace *ws, const json_t *settings, char *id)
+/*
+ * Inserts a run as runs_create_with() says.  held: the caller holds the
+ * RUNS_LOCK already (runs_start()), so a run found "running" is a dead
+ * one, and the new run is inserted "running" (started now) rather than
+ * queued: a process that cannot record anything after this (its disk
+ * full) leaves a run that the lock tells dead, never a queued run that
+ * nobody will execute.
+ */
+static cc_err
+create_run(struct workspace *ws, const json_t *settings, char *id, int held)
 {
 	char now[32], *set = NULL;
 	sqlite3_stmt *st;
@@ -193,11 +201,12 @@ runs_create_with(struct workspace *ws, const json_t *settings, char *id)
 		/* Running, but nobody holds the lock runs_execute() keeps:
 		 * its process ended (killed, or out of memory or disk before
 		 * it could say so).  That run failed; this one may start. */
-		int fd = run_lock(ws);
-		if (fd >= 0) {
+		int fd = held ? -2 : run_lock(ws);
+		if (fd >= 0 || held) {
 			sqlite3_finalize(st);
 			rc = fail_running(ws);
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 			if (rc < 0)
 				goto out;
 			if (sqlite3_prepare_v2(ws->db, "SELECT id, state FROM"
@@ -223,9 +232,10 @@ runs_create_with(struct workspace *ws, const json_t *settings, char *id)
 		err = CC_ENOMEM;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(ws->db, "INSERT INTO runs (id, state,"
-	    " created_at, settings) VALUES (?1, 'queued', ?2, ?3)", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ws->db, held ? "INSERT INTO runs (id, state,"
+	    " created_at, started_at, settings) VALUES (?1, 'running', ?2, ?2,"
+	    " ?3)" : "INSERT INTO runs (id, state, created_at, settings)"
+	    " VALUES (?1, 'queued', ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
@@ -236,8 +246,16 @@ runs_create_with(struct workspace *ws, const json_t *settings, char *id)
 		err = CC_OK;
 out:
 	free(set);
-	db_exec(ws->db, err == CC_OK ? "COMMIT" : "ROLLBACK", NULL);
+	if (db_exec(ws->db, err == CC_OK ? "COMMIT" : "ROLLBACK", NULL) !=
+	    CC_OK && err == CC_OK)
+		err = CC_EDB;
 	return err;
+}
+
+cc_err
+runs_create_with(struct workspace *ws, const json_t *settings, char *id)
+{
+	return create_run(ws, settings, id, 0);
 }
 
 cc_err
@@ -447,16 +465,53 @@ finish(struct workspace *ws, const char *id, const char *state,
 	free(timings);
 }
 
+static cc_err execute_locked(struct workspace *, const char *,
+    const struct pipeline_options *, pipeline_tick, void *,
+    struct cc_diag *, int);
+
+cc_err
+runs_start(struct workspace *ws, const json_t *settings,
+    const struct pipeline_options *opt, pipeline_tick tick, void *arg,
+    char *id, struct cc_diag *diag)
+{
+	cc_err err;
+	int lock;
+
+	if ((lock = run_lock(ws)) < 0) {
+		if (errno != EWOULDBLOCK)
+			return cc_diag_set(diag, CC_EIO, "io", "cannot create"
+			    " the run's lock: %s", strerror(errno));
+		sqlite3_stmt *st;
+
+		/* the running run's id, for the caller to name */
+		id[0] = '\0';
+		if (sqlite3_prepare_v2(ws->db, "SELECT id FROM runs WHERE"
+		    " state IN ('queued', 'running') LIMIT 1", -1, &st,
+		    NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				snprintf(id, RUNS_ID_LEN + 1, "%s", col(st, 0));
+			sqlite3_finalize(st);
+		}
+		return cc_diag_set(diag, CC_ECONFLICT, "run_in_progress",
+		    "another run of this workspace is running");
+	}
+	if ((err = create_run(ws, settings, id, 1)) != CC_OK) {
+		close(lock);
+		return err == CC_ECONFLICT ? cc_diag_set(diag, CC_ECONFLICT,
+		    "run_in_progress", "run %s is queued in this workspace",
+		    id) : cc_diag_set(diag, err, "db", "cannot record the run:"
+		    " %s", sqlite3_errmsg(ws->db));
+	}
+	return execute_locked(ws, id, opt, tick, arg, diag, lock);
+}
+
 cc_err
 runs_execute(struct workspace *ws, const char *id,
     const struct pipeline_options *opt, pipeline_tick tick, void *arg,
     struct cc_diag *diag)
 {
-	struct tick_ctx t;
-	json_t *report = NULL;
 	sqlite3_stmt *st;
 	char now[32];
-	cc_err err;
 	int rc, lock;
 
 	/* Held until the run's end is recorded (or the process ends):
@@ -482,6 +537,20 @@ runs_execute(struct workspace *ws, const char *id,
 		return rc != SQLITE_DONE ? CC_EDB : cc_diag_set(diag,
 		    CC_ECONFLICT, "run_not_queued", "the run is not queued");
 	}
+	return execute_locked(ws, id, opt, tick, arg, diag, lock);
+}
+
+/* Executes run id, marked running, whose RUNS_LOCK the caller holds
+ * (the descriptor lock, closed here). */
+static cc_err
+execute_locked(struct workspace *ws, const char *id,
+    const struct pipeline_options *opt, pipeline_tick tick, void *arg,
+    struct cc_diag *diag, int lock)
+{
+	struct tick_ctx t;
+	json_t *report = NULL;
+	cc_err err;
+
 	memset(&t, 0, sizeof(t));
 	t.ws = ws;
 	t.id = id;

@@ -2521,7 +2521,16 @@ sniff_json(const char *path, const char *hint, const char *t, size_t n,
 		if (e < n || !complete || hint_is(hint, ".ndjson") ||
 		    hint_is(hint, ".jsonl") || (k = records_member(j)) == NULL)
 			d->format = SOURCE_FORMAT_NDJSON;
-		else {
+		else if (strlen(k) >= sizeof(d->records_path)) {
+			/* as sniff_records_path(): never a name cut short
+			 * (inside a UTF-8 sequence, or naming another
+			 * member) */
+			json_decref(j);
+			return cc_diag_set(diag, CC_EUNSUPPORTED,
+			    "json_records_name", "the name of the member "
+			    "holding the records is longer than %zu bytes",
+			    sizeof(d->records_path) - 1);
+		} else {
 			d->format = SOURCE_FORMAT_JSON;
 			snprintf(d->records_path, sizeof(d->records_path), "%s",
 			    k);

@@ -195,18 +195,24 @@ cmd_run(struct cc_config *cfg, int argc, char **argv)
 		fprintf(stderr, "concord: %s\n", diag.message);
 		goto out;
 	}
-	if ((err = runs_create_with(ws, settings, id)) != CC_OK) {
-		fprintf(stderr, "concord: %s\n", err == CC_ECONFLICT ?
-		    "a run is already queued or running in this workspace" :
-		    cc_strerror(err));
-		goto out;
-	}
 	memset(&opt, 0, sizeof(opt));
 	opt.today = today;
 	opt.restage = restage;
 	opt.until = until;
-	err = runs_execute(ws, id, &opt, isatty(STDERR_FILENO) ? progress_bar :
-	    NULL, NULL, &diag);
+	id[0] = '\0';
+	cc_diag_clear(&diag);
+	err = runs_start(ws, settings, &opt, isatty(STDERR_FILENO) ?
+	    progress_bar : NULL, NULL, id, &diag);
+	if (err == CC_ECONFLICT && strcmp(diag.code, "run_in_progress") == 0) {
+		fprintf(stderr, "concord: a run is already queued or running"
+		    " in this workspace%s%s\n", id[0] ? ": " : "", id);
+		goto out;
+	}
+	if (err != CC_OK && id[0] == '\0') {
+		fprintf(stderr, "concord: %s\n", diag.message[0] ?
+		    diag.message : cc_strerror(err));
+		goto out;
+	}
 	if (err != CC_OK)
 		fprintf(stderr, "concord: run %s %s: %s\n", id,
 		    err == CC_ECONFLICT ? "cancelled" : "failed", diag.message);

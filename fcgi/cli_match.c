@@ -64,16 +64,18 @@ cmd_match(struct cc_config *cfg, int argc, char **argv)
 	}
 	if ((ws = open_user(cfg, name)) == NULL)
 		return 1;
-	if ((err = runs_create(ws, id)) != CC_OK) {
-		fprintf(stderr, "concord: %s\n", err == CC_ECONFLICT ?
-		    "a run is already queued or running in this workspace" :
-		    cc_strerror(err));
-		goto out;
-	}
 	memset(&opt, 0, sizeof(opt));
 	cc_diag_clear(&diag);
-	if ((err = runs_execute(ws, id, &opt, NULL, NULL, &diag)) != CC_OK) {
-		fprintf(stderr, "concord: run %s failed: %s\n", id, diag.message);
+	id[0] = '\0';
+	if ((err = runs_start(ws, NULL, &opt, NULL, NULL, id, &diag)) !=
+	    CC_OK) {
+		if (err == CC_ECONFLICT && !strcmp(diag.code,
+		    "run_in_progress"))
+			fprintf(stderr, "concord: a run is already queued or"
+			    " running in this workspace\n");
+		else
+			fprintf(stderr, "concord: run %s failed: %s\n", id,
+			    diag.message);
 		goto out;
 	}
 	ws_close(ws);

@@ -96,6 +96,23 @@ cc_err	runs_execute(struct workspace *ws, const char *id,
 	    struct cc_diag *diag);
 
 /*
+ * Records a run and executes it at once in this process (`concord run`):
+ * takes the workspace's RUNS_LOCK first, then inserts the run (settings as
+ * runs_create_with(); id, RUNS_ID_LEN + 1 bytes, receives its id) already
+ * "running", then executes it as runs_execute() does.  Because the lock is
+ * taken before the row exists, a process that dies or cannot write any
+ * more (disk full) after the insert leaves a "running" run that the next
+ * runs_create() or runs_start() tells dead by the free lock and marks
+ * failed, never a queued run that nobody would execute.  Errors:
+ * CC_ECONFLICT (another process holds the lock, or a run is queued for
+ * the service's runner: id names that run when it can be read),
+ * CC_EIO (the lock file), CC_EDB, CC_ENOMEM, and pipeline_run()'s.
+ */
+cc_err	runs_start(struct workspace *ws, const json_t *settings,
+	    const struct pipeline_options *opt, pipeline_tick tick, void *arg,
+	    char *id, struct cc_diag *diag);
+
+/*
  * Marks runs left "running" by a process that died (the runner found
  * them at start) as failed.  Returns how many.
  */

@@ -2394,6 +2394,16 @@ test_fuzz_findings(void **state)
 		V("ann-123", "Ann"), V("20 -ann", "Ann"),
 		V("Ann-", "Ann"), V("Smith- Jones", "Smith Jones"),
 		V("Smith-Jones", "Smith-Jones"),
+		/* a hyphen before a comma ends the last name: the name
+		 * turned round is the same when cleaned again */
+		V("F-011,047FY-", "Fy F"), V("Smith-, Ann", "Ann Smith"),
+		V("Smith, -Ann", "Ann Smith"),
+		/* no user name when it starts with a letter without case */
+		V("\xe6\x80\x89" "22023-08-26001\xe2\x80\x99S3L",
+		    "\xe6\x80\x89--\xe2\x80\x99sl"),
+		V("\xe6\x80\x89--\xe2\x80\x99sl",
+		    "\xe6\x80\x89--\xe2\x80\x99sl"),
+		V("john.smith", "John Smith"),
 	};
 	const char *col[] = { "\xba\xd2-3\xff\xff" "24.07.2023\xff", "1,5" };
 	struct clean_number_format nf;

@@ -1083,6 +1083,56 @@ test_json_records_member(void **state)
 	}
 }
 
+/*
+ * The records member's name must fit records_path whole (127 bytes): a
+ * longer one is refused (json_records_name), on one line as on several,
+ * never cut inside a UTF-8 sequence (the fuzzer found a one-line document
+ * whose name of "\xc3\xbb" pairs was cut after 127 bytes).
+ */
+static void
+test_json_records_name_length(void **state)
+{
+	struct source_dialect d;
+	struct cc_diag g;
+	char name[300], doc[700];
+	size_t lens[] = { 126, 127, 128, 200 }, i, k;
+	int multi;
+	char *path;
+	cc_err e;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		/* "a" then two-byte characters, so that byte 127 falls
+		 * inside one when the name is longer */
+		name[0] = 'a';
+		for (k = 1; k + 1 < lens[i]; k += 2) {
+			name[k] = '\xc3';
+			name[k + 1] = '\xbb';
+		}
+		for (; k < lens[i]; k++)
+			name[k] = 'b';
+		name[lens[i]] = '\0';
+		for (multi = 0; multi < 2; multi++) {
+			snprintf(doc, sizeof(doc), multi ? "{\n\"%s\": [\n"
+			    "{\"id\": 1}\n]\n}\n" : "{\"%s\": [{\"id\": 1}]}\n",
+			    name);
+			path = write_tmp(doc, strlen(doc), ".json");
+			memset(&d, 0, sizeof(d));
+			cc_diag_clear(&g);
+			e = source_sniff(path, path, &d, &g);
+			if (lens[i] < sizeof(d.records_path)) {
+				assert_int_equal(e, CC_OK);
+				assert_string_equal(d.records_path, name);
+			} else {
+				assert_int_equal(e, CC_EUNSUPPORTED);
+				assert_string_equal(g.code, "json_records_name");
+			}
+			unlink(path);
+			free(path);
+		}
+	}
+}
+
 static void
 test_json_crlf(void **state)
 {
@@ -1200,6 +1250,7 @@ main(void)
 		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_ndjson_bad_line),
 		cmocka_unit_test(test_json_records_member),
+		cmocka_unit_test(test_json_records_name_length),
 		cmocka_unit_test(test_json_crlf),
 		cmocka_unit_test(test_json_large),
 		cmocka_unit_test(test_error_message_utf8),
