@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,26 @@ static const char *const migrations[] = {
 	"  runner_pid INTEGER,"
 	"  queued_at TEXT NOT NULL);"
 	"CREATE INDEX run_queue_state ON run_queue (state, queued_at);",
+	/* 3: teams and their members (concord/teams.h); the workspace an
+	 * audited action changed (a user id or "team-" + a team id);
+	 * earlier workspace actions were all in their user's workspace */
+	"CREATE TABLE teams ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  created_at TEXT NOT NULL);"
+	"CREATE TABLE team_members ("
+	"  team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,"
+	"  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	"  role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'owner')),"
+	"  added_at TEXT NOT NULL,"
+	"  PRIMARY KEY (team_id, user_id)) WITHOUT ROWID;"
+	"CREATE INDEX team_members_user ON team_members (user_id);"
+	"ALTER TABLE audit_log ADD COLUMN workspace TEXT;"
+	"UPDATE audit_log SET workspace = user_id WHERE action IN"
+	"  ('file.delete', 'mapping.confirm', 'run.create', 'run.cancel',"
+	"   'review.accept', 'review.reject', 'review.split',"
+	"   'entity.create', 'entity.replace', 'entity.delete');"
+	"CREATE INDEX audit_log_workspace ON audit_log (workspace, id);",
 };
 
 /* A dummy Argon2id hash, made once per process, verified for unknown
@@ -88,6 +109,7 @@ control_close(struct control *c)
 {
 	if (c == NULL)
 		return;
+	sqlite3_finalize(c->member_st);
 	sqlite3_close_v2(c->db);
 	free(c);
 }
@@ -517,15 +539,25 @@ control_audit(struct control *c, const char *user_id, const char *username,
     const char *action, const char *target, const char *client,
     const char *outcome, const char *request_id)
 {
+	return control_audit_ws(c, NULL, user_id, username, action, target,
+	    client, outcome, request_id);
+}
+
+cc_err
+control_audit_ws(struct control *c, const char *workspace,
+    const char *user_id, const char *username, const char *action,
+    const char *target, const char *client, const char *outcome,
+    const char *request_id)
+{
 	char now[32];
 	sqlite3_stmt *st;
 	int rc;
 
 	now_text(now, sizeof(now));
 	if (sqlite3_prepare_v2(c->db, "INSERT INTO audit_log (at, user_id,"
-	    " username, action, target, client, outcome, request_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st, NULL) !=
-	    SQLITE_OK)
+	    " username, action, target, client, outcome, request_id,"
+	    " workspace) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st,
+	    NULL) != SQLITE_OK)
 		return CC_EDB;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
@@ -535,9 +567,72 @@ control_audit(struct control *c, const char *user_id, const char *username,
 	sqlite3_bind_text(st, 6, client, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, outcome, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, workspace, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
+}
+
+/* A column's text as a JSON string, or null. */
+static json_t *
+text_or_null(sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	return v != NULL ? json_string((const char *)v) : json_null();
+}
+
+cc_err
+control_audit_page(struct control *c, const char *workspace, int size,
+    long long before, json_t **out, long long *next)
+{
+	sqlite3_stmt *st;
+	json_t *arr, *row;
+	long long last = 0;
+	int rc, n = 0;
+
+	*next = 0;
+	if (workspace == NULL || size < 1)
+		return CC_EINVAL;
+	if ((arr = json_array()) == NULL)
+		return CC_ENOMEM;
+	if (sqlite3_prepare_v2(c->db, "SELECT id, at, user_id, username,"
+	    " action, target, client, outcome, request_id FROM audit_log"
+	    " WHERE workspace = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3", -1,
+	    &st, NULL) != SQLITE_OK) {
+		json_decref(arr);
+		return CC_EDB;
+	}
+	sqlite3_bind_text(st, 1, workspace, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int(st, 3, size + 1);	/* one more: is there a next? */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ == size) {
+			*next = last;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		row = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		    "id", (json_int_t)last, "at", text_or_null(st, 1),
+		    "user_id", text_or_null(st, 2), "username",
+		    text_or_null(st, 3), "action", text_or_null(st, 4),
+		    "target", text_or_null(st, 5), "client", text_or_null(st, 6),
+		    "outcome", text_or_null(st, 7), "request_id",
+		    text_or_null(st, 8));
+		if (row == NULL || json_array_append_new(arr, row) != 0) {
+			sqlite3_finalize(st);
+			json_decref(arr);
+			return CC_ENOMEM;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		json_decref(arr);
+		*next = 0;
+		return CC_EDB;
+	}
+	*out = arr;
+	return CC_OK;
 }
 
 cc_err
@@ -577,7 +672,7 @@ control_queue_claim(struct control *c, long pid, char *run_id,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		copy_col(st, 0, run_id, 33);
-		copy_col(st, 1, user_id, CONTROL_ID_LEN + 1);
+		copy_col(st, 1, user_id, 64 + 1);
 		err = CC_OK;
 	} else
 		err = rc == SQLITE_DONE ? CC_ENOTFOUND : CC_EDB;

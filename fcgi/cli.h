@@ -12,6 +12,7 @@
 
 int	cmd_init(struct cc_config *cfg, int argc, char **argv);
 int	cmd_user(struct cc_config *cfg, int argc, char **argv);
+int	cmd_team(struct cc_config *cfg, int argc, char **argv);
 int	cmd_serve(struct cc_config *cfg, int argc, char **argv);
 int	cmd_profile(struct cc_config *cfg, int argc, char **argv);
 int	cmd_map(struct cc_config *cfg, int argc, char **argv);

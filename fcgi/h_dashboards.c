@@ -207,7 +207,7 @@ h_dashboards_get(struct http_req *req)
 		fkey = fj != NULL ? json_dumps(fj, JSON_COMPACT |
 		    JSON_SORT_KEYS) : NULL;
 		json_decref(fj);
-		if (fkey != NULL && (hit = doc_find(req->user.id, d, fkey,
+		if (fkey != NULL && (hit = doc_find(req->ws.key, d, fkey,
 		    version)) != NULL) {
 			free(fkey);
 			dash_filters_free(&f);
@@ -241,7 +241,7 @@ h_dashboards_get(struct http_req *req)
 		}
 		if (fkey != NULL && (text = body_text(doc, &len, &at)) !=
 		    NULL) {
-			doc_keep(req->user.id, d, fkey, version, text, len, at);
+			doc_keep(req->ws.key, d, fkey, version, text, len, at);
 			fkey = NULL;
 		}
 	}

@@ -107,10 +107,8 @@ put(struct http_req *req, int create)
 	ws_close(ws);
 	switch (err) {
 	case CC_OK:
-		control_audit(req->app->ctl, req->user.id, req->user.username,
-		    create ? "entity.create" : "entity.replace",
-		    json_string_value(json_object_get(def, "name")),
-		    req->remote_addr, "ok", req->request_id);
+		http_audit(req, create ? "entity.create" : "entity.replace",
+		    json_string_value(json_object_get(def, "name")));
 		if (create)
 			http_add_header(req, "Location: /api/v1/schema/entities/"
 			    "%s", json_string_value(json_object_get(def,
@@ -173,9 +171,7 @@ h_entities_delete(struct http_req *req)
 		http_error(req, 500, "internal", "cannot delete the entity");
 		return;
 	}
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    "entity.delete", req->params[0], req->remote_addr, "ok",
-	    req->request_id);
+	http_audit(req, "entity.delete", req->params[0]);
 	http_reply_json(req, 200, json_pack("{s:b, s:s}", "ok", 1, "deleted",
 	    req->params[0]));
 }

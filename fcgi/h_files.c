@@ -102,6 +102,9 @@ h_files_upload(struct http_req *req)
 		    http_status_of(err), &diag);
 		return;
 	}
+	if (!duplicate)
+		http_audit(req, "file.upload", json_string_value(
+		    json_object_get(file, "id")));
 	http_add_header(req, "Location: /api/v1/files/%s",
 	    json_string_value(json_object_get(file, "id")));
 	http_reply_json(req, duplicate ? 200 : 201, json_pack(
@@ -257,8 +260,6 @@ h_files_delete(struct http_req *req)
 		    err == CC_ENOTFOUND ? "no such file" : cc_strerror(err));
 		return;
 	}
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    "file.delete", req->params[0], req->remote_addr, "ok",
-	    req->request_id);
+	http_audit(req, "file.delete", req->params[0]);
 	http_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
 }

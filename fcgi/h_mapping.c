@@ -107,9 +107,7 @@ h_mapping_put(struct http_req *req)
 		    "no such file" : cc_strerror(err));
 		return;
 	}
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    "mapping.confirm", req->params[0], req->remote_addr, "ok",
-	    req->request_id);
+	http_audit(req, "mapping.confirm", req->params[0]);
 	http_reply_json(req, 200, json_pack("{s:b, s:s, s:o, s:o}", "ok", 1,
 	    "file_id", req->params[0], "mapping", doc, "warnings", warnings));
 }

@@ -141,9 +141,8 @@ h_review_decide(struct http_req *req)
 	    json_object_get(json_object_get(out, "b"), "file_id")),
 	    (long long)json_integer_value(json_object_get(json_object_get(out,
 	    "b"), "row")));
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    d == REVIEW_ACCEPT ? "review.accept" : "review.reject", what,
-	    req->remote_addr, "ok", req->request_id);
+	http_audit(req, d == REVIEW_ACCEPT ? "review.accept" :
+	    "review.reject", what);
 	http_reply_json(req, 200, json_pack("{s:b, s:o, s:s}", "ok", 1,
 	    "decision", out, "applies", "at the next run"));
 }
@@ -179,8 +178,7 @@ h_cluster_split(struct http_req *req)
 		return;
 	}
 	snprintf(what, sizeof(what), "%.40s %lld", req->params[0], id);
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    "review.split", what, req->remote_addr, "ok", req->request_id);
+	http_audit(req, "review.split", what);
 	http_reply_json(req, 200, json_pack("{s:b, s:I, s:s}", "ok", 1,
 	    "rejected", (json_int_t)n, "applies", "at the next run"));
 }

@@ -67,7 +67,7 @@ h_runs_create(struct http_req *req)
 		return;
 	}
 	if (err == CC_OK && (err = control_queue_add(req->app->ctl, id,
-	    req->user.id)) != CC_OK)
+	    req->ws.key)) != CC_OK)
 		runs_cancel(ws, id);
 	if (err == CC_OK)
 		err = runs_get(ws, id, &run);
@@ -76,8 +76,7 @@ h_runs_create(struct http_req *req)
 		http_error(req, 500, "internal", "cannot queue the run");
 		return;
 	}
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    "run.create", id, req->remote_addr, "ok", req->request_id);
+	http_audit(req, "run.create", id);
 	http_add_header(req, "Location: /api/v1/runs/%s", id);
 	http_reply_json(req, 202, json_pack("{s:b, s:s, s:o}", "ok", 1, "id",
 	    id, "run", run));
@@ -141,9 +140,7 @@ h_runs_cancel(struct http_req *req)
 		not_found_or(req, err);
 		return;
 	}
-	control_audit(req->app->ctl, req->user.id, req->user.username,
-	    "run.cancel", req->params[0], req->remote_addr, "ok",
-	    req->request_id);
+	http_audit(req, "run.cancel", req->params[0]);
 	http_reply_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "run", run));
 }
 

@@ -133,6 +133,7 @@ http_req_init(struct http_req *req, FCGX_Request *fcgx, struct app *app)
 	req->sec_fetch_site = param_dup(fcgx, "HTTP_SEC_FETCH_SITE");
 	req->authorization = param_dup(fcgx, "HTTP_AUTHORIZATION");
 	req->cookie = param_dup(fcgx, "HTTP_COOKIE");
+	req->workspace_sel = param_dup(fcgx, "HTTP_X_CONCORD_WORKSPACE");
 	if ((v = FCGX_GetParam("CONTENT_LENGTH", fcgx->envp)) != NULL &&
 	    *v != '\0') {
 		errno = 0;
@@ -168,6 +169,7 @@ http_req_free(struct http_req *req)
 	free(req->sec_fetch_site);
 	free(req->authorization);
 	free(req->cookie);
+	free(req->workspace_sel);
 	for (i = 0; i < req->nquery; i++) {
 		free(req->query[i].key);
 		free(req->query[i].value);

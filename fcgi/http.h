@@ -17,6 +17,7 @@
 #include "concord/config.h"
 #include "concord/control.h"
 #include "concord/error.h"
+#include "concord/teams.h"
 
 struct ws_cache;
 
@@ -70,6 +71,7 @@ struct http_req {
 	char			*sec_fetch_site;
 	char			*authorization;
 	char			*cookie;
+	char			*workspace_sel;	/* X-Concord-Workspace */
 	long long		 content_length;	/* -1 when absent */
 	/* The body (http_body_read()): bytes read so far, how it ended,
 	 * and libfcgi's stream error when it was cut (errno > 0, FCGX_*
@@ -87,6 +89,9 @@ struct http_req {
 	int			 via_cookie;
 	struct cc_user		 user;
 	struct auth_claims	 claims;
+	/* Set by the dispatcher on workspace routes (teams.h): the
+	 * workspace, from the user's membership, and the role there. */
+	struct ws_access	 ws;
 	/* Response state. */
 	char			*headers[HTTP_MAX_HEADERS];
 	size_t			 nheaders;

@@ -27,6 +27,7 @@ static const struct command {
 } commands[] = {
 	{ "init",  cmd_init,  "create the data directory, control database and token secret" },
 	{ "user",  cmd_user,  "add, list, disable, enable users; set passwords" },
+	{ "team",  cmd_team,  "add, list, delete teams; manage their members" },
 	{ "serve", cmd_serve, "run the FastCGI service" },
 	{ "profile", cmd_profile, "profile a CSV/JSON file (no service needed)" },
 	{ "map",   cmd_map,   "propose a file's mapping onto the target schema" },

@@ -12,6 +12,13 @@ enum route_auth {
 	ROUTE_PUBLIC = 0,	/* no token needed */
 	ROUTE_USER,		/* any active user */
 	ROUTE_ADMIN,		/* role admin */
+	/* A workspace route: any active user, in the workspace the
+	 * X-Concord-Workspace header picks among the user's own (teams.h;
+	 * 400 malformed, 404 not a member or no such team), with at least
+	 * this role there (403 otherwise). */
+	ROUTE_VIEWER,
+	ROUTE_EDITOR,
+	ROUTE_OWNER,
 };
 
 typedef void (*route_handler)(struct http_req *req);
@@ -57,6 +64,25 @@ void	h_matching(struct http_req *);
 void	h_table_get(struct http_req *);
 void	h_query(struct http_req *);
 void	h_ask(struct http_req *);
+void	h_workspaces_list(struct http_req *);
+void	h_teams_list(struct http_req *);
+void	h_teams_create(struct http_req *);
+void	h_teams_get(struct http_req *);
+void	h_teams_delete(struct http_req *);
+void	h_team_members_list(struct http_req *);
+void	h_team_members_add(struct http_req *);
+void	h_team_member_put(struct http_req *);
+void	h_team_member_delete(struct http_req *);
+void	h_audit_list(struct http_req *);
+
+/*
+ * Writes an action that changed the request's workspace (req->ws) to the
+ * audit log: who (the authenticated user), what (action, target: the
+ * object's id, may be NULL), from where, outcome "ok", the request id.
+ * A failed write is logged, never fails the request.
+ */
+void	http_audit(struct http_req *req, const char *action,
+	    const char *target);
 
 /*
  * Routes one request: 404 for an unknown path, 405 (with Allow) for a
@@ -73,8 +99,9 @@ void	routes_dispatch(struct http_req *req);
 cc_err	routes_authenticate(struct http_req *req, struct cc_diag *diag);
 
 /*
- * The authenticated user's workspace (opened after fork, per request), or
- * NULL after answering 500.  The caller closes it with ws_close().
+ * The request's workspace (req->ws, resolved by the dispatcher from the
+ * user's membership; opened after fork, per request), or NULL after
+ * answering 500.  The caller closes it with ws_close().
  */
 struct workspace *http_workspace(struct http_req *req);
 

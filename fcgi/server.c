@@ -246,7 +246,7 @@ runner_recover(const struct cc_config *cfg, struct control *ctl)
 static int
 runner(const struct cc_config *cfg)
 {
-	char run_id[33], user_id[CONTROL_ID_LEN + 1];
+	char run_id[33], user_id[64 + 1];	/* a workspace key (teams.h) */
 	const struct timespec pause = { 0, 300 * 1000 * 1000 };
 	struct control *ctl = NULL;
 	struct workspace *ws;

@@ -29,6 +29,8 @@ struct cc_user {
 
 struct control {
 	sqlite3		*db;
+	sqlite3_stmt	*member_st;	/* team_resolve()'s look-up, prepared
+					   once (NULL until first used) */
 };
 
 /*
@@ -132,6 +134,29 @@ cc_err	control_throttle_clear(struct control *c, const char *key);
 cc_err	control_audit(struct control *c, const char *user_id,
 	    const char *username, const char *action, const char *target,
 	    const char *client, const char *outcome, const char *request_id);
+
+/*
+ * The same, recording the workspace the action changed (its key,
+ * concord/teams.h: a user id or "team-" + a team id; NULL for actions on
+ * no workspace, as control_audit() writes), so that the workspace's
+ * audit log (control_audit_page()) lists it.  Errors: CC_EDB.
+ */
+cc_err	control_audit_ws(struct control *c, const char *workspace,
+	    const char *user_id, const char *username, const char *action,
+	    const char *target, const char *client, const char *outcome,
+	    const char *request_id);
+
+/*
+ * One page of a workspace's audit log, newest first: at most size (>= 1)
+ * entries with an id below before (0: from the newest), as a new JSON
+ * array of {id, at, user_id, username, action, target, client, outcome,
+ * request_id} (absent values null).  *next receives the id to pass as
+ * before for the next page, 0 when this page is the last (keyset paging,
+ * http-api.md).  Errors: CC_EINVAL (no workspace, size < 1), CC_EDB,
+ * CC_ENOMEM.
+ */
+cc_err	control_audit_page(struct control *c, const char *workspace, int size,
+	    long long before, json_t **out, long long *next);
 
 /*
  * The run queue: runs are queued by a worker (POST /api/v1/runs) and

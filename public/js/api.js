@@ -27,6 +27,33 @@ export const session = {
   },
 };
 
+// The workspace every request works in: "personal" or "team:ID" (GET
+// /workspaces), sent as the X-Concord-Workspace header on every call and
+// remembered per browser and user (localStorage).  The service checks it
+// against the signed-in user's membership on every request.
+export const WS_HEADER = "X-Concord-Workspace";
+let wsUser = null;
+export const workspace = {
+  /** Picks whose remembered choice applies (the signed-in user's id). */
+  forUser(id) { wsUser = id; },
+  get current() {
+    try { return (wsUser && localStorage.getItem("concord.workspace." + wsUser)) || "personal"; } catch { return "personal"; }
+  },
+  set current(v) {
+    try {
+      if (!wsUser) return;
+      if (v && v !== "personal") localStorage.setItem("concord.workspace." + wsUser, v);
+      else localStorage.removeItem("concord.workspace." + wsUser);
+    } catch { /* storage disabled: the personal workspace after a reload */ }
+  },
+};
+
+/** The headers that pick the current workspace (none for the personal one). */
+export function workspaceHeaders() {
+  const w = workspace.current;
+  return w && w !== "personal" ? { [WS_HEADER]: w } : {};
+}
+
 export class ApiError extends Error {
   constructor(status, body, requestId) {
     const first = body && Array.isArray(body.errors) && body.errors[0] ? body.errors[0] : {};
@@ -52,7 +79,9 @@ export class ApiError extends Error {
         return this.code === "unauthenticated" && /password/.test(this.message)
           ? "Wrong user name or password." : "Your session has ended. Please sign in again.";
       case 403:
-        return "You are not allowed to do this. Ask an administrator if you need access.";
+        return this.code === "forbidden" && /workspace|team/.test(this.message)
+          ? `Your role does not allow this here: ${this.message.replace(/[.\s]+$/, "")}. Ask an owner of the team.`
+          : "You are not allowed to do this. Ask an administrator if you need access.";
       case 404:
         return "Not found: it may have been deleted, or it belongs to another account.";
       case 409:
@@ -107,7 +136,7 @@ async function parse(res) {
  * opts: {body (JSON), signal, raw (return {body, headers, status}), auth401 (false: do not sign out on 401)}
  */
 export async function api(method, path, opts = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", ...workspaceHeaders() };
   const init = { method, headers, credentials: "same-origin", cache: "no-store", signal: opts.signal };
   if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -176,6 +205,7 @@ export function upload(file, onProgress) {
     xhr.open("POST", `${BASE}/files?name=${encodeURIComponent(file.name)}`);
     xhr.setRequestHeader("Content-Type", uploadType(file.name) || "application/octet-stream");
     xhr.setRequestHeader("Accept", "application/json");
+    for (const [k, v] of Object.entries(workspaceHeaders())) xhr.setRequestHeader(k, v);
     xhr.responseType = "text";
     xhr.upload.onprogress = (e) => onProgress && onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () => {
@@ -194,4 +224,34 @@ export function upload(file, onProgress) {
     xhr.send(file);
   });
   return { promise, abort: () => xhr.abort() };
+}
+
+/**
+ * Downloads an API resource (an export, a file's original bytes) with the
+ * workspace header, which a plain link cannot send: fetched, then saved
+ * under the name of its Content-Disposition (or fallback).  The whole
+ * answer is held in memory once, as a Blob.
+ */
+export async function download(url, fallback) {
+  let res;
+  try {
+    res = await fetch(url, { credentials: "same-origin", cache: "no-store", headers: workspaceHeaders() });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (!res.ok) {
+    const err = new ApiError(res.status, await parse(res), res.headers.get("X-Request-Id"));
+    if (res.status === 401) signedOut();
+    throw err;
+  }
+  const cd = res.headers.get("Content-Disposition") || "";
+  const m = /filename="([^"]+)"/.exec(cd);
+  const blob = await res.blob();
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = (m && m[1]) || fallback || url.split("?")[0].split("/").pop();
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
 }

@@ -17,7 +17,12 @@
 //   #/schema                 the target schema; the workspace's own entities
 //   #/users                  user administration (admins)
 //   #/account                my password
-import { get, post, session, ApiError } from "./api.js";
+//   #/members                the workspace: members and roles (owners
+//                            manage them), its audit log, new teams (admins)
+// The workspace switcher in the header picks the workspace of every API
+// call (X-Concord-Workspace, api.js); links to API downloads are fetched
+// with it (a link alone cannot send a header).
+import { get, post, session, ApiError, workspace, download } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 
 const pages = {
@@ -36,6 +41,7 @@ const pages = {
   users: () => import("./page-users.js"),
   account: () => import("./page-account.js"),
   schema: () => import("./page-schema.js"),
+  members: () => import("./page-members.js"),
 };
 
 const routes = [
@@ -54,6 +60,7 @@ const routes = [
   [/^\/users$/, "users"],
   [/^\/account$/, "account"],
   [/^\/schema$/, "schema"],
+  [/^\/members$/, "members"],
 ];
 
 const NAV = [
@@ -64,11 +71,12 @@ const NAV = [
   ["Dashboards", "#/dashboards/sales", "dashboards"],
   ["Data", "#/data", "data"],
   ["Schema", "#/schema", "schema"],
+  ["Workspace", "#/members", "members"],
   ["Users", "#/users", "users", "admin"],
 ];
 const SECTION = { file: "files", mapping: "files", run: "runs", table: "data", account: "account", matching: "dashboards" };
 
-export const state = { user: null };
+export const state = { user: null, workspaces: [] };
 let current = null; // {cleanups: [], controller}
 let flash = null;
 
@@ -112,9 +120,37 @@ async function loadUser() {
   }
 }
 
-export function signedIn(user) {
+/** The workspaces the user may pick; a remembered one that is not among
+ * them any more (removed from the team) falls back to personal. */
+export async function loadWorkspaces() {
+  if (!state.user) return;
+  workspace.forUser(state.user.id);
+  try {
+    state.workspaces = (await get("/workspaces")).workspaces || [];
+  } catch (e) {
+    if (e.status === 401) return;
+    state.workspaces = [];
+  }
+  if (!state.workspaces.some((w) => w.id === workspace.current)) workspace.current = "personal";
+}
+
+/** The current workspace's entry of GET /workspaces (personal if unknown). */
+export function currentWorkspace() {
+  return state.workspaces.find((w) => w.id === workspace.current) ||
+    { id: "personal", kind: "personal", name: state.user ? state.user.username : "", role: "owner" };
+}
+
+export async function switchWorkspace(id) {
+  workspace.current = id;
+  await loadWorkspaces();
+  frame();
+  navigate("#/");
+}
+
+export async function signedIn(user) {
   state.user = user;
   session.hinted = true;
+  await loadWorkspaces();
   frame();
 }
 
@@ -151,6 +187,12 @@ function frame() {
     ul.append(h("li", h("a", { href, "data-section": key }, label)));
   }
   nav.append(ul);
+  const cur = currentWorkspace();
+  const pick = h("select#workspace", { "aria-label": "Workspace", "data-testid": "workspace",
+    onchange: (e) => switchWorkspace(e.target.value) },
+  (state.workspaces.length ? state.workspaces : [cur]).map((w) => h("option", { value: w.id, selected: w.id === cur.id },
+    w.kind === "personal" ? "Personal" : `${w.name} (${w.role})`)));
+  who.append(h("span.ws-pick", pick));
   who.append(
     h("span.who-name", { "data-testid": "who" }, "Signed in as ", h("strong", u.username), " ", h("span.role", `(${u.role})`)),
     h("a.btn.btn-small", { href: "#/account" }, "My account"),
@@ -279,6 +321,19 @@ window.addEventListener("concord:signed-out", () => {
 
 window.addEventListener("hashchange", render);
 
+// A link to an API download (CSV export, original file) in a team
+// workspace: fetched with the workspace header instead.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest('a[href^="/api/v1/"]');
+  if (!a || workspace.current === "personal" || e.defaultPrevented || e.button !== 0) return;
+  e.preventDefault();
+  download(a.getAttribute("href"), a.getAttribute("download")).catch((err) => {
+    const main = document.getElementById("main");
+    const view = main && main.querySelector(".view");
+    if (view) view.prepend(errorBox(err, "The download did not work"));
+  });
+});
+
 // Leaving a page (or signing out) aborts its requests: an aborted request
 // that nobody awaits any more is not an error.
 window.addEventListener("unhandledrejection", (e) => {
@@ -294,6 +349,7 @@ async function boot() {
   });
   try {
     state.user = await loadUser();
+    await loadWorkspaces();
   } catch (e) {
     const main = document.getElementById("main");
     clear(main).append(h("h1", "Concord"), errorBox(e, "Concord is not available"));

@@ -30,7 +30,7 @@ export async function render(view, ctx) {
     button.textContent = "Signing in…";
     try {
       const doc = await post("/auth/login", { username: user.value.trim(), password: pass.value }, { auth401: false });
-      signedIn(doc.user);
+      await signedIn(doc.user);
       const after = sessionStorage.getItem("concord.after");
       sessionStorage.removeItem("concord.after");
       navigate(after && after !== "#/login" ? after : "#/", { replace: true });

@@ -40,7 +40,7 @@ tap=artifacts/results.tap
 node --test --test-concurrency=1 --test-timeout=900000 \
 	--test-reporter=spec --test-reporter-destination=stdout \
 	--test-reporter=tap --test-reporter-destination="$tap" \
-	concord.test.mjs review.test.mjs schema.test.mjs ask.test.mjs
+	concord.test.mjs review.test.mjs schema.test.mjs ask.test.mjs teams.test.mjs
 rc=$?
 passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
 failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)

@@ -128,5 +128,6 @@ import tests_firstuse  # noqa: E402,F401
 import tests_review  # noqa: E402,F401
 import tests_faults  # noqa: E402,F401
 import tests_attacks  # noqa: E402,F401
+import tests_teams  # noqa: E402,F401
 import tests_llm  # noqa: E402,F401
 import tests_xlsx  # noqa: E402,F401
