@@ -388,13 +388,14 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 		    strcmp(had, up->sheet) != 0) {
 			/* one registration per content: the bytes are
 			 * stored once, under their SHA-256 */
-			json_decref(*file);
-			*file = NULL;
+			/* had points into *file: the message first */
 			err = cc_diag_set(diag, CC_ECONFLICT,
 			    "xlsx_sheet_registered", "this workbook is"
 			    " registered already, with sheet \"%s\": save"
 			    " sheet \"%s\" as a workbook of its own", had,
 			    up->sheet);
+			json_decref(*file);
+			*file = NULL;
 			goto out;
 		}
 		*duplicate = 1;
