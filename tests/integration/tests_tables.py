@@ -719,7 +719,7 @@ def _(env):
     return "%d tables, %d rows, %d pages of fact_sales" % (len(names), total, pages)
 
 
-PUBLIC = ("customer_segment", "dim_date", "dim_location", "dim_product_category", "dim_customer", "dim_product", "fact_sales",
+PUBLIC = ("dim_date", "dim_location", "dim_product_category", "dim_customer", "dim_product", "fact_sales",
           "quarantine", "clean_issues", "clean_changes", "key_rules", "match_pairs", "match_models",
           "stg_customer", "stg_product",
           "stg_product_category", "stg_location", "stg_order_line", "customer_segment")
