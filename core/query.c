@@ -2175,6 +2175,36 @@ step_error(struct query *q, int rc, struct cc_diag *diag)
 	    sqlite3_errmsg(q->db));
 }
 
+/*
+ * The next row of q->st for a writer that has written nrows: 1 with a
+ * row, 0 at the end with *c the reason (QUERY_CUT_NONE: no more rows;
+ * QUERY_CUT_ROWS: capped, when capped and stream_max_rows are written
+ * and a row is left; QUERY_CUT_WRITER, _TIME, _ERROR: the step failed,
+ * diag set by step_error()).
+ */
+static int
+next_row(struct query *q, long long nrows, int capped, enum query_cut *c,
+    struct cc_diag *diag)
+{
+	int rc;
+
+	if (capped && nrows >= q->lim.stream_max_rows) {
+		rc = qstep(&q->clk, q->st);
+		*c = rc == SQLITE_DONE ? QUERY_CUT_NONE : QUERY_CUT_ROWS;
+		return 0;
+	}
+	if ((rc = qstep(&q->clk, q->st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		*c = q->clk.gone_fired ? QUERY_CUT_WRITER :
+		    rc == SQLITE_INTERRUPT || q->clk.fired ?
+		    QUERY_CUT_TIME : QUERY_CUT_ERROR;
+		step_error(q, rc, diag);
+		return 0;
+	}
+	return 1;
+}
+
 /* Page mode: the keys of at most size+1 rows decide the next token. */
 static cc_err
 probe(struct query *q, const char *self_path, struct cc_diag *diag)
@@ -2712,7 +2742,7 @@ xlsx_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 	char path[4096], *fj = NULL, *sj = NULL;
 	size_t i;
 	lxw_row_t r = 0;
-	int fd, rc;
+	int fd;
 
 	memset(&x, 0, sizeof(x));
 	if (tmp == NULL && (tmp = getenv("TMPDIR")) == NULL)
@@ -2748,21 +2778,7 @@ xlsx_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 		worksheet_write_string(x.ws, 0, (lxw_col_t)i, name, x.bold);
 		xlsx_width(&x, i, (double)strlen(name) + 2);
 	}
-	for (;;) {
-		if (nrows >= q->lim.stream_max_rows) {
-			rc = qstep(&q->clk, q->st);
-			c = rc == SQLITE_DONE ? QUERY_CUT_NONE : QUERY_CUT_ROWS;
-			break;
-		}
-		if ((rc = qstep(&q->clk, q->st)) == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW) {
-			c = q->clk.gone_fired ? QUERY_CUT_WRITER :
-			    rc == SQLITE_INTERRUPT || q->clk.fired ?
-			    QUERY_CUT_TIME : QUERY_CUT_ERROR;
-			step_error(q, rc, diag);
-			break;
-		}
+	while (next_row(q, nrows, 1, &c, diag)) {
 		r++;
 		for (i = 0; i < q->nsel; i++)
 			if (xlsx_cell(&x, &b, &q->cols[q->sel[i]], q->st,
@@ -2873,21 +2889,7 @@ query_write(struct query *q, query_write_fn fn, void *ctx, long long *rows,
 		free(o.b.p);
 		return cc_diag_set(diag, CC_ENOMEM, "oom", "out of memory");
 	}
-	for (;;) {
-		if (q->stream && nrows >= q->lim.stream_max_rows) {
-			rc = qstep(&q->clk, q->st);
-			c = rc == SQLITE_DONE ? QUERY_CUT_NONE : QUERY_CUT_ROWS;
-			break;
-		}
-		if ((rc = qstep(&q->clk, q->st)) == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW) {
-			c = q->clk.gone_fired ? QUERY_CUT_WRITER :
-			    rc == SQLITE_INTERRUPT || q->clk.fired ?
-			    QUERY_CUT_TIME : QUERY_CUT_ERROR;
-			step_error(q, rc, diag);
-			break;
-		}
+	while (next_row(q, nrows, q->stream, &c, diag)) {
 		write_row(q, &o.b, nrows);
 		nrows++;
 		if (o.b.oom) {
