@@ -24,10 +24,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "concord/align.h"
 #include "concord/db.h"
+#include "concord/registry.h"
 #include "concord/schema.h"
 #include "pipeline_int.h"
 
@@ -291,90 +290,27 @@ better(const struct align_rule *a, const struct align_rule *b)
 }
 
 /*
- * Links two files of an entity: the best rule over every pair of their
- * key columns, in both directions; its matches unite the records.
- */
-/* Feeds n values (NULL distinct from "") to a fingerprint. */
-static void
-fp_values(crypto_generichash_state *st, const char *const *v, size_t n)
-{
-	static const unsigned char null_mark = 1, end = 0;
-	size_t k;
-
-	for (k = 0; k < n; k++) {
-		if (v[k] == NULL)
-			crypto_generichash_update(st, &null_mark, 1);
-		else
-			crypto_generichash_update(st, (const unsigned char *)
-			    v[k], strlen(v[k]));
-		crypto_generichash_update(st, &end, 1);
-	}
-}
-
-/*
  * align_learn() of from -> to, or the rule learned before from the same
- * values: workspace table align_cache, by the BLAKE2b-256 of
- * ALIGN_RULES_VERSION, the size of struct align_rule and both value lists
- * in order (a column whose values did not change is not learned again,
- * in this run or a later one).  The run counts key_pairs_learned and
- * key_pairs_reused.  Both outcomes are kept: a rule found
- * (CC_OK) and none (CC_ENOTFOUND, out->found = 0).  The cache is an
- * optimisation: when it cannot be read or written, the rule is learned.
- * Errors: those of align_learn().
+ * values in this run or an earlier one, by the stage's mapping proposals
+ * or by reconcile (registry_align_learn()).  The run counts
+ * key_pairs_learned and key_pairs_reused.  Errors: those of align_learn().
  */
 static cc_err
 learn(struct run *r, const char *const *from, size_t nfrom,
     const char *const *to, size_t nto, struct align_rule *out)
 {
-	crypto_generichash_state st;
-	unsigned char h[32];
-	char hex[65], ver[64], now[32];
-	sqlite3_stmt *q = NULL;
-	time_t t = time(NULL);
-	struct tm tm;
+	int reused = 0;
 	cc_err err;
 
-	snprintf(ver, sizeof(ver), "align %d %zu %zu %zu", ALIGN_RULES_VERSION,
-	    sizeof(*out), nfrom, nto);
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)ver,
-	    strlen(ver) + 1);
-	fp_values(&st, from, nfrom);
-	fp_values(&st, to, nto);
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if (r->ws != NULL && sqlite3_prepare_v2(r->ws->db, "SELECT rule FROM"
-	    " align_cache WHERE fingerprint = ?1", -1, &q, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW &&
-		    sqlite3_column_bytes(q, 0) == (int)sizeof(*out)) {
-			memcpy(out, sqlite3_column_blob(q, 0), sizeof(*out));
-			sqlite3_finalize(q);
-			run_count(r, "key_pairs_reused", 1);
-			return out->found ? CC_OK : CC_ENOTFOUND;
-		}
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	err = align_learn(from, nfrom, to, nto, out, NULL);
-	run_count(r, "key_pairs_learned", 1);
-	if ((err != CC_OK && err != CC_ENOTFOUND) || r->ws == NULL)
-		return err;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sqlite3_prepare_v2(r->ws->db, "INSERT OR REPLACE INTO align_cache"
-	    " (fingerprint, rule, created_at) VALUES (?1, ?2, ?3)", -1, &q,
-	    NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(q, 2, out, (int)sizeof(*out), SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, now, -1, SQLITE_STATIC);
-		(void)sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
+	err = registry_align_learn(r->ws, from, nfrom, to, nto, out, &reused);
+	run_count(r, reused ? "key_pairs_reused" : "key_pairs_learned", 1);
 	return err;
 }
 
+/*
+ * Links two files of an entity: the best rule over every pair of their
+ * key columns, in both directions; its matches unite the records.
+ */
 static cc_err
 link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 {

@@ -709,6 +709,80 @@ query2(struct workspace *ws, const char *sql, const char *key, char **a,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Feeds n values (NULL distinct from "") to a fingerprint. */
+static void
+fp_values(crypto_generichash_state *st, const char *const *v, size_t n)
+{
+	static const unsigned char null_mark = 1, end = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (v[k] == NULL)
+			crypto_generichash_update(st, &null_mark, 1);
+		else
+			crypto_generichash_update(st, (const unsigned char *)
+			    v[k], strlen(v[k]));
+		crypto_generichash_update(st, &end, 1);
+	}
+}
+
+cc_err
+registry_align_learn(struct workspace *ws, const char *const *from,
+    size_t nfrom, const char *const *to, size_t nto, struct align_rule *out,
+    int *reused)
+{
+	crypto_generichash_state st;
+	unsigned char h[32];
+	char hex[65], ver[64], now[32];
+	sqlite3_stmt *q = NULL;
+	time_t t = time(NULL);
+	struct tm tm;
+	cc_err err;
+
+	if (reused != NULL)
+		*reused = 0;
+	if (ws == NULL || out == NULL)
+		return align_learn(from, nfrom, to, nto, out, NULL);
+	snprintf(ver, sizeof(ver), "align %d %zu %zu %zu", ALIGN_RULES_VERSION,
+	    sizeof(*out), nfrom, nto);
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)ver,
+	    strlen(ver) + 1);
+	fp_values(&st, from, nfrom);
+	fp_values(&st, to, nto);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if (sqlite3_prepare_v2(ws->db, "SELECT rule FROM align_cache"
+	    " WHERE fingerprint = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW &&
+		    sqlite3_column_bytes(q, 0) == (int)sizeof(*out)) {
+			memcpy(out, sqlite3_column_blob(q, 0), sizeof(*out));
+			sqlite3_finalize(q);
+			if (reused != NULL)
+				*reused = 1;
+			return out->found ? CC_OK : CC_ENOTFOUND;
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	err = align_learn(from, nfrom, to, nto, out, NULL);
+	if (err != CC_OK && err != CC_ENOTFOUND)
+		return err;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (sqlite3_prepare_v2(ws->db, "INSERT OR REPLACE INTO align_cache"
+	    " (fingerprint, rule, created_at) VALUES (?1, ?2, ?3)", -1, &q,
+	    NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 2, out, (int)sizeof(*out), SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, now, -1, SQLITE_STATIC);
+		(void)sqlite3_step(q);	/* a cache: a failed write costs time */
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
 #define OVERLAP_SAMPLE	2000	/* values of the column being mapped */
 #define OVERLAP_TARGET	100000	/* values of another file's key column */
 
@@ -1014,9 +1088,9 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 				if (o->sampled < 0)
 					continue;
 				memset(&one, 0, sizeof(one));
-				if (align_learn((const char *const *)
-				    mine.values, mine.n, (const char *const *)
-				    o->k.values, o->k.n, &rule, NULL) ==
+				if (registry_align_learn(ws, (const char
+				    *const *)mine.values, mine.n, (const char
+				    *const *)o->k.values, o->k.n, &rule, NULL) ==
 				    CC_OK && rule.found) {
 					one.found = 1;
 					one.matched_one_to_one =

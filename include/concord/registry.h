@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "concord/align.h"
 #include "concord/error.h"
 #include "concord/source.h"
 #include "concord/workspace.h"
@@ -121,6 +122,24 @@ cc_err	registry_source(struct workspace *ws, const char *id, char *path,
  */
 cc_err	registry_delete(struct workspace *ws, const char *id);
 
+/*
+ * align_learn() (concord/align.h) of from -> to, or the rule learned
+ * before from the same values: workspace table align_cache, by the
+ * BLAKE2b-256 (RFC 7693) of ALIGN_RULES_VERSION, the size of struct
+ * align_rule and both value lists in order, NULL told apart from "".
+ * Mapping proposals (registry_mapping_get()) and the reconcile phase
+ * learn through it, so a pair of value lists is learned once per
+ * workspace, whichever asks first.  Both outcomes are kept: a rule found
+ * (CC_OK) and none (CC_ENOTFOUND, out->found = 0).  The cache is an
+ * optimisation: when it cannot be read or written (or ws is NULL), the
+ * rule is learned; the answer is the same either way.  Arguments as for
+ * align_learn(); *reused (may be NULL) becomes 1 when the rule came from
+ * the cache, else 0.  Errors: those of align_learn().
+ */
+cc_err	registry_align_learn(struct workspace *ws, const char *const *from,
+	    size_t nfrom, const char *const *to, size_t nto,
+	    struct align_rule *out, int *reused);
+
 #endif /* CONCORD_REGISTRY_H */
 
 /*
@@ -138,7 +157,10 @@ cc_err	registry_delete(struct workspace *ws, const char *id);
  *     fingerprints (the file's SHA-256, the column's ordinal and name),
  *     so a pair is learned once per workspace: proposing again (the
  *     same bytes uploaded again, a mapping deleted) reads no file for a
- *     cached pair.  A failed cache write only costs the time.
+ *     cached pair.  The rule itself is learned through
+ *     registry_align_learn(), so value lists already learned (by another
+ *     file's proposal or a run) are not learned again.  A failed cache
+ *     write only costs the time.
  * Cases 2 and 3 are stored, so the answer is stable.  *doc is a new
  * reference.  Errors: CC_ENOTFOUND, CC_EDB, CC_ENOMEM.
  */
