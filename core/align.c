@@ -372,56 +372,30 @@ align_hash(const char *s, size_t len)
 	return align_mix(h);
 }
 
-/* The index key of a canonical form with hash h made under self slice
- * number si and normalisation norm; never 0 (0 marks an empty slot). */
-static uint64_t
-align_tag(uint64_t h, size_t si, enum align_norm norm)
-{
-	uint64_t t = (uint64_t)(si * ALIGN_NORM__MAX + (size_t)norm + 1);
+/* The bit of a self slice number si and normalisation norm in an index
+ * entry's mask (ALIGN_SELF_MAX * ALIGN_NORM__MAX <= 32). */
+typedef char align_bits_fit[ALIGN_SELF_MAX * ALIGN_NORM__MAX <= 32 ? 1 : -1];
 
-	h = align_mix(h + t * 0x9e3779b97f4a7c15ULL);
-	return h == 0 ? 1 : h;
+static uint32_t
+align_bit(size_t si, enum align_norm norm)
+{
+	return (uint32_t)1 << (si * ALIGN_NORM__MAX + (size_t)norm);
 }
 
-/* A set of 64-bit hashes (open addressing, linear probing); a false
- * positive only adds a vote, which the exact scoring then checks. */
+/*
+ * A map from the 64-bit hash of a canonical form to the mask of the
+ * (self slice, normalisation) pairs that make it (open addressing,
+ * linear probing).  A form made under several pairs ("11000" is the same
+ * exactly, case-folded and alphanumeric) is one entry.  A false positive
+ * (two forms with one hash) only adds a vote, which the exact scoring
+ * then checks.
+ */
 struct align_hidx {
-	uint64_t	*slots;
+	uint64_t	*slots;		/* hash, never 0; 0 = empty */
+	uint32_t	*masks;		/* align_bit()s of the entry */
 	size_t		 mask;		/* capacity - 1, or 0 when empty */
 	size_t		 n;
 };
-
-/* Adds h (!= 0) to x.  Errors: CC_ENOMEM. */
-static cc_err
-align_hidx_add(struct align_hidx *x, uint64_t h)
-{
-	uint64_t *ns;
-	size_t cap, ncap, i, j;
-
-	cap = x->slots == NULL ? 0 : x->mask + 1;
-	if ((x->n + 1) * 2 > cap) {
-		ncap = cap == 0 ? 1024 : cap * 2;
-		if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
-			return CC_ENOMEM;
-		for (i = 0; i < cap; i++) {
-			if (x->slots[i] == 0)
-				continue;
-			for (j = x->slots[i] & (ncap - 1); ns[j] != 0;
-			    j = (j + 1) & (ncap - 1))
-				;
-			ns[j] = x->slots[i];
-		}
-		free(x->slots);
-		x->slots = ns;
-		x->mask = ncap - 1;
-	}
-	for (i = h & x->mask; x->slots[i] != 0; i = (i + 1) & x->mask)
-		if (x->slots[i] == h)
-			return CC_OK;
-	x->slots[i] = h;
-	x->n++;
-	return CC_OK;
-}
 
 /* Sizes the empty x for about n hashes.  Errors: CC_ENOMEM. */
 static cc_err
@@ -429,26 +403,78 @@ align_hidx_reserve(struct align_hidx *x, size_t n)
 {
 	size_t cap = 1024;
 
-	while (cap < n * 2 && cap < SIZE_MAX / 4)
+	while (cap < n * 2 && cap < SIZE_MAX / 32)
 		cap *= 2;
-	if ((x->slots = calloc(cap, sizeof(*x->slots))) == NULL)
+	if ((x->slots = calloc(cap, sizeof(*x->slots))) == NULL ||
+	    (x->masks = calloc(cap, sizeof(*x->masks))) == NULL) {
+		free(x->slots);
+		x->slots = NULL;
 		return CC_ENOMEM;
+	}
 	x->mask = cap - 1;
 	x->n = 0;
 	return CC_OK;
 }
 
-/* 1 if h is in x. */
-static int
-align_hidx_has(const struct align_hidx *x, uint64_t h)
+/* Adds bit to the entry of h (0 is taken as 1) in the reserved x.
+ * Errors: CC_ENOMEM. */
+static cc_err
+align_hidx_add(struct align_hidx *x, uint64_t h, uint32_t bit)
+{
+	uint64_t *ns;
+	uint32_t *nm;
+	size_t ncap, i, j;
+
+	if (h == 0)
+		h = 1;
+	for (i = h & x->mask; x->slots[i] != 0; i = (i + 1) & x->mask)
+		if (x->slots[i] == h) {
+			x->masks[i] |= bit;
+			return CC_OK;
+		}
+	if ((x->n + 1) * 2 > x->mask + 1) {
+		ncap = (x->mask + 1) * 2;
+		if ((ns = calloc(ncap, sizeof(*ns))) == NULL ||
+		    (nm = calloc(ncap, sizeof(*nm))) == NULL) {
+			free(ns);
+			return CC_ENOMEM;
+		}
+		for (i = 0; i <= x->mask; i++) {
+			if (x->slots[i] == 0)
+				continue;
+			for (j = x->slots[i] & (ncap - 1); ns[j] != 0;
+			    j = (j + 1) & (ncap - 1))
+				;
+			ns[j] = x->slots[i];
+			nm[j] = x->masks[i];
+		}
+		free(x->slots);
+		free(x->masks);
+		x->slots = ns;
+		x->masks = nm;
+		x->mask = ncap - 1;
+		for (i = h & x->mask; x->slots[i] != 0; i = (i + 1) & x->mask)
+			;
+	}
+	x->slots[i] = h;
+	x->masks[i] = bit;
+	x->n++;
+	return CC_OK;
+}
+
+/* The mask of h's entry in x, 0 when h is not there. */
+static uint32_t
+align_hidx_get(const struct align_hidx *x, uint64_t h)
 {
 	size_t i;
 
 	if (x->slots == NULL)
 		return 0;
+	if (h == 0)
+		h = 1;
 	for (i = h & x->mask; x->slots[i] != 0; i = (i + 1) & x->mask)
 		if (x->slots[i] == h)
-			return 1;
+			return x->masks[i];
 	return 0;
 }
 
@@ -622,7 +648,7 @@ struct align_vals {
 	size_t			 nsample;
 	struct align_side	 self[ALIGN_SELF_MAX];
 	size_t			 nself;
-	struct align_hidx	 idx;		/* align_tag()ged forms */
+	struct align_hidx	 idx;		/* forms -> align_bit()s */
 };
 
 /* A candidate pair of slices and its votes. */
@@ -880,13 +906,9 @@ align_index(struct align_ctx *c, struct align_vals *v)
 	const struct align_item *it;
 	size_t i, si, off, plen, clen;
 	int norm;
-	size_t nnorm = 0;
 	cc_err err;
 
-	for (norm = 0; norm < ALIGN_NORM__MAX; norm++)
-		nnorm += c->normok[norm] ? 1 : 0;
-	if ((err = align_hidx_reserve(&v->idx, v->set.n * v->nself * nnorm)) !=
-	    CC_OK)
+	if ((err = align_hidx_reserve(&v->idx, v->set.n * v->nself)) != CC_OK)
 		return err;
 	for (i = 0; i < v->set.n; i++) {
 		it = &v->set.items[i];
@@ -902,13 +924,28 @@ align_index(struct align_ctx *c, struct align_vals *v)
 				if (clen == 0)
 					continue;
 				if ((err = align_hidx_add(&v->idx,
-				    align_tag(align_hash(c->buf, clen), si,
+				    align_hash(c->buf, clen), align_bit(si,
 				    norm))) != CC_OK)
 					return err;
 			}
 		}
 	}
 	return CC_OK;
+}
+
+/* Writes side s's slice as bytes (kind, n, affix length, affix) to out
+ * (ALIGN_AFFIX_MAX + 8 bytes); returns the length.  Different slices give
+ * different bytes. */
+static size_t
+align_side_key(char *out, const struct align_side *s)
+{
+	size_t alen = strnlen(s->affix, sizeof(s->affix) - 1);
+
+	out[0] = (char)s->slice;
+	memcpy(out + 1, &s->n, sizeof(s->n));
+	out[1 + sizeof(s->n)] = (char)alen;
+	memcpy(out + 2 + sizeof(s->n), s->affix, alen);
+	return 2 + sizeof(s->n) + alen;
 }
 
 /*
@@ -921,18 +958,17 @@ align_vote(struct align_ctx *c, int a, const struct align_side *sa,
 {
 	struct align_cand *nc, *cand;
 	const struct align_side *f = a == 0 ? sa : sb, *t = a == 0 ? sb : sa;
-	char key[2 * ALIGN_AFFIX_MAX + 64];
-	size_t idx, ncap;
-	int len, isnew;
+	char key[2 * (ALIGN_AFFIX_MAX + 8)];
+	size_t idx, ncap, len = 0;
+	int isnew;
 	cc_err err;
 
-	len = snprintf(key, sizeof(key), "%d %u %zu:%s|%d %u %zu:%s",
-	    (int)f->slice, f->n, strlen(f->affix), f->affix,
-	    (int)t->slice, t->n, strlen(t->affix), t->affix);
-	if (len < 0 || (size_t)len >= sizeof(key))
-		return CC_OK;
-	if ((err = align_set_add(&c->candkeys, key, (size_t)len,
-	    align_hash(key, (size_t)len), &idx, &isnew)) != CC_OK)
+	/* The pair as bytes, one to one: per side its kind, n and affix
+	 * with its length. */
+	len += align_side_key(key + len, f);
+	len += align_side_key(key + len, t);
+	if ((err = align_set_add(&c->candkeys, key, len, align_hash(key, len),
+	    &idx, &isnew)) != CC_OK)
 		return err;
 	if (isnew) {
 		if (c->ncands == c->capcands) {
@@ -968,12 +1004,14 @@ align_probe(struct align_ctx *c, int a, size_t clen, enum align_norm norm,
     const struct align_side *sa, size_t nsa)
 {
 	const struct align_vals *b = &c->v[1 - a];
-	uint64_t h = align_hash(c->buf, clen);
+	uint32_t m = align_hidx_get(&b->idx, align_hash(c->buf, clen));
 	size_t si, k;
 	cc_err err;
 
+	if (m == 0)
+		return CC_OK;
 	for (si = 0; si < b->nself; si++) {
-		if (!align_hidx_has(&b->idx, align_tag(h, si, norm)))
+		if (!(m & align_bit(si, norm)))
 			continue;
 		for (k = 0; k < nsa; k++)
 			if ((err = align_vote(c, a, &sa[k], &b->self[si],
@@ -1264,6 +1302,33 @@ align_score_cmp(const struct align_score *x, const struct align_score *y)
 	return align_side_cmp(&x->side[1], &y->side[1]);
 }
 
+/*
+ * 1 if the unscored trial t cannot rank before best (align_score_cmp())
+ * whatever its scores: best passes the guard and met every F value one
+ * to one (matched_ok = matched = from_distinct, every form one to one),
+ * which t can at most equal, so only the cost and the sides - known
+ * before scoring - can put t first.  Skipping such a trial changes no
+ * answer; it only saves its scoring.
+ */
+static int
+align_cannot_beat(const struct align_ctx *c, const struct align_score *t,
+    const struct align_score *best)
+{
+	int cost;
+
+	if (!best->pass || best->matched_ok != (long long)c->v[0].set.n ||
+	    best->matched != best->matched_ok || best->canon_ok != best->canon)
+		return 0;
+	cost = align_slice_cost[t->side[0].slice] +
+	    align_slice_cost[t->side[1].slice] +
+	    align_norm_cost[t->side[0].norm];
+	if (cost != best->cost)
+		return cost > best->cost;
+	if (align_side_cmp(&t->side[0], &best->side[0]) != 0)
+		return align_side_cmp(&t->side[0], &best->side[0]) > 0;
+	return align_side_cmp(&t->side[1], &best->side[1]) >= 0;
+}
+
 /* Adds the pair (f, t) under norm to the trials.  Errors: CC_ENOMEM. */
 static cc_err
 align_trial_add(struct align_ctx *c, const struct align_side *f,
@@ -1386,6 +1451,7 @@ align_ctx_free(struct align_ctx *c)
 		align_set_free(&c->v[a].set);
 		free(c->v[a].sample);
 		free(c->v[a].idx.slots);
+		free(c->v[a].idx.masks);
 		align_set_free(&c->units[a]);
 	}
 	free(c->buf);
@@ -1477,6 +1543,8 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 				goto out;
 	qsort(c.trials, c.ntrials, sizeof(*c.trials), align_trial_cmp);
 	for (i = 0; i < c.ntrials; i++) {
+		if (i > 0 && align_cannot_beat(&c, &c.trials[i], &best))
+			continue;
 		if ((err = align_score(&c, &c.trials[i], 0)) != CC_OK)
 			goto out;
 		if (i == 0 || align_score_cmp(&c.trials[i], &best) < 0)

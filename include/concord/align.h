@@ -71,7 +71,10 @@
  *     token ("-US"), each when at least half of the values carry it.
  *  3. Index.  For each side, the 64-bit hashes of the canonical forms of
  *     all its distinct values under every (self slice, normalisation) go
- *     into one hash set.
+ *     into one hash map, each hash to the set of (self slice,
+ *     normalisation) pairs that make its form (a form several pairs make
+ *     is one entry).  Two forms with one hash (a 64-bit collision) can
+ *     only add a vote, never take one away.
  *  4. Votes.  Each sampled F value of at most ALIGN_ENUM_MAXLEN bytes is
  *     cut at every character position both ways: the key itself, the key
  *     without its first i characters, and its first j characters.  Each
@@ -90,7 +93,11 @@
  *     and the ALIGN_CAND_MAX most voted pairs (none with fewer than 1 % of
  *     the top pair's votes, nor with a single vote unless a sample has
  *     fewer than 10 values) under each normalisation that voted for them,
- *     are scored exactly on the full distinct sets.
+ *     are scored exactly on the full distinct sets.  Once a scored pair
+ *     passes the guard and meets every F value one to one (the most any
+ *     pair can), a pair is scored only when its cost and sides could
+ *     still rank it first (see Order): skipping the others changes no
+ *     answer.
  *  Cost: O(S * L * (L + s)) for the votes (S sampled values, L key
  *  length, s self slices), O(c * (|F| + |T|) * L) for the scoring (c
  *  scored pairs, typically 10 to 40); memory O((|F| + |T|) * s * 4)
