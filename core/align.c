@@ -24,6 +24,7 @@
 #define ALIGN_SELF_MAX		8	/* self slices per side */
 #define ALIGN_DIGITS_SHARE	0.8	/* values with a digit, for DIGITS */
 #define ALIGN_CHUNK		65536	/* arena chunk bytes */
+#define ALIGN_SMALL_RATIO	8	/* F this many times smaller: F first */
 
 /* Names of the slice kinds, indexed by enum align_slice. */
 static const char *const align_slice_names[ALIGN_SLICE__MAX] = {
@@ -686,6 +687,9 @@ struct align_ctx {
 	size_t			*fform;		/* scoring: F value -> form */
 	struct align_side	 tkey;		/* T side canon was built for */
 	int			 tvalid;
+	uint64_t		 tlens;		/* align_lenbit()s of canon */
+	struct align_set	 fset;		/* small F: its forms, copy */
+	struct align_set	 sunits[2];	/* small F: TAKE pieces */
 	struct align_score	*trials;	/* pairs to score */
 	size_t			 ntrials, captrials;
 };
@@ -1128,6 +1132,20 @@ align_cand_cmp(const void *x, const void *y)
 	return align_side_cmp(&p->side[1], &q->side[1]);
 }
 
+/* The bit of a form length in a mask of lengths (63 for all >= 63). */
+static uint64_t
+align_lenbit(size_t len)
+{
+	return (uint64_t)1 << (len < 63 ? len : 63);
+}
+
+/* 1 if norm leaves the length of a piece unchanged. */
+static int
+align_norm_keeps_len(enum align_norm norm)
+{
+	return norm == ALIGN_NORM_EXACT || norm == ALIGN_NORM_CASEFOLD;
+}
+
 /*
  * Scores sc->side[0..1] on the full distinct sets (see the header,
  * "Scores"); with final, also counts to_matched.  Errors: CC_ENOMEM.
@@ -1153,6 +1171,7 @@ align_score(struct align_ctx *c, struct align_score *sc, int final)
 		goto fside;
 	}
 	c->tvalid = 0;
+	c->tlens = 0;
 	align_set_reset(&c->canon);
 	align_set_reset(&c->units[1]);
 
@@ -1179,6 +1198,7 @@ align_score(struct align_ctx *c, struct align_score *sc, int final)
 		    align_hash(c->buf, clen), &idx, &isnew)) != CC_OK)
 			return err;
 		c->canon.items[idx].a++;
+		c->tlens |= align_lenbit(clen);
 	}
 	c->tkey = sc->side[1];
 	c->tvalid = 1;
@@ -1192,9 +1212,14 @@ fside:
 		if (!align_slice_apply(&sc->side[0], it->s, it->len, &off,
 		    &plen))
 			continue;
+		/* No T form has the length: not matched (EXACT and CASEFOLD
+		 * keep the length, so they need not be applied). */
+		if (align_norm_keeps_len(sc->side[0].norm) &&
+		    !(c->tlens & align_lenbit(plen)))
+			continue;
 		clen = align_norm_apply(sc->side[0].norm, it->s + off, plen,
 		    c->buf, bufsize);
-		if (clen == 0)
+		if (clen == 0 || !(c->tlens & align_lenbit(clen)))
 			continue;
 		idx = align_set_find(&c->canon, c->buf, clen,
 		    align_hash(c->buf, clen));
@@ -1274,6 +1299,132 @@ fside:
 	    (size_t)sc->matched >= (f->set.n < ALIGN_MIN_MATCHED ?
 	    f->set.n : ALIGN_MIN_MATCHED) &&
 	    (double)sc->matched >= ALIGN_MIN_COVERAGE * (double)f->set.n;
+	return CC_OK;
+}
+
+/*
+ * align_score() for a small F side, with the same results: F's forms are
+ * made first (few) and T's values are only looked up in them, instead of
+ * every T side's forms being made into a set (each trial of a small F
+ * side tends to have its own T side).  Only the forms both sides make
+ * count, except for the guard's chance test ("dense"), which needs all of
+ * T's forms: when the guard's outcome depends on it (one-to-one between
+ * ALIGN_MIN_ONE_TO_ONE and ALIGN_DENSE_ONE_TO_ONE), the pair is scored
+ * by align_score().  Errors: CC_ENOMEM.
+ */
+static cc_err
+align_score_small(struct align_ctx *c, struct align_score *sc, int final)
+{
+	const struct align_vals *f = &c->v[0], *t = &c->v[1];
+	const struct align_item *it;
+	struct align_item *fi;
+	size_t i, off, plen, clen, idx, uidx, bufsize;
+	long long to_matched = 0, need;
+	uint64_t lens = 0;
+	int isnew, take, lo, hi;
+	cc_err err;
+
+	bufsize = (f->maxlen > t->maxlen ? f->maxlen : t->maxlen) + 2;
+	sc->matched = sc->matched_ok = sc->to_matched = 0;
+	sc->canon = sc->canon_ok = 0;
+	align_set_reset(&c->fset);
+	align_set_reset(&c->sunits[0]);
+	align_set_reset(&c->sunits[1]);
+
+	/* F: each unit adds 1 to its form's b (a: T units, below). */
+	take = align_is_take(sc->side[0].slice);
+	for (i = 0; i < f->set.n; i++) {
+		it = &f->set.items[i];
+		c->fform[i] = SIZE_MAX;
+		if (!align_slice_apply(&sc->side[0], it->s, it->len, &off,
+		    &plen))
+			continue;
+		clen = align_norm_apply(sc->side[0].norm, it->s + off, plen,
+		    c->buf, bufsize);
+		if (clen == 0)
+			continue;
+		if ((err = align_set_add(&c->fset, c->buf, clen,
+		    align_hash(c->buf, clen), &idx, &isnew)) != CC_OK)
+			return err;
+		c->fform[i] = idx;
+		lens |= align_lenbit(clen);
+		if (take && align_boundary(it->s, it->len, plen)) {
+			if ((err = align_set_add(&c->sunits[0], it->s + off,
+			    plen, align_hash(it->s + off, plen), &uidx,
+			    &isnew)) != CC_OK)
+				return err;
+			if (!isnew)
+				continue;
+		}
+		c->fset.items[idx].b++;
+	}
+
+	/* T: each unit whose form F makes adds 1 to its a. */
+	take = align_is_take(sc->side[1].slice);
+	for (i = 0; i < t->set.n; i++) {
+		it = &t->set.items[i];
+		if (!align_slice_apply(&sc->side[1], it->s, it->len, &off,
+		    &plen))
+			continue;
+		if (align_norm_keeps_len(sc->side[1].norm) &&
+		    !(lens & align_lenbit(plen)))
+			continue;
+		clen = align_norm_apply(sc->side[1].norm, it->s + off, plen,
+		    c->buf, bufsize);
+		if (clen == 0 || !(lens & align_lenbit(clen)))
+			continue;
+		idx = align_set_find(&c->fset, c->buf, clen,
+		    align_hash(c->buf, clen));
+		if (idx == SIZE_MAX)
+			continue;
+		to_matched++;
+		if (take && align_boundary(it->s, it->len, plen)) {
+			if ((err = align_set_add(&c->sunits[1], it->s + off,
+			    plen, align_hash(it->s + off, plen), &uidx,
+			    &isnew)) != CC_OK)
+				return err;
+			if (!isnew)
+				continue;
+		}
+		c->fset.items[idx].a++;
+	}
+
+	for (i = 0; i < c->fset.n; i++) {
+		fi = &c->fset.items[i];
+		if (fi->a == 0)
+			continue;
+		sc->canon++;
+		if (fi->a == 1 && fi->b == 1)
+			sc->canon_ok++;
+	}
+	for (i = 0; i < f->set.n; i++) {
+		if (c->fform[i] == SIZE_MAX)
+			continue;
+		fi = &c->fset.items[c->fform[i]];
+		if (fi->a == 0)
+			continue;
+		sc->matched++;
+		if (fi->a == 1 && fi->b == 1)
+			sc->matched_ok++;
+	}
+	if (final)
+		sc->to_matched = to_matched;
+	sc->cost = align_slice_cost[sc->side[0].slice] +
+	    align_slice_cost[sc->side[1].slice] +
+	    align_norm_cost[sc->side[0].norm];
+	/* The guard of align_score() under both one-to-one thresholds. */
+	need = (long long)(f->set.n < ALIGN_MIN_MATCHED ? f->set.n :
+	    ALIGN_MIN_MATCHED);
+	lo = sc->canon > 0 && sc->matched >= need &&
+	    (double)sc->matched >= ALIGN_MIN_COVERAGE * (double)f->set.n;
+	hi = lo && (double)sc->canon_ok >= ALIGN_DENSE_ONE_TO_ONE *
+	    (double)sc->canon;
+	lo = lo && (double)sc->canon_ok >= ALIGN_MIN_ONE_TO_ONE *
+	    (double)sc->canon;
+	if (lo != hi)
+		return align_score(c, sc, final);
+	sc->dense = -1;		/* not needed: the guard's answer is known */
+	sc->pass = lo;
 	return CC_OK;
 }
 
@@ -1461,6 +1612,9 @@ align_ctx_free(struct align_ctx *c)
 	free(c->cands);
 	align_set_free(&c->candkeys);
 	align_set_free(&c->canon);
+	align_set_free(&c->fset);
+	align_set_free(&c->sunits[0]);
+	align_set_free(&c->sunits[1]);
 }
 
 cc_err
@@ -1472,7 +1626,7 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 	struct align_side none;
 	size_t i, maxlen, ncand;
 	long long minvotes;
-	int a, norm;
+	int a, norm, small;
 	cc_err err;
 
 	cc_diag_clear(diag);
@@ -1485,6 +1639,7 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 	memset(&best, 0, sizeof(best));
 	c.candkeys.copy = 1;
 	c.canon.copy = 1;
+	c.fset.copy = 1;
 
 	if ((err = align_vals_load(&c.v[0], from, nfrom)) != CC_OK ||
 	    (err = align_vals_load(&c.v[1], to, nto)) != CC_OK)
@@ -1542,17 +1697,21 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 			    &c.cands[i].side[1], norm)) != CC_OK)
 				goto out;
 	qsort(c.trials, c.ntrials, sizeof(*c.trials), align_trial_cmp);
+	/* A small F side is scored F first (align_score_small()). */
+	small = c.v[0].set.n * ALIGN_SMALL_RATIO <= c.v[1].set.n;
 	for (i = 0; i < c.ntrials; i++) {
 		if (i > 0 && align_cannot_beat(&c, &c.trials[i], &best))
 			continue;
-		if ((err = align_score(&c, &c.trials[i], 0)) != CC_OK)
+		if ((err = small ? align_score_small(&c, &c.trials[i], 0) :
+		    align_score(&c, &c.trials[i], 0)) != CC_OK)
 			goto out;
 		if (i == 0 || align_score_cmp(&c.trials[i], &best) < 0)
 			best = c.trials[i];
 	}
 
 	/* The winner, scored again with to_matched. */
-	if ((err = align_score(&c, &best, 1)) != CC_OK)
+	if ((err = small ? align_score_small(&c, &best, 1) :
+	    align_score(&c, &best, 1)) != CC_OK)
 		goto out;
 	out->from = best.side[0];
 	out->to = best.side[1];

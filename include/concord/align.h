@@ -97,7 +97,10 @@
  *     passes the guard and meets every F value one to one (the most any
  *     pair can), a pair is scored only when its cost and sides could
  *     still rank it first (see Order): skipping the others changes no
- *     answer.
+ *     answer.  When F has at most an eighth as many distinct values as
+ *     T, a pair is scored F first: T's values are only looked up among
+ *     F's forms (the counts are the same; the guard's chance test, which
+ *     needs all of T's forms, is made only when it decides the guard).
  *  Cost: O(S * L * (L + s)) for the votes (S sampled values, L key
  *  length, s self slices), O(c * (|F| + |T|) * L) for the scoring (c
  *  scored pairs, typically 10 to 40); memory O((|F| + |T|) * s * 4)
