@@ -302,43 +302,52 @@ align_norm_apply(enum align_norm norm, const char *p, size_t len, char *out,
 {
 	size_t i, w = 0;
 	unsigned char c;
-	int lead = 1, zero = 0;
+	int zero = 0;
 
-	if ((unsigned)norm >= ALIGN_NORM__MAX)
-		len = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)p[i];
-		switch (norm) {
-		case ALIGN_NORM_EXACT:
-			break;
-		case ALIGN_NORM_CASEFOLD:
-			c = align_upper(c);
-			break;
-		case ALIGN_NORM_ALNUM:
+	/* One loop per normalisation: this runs for every piece of every
+	 * key, so the choice is made once per call, not once per byte. */
+	switch (norm) {
+	case ALIGN_NORM_EXACT:
+		w = len;
+		if (outsize > 0)
+			memcpy(out, p, len < outsize ? len : outsize - 1);
+		break;
+	case ALIGN_NORM_CASEFOLD:
+		for (i = 0; i < len && i + 1 < outsize; i++)
+			out[i] = (char)align_upper((unsigned char)p[i]);
+		w = len;
+		break;
+	case ALIGN_NORM_ALNUM:
+		for (i = 0; i < len; i++) {
+			c = (unsigned char)p[i];
 			if (align_is_sep(c) || align_is_space(c))
 				continue;
-			c = align_upper(c);
-			break;
-		case ALIGN_NORM_DIGITS:
+			if (w + 1 < outsize)
+				out[w] = (char)align_upper(c);
+			w++;
+		}
+		break;
+	case ALIGN_NORM_DIGITS:
+		for (i = 0; i < len; i++) {
+			c = (unsigned char)p[i];
 			if (!align_is_digit(c))
 				continue;
-			if (lead && c == '0') {
+			if (w == 0 && c == '0') {
 				zero = 1;
 				continue;
 			}
-			lead = 0;
-			break;
-		default:
-			break;
+			if (w + 1 < outsize)
+				out[w] = (char)c;
+			w++;
 		}
-		if (w + 1 < outsize)
-			out[w] = (char)c;
-		w++;
-	}
-	if (norm == ALIGN_NORM_DIGITS && w == 0 && zero) {
-		if (outsize > 1)
-			out[0] = '0';
-		w = 1;
+		if (w == 0 && zero) {
+			if (outsize > 1)
+				out[0] = '0';
+			w = 1;
+		}
+		break;
+	default:
+		break;
 	}
 	if (outsize > 0)
 		out[w < outsize ? w : outsize - 1] = '\0';
@@ -999,23 +1008,41 @@ align_vote(struct align_ctx *c, int a, const struct align_side *sa,
 }
 
 /*
- * Looks the normalised piece c->buf[0..clen) up in the other side's index
- * under every self slice; for each hit, votes for the pairs (each of the
- * nsa slices in sa, that self slice).  Errors: CC_ENOMEM.
+ * The self slices of the other side under which the normalised piece
+ * form[0..clen) is in its index: a mask with bit si set for self slice
+ * number si (0 when none).
+ */
+static uint32_t
+align_hits(const struct align_ctx *c, int a, const char *form, size_t clen,
+    enum align_norm norm)
+{
+	const struct align_vals *b = &c->v[1 - a];
+	uint32_t m = align_hidx_get(&b->idx, align_hash(form, clen)), hits = 0;
+	size_t si;
+
+	if (m == 0)
+		return 0;
+	for (si = 0; si < b->nself; si++)
+		if (m & align_bit(si, norm))
+			hits |= (uint32_t)1 << si;
+	return hits;
+}
+
+/*
+ * For each self slice si of the other side in hits (align_hits()), votes
+ * for the pairs (each of the nsa slices in sa, that self slice).
+ * Errors: CC_ENOMEM.
  */
 static cc_err
-align_probe(struct align_ctx *c, int a, size_t clen, enum align_norm norm,
+align_probe(struct align_ctx *c, int a, uint32_t hits, enum align_norm norm,
     const struct align_side *sa, size_t nsa)
 {
 	const struct align_vals *b = &c->v[1 - a];
-	uint32_t m = align_hidx_get(&b->idx, align_hash(c->buf, clen));
 	size_t si, k;
 	cc_err err;
 
-	if (m == 0)
-		return CC_OK;
 	for (si = 0; si < b->nself; si++) {
-		if (!(m & align_bit(si, norm)))
+		if (!(hits & ((uint32_t)1 << si)))
 			continue;
 		for (k = 0; k < nsa; k++)
 			if ((err = align_vote(c, a, &sa[k], &b->self[si],
@@ -1035,8 +1062,10 @@ align_votes(struct align_ctx *c, int a)
 	const struct align_vals *v = &c->v[a];
 	const struct align_item *it;
 	struct align_side sa[3];
-	size_t i, cut, blen, clen, nsa;
-	int norm;
+	size_t i, cut, blen, clen, nsa, pos[ALIGN_ENUM_MAXLEN + 1];
+	const char *form;
+	uint32_t hits;
+	int norm, bytewise;
 	cc_err err;
 
 	for (i = 0; i < v->nsample; i++) {
@@ -1051,20 +1080,45 @@ align_votes(struct align_ctx *c, int a)
 			    v->maxlen + 2);
 			if (blen == 0)
 				continue;
+			/* EXACT, CASEFOLD and ALNUM map each byte on its own
+			 * (to itself, its upper case or nothing), so a piece's
+			 * form is a piece of the key's: pos[k] is where the
+			 * form of the first k bytes ends.  DIGITS is not
+			 * (leading zeros), and its pieces are normalised. */
+			bytewise = norm != ALIGN_NORM_DIGITS;
+			if (bytewise) {
+				pos[0] = 0;
+				for (cut = 0; cut < it->len; cut++)
+					pos[cut + 1] = pos[cut] +
+					    (norm != ALIGN_NORM_ALNUM ||
+					    !(align_is_sep((unsigned char)
+					    it->s[cut]) || align_is_space(
+					    (unsigned char)it->s[cut])));
+			}
 			/* The key itself. */
-			memcpy(c->buf, c->base, blen + 1);
-			align_side_set(&sa[0], ALIGN_SLICE_NONE, 0, NULL, 0);
-			if ((err = align_probe(c, a, blen, norm, sa, 1)) !=
-			    CC_OK)
-				return err;
+			if ((hits = align_hits(c, a, c->base, blen, norm)) != 0) {
+				align_side_set(&sa[0], ALIGN_SLICE_NONE, 0, NULL,
+				    0);
+				if ((err = align_probe(c, a, hits, norm, sa, 1)) !=
+				    CC_OK)
+					return err;
+			}
 			for (cut = 1; cut < it->len; cut++) {
 				if (align_is_cont((unsigned char)it->s[cut]))
 					continue;
 				/* Without the first cut bytes. */
-				clen = align_norm_apply(norm, it->s + cut,
-				    it->len - cut, c->buf, v->maxlen + 2);
+				if (bytewise) {
+					form = c->base + pos[cut];
+					clen = blen - pos[cut];
+				} else {
+					form = c->buf;
+					clen = align_norm_apply(norm, it->s + cut,
+					    it->len - cut, c->buf, v->maxlen + 2);
+				}
 				if (clen > 0 && (clen != blen ||
-				    memcmp(c->buf, c->base, clen) != 0)) {
+				    memcmp(form, c->base, clen) != 0) &&
+				    (hits = align_hits(c, a, form, clen, norm)) !=
+				    0) {
 					nsa = 0;
 					align_side_set(&sa[nsa++],
 					    ALIGN_SLICE_DROP_CHARS,
@@ -1080,15 +1134,23 @@ align_votes(struct align_ctx *c, int a)
 						align_side_set(&sa[nsa++],
 						    ALIGN_SLICE_STRIP_PREFIX,
 						    0, it->s, cut);
-					if ((err = align_probe(c, a, clen,
+					if ((err = align_probe(c, a, hits,
 					    norm, sa, nsa)) != CC_OK)
 						return err;
 				}
 				/* The first cut bytes only. */
-				clen = align_norm_apply(norm, it->s, cut,
-				    c->buf, v->maxlen + 2);
+				if (bytewise) {
+					form = c->base;
+					clen = pos[cut];
+				} else {
+					form = c->buf;
+					clen = align_norm_apply(norm, it->s, cut,
+					    c->buf, v->maxlen + 2);
+				}
 				if (clen > 0 && (clen != blen ||
-				    memcmp(c->buf, c->base, clen) != 0)) {
+				    memcmp(form, c->base, clen) != 0) &&
+				    (hits = align_hits(c, a, form, clen, norm)) !=
+				    0) {
 					nsa = 0;
 					if (align_boundary(it->s, it->len, cut))
 						align_side_set(&sa[nsa++],
@@ -1108,7 +1170,7 @@ align_votes(struct align_ctx *c, int a)
 						    ALIGN_SLICE_STRIP_SUFFIX,
 						    0, it->s + cut,
 						    it->len - cut);
-					if ((err = align_probe(c, a, clen,
+					if ((err = align_probe(c, a, hits,
 					    norm, sa, nsa)) != CC_OK)
 						return err;
 				}
