@@ -966,7 +966,74 @@ struct okey {
 	char			 sha[72];
 	long long		 ordinal;
 	int			 sampled;	/* 1 sampled, -1 empty or failed */
+	int			 borrowed;	/* k.values belong to samples */
 };
+
+/* Key columns read for earlier proposals (registry_samples_new()). */
+struct registry_samples {
+	struct okey	*v;		/* sampled or failed; own their values */
+	size_t		 n, cap;
+};
+
+struct registry_samples *
+registry_samples_new(void)
+{
+	return calloc(1, sizeof(struct registry_samples));
+}
+
+void
+registry_samples_free(struct registry_samples *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		keysample_free(&rs->v[i].k);
+	free(rs->v);
+	free(rs);
+}
+
+/*
+ * Samples o (another file's key column, OVERLAP_TARGET values), or takes
+ * the values read before for the same bytes and column from rs (which
+ * keeps what it reads; rs may be NULL).  Sets o->sampled.
+ */
+static void
+okey_sample(struct workspace *ws, struct registry_samples *rs,
+    struct okey *o)
+{
+	struct okey *no;
+	char **nv;
+	size_t i;
+
+	if (rs != NULL && o->sha[0] != '\0')
+		for (i = 0; i < rs->n; i++)
+			if (rs->v[i].ordinal == o->ordinal &&
+			    !strcmp(rs->v[i].sha, o->sha)) {
+				o->k.values = rs->v[i].k.values;
+				o->k.n = rs->v[i].k.n;
+				o->sampled = rs->v[i].sampled;
+				o->borrowed = 1;
+				return;
+			}
+	o->sampled = sample_column(ws, o->k.file_id, o->ordinal,
+	    OVERLAP_TARGET, &o->k) == CC_OK && o->k.n > 0 ? 1 : -1;
+	if (rs == NULL || o->sha[0] == '\0')
+		return;
+	if (o->k.n > 0 && (nv = realloc(o->k.values, o->k.n *
+	    sizeof(*nv))) != NULL)
+		o->k.values = nv;	/* kept for the run: no spare room */
+	if (rs->n == rs->cap) {
+		if ((no = realloc(rs->v, (rs->cap ? rs->cap * 2 : 8) *
+		    sizeof(*no))) == NULL)
+			return;		/* kept by o only: costs a read */
+		rs->v = no;
+		rs->cap = rs->cap ? rs->cap * 2 : 8;
+	}
+	rs->v[rs->n++] = *o;
+	o->borrowed = 1;
+}
 
 /*
  * Key overlap with other files: each column of doc mapped to a key is
@@ -976,7 +1043,8 @@ struct okey {
  * for the pairs that are not.
  */
 static void
-key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
+key_overlap(struct workspace *ws, const char *file_id, json_t *doc,
+    struct registry_samples *rs)
 {
 	struct okey *others = NULL;
 	struct keysample mine;
@@ -1081,10 +1149,7 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 				if (mine_state < 0)
 					break;
 				if (o->sampled == 0)
-					o->sampled = sample_column(ws,
-					    o->k.file_id, o->ordinal,
-					    OVERLAP_TARGET, &o->k) == CC_OK &&
-					    o->k.n > 0 ? 1 : -1;
+					okey_sample(ws, rs, o);
 				if (o->sampled < 0)
 					continue;
 				memset(&one, 0, sizeof(one));
@@ -1131,7 +1196,8 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc)
 	}
 out:
 	for (k = 0; k < nothers; k++)
-		keysample_free(&others[k].k);
+		if (!others[k].borrowed)
+			keysample_free(&others[k].k);
 	free(others);
 	sqlite3_finalize(get);
 	sqlite3_finalize(put);
@@ -1140,6 +1206,13 @@ out:
 
 cc_err
 registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
+{
+	return registry_mapping_get_cached(ws, id, doc, NULL);
+}
+
+cc_err
+registry_mapping_get_cached(struct workspace *ws, const char *id,
+    json_t **doc, struct registry_samples *rs)
 {
 	char *text = NULL, *fp = NULL, *other = NULL;
 	json_t *file = NULL, *profile = NULL;
@@ -1188,7 +1261,7 @@ registry_mapping_get(struct workspace *ws, const char *id, json_t **doc)
 		    json_object_get(file, "name")), doc, NULL)) != CC_OK)
 			goto out;
 	}
-	key_overlap(ws, id, *doc);
+	key_overlap(ws, id, *doc, rs);
 	err = mapping_store(ws, id, fp, *doc, 0);
 out:
 	if (err != CC_OK && *doc != NULL) {

@@ -845,6 +845,7 @@ cc_err
 stage_all(struct run *r, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL, *ss = NULL;
+	struct registry_samples *samples;
 	long long done = 0, total = 0;
 	json_t *mapping = NULL, *rep;
 	char mhash[65];
@@ -871,6 +872,8 @@ stage_all(struct run *r, struct cc_diag *diag)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(r->ws->db));
 	}
+	/* other files' key columns, read once for all proposals */
+	samples = registry_samples_new();
 	while (err == CC_OK && sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = col(st, 0), *sha = col(st, 2);
 		memset(&f, 0, sizeof(f));
@@ -881,7 +884,8 @@ stage_all(struct run *r, struct cc_diag *diag)
 			    f.name);
 			break;
 		}
-		if ((err = registry_mapping_get(r->ws, id, &mapping)) != CC_OK) {
+		if ((err = registry_mapping_get_cached(r->ws, id, &mapping,
+		    samples)) != CC_OK) {
 			cc_diag_set(diag, err, "mapping", "file %s: no mapping",
 			    f.name);
 			break;
@@ -923,6 +927,7 @@ stage_all(struct run *r, struct cc_diag *diag)
 		file_free(&f);
 		nfiles++;
 	}
+	registry_samples_free(samples);
 	sqlite3_finalize(st);
 	sqlite3_finalize(ss);
 	if (err == CC_OK && nfiles == 0)

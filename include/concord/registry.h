@@ -168,6 +168,29 @@ cc_err	registry_mapping_get(struct workspace *ws, const char *id,
 	    json_t **doc);
 
 /*
+ * The key columns of other files read by mapping proposals, kept between
+ * proposals so that a run proposing mappings for many files reads each
+ * (file bytes, column) once instead of once per later file.  New and
+ * empty; NULL when memory runs out.  Holds up to 100,000 values per
+ * column read, until registry_samples_free().
+ */
+struct registry_samples;
+struct registry_samples	*registry_samples_new(void);
+
+/* Frees rs and every value it holds; NULL is ignored. */
+void	registry_samples_free(struct registry_samples *rs);
+
+/*
+ * registry_mapping_get(), reading other files' key columns through rs
+ * (registry_samples_new(); NULL reads them afresh): the same answer,
+ * since a column's values depend only on the file's bytes (SHA-256) and
+ * the column's ordinal.  rs is the caller's and must not be shared
+ * between threads.  Errors: those of registry_mapping_get().
+ */
+cc_err	registry_mapping_get_cached(struct workspace *ws, const char *id,
+	    json_t **doc, struct registry_samples *rs);
+
+/*
  * Confirms a mapping sent by a user (validated by map_validate() against
  * the file's profile) and stores it; the file's status becomes "mapped".
  * *doc receives the stored document; *errors (may be NULL) all reasons
