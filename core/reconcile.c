@@ -52,6 +52,8 @@ struct ent {
 	int				*filex;		/* file index by rowid */
 	struct keycol			*cols;
 	int				 ncols;
+	int				 fallback;	/* keys[1..] only for files
+							   without keys[0] */
 };
 
 
@@ -198,6 +200,9 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 		for (k = 0; k < x->nkeys; k++) {
 			struct keycol *c = &x->cols[x->ncols];
 			size_t cap = 0;
+			if (x->fallback && k > 0 && x->ncols > 0 &&
+			    x->cols[x->ncols - 1].file == f)
+				break;	/* keys[0] has values: not needed */
 			snprintf(sql, sizeof(sql), "SELECT \"%s\", rowid FROM"
 			    " \"stg_%s\" WHERE _file_id = ?1 AND \"%s\" IS NOT"
 			    " NULL ORDER BY \"%s\", rowid", x->keys[k],
@@ -663,6 +668,7 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 	from.e = e;
 	to.e = te;
 	from.keys[from.nkeys++] = ref->name;
+	from.fallback = 1;	/* the key only where the reference is not */
 	for (k = 0; k < e->nattrs; k++)
 		if (e->attrs[k].role == SCHEMA_NATURAL_KEY &&
 		    e->attrs[k].type == SCHEMA_KEY) {
