@@ -658,7 +658,16 @@ struct align_vals {
 	size_t			 nsample;
 	struct align_side	 self[ALIGN_SELF_MAX];
 	size_t			 nself;
-	struct align_hidx	 idx;		/* forms -> align_bit()s */
+};
+
+/* A column prepared once (align_column_new()) for any number of pairs:
+ * its values and self slices, and its index for each way DIGITS can go
+ * (built at the first pair that needs it). */
+struct align_column {
+	struct align_vals	 v;
+	struct align_hidx	 idx[2];	/* [1]: with DIGITS */
+	int			 built[2];
+	char			*buf;		/* maxlen + 2 bytes */
 };
 
 /* A candidate pair of slices and its votes. */
@@ -684,7 +693,8 @@ struct align_score {
 
 /* Everything align_learn() works with. */
 struct align_ctx {
-	struct align_vals	 v[2];		/* [0] from, [1] to */
+	const struct align_vals	*v[2];		/* [0] from, [1] to */
+	const struct align_hidx	*idx[2];	/* their indexes */
 	int			 normok[ALIGN_NORM__MAX];
 	char			*buf, *base;	/* maxlen + 2 bytes each */
 	struct align_cand	*cands;
@@ -909,19 +919,23 @@ out:
 }
 
 /*
- * Builds v's index: the tagged hash of the canonical form of every
- * distinct value under every self slice and usable normalisation.
- * Errors: CC_ENOMEM.
+ * Builds col's index for DIGITS usable (digits = 1) or not: the hash of
+ * the canonical form of every distinct value under every self slice and
+ * usable normalisation, with the pairs that make it.  Errors: CC_ENOMEM.
  */
 static cc_err
-align_index(struct align_ctx *c, struct align_vals *v)
+align_index(struct align_column *col, int digits)
 {
+	const struct align_vals *v = &col->v;
+	struct align_hidx *x = &col->idx[digits];
 	const struct align_item *it;
 	size_t i, si, off, plen, clen;
 	int norm;
 	cc_err err;
 
-	if ((err = align_hidx_reserve(&v->idx, v->set.n * v->nself)) != CC_OK)
+	if (col->built[digits])
+		return CC_OK;
+	if ((err = align_hidx_reserve(x, v->set.n * v->nself)) != CC_OK)
 		return err;
 	for (i = 0; i < v->set.n; i++) {
 		it = &v->set.items[i];
@@ -930,19 +944,20 @@ align_index(struct align_ctx *c, struct align_vals *v)
 			    &off, &plen))
 				continue;
 			for (norm = 0; norm < ALIGN_NORM__MAX; norm++) {
-				if (!c->normok[norm])
+				if (norm == ALIGN_NORM_DIGITS && !digits)
 					continue;
 				clen = align_norm_apply(norm, it->s + off,
-				    plen, c->buf, v->maxlen + 2);
+				    plen, col->buf, v->maxlen + 2);
 				if (clen == 0)
 					continue;
-				if ((err = align_hidx_add(&v->idx,
-				    align_hash(c->buf, clen), align_bit(si,
+				if ((err = align_hidx_add(x,
+				    align_hash(col->buf, clen), align_bit(si,
 				    norm))) != CC_OK)
 					return err;
 			}
 		}
 	}
+	col->built[digits] = 1;
 	return CC_OK;
 }
 
@@ -1016,8 +1031,8 @@ static uint32_t
 align_hits(const struct align_ctx *c, int a, const char *form, size_t clen,
     enum align_norm norm)
 {
-	const struct align_vals *b = &c->v[1 - a];
-	uint32_t m = align_hidx_get(&b->idx, align_hash(form, clen)), hits = 0;
+	const struct align_vals *b = c->v[1 - a];
+	uint32_t m = align_hidx_get(c->idx[1 - a], align_hash(form, clen)), hits = 0;
 	size_t si;
 
 	if (m == 0)
@@ -1037,7 +1052,7 @@ static cc_err
 align_probe(struct align_ctx *c, int a, uint32_t hits, enum align_norm norm,
     const struct align_side *sa, size_t nsa)
 {
-	const struct align_vals *b = &c->v[1 - a];
+	const struct align_vals *b = c->v[1 - a];
 	size_t si, k;
 	cc_err err;
 
@@ -1059,7 +1074,7 @@ align_probe(struct align_ctx *c, int a, uint32_t hits, enum align_norm norm,
 static cc_err
 align_votes(struct align_ctx *c, int a)
 {
-	const struct align_vals *v = &c->v[a];
+	const struct align_vals *v = c->v[a];
 	const struct align_item *it;
 	struct align_side sa[3];
 	size_t i, cut, blen, clen, nsa, pos[ALIGN_ENUM_MAXLEN + 1];
@@ -1215,7 +1230,7 @@ align_norm_keeps_len(enum align_norm norm)
 static cc_err
 align_score(struct align_ctx *c, struct align_score *sc, int final)
 {
-	const struct align_vals *f = &c->v[0], *t = &c->v[1];
+	const struct align_vals *f = c->v[0], *t = c->v[1];
 	const struct align_item *it;
 	struct align_item *ci;
 	size_t i, off, plen, clen, idx, uidx, bufsize;
@@ -1377,7 +1392,7 @@ fside:
 static cc_err
 align_score_small(struct align_ctx *c, struct align_score *sc, int final)
 {
-	const struct align_vals *f = &c->v[0], *t = &c->v[1];
+	const struct align_vals *f = c->v[0], *t = c->v[1];
 	const struct align_item *it;
 	struct align_item *fi;
 	size_t i, off, plen, clen, idx, uidx, bufsize;
@@ -1529,7 +1544,7 @@ align_cannot_beat(const struct align_ctx *c, const struct align_score *t,
 {
 	int cost;
 
-	if (!best->pass || best->matched_ok != (long long)c->v[0].set.n ||
+	if (!best->pass || best->matched_ok != (long long)c->v[0]->set.n ||
 	    best->matched != best->matched_ok || best->canon_ok != best->canon)
 		return 0;
 	cost = align_slice_cost[t->side[0].slice] +
@@ -1660,13 +1675,8 @@ align_ctx_free(struct align_ctx *c)
 {
 	int a;
 
-	for (a = 0; a < 2; a++) {
-		align_set_free(&c->v[a].set);
-		free(c->v[a].sample);
-		free(c->v[a].idx.slots);
-		free(c->v[a].idx.masks);
+	for (a = 0; a < 2; a++)
 		align_set_free(&c->units[a]);
-	}
 	free(c->buf);
 	free(c->base);
 	free(c->fform);
@@ -1680,8 +1690,72 @@ align_ctx_free(struct align_ctx *c)
 }
 
 cc_err
+align_column_new(const char *const *vals, size_t n, struct align_column **out,
+    struct cc_diag *diag)
+{
+	struct align_column *col;
+	cc_err err;
+
+	cc_diag_clear(diag);
+	if (out == NULL || (vals == NULL && n > 0))
+		return cc_diag_set(diag, CC_EINVAL, "align_invalid",
+		    "align_column_new: missing argument");
+	*out = NULL;
+	if ((col = calloc(1, sizeof(*col))) == NULL)
+		return cc_diag_set(diag, CC_ENOMEM, "align_nomem",
+		    "out of memory while preparing a key column");
+	if ((err = align_vals_load(&col->v, vals, n)) != CC_OK ||
+	    (err = align_self_slices(&col->v)) != CC_OK ||
+	    (col->buf = malloc(col->v.maxlen + 2)) == NULL) {
+		align_column_free(col);
+		return cc_diag_set(diag, CC_ENOMEM, "align_nomem",
+		    "out of memory while preparing a key column");
+	}
+	*out = col;
+	return CC_OK;
+}
+
+void
+align_column_free(struct align_column *col)
+{
+	int d;
+
+	if (col == NULL)
+		return;
+	align_set_free(&col->v.set);
+	free(col->v.sample);
+	for (d = 0; d < 2; d++) {
+		free(col->idx[d].slots);
+		free(col->idx[d].masks);
+	}
+	free(col->buf);
+	free(col);
+}
+
+cc_err
 align_learn(const char *const *from, size_t nfrom, const char *const *to,
     size_t nto, struct align_rule *out, struct cc_diag *diag)
+{
+	struct align_column *f = NULL, *t = NULL;
+	cc_err err;
+
+	cc_diag_clear(diag);
+	if (out == NULL || (from == NULL && nfrom > 0) ||
+	    (to == NULL && nto > 0))
+		return cc_diag_set(diag, CC_EINVAL, "align_invalid",
+		    "align_learn: missing argument");
+	memset(out, 0, sizeof(*out));
+	if ((err = align_column_new(from, nfrom, &f, diag)) == CC_OK &&
+	    (err = align_column_new(to, nto, &t, diag)) == CC_OK)
+		err = align_learn_columns(f, t, out, diag);
+	align_column_free(f);
+	align_column_free(t);
+	return err;
+}
+
+cc_err
+align_learn_columns(struct align_column *from, struct align_column *to,
+    struct align_rule *out, struct cc_diag *diag)
 {
 	struct align_ctx c;
 	struct align_score best;
@@ -1692,46 +1766,44 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 	cc_err err;
 
 	cc_diag_clear(diag);
-	if (out == NULL || (from == NULL && nfrom > 0) ||
-	    (to == NULL && nto > 0))
+	if (out == NULL || from == NULL || to == NULL)
 		return cc_diag_set(diag, CC_EINVAL, "align_invalid",
-		    "align_learn: missing argument");
+		    "align_learn_columns: missing argument");
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
 	memset(&best, 0, sizeof(best));
 	c.candkeys.copy = 1;
 	c.canon.copy = 1;
 	c.fset.copy = 1;
+	c.v[0] = &from->v;
+	c.v[1] = &to->v;
 
-	if ((err = align_vals_load(&c.v[0], from, nfrom)) != CC_OK ||
-	    (err = align_vals_load(&c.v[1], to, nto)) != CC_OK)
-		goto out;
-	out->from_distinct = (long long)c.v[0].set.n;
-	out->to_distinct = (long long)c.v[1].set.n;
-	if (c.v[0].set.n == 0 || c.v[1].set.n == 0) {
+	out->from_distinct = (long long)c.v[0]->set.n;
+	out->to_distinct = (long long)c.v[1]->set.n;
+	if (c.v[0]->set.n == 0 || c.v[1]->set.n == 0) {
 		err = cc_diag_set(diag, CC_ENOTFOUND, "align_empty",
 		    "no key values on the %s side",
-		    c.v[0].set.n == 0 ? "from" : "to");
+		    c.v[0]->set.n == 0 ? "from" : "to");
 		goto out;
 	}
-	maxlen = c.v[0].maxlen > c.v[1].maxlen ? c.v[0].maxlen :
-	    c.v[1].maxlen;
+	maxlen = c.v[0]->maxlen > c.v[1]->maxlen ? c.v[0]->maxlen :
+	    c.v[1]->maxlen;
 	if ((c.buf = malloc(maxlen + 2)) == NULL ||
 	    (c.base = malloc(maxlen + 2)) == NULL ||
-	    (c.fform = calloc(c.v[0].set.n, sizeof(*c.fform))) == NULL) {
+	    (c.fform = calloc(c.v[0]->set.n, sizeof(*c.fform))) == NULL) {
 		err = CC_ENOMEM;
 		goto out;
 	}
 	for (norm = 0; norm < ALIGN_NORM__MAX; norm++)
 		c.normok[norm] = norm != ALIGN_NORM_DIGITS ||
-		    (c.v[0].digits && c.v[1].digits);
+		    (c.v[0]->digits && c.v[1]->digits);
 
-	/* Self slices and indexes; then votes both ways. */
-	for (a = 0; a < 2; a++) {
-		if ((err = align_self_slices(&c.v[a])) != CC_OK ||
-		    (err = align_index(&c, &c.v[a])) != CC_OK)
-			goto out;
-	}
+	/* Indexes (self slices are the columns'); then votes both ways. */
+	if ((err = align_index(from, c.normok[ALIGN_NORM_DIGITS])) != CC_OK ||
+	    (err = align_index(to, c.normok[ALIGN_NORM_DIGITS])) != CC_OK)
+		goto out;
+	c.idx[0] = &from->idx[c.normok[ALIGN_NORM_DIGITS]];
+	c.idx[1] = &to->idx[c.normok[ALIGN_NORM_DIGITS]];
 	for (a = 0; a < 2; a++)
 		if ((err = align_votes(&c, a)) != CC_OK)
 			goto out;
@@ -1747,7 +1819,7 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 	/* Keep at most ALIGN_CAND_MAX pairs, none with fewer votes than 1 %
 	 * of the best pair's (nor a single vote, unless a sample is tiny). */
 	ncand = c.ncands < ALIGN_CAND_MAX ? c.ncands : ALIGN_CAND_MAX;
-	minvotes = c.v[0].nsample >= 10 && c.v[1].nsample >= 10 ? 2 : 1;
+	minvotes = c.v[0]->nsample >= 10 && c.v[1]->nsample >= 10 ? 2 : 1;
 	if (ncand > 0 && c.cands[0].votes / 100 > minvotes)
 		minvotes = c.cands[0].votes / 100;
 	while (ncand > 0 && c.cands[ncand - 1].votes < minvotes)
@@ -1760,7 +1832,7 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 				goto out;
 	qsort(c.trials, c.ntrials, sizeof(*c.trials), align_trial_cmp);
 	/* A small F side is scored F first (align_score_small()). */
-	small = c.v[0].set.n * ALIGN_SMALL_RATIO <= c.v[1].set.n;
+	small = c.v[0]->set.n * ALIGN_SMALL_RATIO <= c.v[1]->set.n;
 	for (i = 0; i < c.ntrials; i++) {
 		if (i > 0 && align_cannot_beat(&c, &c.trials[i], &best))
 			continue;
@@ -1780,7 +1852,7 @@ align_learn(const char *const *from, size_t nfrom, const char *const *to,
 	out->matched = best.matched;
 	out->matched_one_to_one = best.matched_ok;
 	out->to_matched = best.to_matched;
-	out->coverage = (double)best.matched / (double)c.v[0].set.n;
+	out->coverage = (double)best.matched / (double)c.v[0]->set.n;
 	out->one_to_one = best.canon > 0 ?
 	    (double)best.canon_ok / (double)best.canon : 0.0;
 	out->found = best.pass;

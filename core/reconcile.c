@@ -39,6 +39,7 @@ struct keycol {
 	char	       **values;
 	long long	*rep;		/* a staging rowid holding the value */
 	size_t		 n;
+	struct align_column *col;	/* prepared at its first pair */
 };
 
 struct ent {
@@ -73,6 +74,7 @@ keycol_free(struct keycol *k)
 		free(k->values[i]);
 	free(k->values);
 	free(k->rep);
+	align_column_free(k->col);
 }
 
 static void
@@ -297,17 +299,20 @@ better(const struct align_rule *a, const struct align_rule *b)
 /*
  * align_learn() of from -> to, or the rule learned before from the same
  * values in this run or an earlier one, by the stage's mapping proposals
- * or by reconcile (registry_align_learn()).  The run counts
+ * or by reconcile (registry_align_learn()); each key column is prepared
+ * once (align_column_new()) for all the pairs it is learned in.  The run counts
  * key_pairs_learned and key_pairs_reused.  Errors: those of align_learn().
  */
 static cc_err
-learn(struct run *r, const char *const *from, size_t nfrom,
-    const char *const *to, size_t nto, struct align_rule *out)
+learn(struct run *r, struct keycol *from, struct keycol *to,
+    struct align_rule *out)
 {
 	int reused = 0;
 	cc_err err;
 
-	err = registry_align_learn(r->ws, from, nfrom, to, nto, out, &reused);
+	err = registry_align_learn(r->ws, (const char *const *)from->values,
+	    from->n, (const char *const *)to->values, to->n, &from->col,
+	    &to->col, out, &reused);
 	run_count(r, reused ? "key_pairs_reused" : "key_pairs_learned", 1);
 	return err;
 }
@@ -328,15 +333,14 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < x->ncols; i++) {
 		for (j = 0; j < x->ncols; j++) {
-			const struct keycol *a = &x->cols[i], *b = &x->cols[j];
+			struct keycol *a = &x->cols[i], *b = &x->cols[j];
 			if (a->file != fa || b->file != fb)
 				continue;
 			for (dir = 0; dir < 2; dir++) {
-				const struct keycol *from = dir ? a : b,
+				struct keycol *from = dir ? a : b,
 				    *to = dir ? b : a;
-				if (learn(r, (const char *const *)from->values,
-				    from->n, (const char *const *)to->values,
-				    to->n, &rule) != CC_OK || !rule.found)
+				if (learn(r, from, to, &rule) != CC_OK ||
+				    !rule.found)
 					continue;
 				if (bf == NULL || better(&rule, &best)) {
 					best = rule;
@@ -708,15 +712,14 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 			continue;
 		memset(&best, 0, sizeof(best));
 		for (i = 0; i < from.ncols; i++) {
-			const struct keycol *fc = &from.cols[i];
+			struct keycol *fc = &from.cols[i];
 			int j;
 			if (fc->file != f || strcmp(fc->attr, fromattr))
 				continue;
 			for (j = 0; j < to.ncols; j++) {
-				const struct keycol *tc = &to.cols[j];
-				if (learn(r, (const char *const *)fc->values,
-				    fc->n, (const char *const *)tc->values,
-				    tc->n, &rule) != CC_OK || !rule.found)
+				struct keycol *tc = &to.cols[j];
+				if (learn(r, fc, tc, &rule) != CC_OK ||
+				    !rule.found)
 					continue;
 				if (bf == NULL || better(&rule, &best)) {
 					best = rule;

@@ -726,10 +726,29 @@ fp_values(crypto_generichash_state *st, const char *const *v, size_t n)
 	}
 }
 
+/* align_learn() through the callers' prepared columns (see
+ * registry_align_learn()). */
+static cc_err
+learn_columns(const char *const *from, size_t nfrom, const char *const *to,
+    size_t nto, struct align_column **fcol, struct align_column **tcol,
+    struct align_rule *out)
+{
+	cc_err err;
+
+	if (fcol == NULL || tcol == NULL)
+		return align_learn(from, nfrom, to, nto, out, NULL);
+	if ((*fcol == NULL && (err = align_column_new(from, nfrom, fcol,
+	    NULL)) != CC_OK) || (*tcol == NULL && (err = align_column_new(to,
+	    nto, tcol, NULL)) != CC_OK))
+		return err;
+	return align_learn_columns(*fcol, *tcol, out, NULL);
+}
+
 cc_err
 registry_align_learn(struct workspace *ws, const char *const *from,
-    size_t nfrom, const char *const *to, size_t nto, struct align_rule *out,
-    int *reused)
+    size_t nfrom, const char *const *to, size_t nto,
+    struct align_column **fcol, struct align_column **tcol,
+    struct align_rule *out, int *reused)
 {
 	crypto_generichash_state st;
 	unsigned char h[32];
@@ -742,7 +761,9 @@ registry_align_learn(struct workspace *ws, const char *const *from,
 	if (reused != NULL)
 		*reused = 0;
 	if (ws == NULL || out == NULL)
-		return align_learn(from, nfrom, to, nto, out, NULL);
+		return out == NULL ? align_learn(from, nfrom, to, nto, out,
+		    NULL) : learn_columns(from, nfrom, to, nto, fcol, tcol,
+		    out);
 	snprintf(ver, sizeof(ver), "align %d %zu %zu %zu", ALIGN_RULES_VERSION,
 	    sizeof(*out), nfrom, nto);
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
@@ -766,7 +787,7 @@ registry_align_learn(struct workspace *ws, const char *const *from,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	err = align_learn(from, nfrom, to, nto, out, NULL);
+	err = learn_columns(from, nfrom, to, nto, fcol, tcol, out);
 	if (err != CC_OK && err != CC_ENOTFOUND)
 		return err;
 	gmtime_r(&t, &tm);
@@ -966,12 +987,23 @@ struct okey {
 	char			 sha[72];
 	long long		 ordinal;
 	int			 sampled;	/* 1 sampled, -1 empty or failed */
-	int			 borrowed;	/* k.values belong to samples */
+	int			 borrowed;	/* k belongs to samples */
+	struct align_column	*own;		/* prepared here, or */
+	struct align_column	**col;		/* -> own or samples' */
+};
+
+/* A key column read for an earlier proposal, and its prepared column. */
+struct sampled {
+	char			 sha[72];
+	long long		 ordinal;
+	struct keysample	 k;
+	int			 sampled;
+	struct align_column	*col;		/* NULL until a pair needs it */
 };
 
 /* Key columns read for earlier proposals (registry_samples_new()). */
 struct registry_samples {
-	struct okey	*v;		/* sampled or failed; own their values */
+	struct sampled	**v;		/* each its own block: stable */
 	size_t		 n, cap;
 };
 
@@ -988,51 +1020,70 @@ registry_samples_free(struct registry_samples *rs)
 
 	if (rs == NULL)
 		return;
-	for (i = 0; i < rs->n; i++)
-		keysample_free(&rs->v[i].k);
+	for (i = 0; i < rs->n; i++) {
+		keysample_free(&rs->v[i]->k);
+		align_column_free(rs->v[i]->col);
+		free(rs->v[i]);
+	}
 	free(rs->v);
 	free(rs);
+}
+
+/* Lends o the values and prepared column of e. */
+static void
+okey_borrow(struct okey *o, struct sampled *e)
+{
+	o->k.values = e->k.values;
+	o->k.n = e->k.n;
+	o->sampled = e->sampled;
+	o->col = &e->col;
+	o->borrowed = 1;
 }
 
 /*
  * Samples o (another file's key column, OVERLAP_TARGET values), or takes
  * the values read before for the same bytes and column from rs (which
- * keeps what it reads; rs may be NULL).  Sets o->sampled.
+ * keeps what it reads, and the column prepared from it; rs may be NULL).
+ * Sets o->sampled.
  */
 static void
 okey_sample(struct workspace *ws, struct registry_samples *rs,
     struct okey *o)
 {
-	struct okey *no;
-	char **nv;
+	struct sampled **nv, *e;
+	char **vals;
 	size_t i;
 
+	o->col = &o->own;
 	if (rs != NULL && o->sha[0] != '\0')
 		for (i = 0; i < rs->n; i++)
-			if (rs->v[i].ordinal == o->ordinal &&
-			    !strcmp(rs->v[i].sha, o->sha)) {
-				o->k.values = rs->v[i].k.values;
-				o->k.n = rs->v[i].k.n;
-				o->sampled = rs->v[i].sampled;
-				o->borrowed = 1;
+			if (rs->v[i]->ordinal == o->ordinal &&
+			    !strcmp(rs->v[i]->sha, o->sha)) {
+				okey_borrow(o, rs->v[i]);
 				return;
 			}
 	o->sampled = sample_column(ws, o->k.file_id, o->ordinal,
 	    OVERLAP_TARGET, &o->k) == CC_OK && o->k.n > 0 ? 1 : -1;
 	if (rs == NULL || o->sha[0] == '\0')
 		return;
-	if (o->k.n > 0 && (nv = realloc(o->k.values, o->k.n *
-	    sizeof(*nv))) != NULL)
-		o->k.values = nv;	/* kept for the run: no spare room */
+	if (o->k.n > 0 && (vals = realloc(o->k.values, o->k.n *
+	    sizeof(*vals))) != NULL)
+		o->k.values = vals;	/* kept for the run: no spare room */
 	if (rs->n == rs->cap) {
-		if ((no = realloc(rs->v, (rs->cap ? rs->cap * 2 : 8) *
-		    sizeof(*no))) == NULL)
+		if ((nv = realloc(rs->v, (rs->cap ? rs->cap * 2 : 8) *
+		    sizeof(*nv))) == NULL)
 			return;		/* kept by o only: costs a read */
-		rs->v = no;
+		rs->v = nv;
 		rs->cap = rs->cap ? rs->cap * 2 : 8;
 	}
-	rs->v[rs->n++] = *o;
-	o->borrowed = 1;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	snprintf(e->sha, sizeof(e->sha), "%s", o->sha);
+	e->ordinal = o->ordinal;
+	e->k = o->k;
+	e->sampled = o->sampled;
+	rs->v[rs->n++] = e;
+	okey_borrow(o, e);
 }
 
 /*
@@ -1048,6 +1099,7 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc,
 {
 	struct okey *others = NULL;
 	struct keysample mine;
+	struct align_column *mcol;
 	sqlite3_stmt *st, *get = NULL, *put = NULL;
 	size_t nothers = 0, cap = 0, i, k;
 	char *mysha = NULL, *unused = NULL;
@@ -1133,6 +1185,7 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc,
 			continue;
 		md = key_domain(t, mydom, sizeof(mydom));
 		memset(&mine, 0, sizeof(mine));
+		mcol = NULL;
 		mine_state = 0;		/* sampled lazily, at the first miss */
 		memset(&best, 0, sizeof(best));
 		for (k = 0; k < nothers; k++) {
@@ -1155,8 +1208,9 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc,
 				memset(&one, 0, sizeof(one));
 				if (registry_align_learn(ws, (const char
 				    *const *)mine.values, mine.n, (const char
-				    *const *)o->k.values, o->k.n, &rule, NULL) ==
-				    CC_OK && rule.found) {
+				    *const *)o->k.values, o->k.n, &mcol,
+				    o->col, &rule, NULL) == CC_OK &&
+				    rule.found) {
 					one.found = 1;
 					one.matched_one_to_one =
 					    rule.matched_one_to_one;
@@ -1192,12 +1246,15 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc,
 			    conf > 1.0 ? 1.0 : (double)(long)(conf * 1000 + 0.5) /
 			    1000.0));
 		}
+		align_column_free(mcol);
 		keysample_free(&mine);
 	}
 out:
-	for (k = 0; k < nothers; k++)
+	for (k = 0; k < nothers; k++) {
 		if (!others[k].borrowed)
 			keysample_free(&others[k].k);
+		align_column_free(others[k].own);
+	}
 	free(others);
 	sqlite3_finalize(get);
 	sqlite3_finalize(put);

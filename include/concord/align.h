@@ -245,6 +245,39 @@ cc_err	 align_learn(const char *const *from, size_t nfrom,
 	     struct cc_diag *diag);
 
 /*
+ * A key column prepared for learning, to be paired with many others:
+ * align_learn(a, b) for several b's (or both directions) reads and
+ * indexes a's values once instead of once per pair, and answers exactly
+ * as align_learn() does.  Opaque.
+ */
+struct align_column;
+
+/*
+ * Prepares the column vals[0..n) (NUL-terminated strings; NULL and ""
+ * ignored, duplicates count once): its distinct values, sample and self
+ * slices (steps 1 and 2 above); its index (step 3) is built at the first
+ * pair that needs it and kept.  The column points into vals' strings,
+ * which the caller keeps unchanged until align_column_free().  *out is
+ * the caller's.  Not to be used by two threads at once.
+ * Errors: CC_EINVAL (out NULL, or vals NULL with n > 0); CC_ENOMEM.
+ */
+cc_err	 align_column_new(const char *const *vals, size_t n,
+	     struct align_column **out, struct cc_diag *diag);
+
+/* Frees col (NULL is ignored); the strings it points to are the
+ * caller's. */
+void	 align_column_free(struct align_column *col);
+
+/*
+ * align_learn() of the column from onto the column to (both from
+ * align_column_new(); they may be the same column): the same *out, the
+ * same errors and diag codes (CC_EINVAL also when from or to is NULL).
+ */
+cc_err	 align_learn_columns(struct align_column *from,
+	     struct align_column *to, struct align_rule *out,
+	     struct cc_diag *diag);
+
+/*
  * Writes the canonical join form of key under side into out, like
  * snprintf: at most outsize - 1 bytes and a NUL (nothing when outsize is
  * 0).  Returns the full length of the canonical form (> outsize - 1 means

@@ -134,10 +134,16 @@ cc_err	registry_delete(struct workspace *ws, const char *id);
  * optimisation: when it cannot be read or written (or ws is NULL), the
  * rule is learned; the answer is the same either way.  Arguments as for
  * align_learn(); *reused (may be NULL) becomes 1 when the rule came from
- * the cache, else 0.  Errors: those of align_learn().
+ * the cache, else 0.  fcol and tcol (both NULL, or both set) are where
+ * the caller keeps the two columns prepared for learning
+ * (align_column_new() of from and of to, made here when *fcol or *tcol
+ * is NULL and the pair is learned): a column in many pairs is prepared
+ * once.  They stay the caller's (align_column_free()) and point into
+ * from's and to's strings.  Errors: those of align_learn().
  */
 cc_err	registry_align_learn(struct workspace *ws, const char *const *from,
 	    size_t nfrom, const char *const *to, size_t nto,
+	    struct align_column **fcol, struct align_column **tcol,
 	    struct align_rule *out, int *reused);
 
 #endif /* CONCORD_REGISTRY_H */
