@@ -944,6 +944,140 @@ test_synth_digits_trap_twin(void **state)
 	assert_true(r.one_to_one == 1.0);
 }
 
+/*
+ * Prepared columns (align_column_new()) paired with several partners,
+ * both ways, with DIGITS usable (cst_key with CST_AZ12.CID) and not
+ * (cst_key with the category names, which hold no digit), must answer
+ * exactly as align_learn() on the raw values; and the first pair's rule
+ * is the one derived by hand in test_crm_customer_keys_reverse().
+ */
+static void
+test_columns_reused(void **state)
+{
+	struct column k, cid, cat;
+	struct align_column *ck = NULL, *ccid = NULL, *ccat = NULL;
+	struct align_rule a, b;
+	struct sset ks, ts;
+	char buf[64];
+	long long expect = 0;
+	size_t i;
+	int round;
+
+	(void)state;
+	CSV_OR_SKIP(CUST, "cst_key", &k);
+	CSV_OR_SKIP(AZ12, "CID", &cid);
+	CSV_OR_SKIP(CATS, "CAT", &cat);
+	sset_build(&ks, &k);
+	sset_build(&ts, &cid);
+	for (i = 0; i < ks.n; i++) {
+		snprintf(buf, sizeof(buf), "NAS%s", ks.v[i]);
+		expect += sset_has(&ts, ks.v[i]) || sset_has(&ts, buf);
+	}
+	assert_int_equal(align_column_new(VALS(k), k.n, &ck, NULL), CC_OK);
+	assert_int_equal(align_column_new(VALS(cid), cid.n, &ccid, NULL),
+	    CC_OK);
+	assert_int_equal(align_column_new(VALS(cat), cat.n, &ccat, NULL),
+	    CC_OK);
+	/* Twice: the second round uses the indexes the first one built. */
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(align_learn_columns(ck, ccid, &a, NULL), CC_OK);
+		assert_int_equal(a.to.slice, ALIGN_SLICE_STRIP_PREFIX);
+		assert_string_equal(a.to.affix, "NAS");
+		assert_int_equal(a.matched, expect);
+		assert_int_equal(align_learn(VALS(k), k.n, VALS(cid), cid.n,
+		    &b, NULL), CC_OK);
+		assert_memory_equal(&a, &b, sizeof(a));
+
+		assert_int_equal(align_learn_columns(ccid, ck, &a, NULL), CC_OK);
+		assert_int_equal(align_learn(VALS(cid), cid.n, VALS(k), k.n,
+		    &b, NULL), CC_OK);
+		assert_memory_equal(&a, &b, sizeof(a));
+
+		assert_int_equal(align_learn_columns(ck, ccat, &a, NULL),
+		    CC_ENOTFOUND);
+		assert_int_equal(align_learn(VALS(k), k.n, VALS(cat), cat.n,
+		    &b, NULL), CC_ENOTFOUND);
+		assert_memory_equal(&a, &b, sizeof(a));
+
+		/* A column with itself: every key meets itself. */
+		assert_int_equal(align_learn_columns(ck, ck, &a, NULL), CC_OK);
+		assert_int_equal(a.matched, (long long)ks.n);
+		assert_int_equal(a.from.slice, ALIGN_SLICE_NONE);
+		assert_int_equal(a.to.slice, ALIGN_SLICE_NONE);
+	}
+	align_column_free(ck);
+	align_column_free(ccid);
+	align_column_free(ccat);
+	sset_free(&ks);
+	sset_free(&ts);
+	column_free(&k);
+	column_free(&cid);
+	column_free(&cat);
+}
+
+/*
+ * A small F side (five customer ids) against all 18,484 cst_ids: F is
+ * scored first (align_score_small()).  Expected by hand: every one is a
+ * cst_id, compared exactly, each met once (to_matched 5).
+ */
+static void
+test_small_from_side(void **state)
+{
+	const char *f[] = { "11000", "11001", "11002", "11003", "11004" };
+	struct column t;
+	struct sset ts;
+	struct align_rule r;
+	size_t i;
+
+	(void)state;
+	CSV_OR_SKIP(CUST, "cst_id", &t);
+	sset_build(&ts, &t);
+	assert_true(ts.n >= 8 * N(f));
+	for (i = 0; i < N(f); i++)
+		assert_true(sset_has(&ts, f[i]));
+	assert_int_equal(align_learn(f, N(f), VALS(t), t.n, &r, NULL), CC_OK);
+	assert_int_equal(r.from.slice, ALIGN_SLICE_NONE);
+	assert_int_equal(r.to.slice, ALIGN_SLICE_NONE);
+	assert_int_equal(r.from.norm, ALIGN_NORM_EXACT);
+	assert_int_equal(r.matched, 5);
+	assert_int_equal(r.matched_one_to_one, 5);
+	assert_int_equal(r.to_matched, 5);
+	sset_free(&ts);
+	column_free(&t);
+}
+
+/* align_column_new() and align_learn_columns(): bad arguments, empty
+ * columns. */
+static void
+test_columns_bad_arguments(void **state)
+{
+	const char *t[] = { "A", "B" };
+	const char *blank[] = { NULL, "" };
+	struct align_column *ct = NULL, *cb = NULL;
+	struct align_rule r;
+	struct cc_diag d;
+
+	(void)state;
+	assert_int_equal(align_column_new(t, N(t), NULL, &d), CC_EINVAL);
+	assert_string_equal(d.code, "align_invalid");
+	assert_int_equal(align_column_new(NULL, 3, &ct, NULL), CC_EINVAL);
+	assert_null(ct);
+	assert_int_equal(align_column_new(t, N(t), &ct, NULL), CC_OK);
+	assert_int_equal(align_column_new(blank, N(blank), &cb, NULL), CC_OK);
+	assert_int_equal(align_learn_columns(NULL, ct, &r, &d), CC_EINVAL);
+	assert_int_equal(align_learn_columns(ct, NULL, &r, &d), CC_EINVAL);
+	assert_int_equal(align_learn_columns(ct, ct, NULL, &d), CC_EINVAL);
+	assert_int_equal(align_learn_columns(cb, ct, &r, &d), CC_ENOTFOUND);
+	assert_string_equal(d.code, "align_empty");
+	assert_int_equal(r.from_distinct, 0);
+	assert_int_equal(r.to_distinct, 2);
+	assert_int_equal(align_learn_columns(ct, cb, &r, &d), CC_ENOTFOUND);
+	assert_string_equal(d.code, "align_empty");
+	align_column_free(ct);
+	align_column_free(cb);
+	align_column_free(NULL);
+}
+
 static void
 test_empty_inputs(void **state)
 {
@@ -1264,6 +1398,9 @@ main(void)
 		cmocka_unit_test(test_synth_no_relation),
 		cmocka_unit_test(test_synth_digits_trap),
 		cmocka_unit_test(test_synth_digits_trap_twin),
+		cmocka_unit_test(test_columns_reused),
+		cmocka_unit_test(test_small_from_side),
+		cmocka_unit_test(test_columns_bad_arguments),
 		cmocka_unit_test(test_empty_inputs),
 		cmocka_unit_test(test_nulls_ignored),
 		cmocka_unit_test(test_huge_keys),
