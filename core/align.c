@@ -426,10 +426,11 @@ align_hidx_reserve(struct align_hidx *x, size_t n)
 	return CC_OK;
 }
 
-/* Adds bit to the entry of h (0 is taken as 1) in the reserved x.
+/* Adds bit to the entry of h (0 is taken as 1) in the reserved x; *slot
+ * (may be NULL) gets the entry's slot, valid until the next add.
  * Errors: CC_ENOMEM. */
 static cc_err
-align_hidx_add(struct align_hidx *x, uint64_t h, uint32_t bit)
+align_hidx_add(struct align_hidx *x, uint64_t h, uint32_t bit, size_t *slot)
 {
 	uint64_t *ns;
 	uint32_t *nm;
@@ -440,6 +441,8 @@ align_hidx_add(struct align_hidx *x, uint64_t h, uint32_t bit)
 	for (i = h & x->mask; x->slots[i] != 0; i = (i + 1) & x->mask)
 		if (x->slots[i] == h) {
 			x->masks[i] |= bit;
+			if (slot != NULL)
+				*slot = i;
 			return CC_OK;
 		}
 	if ((x->n + 1) * 2 > x->mask + 1) {
@@ -469,6 +472,8 @@ align_hidx_add(struct align_hidx *x, uint64_t h, uint32_t bit)
 	x->slots[i] = h;
 	x->masks[i] = bit;
 	x->n++;
+	if (slot != NULL)
+		*slot = i;
 	return CC_OK;
 }
 
@@ -929,8 +934,9 @@ align_index(struct align_column *col, int digits)
 	const struct align_vals *v = &col->v;
 	struct align_hidx *x = &col->idx[digits];
 	const struct align_item *it;
-	size_t i, si, off, plen, clen;
-	int norm;
+	size_t i, k, si, off, plen, clen, slot;
+	const unsigned char *p;
+	int norm, same[ALIGN_NORM__MAX], lower, sep, alldigit;
 	cc_err err;
 
 	if (col->built[digits])
@@ -943,8 +949,38 @@ align_index(struct align_column *col, int digits)
 			if (!align_slice_apply(&v->self[si], it->s, it->len,
 			    &off, &plen))
 				continue;
-			for (norm = 0; norm < ALIGN_NORM__MAX; norm++) {
-				if (norm == ALIGN_NORM_DIGITS && !digits)
+			/* The exact form is the piece itself; the others are
+			 * the same string (one entry, no second look-up) when
+			 * the piece has nothing they change: no lower case
+			 * letter (CASEFOLD), nor a separator or space (ALNUM),
+			 * digits only and no leading zero (DIGITS). */
+			p = (const unsigned char *)it->s + off;
+			lower = sep = 0;
+			alldigit = 1;
+			for (k = 0; k < plen; k++) {
+				lower |= p[k] >= 'a' && p[k] <= 'z';
+				sep |= align_is_sep(p[k]) ||
+				    align_is_space(p[k]);
+				alldigit &= align_is_digit(p[k]);
+			}
+			same[ALIGN_NORM_EXACT] = 1;
+			same[ALIGN_NORM_CASEFOLD] = !lower;
+			same[ALIGN_NORM_ALNUM] = !lower && !sep;
+			same[ALIGN_NORM_DIGITS] = alldigit &&
+			    (p[0] != '0' || plen == 1);
+			if ((err = align_hidx_add(x, align_hash((const char *)p,
+			    plen), align_bit(si, ALIGN_NORM_EXACT), &slot)) !=
+			    CC_OK)
+				return err;
+			for (norm = ALIGN_NORM_EXACT + 1; norm < ALIGN_NORM__MAX;
+			    norm++)
+				if (same[norm] &&
+				    (norm != ALIGN_NORM_DIGITS || digits))
+					x->masks[slot] |= align_bit(si, norm);
+			for (norm = ALIGN_NORM_EXACT + 1; norm < ALIGN_NORM__MAX;
+			    norm++) {
+				if (same[norm] ||
+				    (norm == ALIGN_NORM_DIGITS && !digits))
 					continue;
 				clen = align_norm_apply(norm, it->s + off,
 				    plen, col->buf, v->maxlen + 2);
@@ -952,7 +988,7 @@ align_index(struct align_column *col, int digits)
 					continue;
 				if ((err = align_hidx_add(x,
 				    align_hash(col->buf, clen), align_bit(si,
-				    norm))) != CC_OK)
+				    norm), NULL)) != CC_OK)
 					return err;
 			}
 		}
@@ -1022,6 +1058,23 @@ align_vote(struct align_ctx *c, int a, const struct align_side *sa,
 	return CC_OK;
 }
 
+/* The self slices of the other side whose bits under norm the index
+ * entry's mask m holds: bit si for self slice number si. */
+static uint32_t
+align_hits_of(const struct align_ctx *c, int a, uint32_t m,
+    enum align_norm norm)
+{
+	size_t si, nself = c->v[1 - a]->nself;
+	uint32_t hits = 0;
+
+	if (m == 0)
+		return 0;
+	for (si = 0; si < nself; si++)
+		if (m & align_bit(si, norm))
+			hits |= (uint32_t)1 << si;
+	return hits;
+}
+
 /*
  * The self slices of the other side under which the normalised piece
  * form[0..clen) is in its index: a mask with bit si set for self slice
@@ -1031,16 +1084,8 @@ static uint32_t
 align_hits(const struct align_ctx *c, int a, const char *form, size_t clen,
     enum align_norm norm)
 {
-	const struct align_vals *b = c->v[1 - a];
-	uint32_t m = align_hidx_get(c->idx[1 - a], align_hash(form, clen)), hits = 0;
-	size_t si;
-
-	if (m == 0)
-		return 0;
-	for (si = 0; si < b->nself; si++)
-		if (m & align_bit(si, norm))
-			hits |= (uint32_t)1 << si;
-	return hits;
+	return align_hits_of(c, a, align_hidx_get(c->idx[1 - a],
+	    align_hash(form, clen)), norm);
 }
 
 /*
