@@ -1805,7 +1805,7 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 	struct align_ctx c;
 	struct align_score best;
 	struct align_side none;
-	size_t i, maxlen, ncand;
+	size_t i, w, maxlen, ncand;
 	long long minvotes;
 	int a, norm, small;
 	cc_err err;
@@ -1876,6 +1876,13 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 			    &c.cands[i].side[1], norm)) != CC_OK)
 				goto out;
 	qsort(c.trials, c.ntrials, sizeof(*c.trials), align_trial_cmp);
+	/* A voted pair can be one already added ((none, none) under every
+	 * normalisation): equal trials are neighbours now; one is scored. */
+	for (i = w = 0; i < c.ntrials; i++)
+		if (w == 0 || align_trial_cmp(&c.trials[w - 1], &c.trials[i]) !=
+		    0)
+			c.trials[w++] = c.trials[i];
+	c.ntrials = w;
 	/* A small F side is scored F first (align_score_small()). */
 	small = c.v[0]->set.n * ALIGN_SMALL_RATIO <= c.v[1]->set.n;
 	for (i = 0; i < c.ntrials; i++) {
