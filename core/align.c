@@ -659,6 +659,8 @@ struct align_vals {
 	struct align_set	 set;		/* distinct raw values, no copy */
 	size_t			 maxlen;	/* longest value, bytes */
 	int			 digits;	/* mostly digit-bearing */
+	int			 lower;		/* a value has a-z */
+	int			 sep;		/* ... a separator or space */
 	size_t			*sample;	/* indexes into set.items */
 	size_t			 nsample;
 	struct align_side	 self[ALIGN_SELF_MAX];
@@ -779,6 +781,11 @@ align_vals_load(struct align_vals *v, const char *const *vals, size_t n)
 			v->maxlen = len;
 		if (strpbrk(vals[i], "0123456789") != NULL)
 			withdigit++;
+		if (!v->lower && strpbrk(vals[i],
+		    "abcdefghijklmnopqrstuvwxyz") != NULL)
+			v->lower = 1;
+		if (!v->sep && strpbrk(vals[i], "-_./ \t\n\r\v\f") != NULL)
+			v->sep = 1;
 	}
 	v->digits = v->set.n > 0 &&
 	    (double)withdigit >= ALIGN_DIGITS_SHARE * (double)v->set.n;
@@ -1807,7 +1814,7 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 	struct align_side none;
 	size_t i, w, maxlen, ncand;
 	long long minvotes;
-	int a, norm, small;
+	int a, norm, small, twin[ALIGN_NORM__MAX];
 	cc_err err;
 
 	cc_diag_clear(diag);
@@ -1854,9 +1861,18 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 			goto out;
 
 	/* Score (none, none) and the most voted pairs. */
+	/* A normalisation that changes no byte of either column (CASEFOLD
+	 * without lower case letters; ALNUM without them and without
+	 * separators and spaces) makes the EXACT forms, so a pair scores
+	 * under it as under EXACT and costs more: it never ranks first and
+	 * is not scored when the pair is scored under EXACT. */
+	twin[ALIGN_NORM_EXACT] = twin[ALIGN_NORM_DIGITS] = 0;
+	twin[ALIGN_NORM_CASEFOLD] = !c.v[0]->lower && !c.v[1]->lower;
+	twin[ALIGN_NORM_ALNUM] = twin[ALIGN_NORM_CASEFOLD] && !c.v[0]->sep &&
+	    !c.v[1]->sep;
 	align_side_set(&none, ALIGN_SLICE_NONE, 0, NULL, 0);
 	for (norm = 0; norm < ALIGN_NORM__MAX; norm++)
-		if (c.normok[norm] &&
+		if (c.normok[norm] && !twin[norm] &&
 		    (err = align_trial_add(&c, &none, &none, norm)) != CC_OK)
 			goto out;
 	if (c.ncands > 0)
@@ -1872,6 +1888,8 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 	for (i = 0; i < ncand; i++)
 		for (norm = 0; norm < ALIGN_NORM__MAX; norm++)
 			if ((c.cands[i].normmask & (1u << norm)) &&
+			    !(twin[norm] && (c.cands[i].normmask &
+			    (1u << ALIGN_NORM_EXACT))) &&
 			    (err = align_trial_add(&c, &c.cands[i].side[0],
 			    &c.cands[i].side[1], norm)) != CC_OK)
 				goto out;
