@@ -703,6 +703,7 @@ struct align_ctx {
 	const struct align_vals	*v[2];		/* [0] from, [1] to */
 	const struct align_hidx	*idx[2];	/* their indexes */
 	int			 normok[ALIGN_NORM__MAX];
+	const int		*twin;		/* [norm]: makes EXACT's forms */
 	char			*buf, *base;	/* maxlen + 2 bytes each */
 	struct align_cand	*cands;
 	size_t			 ncands, capcands;
@@ -1141,7 +1142,7 @@ align_votes(struct align_ctx *c, int a)
 			continue;
 		c->voter++;
 		for (norm = 0; norm < ALIGN_NORM__MAX; norm++) {
-			if (!c->normok[norm])
+			if (!c->normok[norm] || c->twin[norm])
 				continue;
 			blen = align_norm_apply(norm, it->s, it->len, c->base,
 			    v->maxlen + 2);
@@ -1856,20 +1857,22 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 		goto out;
 	c.idx[0] = &from->idx[c.normok[ALIGN_NORM_DIGITS]];
 	c.idx[1] = &to->idx[c.normok[ALIGN_NORM_DIGITS]];
+	/* A normalisation that changes no byte of either column (CASEFOLD
+	 * without lower case letters; ALNUM without them and without
+	 * separators and spaces) makes the EXACT forms: its votes are
+	 * EXACT's, and a pair scores under it as under EXACT and costs more,
+	 * so it never ranks first.  It neither votes nor is scored when the
+	 * pair is scored under EXACT. */
+	twin[ALIGN_NORM_EXACT] = twin[ALIGN_NORM_DIGITS] = 0;
+	twin[ALIGN_NORM_CASEFOLD] = !c.v[0]->lower && !c.v[1]->lower;
+	twin[ALIGN_NORM_ALNUM] = twin[ALIGN_NORM_CASEFOLD] && !c.v[0]->sep &&
+	    !c.v[1]->sep;
+	c.twin = twin;
 	for (a = 0; a < 2; a++)
 		if ((err = align_votes(&c, a)) != CC_OK)
 			goto out;
 
 	/* Score (none, none) and the most voted pairs. */
-	/* A normalisation that changes no byte of either column (CASEFOLD
-	 * without lower case letters; ALNUM without them and without
-	 * separators and spaces) makes the EXACT forms, so a pair scores
-	 * under it as under EXACT and costs more: it never ranks first and
-	 * is not scored when the pair is scored under EXACT. */
-	twin[ALIGN_NORM_EXACT] = twin[ALIGN_NORM_DIGITS] = 0;
-	twin[ALIGN_NORM_CASEFOLD] = !c.v[0]->lower && !c.v[1]->lower;
-	twin[ALIGN_NORM_ALNUM] = twin[ALIGN_NORM_CASEFOLD] && !c.v[0]->sep &&
-	    !c.v[1]->sep;
 	align_side_set(&none, ALIGN_SLICE_NONE, 0, NULL, 0);
 	for (norm = 0; norm < ALIGN_NORM__MAX; norm++)
 		if (c.normok[norm] && !twin[norm] &&
@@ -1888,8 +1891,6 @@ align_learn_columns(struct align_column *from, struct align_column *to,
 	for (i = 0; i < ncand; i++)
 		for (norm = 0; norm < ALIGN_NORM__MAX; norm++)
 			if ((c.cands[i].normmask & (1u << norm)) &&
-			    !(twin[norm] && (c.cands[i].normmask &
-			    (1u << ALIGN_NORM_EXACT))) &&
 			    (err = align_trial_add(&c, &c.cands[i].side[0],
 			    &c.cands[i].side[1], norm)) != CC_OK)
 				goto out;

@@ -97,10 +97,10 @@
  *     passes the guard and meets every F value one to one (the most any
  *     pair can), a pair is scored only when its cost and sides could
  *     still rank it first (see Order): skipping the others changes no
- *     answer.  Nor is a pair scored under CASEFOLD (ALNUM) when no value
- *     of either column has a lower case letter (nor a separator or
- *     space) and the pair is scored under EXACT: the forms are the same,
- *     so are the scores, and the cost is higher.  When F has at most an eighth as many distinct values as
+ *     answer.  When no value of either column has a lower case letter
+ *     (for ALNUM: nor a separator or space), CASEFOLD (ALNUM) makes the
+ *     EXACT forms: it casts EXACT's votes and a pair scores under it as
+ *     under EXACT at a higher cost, so it neither votes nor is scored.  When F has at most an eighth as many distinct values as
  *     T, a pair is scored F first: T's values are only looked up among
  *     F's forms (the counts are the same; the guard's chance test, which
  *     needs all of T's forms, is made only when it decides the guard).
