@@ -2691,17 +2691,13 @@ unfiltered(const struct dash_filters *f)
 	    f->ncategory == 0;
 }
 
-cc_err
-dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+/* The model's tables dash_aggregate() reads and writes are there:
+ * CC_OK, else CC_EINVAL (diag: no_model) or CC_EDB. */
+static cc_err
+aggregate_model(sqlite3 *db, struct cc_diag *diag)
 {
 	static const char *const model[] = { "fact_sales", "dim_customer",
 	    "dim_product", "agg_sales_order", "agg_dashboard", NULL };
-	struct dash_filters none;
-	sqlite3_stmt *ins = NULL;
-	json_t *part = NULL;
-	char *text;
-	cc_err err;
-	size_t i;
 	int have;
 
 	if (db == NULL)
@@ -2709,12 +2705,49 @@ dash_aggregate(sqlite3 *db, struct cc_diag *diag)
 	if ((have = have_tables(db, model, diag)) <= 0)
 		return have < 0 ? CC_EDB : cc_diag_set(diag, CC_EINVAL,
 		    "no_model", "the model's tables are missing");
+	return CC_OK;
+}
+
+cc_err
+dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = dash_aggregate_tables(db, diag)) != CC_OK)
+		return err;
+	return dash_aggregate_documents(db, diag);
+}
+
+cc_err
+dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
 	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
 	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
 	    " DELETE FROM agg_source_groups;", diag)) != CC_OK ||
 	    (err = db_exec(db, agg_fill_sql, diag)) != CC_OK ||
-	    (err = store_groups(db, diag)) != CC_OK ||
-	    (err = db_exec(db, "INSERT INTO agg_dashboard (name, document)"
+	    (err = store_groups(db, diag)) != CC_OK)
+		return err;
+	return CC_OK;
+}
+
+cc_err
+dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag)
+{
+	struct dash_filters none;
+	sqlite3_stmt *ins = NULL;
+	json_t *part = NULL;
+	char *text;
+	cc_err err;
+	size_t i;
+
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
+	if ((err = db_exec(db, "DELETE FROM agg_dashboard;"
+	    " INSERT INTO agg_dashboard (name, document)"
 	    " VALUES ('_aggregates', '{}')", diag)) != CC_OK)
 		return err;
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_dashboard (name, document)"
