@@ -1022,7 +1022,9 @@ static const char onepass_sql[] =
 	"SELECT day, country, category, order_id, customer_canonical_id,"
 	" revenue, lines, lines > COALESCE(return_lines, 0), returns,"
 	" return_lines FROM agg_sales_order"
-	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
+	/* +day: no NUMERIC affinity (the column's DATE) applied to the bound
+	 * text at every row; dates are compared as text either way */
+	" WHERE (?1 IS NULL OR +day >= ?1) AND (?2 IS NULL OR +day <= ?2)"
 	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
 	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))"
 	" ORDER BY order_id";
@@ -1208,25 +1210,77 @@ grp_of(struct grps *s, char *buf, size_t cap, int null, const void *bytes,
 }
 
 /*
- * 1 if value v was not seen before in group index gi of series k for the
- * distinct count set ('o' orders, 'c' customers); 0 if it was; -1 when
- * out of memory or v is too long for buf.
+ * A set of (group, customer id) pairs for the distinct customer counts:
+ * open addressing on the pair itself (no key bytes to copy or compare).
+ */
+struct pairset {
+	struct pair {
+		uint64_t	 a, b;
+		int		 used;
+	}		*e;
+	size_t		 cap, n;
+};
+
+static void
+pairset_free(struct pairset *t)
+{
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t
+pair_slot(const struct pairset *t, uint64_t a, uint64_t b)
+{
+	/* a 64-bit mix of both (splitmix64's finaliser) */
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ b;
+
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (size_t)h & (t->cap - 1);
+}
+
+/*
+ * 1 if customer id was not seen before in group index gi of series k;
+ * 0 if it was; -1 when out of memory.
  */
 static int
-first_time(struct htab *seen, char *buf, size_t cap, char set, int k,
-    size_t gi, const void *v, size_t n)
+first_time(struct pairset *t, int k, size_t gi, int64_t id)
 {
-	int added;
+	uint64_t a = ((uint64_t)(unsigned)k << 56) ^ (uint64_t)gi,
+	    b = (uint64_t)id;
+	struct pair *old;
+	size_t i, j, oc;
 
-	if (n + 2 + sizeof(gi) > cap)
-		return -1;
-	buf[0] = set;
-	buf[1] = (char)k;
-	memcpy(buf + 2, &gi, sizeof(gi));
-	memcpy(buf + 2 + sizeof(gi), v, n);
-	if (htab_get(seen, buf, 2 + sizeof(gi) + n, &added) == NULL)
-		return -1;
-	return added;
+	if ((t->n + 1) * 2 > t->cap) {
+		old = t->e;
+		oc = t->cap;
+		t->cap = oc == 0 ? 1024 : oc * 2;
+		if ((t->e = calloc(t->cap, sizeof(*t->e))) == NULL) {
+			t->e = old;
+			t->cap = oc;
+			return -1;
+		}
+		for (i = 0; i < oc; i++) {
+			if (!old[i].used)
+				continue;
+			for (j = pair_slot(t, old[i].a, old[i].b); t->e[j].used;
+			    j = (j + 1) & (t->cap - 1))
+				;
+			t->e[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = pair_slot(t, a, b); t->e[i].used; i = (i + 1) & (t->cap - 1))
+		if (t->e[i].a == a && t->e[i].b == b)
+			return 0;
+	t->e[i].a = a;
+	t->e[i].b = b;
+	t->e[i].used = 1;
+	t->n++;
+	return 1;
 }
 
 /* BINARY collation of two keys; NULL after every value. */
@@ -1448,10 +1502,10 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
     json_t *series, struct cc_diag *diag)
 {
 	struct grps gs[OP__MAX], ps;
-	struct htab seen;
+	struct pairset seen;
 	sqlite3_stmt *st = NULL;
 	struct grp *g[OP__MAX];
-	char kb[1024], sb[1200];
+	char kb[1024];
 	int64_t lines = 0, rev, cid, ret = 0, rlines = 0, rorders = 0;
 	int64_t seen_cid[OP__MAX];	/* the last customer first_time() */
 	size_t seen_gi[OP__MAX];	/* saw, per series, and its group */
@@ -1585,8 +1639,7 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 				if (seen_set[k] && seen_gi[k] == gi &&
 				    seen_cid[k] == cid)
 					continue;
-				if ((fresh = first_time(&seen, sb, sizeof(sb),
-				    'c', k, gi, &cid, sizeof(cid))) < 0) {
+				if ((fresh = first_time(&seen, k, gi, cid)) < 0) {
 					err = CC_ENOMEM;
 					goto out;
 				}
@@ -1658,7 +1711,7 @@ out:
 	for (k = 0; k < OP__MAX; k++)
 		grps_free(&gs[k]);
 	grps_free(&ps);
-	htab_free(&seen);
+	pairset_free(&seen);
 	free(prev);
 	if (fallback && err == CC_OK) {
 		/* start again with the statements, from empty series */
@@ -2139,10 +2192,17 @@ quality(sqlite3 *db, const struct dash_filters *f, json_t *doc,
  */
 #define STAGED(stg) \
 	"SELECT _file_id, COUNT(*) FROM " stg " GROUP BY _file_id"
+/* |staged ∪ quarantined| = |staged| + |quarantined and not staged|: a
+ * staging table's rows are distinct (PRIMARY KEY (_file_id, _row)), so
+ * only the few quarantined records are looked up (the UNION this
+ * replaces sorted every staged row again). */
 #define ACCOUNTED(stg, entity) \
-	"SELECT _file_id, COUNT(*) FROM (SELECT _file_id, _row FROM " stg \
-	" UNION SELECT _file_id, _row FROM quarantine WHERE entity = '" \
-	entity "') GROUP BY _file_id"
+	"SELECT _file_id, SUM(n) FROM (SELECT _file_id, COUNT(*) AS n FROM " \
+	stg " GROUP BY _file_id UNION ALL SELECT _file_id, COUNT(*) FROM" \
+	" (SELECT DISTINCT _file_id, _row FROM quarantine q WHERE entity = '" \
+	entity "' AND NOT EXISTS (SELECT 1 FROM " stg " s WHERE" \
+	" s._file_id = q._file_id AND s._row = q._row)) GROUP BY _file_id)" \
+	" GROUP BY _file_id"
 #define MATCHED(dim, stg) \
 	"WITH refs AS (SELECT DISTINCT" \
 	" json_extract(j.value, '$.file_id') AS fid," \
@@ -2691,17 +2751,13 @@ unfiltered(const struct dash_filters *f)
 	    f->ncategory == 0;
 }
 
-cc_err
-dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+/* The model's tables dash_aggregate() reads and writes are there:
+ * CC_OK, else CC_EINVAL (diag: no_model) or CC_EDB. */
+static cc_err
+aggregate_model(sqlite3 *db, struct cc_diag *diag)
 {
 	static const char *const model[] = { "fact_sales", "dim_customer",
 	    "dim_product", "agg_sales_order", "agg_dashboard", NULL };
-	struct dash_filters none;
-	sqlite3_stmt *ins = NULL;
-	json_t *part = NULL;
-	char *text;
-	cc_err err;
-	size_t i;
 	int have;
 
 	if (db == NULL)
@@ -2709,12 +2765,49 @@ dash_aggregate(sqlite3 *db, struct cc_diag *diag)
 	if ((have = have_tables(db, model, diag)) <= 0)
 		return have < 0 ? CC_EDB : cc_diag_set(diag, CC_EINVAL,
 		    "no_model", "the model's tables are missing");
+	return CC_OK;
+}
+
+cc_err
+dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = dash_aggregate_tables(db, diag)) != CC_OK)
+		return err;
+	return dash_aggregate_documents(db, diag);
+}
+
+cc_err
+dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
 	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
 	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
 	    " DELETE FROM agg_source_groups;", diag)) != CC_OK ||
 	    (err = db_exec(db, agg_fill_sql, diag)) != CC_OK ||
-	    (err = store_groups(db, diag)) != CC_OK ||
-	    (err = db_exec(db, "INSERT INTO agg_dashboard (name, document)"
+	    (err = store_groups(db, diag)) != CC_OK)
+		return err;
+	return CC_OK;
+}
+
+cc_err
+dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag)
+{
+	struct dash_filters none;
+	sqlite3_stmt *ins = NULL;
+	json_t *part = NULL;
+	char *text;
+	cc_err err;
+	size_t i;
+
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
+	if ((err = db_exec(db, "DELETE FROM agg_dashboard;"
+	    " INSERT INTO agg_dashboard (name, document)"
 	    " VALUES ('_aggregates', '{}')", diag)) != CC_OK)
 		return err;
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_dashboard (name, document)"
