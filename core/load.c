@@ -704,14 +704,16 @@ static const char *const load_sql_after =
 	/* dim_date: every day from the first to the last date of a fact */
 	"INSERT INTO dim_date (date_key, date, year, quarter, month, month_name,"
 	" day, day_of_week, day_name, iso_week, is_weekend)"
-	" WITH RECURSIVE span(d) AS (SELECT d FROM (SELECT min(x) AS d FROM"
-	"  (SELECT min(order_date) x FROM fact_sales UNION ALL SELECT"
-	"  min(ship_date) FROM fact_sales UNION ALL SELECT min(due_date) FROM"
-	"  fact_sales)) WHERE d IS NOT NULL"
-	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(x)"
-	"  FROM (SELECT max(order_date) x FROM fact_sales UNION ALL SELECT"
-	"  max(ship_date) FROM fact_sales UNION ALL SELECT max(due_date) FROM"
-	"  fact_sales)))"
+	/* (the bounds of the three dates in one scan of the facts) */
+	" WITH RECURSIVE m AS MATERIALIZED (SELECT min(order_date) a,"
+	"  min(ship_date) b, min(due_date) c, max(order_date) x,"
+	"  max(ship_date) y, max(due_date) z FROM fact_sales),"
+	" span(d) AS (SELECT d FROM (SELECT min(v) AS d FROM"
+	"  (SELECT a v FROM m UNION ALL SELECT b FROM m UNION ALL SELECT c"
+	"  FROM m)) WHERE d IS NOT NULL"
+	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(v)"
+	"  FROM (SELECT x v FROM m UNION ALL SELECT y FROM m UNION ALL SELECT z"
+	"  FROM m)))"
 	" SELECT CAST(strftime('%Y%m%d', d) AS INTEGER), d,"
 	"  CAST(strftime('%Y', d) AS INTEGER),"
 	"  (CAST(strftime('%m', d) AS INTEGER) + 2) / 3,"
@@ -1309,7 +1311,7 @@ out:
  * report (return_rule, returns, returns_without_original).
  */
 static cc_err
-mark_returns(struct run *r, struct cc_diag *diag)
+mark_returns(struct run *r, long long facts, struct cc_diag *diag)
 {
 	static const char *const lead = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz-_#/ ";
@@ -1318,35 +1320,41 @@ mark_returns(struct run *r, struct cc_diag *diag)
 	long long neg = 0, pos = 0, neg_with = 0, pos_with = 0;
 	cc_err err;
 
+	/* the negative lines by their order ids' leading letters, most
+	 * frequent first: the candidate mark, and the negative lines that
+	 * carry it (those whose leading letters start with it) */
 	snprintf(sql, sizeof(sql), "SELECT substr(order_id, 1, length(order_id)"
 	    " - length(ltrim(order_id, '%s'))) AS p, count(*) FROM fact_sales"
-	    " WHERE quantity < 0 GROUP BY p ORDER BY count(*) DESC, p LIMIT 1",
+	    " WHERE quantity < 0 GROUP BY p ORDER BY count(*) DESC, p",
 	    lead);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(r->db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) !=
-	    NULL)
-		snprintf(prefix, sizeof(prefix), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(r->db, "SELECT count(*) FILTER (WHERE quantity"
-	    " < 0), count(*) FILTER (WHERE NOT quantity < 0 OR quantity IS"
-	    " NULL), count(*) FILTER (WHERE quantity < 0 AND ?1 <> '' AND"
-	    " substr(order_id, 1, length(?1)) = ?1), count(*) FILTER (WHERE"
-	    " (NOT quantity < 0 OR quantity IS NULL) AND ?1 <> '' AND"
-	    " substr(order_id, 1, length(?1)) = ?1) FROM fact_sales", -1, &st,
-	    NULL) != SQLITE_OK)
-		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-		    sqlite3_errmsg(r->db));
-	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		neg = sqlite3_column_int64(st, 0);
-		pos = sqlite3_column_int64(st, 1);
-		neg_with = sqlite3_column_int64(st, 2);
-		pos_with = sqlite3_column_int64(st, 3);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		long long n = sqlite3_column_int64(st, 1);
+		if (neg == 0 && p != NULL)
+			snprintf(prefix, sizeof(prefix), "%s", p);
+		neg += n;
+		if (prefix[0] != '\0' && p != NULL &&
+		    !strncmp(p, prefix, strlen(prefix)))
+			neg_with += n;
 	}
 	sqlite3_finalize(st);
+	/* the other lines that carry it, only for a mark that may hold */
+	pos = facts - neg;
+	if (prefix[0] != '\0' && neg_with * 10 >= neg * 9) {
+		if (sqlite3_prepare_v2(r->db, "SELECT count(*) FROM fact_sales"
+		    " WHERE (NOT quantity < 0 OR quantity IS NULL) AND"
+		    " substr(order_id, 1, length(?1)) = ?1", -1, &st, NULL) !=
+		    SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+		sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			pos_with = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
 	if (prefix[0] == '\0' || neg == 0 || neg_with * 10 < neg * 9 ||
 	    pos_with * 100 > pos)
 		prefix[0] = '\0';	/* no mark: a return is a negative line */
@@ -1363,9 +1371,21 @@ mark_returns(struct run *r, struct cc_diag *diag)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(r->db));
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-	err = sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
+	err = neg == 0 && prefix[0] == '\0' ? CC_OK :	/* none to mark */
+	    sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
 	sqlite3_finalize(st);
-	if (err != CC_OK || prefix[0] == '\0')
+	if (err == CC_OK && neg == 0 && prefix[0] == '\0') {
+		run_count(r, "returns", 0);
+		run_count(r, "returns_without_original", 0);
+		return CC_OK;
+	}
+	if (err == CC_OK && prefix[0] == '\0') {
+		/* a return is a negative line, none has an original */
+		run_count(r, "returns", sqlite3_changes(r->db));
+		run_count(r, "returns_without_original", sqlite3_changes(r->db));
+		return CC_OK;
+	}
+	if (err != CC_OK)
 		goto counts;
 	if ((err = run_exec(r, "CREATE INDEX IF NOT EXISTS fact_sales_order"
 	    " ON fact_sales (order_id)", diag)) != CC_OK)
@@ -1434,6 +1454,7 @@ cc_err
 load_all(struct run *r, struct cc_diag *diag)
 {
 	sqlite3_stmt *st;
+	long long facts = 0;
 	size_t i;
 	cc_err err;
 	int rc;
@@ -1480,14 +1501,16 @@ load_all(struct run *r, struct cc_diag *diag)
 		return err;
 	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
 		return err;
-	if (sqlite3_prepare_v2(r->db, "SELECT (SELECT count(*) FROM fact_sales),"
+	/* the facts' counts in one scan */
+	if (sqlite3_prepare_v2(r->db, "SELECT count(*),"
 	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
 	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
-	    " (SELECT count(*) FROM fact_sales WHERE amount_derived),"
-	    " (SELECT count(*) FROM fact_sales WHERE amount_consistent = 0),"
-	    " (SELECT count(*) FROM fact_sales WHERE customer_sk = 0)",
+	    " count(*) FILTER (WHERE amount_derived),"
+	    " count(*) FILTER (WHERE amount_consistent = 0),"
+	    " count(*) FILTER (WHERE customer_sk = 0) FROM fact_sales",
 	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		run_count(r, "facts", sqlite3_column_int64(st, 0));
+		facts = sqlite3_column_int64(st, 0);
+		run_count(r, "facts", facts);
 		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
 		run_count(r, "superseded", sqlite3_column_int64(st, 2));
 		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
@@ -1497,7 +1520,7 @@ load_all(struct run *r, struct cc_diag *diag)
 			    sqlite3_column_int64(st, 5));
 	}
 	sqlite3_finalize(st);
-	if ((err = mark_returns(r, diag)) != CC_OK)
+	if ((err = mark_returns(r, facts, diag)) != CC_OK)
 		return err;
 	run_tick(r, "load", 4, 4);
 	return CC_OK;
