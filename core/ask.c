@@ -234,6 +234,7 @@ ask_check(sqlite3 *db, const char *sql, sqlite3_stmt **st,
 	for (i = 0; i < 3; i++)
 		A.saved[i] = sqlite3_limit(db, limit_ids[i], limit_values[i]);
 	A.on = 1;
+	query_authorizer_lost(db);	/* ours replaces query.c's */
 	sqlite3_set_authorizer(db, authorizer, NULL);
 	rc = sqlite3_prepare_v2(db, sql, -1, st, &tail);
 	if (rc != SQLITE_OK || *st == NULL) {

@@ -110,8 +110,29 @@ control_close(struct control *c)
 	if (c == NULL)
 		return;
 	sqlite3_finalize(c->member_st);
+	sqlite3_finalize(c->dv_st);
 	sqlite3_close_v2(c->db);
 	free(c);
+}
+
+cc_err
+control_generation(struct control *c, long long gen[2])
+{
+	long long dv;
+	int rc;
+
+	if (c->dv_st == NULL && sqlite3_prepare_v3(c->db,
+	    "PRAGMA main.data_version", -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->dv_st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	rc = sqlite3_step(c->dv_st);
+	dv = rc == SQLITE_ROW ? sqlite3_column_int64(c->dv_st, 0) : 0;
+	sqlite3_reset(c->dv_st);
+	if (rc != SQLITE_ROW)
+		return CC_EDB;
+	gen[0] = dv;
+	gen[1] = sqlite3_total_changes64(c->db);
+	return CC_OK;
 }
 
 int

@@ -206,34 +206,45 @@ struct query {
  * prepares one (SQLITE_PREPARE_PERSISTENT); stc_release() resets it and
  * clears its bindings for the next request.  SQLite re-prepares a kept
  * statement by itself when the schema changed.  query_cache_drop()
- * finalizes a connection's statements before it is closed.
+ * finalizes a connection's statements before it is closed.  A statement
+ * prepared under the authorizer is kept apart from one prepared without
+ * it (and from one of another table), even with the same text: the key
+ * is the text and the authorizer's table.
  */
 #define STC_MAX	64
 
 static struct stc {
 	sqlite3		*db;
 	char		*sql;
+	char		*akey;		/* "schema.table" authorized, or NULL */
 	sqlite3_stmt	*st;
 	int		 busy;
 	unsigned long	 used;
 } stc[STC_MAX];
 static unsigned long stc_clock;
 
+/* The authorizer's part of a kept statement's key (NULL: none). */
 static int
-stc_prepare(sqlite3 *db, const char *sql, int nbyte, sqlite3_stmt **out,
-    const char **tail)
+same_akey(const char *kept, const char *akey)
+{
+	if (kept == NULL || akey == NULL)
+		return kept == akey;
+	return strcmp(kept, akey) == 0;
+}
+
+static int
+stc_prepare_as(sqlite3 *db, const char *akey, const char *sql,
+    sqlite3_stmt **out)
 {
 	struct stc *e, *victim = NULL;
 	size_t i;
 	int rc;
 
-	(void)nbyte;
-	(void)tail;
 	*out = NULL;
 	for (i = 0; i < STC_MAX; i++) {
 		e = &stc[i];
 		if (e->st != NULL && !e->busy && e->db == db &&
-		    strcmp(e->sql, sql) == 0) {
+		    strcmp(e->sql, sql) == 0 && same_akey(e->akey, akey)) {
 			e->busy = 1;
 			e->used = ++stc_clock;
 			*out = e->st;
@@ -250,15 +261,29 @@ stc_prepare(sqlite3 *db, const char *sql, int nbyte, sqlite3_stmt **out,
 	if (victim->st != NULL) {
 		sqlite3_finalize(victim->st);
 		free(victim->sql);
-		victim->st = NULL;
+		free(victim->akey);
+		memset(victim, 0, sizeof(*victim));
 	}
-	if ((victim->sql = strdup(sql)) == NULL)
+	if ((victim->sql = strdup(sql)) == NULL ||
+	    (akey != NULL && (victim->akey = strdup(akey)) == NULL)) {
+		free(victim->sql);
+		victim->sql = NULL;
 		return rc;		/* not kept: finalized on release */
+	}
 	victim->db = db;
 	victim->st = *out;
 	victim->busy = 1;
 	victim->used = ++stc_clock;
 	return rc;
+}
+
+static int
+stc_prepare(sqlite3 *db, const char *sql, int nbyte, sqlite3_stmt **out,
+    const char **tail)
+{
+	(void)nbyte;
+	(void)tail;
+	return stc_prepare_as(db, NULL, sql, out);
 }
 
 static int
@@ -301,8 +326,10 @@ query_cache_drop(sqlite3 *db)
 		if (stc[i].st != NULL && stc[i].db == db) {
 			sqlite3_finalize(stc[i].st);
 			free(stc[i].sql);
+			free(stc[i].akey);
 			memset(&stc[i], 0, sizeof(stc[i]));
 		}
+	query_authorizer_lost(db);
 }
 
 /* ---- small helpers ------------------------------------------------- */
@@ -901,13 +928,69 @@ qstep(struct qclock *c, sqlite3_stmt *st)
  * is denied (defence in depth: the statements are built here, from
  * catalogue names).
  */
+/*
+ * The authorizer stays installed on a connection once set, because
+ * sqlite3_set_authorizer() expires every prepared statement of the
+ * connection (https://sqlite.org/c3ref/set_authorizer.html), which would
+ * make every kept statement prepare again on each request.  What it
+ * allows is the statement being prepared now: auth_cur on auth_cur_db,
+ * set by auth_use() around a preparation; with none, it allows all (as
+ * no authorizer would).  auth_dbs are the connections it is installed
+ * on; a connection leaves the list when it is closed (query_cache_drop())
+ * or another authorizer replaces ours (query_authorizer_lost()).
+ */
+#define AUTH_DBS	16
+
+static sqlite3 *auth_dbs[AUTH_DBS];
+static size_t auth_next;
+static sqlite3 *auth_cur_db;
+static const struct qauth *auth_cur;
+
+static int authorizer(void *, int, const char *, const char *,
+    const char *, const char *);
+
+static void
+auth_use(sqlite3 *db, const struct qauth *au)
+{
+	size_t i;
+
+	if (au != NULL) {
+		for (i = 0; i < AUTH_DBS && auth_dbs[i] != db; i++)
+			;
+		if (i == AUTH_DBS) {
+			sqlite3_set_authorizer(db, authorizer, db);
+			auth_dbs[auth_next] = db;	/* an evicted one keeps
+							   ours, allowing all */
+			auth_next = (auth_next + 1) % AUTH_DBS;
+		}
+	}
+	auth_cur_db = au != NULL ? db : NULL;
+	auth_cur = au;
+}
+
+void
+query_authorizer_lost(sqlite3 *db)
+{
+	size_t i;
+
+	for (i = 0; i < AUTH_DBS; i++)
+		if (auth_dbs[i] == db)
+			auth_dbs[i] = NULL;
+	if (auth_cur_db == db) {
+		auth_cur_db = NULL;
+		auth_cur = NULL;
+	}
+}
+
 static int
 authorizer(void *ctx, int action, const char *a, const char *b,
     const char *dbname, const char *trigger)
 {
-	const struct qauth *au = ctx;
+	const struct qauth *au = auth_cur;
 
 	(void)trigger;
+	if (au == NULL || ctx != (void *)auth_cur_db)
+		return SQLITE_OK;	/* not one of ours being prepared */
 	switch (action) {
 	case SQLITE_SELECT:
 		return SQLITE_OK;
@@ -937,17 +1020,20 @@ prepare_ro(sqlite3 *db, const struct qauth *au, const char *sql,
 {
 	int rc;
 
-	sqlite3_set_authorizer(db, authorizer, (void *)(uintptr_t)au);
-	rc = stc_prepare(db, sql, -1, st, NULL);
+	char akey[2 * MAX_NAME + 2];
+
+	snprintf(akey, sizeof(akey), "%s.%s", au->schema, au->table);
+	auth_use(db, au);
+	rc = stc_prepare_as(db, akey, sql, st);
 	if (rc != SQLITE_OK) {
 		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
-		sqlite3_set_authorizer(db, NULL, NULL);
+		auth_use(db, NULL);
 		return CC_EDB;
 	}
 	if (!sqlite3_stmt_readonly(*st)) {
 		stc_release(*st);
 		*st = NULL;
-		sqlite3_set_authorizer(db, NULL, NULL);
+		auth_use(db, NULL);
 		return cc_diag_set(diag, CC_EDB, "not_read_only",
 		    "refusing a statement that could write");
 	}
@@ -2307,7 +2393,7 @@ query_close(struct query *q)
 		return;
 	stc_release(q->st);
 	q->st = NULL;
-	sqlite3_set_authorizer(q->db, NULL, NULL);
+	auth_use(q->db, NULL);
 	sqlite3_progress_handler(q->db, 0, NULL, NULL);
 	if (q->in_txn)
 		stc_exec(q->db, "COMMIT");
@@ -2999,7 +3085,7 @@ count_rows(sqlite3 *db, const struct qauth *au, const char *ident,
 	if ((err = prepare_ro(db, au, sql, &st, diag)) != CC_OK)
 		return err;
 	rc = qstep(clk, st);
-	sqlite3_set_authorizer(db, NULL, NULL);
+	auth_use(db, NULL);
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int64(st, 0);
 	else if (rc == SQLITE_INTERRUPT || clk->fired)

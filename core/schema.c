@@ -629,12 +629,21 @@ synonyms_of(const json_t *a, const char *name)
 	return syn;
 }
 
+static unsigned long long custom_stamp;
+
+unsigned long long
+schema_custom_stamp(void)
+{
+	return custom_stamp;
+}
+
 cc_err
 schema_custom_set(json_t *defs)
 {
 	const json_t *d, *a, *r;
 	size_t nd = 0, na = 0, nr = 0, i, j, k, ai = 0, ri = 0, fact;
 
+	custom_stamp++;
 	custom_clear();
 	if (defs == NULL || !json_is_array(defs))
 		return CC_OK;

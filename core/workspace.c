@@ -398,6 +398,10 @@ struct ws_entry {
 	sqlite3_stmt		*dv;		/* PRAGMA main.data_version */
 	long long		 gen;		/* bumped at every (re)open */
 	unsigned long long	 used;		/* LRU clock */
+	/* The schema this entry set last: schema_custom_stamp() just
+	 * after, and workspace.db's data_version it was read at. */
+	unsigned long long	 schema_stamp;
+	long long		 schema_dv;
 };
 
 struct ws_cache {
@@ -558,14 +562,21 @@ ws_cache_get(struct ws_cache *c, const char *data_dir, const char *user_id,
 	sqlite3_reset(e->dv);
 	if (sqlite3_step(e->dv) == SQLITE_ROW)
 		dv = sqlite3_column_int64(e->dv, 0);
+	else
+		e->schema_stamp = 0;	/* unknown: read the schema again */
 	sqlite3_reset(e->dv);
 	if (version != NULL)
 		*version = (e->gen << 32) ^ dv;
 	/* the schema of this process is the workspace's (its own
 	 * entities): another user's request may have set or cleared it
 	 * while this handle stayed open */
-	if ((err = entities_load(e->ws, diag)) != CC_OK)
-		return err;
+	if (e->schema_stamp == 0 || e->schema_stamp != schema_custom_stamp() ||
+	    e->schema_dv != dv) {
+		if ((err = entities_load(e->ws, diag)) != CC_OK)
+			return err;
+		e->schema_stamp = schema_custom_stamp();
+		e->schema_dv = dv;
+	}
 	*out = e->ws;
 	return CC_OK;
 }

@@ -115,6 +115,7 @@ http_req_init(struct http_req *req, FCGX_Request *fcgx, struct app *app)
 	size_t n;
 
 	memset(req, 0, sizeof(*req));
+	req->auth_slot = -1;
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	req->fcgx = fcgx;
 	req->app = app;

@@ -19,6 +19,7 @@
 #include "concord/error.h"
 #include "concord/teams.h"
 
+struct authcache;
 struct ws_cache;
 
 /* What a worker holds for its whole life (opened after fork). */
@@ -30,6 +31,9 @@ struct app {
 	struct ws_cache		*readers;	/* read-only workspace handles,
 						   created on first use
 						   (http_workspace_read()) */
+	struct authcache	*auth;		/* checked tokens
+						   (fcgi/authcache.h), created
+						   on first use */
 };
 
 #define HTTP_MAX_QUERY		64	/* query parameters kept */
@@ -89,6 +93,10 @@ struct http_req {
 	int			 via_cookie;
 	struct cc_user		 user;
 	struct auth_claims	 claims;
+	/* The authentication cache's slot of this request's token (-1:
+	 * none) and control.db's generation when it was checked. */
+	int			 auth_slot;
+	long long		 auth_gen[2];
 	/* Set by the dispatcher on workspace routes (teams.h): the
 	 * workspace, from the user's membership, and the role there. */
 	struct ws_access	 ws;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "concord/log.h"
+#include "authcache.h"
 #include "routes.h"
 
 /* "{}" in a pattern captures one path segment. */
@@ -136,6 +137,7 @@ http_workspace(struct http_req *req)
 }
 
 #define READERS_MAX	16	/* read-only workspace handles per worker */
+#define AUTHCACHE_ENTRIES 64	/* checked tokens kept per worker */
 
 struct workspace *
 http_workspace_read(struct http_req *req, long long *version)
@@ -188,8 +190,14 @@ workspace_refused(struct http_req *req, enum route_auth need)
 	cc_err err;
 
 	cc_diag_clear(&diag);
-	if ((err = team_resolve(req->app->ctl, &req->user, req->workspace_sel,
-	    &req->ws, &diag)) != CC_OK) {
+	if (authcache_ws_get(req->app->auth, req->auth_slot,
+	    req->workspace_sel, &req->ws))
+		err = CC_OK;
+	else if ((err = team_resolve(req->app->ctl, &req->user,
+	    req->workspace_sel, &req->ws, &diag)) == CC_OK)
+		authcache_ws_put(req->app->auth, req->auth_slot,
+		    req->workspace_sel, &req->ws);
+	if (err != CC_OK) {
 		if (err == CC_EDB)
 			log_error("req=%s membership: %s", req->request_id,
 			    diag.message);
@@ -245,6 +253,8 @@ routes_authenticate(struct http_req *req, struct cc_diag *diag)
 	char token[4200];
 	const char *a = req->authorization;
 	struct app *app = req->app;
+	long long gen[2];
+	time_t now;
 	cc_err err;
 
 	if (a != NULL && strncasecmp(a, "Bearer ", 7) == 0) {
@@ -256,12 +266,32 @@ routes_authenticate(struct http_req *req, struct cc_diag *diag)
 	else
 		return cc_diag_set(diag, CC_EAUTH, "unauthenticated",
 		    "sign in first: send an access token");
-	if ((err = auth_token_verify(app->key, app->keylen, token, time(NULL),
+	now = time(NULL);
+	req->auth_slot = -1;
+	if (app->auth == NULL &&
+	    authcache_new(AUTHCACHE_ENTRIES, &app->auth) != CC_OK)
+		app->auth = NULL;	/* works without: checks every time */
+	/* control.db unchanged since a token was checked: what was read
+	 * then still holds (authcache.h) */
+	if (app->auth != NULL &&
+	    control_generation(app->ctl, req->auth_gen) == CC_OK &&
+	    (req->auth_slot = authcache_get(app->auth, token, req->auth_gen,
+	    now, &req->claims, &req->user)) >= 0) {
+		req->authed = 1;
+		return CC_OK;
+	}
+	if ((err = auth_token_verify(app->key, app->keylen, token, now,
 	    &req->claims, diag)) != CC_OK)
 		return err == CC_ECONFIG ? CC_EAUTH : err;
 	if ((err = auth_session_check(app->ctl, &req->claims, &req->user,
 	    diag)) != CC_OK)
 		return err;
+	/* read again, in case the checks raced a write: kept only when
+	 * the generation did not move across them */
+	if (app->auth != NULL && control_generation(app->ctl, gen) == CC_OK &&
+	    gen[0] == req->auth_gen[0] && gen[1] == req->auth_gen[1])
+		req->auth_slot = authcache_put(app->auth, token, gen,
+		    &req->claims, &req->user);
 	req->authed = 1;
 	return CC_OK;
 }

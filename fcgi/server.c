@@ -36,6 +36,7 @@
 #include "concord/log.h"
 #include "concord/runs.h"
 #include "concord/workspace.h"
+#include "authcache.h"
 #include "http.h"
 #include "routes.h"
 #include "server.h"
@@ -201,6 +202,7 @@ worker(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	FCGX_Free(&fr, 0);
+	authcache_free(app.auth);
 	control_close(app.ctl);
 	sodium_memzero(app.key, sizeof(app.key));
 	return 0;

@@ -31,6 +31,8 @@ struct control {
 	sqlite3		*db;
 	sqlite3_stmt	*member_st;	/* team_resolve()'s look-up, prepared
 					   once (NULL until first used) */
+	sqlite3_stmt	*dv_st;		/* PRAGMA data_version, prepared
+					   once (control_generation()) */
 };
 
 /*
@@ -41,6 +43,21 @@ struct control {
 cc_err	control_open(const char *data_dir, struct control **out,
 	    struct cc_diag *diag);
 void	control_close(struct control *c);	/* NULL is fine */
+
+/*
+ * A pair of numbers that changes whenever control.db may have changed
+ * since the last call on this handle: gen[0] is SQLite's PRAGMA
+ * data_version (which changes when another connection, in this process
+ * or another, commits), gen[1] sqlite3_total_changes64() (this
+ * connection's own writes, which data_version does not count).  Two
+ * equal pairs mean no user, session,
+ * revocation or membership changed in between, so a caller may keep what
+ * it read from the database (the workers' authentication cache,
+ * fcgi/authcache.h).  Reads the database header under a shared lock (no
+ * page of a table).  gen is set only on success.  Errors: CC_EDB.
+ * Source: https://sqlite.org/pragma.html#pragma_data_version.
+ */
+cc_err	control_generation(struct control *c, long long gen[2]);
 
 /*
  * 1 if name is a valid user name: 1..64 bytes of [A-Za-z0-9._-], starting

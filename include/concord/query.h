@@ -310,6 +310,18 @@ cc_err		 query_tables(sqlite3 *db, const struct query_limits *lim,
  */
 void		 query_cache_drop(sqlite3 *db);
 
+/*
+ * The statements of these functions are prepared under an authorizer
+ * that allows reading the one table a request names (defence in depth),
+ * installed once per connection and kept (setting an authorizer expires
+ * every prepared statement of the connection: SQLite's
+ * sqlite3_set_authorizer()).  Code that installs another authorizer on a
+ * connection these functions used must call query_authorizer_lost(db)
+ * (ask_check() does), so that they install theirs again before their
+ * next preparation.  NULL or an unknown connection is fine.
+ */
+void		 query_authorizer_lost(sqlite3 *db);
+
 /* Helpers, exported for the tests. */
 
 /*

@@ -128,6 +128,14 @@ int	schema_custom_validate(const json_t *def, json_t *errors);
  */
 cc_err	schema_custom_set(json_t *defs);
 
+/*
+ * A counter of schema_custom_set() calls in this process (starts at 0):
+ * unchanged between two reads means the schema in force is still the one
+ * set then, so a caller that set it from a workspace that did not change
+ * either may skip setting it again (ws_cache_get()).
+ */
+unsigned long long	schema_custom_stamp(void);
+
 /* The definitions in force (schema_custom_set()), or NULL; borrowed. */
 const json_t *schema_custom_defs(void);
 

@@ -298,6 +298,71 @@ def _(env):
     expect_ok(c.login(u.name, u.password), 200, "login again after logout")
 
 
+def token_code(r):
+    errs = (r.json or {}).get("errors") or [{}]
+    return errs[0].get("code")
+
+
+@test("auth_kept_tokens_follow_every_change")
+def _(env):
+    """Each worker keeps the tokens it checked (fcgi/authcache.h): a token used
+    many times on both workers is refused at the very next request after a
+    logout, a password change, a disabled user and its expiry; a forged token
+    that shares all but its signature with a kept one is refused too."""
+    b = backend(env, "main")
+    c, admin = b.client, env.admin_token(b)
+    u = env.user(b, "kept-token-user")
+
+    def used(tok, what, n=8):
+        # nginx spreads the requests over the workers: each keeps the token
+        for i in range(n):
+            expect_ok(c.get("/api/v1/me", token=tok), 200, "%s: use %d" % (what, i + 1))
+            expect_ok(c.get("/api/v1/files", token=tok), 200, "%s: workspace use %d" % (what, i + 1))
+
+    def refused(tok, code, what, n=6):
+        for i in range(n):
+            for path in ("/api/v1/me", "/api/v1/files"):
+                r = c.get(path, token=tok)
+                expect_error(r, 401, "%s: %s, request %d" % (what, path, i + 1))
+                eq(token_code(r), code, "%s: the code" % what)
+
+    # a kept token and a forgery of it
+    tok = expect_ok(c.login(u.name, u.password))["token"]
+    used(tok, "before logout")
+    h, p, _s = tok.split(".")
+    refused(h + "." + p + "." + b64url(os.urandom(32)), "token_signature", "a kept token's forged signature", 2)
+    expect_ok(c.request("POST", "/api/v1/auth/logout", token=tok, body=b""), 200, "logout")
+    refused(tok, "token_revoked", "after logout")
+
+    # the user's own password change makes the older token stale
+    tok = expect_ok(c.login(u.name, u.password))["token"]
+    used(tok, "before the password change")
+    new_pw = u.password + "-2"
+    expect_ok(c.put_json("/api/v1/me/password", {"current_password": u.password, "password": new_pw},
+                         token=tok), 200, "password change")
+    refused(tok, "token_stale", "after the password change")
+
+    # the admin disables the user
+    tok = expect_ok(c.login(u.name, new_pw))["token"]
+    used(tok, "before disable")
+    expect_ok(c.request("POST", "/api/v1/users/%s/disable" % u.id, token=admin, body=b""), 200, "disable")
+    refused(tok, "user_disabled", "after disable")
+    expect_ok(c.request("POST", "/api/v1/users/%s/enable" % u.id, token=admin, body=b""), 200, "enable")
+
+    # expiry: a token re-signed with the real key, 3 s short of the 60 s leeway's end
+    key = find_hmac_key(b.data, tok)
+    if key is None:
+        raise Skip("cannot reproduce the token signature from DATA/secret: the expiry case is not run")
+    tok = expect_ok(c.login(u.name, new_pw))["token"]
+    hdr, claims = b64url_json(tok.split(".")[0]), b64url_json(tok.split(".")[1])
+    now = int(time.time())
+    short = sign(key, hdr, dict(claims, iat=now - 120, exp=now - 60 + 3))
+    used(short, "a token about to expire", 3)
+    time.sleep(max(0.0, now + 4 - time.time()))
+    refused(short, "token_expired", "after its expiry", 3)
+    expect_ok(c.get("/api/v1/me", token=tok), 200, "the other token still works")
+
+
 def csv_bytes(tag):
     return ("id,tag\n1,%s\n2,%s-b\n" % (tag, tag)).encode()
 

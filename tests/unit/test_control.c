@@ -209,6 +209,36 @@ test_revocation(void **state)
 	assert_int_equal(control_token_revoked(c, "bb"), 1);
 }
 
+/* control_generation(): moves with every write, by this handle or by
+ * another connection, and only then. */
+static void
+test_generation(void **state)
+{
+	struct control *c = *state, *other = NULL;
+	long long g0[2], g1[2], g2[2], g3[2];
+	struct cc_user u;
+
+	assert_int_equal(control_generation(c, g0), CC_OK);
+	/* reads move nothing */
+	assert_int_equal(control_user_by_name(c, "nobody", &u), CC_ENOTFOUND);
+	assert_int_equal(control_token_revoked(c, "aa"), 0);
+	assert_int_equal(control_generation(c, g1), CC_OK);
+	assert_memory_equal(g0, g1, sizeof(g0));
+	/* this handle's own write: data_version does not count it */
+	assert_int_equal(control_token_revoke(c, "aa", "u", 5000, 1000), CC_OK);
+	assert_int_equal(control_generation(c, g2), CC_OK);
+	assert_true(g2[0] != g1[0] || g2[1] != g1[1]);
+	/* another connection's write (as another worker's would be) */
+	assert_int_equal(control_open(dir, &other, NULL), CC_OK);
+	assert_int_equal(control_token_revoke(other, "bb", "u", 5000, 1000),
+	    CC_OK);
+	assert_int_equal(control_generation(c, g3), CC_OK);
+	assert_true(g3[0] != g2[0] || g3[1] != g2[1]);
+	control_close(other);
+	assert_int_equal(control_generation(c, g1), CC_OK);
+	assert_memory_equal(g1, g3, sizeof(g1));
+}
+
 static void
 test_audit_and_list(void **state)
 {
@@ -295,6 +325,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_password_change_bumps_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workspace_concurrent_open, setup, teardown),

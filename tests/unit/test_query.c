@@ -1673,6 +1673,94 @@ bench(void **state)
 	tmp_db_close(db, path);
 }
 
+/* Times the statements kept on db were prepared again by SQLite. */
+static int
+reprepared(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	while ((st = sqlite3_next_stmt(db, st)) != NULL)
+		n += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_REPREPARE, 0);
+	return n;
+}
+
+/* Two JSON pages alike but for their generated_at stamp. */
+static void
+same_page(const struct membuf *a, const struct membuf *b)
+{
+	const char *at = strstr(b->p, "\"generated_at\"");
+	size_t n = at != NULL ? (size_t)(at - b->p) : b->len;
+
+	assert_int_equal(a->len, b->len);
+	assert_memory_equal(a->p, b->p, n);
+}
+
+/* Denies everything: stands for another module's authorizer (ask.c). */
+static int
+deny_all(void *ctx, int action, const char *a, const char *b,
+    const char *dbname, const char *trigger)
+{
+	(void)ctx; (void)action; (void)a; (void)b; (void)dbname; (void)trigger;
+	return SQLITE_DENY;
+}
+
+/*
+ * The page statements are kept between requests and not prepared again
+ * (setting an authorizer per request would expire them all); the page
+ * is the same each time; after another authorizer was installed and
+ * removed, query.c installs its own again.
+ */
+static void
+kept_statements(void **state)
+{
+	struct membuf m = { 0 }, first = { 0 };
+	struct cc_diag d;
+	char path[64];
+	sqlite3 *db;
+	int i, warm;
+
+	(void)state;
+	db = model_db(path, sizeof(path), 1);
+	/* the first request installs the authorizer, which expires the
+	 * catalogue statements prepared before it: once per connection */
+	assert_int_equal(run_q(db, "fact_sales", QUERY_JSON,
+	    "_size=3&quantity__gte=1", NULL, &first, NULL, NULL, &d), CC_OK);
+	assert_int_equal(run_q(db, "dim_product", QUERY_JSON,
+	    "_size=2", NULL, &m, NULL, NULL, &d), CC_OK);
+	warm = reprepared(db);
+	for (i = 0; i < 5; i++) {
+		m.len = 0;
+		assert_int_equal(run_q(db, "fact_sales", QUERY_JSON,
+		    "_size=3&quantity__gte=1", NULL, &m, NULL, NULL, &d), CC_OK);
+		same_page(&m, &first);
+		/* another table between: its own statements */
+		assert_int_equal(run_q(db, "dim_product", QUERY_JSON,
+		    "_size=2", NULL, &m, NULL, NULL, &d), CC_OK);
+	}
+	assert_int_equal(reprepared(db), warm);
+	/* another authorizer, then none (what ask_check/ask_finish do) */
+	query_authorizer_lost(db);
+	sqlite3_set_authorizer(db, deny_all, NULL);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	m.len = 0;
+	assert_int_equal(run_q(db, "fact_sales", QUERY_JSON,
+	    "_size=3&quantity__gte=1", NULL, &m, NULL, NULL, &d), CC_OK);
+	same_page(&m, &first);
+	/* installed again (expiring, once more, what this request had
+	 * prepared before it): from the request after next, kept again */
+	assert_int_equal(run_q(db, "fact_sales", QUERY_JSON,
+	    "_size=3&quantity__gte=1", NULL, &m, NULL, NULL, &d), CC_OK);
+	i = reprepared(db);
+	m.len = 0;
+	assert_int_equal(run_q(db, "fact_sales", QUERY_JSON,
+	    "_size=3&quantity__gte=1", NULL, &m, NULL, NULL, &d), CC_OK);
+	assert_int_equal(reprepared(db), i);
+	free(m.p);
+	free(first.p);
+	tmp_db_close(db, path);
+}
+
 int
 main(void)
 {
@@ -1695,6 +1783,7 @@ main(void)
 		cmocka_unit_test(time_limit),
 		cmocka_unit_test(tables_list),
 		cmocka_unit_test(attached_model),
+		cmocka_unit_test(kept_statements),
 	};
 	/* Not a test: only on request (a skipped test would count as a
 	 * failure under automake's TAP driver). */

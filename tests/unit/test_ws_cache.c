@@ -22,6 +22,8 @@
 #include <sqlite3.h>
 
 #include "concord/db.h"
+#include "concord/entities.h"
+#include "concord/schema.h"
 #include "concord/workspace.h"
 
 struct fx {
@@ -144,6 +146,58 @@ test_sees_new_model(void **state)
 	ws_cache_free(c);
 }
 
+/*
+ * The schema in force is the workspace's of the handle just handed out:
+ * its own entities, set again only when another workspace's were set in
+ * between or its workspace.db changed (an entity defined or deleted by
+ * another connection is seen at the next call).
+ */
+static void
+test_schema_follows_workspace(void **state)
+{
+	struct fx *fx = *state;
+	struct workspace *ws, *w;
+	struct ws_cache *c = NULL;
+	unsigned long long stamp;
+	json_t *def;
+
+	def = json_loads("{\"name\": \"gadget\", \"label\": \"Gadget\","
+	    " \"attributes\": [{\"name\": \"gadget_id\", \"type\": \"key\","
+	    " \"role\": \"natural_key\"}, {\"name\": \"title\", \"type\":"
+	    " \"text\"}]}", 0, NULL);
+	assert_non_null(def);
+	assert_int_equal(ws_open(fx->dir, "u1", &w, NULL), CC_OK);
+	assert_int_equal(entities_put(w, NULL, def, 1, NULL, NULL), CC_OK);
+	ws_close(w);
+	assert_int_equal(ws_cache_new(4, &c), CC_OK);
+	assert_int_equal(ws_cache_get(c, fx->dir, "u1", &ws, NULL, NULL),
+	    CC_OK);
+	assert_non_null(schema_entity("gadget"));
+	/* again, nothing changed: not set again */
+	stamp = schema_custom_stamp();
+	assert_int_equal(ws_cache_get(c, fx->dir, "u1", &ws, NULL, NULL),
+	    CC_OK);
+	assert_true(schema_custom_stamp() == stamp);
+	assert_non_null(schema_entity("gadget"));
+	/* another user's workspace: the built-in schema */
+	assert_int_equal(ws_cache_get(c, fx->dir, "u2", &ws, NULL, NULL),
+	    CC_OK);
+	assert_null(schema_entity("gadget"));
+	/* back to u1: its entity again */
+	assert_int_equal(ws_cache_get(c, fx->dir, "u1", &ws, NULL, NULL),
+	    CC_OK);
+	assert_non_null(schema_entity("gadget"));
+	/* deleted by another connection: gone at the next call */
+	assert_int_equal(ws_open(fx->dir, "u1", &w, NULL), CC_OK);
+	assert_int_equal(entities_delete(w, "gadget", NULL), CC_OK);
+	ws_close(w);
+	assert_int_equal(ws_cache_get(c, fx->dir, "u1", &ws, NULL, NULL),
+	    CC_OK);
+	assert_null(schema_entity("gadget"));
+	json_decref(def);
+	ws_cache_free(c);
+}
+
 static void
 test_lru_and_errors(void **state)
 {
@@ -188,6 +242,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sees_new_model, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_schema_follows_workspace,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_and_errors, setup,
 		    teardown),
 	};
