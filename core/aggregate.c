@@ -25,6 +25,10 @@ aggregate_all(struct run *r, struct cc_diag *diag)
 	cc_err err;
 
 	run_tick(r, "aggregate", 0, 1);
+	/* the grouped tables, then the segments from them, then the
+	 * stored documents (the customers dashboard shows the segments) */
+	if ((err = dash_aggregate_tables(r->db, diag)) != CC_OK)
+		return err;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = segment_build(r->db, &scored, &customers, diag)) != CC_OK)
 		return err;
@@ -32,7 +36,7 @@ aggregate_all(struct run *r, struct cc_diag *diag)
 	    json_integer(run_ms_since(&t0)));
 	run_count(r, "segment_customers", customers);
 	run_count(r, "segmented_customers", scored);
-	if ((err = dash_aggregate(r->db, diag)) != CC_OK)
+	if ((err = dash_aggregate_documents(r->db, diag)) != CC_OK)
 		return err;
 	run_tick(r, "aggregate", 1, 1);
 	return CC_OK;

@@ -1008,6 +1008,9 @@ sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
  * customers that the SQL statements above (agg_tiles_sql, agg_series)
  * compute in five scans, with the same figures and the same orders
  * (SQLite's BINARY collation: bytes, then length; NULL groups last).
+ * The return tiles too (sales_returns() from the aggregates: returns,
+ * return lines, orders holding only return lines, gross and net sales),
+ * counted as the sorted orders go by.
  * Any value of an unexpected storage class (a REAL amount, a numeric
  * order id...) or an integer overflow returns 1: the caller then runs
  * the statements, whose answer is the reference (and whose error, if
@@ -1017,8 +1020,11 @@ sales_currency(sqlite3 *db, json_t *doc, struct cc_diag *diag)
  * changes (agg_sales_order_by_order covers the whole row). */
 static const char onepass_sql[] =
 	"SELECT day, country, category, order_id, customer_canonical_id,"
-	" revenue, lines, lines > COALESCE(return_lines, 0) FROM agg_sales_order"
-	" WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"
+	" revenue, lines, lines > COALESCE(return_lines, 0), returns,"
+	" return_lines FROM agg_sales_order"
+	/* +day: no NUMERIC affinity (the column's DATE) applied to the bound
+	 * text at every row; dates are compared as text either way */
+	" WHERE (?1 IS NULL OR +day >= ?1) AND (?2 IS NULL OR +day <= ?2)"
 	" AND (?3 IS NULL OR country IN (SELECT value FROM json_each(?3)))"
 	" AND (?4 IS NULL OR category IN (SELECT value FROM json_each(?4)))"
 	" ORDER BY order_id";
@@ -1138,6 +1144,9 @@ struct grps {
 	struct grp	*g;
 	size_t		 n, cap;
 	struct htab	 idx;
+	size_t		 last;		/* 1 + the group grp_of() returned
+					   last (0: none): sorted rows meet
+					   the same group row after row */
 };
 
 static void
@@ -1163,14 +1172,22 @@ grp_of(struct grps *s, char *buf, size_t cap, int null, const void *bytes,
 	struct grp *g;
 	int added;
 
+	if (s->last > 0) {
+		g = &s->g[s->last - 1];
+		if (g->null == null && g->klen == n &&
+		    (n == 0 || memcmp(g->key, bytes, n) == 0))
+			return g;
+	}
 	if (n + 2 > cap)
 		return NULL;
 	buf[0] = (char)(null ? 'n' : 'v');
 	memcpy(buf + 1, bytes, n);
 	if ((e = htab_get(&s->idx, buf, n + 1, &added)) == NULL)
 		return NULL;
-	if (!added)
+	if (!added) {
+		s->last = e->v + 1;
 		return &s->g[e->v];
+	}
 	if (s->n == s->cap) {
 		struct grp *ng;
 		s->cap = s->cap == 0 ? 64 : s->cap * 2;
@@ -1188,29 +1205,82 @@ grp_of(struct grps *s, char *buf, size_t cap, int null, const void *bytes,
 	g->null = null;
 	g->id = id;
 	e->v = s->n++;
+	s->last = s->n;
 	return g;
 }
 
 /*
- * 1 if value v was not seen before in group index gi of series k for the
- * distinct count set ('o' orders, 'c' customers); 0 if it was; -1 when
- * out of memory or v is too long for buf.
+ * A set of (group, customer id) pairs for the distinct customer counts:
+ * open addressing on the pair itself (no key bytes to copy or compare).
+ */
+struct pairset {
+	struct pair {
+		uint64_t	 a, b;
+		int		 used;
+	}		*e;
+	size_t		 cap, n;
+};
+
+static void
+pairset_free(struct pairset *t)
+{
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t
+pair_slot(const struct pairset *t, uint64_t a, uint64_t b)
+{
+	/* a 64-bit mix of both (splitmix64's finaliser) */
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ b;
+
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (size_t)h & (t->cap - 1);
+}
+
+/*
+ * 1 if customer id was not seen before in group index gi of series k;
+ * 0 if it was; -1 when out of memory.
  */
 static int
-first_time(struct htab *seen, char *buf, size_t cap, char set, int k,
-    size_t gi, const void *v, size_t n)
+first_time(struct pairset *t, int k, size_t gi, int64_t id)
 {
-	int added;
+	uint64_t a = ((uint64_t)(unsigned)k << 56) ^ (uint64_t)gi,
+	    b = (uint64_t)id;
+	struct pair *old;
+	size_t i, j, oc;
 
-	if (n + 2 + sizeof(gi) > cap)
-		return -1;
-	buf[0] = set;
-	buf[1] = (char)k;
-	memcpy(buf + 2, &gi, sizeof(gi));
-	memcpy(buf + 2 + sizeof(gi), v, n);
-	if (htab_get(seen, buf, 2 + sizeof(gi) + n, &added) == NULL)
-		return -1;
-	return added;
+	if ((t->n + 1) * 2 > t->cap) {
+		old = t->e;
+		oc = t->cap;
+		t->cap = oc == 0 ? 1024 : oc * 2;
+		if ((t->e = calloc(t->cap, sizeof(*t->e))) == NULL) {
+			t->e = old;
+			t->cap = oc;
+			return -1;
+		}
+		for (i = 0; i < oc; i++) {
+			if (!old[i].used)
+				continue;
+			for (j = pair_slot(t, old[i].a, old[i].b); t->e[j].used;
+			    j = (j + 1) & (t->cap - 1))
+				;
+			t->e[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = pair_slot(t, a, b); t->e[i].used; i = (i + 1) & (t->cap - 1))
+		if (t->e[i].a == a && t->e[i].b == b)
+			return 0;
+	t->e[i].a = a;
+	t->e[i].b = b;
+	t->e[i].used = 1;
+	t->n++;
+	return 1;
 }
 
 /* BINARY collation of two keys; NULL after every value. */
@@ -1432,11 +1502,15 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
     json_t *series, struct cc_diag *diag)
 {
 	struct grps gs[OP__MAX], ps;
-	struct htab seen;
+	struct pairset seen;
 	sqlite3_stmt *st = NULL;
 	struct grp *g[OP__MAX];
-	char kb[1024], sb[1200];
-	int64_t lines = 0, rev, cid;
+	char kb[1024];
+	int64_t lines = 0, rev, cid, ret = 0, rlines = 0, rorders = 0;
+	int64_t seen_cid[OP__MAX];	/* the last customer first_time() */
+	size_t seen_gi[OP__MAX];	/* saw, per series, and its group */
+	int seen_set[OP__MAX] = { 0 };
+	int order_sale = 1;		/* the current order has a sale line */
 	uint64_t oseq = 0;		/* the current order's number */
 	char *prev = NULL;		/* the current order's id */
 	size_t prevlen = 0, prevcap = 0;
@@ -1461,7 +1535,11 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 		    sqlite3_column_type(st, 4) != SQLITE_NULL) ||
 		    (sqlite3_column_type(st, 5) != SQLITE_INTEGER &&
 		    sqlite3_column_type(st, 5) != SQLITE_NULL) ||
-		    sqlite3_column_type(st, 6) != SQLITE_INTEGER) {
+		    sqlite3_column_type(st, 6) != SQLITE_INTEGER ||
+		    (sqlite3_column_type(st, 8) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 8) != SQLITE_NULL) ||
+		    (sqlite3_column_type(st, 9) != SQLITE_INTEGER &&
+		    sqlite3_column_type(st, 9) != SQLITE_NULL)) {
 			fallback = 1;
 			break;
 		}
@@ -1505,11 +1583,18 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 			}
 			memcpy(prev, order, on);
 			prevlen = on;
+			if (oseq > 0 && !order_sale)
+				rorders++;	/* the order before: returns only */
+			order_sale = 0;
 			oseq++;
 		}
 		rev = sqlite3_column_int64(st, 5);	/* NULL: 0 */
 		sale = sqlite3_column_int(st, 7);
-		if (add64(&lines, sqlite3_column_int64(st, 6))) {
+		if (order != NULL && sale)
+			order_sale = 1;
+		if (add64(&lines, sqlite3_column_int64(st, 6)) ||
+		    add64(&ret, sqlite3_column_int64(st, 8)) ||
+		    add64(&rlines, sqlite3_column_int64(st, 9))) {
 			fallback = 1;
 			break;
 		}
@@ -1548,13 +1633,20 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 			}
 			if ((k == OP_COUNTRY || k == OP_TOTAL) &&
 			    !nulls[OP_CUSTOMER]) {
-				if ((fresh = first_time(&seen, sb, sizeof(sb),
-				    'c', k, (size_t)(g[k] - gs[k].g), &cid,
-				    sizeof(cid))) < 0) {
+				size_t gi = (size_t)(g[k] - gs[k].g);
+				/* the previous row's customer in the same
+				 * group: seen (rows come by order) */
+				if (seen_set[k] && seen_gi[k] == gi &&
+				    seen_cid[k] == cid)
+					continue;
+				if ((fresh = first_time(&seen, k, gi, cid)) < 0) {
 					err = CC_ENOMEM;
 					goto out;
 				}
 				g[k]->customers += fresh;
+				seen_set[k] = 1;
+				seen_gi[k] = gi;
+				seen_cid[k] = cid;
 			}
 		}
 	}
@@ -1566,6 +1658,8 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (oseq > 0 && !order_sale)
+		rorders++;		/* the last order */
 	if ((rc = products_pass(db, binds, &ps, diag)) != 0) {
 		if (rc > 0)
 			fallback = 1;
@@ -1585,6 +1679,21 @@ onepass(sqlite3 *db, const char *const *binds, json_t *tiles,
 		    json_money(avg_cent(r, o)) : json_null())) != CC_OK ||
 		    (err = put(tiles, "customers", json_integer(c))) != CC_OK)
 			goto out;
+		/* as sales_returns(): gross = net - returns' (negative) sum */
+		if ((ret < 0 && r > INT64_MAX + ret) ||
+		    (ret > 0 && r < INT64_MIN + ret) || ret == INT64_MIN) {
+			fallback = 1;
+			goto out;
+		}
+		if ((err = put(tiles, "gross_sales", json_money(r - ret))) !=
+		    CC_OK ||
+		    (err = put(tiles, "returns", json_money(-ret))) != CC_OK ||
+		    (err = put(tiles, "net_sales", json_money(r))) != CC_OK ||
+		    (err = put(tiles, "return_lines", json_integer(rlines))) !=
+		    CC_OK ||
+		    (err = put(tiles, "return_orders", json_integer(rorders))) !=
+		    CC_OK)
+			goto out;
 	}
 	if ((err = grps_json(&gs[OP_MONTH], json_object_get(series,
 	    "by_month"), "month", 0, by_key)) != CC_OK ||
@@ -1602,7 +1711,7 @@ out:
 	for (k = 0; k < OP__MAX; k++)
 		grps_free(&gs[k]);
 	grps_free(&ps);
-	htab_free(&seen);
+	pairset_free(&seen);
 	free(prev);
 	if (fallback && err == CC_OK) {
 		/* start again with the statements, from empty series */
@@ -1654,9 +1763,13 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	binds[1] = f->to[0] != '\0' ? f->to : NULL;
 	binds[2] = cjson;
 	binds[3] = kjson;
-	if ((err = sales_returns(db, agg, binds, tiles, diag)) != CC_OK)
+	/* the aggregates with their return columns: one pass for all */
+	if (agg && (have = has_column(db, "agg_sales_order", "returns",
+	    diag)) < 0) {
+		err = CC_EDB;
 		goto out;
-	if (agg) {
+	}
+	if (agg && have) {
 		int rc = onepass(db, binds, tiles, series, diag);
 		if (rc <= 0) {
 			err = (cc_err)-rc;
@@ -1664,6 +1777,8 @@ sales(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 		}
 		/* 1: a value onepass() does not handle: the statements */
 	}
+	if ((err = sales_returns(db, agg, binds, tiles, diag)) != CC_OK)
+		goto out;
 	if ((err = sales_tiles(db, agg ? agg_tiles_sql : sales_tiles_sql,
 	    binds, tiles, diag)) == CC_OK)
 		err = fill_series(db, series, agg ? agg_series : sales_series,
@@ -2536,7 +2651,7 @@ static const char agg_fill_sql[] =
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_day ON agg_sales_order (day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_by_order ON agg_sales_order"
 	" (order_id, day, country, category, customer_canonical_id, revenue,"
-	" lines, return_lines);"
+	" lines, return_lines, returns);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_country ON agg_sales_order"
 	" (country, day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_category ON agg_sales_order"
@@ -2629,17 +2744,13 @@ unfiltered(const struct dash_filters *f)
 	    f->ncategory == 0;
 }
 
-cc_err
-dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+/* The model's tables dash_aggregate() reads and writes are there:
+ * CC_OK, else CC_EINVAL (diag: no_model) or CC_EDB. */
+static cc_err
+aggregate_model(sqlite3 *db, struct cc_diag *diag)
 {
 	static const char *const model[] = { "fact_sales", "dim_customer",
 	    "dim_product", "agg_sales_order", "agg_dashboard", NULL };
-	struct dash_filters none;
-	sqlite3_stmt *ins = NULL;
-	json_t *part = NULL;
-	char *text;
-	cc_err err;
-	size_t i;
 	int have;
 
 	if (db == NULL)
@@ -2647,12 +2758,49 @@ dash_aggregate(sqlite3 *db, struct cc_diag *diag)
 	if ((have = have_tables(db, model, diag)) <= 0)
 		return have < 0 ? CC_EDB : cc_diag_set(diag, CC_EINVAL,
 		    "no_model", "the model's tables are missing");
+	return CC_OK;
+}
+
+cc_err
+dash_aggregate(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = dash_aggregate_tables(db, diag)) != CC_OK)
+		return err;
+	return dash_aggregate_documents(db, diag);
+}
+
+cc_err
+dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
 	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
 	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
 	    " DELETE FROM agg_source_groups;", diag)) != CC_OK ||
 	    (err = db_exec(db, agg_fill_sql, diag)) != CC_OK ||
-	    (err = store_groups(db, diag)) != CC_OK ||
-	    (err = db_exec(db, "INSERT INTO agg_dashboard (name, document)"
+	    (err = store_groups(db, diag)) != CC_OK)
+		return err;
+	return CC_OK;
+}
+
+cc_err
+dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag)
+{
+	struct dash_filters none;
+	sqlite3_stmt *ins = NULL;
+	json_t *part = NULL;
+	char *text;
+	cc_err err;
+	size_t i;
+
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
+	if ((err = db_exec(db, "DELETE FROM agg_dashboard;"
+	    " INSERT INTO agg_dashboard (name, document)"
 	    " VALUES ('_aggregates', '{}')", diag)) != CC_OK)
 		return err;
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_dashboard (name, document)"

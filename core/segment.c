@@ -68,19 +68,36 @@ segment_score(long long c, long long n)
  * alike.  The segment CASE (the rules in order: the first match wins)
  * is appended from rules[]; its names are ours, quoted all the same.
  */
-static const char build_head[] =
-	"INSERT INTO customer_segment (canonical_id, last_order_date,"
-	" recency_days, frequency, monetary, r_score, f_score, m_score, rfm,"
+#define BUILD_INSERT \
+	"INSERT INTO customer_segment (canonical_id, last_order_date," \
+	" recency_days, frequency, monetary, r_score, f_score, m_score, rfm," \
 	" segment, as_of)"
-	" WITH asof AS (SELECT max(order_date) AS d FROM fact_sales"
-	"  WHERE NOT coalesce(is_return, 0)),"
-	" c AS (SELECT customer_canonical_id AS id,"
-	"  max(order_date) FILTER (WHERE NOT coalesce(is_return, 0)) AS last,"
-	"  count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_return, 0))"
-	"   AS freq,"
-	"  coalesce(sum(amount), 0) AS money"
-	"  FROM fact_sales WHERE customer_canonical_id IS NOT NULL AND"
+/* The measures from the facts... */
+#define MEASURES_FACTS \
+	" WITH asof AS (SELECT max(order_date) AS d FROM fact_sales" \
+	"  WHERE NOT coalesce(is_return, 0))," \
+	" c AS (SELECT customer_canonical_id AS id," \
+	"  max(order_date) FILTER (WHERE NOT coalesce(is_return, 0)) AS last," \
+	"  count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_return, 0))" \
+	"   AS freq," \
+	"  coalesce(sum(amount), 0) AS money" \
+	"  FROM fact_sales WHERE customer_canonical_id IS NOT NULL AND" \
 	"  customer_canonical_id <> 0 GROUP BY customer_canonical_id),"
+/* ...or the same from agg_sales_order (the facts grouped by day, country,
+ * category, order and customer, with their lines and return lines): a
+ * group holds a line that is not a return when lines > return_lines, and
+ * its revenue is the sum of all its lines' amounts. */
+#define AGG_SALE "lines > coalesce(return_lines, 0)"
+#define MEASURES_AGG \
+	" WITH asof AS (SELECT max(day) AS d FROM agg_sales_order" \
+	"  WHERE " AGG_SALE ")," \
+	" c AS (SELECT customer_canonical_id AS id," \
+	"  max(day) FILTER (WHERE " AGG_SALE ") AS last," \
+	"  count(DISTINCT order_id) FILTER (WHERE " AGG_SALE ") AS freq," \
+	"  coalesce(sum(revenue), 0) AS money" \
+	"  FROM agg_sales_order WHERE customer_canonical_id IS NOT NULL AND" \
+	"  customer_canonical_id <> 0 GROUP BY customer_canonical_id),"
+static const char build_head[] =
 	" s AS (SELECT id, count(*) OVER () AS n,"
 	"  count(*) OVER (ORDER BY last) AS cr,"
 	"  count(*) OVER (ORDER BY freq) AS cf,"
@@ -93,15 +110,42 @@ static const char build_head[] =
 	"  CASE WHEN sc.id IS NOT NULL THEN sc.r || sc.f || sc.m END,"
 	"  CASE WHEN sc.id IS NULL THEN NULL";
 
+/* 1 when db's agg_sales_order exists and holds rows, 0 when not, -1 on
+ * a database error. */
+static int
+agg_filled(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, have;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info("
+	    "'agg_sales_order') WHERE name = 'return_lines'", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM"
+	    " agg_sales_order)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	have = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return have;
+}
+
 cc_err
 segment_build(sqlite3 *db, long long *scored, long long *customers,
     struct cc_diag *diag)
 {
-	char sql[sizeof(build_head) + NRULES * 160 + 256], *p;
+	char sql[sizeof(BUILD_INSERT MEASURES_FACTS) + sizeof(build_head) +
+	    NRULES * 160 + 256], *p;
+	const char *measures;
 	sqlite3_stmt *st = NULL;
 	size_t i, left;
 	cc_err err;
-	int n;
+	int n, agg;
 
 	if (scored != NULL)
 		*scored = 0;
@@ -109,9 +153,19 @@ segment_build(sqlite3 *db, long long *scored, long long *customers,
 		*customers = 0;
 	if (db == NULL)
 		return cc_diag_set(diag, CC_EINVAL, "segment", "no database");
-	memcpy(sql, build_head, sizeof(build_head));
-	p = sql + sizeof(build_head) - 1;
-	left = sizeof(sql) - (sizeof(build_head) - 1);
+	/* the run's aggregates when they are there (far fewer rows than
+	 * the facts: one per order and category), else the facts */
+	if ((agg = agg_filled(db)) < 0)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	measures = agg ? BUILD_INSERT MEASURES_AGG : BUILD_INSERT
+	    MEASURES_FACTS;
+	n = snprintf(sql, sizeof(sql), "%s%s", measures, build_head);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return cc_diag_set(diag, CC_ENOMEM, "segment",
+		    "segment statement too long");
+	p = sql + n;
+	left = sizeof(sql) - (size_t)n;
 	for (i = 0; i < NRULES; i++) {
 		char *q = sqlite3_mprintf(" WHEN sc.r BETWEEN %d AND %d AND"
 		    " sc.f BETWEEN %d AND %d AND sc.m BETWEEN %d AND %d THEN"

@@ -256,4 +256,15 @@ cc_err		 dash_build_limited(sqlite3 *db, enum dash_name d,
  */
 cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
 
+/*
+ * dash_aggregate() in its two steps, for a caller that fills a table
+ * between them (the run: customer_segment, from agg_sales_order, before
+ * the customers dashboard's document is stored): dash_aggregate_tables()
+ * replaces the grouped tables (agg_sales_order, agg_sales_product,
+ * agg_source_groups) and empties agg_dashboard; dash_aggregate_documents()
+ * then stores the unfiltered documents.  Errors as dash_aggregate().
+ */
+cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
+cc_err		 dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag);
+
 #endif /* CONCORD_DASHBOARD_H */

@@ -90,7 +90,10 @@ int	segment_score(long long c, long long n);
  * that has a line in fact_sales, after deleting its rows: canonical_id,
  * last_order_date, recency_days, frequency, monetary, r_score, f_score,
  * m_score, rfm ("545": the three scores as text), segment, as_of (see
- * above).  Sets *scored and *customers (either may be NULL) to the rows
+ * above).  The measures come from agg_sales_order when it holds rows
+ * (dash_aggregate() ran on these facts: the run calls it first; the same
+ * figures from one row per order and category instead of one per line),
+ * else from fact_sales.  Sets *scored and *customers (either may be NULL) to the rows
  * with a segment and all rows.  Errors: CC_EINVAL when db is NULL or has
  * no fact_sales / customer_segment; CC_ENOMEM; CC_EDB with diag (the
  * table may then be left empty: the caller's transaction, a run's,

@@ -77,12 +77,16 @@ http {
         fastcgi_param SERVER_PROTOCOL \$server_protocol;
         fastcgi_param REMOTE_ADDR \$remote_addr;
         fastcgi_param HTTP_HOST \$http_host;
-        location /api/ { fastcgi_pass unix:$tmp/concord.sock; fastcgi_buffering off; }
+        # as conf/nginx/concord.conf: answers buffered, table pages and
+        # exports streamed (fastcgi_buffering off)
+        location /api/ { fastcgi_pass unix:$tmp/concord.sock; }
+        location /api/v1/tables/ { fastcgi_pass unix:$tmp/concord.sock; fastcgi_buffering off; }
         location = /trivial { fastcgi_pass unix:$tmp/trivial.sock; }
     }
 }
 EOF
 "$tmp/fcgi_trivial" "$tmp/trivial.sock" "$WORKERS" &
+trivial_pid=$!
 pids+=($!)
 "$NGINX" -c "$tmp/nginx.conf" -p "$tmp" || die "nginx did not start ($tmp/nginx-error.log)"
 
@@ -113,9 +117,38 @@ to_ms() {
 	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
 		else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
-# wrk_run URL [AUTH]: sets W_RPS W_P50 W_P99 W_ERR (non-2xx + socket errors).
+# ticks PID...: their user + system CPU time in clock ticks (/proc/PID/stat).
+ticks() {
+	local s=0 p
+	for p in "$@"; do
+		s=$((s + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$s"
+}
+hz=$(getconf CLK_TCK)
+# The processes that answer URL: the responder's, or concord's workers
+# (not its runner); and nginx's worker.
+app_pids() {
+	local p
+	if [ "$1" = /trivial ]; then
+		pgrep -P "$trivial_pid" | tr '\n' ' '
+		echo "$trivial_pid"
+		return
+	fi
+	for p in $(pgrep -P "$serve_pid"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = concord-runner ] || printf '%s ' "$p"
+	done
+}
+# wrk_run URL [AUTH]: sets W_RPS W_P50 W_P99 W_ERR (non-2xx + socket errors)
+# and W_APP, W_NGX: CPU microseconds per request of the answering
+# processes and of nginx's worker.
 wrk_run() {
-	local url=$1 auth=${2:-1} out=$tmp/wrk.out
+	local url=$1 auth=${2:-1} out=$tmp/wrk.out apps ngx a0 n0 a1 n1 reqs
+	apps=$(app_pids "$url")
+	ngx=$(pgrep -f "nginx: worker process" -P "$(cat "$tmp/nginx.pid")" | head -n 1)
+	# shellcheck disable=SC2086
+	a0=$(ticks $apps)
+	n0=$(ticks "$ngx")
 	if [ "$auth" = 1 ]; then
 		wrk -t2 -c"$WRK_CONNS" -d"${WRK_SECS}s" --latency -H "Authorization: Bearer $TOKEN" "$base$url" >"$out" 2>&1
 	else
@@ -126,13 +159,19 @@ wrk_run() {
 	W_P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
 	W_ERR=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 }
 		END { print n + 0 }' "$out")
-	log "wrk $url: ${W_RPS:-?} req/s, p50 $W_P50 ms, p99 $W_P99 ms, errors $W_ERR"
+	# shellcheck disable=SC2086
+	a1=$(ticks $apps)
+	n1=$(ticks "$ngx")
+	reqs=$(awk '/requests in/ { print $1 }' "$out")
+	W_APP=$(awk -v t=$((a1 - a0)) -v n="${reqs:-0}" -v hz="$hz" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "n/a" }')
+	W_NGX=$(awk -v t=$((n1 - n0)) -v n="${reqs:-0}" -v hz="$hz" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "n/a" }')
+	log "wrk $url: ${W_RPS:-?} req/s, p50 $W_P50 ms, p99 $W_P99 ms, errors $W_ERR, CPU/req app $W_APP us nginx $W_NGX us"
 }
 trivial_rps=()
 trivial_row() {
 	wrk_run /trivial 0
 	trivial_rps+=("$W_RPS")
-	rows+=("| trivial libfcgi responder (run ${#trivial_rps[@]}) | – | ${W_RPS} | – | $W_P50 | $W_P99 | $W_ERR |")
+	rows+=("| trivial libfcgi responder (run ${#trivial_rps[@]}) | – | ${W_RPS} | – | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
@@ -169,13 +208,13 @@ for spec in "$@"; do
 	serve "$dd"
 	for u in "${urls[@]}"; do
 		wrk_run "$u"
-		rows+=("| $label | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR |")
+		rows+=("| $label | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
 	done
 	# the aggregates alone: no kept documents
 	serve "$dd" CONCORD_DASHBOARD_CACHE=0
 	for u in "${sales_urls[@]}"; do
 		wrk_run "$u"
-		rows+=("| $label, dashboard_cache off | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR |")
+		rows+=("| $label, dashboard_cache off | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
 	done
 	# one request alone, nothing kept: median of 5
 	for u in "${sales_urls[@]}" /api/v1/dashboards/customers /api/v1/dashboards/products \
@@ -233,8 +272,13 @@ echo ""
 echo "Peer: the trivial libfcgi responder (\`tests/bench/fcgi_trivial.c\`, $WORKERS workers) behind the"
 echo "same nginx, measured $((${#trivial_rps[@]})) times in this section; ratios are to the median, $peer req/s."
 echo ""
-echo "| workspace | URL | req/s | × trivial | p50 ms | p99 ms | errors |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "CPU µs/req: user + system time of the answering processes (the responder's, or concord's"
+echo "workers) and of nginx's worker during the wrk run, per completed request (clock ticks of"
+echo "/proc/PID/stat: ±1 tick over the run).  nginx serves the API as conf/nginx/concord.conf"
+echo "does: answers buffered, table pages streamed."
+echo ""
+echo "| workspace | URL | req/s | × trivial | p50 ms | p99 ms | errors | app CPU µs/req | nginx CPU µs/req |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do
 	if [[ $r =~ @([0-9.]+)@ ]]; then
 		x=$(awk -v a="${BASH_REMATCH[1]}" -v b="$peer" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')

@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "concord/dashboard.h"
 #include "concord/db.h"
 #include "concord/model.h"
 #include "concord/segment.h"
@@ -225,6 +226,14 @@ test_example(void **state)
 	check_rows(db, w, 4, "2024-03-12");
 	/* again: the rows are replaced, not added */
 	assert_int_equal(segment_build(db, &scored, &all, NULL), CC_OK);
+	assert_int_equal(all, 4);
+	check_rows(db, w, 4, "2024-03-12");
+	/* from the run's aggregates (as the run does): the same rows, also
+	 * once the facts are gone (so they came from agg_sales_order) */
+	assert_int_equal(dash_aggregate_tables(db, NULL), CC_OK);
+	assert_int_equal(db_exec(db, "DELETE FROM fact_sales", NULL), CC_OK);
+	assert_int_equal(segment_build(db, &scored, &all, NULL), CC_OK);
+	assert_int_equal(scored, 3);
 	assert_int_equal(all, 4);
 	check_rows(db, w, 4, "2024-03-12");
 	sqlite3_close(db);
