@@ -977,8 +977,9 @@ bind_cid(sqlite3_stmt *st, int i, const struct cid *c)
  * The canonical id of a line's reference: through ref_resolved (refs:
  * "file id\0value" -> canonical id) when the line names it, else the key
  * of the record staged from the same source row (same: its stg_ lookup).
+ * Returns -1 when out of memory.
  */
-static void
+static int
 resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
     int col, char **buf, size_t *bufsz, struct cid *c)
 {
@@ -993,7 +994,7 @@ resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
 		if (flen + vlen + 1 > *bufsz) {
 			char *nb = realloc(*buf, flen + vlen + 64);
 			if (nb == NULL)
-				return;
+				return -1;
 			*buf = nb;
 			*bufsz = flen + vlen + 64;
 		}
@@ -1004,7 +1005,7 @@ resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
 			c->type = SQLITE_INTEGER;
 			c->i = *cid;
 		}
-		return;
+		return 0;
 	}
 	sqlite3_reset(same);
 	bind_col(same, 1, sel, L_FILE);
@@ -1024,6 +1025,7 @@ resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
 			snprintf(c->s, sizeof(c->s), "%s", k);
 		}
 	}
+	return 0;
 }
 
 
@@ -1191,8 +1193,12 @@ load_lines(struct run *r, struct cc_diag *diag)
 			err = CC_ENOMEM;
 			break;
 		}
-		resolve_cid(refs[0], samec, sel, L_CUST, &key, &keysz, &cc);
-		resolve_cid(refs[1], samep, sel, L_PROD, &key, &keysz, &pc);
+		if (resolve_cid(refs[0], samec, sel, L_CUST, &key, &keysz,
+		    &cc) != 0 || resolve_cid(refs[1], samep, sel, L_PROD, &key,
+		    &keysz, &pc) != 0) {
+			err = CC_ENOMEM;
+			break;
+		}
 		bad = oid.type == SQLITE_NULL || (cc.type == SQLITE_NULL &&
 		    !(r->unknown_customer && sqlite3_column_type(sel, L_CUST) ==
 		    SQLITE_NULL)) || pc.type == SQLITE_NULL;
