@@ -2192,10 +2192,17 @@ quality(sqlite3 *db, const struct dash_filters *f, json_t *doc,
  */
 #define STAGED(stg) \
 	"SELECT _file_id, COUNT(*) FROM " stg " GROUP BY _file_id"
+/* |staged ∪ quarantined| = |staged| + |quarantined and not staged|: a
+ * staging table's rows are distinct (PRIMARY KEY (_file_id, _row)), so
+ * only the few quarantined records are looked up (the UNION this
+ * replaces sorted every staged row again). */
 #define ACCOUNTED(stg, entity) \
-	"SELECT _file_id, COUNT(*) FROM (SELECT _file_id, _row FROM " stg \
-	" UNION SELECT _file_id, _row FROM quarantine WHERE entity = '" \
-	entity "') GROUP BY _file_id"
+	"SELECT _file_id, SUM(n) FROM (SELECT _file_id, COUNT(*) AS n FROM " \
+	stg " GROUP BY _file_id UNION ALL SELECT _file_id, COUNT(*) FROM" \
+	" (SELECT DISTINCT _file_id, _row FROM quarantine q WHERE entity = '" \
+	entity "' AND NOT EXISTS (SELECT 1 FROM " stg " s WHERE" \
+	" s._file_id = q._file_id AND s._row = q._row)) GROUP BY _file_id)" \
+	" GROUP BY _file_id"
 #define MATCHED(dim, stg) \
 	"WITH refs AS (SELECT DISTINCT" \
 	" json_extract(j.value, '$.file_id') AS fid," \
