@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "concord/db.h"
+#include "concord/model.h"
 #include "concord/schema.h"
 #include "pipeline_int.h"
 
@@ -679,114 +680,18 @@ static const char *const load_sql =
 	"UPDATE dim_customer SET location_sk = (SELECT l.location_sk FROM"
 	" dim_location l WHERE l.country IS dim_customer.country AND l.state IS"
 	" dim_customer.state AND l.city IS dim_customer.city AND l.postal_code IS"
-	" dim_customer.postal_code AND l.region IS dim_customer.region);"
-	/* order lines without a line number: numbered in source order */
+	" dim_customer.postal_code AND l.region IS dim_customer.region);";
+
+/* Order lines without a line number (staged by an older version; stage.c
+ * numbers them now): numbered in source order. */
+static const char *const number_sql =
 	"UPDATE stg_order_line SET line_number = n.ln FROM (SELECT rowid AS rid,"
 	" row_number() OVER (PARTITION BY _file_id, order_id ORDER BY _row) AS ln"
 	" FROM stg_order_line) AS n WHERE stg_order_line.rowid = n.rid AND"
-	" stg_order_line.line_number IS NULL;"
-	/* each staged line resolved: customer, product, the date its versions
-	 * are chosen on (order date, else ship, else due date); the latest
-	 * upload wins for a line staged twice */
-	/* a line that names its customer or product by attributes (a sales
-	 * export with the customer's name and e-mail, the item's name) is
-	 * resolved to the member inferred from the same source row (its
-	 * staged customer or product record, matched like any other) */
-	"CREATE TEMP TABLE lines AS SELECT o.rowid AS rid, o.*,"
-	" coalesce(rc.canonical_id, CASE WHEN o.customer_id IS NULL THEN"
-	"  (SELECT c._key FROM stg_customer c WHERE c._file_id = o._file_id AND"
-	"  c._row = o._row AND c._key IS NOT NULL) END) AS customer_cid,"
-	" coalesce(rp.canonical_id, CASE WHEN o.product_id IS NULL THEN"
-	"  (SELECT p._key FROM stg_product p WHERE p._file_id = o._file_id AND"
-	"  p._row = o._row AND p._key IS NOT NULL) END) AS product_cid,"
-	" coalesce(o.order_date, o.ship_date, o.due_date) AS version_date,"
-	" row_number() OVER (PARTITION BY o.order_id, o.line_number ORDER BY"
-	"  o.rowid DESC) AS latest"
-	" FROM stg_order_line o"
-	" LEFT JOIN ref_resolved rc ON rc.entity = 'order_line' AND rc.attr ="
-	"  'customer_id' AND rc.file_id = o._file_id AND rc.value = o.customer_id"
-	" LEFT JOIN ref_resolved rp ON rp.entity = 'order_line' AND rp.attr ="
-	"  'product_id' AND rp.file_id = o._file_id AND rp.value = o.product_id;"
-	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
-	" column_name, raw_value, record)"
-	" SELECT :run, 'order_line', _file_id, _row,"
-	"  CASE WHEN order_id IS NULL THEN 'order_id_missing'"
-	"   WHEN customer_cid IS NULL AND customer_id IS NULL THEN"
-	"    'customer_missing'"
-	"   WHEN customer_cid IS NULL THEN 'customer_unresolved'"
-	"   WHEN product_id IS NULL THEN 'product_missing'"
-	"   ELSE 'product_unresolved' END,"
-	"  CASE WHEN order_id IS NULL THEN 'the line has no order id'"
-	"   WHEN customer_cid IS NULL AND customer_id IS NULL THEN 'the line"
-	"    names no customer, neither by key nor by name or e-mail'"
-	"   WHEN customer_cid IS NULL THEN 'no customer of any source has this"
-	"    key (after key alignment)'"
-	"   WHEN product_id IS NULL THEN 'the line names no product, neither"
-	"    by key nor by name'"
-	"   ELSE 'no product of any source has this key (after key alignment)'"
-	"  END,"
-	"  CASE WHEN order_id IS NULL THEN 'order_id' WHEN"
-	"   customer_cid IS NULL THEN 'customer_id' ELSE 'product_id' END,"
-	"  CASE WHEN order_id IS NULL THEN NULL WHEN"
-	"   customer_cid IS NULL THEN customer_id ELSE product_id END,"
-	"  json_object('order_id', order_id, 'customer_id', customer_id,"
-	"   'product_id', product_id, 'order_date', order_date, 'quantity',"
-	"   quantity, 'amount', amount)"
-	" FROM lines WHERE order_id IS NULL OR (customer_cid IS NULL AND NOT"
-	"  (:unknown AND customer_id IS NULL)) OR product_cid IS NULL;"
-	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
-	" column_name, raw_value, record)"
-	" SELECT :run, 'order_line', _file_id, _row, 'superseded', 'a later"
-	"  upload holds the same order line', 'order_id', order_id,"
-	"  json_object('order_id', order_id, 'line_number', line_number)"
-	" FROM lines WHERE latest > 1 AND order_id IS NOT NULL AND (customer_cid"
-	"  IS NOT NULL OR (:unknown AND customer_id IS NULL)) AND product_cid"
-	"  IS NOT NULL;"
-	/* the unknown member (pipeline_options.unknown_customer): one row
-	 * that the lines naming no customer are sales of */
-	"INSERT INTO dim_customer (customer_sk, canonical_id, full_name,"
-	" is_current, version, sources) SELECT 0, 0, 'Unknown customer', 1, 1,"
-	" '[]' WHERE :unknown AND EXISTS (SELECT 1 FROM lines WHERE latest = 1"
-	" AND order_id IS NOT NULL AND customer_cid IS NULL AND customer_id IS"
-	" NULL AND product_cid IS NOT NULL);"
-	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
-	" ship_date, due_date, customer_sk, product_sk, customer_canonical_id,"
-	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
-	" shipping_cost, status, payment_status, payment_method, amount_derived,"
-	" amount_consistent, _file_id, _row)"
-	" SELECT order_id, line_number,"
-	"  CAST(replace(order_date, '-', '') AS INTEGER), order_date, ship_date,"
-	"  due_date,"
-	"  coalesce((SELECT d.customer_sk FROM dim_customer d WHERE d.canonical_id ="
-	"   customer_cid AND version_date IS NOT NULL AND (d.valid_to IS NULL OR"
-	"   d.valid_to >= version_date) ORDER BY d.valid_from IS NOT NULL,"
-	"   d.valid_from LIMIT 1), (SELECT d.customer_sk FROM dim_customer d WHERE"
-	"   d.canonical_id = customer_cid AND d.is_current LIMIT 1),"
-	"   CASE WHEN customer_cid IS NULL THEN 0 END),"
-	"  coalesce((SELECT d.product_sk FROM dim_product d WHERE d.canonical_id ="
-	"   product_cid AND version_date IS NOT NULL AND (d.valid_to IS NULL OR"
-	"   d.valid_to >= version_date) ORDER BY d.valid_from IS NOT NULL,"
-	"   d.valid_from LIMIT 1), (SELECT d.product_sk FROM dim_product d WHERE"
-	"   d.canonical_id = product_cid AND d.is_current LIMIT 1)),"
-	"  customer_cid, product_cid, quantity,"
-	/* price: derived from amount / quantity when missing or not positive
-	 * (units of 10^-4, rounded half away from zero) */
-	"  CASE WHEN (unit_price IS NULL OR unit_price <= 0) AND amount IS NOT"
-	"   NULL AND quantity > 0 THEN (amount * 2 + quantity) / (quantity * 2)"
-	"   ELSE unit_price END,"
-	/* amount: derived from quantity x price when missing or not positive */
-	"  CASE WHEN (amount IS NULL OR amount <= 0) AND quantity IS NOT NULL AND"
-	"   unit_price > 0 THEN quantity * abs(unit_price) ELSE amount END,"
-	"  discount, tax, shipping_cost, status, payment_status, payment_method,"
-	"  (unit_price IS NULL OR unit_price <= 0) AND amount IS NOT NULL AND"
-	"   quantity > 0 OR (amount IS NULL OR amount <= 0) AND quantity IS NOT"
-	"   NULL AND unit_price > 0,"
-	"  CASE WHEN amount > 0 AND quantity IS NOT NULL AND unit_price > 0 THEN"
-	"   amount = quantity * unit_price END,"
-	"  _file_id, _row"
-	" FROM lines WHERE latest = 1 AND order_id IS NOT NULL AND (customer_cid"
-	"  IS NOT NULL OR (:unknown AND customer_id IS NULL)) AND product_cid"
-	"  IS NOT NULL;"
+	" stg_order_line.line_number IS NULL;";
+
+/* After the facts (load_lines()): prices, amounts and dim_date. */
+static const char *const load_sql_after =
 	/* a line without a price takes its product version's list price;
 	 * then a missing amount is quantity x price */
 	"UPDATE fact_sales SET unit_price = (SELECT p.price FROM dim_product p"
@@ -799,14 +704,16 @@ static const char *const load_sql =
 	/* dim_date: every day from the first to the last date of a fact */
 	"INSERT INTO dim_date (date_key, date, year, quarter, month, month_name,"
 	" day, day_of_week, day_name, iso_week, is_weekend)"
-	" WITH RECURSIVE span(d) AS (SELECT d FROM (SELECT min(x) AS d FROM"
-	"  (SELECT min(order_date) x FROM fact_sales UNION ALL SELECT"
-	"  min(ship_date) FROM fact_sales UNION ALL SELECT min(due_date) FROM"
-	"  fact_sales)) WHERE d IS NOT NULL"
-	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(x)"
-	"  FROM (SELECT max(order_date) x FROM fact_sales UNION ALL SELECT"
-	"  max(ship_date) FROM fact_sales UNION ALL SELECT max(due_date) FROM"
-	"  fact_sales)))"
+	/* (the bounds of the three dates in one scan of the facts) */
+	" WITH RECURSIVE m AS MATERIALIZED (SELECT min(order_date) a,"
+	"  min(ship_date) b, min(due_date) c, max(order_date) x,"
+	"  max(ship_date) y, max(due_date) z FROM fact_sales),"
+	" span(d) AS (SELECT d FROM (SELECT min(v) AS d FROM"
+	"  (SELECT a v FROM m UNION ALL SELECT b FROM m UNION ALL SELECT c"
+	"  FROM m)) WHERE d IS NOT NULL"
+	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(v)"
+	"  FROM (SELECT x v FROM m UNION ALL SELECT y FROM m UNION ALL SELECT z"
+	"  FROM m)))"
 	" SELECT CAST(strftime('%Y%m%d', d) AS INTEGER), d,"
 	"  CAST(strftime('%Y', d) AS INTEGER),"
 	"  (CAST(strftime('%m', d) AS INTEGER) + 2) / 3,"
@@ -826,6 +733,579 @@ static const char *const load_sql =
 	"  strftime('%w', d) IN ('0', '6')"
 	" FROM span;";
 
+/* A value as SQLite compares it (datatype3.html, "Sort Order"). */
+struct val {
+	int		 type;		/* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT,
+					   _BLOB */
+	long long	 i;
+	double		 f;
+	const char	*s;		/* text or blob, len bytes */
+	int		 len;
+};
+
+static void
+val_of(sqlite3_stmt *st, int i, struct val *v)
+{
+	v->type = sqlite3_column_type(st, i);
+	v->s = NULL;
+	v->len = 0;
+	switch (v->type) {
+	case SQLITE_INTEGER:
+		v->i = sqlite3_column_int64(st, i);
+		break;
+	case SQLITE_FLOAT:
+		v->f = sqlite3_column_double(st, i);
+		break;
+	case SQLITE_TEXT:
+		v->s = (const char *)sqlite3_column_text(st, i);
+		v->len = sqlite3_column_bytes(st, i);
+		break;
+	case SQLITE_BLOB:
+		v->s = sqlite3_column_blob(st, i);
+		v->len = sqlite3_column_bytes(st, i);
+		break;
+	}
+}
+
+/* Binds column j of src to parameter i of dst as it is, without a copy:
+ * src must not step before dst has. */
+static void
+bind_col(sqlite3_stmt *dst, int i, sqlite3_stmt *src, int j)
+{
+	switch (sqlite3_column_type(src, j)) {
+	case SQLITE_INTEGER:
+		sqlite3_bind_int64(dst, i, sqlite3_column_int64(src, j));
+		break;
+	case SQLITE_FLOAT:
+		sqlite3_bind_double(dst, i, sqlite3_column_double(src, j));
+		break;
+	case SQLITE_TEXT:
+		sqlite3_bind_text(dst, i, (const char *)sqlite3_column_text(src,
+		    j), sqlite3_column_bytes(src, j), SQLITE_STATIC);
+		break;
+	case SQLITE_BLOB:
+		sqlite3_bind_blob(dst, i, sqlite3_column_blob(src, j),
+		    sqlite3_column_bytes(src, j), SQLITE_STATIC);
+		break;
+	default:
+		sqlite3_bind_null(dst, i);
+	}
+}
+
+/* Copies v into *dst, its text or blob into *buf (grown). */
+static int
+val_keep(struct val *dst, const struct val *v, char **buf, size_t *sz)
+{
+	*dst = *v;
+	if (v->s == NULL)
+		return 0;
+	if ((size_t)v->len + 1 > *sz) {
+		char *nb = realloc(*buf, (size_t)v->len + 64);
+		if (nb == NULL)
+			return -1;
+		*buf = nb;
+		*sz = (size_t)v->len + 64;
+	}
+	memcpy(*buf, v->s, (size_t)v->len);
+	dst->s = *buf;
+	return 0;
+}
+
+/* a < b: -1, a = b: 0, a > b: 1; NULL < numbers < text < blobs, text by
+ * memcmp (BINARY collation). */
+static int
+val_cmp(const struct val *a, const struct val *b)
+{
+	int ca = a->type == SQLITE_FLOAT ? SQLITE_INTEGER : a->type;
+	int cb = b->type == SQLITE_FLOAT ? SQLITE_INTEGER : b->type;
+	static const int rank[] = { 0, 1, 1, 2, 3, 0 };
+	int c;
+
+	if (ca != cb)
+		return rank[ca] < rank[cb] ? -1 : 1;
+	switch (ca) {
+	case SQLITE_NULL:
+		return 0;
+	case SQLITE_INTEGER:
+		if (a->type == SQLITE_INTEGER && b->type == SQLITE_INTEGER)
+			return a->i < b->i ? -1 : a->i > b->i;
+		{
+			double x = a->type == SQLITE_FLOAT ? a->f : (double)a->i;
+			double y = b->type == SQLITE_FLOAT ? b->f : (double)b->i;
+			return x < y ? -1 : x > y;
+		}
+	default:
+		c = memcmp(a->s, b->s, (size_t)(a->len < b->len ? a->len :
+		    b->len));
+		return c != 0 ? (c < 0 ? -1 : 1) : a->len < b->len ? -1 :
+		    a->len > b->len;
+	}
+}
+
+/* One version of a dimension member, as the facts choose it. */
+struct ver {
+	long long	 cid;		/* canonical id */
+	long long	 sk;
+	int		 current;
+	struct val	 to;		/* valid_to (its text owned) */
+};
+
+/* A dimension's versions, by canonical id, then as a fact picks them:
+ * (valid_from IS NOT NULL, valid_from, surrogate key). */
+struct vers {
+	struct ver	*v;
+	size_t		 n;
+};
+
+static void
+vers_free(struct vers *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free((char *)d->v[i].to.s);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+static cc_err
+vers_load(struct run *r, const char *table, const char *sk, struct vers *d)
+{
+	sqlite3_stmt *st;
+	char sql[256];
+	size_t cap = 0;
+	cc_err err = CC_OK;
+
+	snprintf(sql, sizeof(sql), "SELECT canonical_id, %s, is_current,"
+	    " valid_to FROM %s ORDER BY canonical_id, valid_from IS NOT NULL,"
+	    " valid_from, %s", sk, table, sk);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct ver *v;
+		if (d->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((v = realloc(d->v, cap * sizeof(*v))) == NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+			d->v = v;
+		}
+		v = &d->v[d->n];
+		v->cid = sqlite3_column_int64(st, 0);
+		v->sk = sqlite3_column_int64(st, 1);
+		v->current = sqlite3_column_int(st, 2) != 0;
+		val_of(st, 3, &v->to);
+		if (v->to.s != NULL) {
+			char *t = malloc((size_t)v->to.len + 1);
+			if (t == NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+			memcpy(t, v->to.s, (size_t)v->to.len);
+			t[v->to.len] = '\0';
+			v->to.s = t;
+		}
+		d->n++;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * The version a fact of member cid joins (the file's header comment):
+ * with a date, the first version (in the dimension's order) not ended
+ * by it; else, or when none, the current one.  0: none (*sk unset).
+ */
+static int
+vers_pick(const struct vers *d, long long cid, const struct val *date,
+    long long *sk)
+{
+	size_t lo = 0, hi = d->n, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->v[mid].cid < cid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (date->type != SQLITE_NULL)
+		for (i = lo; i < d->n && d->v[i].cid == cid; i++)
+			if (d->v[i].to.type == SQLITE_NULL ||
+			    val_cmp(&d->v[i].to, date) >= 0) {
+				*sk = d->v[i].sk;
+				return 1;
+			}
+	for (i = lo; i < d->n && d->v[i].cid == cid; i++)
+		if (d->v[i].current) {
+			*sk = d->v[i].sk;
+			return 1;
+		}
+	return 0;
+}
+
+/* The order lines' columns as load_lines() reads them. */
+enum {
+	L_ROWID, L_FILE, L_ROW, L_ORDER, L_LINE, L_ODATE, L_SDATE, L_DDATE,
+	L_CUST, L_PROD, L_QTY, L_PRICE, L_AMOUNT, L_DISC, L_TAX, L_SHIP,
+	L_STATUS, L_PAYST, L_PAYM
+};
+
+/* A line's resolved customer or product: a canonical id, or the key of
+ * the record inferred from the same source row (as text when it is not
+ * an integer), or none. */
+struct cid {
+	int		 type;		/* SQLITE_NULL, _INTEGER, _TEXT */
+	long long	 i;
+	char		 s[64];
+};
+
+static void
+bind_cid(sqlite3_stmt *st, int i, const struct cid *c)
+{
+	if (c->type == SQLITE_INTEGER)
+		sqlite3_bind_int64(st, i, c->i);
+	else if (c->type == SQLITE_TEXT)
+		sqlite3_bind_text(st, i, c->s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/*
+ * The canonical id of a line's reference: through ref_resolved (refs:
+ * "file id\0value" -> canonical id) when the line names it, else the key
+ * of the record staged from the same source row (same: its stg_ lookup).
+ * Returns -1 when out of memory.
+ */
+static int
+resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
+    int col, char **buf, size_t *bufsz, struct cid *c)
+{
+	const char *fid = (const char *)sqlite3_column_text(sel, 1);
+	size_t flen = (size_t)sqlite3_column_bytes(sel, 1), vlen;
+	const long long *cid;
+
+	c->type = SQLITE_NULL;
+	if (sqlite3_column_type(sel, col) != SQLITE_NULL) {
+		const char *v = (const char *)sqlite3_column_text(sel, col);
+		vlen = (size_t)sqlite3_column_bytes(sel, col);
+		if (flen + vlen + 1 > *bufsz) {
+			char *nb = realloc(*buf, flen + vlen + 64);
+			if (nb == NULL)
+				return -1;
+			*buf = nb;
+			*bufsz = flen + vlen + 64;
+		}
+		memcpy(*buf, fid, flen);
+		(*buf)[flen] = '\0';
+		memcpy(*buf + flen + 1, v, vlen);
+		if ((cid = keymap_get(refs, *buf, flen + 1 + vlen)) != NULL) {
+			c->type = SQLITE_INTEGER;
+			c->i = *cid;
+		}
+		return 0;
+	}
+	sqlite3_reset(same);
+	bind_col(same, 1, sel, L_FILE);
+	bind_col(same, 2, sel, L_ROW);
+	if (sqlite3_step(same) == SQLITE_ROW && sqlite3_column_type(same, 0) !=
+	    SQLITE_NULL) {
+		const char *k = (const char *)sqlite3_column_text(same, 0);
+		char *end;
+		/* compared with the dimension's integer canonical_id as
+		 * SQLite would: a text that is an integer is that integer */
+		c->i = strtoll(k, &end, 10);
+		if (*k != '\0' && *end == '\0' && sqlite3_column_type(same, 0) !=
+		    SQLITE_FLOAT)
+			c->type = SQLITE_INTEGER;
+		else {
+			c->type = SQLITE_TEXT;
+			snprintf(c->s, sizeof(c->s), "%s", k);
+		}
+	}
+	return 0;
+}
+
+
+/*
+ * The facts, in one pass over the staged order lines sorted by order id,
+ * line number and latest upload first (the order the facts are numbered
+ * in): each line resolved to its customer and product (ref_resolved,
+ * else the records inferred from the same source row) and to their
+ * versions valid on its date (the order date, else ship, else due date;
+ * the dimensions' versions held in memory, as large as the dimensions);
+ * a line that cannot be loaded is quarantined for its first problem, a
+ * line that a later upload holds again is quarantined as superseded, the
+ * others become facts.  The price and amount rules are the INSERT's.
+ */
+static const char *const lines_sql =
+	"SELECT rowid, _file_id, _row, order_id, line_number, order_date,"
+	" ship_date, due_date, customer_id, product_id, quantity, unit_price,"
+	" amount, discount, tax, shipping_cost, status, payment_status,"
+	" payment_method FROM stg_order_line ORDER BY order_id, line_number,"
+	" rowid DESC";
+
+static const char *const fact_ins_sql =
+	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
+	" ship_date, due_date, customer_sk, product_sk, customer_canonical_id,"
+	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
+	" shipping_cost, status, payment_status, payment_method, amount_derived,"
+	" amount_consistent, _file_id, _row) VALUES (?1, ?2,"
+	" CAST(replace(?3, '-', '') AS INTEGER), ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	" ?10,"
+	/* price: derived from amount / quantity when missing or not positive
+	 * (units of 10^-4, rounded half away from zero) */
+	" CASE WHEN (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT NULL AND ?10 > 0"
+	"  THEN (?12 * 2 + ?10) / (?10 * 2) ELSE ?11 END,"
+	/* amount: derived from quantity x price when missing or not positive */
+	" CASE WHEN (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0"
+	"  THEN ?10 * abs(?11) ELSE ?12 END,"
+	" ?13, ?14, ?15, ?16, ?17, ?18,"
+	" (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT NULL AND ?10 > 0 OR"
+	"  (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0,"
+	" CASE WHEN ?12 > 0 AND ?10 IS NOT NULL AND ?11 > 0 THEN"
+	"  ?12 = ?10 * ?11 END,"
+	" ?19, ?20)";
+
+static const char *const quar_ins_sql =
+	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
+	" column_name, raw_value, record) VALUES (?1, 'order_line', ?2, ?3,"
+	" CASE WHEN ?4 IS NULL THEN 'order_id_missing'"
+	"  WHEN ?5 IS NULL AND ?6 IS NULL THEN 'customer_missing'"
+	"  WHEN ?5 IS NULL THEN 'customer_unresolved'"
+	"  WHEN ?7 IS NULL THEN 'product_missing'"
+	"  ELSE 'product_unresolved' END,"
+	" CASE WHEN ?4 IS NULL THEN 'the line has no order id'"
+	/* the texts as the quarantine has always held them (four spaces
+	 * where an older statement's lines broke) */
+	"  WHEN ?5 IS NULL AND ?6 IS NULL THEN 'the line"
+	"    names no customer, neither by key nor by name or e-mail'"
+	"  WHEN ?5 IS NULL THEN 'no customer of any source has this"
+	"    key (after key alignment)'"
+	"  WHEN ?7 IS NULL THEN 'the line names no product, neither"
+	"    by key nor by name'"
+	"  ELSE 'no product of any source has this key (after key alignment)'"
+	" END,"
+	" CASE WHEN ?4 IS NULL THEN 'order_id' WHEN"
+	"  ?5 IS NULL THEN 'customer_id' ELSE 'product_id' END,"
+	" CASE WHEN ?4 IS NULL THEN NULL WHEN"
+	"  ?5 IS NULL THEN ?6 ELSE ?7 END,"
+	" json_object('order_id', ?4, 'customer_id', ?6, 'product_id', ?7,"
+	"  'order_date', ?8, 'quantity', ?9, 'amount', ?10))";
+
+/* Superseded lines wait in a temporary table: they are quarantined after
+ * the lines that cannot be loaded, in the same order. */
+static const char *const superseded_sql =
+	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
+	" column_name, raw_value, record)"
+	" SELECT ?1, 'order_line', f, r, 'superseded', 'a later"
+	"  upload holds the same order line', 'order_id', o,"
+	"  json_object('order_id', o, 'line_number', n)"
+	" FROM temp.superseded ORDER BY rowid";
+
+static cc_err
+load_lines(struct run *r, struct cc_diag *diag)
+{
+	sqlite3_stmt *sel = NULL, *fact = NULL, *quar = NULL, *sup = NULL,
+	    *samec = NULL, *samep = NULL, *refs_st = NULL;
+	struct keymap *refs[2] = { NULL, NULL };
+	struct vers vc = { NULL, 0 }, vp = { NULL, 0 };
+	struct val prev_oid, prev_ln, oid, ln, date;
+	char *key = NULL, *prev = NULL, *prevln = NULL;
+	size_t keysz = 0, prevsz = 0, prevlnsz = 0;
+	long long unknown_lines = 0, superseded = 0, sk;
+	int rc, first = 1, i;
+	cc_err err = CC_OK;
+
+	if ((refs[0] = keymap_new()) == NULL ||
+	    (refs[1] = keymap_new()) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	/* the references the lines name, per file */
+	if (sqlite3_prepare_v2(r->db, "SELECT attr = 'product_id', file_id,"
+	    " value, canonical_id FROM ref_resolved WHERE entity = 'order_line'"
+	    " AND attr IN ('customer_id', 'product_id') AND canonical_id IS NOT"
+	    " NULL AND value IS NOT NULL", -1, &refs_st, NULL) != SQLITE_OK) {
+		err = CC_EDB;
+		goto out;
+	}
+	while (err == CC_OK && (rc = sqlite3_step(refs_st)) == SQLITE_ROW) {
+		size_t fl = (size_t)sqlite3_column_bytes(refs_st, 1);
+		size_t vl = (size_t)sqlite3_column_bytes(refs_st, 2);
+		long long *slot;
+		if (fl + vl + 1 > keysz) {
+			free(key);
+			keysz = fl + vl + 64;
+			if ((key = malloc(keysz)) == NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+		}
+		memcpy(key, sqlite3_column_text(refs_st, 1), fl);
+		key[fl] = '\0';
+		memcpy(key + fl + 1, sqlite3_column_text(refs_st, 2), vl);
+		if ((slot = keymap_slot(refs[sqlite3_column_int(refs_st, 0)],
+		    key, fl + 1 + vl)) == NULL)
+			err = CC_ENOMEM;
+		else
+			*slot = sqlite3_column_int64(refs_st, 3);
+	}
+	if (err != CC_OK)
+		goto out;
+	if ((err = vers_load(r, "dim_customer", "customer_sk", &vc)) != CC_OK ||
+	    (err = vers_load(r, "dim_product", "product_sk", &vp)) != CC_OK)
+		goto out;
+	if (sqlite3_prepare_v2(r->db, lines_sql, -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, fact_ins_sql, -1, &fact, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, quar_ins_sql, -1, &quar, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "SELECT _key FROM stg_customer WHERE"
+	    " _file_id = ?1 AND _row = ?2 AND _key IS NOT NULL", -1, &samec,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "SELECT _key FROM stg_product WHERE"
+	    " _file_id = ?1 AND _row = ?2 AND _key IS NOT NULL", -1, &samep,
+	    NULL) != SQLITE_OK ||
+	    run_exec(r, "CREATE TEMP TABLE IF NOT EXISTS superseded (f, r, o,"
+	    " n); DELETE FROM temp.superseded", diag) != CC_OK ||
+	    sqlite3_prepare_v2(r->db, "INSERT INTO temp.superseded VALUES (?1,"
+	    " ?2, ?3, ?4)", -1, &sup, NULL) != SQLITE_OK) {
+		err = CC_EDB;
+		goto out;
+	}
+	sqlite3_bind_text(quar, 1, r->run_id, -1, SQLITE_STATIC);
+	memset(&prev_oid, 0, sizeof(prev_oid));
+	memset(&prev_ln, 0, sizeof(prev_ln));
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		struct cid cc, pc;
+		int latest, bad;
+		val_of(sel, L_ORDER, &oid);
+		val_of(sel, L_LINE, &ln);
+		/* the first of its (order id, line number) is the latest */
+		latest = first || val_cmp(&oid, &prev_oid) != 0 ||
+		    val_cmp(&ln, &prev_ln) != 0;
+		first = 0;
+		if (latest && (val_keep(&prev_oid, &oid, &prev, &prevsz) != 0 ||
+		    val_keep(&prev_ln, &ln, &prevln, &prevlnsz) != 0)) {
+			err = CC_ENOMEM;
+			break;
+		}
+		if (resolve_cid(refs[0], samec, sel, L_CUST, &key, &keysz,
+		    &cc) != 0 || resolve_cid(refs[1], samep, sel, L_PROD, &key,
+		    &keysz, &pc) != 0) {
+			err = CC_ENOMEM;
+			break;
+		}
+		bad = oid.type == SQLITE_NULL || (cc.type == SQLITE_NULL &&
+		    !(r->unknown_customer && sqlite3_column_type(sel, L_CUST) ==
+		    SQLITE_NULL)) || pc.type == SQLITE_NULL;
+		if (bad) {
+			sqlite3_reset(quar);
+			bind_col(quar, 2, sel, L_FILE);
+			bind_col(quar, 3, sel, L_ROW);
+			bind_col(quar, 4, sel, L_ORDER);
+			bind_cid(quar, 5, &cc);
+			bind_col(quar, 6, sel, L_CUST);
+			bind_col(quar, 7, sel, L_PROD);
+			bind_col(quar, 8, sel, L_ODATE);
+			bind_col(quar, 9, sel, L_QTY);
+			bind_col(quar, 10, sel, L_AMOUNT);
+			if (sqlite3_step(quar) != SQLITE_DONE) {
+				err = CC_EDB;
+				break;
+			}
+			continue;
+		}
+		if (!latest) {
+			sqlite3_reset(sup);
+			bind_col(sup, 1, sel, L_FILE);
+			bind_col(sup, 2, sel, L_ROW);
+			bind_col(sup, 3, sel, L_ORDER);
+			bind_col(sup, 4, sel, L_LINE);
+			if (sqlite3_step(sup) != SQLITE_DONE) {
+				err = CC_EDB;
+				break;
+			}
+			superseded++;
+			continue;
+		}
+		val_of(sel, L_ODATE, &date);
+		if (date.type == SQLITE_NULL)
+			val_of(sel, L_SDATE, &date);
+		if (date.type == SQLITE_NULL)
+			val_of(sel, L_DDATE, &date);
+		sqlite3_reset(fact);
+		for (i = 0; i < 5; i++)		/* order id .. due date */
+			bind_col(fact, 1 + i, sel, L_ORDER + i);
+		if (cc.type == SQLITE_NULL) {
+			sqlite3_bind_int64(fact, 6, 0);	/* the unknown member */
+			unknown_lines++;
+		} else if (cc.type == SQLITE_INTEGER && vers_pick(&vc, cc.i,
+		    &date, &sk))
+			sqlite3_bind_int64(fact, 6, sk);
+		else
+			sqlite3_bind_null(fact, 6);
+		if (pc.type == SQLITE_INTEGER && vers_pick(&vp, pc.i, &date, &sk))
+			sqlite3_bind_int64(fact, 7, sk);
+		else
+			sqlite3_bind_null(fact, 7);
+		bind_cid(fact, 8, &cc);
+		bind_cid(fact, 9, &pc);
+		for (i = 0; i < 9; i++)		/* quantity .. payment method */
+			bind_col(fact, 10 + i, sel, L_QTY + i);
+		bind_col(fact, 19, sel, L_FILE);
+		bind_col(fact, 20, sel, L_ROW);
+		if (sqlite3_step(fact) != SQLITE_DONE) {
+			err = CC_EDB;
+			break;
+		}
+	}
+	if (err == CC_OK && rc != SQLITE_DONE)
+		err = CC_EDB;
+	if (err == CC_OK && superseded > 0) {
+		sqlite3_finalize(sup);
+		if (sqlite3_prepare_v2(r->db, superseded_sql, -1, &sup, NULL) !=
+		    SQLITE_OK) {
+			sup = NULL;
+			err = CC_EDB;
+		} else {
+			sqlite3_bind_text(sup, 1, r->run_id, -1, SQLITE_STATIC);
+			if (sqlite3_step(sup) != SQLITE_DONE)
+				err = CC_EDB;
+		}
+	}
+	/* the unknown member (pipeline_options.unknown_customer): one row
+	 * that the lines naming no customer are sales of */
+	if (err == CC_OK && unknown_lines > 0)
+		err = run_exec(r, "INSERT INTO dim_customer (customer_sk,"
+		    " canonical_id, full_name, is_current, version, sources)"
+		    " VALUES (0, 0, 'Unknown customer', 1, 1, '[]')", diag);
+out:
+	if (err == CC_ENOMEM)
+		cc_diag_set(diag, err, "memory", "load: out of memory");
+	else if (err != CC_OK)
+		cc_diag_set(diag, CC_EDB, "sqlite", "load: %s",
+		    sqlite3_errmsg(r->db));
+	sqlite3_finalize(refs_st);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(fact);
+	sqlite3_finalize(quar);
+	sqlite3_finalize(sup);
+	sqlite3_finalize(samec);
+	sqlite3_finalize(samep);
+	keymap_free(refs[0]);
+	keymap_free(refs[1]);
+	vers_free(&vc);
+	vers_free(&vp);
+	free(key);
+	free(prev);
+	free(prevln);
+	return err;
+}
+
 /*
  * Returns and cancellations.  A line is a return when its quantity is
  * negative, or when its order id carries the source's cancellation mark:
@@ -837,7 +1317,7 @@ static const char *const load_sql =
  * report (return_rule, returns, returns_without_original).
  */
 static cc_err
-mark_returns(struct run *r, struct cc_diag *diag)
+mark_returns(struct run *r, long long facts, struct cc_diag *diag)
 {
 	static const char *const lead = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz-_#/ ";
@@ -846,35 +1326,41 @@ mark_returns(struct run *r, struct cc_diag *diag)
 	long long neg = 0, pos = 0, neg_with = 0, pos_with = 0;
 	cc_err err;
 
+	/* the negative lines by their order ids' leading letters, most
+	 * frequent first: the candidate mark, and the negative lines that
+	 * carry it (those whose leading letters start with it) */
 	snprintf(sql, sizeof(sql), "SELECT substr(order_id, 1, length(order_id)"
 	    " - length(ltrim(order_id, '%s'))) AS p, count(*) FROM fact_sales"
-	    " WHERE quantity < 0 GROUP BY p ORDER BY count(*) DESC, p LIMIT 1",
+	    " WHERE quantity < 0 GROUP BY p ORDER BY count(*) DESC, p",
 	    lead);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(r->db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) !=
-	    NULL)
-		snprintf(prefix, sizeof(prefix), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(r->db, "SELECT count(*) FILTER (WHERE quantity"
-	    " < 0), count(*) FILTER (WHERE NOT quantity < 0 OR quantity IS"
-	    " NULL), count(*) FILTER (WHERE quantity < 0 AND ?1 <> '' AND"
-	    " substr(order_id, 1, length(?1)) = ?1), count(*) FILTER (WHERE"
-	    " (NOT quantity < 0 OR quantity IS NULL) AND ?1 <> '' AND"
-	    " substr(order_id, 1, length(?1)) = ?1) FROM fact_sales", -1, &st,
-	    NULL) != SQLITE_OK)
-		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-		    sqlite3_errmsg(r->db));
-	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		neg = sqlite3_column_int64(st, 0);
-		pos = sqlite3_column_int64(st, 1);
-		neg_with = sqlite3_column_int64(st, 2);
-		pos_with = sqlite3_column_int64(st, 3);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		long long n = sqlite3_column_int64(st, 1);
+		if (neg == 0 && p != NULL)
+			snprintf(prefix, sizeof(prefix), "%s", p);
+		neg += n;
+		if (prefix[0] != '\0' && p != NULL &&
+		    !strncmp(p, prefix, strlen(prefix)))
+			neg_with += n;
 	}
 	sqlite3_finalize(st);
+	/* the other lines that carry it, only for a mark that may hold */
+	pos = facts - neg;
+	if (prefix[0] != '\0' && neg_with * 10 >= neg * 9) {
+		if (sqlite3_prepare_v2(r->db, "SELECT count(*) FROM fact_sales"
+		    " WHERE (NOT quantity < 0 OR quantity IS NULL) AND"
+		    " substr(order_id, 1, length(?1)) = ?1", -1, &st, NULL) !=
+		    SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+		sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			pos_with = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
 	if (prefix[0] == '\0' || neg == 0 || neg_with * 10 < neg * 9 ||
 	    pos_with * 100 > pos)
 		prefix[0] = '\0';	/* no mark: a return is a negative line */
@@ -891,9 +1377,21 @@ mark_returns(struct run *r, struct cc_diag *diag)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(r->db));
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-	err = sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
+	err = neg == 0 && prefix[0] == '\0' ? CC_OK :	/* none to mark */
+	    sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
 	sqlite3_finalize(st);
-	if (err != CC_OK || prefix[0] == '\0')
+	if (err == CC_OK && neg == 0 && prefix[0] == '\0') {
+		run_count(r, "returns", 0);
+		run_count(r, "returns_without_original", 0);
+		return CC_OK;
+	}
+	if (err == CC_OK && prefix[0] == '\0') {
+		/* a return is a negative line, none has an original */
+		run_count(r, "returns", sqlite3_changes(r->db));
+		run_count(r, "returns_without_original", sqlite3_changes(r->db));
+		return CC_OK;
+	}
+	if (err != CC_OK)
 		goto counts;
 	if ((err = run_exec(r, "CREATE INDEX IF NOT EXISTS fact_sales_order"
 	    " ON fact_sales (order_id)", diag)) != CC_OK)
@@ -924,15 +1422,48 @@ counts:
 	return CC_OK;
 }
 
+/* Runs the statements of sql one at a time (:run, :unknown bound). */
+static cc_err
+run_steps(struct run *r, const char *sql, struct cc_diag *diag)
+{
+	sqlite3_stmt *st;
+	const char *tail;
+	int step = 0, rc;
+	size_t i;
+
+	while (sql != NULL && *sql != '\0') {
+		if (sqlite3_prepare_v2(r->db, sql, -1, &st, &tail) != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite",
+			    "load step %d: %s", step, sqlite3_errmsg(r->db));
+		if (st == NULL)
+			break;
+		i = (size_t)sqlite3_bind_parameter_index(st, ":run");
+		if (i > 0)
+			sqlite3_bind_text(st, (int)i, r->run_id, -1,
+			    SQLITE_STATIC);
+		i = (size_t)sqlite3_bind_parameter_index(st, ":unknown");
+		if (i > 0)
+			sqlite3_bind_int(st, (int)i, r->unknown_customer);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return cc_diag_set(diag, CC_EDB, "sqlite",
+			    "load step %d: %s", step, sqlite3_errmsg(r->db));
+		sql = tail;
+		step++;
+	}
+	return CC_OK;
+}
+
 cc_err
 load_all(struct run *r, struct cc_diag *diag)
 {
 	sqlite3_stmt *st;
+	long long facts = 0;
 	size_t i;
 	cc_err err;
-	const char *tail;
-	const char *sql = load_sql;
-	int step = 0, rc;
+	int rc;
 
 	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
 		if (run_tick(r, "load", (long long)i, 4))
@@ -959,37 +1490,33 @@ load_all(struct run *r, struct cc_diag *diag)
 				return err;
 		}
 	}
-	/* the statements of load_sql, one at a time (:run, :unknown bound) */
-	while (sql != NULL && *sql != '\0') {
-		if (sqlite3_prepare_v2(r->db, sql, -1, &st, &tail) != SQLITE_OK)
-			return cc_diag_set(diag, CC_EDB, "sqlite",
-			    "load step %d: %s", step, sqlite3_errmsg(r->db));
-		if (st == NULL)
-			break;
-		i = (size_t)sqlite3_bind_parameter_index(st, ":run");
-		if (i > 0)
-			sqlite3_bind_text(st, (int)i, r->run_id, -1,
-			    SQLITE_STATIC);
-		i = (size_t)sqlite3_bind_parameter_index(st, ":unknown");
-		if (i > 0)
-			sqlite3_bind_int(st, (int)i, r->unknown_customer);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			;
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return cc_diag_set(diag, CC_EDB, "sqlite",
-			    "load step %d: %s", step, sqlite3_errmsg(r->db));
-		sql = tail;
-		step++;
-	}
-	if (sqlite3_prepare_v2(r->db, "SELECT (SELECT count(*) FROM fact_sales),"
+	if ((err = run_steps(r, load_sql, diag)) != CC_OK)
+		return err;
+	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM stg_order_line WHERE"
+	    " line_number IS NULL LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(r, diag);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW && (err = run_steps(r, number_sql, diag)) != CC_OK)
+		return err;
+	/* the facts first, their indexes after */
+	if ((err = model_fact_indexes(r->db, 0, diag)) != CC_OK ||
+	    (err = load_lines(r, diag)) != CC_OK)
+		return err;
+	if ((err = run_steps(r, load_sql_after, diag)) != CC_OK)
+		return err;
+	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
+		return err;
+	/* the facts' counts in one scan */
+	if (sqlite3_prepare_v2(r->db, "SELECT count(*),"
 	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
 	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
-	    " (SELECT count(*) FROM fact_sales WHERE amount_derived),"
-	    " (SELECT count(*) FROM fact_sales WHERE amount_consistent = 0),"
-	    " (SELECT count(*) FROM fact_sales WHERE customer_sk = 0)",
+	    " count(*) FILTER (WHERE amount_derived),"
+	    " count(*) FILTER (WHERE amount_consistent = 0),"
+	    " count(*) FILTER (WHERE customer_sk = 0) FROM fact_sales",
 	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		run_count(r, "facts", sqlite3_column_int64(st, 0));
+		facts = sqlite3_column_int64(st, 0);
+		run_count(r, "facts", facts);
 		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
 		run_count(r, "superseded", sqlite3_column_int64(st, 2));
 		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
@@ -999,7 +1526,7 @@ load_all(struct run *r, struct cc_diag *diag)
 			    sqlite3_column_int64(st, 5));
 	}
 	sqlite3_finalize(st);
-	if ((err = mark_returns(r, diag)) != CC_OK)
+	if ((err = mark_returns(r, facts, diag)) != CC_OK)
 		return err;
 	run_tick(r, "load", 4, 4);
 	return CC_OK;

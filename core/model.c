@@ -69,10 +69,6 @@ static const char *const fixed_ddl =
 	" amount_derived BOOLEAN, amount_consistent BOOLEAN,"
 	" _file_id TEXT NOT NULL, _row INTEGER NOT NULL,"
 	" is_return BOOLEAN NOT NULL DEFAULT 0, original_order_id TEXT);"
-	"CREATE INDEX IF NOT EXISTS fact_sales_date ON fact_sales (date_key);"
-	"CREATE INDEX IF NOT EXISTS fact_sales_customer"
-	" ON fact_sales (customer_sk);"
-	"CREATE INDEX IF NOT EXISTS fact_sales_product ON fact_sales (product_sk);"
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	" quarantine_id INTEGER PRIMARY KEY, run_id TEXT, entity TEXT NOT NULL,"
 	" _file_id TEXT NOT NULL, _row INTEGER NOT NULL, reason TEXT NOT NULL,"
@@ -132,6 +128,18 @@ static const char *const fixed_ddl =
 	" table_name TEXT NOT NULL, column_name TEXT NOT NULL,"
 	" ordinal INTEGER NOT NULL, type TEXT NOT NULL, description TEXT,"
 	" PRIMARY KEY (table_name, column_name));";
+
+/* The facts' indexes (model_fact_indexes()). */
+static const char *const fact_index_ddl =
+	"CREATE INDEX IF NOT EXISTS fact_sales_date ON fact_sales (date_key);"
+	"CREATE INDEX IF NOT EXISTS fact_sales_customer"
+	" ON fact_sales (customer_sk);"
+	"CREATE INDEX IF NOT EXISTS fact_sales_product ON fact_sales (product_sk);";
+
+static const char *const fact_index_drop =
+	"DROP INDEX IF EXISTS fact_sales_date;"
+	"DROP INDEX IF EXISTS fact_sales_customer;"
+	"DROP INDEX IF EXISTS fact_sales_product;";
 
 /*
  * The read side's aggregates, filled by the run's aggregate phase
@@ -386,10 +394,17 @@ model_create(sqlite3 *db, struct cc_diag *diag)
 
 	if ((err = create_staging(db, diag)) != CC_OK ||
 	    (err = db_exec(db, fixed_ddl, diag)) != CC_OK ||
+	    (err = db_exec(db, fact_index_ddl, diag)) != CC_OK ||
 	    (err = create_custom_dims(db, diag)) != CC_OK ||
 	    (err = db_exec(db, agg_ddl, diag)) != CC_OK)
 		return err;
 	return catalogue(db, diag);
+}
+
+cc_err
+model_fact_indexes(sqlite3 *db, int create, struct cc_diag *diag)
+{
+	return db_exec(db, create ? fact_index_ddl : fact_index_drop, diag);
 }
 
 cc_err

@@ -114,4 +114,19 @@ cc_err	quality_all(struct run *r, struct cc_diag *diag);
  */
 cc_err	run_warnings(struct run *r, struct cc_diag *diag);
 
+/*
+ * A hash map of byte strings (any bytes, len of them; copied) to 64-bit
+ * integers (core/keymap.c), for lookups whose size is bounded by what the
+ * model holds (a dimension's keys, a file's order ids).  keymap_new():
+ * NULL when out of memory; keymap_free() frees the keys too (NULL: no-op).
+ * keymap_slot(): the value of key, inserted as 0 when absent; NULL when
+ * out of memory.  keymap_get(): the value of key, NULL when absent.
+ */
+struct keymap;
+struct keymap	*keymap_new(void);
+void		 keymap_free(struct keymap *m);
+long long	*keymap_slot(struct keymap *m, const void *key, size_t len);
+const long long	*keymap_get(const struct keymap *m, const void *key,
+		    size_t len);
+
 #endif /* CONCORD_PIPELINE_INT_H */

@@ -67,6 +67,13 @@ struct fed {
 	int				 nt;
 	sqlite3_stmt			*ins;
 	long long			 rows;
+	/* order lines: a line without a line number is numbered in
+	 * source order within its order (the file's lines of the same
+	 * order id, numbered or not, counted); ln_t, oid_t: the targets
+	 * (-1: not mapped; the number is bound after the targets) */
+	int				 ln_t, oid_t;
+	struct keymap			*orders;	/* order id -> lines */
+	long long			 no_order;	/* lines without one */
 };
 
 struct file {
@@ -430,6 +437,7 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 {
 	char buf[VALUE_SIZE];
 	struct clean_result res;
+	size_t n;
 	int k, b;
 
 	t->isnull = 1;
@@ -437,7 +445,7 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 	for (k = 0; k < t->ncols; k++) {
 		const char *raw = vals[t->cols[k]];
 		clean_one(o, today, t, raw, buf, sizeof(buf), &res);
-		for (b = 1; b < CLEAN_RULE__MAX; b++)
+		for (b = 1; res.rules != 0 && b < CLEAN_RULE__MAX; b++)
 			if (res.rules & CLEAN_RULE_BIT(b))
 				t->changes[k][b]++;
 		if (res.issue != CLEAN_ISSUE_NONE && raw != NULL &&
@@ -454,7 +462,10 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 			continue;
 		}
 		t->isnull = 0;
-		memcpy(t->text, buf, sizeof(buf));
+		/* the value, not the whole buffer (per value of every row) */
+		n = strnlen(buf, sizeof(buf) - 1);
+		memcpy(t->text, buf, n);
+		t->text[n] = '\0';
 		t->i64 = res.i64;
 		t->f64 = res.f64;
 		if (t->a->type == SCHEMA_BOOLEAN)
@@ -494,13 +505,30 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 	for (i = 0; i < f->nfed; i++) {
 		struct fed *fd = &f->fed[i];
 		p = sql;
+		fd->ln_t = fd->oid_t = -1;
+		if (!strcmp(fd->e->name, "order_line")) {
+			for (k = 0; k < fd->nt; k++) {
+				const char *a = f->t[fd->targets[k]].a->name;
+				if (!strcmp(a, "line_number"))
+					fd->ln_t = k;
+				if (!strcmp(a, "order_id"))
+					fd->oid_t = k;
+			}
+			if ((fd->orders = keymap_new()) == NULL)
+				return cc_diag_set(diag, CC_ENOMEM, "memory",
+				    "out of memory");
+		}
 		p += snprintf(p, 128, "INSERT INTO \"stg_%s\" (_file_id, _row,"
 		    " _line, _extra", fd->e->name);
 		for (k = 0; k < fd->nt; k++)
 			p += snprintf(p, 80, ", \"%s\"",
 			    f->t[fd->targets[k]].a->name);
+		if (fd->orders != NULL && fd->ln_t < 0)
+			p += snprintf(p, 40, ", \"line_number\"");
 		p += snprintf(p, 40, ") VALUES (?, ?, ?, ?");
 		for (k = 0; k < fd->nt; k++)
+			p += snprintf(p, 8, ", ?");
+		if (fd->orders != NULL && fd->ln_t < 0)
 			p += snprintf(p, 8, ", ?");
 		snprintf(p, 8, ")");
 		if (sqlite3_prepare_v2(r->db, sql, -1, &fd->ins, NULL) !=
@@ -638,6 +666,29 @@ read_columns(struct file *f, struct cc_diag *diag)
 	return err;
 }
 
+/*
+ * An order line's number: the line's own when it has one, else its place
+ * among the file's lines of the same order id (the rows are read in
+ * source order), bound after the targets when line_number is not mapped.
+ */
+static cc_err
+number_line(struct file *f, struct fed *fd)
+{
+	const struct target *oid = fd->oid_t >= 0 ?
+	    &f->t[fd->targets[fd->oid_t]] : NULL;
+	long long *n = &fd->no_order;
+
+	if (oid != NULL && !oid->isnull && (n = keymap_slot(fd->orders,
+	    oid->text, strlen(oid->text))) == NULL)
+		return CC_ENOMEM;
+	++*n;
+	if (fd->ln_t < 0)
+		sqlite3_bind_int64(fd->ins, 5 + fd->nt, *n);
+	else if (f->t[fd->targets[fd->ln_t]].isnull)
+		sqlite3_bind_int64(fd->ins, 5 + fd->ln_t, *n);
+	return CC_OK;
+}
+
 /* Stages one file's rows after plan(): sample pass, then cleaning pass. */
 static cc_err
 stage_rows(struct run *r, struct file *f, long long *done, long long total,
@@ -682,6 +733,12 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 			for (k = 0; k < fd->nt; k++)
 				bind_target(fd->ins, 5 + k,
 				    &f->t[fd->targets[k]]);
+			if (fd->orders != NULL && (err = number_line(f, fd)) !=
+			    CC_OK) {
+				free(extra);
+				cc_diag_set(diag, err, "memory", "out of memory");
+				goto out;
+			}
 			if (sqlite3_step(fd->ins) != SQLITE_DONE) {
 				free(extra);
 				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
@@ -714,6 +771,8 @@ out:
 	for (i = 0; i < f->nfed; i++) {
 		sqlite3_finalize(f->fed[i].ins);
 		f->fed[i].ins = NULL;
+		keymap_free(f->fed[i].orders);
+		f->fed[i].orders = NULL;
 	}
 	return err;
 }

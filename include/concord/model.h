@@ -102,6 +102,17 @@
 cc_err	model_create(sqlite3 *db, struct cc_diag *diag);
 
 /*
+ * Drops (create 0) or creates again (create 1) fact_sales' indexes
+ * (fact_sales_date, _customer, _product: the same definitions as
+ * model_create()'s), so that a bulk load inserts the facts first and
+ * builds each index once, by sorting, instead of updating three B-trees
+ * per row (SQLite's advice: https://www.sqlite.org/faq.html#q19 and
+ * lang_createindex.html).  Run inside the caller's transaction.
+ * Errors: CC_EDB with diag.
+ */
+cc_err	model_fact_indexes(sqlite3 *db, int create, struct cc_diag *diag);
+
+/*
  * 1 if name is a table of the model the read side may serve (star schema,
  * staging, quarantine, clean_issues, clean_changes, key_rules,
  * customer_segment), else 0.

@@ -575,3 +575,27 @@ def _(env):
     check(cached3 > cached2, "changed values are learned, not answered from the cache (%d -> %d)"
           % (cached2, cached3))
     return "%d rules kept" % cached1
+
+
+@test("order_lines_without_a_number_are_numbered_in_source_order")
+def _(env):
+    # an export whose line numbers are partly missing or invalid: each such
+    # line takes its place among the file's lines of the same order id
+    # (numbered or not, empty order id included), counted here in file order
+    rows = [("A1", "1"), ("B7", ""), ("A1", ""), ("A1", "9"), ("", ""),
+            ("B7", "x"), ("A1", ""), ("", ""), ("C3", "")]
+    text = "order_id,line_number,order_date,customer_id,product_id,quantity,amount\n" + "".join(
+        "%s,%s,2025-01-0%d,K%d,P1,1,10.00\n" % (o, n, 1 + i % 9, i) for i, (o, n) in enumerate(rows))
+    seen, want = {}, []
+    for o, n in rows:
+        seen[o] = seen.get(o, 0) + 1
+        want.append(int(n) if n.isdigit() else seen[o])
+    b = backend(env, "main")
+    u = env.user(b, "linenumbers")
+    r = b.client.upload("lines.csv", text.encode(), "text/csv", token=u.token)
+    check(r.status in (200, 201), "upload %r" % r)
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "run (%s)" % run["error"])
+    got = [r[0] for r in model(b, u).execute("SELECT line_number FROM stg_order_line ORDER BY _row")]
+    eq(got, want, "line numbers of the staged lines")
+    return "%d lines" % len(got)
