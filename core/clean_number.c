@@ -99,8 +99,22 @@ static size_t
 clean_currency(const char *p, size_t n, int end, char *code)
 {
 	size_t i, l;
+	unsigned char c;
 
-	for (i = 0; i < NELEM(clean_symbols); i++) {
+	/* every symbol begins and ends with '$', a letter or a byte of a
+	 * UTF-8 sequence, and every code is letters: a digit (the common
+	 * case) or other punctuation there is no currency */
+	if (n == 0)
+		return 0;
+	c = (unsigned char)(end ? p[n - 1] : p[0]);
+	if (c < 0x80 && c != '$' && !clean_alpha(c))
+		return 0;
+	/* symbols begin with '$', U, R, C, A or a UTF-8 lead byte and end
+	 * with '$' or a UTF-8 continuation byte: letters other than those
+	 * can only start a code */
+	for (i = 0; (c >= 0x80 || c == '$' || (!end && (c == 'U' ||
+	    c == 'R' || c == 'C' || c == 'A'))) && i < NELEM(clean_symbols);
+	    i++) {
 		l = strlen(clean_symbols[i].sym);
 		if (l <= n && memcmp(end ? p + n - l : p, clean_symbols[i].sym,
 		    l) == 0) {
