@@ -508,6 +508,42 @@ classify(const char *s, size_t n, struct value_info *vi)
 	classify_cleaners(s, n, vi);
 }
 
+/*
+ * classify() through a direct-mapped memory of the values it classified
+ * last (the answer depends on the value alone, so any column may reuse
+ * it): files repeat values (an order's lines share its number, date and
+ * customer; a few product codes fill a column), and the cleaners'
+ * recognisers are the profiler's largest cost.  Slot by the value's
+ * hash; a hit compares the whole trimmed value.
+ */
+#define KEPT_SLOTS	4096
+#define KEPT_MAX	95	/* longer values are classified every time */
+
+static struct kept_class {
+	size_t			n;	/* 0: empty */
+	char			v[KEPT_MAX];
+	struct value_info	vi;
+} kept[KEPT_SLOTS];
+
+static void
+classify_kept(const char *s, size_t n, uint64_t h, struct value_info *vi)
+{
+	struct kept_class *k = &kept[h & (KEPT_SLOTS - 1)];
+
+	if (n > KEPT_MAX) {
+		classify(s, n, vi);
+		return;
+	}
+	if (k->n == n && memcmp(k->v, s, n) == 0) {
+		*vi = k->vi;
+		return;
+	}
+	classify(s, n, vi);
+	k->n = n;
+	memcpy(k->v, s, n);
+	k->vi = *vi;
+}
+
 /* Trims ASCII white space: *s and *n describe what is left. */
 static void
 trim(const char **s, size_t *n)
@@ -1058,7 +1094,7 @@ col_add(struct column *c, const char *v, size_t n, uint64_t h)
 	}
 	if (c->nex < PROFILE_EXAMPLES && rc == 0)
 		rc = col_example(c, v, n);
-	classify(t, tn, &vi);
+	classify_kept(t, tn, h, &vi);
 	if (vi.flags & V_DEC) {
 		c->n_dec++;
 		c->n_int += (vi.flags & V_INT) != 0;
