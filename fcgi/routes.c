@@ -268,9 +268,9 @@ routes_authenticate(struct http_req *req, struct cc_diag *diag)
 		    "sign in first: send an access token");
 	now = time(NULL);
 	req->auth_slot = -1;
-	if (app->auth == NULL &&
-	    authcache_new(AUTHCACHE_ENTRIES, &app->auth) != CC_OK)
-		app->auth = NULL;	/* works without: checks every time */
+	/* out of memory leaves app->auth NULL: every token is checked */
+	if (app->auth == NULL)
+		(void)authcache_new(AUTHCACHE_ENTRIES, &app->auth);
 	/* control.db unchanged since a token was checked: what was read
 	 * then still holds (authcache.h) */
 	if (app->auth != NULL &&
