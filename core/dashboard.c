@@ -22,6 +22,7 @@
 #include "concord/query.h"
 #include "concord/db.h"
 #include "concord/util.h"
+#include "pipeline_int.h"
 
 #define DASH_GONE_EVERY_MS	50.0	/* how often the client is checked */
 
@@ -2637,7 +2638,9 @@ dprogress(void *ctx)
 
 /* ---- aggregates ------------------------------------------------------ */
 
-/* The facts grouped by the keys of every sales filter and figure. */
+/* The facts grouped by the keys of every sales filter and figure (the
+ * statements agg_fill() computes in one pass; kept for the values it
+ * does not take). */
 static const char agg_fill_sql[] =
 	"INSERT INTO agg_sales_order (day, country, category, order_id,"
 	" customer_canonical_id, revenue, lines, returns, return_lines)"
@@ -2654,7 +2657,9 @@ static const char agg_fill_sql[] =
 	" SUM(f.amount), SUM(f.quantity), COUNT(*) FROM fact_sales f"
 	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
-	" GROUP BY 1, 2, 3, 4;"
+	" GROUP BY 1, 2, 3, 4;";
+
+static const char agg_index_sql[] =
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_day ON agg_sales_order (day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_by_order ON agg_sales_order"
 	" (order_id, day, country, category, customer_canonical_id, revenue,"
@@ -2668,6 +2673,544 @@ static const char agg_fill_sql[] =
 	" (country, day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_product_category ON agg_sales_product"
 	" (category, day);";
+
+/*
+ * agg_fill_sql in one pass over the facts (rowid order, no sort), the
+ * dimensions' countries and categories held by surrogate key, the
+ * groups in hash maps (core/keymap.c; as many as the aggregates hold),
+ * then sorted as SQLite's GROUP BY sorts them (NULL before integers
+ * before text, text by memcmp: the BINARY collation, datatype3.html
+ * "Sort Order") and inserted in that order, so the tables hold the same
+ * rows in the same order as the statements'.  The same pass counts the
+ * facts per file (the sources dashboard's facts_loaded group).
+ *
+ * It takes what the statements' values are in a model: keys NULL,
+ * integers or text; amounts, quantities and is_return NULL or integers.
+ * Anything else (a REAL or a BLOB), or a sum that would overflow, and
+ * agg_fill() answers 0 without having written anything: the caller runs
+ * the statements, whose answer (or integer overflow error) is then the
+ * model's.
+ */
+
+/* An encoded grouping key: per component a tag, then 8 bytes of an
+ * integer or 4 bytes of length and the text. */
+enum { AK_NULL = 0, AK_INT = 1, AK_TEXT = 3 };
+
+struct akey {
+	char	*b;
+	size_t	 n, cap;
+};
+
+/* Room for extra more bytes in k: 0, -1 when out of memory. */
+static int
+akey_reserve(struct akey *k, size_t extra)
+{
+	char *nb;
+
+	if (k->n + extra <= k->cap)
+		return 0;
+	if ((nb = realloc(k->b, (k->n + extra) * 2 + 64)) == NULL)
+		return -1;
+	k->b = nb;
+	k->cap = (k->n + extra) * 2 + 64;
+	return 0;
+}
+
+/* Copies the n bytes of src to k (replacing its content). */
+static int
+akey_copy(struct akey *k, const char *src, size_t n)
+{
+	k->n = 0;
+	if (akey_reserve(k, n) != 0)
+		return -1;
+	memcpy(k->b, src, n);
+	k->n = n;
+	return 0;
+}
+
+static int
+akey_put(struct akey *k, int type, long long i, const void *s, int len)
+{
+	uint32_t l = (uint32_t)len;
+
+	if (akey_reserve(k, 1 + 8 + (type == AK_TEXT ? (size_t)len : 0)) != 0)
+		return -1;
+	k->b[k->n++] = (char)type;
+	if (type == AK_INT) {
+		memcpy(k->b + k->n, &i, 8);
+		k->n += 8;
+	} else if (type == AK_TEXT) {
+		memcpy(k->b + k->n, &l, 4);
+		k->n += 4;
+		memcpy(k->b + k->n, s, (size_t)len);
+		k->n += (size_t)len;
+	}
+	return 0;
+}
+
+/* Column i of st onto k: 0, else 1 for a type agg_fill() leaves to
+ * SQLite, -1 when out of memory. */
+static int
+akey_col(struct akey *k, sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		return akey_put(k, AK_NULL, 0, NULL, 0);
+	case SQLITE_INTEGER:
+		return akey_put(k, AK_INT, sqlite3_column_int64(st, i), NULL, 0);
+	case SQLITE_TEXT:
+		return akey_put(k, AK_TEXT, 0, sqlite3_column_text(st, i),
+		    sqlite3_column_bytes(st, i));
+	default:
+		return 1;
+	}
+}
+
+/* Decodes the component at *p of an encoded key; advances *p. */
+static int
+akey_next(const char **p, long long *i, const char **s, uint32_t *len)
+{
+	int type = (unsigned char)*(*p)++;
+
+	if (type == AK_INT) {
+		memcpy(i, *p, 8);
+		*p += 8;
+	} else if (type == AK_TEXT) {
+		memcpy(len, *p, 4);
+		*s = *p + 4;
+		*p += 4 + *len;
+	}
+	return type;
+}
+
+/* Two encoded keys of the same shape, in SQLite's order. */
+static int
+akey_cmp(const char *a, const char *b, int ncomp)
+{
+	long long ia = 0, ib = 0;
+	const char *sa = NULL, *sb = NULL;
+	uint32_t la = 0, lb = 0;
+	int c, ta, tb;
+
+	while (ncomp-- > 0) {
+		ta = akey_next(&a, &ia, &sa, &la);
+		tb = akey_next(&b, &ib, &sb, &lb);
+		if (ta != tb)
+			return ta < tb ? -1 : 1;
+		if (ta == AK_INT && ia != ib)
+			return ia < ib ? -1 : 1;
+		if (ta == AK_TEXT) {
+			c = memcmp(sa, sb, la < lb ? la : lb);
+			if (c != 0)
+				return c < 0 ? -1 : 1;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+		}
+	}
+	return 0;
+}
+
+/* Binds the components of an encoded key to ?first.. of st. */
+static void
+akey_bind(sqlite3_stmt *st, int first, const char *p, int ncomp)
+{
+	long long i = 0;
+	const char *s = NULL;
+	uint32_t len = 0;
+	int k;
+
+	for (k = 0; k < ncomp; k++)
+		switch (akey_next(&p, &i, &s, &len)) {
+		case AK_INT:
+			sqlite3_bind_int64(st, first + k, i);
+			break;
+		case AK_TEXT:
+			sqlite3_bind_text(st, first + k, s, (int)len,
+			    SQLITE_STATIC);
+			break;
+		default:
+			sqlite3_bind_null(st, first + k);
+		}
+}
+
+/* One group: its encoded key and its sums (has_: the sum is not NULL). */
+struct agroup {
+	char		*key;
+	long long	 sum[2], count[2];
+	int		 has[2];
+};
+
+struct agroups {
+	struct keymap	*map;		/* encoded key -> index + 1 */
+	struct agroup	*g;
+	size_t		 n, cap;
+	int		 ncomp;
+};
+
+/* The group of key k (created empty), or NULL when out of memory. */
+static struct agroup *
+agroup_of(struct agroups *gs, const struct akey *k)
+{
+	long long *slot = keymap_slot(gs->map, k->b, k->n);
+	struct agroup *g;
+
+	if (slot == NULL)
+		return NULL;
+	if (*slot > 0)
+		return &gs->g[*slot - 1];
+	if (gs->n == gs->cap) {
+		size_t cap = gs->cap ? gs->cap * 2 : 1024;
+		if ((g = realloc(gs->g, cap * sizeof(*g))) == NULL)
+			return NULL;
+		gs->g = g;
+		gs->cap = cap;
+	}
+	g = &gs->g[gs->n];
+	memset(g, 0, sizeof(*g));
+	if ((g->key = malloc(k->n)) == NULL)
+		return NULL;
+	memcpy(g->key, k->b, k->n);
+	*slot = (long long)++gs->n;
+	return g;
+}
+
+static void
+agroups_free(struct agroups *gs)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++)
+		free(gs->g[i].key);
+	free(gs->g);
+	keymap_free(gs->map);
+	memset(gs, 0, sizeof(*gs));
+}
+
+/* Adds v (column i of st: NULL or an integer) to sum j of g: 0, else 1
+ * for a value or an overflow agg_fill() leaves to SQLite. */
+static int
+agroup_add(struct agroup *g, int j, sqlite3_stmt *st, int i)
+{
+	int t = sqlite3_column_type(st, i);
+
+	if (t == SQLITE_NULL)
+		return 0;
+	if (t != SQLITE_INTEGER)
+		return 1;
+	if (__builtin_add_overflow(g->sum[j], sqlite3_column_int64(st, i),
+	    &g->sum[j]))
+		return 1;
+	g->has[j] = 1;
+	return 0;
+}
+
+static int	 acmp_ncomp;	/* qsort() has no context argument */
+
+static int
+agroup_cmp(const void *x, const void *y)
+{
+	const struct agroup *a = x, *b = y;
+
+	return akey_cmp(a->key, b->key, acmp_ncomp);
+}
+
+/* A dimension's text column by surrogate key (rowid order: sorted). */
+struct skcol {
+	long long	*sk;
+	struct akey	 val;		/* one encoded component per key */
+	size_t		*off;
+	size_t		 n, cap;
+};
+
+static void
+skcol_free(struct skcol *c)
+{
+	free(c->sk);
+	free(c->off);
+	free(c->val.b);
+	memset(c, 0, sizeof(*c));
+}
+
+/* 0, 1 for a value agg_fill() leaves to SQLite, -1 out of memory, -2 a
+ * database error (diag set). */
+static int
+skcol_load(sqlite3 *db, const char *sql, struct skcol *c,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, r = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 1024;
+			long long *sk = realloc(c->sk, cap * sizeof(*sk));
+			size_t *off;
+			if (sk == NULL) {
+				r = -1;
+				break;
+			}
+			c->sk = sk;
+			if ((off = realloc(c->off, cap * sizeof(*off))) == NULL) {
+				r = -1;
+				break;
+			}
+			c->off = off;
+			c->cap = cap;
+		}
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    (c->n > 0 && sqlite3_column_int64(st, 0) <= c->sk[c->n - 1]))
+			r = 1;	/* not a rowid in order: the statements' */
+		else {
+			c->sk[c->n] = sqlite3_column_int64(st, 0);
+			c->off[c->n] = c->val.n;
+			if ((r = akey_col(&c->val, st, 1)) == 0)
+				c->n++;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+		r = -2;
+	} else if (r == -1)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Appends the value of surrogate key column i of st (the LEFT JOIN's:
+ * NULL without a member) to k. */
+static int
+skcol_join(const struct skcol *c, sqlite3_stmt *st, int i, struct akey *k)
+{
+	size_t lo = 0, hi = c->n, end;
+	long long sk;
+
+	if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+		sk = sqlite3_column_int64(st, i);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (c->sk[mid] < sk)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < c->n && c->sk[lo] == sk) {
+			end = lo + 1 < c->n ? c->off[lo + 1] : c->val.n;
+			if (akey_reserve(k, end - c->off[lo]) != 0)
+				return -1;
+			memcpy(k->b + k->n, c->val.b + c->off[lo], end -
+			    c->off[lo]);
+			k->n += end - c->off[lo];
+			return 0;
+		}
+	}
+	return akey_put(k, AK_NULL, 0, NULL, 0);
+}
+
+/* The facts' columns agg_fill() reads. */
+enum {
+	AF_DAY, AF_CSK, AF_PSK, AF_ORDER, AF_CUST, AF_PROD, AF_AMOUNT, AF_QTY,
+	AF_RETURN, AF_FILE
+};
+
+static const char agg_scan_sql[] =
+	"SELECT order_date, customer_sk, product_sk, order_id,"
+	" customer_canonical_id, product_canonical_id, amount, quantity,"
+	" is_return, _file_id FROM fact_sales";
+
+/* Inserts the groups of gs, sorted, through sql: the key components,
+ * then sums and counts as bind() binds them. */
+static int
+agroups_insert(sqlite3 *db, struct agroups *gs, const char *sql,
+    void (*bind)(sqlite3_stmt *, int, const struct agroup *),
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *ins = NULL;
+	size_t i;
+
+	acmp_ncomp = gs->ncomp;
+	if (gs->n > 1)
+		qsort(gs->g, gs->n, sizeof(*gs->g), agroup_cmp);
+	if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+		return -2;
+	}
+	for (i = 0; i < gs->n; i++) {
+		sqlite3_reset(ins);
+		akey_bind(ins, 1, gs->g[i].key, gs->ncomp);
+		bind(ins, gs->ncomp + 1, &gs->g[i]);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(db));
+			sqlite3_finalize(ins);
+			return -2;
+		}
+	}
+	sqlite3_finalize(ins);
+	return 0;
+}
+
+static void
+bind_sum(sqlite3_stmt *st, int i, const struct agroup *g, int j)
+{
+	if (g->has[j])
+		sqlite3_bind_int64(st, i, g->sum[j]);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* revenue, lines, returns, return_lines */
+static void
+bind_order(sqlite3_stmt *st, int i, const struct agroup *g)
+{
+	bind_sum(st, i, g, 0);
+	sqlite3_bind_int64(st, i + 1, g->count[0]);
+	bind_sum(st, i + 2, g, 1);
+	sqlite3_bind_int64(st, i + 3, g->count[1]);
+}
+
+/* revenue, quantity, lines */
+static void
+bind_product(sqlite3_stmt *st, int i, const struct agroup *g)
+{
+	bind_sum(st, i, g, 0);
+	bind_sum(st, i + 1, g, 1);
+	sqlite3_bind_int64(st, i + 2, g->count[0]);
+}
+
+/*
+ * Fills agg_sales_order and agg_sales_product (see above) and the facts'
+ * count per file into files (ncomp 1: _file_id; count[0]: facts).
+ * 1: done; 0: left to the statements, nothing written (files empty);
+ * -1: out of memory, -2: SQLite failed (diag set).
+ */
+static int
+agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
+{
+	struct skcol country, category;
+	struct agroups orders, products;
+	struct agroup *go = NULL, *gp, *gf;
+	struct akey ko, kp, kf, prev;
+	sqlite3_stmt *st = NULL;
+	int r = 0, rc = SQLITE_DONE, ret;
+
+	memset(&country, 0, sizeof(country));
+	memset(&category, 0, sizeof(category));
+	memset(&orders, 0, sizeof(orders));
+	memset(&products, 0, sizeof(products));
+	memset(&ko, 0, sizeof(ko));
+	memset(&kp, 0, sizeof(kp));
+	memset(&kf, 0, sizeof(kf));
+	memset(&prev, 0, sizeof(prev));
+	orders.ncomp = 5;
+	products.ncomp = 4;
+	files->ncomp = 1;
+	if ((orders.map = keymap_new()) == NULL ||
+	    (products.map = keymap_new()) == NULL ||
+	    (files->map = keymap_new()) == NULL) {
+		r = -1;
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+		goto out;
+	}
+	if ((r = skcol_load(db, "SELECT customer_sk, country FROM"
+	    " dim_customer ORDER BY customer_sk", &country, diag)) != 0 ||
+	    (r = skcol_load(db, "SELECT product_sk, category FROM"
+	    " dim_product ORDER BY product_sk", &category, diag)) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(db, agg_scan_sql, -1, &st, NULL) != SQLITE_OK) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+		r = -2;
+		goto out;
+	}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* the shared head: day, country, category */
+		ko.n = kf.n = 0;
+		if ((r = akey_col(&ko, st, AF_DAY)) != 0 ||
+		    (r = skcol_join(&country, st, AF_CSK, &ko)) != 0 ||
+		    (r = skcol_join(&category, st, AF_PSK, &ko)) != 0)
+			break;
+		if (akey_copy(&kp, ko.b, ko.n) != 0) {
+			r = -1;
+			break;
+		}
+		if ((r = akey_col(&ko, st, AF_ORDER)) != 0 ||
+		    (r = akey_col(&ko, st, AF_CUST)) != 0 ||
+		    (r = akey_col(&kp, st, AF_PROD)) != 0 ||
+		    (r = akey_col(&kf, st, AF_FILE)) != 0)
+			break;
+		if ((ret = sqlite3_column_type(st, AF_RETURN)) != SQLITE_NULL &&
+		    ret != SQLITE_INTEGER) {
+			r = 1;
+			break;
+		}
+		ret = ret == SQLITE_INTEGER &&
+		    sqlite3_column_int64(st, AF_RETURN) != 0;
+		/* the facts come by order: the last group is often the one */
+		if (go == NULL || prev.n != ko.n || memcmp(prev.b, ko.b,
+		    ko.n) != 0) {
+			if ((go = agroup_of(&orders, &ko)) == NULL ||
+			    akey_copy(&prev, ko.b, ko.n) != 0) {
+				r = -1;
+				break;
+			}
+		}
+		if ((gp = agroup_of(&products, &kp)) == NULL ||
+		    (gf = agroup_of(files, &kf)) == NULL) {
+			r = -1;
+			break;
+		}
+		if ((r = agroup_add(go, 0, st, AF_AMOUNT)) != 0 ||
+		    (ret && (r = agroup_add(go, 1, st, AF_AMOUNT)) != 0) ||
+		    (r = agroup_add(gp, 0, st, AF_AMOUNT)) != 0 ||
+		    (r = agroup_add(gp, 1, st, AF_QTY)) != 0)
+			break;
+		go->count[0]++;
+		go->count[1] += ret;
+		gp->count[0]++;
+		gf->count[0]++;
+	}
+	if (r == -1)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	else if (r == 0 && rc != SQLITE_DONE) {
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+		r = -2;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r != 0)
+		goto out;
+	if (agroups_insert(db, &orders, "INSERT INTO agg_sales_order (day,"
+	    " country, category, order_id, customer_canonical_id, revenue,"
+	    " lines, returns, return_lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9)", bind_order, diag) != 0 ||
+	    agroups_insert(db, &products, "INSERT INTO agg_sales_product (day,"
+	    " country, category, product_canonical_id, revenue, quantity,"
+	    " lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", bind_product,
+	    diag) != 0)
+		r = -2;
+	else {
+		acmp_ncomp = 1;
+		if (files->n > 1)
+			qsort(files->g, files->n, sizeof(*files->g), agroup_cmp);
+		r = 2;
+	}
+out:
+	/* r: 0 or 1 (a value for the statements), 2 done, < 0 error */
+	if (r != 2)
+		agroups_free(files);
+	agroups_free(&orders);
+	agroups_free(&products);
+	skcol_free(&country);
+	skcol_free(&category);
+	free(ko.b);
+	free(kp.b);
+	free(kf.b);
+	free(prev.b);
+	return r == 2 ? 1 : r == 1 ? 0 : r;
+}
 
 /* Runs one grouped statement of the sources dashboard and stores its
  * rows under its number. */
@@ -2699,8 +3242,30 @@ store_group(sqlite3 *db, sqlite3_stmt *ins, const char *sql, int stmt,
 	return err;
 }
 
+/* The facts' count per file from agg_fill() (the rows the fact_sales
+ * group's statement would give, in its order), stored as statement stmt. */
 static cc_err
-store_groups(sqlite3 *db, struct cc_diag *diag)
+store_counts(sqlite3 *db, sqlite3_stmt *ins, const struct agroups *files,
+    int stmt, struct cc_diag *diag)
+{
+	size_t i;
+
+	for (i = 0; i < files->n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		sqlite3_bind_int(ins, 1, stmt);
+		akey_bind(ins, 2, files->g[i].key, 1);
+		sqlite3_bind_int64(ins, 3, files->g[i].count[0]);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			return stepped(db, sqlite3_errcode(db), diag);
+	}
+	return CC_OK;
+}
+
+/* The sources dashboard's groups into agg_source_groups; files: the
+ * facts per file when agg_fill() counted them, else NULL. */
+static cc_err
+store_groups(sqlite3 *db, const struct agroups *files, struct cc_diag *diag)
 {
 	sqlite3_stmt *ins = NULL;
 	cc_err err = CC_OK;
@@ -2721,7 +3286,9 @@ store_groups(sqlite3 *db, struct cc_diag *diag)
 			    (int)(3 * i + 2), diag);
 	}
 	for (i = 0; i < N(file_groups) && err == CC_OK; i++)
-		err = store_group(db, ins, file_groups[i].sql,
+		err = files != NULL && file_groups[i].target == SRC_FACTS ?
+		    store_counts(db, ins, files, SRC_GROUP_BASE + (int)i, diag) :
+		    store_group(db, ins, file_groups[i].sql,
 		    SRC_GROUP_BASE + (int)i, diag);
 	sqlite3_finalize(ins);
 	return err;
@@ -2781,16 +3348,28 @@ dash_aggregate(sqlite3 *db, struct cc_diag *diag)
 cc_err
 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
 {
+	struct agroups files;
 	cc_err err;
+	int filled;
 
+	memset(&files, 0, sizeof(files));
 	if ((err = aggregate_model(db, diag)) != CC_OK)
 		return err;
 	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
 	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
-	    " DELETE FROM agg_source_groups;", diag)) != CC_OK ||
-	    (err = db_exec(db, agg_fill_sql, diag)) != CC_OK ||
-	    (err = store_groups(db, diag)) != CC_OK)
+	    " DELETE FROM agg_source_groups;", diag)) != CC_OK)
 		return err;
+	/* the groups in one pass, else (a value it leaves to SQLite) by
+	 * the statements */
+	if ((filled = agg_fill(db, &files, diag)) < 0)
+		return filled == -1 ? CC_ENOMEM : CC_EDB;
+	if ((filled == 0 && (err = db_exec(db, agg_fill_sql, diag)) != CC_OK) ||
+	    (err = db_exec(db, agg_index_sql, diag)) != CC_OK ||
+	    (err = store_groups(db, filled ? &files : NULL, diag)) != CC_OK) {
+		agroups_free(&files);
+		return err;
+	}
+	agroups_free(&files);
 	return CC_OK;
 }
 

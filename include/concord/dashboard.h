@@ -262,7 +262,12 @@ cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
  * the customers dashboard's document is stored): dash_aggregate_tables()
  * replaces the grouped tables (agg_sales_order, agg_sales_product,
  * agg_source_groups) and empties agg_dashboard; dash_aggregate_documents()
- * then stores the unfiltered documents.  Errors as dash_aggregate().
+ * then stores the unfiltered documents.  The two sales tables and the
+ * facts' count per file come from one scan of fact_sales grouped in
+ * memory (as many groups as the tables get rows), inserted in the order
+ * of the GROUP BY statements they replace; a value that pass does not
+ * take (a REAL or BLOB key or amount, an integer sum beyond int64) leaves
+ * them to those statements.  Errors as dash_aggregate().
  */
 cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
 cc_err		 dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag);

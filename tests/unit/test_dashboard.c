@@ -1718,6 +1718,147 @@ test_aggregates_many_lines(void **state)
 	json_decref(doc);
 }
 
+/*
+ * The aggregate tables as the statements the run's aggregate pass
+ * replaced build them (GROUP BY over the facts joined to their
+ * dimensions), in their order: the reference the pass is checked
+ * against, row by row and in rowid order.
+ */
+static const char ref_orders_sql[] =
+	"SELECT f.order_date, c.country, p.category, f.order_id,"
+	" f.customer_canonical_id, SUM(f.amount), COUNT(*),"
+	" SUM(f.amount) FILTER (WHERE f.is_return),"
+	" COUNT(*) FILTER (WHERE f.is_return) FROM fact_sales f"
+	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
+	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
+	" GROUP BY 1, 2, 3, 4, 5";
+static const char ref_products_sql[] =
+	"SELECT f.order_date, c.country, p.category, f.product_canonical_id,"
+	" SUM(f.amount), SUM(f.quantity), COUNT(*) FROM fact_sales f"
+	" LEFT JOIN dim_customer c ON c.customer_sk = f.customer_sk"
+	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
+	" GROUP BY 1, 2, 3, 4";
+static const char ref_files_sql[] =
+	"SELECT _file_id, COUNT(*) FROM fact_sales GROUP BY _file_id";
+
+/* Every row of sql as one text (typeof() and quote() of each column,
+ * rows in order), sqlite3_free()d by the caller. */
+static char *
+rows_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3_str *out = sqlite3_str_new(db);
+	int i, n;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sqlite3_errmsg(db), sql);
+	n = sqlite3_column_count(st);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < n; i++) {
+			int t = sqlite3_column_type(st, i);
+			sqlite3_str_appendf(out, "%s%d:%s", i ? "|" : "", t,
+			    t == SQLITE_NULL ? "" : (const char *)
+			    sqlite3_column_text(st, i));
+		}
+		sqlite3_str_appendchar(out, 1, '\n');
+	}
+	sqlite3_finalize(st);
+	return sqlite3_str_finish(out);
+}
+
+/* The aggregate tables dash_aggregate_tables() filled equal the
+ * reference statements' rows, in the same order. */
+static void
+same_as_statements(sqlite3 *m)
+{
+	static const struct { const char *got, *want; } cmp[] = {
+		{ "SELECT day, country, category, order_id,"
+		  " customer_canonical_id, revenue, lines, returns,"
+		  " return_lines FROM agg_sales_order ORDER BY rowid",
+		  ref_orders_sql },
+		{ "SELECT day, country, category, product_canonical_id,"
+		  " revenue, quantity, lines FROM agg_sales_product"
+		  " ORDER BY rowid", ref_products_sql },
+		/* the facts per file: the sources dashboard's last group */
+		{ "SELECT file_id, c1 FROM agg_source_groups WHERE stmt ="
+		  " (SELECT max(stmt) FROM agg_source_groups) ORDER BY rowid",
+		  ref_files_sql },
+	};
+	struct cc_diag d;
+	char *got, *want;
+	size_t i;
+
+	cc_diag_clear(&d);
+	if (dash_aggregate_tables(m, &d) != CC_OK)
+		fail_msg("dash_aggregate_tables: %s", d.message);
+	for (i = 0; i < sizeof(cmp) / sizeof(cmp[0]); i++) {
+		got = rows_text(m, cmp[i].got);
+		want = rows_text(m, cmp[i].want);
+		if (got == NULL)
+			fail_msg("no rows: %s", cmp[i].got);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "%s\ngot:\n%s\nwant:\n%s", cmp[i].got,
+			    got, want);
+			fail_msg("the aggregate pass differs from the"
+			    " statements (above)");
+		}
+		sqlite3_free(got);
+		sqlite3_free(want);
+	}
+}
+
+/*
+ * The aggregate pass (one scan of the facts, groups in memory) against
+ * the GROUP BY statements it replaced, on facts that hit every case:
+ * groups whose lines are far apart in rowid order, NULL and missing
+ * members (customer_sk NULL, a surrogate key no dimension row has, the
+ * unknown member 0), NULL dates, countries and categories, a canonical
+ * id kept as text, returns with and without amounts, NULL quantities,
+ * text that sorts by bytes ('a' after 'Z', a prefix before the longer
+ * text), several files.  Then the values the pass leaves to SQLite: a
+ * REAL amount (the statements' floating sum), and a sum beyond int64
+ * (the statements' "integer overflow" error).
+ */
+static void
+test_aggregate_pass(void **state)
+{
+	sqlite3 *db = db_of(state), *m = NULL;
+	struct cc_diag d;
+
+	exec(db, base_sql);
+	exec(db, "INSERT INTO dim_customer (customer_sk, canonical_id,"
+	    " country, is_current, version) VALUES (0, 0, NULL, 1, 1),"
+	    " (5, 105, 'a', 1, 1), (6, 106, 'Z', 1, 1), (7, 107, 'ZZ', 1, 1);"
+	    "INSERT INTO fact_sales (order_id, line_number, order_date,"
+	    " customer_sk, product_sk, customer_canonical_id,"
+	    " product_canonical_id, quantity, amount, is_return, _file_id,"
+	    " _row) VALUES"
+	    " ('O9', 1, '2024-01-15', 5, 10, 105, 201, 2, 7000, 0, 'f9', 1),"
+	    " ('C9', 1, '2024-01-15', 5, 10, 105, 201, -2, -7000, 1, 'f9', 2),"
+	    " ('C9', 2, '2024-01-15', 5, 10, 105, 201, -1, NULL, 1, 'f9', 3),"
+	    " ('O10', 1, NULL, NULL, 13, NULL, 203, NULL, NULL, 0, 'f1', 1),"
+	    " ('O10', 2, NULL, 99, 99, 'x7', 299, 1, 100, 0, 'f1', 2),"
+	    " ('O11', 1, '2024-01-15', 0, 12, 0, 202, 1, 52500, 0, 'f9', 4),"
+	    " ('O12', 1, '2024-02-10', 6, 11, 106, 202, 3, 1, 0, 'f2', 9),"
+	    " ('O12', 2, '2024-02-10', 7, 11, 107, 202, 3, 2, 0, 'f2', 10),"
+	    " ('O9', 2, '2024-01-15', 5, 10, 105, 201, 1, 3500, 0, 'f9', 5),"
+	    " ('O2', 3, '2024-02-10', 3, 11, 102, 202, 1, 75000, 0, 'f1', 3);");
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
+	    SQLITE_OK);
+	same_as_statements(m);
+	/* a REAL amount: the statements' sums */
+	exec(m, "UPDATE fact_sales SET amount = 12.5 WHERE order_id = 'O12'"
+	    " AND line_number = 1");
+	same_as_statements(m);
+	/* a sum beyond int64: the statements' error, nothing half done */
+	exec(m, "UPDATE fact_sales SET amount = 9223372036854775807 WHERE"
+	    " order_id IN ('O9', 'O12')");
+	cc_diag_clear(&d);
+	assert_int_equal(dash_aggregate_tables(m, &d), CC_EDB);
+	assert_non_null(strstr(d.message, "overflow"));
+	sqlite3_close(m);
+}
+
 int
 main(void)
 {
@@ -1746,6 +1887,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_average_half_even,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_sales_top_ten,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_aggregate_pass,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregates_many_lines,
 		    setup_model, teardown),
