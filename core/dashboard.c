@@ -22,7 +22,6 @@
 #include "concord/query.h"
 #include "concord/db.h"
 #include "concord/util.h"
-#include "pipeline_int.h"
 
 #define DASH_GONE_EVERY_MS	50.0	/* how often the client is checked */
 
@@ -2677,7 +2676,7 @@ static const char agg_index_sql[] =
 /*
  * agg_fill_sql in one pass over the facts (rowid order, no sort), the
  * dimensions' countries and categories held by surrogate key, the
- * groups in hash maps (core/keymap.c; as many as the aggregates hold),
+ * groups in hash tables (as many groups as the aggregates hold),
  * then sorted as SQLite's GROUP BY sorts them (NULL before integers
  * before text, text by memcmp: the BINARY collation, datatype3.html
  * "Sort Order") and inserted in that order, so the tables hold the same
@@ -2833,56 +2832,110 @@ akey_bind(sqlite3_stmt *st, int first, const char *p, int ncomp)
 		}
 }
 
-/* One group: its encoded key and its sums (has_: the sum is not NULL). */
+/* One group: its encoded key (in the arena) and its sums (has: the sum
+ * is not NULL). */
 struct agroup {
-	char		*key;
+	size_t		 koff;
+	size_t		 klen;
+	uint64_t	 hash;
 	long long	 sum[2], count[2];
 	int		 has[2];
 };
 
+/*
+ * The groups of one table: an open-addressing hash table of group
+ * indexes (linear probing, at most half full, FNV-1a hashes, as
+ * core/keymap.c), the groups in an array, their keys in one arena (no
+ * allocation per group), and after agroups_sort() their order.
+ */
 struct agroups {
-	struct keymap	*map;		/* encoded key -> index + 1 */
+	uint32_t	*slot;		/* index + 1; 0: empty */
+	size_t		 cap;		/* a power of two */
 	struct agroup	*g;
-	size_t		 n, cap;
+	size_t		 n, gcap;
+	struct akey	 arena;
+	uint32_t	*ord;		/* agroups_sort(): sorted indexes */
 	int		 ncomp;
 };
+
+static uint64_t
+fnv1a64(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+agroups_grow(struct agroups *gs)
+{
+	size_t cap = gs->cap ? gs->cap * 2 : 1024, i, j;
+	uint32_t *t = calloc(cap, sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	for (i = 0; i < gs->n; i++) {
+		for (j = gs->g[i].hash & (cap - 1); t[j] != 0;
+		    j = (j + 1) & (cap - 1))
+			;
+		t[j] = (uint32_t)i + 1;
+	}
+	free(gs->slot);
+	gs->slot = t;
+	gs->cap = cap;
+	return 0;
+}
 
 /* The group of key k (created empty), or NULL when out of memory. */
 static struct agroup *
 agroup_of(struct agroups *gs, const struct akey *k)
 {
-	long long *slot = keymap_slot(gs->map, k->b, k->n);
+	uint64_t h = fnv1a64(k->b, k->n);
 	struct agroup *g;
+	size_t j;
 
-	if (slot == NULL)
+	if ((gs->n + 1) * 2 > gs->cap && agroups_grow(gs) != 0)
 		return NULL;
-	if (*slot > 0)
-		return &gs->g[*slot - 1];
-	if (gs->n == gs->cap) {
-		size_t cap = gs->cap ? gs->cap * 2 : 1024;
+	for (j = h & (gs->cap - 1); gs->slot[j] != 0;
+	    j = (j + 1) & (gs->cap - 1)) {
+		g = &gs->g[gs->slot[j] - 1];
+		if (g->hash == h && g->klen == k->n &&
+		    memcmp(gs->arena.b + g->koff, k->b, k->n) == 0)
+			return g;
+	}
+	if (gs->n == gs->gcap) {
+		size_t cap = gs->gcap ? gs->gcap * 2 : 1024;
 		if ((g = realloc(gs->g, cap * sizeof(*g))) == NULL)
 			return NULL;
 		gs->g = g;
-		gs->cap = cap;
+		gs->gcap = cap;
 	}
+	if (gs->n >= UINT32_MAX - 1 || akey_reserve(&gs->arena, k->n) != 0)
+		return NULL;
 	g = &gs->g[gs->n];
 	memset(g, 0, sizeof(*g));
-	if ((g->key = malloc(k->n)) == NULL)
-		return NULL;
-	memcpy(g->key, k->b, k->n);
-	*slot = (long long)++gs->n;
+	g->koff = gs->arena.n;
+	g->klen = k->n;
+	g->hash = h;
+	memcpy(gs->arena.b + gs->arena.n, k->b, k->n);
+	gs->arena.n += k->n;
+	gs->slot[j] = (uint32_t)++gs->n;
 	return g;
 }
 
 static void
 agroups_free(struct agroups *gs)
 {
-	size_t i;
-
-	for (i = 0; i < gs->n; i++)
-		free(gs->g[i].key);
+	free(gs->slot);
 	free(gs->g);
-	keymap_free(gs->map);
+	free(gs->arena.b);
+	free(gs->ord);
 	memset(gs, 0, sizeof(*gs));
 }
 
@@ -2904,14 +2957,29 @@ agroup_add(struct agroup *g, int j, sqlite3_stmt *st, int i)
 	return 0;
 }
 
-static int	 acmp_ncomp;	/* qsort() has no context argument */
-
 static int
-agroup_cmp(const void *x, const void *y)
+agroup_cmp(const void *x, const void *y, void *ctx)
 {
-	const struct agroup *a = x, *b = y;
+	const struct agroups *gs = ctx;
+	const struct agroup *a = &gs->g[*(const uint32_t *)x];
+	const struct agroup *b = &gs->g[*(const uint32_t *)y];
 
-	return akey_cmp(a->key, b->key, acmp_ncomp);
+	return akey_cmp(gs->arena.b + a->koff, gs->arena.b + b->koff,
+	    gs->ncomp);
+}
+
+/* gs->ord: the groups in their keys' order (qsort_r(), glibc). */
+static int
+agroups_sort(struct agroups *gs)
+{
+	size_t i;
+
+	if ((gs->ord = malloc((gs->n + 1) * sizeof(*gs->ord))) == NULL)
+		return -1;
+	for (i = 0; i < gs->n; i++)
+		gs->ord[i] = (uint32_t)i;
+	qsort_r(gs->ord, gs->n, sizeof(*gs->ord), agroup_cmp, gs);
+	return 0;
 }
 
 /* A dimension's text column by surrogate key (rowid order: sorted). */
@@ -3029,19 +3097,22 @@ agroups_insert(sqlite3 *db, struct agroups *gs, const char *sql,
     struct cc_diag *diag)
 {
 	sqlite3_stmt *ins = NULL;
+	const struct agroup *g;
 	size_t i;
 
-	acmp_ncomp = gs->ncomp;
-	if (gs->n > 1)
-		qsort(gs->g, gs->n, sizeof(*gs->g), agroup_cmp);
+	if (agroups_sort(gs) != 0) {
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+		return -1;
+	}
 	if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK) {
 		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
 		return -2;
 	}
 	for (i = 0; i < gs->n; i++) {
+		g = &gs->g[gs->ord[i]];
 		sqlite3_reset(ins);
-		akey_bind(ins, 1, gs->g[i].key, gs->ncomp);
-		bind(ins, gs->ncomp + 1, &gs->g[i]);
+		akey_bind(ins, 1, gs->arena.b + g->koff, gs->ncomp);
+		bind(ins, gs->ncomp + 1, g);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(db));
@@ -3108,13 +3179,6 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 	orders.ncomp = 5;
 	products.ncomp = 4;
 	files->ncomp = 1;
-	if ((orders.map = keymap_new()) == NULL ||
-	    (products.map = keymap_new()) == NULL ||
-	    (files->map = keymap_new()) == NULL) {
-		r = -1;
-		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
-		goto out;
-	}
 	if ((r = skcol_load(db, "SELECT customer_sk, country FROM"
 	    " dim_customer ORDER BY customer_sk", &country, diag)) != 0 ||
 	    (r = skcol_load(db, "SELECT product_sk, category FROM"
@@ -3182,20 +3246,19 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 	st = NULL;
 	if (r != 0)
 		goto out;
-	if (agroups_insert(db, &orders, "INSERT INTO agg_sales_order (day,"
-	    " country, category, order_id, customer_canonical_id, revenue,"
-	    " lines, returns, return_lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " ?7, ?8, ?9)", bind_order, diag) != 0 ||
-	    agroups_insert(db, &products, "INSERT INTO agg_sales_product (day,"
-	    " country, category, product_canonical_id, revenue, quantity,"
-	    " lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", bind_product,
-	    diag) != 0)
-		r = -2;
-	else {
-		acmp_ncomp = 1;
-		if (files->n > 1)
-			qsort(files->g, files->n, sizeof(*files->g), agroup_cmp);
-		r = 2;
+	if ((r = agroups_insert(db, &orders, "INSERT INTO agg_sales_order"
+	    " (day, country, category, order_id, customer_canonical_id,"
+	    " revenue, lines, returns, return_lines) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9)", bind_order, diag)) == 0 &&
+	    (r = agroups_insert(db, &products, "INSERT INTO agg_sales_product"
+	    " (day, country, category, product_canonical_id, revenue,"
+	    " quantity, lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    bind_product, diag)) == 0) {
+		if (agroups_sort(files) != 0) {
+			cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+			r = -1;
+		} else
+			r = 2;
 	}
 out:
 	/* r: 0 or 1 (a value for the statements), 2 done, < 0 error */
@@ -3248,14 +3311,16 @@ static cc_err
 store_counts(sqlite3 *db, sqlite3_stmt *ins, const struct agroups *files,
     int stmt, struct cc_diag *diag)
 {
+	const struct agroup *g;
 	size_t i;
 
 	for (i = 0; i < files->n; i++) {
+		g = &files->g[files->ord[i]];
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		sqlite3_bind_int(ins, 1, stmt);
-		akey_bind(ins, 2, files->g[i].key, 1);
-		sqlite3_bind_int64(ins, 3, files->g[i].count[0]);
+		akey_bind(ins, 2, files->arena.b + g->koff, 1);
+		sqlite3_bind_int64(ins, 3, g->count[0]);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			return stepped(db, sqlite3_errcode(db), diag);
 	}
