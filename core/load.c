@@ -690,7 +690,7 @@ static const char *const number_sql =
 	" FROM stg_order_line) AS n WHERE stg_order_line.rowid = n.rid AND"
 	" stg_order_line.line_number IS NULL;";
 
-/* After the facts (load_lines()): prices, amounts and dim_date. */
+/* After the facts (load_lines()): prices and amounts. */
 static const char *const load_sql_after =
 	/* a line without a price takes its product version's list price;
 	 * then a missing amount is quantity x price */
@@ -700,20 +700,16 @@ static const char *const load_sql_after =
 	" p.product_sk = fact_sales.product_sk) IS NOT NULL;"
 	"UPDATE fact_sales SET amount = quantity * unit_price, amount_derived = 1"
 	" WHERE amount IS NULL AND quantity IS NOT NULL AND unit_price IS NOT"
-	" NULL;"
-	/* dim_date: every day from the first to the last date of a fact */
+	" NULL;";
+
+/* dim_date: every day from the first to the last date of a fact (?1, ?2:
+ * the least and the greatest order, ship or due date of the facts, as
+ * min() and max() over them would give, counted by load_lines()). */
+static const char *const dim_date_sql =
 	"INSERT INTO dim_date (date_key, date, year, quarter, month, month_name,"
 	" day, day_of_week, day_name, iso_week, is_weekend)"
-	/* (the bounds of the three dates in one scan of the facts) */
-	" WITH RECURSIVE m AS MATERIALIZED (SELECT min(order_date) a,"
-	"  min(ship_date) b, min(due_date) c, max(order_date) x,"
-	"  max(ship_date) y, max(due_date) z FROM fact_sales),"
-	" span(d) AS (SELECT d FROM (SELECT min(v) AS d FROM"
-	"  (SELECT a v FROM m UNION ALL SELECT b FROM m UNION ALL SELECT c"
-	"  FROM m)) WHERE d IS NOT NULL"
-	"  UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < (SELECT max(v)"
-	"  FROM (SELECT x v FROM m UNION ALL SELECT y FROM m UNION ALL SELECT z"
-	"  FROM m)))"
+	" WITH RECURSIVE span(d) AS (SELECT d FROM (SELECT ?1 AS d) WHERE d IS"
+	"  NOT NULL UNION ALL SELECT date(d, '+1 day') FROM span WHERE d < ?2)"
 	" SELECT CAST(strftime('%Y%m%d', d) AS INTEGER), d,"
 	"  CAST(strftime('%Y', d) AS INTEGER),"
 	"  (CAST(strftime('%m', d) AS INTEGER) + 2) / 3,"
@@ -839,6 +835,54 @@ val_cmp(const struct val *a, const struct val *b)
 		    b->len));
 		return c != 0 ? (c < 0 ? -1 : 1) : a->len < b->len ? -1 :
 		    a->len > b->len;
+	}
+}
+
+/* The least and the greatest of values, as min() and max() would give
+ * them (the first of equal values kept), their text or blob owned. */
+struct span {
+	struct val	 lo, hi;
+	char		*lobuf, *hibuf;
+	size_t		 losz, hisz;
+	int		 exact;		/* the values are the stored ones */
+};
+
+/* Takes column i of st into sp: 0, -1 when out of memory. */
+static int
+span_add(struct span *sp, sqlite3_stmt *st, int i)
+{
+	struct val v;
+
+	val_of(st, i, &v);
+	if (v.type == SQLITE_NULL)
+		return 0;
+	if ((sp->lo.type == SQLITE_NULL || val_cmp(&v, &sp->lo) < 0) &&
+	    val_keep(&sp->lo, &v, &sp->lobuf, &sp->losz) != 0)
+		return -1;
+	if ((sp->hi.type == SQLITE_NULL || val_cmp(&v, &sp->hi) > 0) &&
+	    val_keep(&sp->hi, &v, &sp->hibuf, &sp->hisz) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+bind_val(sqlite3_stmt *st, int i, const struct val *v)
+{
+	switch (v->type) {
+	case SQLITE_INTEGER:
+		sqlite3_bind_int64(st, i, v->i);
+		break;
+	case SQLITE_FLOAT:
+		sqlite3_bind_double(st, i, v->f);
+		break;
+	case SQLITE_TEXT:
+		sqlite3_bind_text(st, i, v->s, v->len, SQLITE_STATIC);
+		break;
+	case SQLITE_BLOB:
+		sqlite3_bind_blob(st, i, v->s, v->len, SQLITE_STATIC);
+		break;
+	default:
+		sqlite3_bind_null(st, i);
 	}
 }
 
@@ -1106,7 +1150,7 @@ static const char *const superseded_sql =
 	" FROM temp.superseded ORDER BY rowid";
 
 static cc_err
-load_lines(struct run *r, struct cc_diag *diag)
+load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 {
 	sqlite3_stmt *sel = NULL, *fact = NULL, *quar = NULL, *sup = NULL,
 	    *samec = NULL, *samep = NULL, *refs_st = NULL;
@@ -1177,6 +1221,11 @@ load_lines(struct run *r, struct cc_diag *diag)
 		goto out;
 	}
 	sqlite3_bind_text(quar, 1, r->run_id, -1, SQLITE_STATIC);
+	dates->exact = 1;
+	for (i = L_ODATE; i <= L_DDATE; i++)
+		if (sqlite3_column_decltype(sel, i) == NULL ||
+		    sqlite3_stricmp(sqlite3_column_decltype(sel, i), "DATE") != 0)
+			dates->exact = 0;
 	memset(&prev_oid, 0, sizeof(prev_oid));
 	memset(&prev_ln, 0, sizeof(prev_ln));
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -1260,6 +1309,14 @@ load_lines(struct run *r, struct cc_diag *diag)
 		bind_col(fact, 20, sel, L_ROW);
 		if (sqlite3_step(fact) != SQLITE_DONE) {
 			err = CC_EDB;
+			break;
+		}
+		/* the dates as fact_sales stores them when the staging
+		 * columns' affinity is the facts' (DATE: dates->exact) */
+		if (span_add(dates, sel, L_ODATE) != 0 ||
+		    span_add(dates, sel, L_SDATE) != 0 ||
+		    span_add(dates, sel, L_DDATE) != 0) {
+			err = CC_ENOMEM;
 			break;
 		}
 	}
@@ -1459,6 +1516,7 @@ run_steps(struct run *r, const char *sql, struct cc_diag *diag)
 cc_err
 load_all(struct run *r, struct cc_diag *diag)
 {
+	struct span dates;
 	sqlite3_stmt *st;
 	long long facts = 0;
 	size_t i;
@@ -1500,10 +1558,58 @@ load_all(struct run *r, struct cc_diag *diag)
 	if (rc == SQLITE_ROW && (err = run_steps(r, number_sql, diag)) != CC_OK)
 		return err;
 	/* the facts first, their indexes after */
+	memset(&dates, 0, sizeof(dates));
+	dates.lo.type = dates.hi.type = SQLITE_NULL;	/* none yet */
 	if ((err = model_fact_indexes(r->db, 0, diag)) != CC_OK ||
-	    (err = load_lines(r, diag)) != CC_OK)
+	    (err = load_lines(r, &dates, diag)) != CC_OK ||
+	    (err = run_steps(r, load_sql_after, diag)) != CC_OK) {
+		free(dates.lobuf);
+		free(dates.hibuf);
 		return err;
-	if ((err = run_steps(r, load_sql_after, diag)) != CC_OK)
+	}
+	/* dim_date over the facts' dates, their bounds from the pass (else,
+	 * staging of another affinity, from a scan of the facts) */
+	if (!dates.exact) {
+		if (sqlite3_prepare_v2(r->db, "SELECT min(v), max(v) FROM"
+		    " (SELECT min(order_date) v FROM fact_sales UNION ALL"
+		    " SELECT min(ship_date) FROM fact_sales UNION ALL"
+		    " SELECT min(due_date) FROM fact_sales UNION ALL"
+		    " SELECT max(order_date) FROM fact_sales UNION ALL"
+		    " SELECT max(ship_date) FROM fact_sales UNION ALL"
+		    " SELECT max(due_date) FROM fact_sales)", -1, &st, NULL) !=
+		    SQLITE_OK)
+			err = sqlerr(r, diag);
+		else if (sqlite3_step(st) != SQLITE_ROW)
+			err = sqlerr(r, diag);
+		else {
+			struct val v;
+			val_of(st, 0, &v);
+			if (val_keep(&dates.lo, &v, &dates.lobuf,
+			    &dates.losz) != 0)
+				err = CC_ENOMEM;
+			val_of(st, 1, &v);
+			if (val_keep(&dates.hi, &v, &dates.hibuf,
+			    &dates.hisz) != 0)
+				err = CC_ENOMEM;
+			if (err == CC_ENOMEM)
+				cc_diag_set(diag, err, "memory",
+				    "load: out of memory");
+		}
+		sqlite3_finalize(st);
+	}
+	if (err == CC_OK && sqlite3_prepare_v2(r->db, dim_date_sql, -1, &st,
+	    NULL) != SQLITE_OK)
+		err = sqlerr(r, diag);
+	else if (err == CC_OK) {
+		bind_val(st, 1, &dates.lo);
+		bind_val(st, 2, &dates.hi);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			err = sqlerr(r, diag);
+		sqlite3_finalize(st);
+	}
+	free(dates.lobuf);
+	free(dates.hibuf);
+	if (err != CC_OK)
 		return err;
 	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
 		return err;
