@@ -241,14 +241,47 @@ golden(const struct builder *b, struct rec *recs, int n, const char **out)
 	}
 }
 
-/* "sources": the records' lineage as a JSON array. */
+/* 1 if s is made of characters JSON never escapes (RFC 8259, 7) and
+ * is valid UTF-8 on its own: letters, digits, '-', '_', '.'. */
+static int
+json_plain(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+		    *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* "sources": the records' lineage as a JSON array, as json_dumps()
+ * (JSON_COMPACT) writes it; written directly when every file id is
+ * plain (file ids are hex), else through Jansson. */
 static char *
 lineage(struct rec *recs, int n)
 {
-	json_t *arr = json_array();
+	json_t *arr;
+	size_t len = 3, off = 0;
 	char *s;
-	int i;
+	int i, k;
 
+	for (i = 0; i < n && json_plain(recs[i].file); i++)
+		len += strlen(recs[i].file) + 48;	/* ,{"file_id":"","row":int64} */
+	if (i == n && (s = malloc(len)) != NULL) {
+		s[off++] = '[';
+		for (i = 0; i < n; i++) {
+			k = snprintf(s + off, len - off, "%s{\"file_id\":\"%s\","
+			    "\"row\":%lld}", i ? "," : "", recs[i].file,
+			    recs[i].row);
+			off += (size_t)k;
+		}
+		s[off++] = ']';
+		s[off] = '\0';
+		return s;
+	}
+	arr = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:I}", "file_id",
 		    recs[i].file, "row", (json_int_t)recs[i].row));
