@@ -213,8 +213,13 @@ int		 http_client_gone_cb(void *req);
  */
 void		 http_unavailable(struct http_req *req, const struct cc_diag *d);
 
-/* Reads and discards the rest of the body (bounded by the upload limit
- * plus 64 MiB, and by the idle timeout). */
-void		 http_drain(struct http_req *req);
+/*
+ * Reads and discards the rest of the body (bounded by the upload limit
+ * plus 64 MiB, and by the idle timeout).  Returns 1 when the web server's
+ * FCGI_STDIN stream was read to its end without an error (nothing more
+ * can arrive for this request), 0 otherwise (limit reached, timeout,
+ * read error).
+ */
+int		 http_drain(struct http_req *req);
 
 #endif /* CONCORD_FCGI_HTTP_H */
