@@ -233,6 +233,12 @@ reason(int status)
 }
 
 void
+http_stream(struct http_req *req)
+{
+	http_add_header(req, "X-Accel-Buffering: no");
+}
+
+void
 http_begin(struct http_req *req, int status, const char *content_type,
     long long content_length)
 {

@@ -123,6 +123,17 @@ const char	*http_query_get(const struct http_req *req, const char *key);
 void		 http_add_header(struct http_req *req, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Before http_begin(): the answer is a stream of unbounded length (an
+ * export, _stream=1): nginx is asked to pass it on as it is written
+ * (X-Accel-Buffering: no, which nginx reads and does not forward) rather
+ * than to buffer it, so the client sees rows while they are produced and
+ * nothing is spooled to nginx's temporary files.  Bounded answers (a
+ * page, a dashboard) stay buffered: nginx then frees the worker as soon
+ * as the answer is written.
+ */
+void		 http_stream(struct http_req *req);
+
 /* Starts a response: status line and headers (common + added). */
 void		 http_begin(struct http_req *req, int status,
 		     const char *content_type, long long content_length);
