@@ -880,20 +880,17 @@ struct span {
 	int		 exact;		/* the values are the stored ones */
 };
 
-/* Takes column i of st into sp: 0, -1 when out of memory. */
+/* Takes v into sp: 0, -1 when out of memory. */
 static int
-span_add(struct span *sp, sqlite3_stmt *st, int i)
+span_add(struct span *sp, const struct val *v)
 {
-	struct val v;
-
-	val_of(st, i, &v);
-	if (v.type == SQLITE_NULL)
+	if (v->type == SQLITE_NULL)
 		return 0;
-	if ((sp->lo.type == SQLITE_NULL || val_cmp(&v, &sp->lo) < 0) &&
-	    val_keep(&sp->lo, &v, &sp->lobuf, &sp->losz) != 0)
+	if ((sp->lo.type == SQLITE_NULL || val_cmp(v, &sp->lo) < 0) &&
+	    val_keep(&sp->lo, v, &sp->lobuf, &sp->losz) != 0)
 		return -1;
-	if ((sp->hi.type == SQLITE_NULL || val_cmp(&v, &sp->hi) > 0) &&
-	    val_keep(&sp->hi, &v, &sp->hibuf, &sp->hisz) != 0)
+	if ((sp->hi.type == SQLITE_NULL || val_cmp(v, &sp->hi) > 0) &&
+	    val_keep(&sp->hi, v, &sp->hibuf, &sp->hisz) != 0)
 		return -1;
 	return 0;
 }
@@ -1189,7 +1186,7 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 	    *samec = NULL, *samep = NULL, *refs_st = NULL;
 	struct keymap *refs[2] = { NULL, NULL };
 	struct vers vc = { NULL, 0 }, vp = { NULL, 0 };
-	struct val prev_oid, prev_ln, oid, ln, date;
+	struct val prev_oid, prev_ln, oid, ln, date, dv[3];
 	char *key = NULL, *prev = NULL, *prevln = NULL;
 	size_t keysz = 0, prevsz = 0, prevlnsz = 0;
 	long long unknown_lines = 0, superseded = 0, sk;
@@ -1314,14 +1311,15 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 			superseded++;
 			continue;
 		}
-		val_of(sel, L_ODATE, &date);
-		if (date.type == SQLITE_NULL)
-			val_of(sel, L_SDATE, &date);
-		if (date.type == SQLITE_NULL)
-			val_of(sel, L_DDATE, &date);
+		for (i = 0; i < 3; i++)		/* order, ship, due date */
+			val_of(sel, L_ODATE + i, &dv[i]);
+		date = dv[0].type != SQLITE_NULL ? dv[0] : dv[1].type !=
+		    SQLITE_NULL ? dv[1] : dv[2];
 		sqlite3_reset(fact);
-		for (i = 0; i < 5; i++)		/* order id .. due date */
-			bind_col(fact, 1 + i, sel, L_ORDER + i);
+		bind_val(fact, 1, &oid);
+		bind_val(fact, 2, &ln);
+		for (i = 0; i < 3; i++)
+			bind_val(fact, 3 + i, &dv[i]);
 		if (cc.type == SQLITE_NULL) {
 			sqlite3_bind_int64(fact, 6, 0);	/* the unknown member */
 			unknown_lines++;
@@ -1346,9 +1344,9 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 		}
 		/* the dates as fact_sales stores them when the staging
 		 * columns' affinity is the facts' (DATE: dates->exact) */
-		if (span_add(dates, sel, L_ODATE) != 0 ||
-		    span_add(dates, sel, L_SDATE) != 0 ||
-		    span_add(dates, sel, L_DDATE) != 0) {
+		if (span_add(dates, &dv[0]) != 0 ||
+		    span_add(dates, &dv[1]) != 0 ||
+		    span_add(dates, &dv[2]) != 0) {
 			err = CC_ENOMEM;
 			break;
 		}
