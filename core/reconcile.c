@@ -55,6 +55,17 @@ struct ent {
 	int				 ncols;
 	int				 fallback;	/* keys[1..] only for files
 							   without keys[0] */
+	int				 nofilex;	/* filex not needed (a
+							   reference's side) */
+	long long			*idof;		/* rowid -> canonical id,
+							   once assigned */
+};
+
+/* The dimension entities resolved by this phase, kept for their
+ * references: their key columns (prepared for learning) and ids. */
+struct resolved {
+	struct ent	*v;
+	size_t		 n;
 };
 
 
@@ -90,6 +101,7 @@ ent_free(struct ent *x)
 	free(x->cols);
 	free(x->parent);
 	free(x->filex);
+	free(x->idof);
 }
 
 /* Files that staged rows of the entity, in upload order. */
@@ -179,22 +191,26 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 	    sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	x->parent = calloc((size_t)x->maxrow + 1, sizeof(*x->parent));
-	x->filex = calloc((size_t)x->maxrow + 1, sizeof(*x->filex));
+	if (!x->nofilex)
+		x->filex = calloc((size_t)x->maxrow + 1, sizeof(*x->filex));
 	x->cols = calloc((size_t)(x->nfiles * x->nkeys) + 1, sizeof(*x->cols));
-	if (x->parent == NULL || x->filex == NULL || x->cols == NULL)
+	if (x->parent == NULL || (!x->nofilex && x->filex == NULL) ||
+	    x->cols == NULL)
 		return CC_ENOMEM;
-	for (i = 0; i <= x->maxrow; i++) {
+	for (i = 0; i <= x->maxrow; i++)
 		x->parent[i] = i;
-		x->filex[i] = -1;
+	if (!x->nofilex) {
+		for (i = 0; i <= x->maxrow; i++)
+			x->filex[i] = -1;
+		snprintf(sql, sizeof(sql), "SELECT rowid, _file_id FROM"
+		    " \"stg_%s\"", x->e->name);
+		if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return sqlerr(r, diag);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			x->filex[sqlite3_column_int64(st, 0)] = file_index(x,
+			    (const char *)sqlite3_column_text(st, 1));
+		sqlite3_finalize(st);
 	}
-	snprintf(sql, sizeof(sql), "SELECT rowid, _file_id FROM \"stg_%s\"",
-	    x->e->name);
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sqlerr(r, diag);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		x->filex[sqlite3_column_int64(st, 0)] = file_index(x,
-		    (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
 
 	/* Within a file, one key value is one entity: union its records
 	 * and keep one representative per distinct value. */
@@ -453,6 +469,7 @@ assign_ids(struct run *r, struct ent *x, long long *idof,
 	sqlite3_bind_text(mx, 1, x->e->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(mx) == SQLITE_ROW)
 		next = sqlite3_column_int64(mx, 0);
+	sqlite3_reset(mx);
 	for (k = 0; k < (size_t)x->nkeys; k++)
 		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys),
 		    "s.\"%s\", ", x->keys[k]);
@@ -603,9 +620,16 @@ record_match(struct run *r, const char *entity, json_t *rep)
 	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
 }
 
+/*
+ * Resolves entity e: links its files, matches its records, assigns the
+ * canonical ids.  On CC_OK *keep (zeroed by the caller) receives the
+ * entity's key columns, with the columns prepared for learning, and its
+ * ids (keep->idof), for resolve_reference(); the caller frees it with
+ * ent_free().
+ */
 static cc_err
 resolve_entity(struct run *r, const struct schema_entity *e,
-    struct cc_diag *diag)
+    struct ent *keep, struct cc_diag *diag)
 {
 	struct ent x;
 	long long *idof = NULL;	/* rowid -> canonical id */
@@ -641,6 +665,17 @@ resolve_entity(struct run *r, const struct schema_entity *e,
 		err = assign_ids(r, &x, idof, diag);
 	if (err == CC_OK && x.maxrow > 0)
 		err = er_finish(r, e, idof, x.maxrow, diag);
+	if (err == CC_OK) {
+		/* the clusters and files are done with: only the key
+		 * columns and the ids are kept */
+		free(x.parent);
+		free(x.filex);
+		x.parent = NULL;
+		x.filex = NULL;
+		x.idof = idof;
+		*keep = x;
+		return CC_OK;
+	}
 	free(idof);
 out:
 	ent_free(&x);
@@ -656,10 +691,11 @@ out:
  */
 static cc_err
 resolve_reference(struct run *r, const struct schema_entity *e,
-    const struct schema_attr *ref, struct cc_diag *diag)
+    const struct schema_attr *ref, struct resolved *done,
+    struct cc_diag *diag)
 {
 	const struct schema_entity *te = schema_entity(ref->ref);
-	struct ent from, to;
+	struct ent from, own, *to = &own;
 	const char *fromattr;
 	sqlite3_stmt *ins = NULL, *canon = NULL;
 	char sql[512];
@@ -668,26 +704,33 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 	int f, i;
 
 	memset(&from, 0, sizeof(from));
-	memset(&to, 0, sizeof(to));
+	memset(&own, 0, sizeof(own));
 	from.e = e;
-	to.e = te;
+	own.e = te;
+	own.nofilex = 1;
 	from.keys[from.nkeys++] = ref->name;
 	from.fallback = 1;	/* the key only where the reference is not */
+	from.nofilex = 1;
+	/* the referenced entity as resolve_entity() loaded it (the same
+	 * keys, the same rows: only _key changed since), with its ids */
+	for (k = 0; k < done->n; k++)
+		if (done->v[k].e == te)
+			to = &done->v[k];
 	for (k = 0; k < e->nattrs; k++)
 		if (e->attrs[k].role == SCHEMA_NATURAL_KEY &&
 		    e->attrs[k].type == SCHEMA_KEY) {
 			from.keys[from.nkeys++] = e->attrs[k].name;
 			break;
 		}
-	for (k = 0; k < te->nattrs && to.nkeys < MAX_KEYS; k++)
+	for (k = 0; k < te->nattrs && own.nkeys < MAX_KEYS; k++)
 		if ((te->attrs[k].role == SCHEMA_NATURAL_KEY ||
 		    te->attrs[k].role == SCHEMA_ALTERNATE_KEY) &&
 		    te->attrs[k].type == SCHEMA_KEY)
-			to.keys[to.nkeys++] = te->attrs[k].name;
+			own.keys[own.nkeys++] = te->attrs[k].name;
 	if ((err = load_files(r, &from, diag)) != CC_OK ||
 	    (err = load_rows(r, &from, diag)) != CC_OK ||
-	    (err = load_files(r, &to, diag)) != CC_OK ||
-	    (err = load_rows(r, &to, diag)) != CC_OK)
+	    (to == &own && ((err = load_files(r, &own, diag)) != CC_OK ||
+	    (err = load_rows(r, &own, diag)) != CC_OK)))
 		goto out;
 	snprintf(sql, sizeof(sql), "SELECT _key FROM \"stg_%s\" WHERE rowid"
 	    " = ?1", te->name);
@@ -716,8 +759,8 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 			int j;
 			if (fc->file != f || strcmp(fc->attr, fromattr))
 				continue;
-			for (j = 0; j < to.ncols; j++) {
-				struct keycol *tc = &to.cols[j];
+			for (j = 0; j < to->ncols; j++) {
+				struct keycol *tc = &to->cols[j];
 				if (learn(r, fc, tc, &rule) != CC_OK ||
 				    !rule.found)
 					continue;
@@ -737,12 +780,21 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 		align_match(&best, (const char *const *)bf->values, bf->n,
 		    (const char *const *)bt->values, bt->n, idx, NULL);
 		for (k = 0; k < bf->n; k++) {
+			long long id, row;
 			if (idx[k] < 0)
 				continue;
-			sqlite3_reset(canon);
-			sqlite3_bind_int64(canon, 1, bt->rep[idx[k]]);
-			if (sqlite3_step(canon) != SQLITE_ROW)
-				continue;
+			row = bt->rep[idx[k]];
+			if (to->idof != NULL) {
+				/* _key as assign_ids() wrote it (NULL: 0) */
+				id = row >= 1 && row <= to->maxrow ?
+				    to->idof[row] : 0;
+			} else {
+				sqlite3_reset(canon);
+				sqlite3_bind_int64(canon, 1, row);
+				if (sqlite3_step(canon) != SQLITE_ROW)
+					continue;
+				id = sqlite3_column_int64(canon, 0);
+			}
 			sqlite3_reset(ins);
 			sqlite3_bind_text(ins, 1, e->name, -1, SQLITE_STATIC);
 			sqlite3_bind_text(ins, 2, ref->name, -1, SQLITE_STATIC);
@@ -750,7 +802,7 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 			    SQLITE_STATIC);
 			sqlite3_bind_text(ins, 4, bf->values[k], -1,
 			    SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 5, sqlite3_column_int64(canon, 0));
+			sqlite3_bind_int64(ins, 5, id);
 			if (sqlite3_step(ins) != SQLITE_DONE) {
 				free(idx);
 				err = sqlerr(r, diag);
@@ -759,7 +811,7 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 		}
 		free(idx);
 		if (record_rule(r, e->name, from.files[f], bf->attr,
-		    to.files[bt->file], bt->attr, &best) != CC_OK) {
+		    to->files[bt->file], bt->attr, &best) != CC_OK) {
 			err = sqlerr(r, diag);
 			goto out;
 		}
@@ -769,7 +821,7 @@ out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(canon);
 	ent_free(&from);
-	ent_free(&to);
+	ent_free(&own);
 	return err;
 }
 
@@ -777,28 +829,35 @@ cc_err
 reconcile_all(struct run *r, struct cc_diag *diag)
 {
 	const struct schema_entity *es;
+	struct resolved done = { NULL, 0 };
 	size_t ne, i, k;
-	cc_err err;
+	cc_err err = CC_OK;
 
 	if (run_exec(r, "CREATE TEMP TABLE ref_resolved (entity TEXT, attr"
 	    " TEXT, file_id TEXT, value TEXT, canonical_id INTEGER,"
 	    " PRIMARY KEY (entity, attr, file_id, value))", diag) != CC_OK)
 		return CC_EDB;
 	es = schema_entities(&ne);
-	for (i = 0; i < ne; i++) {
+	if ((done.v = calloc(ne + 1, sizeof(*done.v))) == NULL)
+		return CC_ENOMEM;
+	for (i = 0; i < ne && err == CC_OK; i++) {
 		if (es[i].is_fact)
 			continue;
 		if (run_tick(r, "reconcile", (long long)i, (long long)ne))
-			return CC_ECONFLICT;
-		if ((err = resolve_entity(r, &es[i], diag)) != CC_OK)
-			return err;
+			err = CC_ECONFLICT;
+		else if ((err = resolve_entity(r, &es[i], &done.v[done.n],
+		    diag)) == CC_OK)
+			done.n++;
 	}
-	for (i = 0; i < ne; i++)
-		for (k = 0; k < es[i].nattrs; k++)
-			if (es[i].attrs[k].role == SCHEMA_REFERENCE &&
-			    (err = resolve_reference(r, &es[i], &es[i].attrs[k],
-			    diag)) != CC_OK)
-				return err;
-	run_tick(r, "reconcile", (long long)ne, (long long)ne);
-	return CC_OK;
+	for (i = 0; i < ne && err == CC_OK; i++)
+		for (k = 0; k < es[i].nattrs && err == CC_OK; k++)
+			if (es[i].attrs[k].role == SCHEMA_REFERENCE)
+				err = resolve_reference(r, &es[i],
+				    &es[i].attrs[k], &done, diag);
+	for (i = 0; i < done.n; i++)
+		ent_free(&done.v[i]);
+	free(done.v);
+	if (err == CC_OK)
+		run_tick(r, "reconcile", (long long)ne, (long long)ne);
+	return err;
 }
