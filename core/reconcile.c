@@ -450,7 +450,8 @@ static cc_err
 assign_ids(struct run *r, struct ent *x, long long *idof,
     struct cc_diag *diag)
 {
-	sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *mx = NULL;
+	sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *mx = NULL,
+	    *updr = NULL;
 	const char *const *ident = er_identity_attrs(x->e->name);
 	struct member *mb = NULL, **fresh = NULL;
 	size_t nfresh = 0;
@@ -515,6 +516,12 @@ assign_ids(struct run *r, struct ent *x, long long *idof,
 	    " WHERE rowid = ?1", x->e->name);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &upd, NULL) != SQLITE_OK)
 		goto out;
+	/* a run of rows whose ids step with their rowids, in one statement
+	 * (the same text _key: an integer stored with TEXT affinity) */
+	snprintf(sql, sizeof(sql), "UPDATE \"stg_%s\" SET _key = rowid + ?3"
+	    " WHERE rowid BETWEEN ?1 AND ?2", x->e->name);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &updr, NULL) != SQLITE_OK)
+		goto out;
 	for (i = 0; i < n; i = j) {
 		long long id = 0;
 		int any = 0;
@@ -554,17 +561,33 @@ assign_ids(struct run *r, struct ent *x, long long *idof,
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto out;
 	}
-	/* _key, in rowid order */
+	/* _key, in rowid order; rows i..j-1 that follow each other with
+	 * ids that follow each other are one run (mb holds each row once) */
 	qsort(mb, n, sizeof(*mb), member_row_cmp);
-	for (i = 0; i < n; i++) {
-		if (mb[i].id <= 0)
+	for (i = 0; i < n; i = j) {
+		if (mb[i].id <= 0) {
+			j = i + 1;
 			continue;
-		if (idof != NULL)
-			idof[mb[i].row] = mb[i].id;
-		sqlite3_reset(upd);
-		sqlite3_bind_int64(upd, 1, mb[i].row);
-		sqlite3_bind_int64(upd, 2, mb[i].id);
-		if (sqlite3_step(upd) != SQLITE_DONE)
+		}
+		for (j = i + 1; j < n && mb[j].id > 0 &&
+		    mb[j].row == mb[j - 1].row + 1 &&
+		    mb[j].id == mb[j - 1].id + 1; j++)
+			;
+		for (k = i; k < j && idof != NULL; k++)
+			idof[mb[k].row] = mb[k].id;
+		if (j - i == 1) {
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, mb[i].row);
+			sqlite3_bind_int64(upd, 2, mb[i].id);
+			if (sqlite3_step(upd) != SQLITE_DONE)
+				goto out;
+			continue;
+		}
+		sqlite3_reset(updr);
+		sqlite3_bind_int64(updr, 1, mb[i].row);
+		sqlite3_bind_int64(updr, 2, mb[j - 1].row);
+		sqlite3_bind_int64(updr, 3, mb[i].id - mb[i].row);
+		if (sqlite3_step(updr) != SQLITE_DONE)
 			goto out;
 	}
 	{
@@ -587,6 +610,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(updr);
 	for (i = 0; i < n; i++)
 		free(mb[i].key);
 	free(mb);
