@@ -313,6 +313,24 @@ better(const struct align_rule *a, const struct align_rule *b)
 }
 
 /*
+ * 1 if no rule learned from the column from can be better() than best
+ * (bf: NULL when there is no best yet): a rule meets at most every
+ * distinct value of from (matched_one_to_one <= from_distinct <= from->n)
+ * at a coverage of at most 1.  Such a pair is not learned: the answer
+ * is the same, and so is every rule recorded.
+ */
+static int
+cannot_be_better(const struct keycol *from, const struct keycol *bf,
+    const struct align_rule *best)
+{
+	if (bf == NULL)
+		return 0;
+	return (long long)from->n < best->matched_one_to_one ||
+	    ((long long)from->n == best->matched_one_to_one &&
+	    best->coverage >= 1.0);
+}
+
+/*
  * align_learn() of from -> to, or the rule learned before from the same
  * values in this run or an earlier one, by the stage's mapping proposals
  * or by reconcile (registry_align_learn()); each key column is prepared
@@ -355,7 +373,8 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 			for (dir = 0; dir < 2; dir++) {
 				struct keycol *from = dir ? a : b,
 				    *to = dir ? b : a;
-				if (learn(r, from, to, &rule) != CC_OK ||
+				if (cannot_be_better(from, bf, &best) ||
+				    learn(r, from, to, &rule) != CC_OK ||
 				    !rule.found)
 					continue;
 				if (bf == NULL || better(&rule, &best)) {
@@ -785,7 +804,8 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 				continue;
 			for (j = 0; j < to->ncols; j++) {
 				struct keycol *tc = &to->cols[j];
-				if (learn(r, fc, tc, &rule) != CC_OK ||
+				if (cannot_be_better(fc, bf, &best) ||
+				    learn(r, fc, tc, &rule) != CC_OK ||
 				    !rule.found)
 					continue;
 				if (bf == NULL || better(&rule, &best)) {
