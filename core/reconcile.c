@@ -57,6 +57,9 @@ struct ent {
 							   without keys[0] */
 	int				 nofilex;	/* filex not needed (a
 							   reference's side) */
+	int				 values_only;	/* cols: values, no rep;
+							   no unions (a
+							   referencing side) */
 	long long			*idof;		/* rowid -> canonical id,
 							   once assigned */
 };
@@ -174,6 +177,74 @@ file_index(const struct ent *x, const char *id)
 	return -1;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The distinct values of column attr of file f into c, in the order of
+ * load_rows()'s ORDER BY (BINARY collation: byte order, as strcmp; key
+ * columns have TEXT affinity), without representatives: one scan and a
+ * hash set instead of sorting every row (a million order lines).
+ */
+static cc_err
+load_values(struct run *r, struct ent *x, int f, const char *attr,
+    struct keycol *c, struct cc_diag *diag)
+{
+	struct keymap *seen;
+	sqlite3_stmt *st;
+	char sql[512];
+	size_t cap = 0;
+	long long *slot;
+	cc_err err = CC_OK;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"stg_%s\" WHERE"
+	    " _file_id = ?1 AND \"%s\" IS NOT NULL", attr, x->e->name, attr);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sqlerr(r, diag);
+	if ((seen = keymap_new()) == NULL) {
+		sqlite3_finalize(st);
+		return CC_ENOMEM;
+	}
+	sqlite3_bind_text(st, 1, x->files[f], -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		char **nv;
+		if (v == NULL || (slot = keymap_slot(seen, v, strlen(v))) ==
+		    NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		if (*slot != 0)
+			continue;
+		*slot = 1;
+		if (c->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nv = realloc(c->values, cap * sizeof(*nv))) ==
+			    NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+			c->values = nv;
+		}
+		if ((c->values[c->n] = strdup(v)) == NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		c->n++;
+	}
+	if (err == CC_OK && rc != SQLITE_DONE)
+		err = sqlerr(r, diag);
+	sqlite3_finalize(st);
+	keymap_free(seen);
+	if (err == CC_OK && c->n > 1)
+		qsort(c->values, c->n, sizeof(*c->values), str_cmp);
+	return err;
+}
+
 /* Loads rowids, files and the distinct values of every key column. */
 static cc_err
 load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
@@ -190,14 +261,15 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 	x->maxrow = sqlite3_step(st) == SQLITE_ROW ?
 	    sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	x->parent = calloc((size_t)x->maxrow + 1, sizeof(*x->parent));
+	if (!x->values_only)
+		x->parent = calloc((size_t)x->maxrow + 1, sizeof(*x->parent));
 	if (!x->nofilex)
 		x->filex = calloc((size_t)x->maxrow + 1, sizeof(*x->filex));
 	x->cols = calloc((size_t)(x->nfiles * x->nkeys) + 1, sizeof(*x->cols));
-	if (x->parent == NULL || (!x->nofilex && x->filex == NULL) ||
-	    x->cols == NULL)
+	if ((!x->values_only && x->parent == NULL) ||
+	    (!x->nofilex && x->filex == NULL) || x->cols == NULL)
 		return CC_ENOMEM;
-	for (i = 0; i <= x->maxrow; i++)
+	for (i = 0; i <= x->maxrow && x->parent != NULL; i++)
 		x->parent[i] = i;
 	if (!x->nofilex) {
 		for (i = 0; i <= x->maxrow; i++)
@@ -221,6 +293,21 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 			if (x->fallback && k > 0 && x->ncols > 0 &&
 			    x->cols[x->ncols - 1].file == f)
 				break;	/* keys[0] has values: not needed */
+			if (x->values_only) {
+				cc_err err;
+				c->file = f;
+				c->attr = x->keys[k];
+				if ((err = load_values(r, x, f, x->keys[k], c,
+				    diag)) != CC_OK) {
+					x->ncols++;	/* freed with x */
+					return err;
+				}
+				if (c->n > 0)
+					x->ncols++;
+				else
+					keycol_free(c);
+				continue;
+			}
 			snprintf(sql, sizeof(sql), "SELECT \"%s\", rowid FROM"
 			    " \"stg_%s\" WHERE _file_id = ?1 AND \"%s\" IS NOT"
 			    " NULL ORDER BY \"%s\", rowid", x->keys[k],
@@ -754,6 +841,7 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 	from.keys[from.nkeys++] = ref->name;
 	from.fallback = 1;	/* the key only where the reference is not */
 	from.nofilex = 1;
+	from.values_only = 1;	/* its values are matched, not its rows */
 	/* the referenced entity as resolve_entity() loaded it (the same
 	 * keys, the same rows: only _key changed since), with its ids */
 	for (k = 0; k < done->n; k++)
