@@ -183,37 +183,34 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * The distinct values of column attr of file f into c, in the order of
- * load_rows()'s ORDER BY (BINARY collation: byte order, as strcmp; key
- * columns have TEXT affinity), without representatives: one scan and a
- * hash set instead of sorting every row (a million order lines).
- */
-static cc_err
-load_values(struct run *r, struct ent *x, int f, const char *attr,
-    struct keycol *c, struct cc_diag *diag)
+cc_err
+reconcile_values(sqlite3 *db, const char *entity, const char *attr,
+    const char *file_id, char ***values, size_t *n)
 {
 	struct keymap *seen;
 	sqlite3_stmt *st;
-	char sql[512];
-	size_t cap = 0;
+	char sql[512], **v = NULL, **nv;
+	size_t cap = 0, k = 0, i;
 	long long *slot;
 	cc_err err = CC_OK;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"stg_%s\" WHERE"
-	    " _file_id = ?1 AND \"%s\" IS NOT NULL", attr, x->e->name, attr);
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sqlerr(r, diag);
+	*values = NULL;
+	*n = 0;
+	/* qualified names: an unknown column is an error, never taken for
+	 * a string literal (SQLite's double-quoted string fallback) */
+	snprintf(sql, sizeof(sql), "SELECT s.\"%s\" FROM \"stg_%s\" s WHERE"
+	    " s._file_id = ?1 AND s.\"%s\" IS NOT NULL", attr, entity, attr);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
 	if ((seen = keymap_new()) == NULL) {
 		sqlite3_finalize(st);
 		return CC_ENOMEM;
 	}
-	sqlite3_bind_text(st, 1, x->files[f], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-		char **nv;
-		if (v == NULL || (slot = keymap_slot(seen, v, strlen(v))) ==
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		if (s == NULL || (slot = keymap_slot(seen, s, strlen(s))) ==
 		    NULL) {
 			err = CC_ENOMEM;
 			break;
@@ -221,28 +218,35 @@ load_values(struct run *r, struct ent *x, int f, const char *attr,
 		if (*slot != 0)
 			continue;
 		*slot = 1;
-		if (c->n == cap) {
+		if (k == cap) {
 			cap = cap ? cap * 2 : 256;
-			if ((nv = realloc(c->values, cap * sizeof(*nv))) ==
-			    NULL) {
+			if ((nv = realloc(v, cap * sizeof(*nv))) == NULL) {
 				err = CC_ENOMEM;
 				break;
 			}
-			c->values = nv;
+			v = nv;
 		}
-		if ((c->values[c->n] = strdup(v)) == NULL) {
+		if ((v[k] = strdup(s)) == NULL) {
 			err = CC_ENOMEM;
 			break;
 		}
-		c->n++;
+		k++;
 	}
 	if (err == CC_OK && rc != SQLITE_DONE)
-		err = sqlerr(r, diag);
+		err = CC_EDB;
 	sqlite3_finalize(st);
 	keymap_free(seen);
-	if (err == CC_OK && c->n > 1)
-		qsort(c->values, c->n, sizeof(*c->values), str_cmp);
-	return err;
+	if (err != CC_OK) {
+		for (i = 0; i < k; i++)
+			free(v[i]);
+		free(v);
+		return err;
+	}
+	if (k > 1)
+		qsort(v, k, sizeof(*v), str_cmp);
+	*values = v;
+	*n = k;
+	return CC_OK;
 }
 
 /* Loads rowids, files and the distinct values of every key column. */
@@ -297,11 +301,11 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 				cc_err err;
 				c->file = f;
 				c->attr = x->keys[k];
-				if ((err = load_values(r, x, f, x->keys[k], c,
-				    diag)) != CC_OK) {
-					x->ncols++;	/* freed with x */
-					return err;
-				}
+				if ((err = reconcile_values(r->db, x->e->name,
+				    x->keys[k], x->files[f], &c->values,
+				    &c->n)) != CC_OK)
+					return err == CC_EDB ? sqlerr(r, diag) :
+					    err;
 				if (c->n > 0)
 					x->ncols++;
 				else
