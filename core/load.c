@@ -723,18 +723,6 @@ static const char *const number_sql =
 	" FROM stg_order_line) AS n WHERE stg_order_line.rowid = n.rid AND"
 	" stg_order_line.line_number IS NULL;";
 
-/* After the facts (load_lines()): prices and amounts. */
-static const char *const load_sql_after =
-	/* a line without a price takes its product version's list price;
-	 * then a missing amount is quantity x price */
-	"UPDATE fact_sales SET unit_price = (SELECT p.price FROM dim_product p"
-	" WHERE p.product_sk = fact_sales.product_sk), amount_derived = 1"
-	" WHERE unit_price IS NULL AND (SELECT p.price FROM dim_product p WHERE"
-	" p.product_sk = fact_sales.product_sk) IS NOT NULL;"
-	"UPDATE fact_sales SET amount = quantity * unit_price, amount_derived = 1"
-	" WHERE amount IS NULL AND quantity IS NOT NULL AND unit_price IS NOT"
-	" NULL;";
-
 /* dim_date: every day from the first to the last date of a fact (?1, ?2:
  * the least and the greatest order, ship or due date of the facts, as
  * min() and max() over them would give, counted by load_lines()). */
@@ -1121,7 +1109,26 @@ static const char *const lines_sql =
 	" payment_method FROM stg_order_line ORDER BY order_id, line_number,"
 	" rowid DESC";
 
-static const char *const fact_ins_sql =
+/* The parts of the fact INSERT's price and amount rules: the price
+ * derived from amount / quantity (else ?11), the amount derived from
+ * quantity x price (else ?12), the product version's list price (?7 its
+ * surrogate key), and the letters an order id's cancellation mark is made
+ * of (mark_returns()).  The list price is bound by the caller (?21). */
+#define LOAD_PRICE0	"CASE WHEN (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT" \
+	" NULL AND ?10 > 0 THEN (?12 * 2 + ?10) / (?10 * 2) ELSE ?11 END"
+#define LOAD_AMOUNT0	"CASE WHEN (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT" \
+	" NULL AND ?11 > 0 THEN ?10 * abs(?11) ELSE ?12 END"
+#define LOAD_LIST	"?21"
+#define LOAD_MARK_LEAD	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_#/ "
+
+/*
+ * The fact INSERT (pipeline_int.h): the price and amount rules of the
+ * INSERT and of the two UPDATEs that followed it (a line without a price
+ * takes its product version's list price, then a missing amount is
+ * quantity x price; both mark amount_derived), and RETURNING what the
+ * facts' counts and the returns' mark are made of.
+ */
+const char *const load_fact_sql =
 	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
 	" ship_date, due_date, customer_sk, product_sk, customer_canonical_id,"
 	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
@@ -1130,18 +1137,118 @@ static const char *const fact_ins_sql =
 	" CAST(replace(?3, '-', '') AS INTEGER), ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 	" ?10,"
 	/* price: derived from amount / quantity when missing or not positive
-	 * (units of 10^-4, rounded half away from zero) */
-	" CASE WHEN (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT NULL AND ?10 > 0"
-	"  THEN (?12 * 2 + ?10) / (?10 * 2) ELSE ?11 END,"
-	/* amount: derived from quantity x price when missing or not positive */
-	" CASE WHEN (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0"
-	"  THEN ?10 * abs(?11) ELSE ?12 END,"
+	 * (units of 10^-4, rounded half away from zero); else, when missing,
+	 * the product version's list price */
+	" coalesce(" LOAD_PRICE0 ", " LOAD_LIST ")," 
+	/* amount: derived from quantity x price when missing or not positive;
+	 * else, when missing, quantity x the price above (which is ?11 or the
+	 * list price then: the derived price needs an amount) */
+	" CASE WHEN " LOAD_AMOUNT0 " IS NULL AND ?10 IS NOT NULL AND coalesce("
+	  LOAD_PRICE0 ", " LOAD_LIST ") IS NOT NULL THEN ?10 * coalesce("
+	  LOAD_PRICE0 ", " LOAD_LIST ") ELSE " LOAD_AMOUNT0 " END,"
 	" ?13, ?14, ?15, ?16, ?17, ?18,"
-	" (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT NULL AND ?10 > 0 OR"
-	"  (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0,"
+	" CASE WHEN " LOAD_PRICE0 " IS NULL AND " LOAD_LIST " IS NOT NULL OR "
+	  LOAD_AMOUNT0 " IS NULL AND ?10 IS NOT NULL AND coalesce(" LOAD_PRICE0
+	  ", " LOAD_LIST ") IS NOT NULL THEN 1 ELSE"
+	"  (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT NULL AND ?10 > 0 OR"
+	"  (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0 END,"
 	" CASE WHEN ?12 > 0 AND ?10 IS NOT NULL AND ?11 > 0 THEN"
 	"  ?12 = ?10 * ?11 END,"
-	" ?19, ?20)";
+	" ?19, ?20)"
+	" RETURNING CASE WHEN amount_derived THEN 1 ELSE 0 END,"
+	"  CASE WHEN amount_consistent = 0 THEN 1 ELSE 0 END,"
+	"  CASE WHEN customer_sk = 0 THEN 1 ELSE 0 END,"
+	"  CASE WHEN quantity < 0 THEN substr(order_id, 1, length(order_id) -"
+	"   length(ltrim(order_id, '" LOAD_MARK_LEAD "'))) END";
+
+int
+fact_tally_add(struct fact_tally *t, sqlite3_stmt *fact)
+{
+	const char *p;
+	long long *slot;
+	size_t len;
+
+	t->facts++;
+	t->derived += sqlite3_column_int64(fact, 0);
+	t->inconsistent += sqlite3_column_int64(fact, 1);
+	t->unknown += sqlite3_column_int64(fact, 2);
+	if (sqlite3_column_type(fact, 3) == SQLITE_NULL)
+		return 0;
+	/* a negative line: its mark's candidate counted */
+	t->neg++;
+	p = (const char *)sqlite3_column_text(fact, 3);
+	len = (size_t)sqlite3_column_bytes(fact, 3);
+	if (p == NULL)
+		return -1;
+	if (t->marks == NULL && (t->marks = keymap_new()) == NULL)
+		return -1;
+	if ((slot = keymap_slot(t->marks, p, len)) == NULL)
+		return -1;
+	if (*slot == 0) {			/* new: its index + 1 */
+		if (t->np == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 16;
+			char **np = realloc(t->prefix, cap * sizeof(*np));
+			long long *nc;
+			if (np == NULL)
+				return -1;
+			t->prefix = np;
+			if ((nc = realloc(t->count, cap * sizeof(*nc))) == NULL)
+				return -1;
+			t->count = nc;
+			t->cap = cap;
+		}
+		if ((t->prefix[t->np] = strndup(p, len)) == NULL)
+			return -1;
+		t->count[t->np] = 0;
+		*slot = (long long)++t->np;
+	}
+	t->count[*slot - 1]++;
+	return 0;
+}
+
+void
+fact_tally_mark(const struct fact_tally *t, char *prefix, size_t size,
+    long long *neg_with)
+{
+	size_t i, best = 0, plen;
+	int c;
+
+	*neg_with = 0;
+	if (size > 0)
+		prefix[0] = '\0';
+	if (t->np == 0 || size == 0)
+		return;
+	/* the most frequent, then the least in BINARY order (ORDER BY
+	 * count(*) DESC, p) */
+	for (i = 1; i < t->np; i++) {
+		if (t->count[i] < t->count[best])
+			continue;
+		c = t->count[i] > t->count[best] ? -1 :
+		    strcmp(t->prefix[i], t->prefix[best]);
+		if (c < 0)
+			best = i;
+	}
+	snprintf(prefix, size, "%s", t->prefix[best]);
+	plen = strlen(prefix);
+	if (plen == 0)
+		return;
+	for (i = 0; i < t->np; i++)
+		if (!strncmp(t->prefix[i], prefix, plen))
+			*neg_with += t->count[i];
+}
+
+void
+fact_tally_free(struct fact_tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->np; i++)
+		free(t->prefix[i]);
+	free(t->prefix);
+	free(t->count);
+	keymap_free(t->marks);
+	memset(t, 0, sizeof(*t));
+}
 
 static const char *const quar_ins_sql =
 	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
@@ -1179,11 +1286,85 @@ static const char *const superseded_sql =
 	"  json_object('order_id', o, 'line_number', n)"
 	" FROM temp.superseded ORDER BY rowid";
 
+/* The products' list prices by surrogate key (dim_product.price as it is
+ * stored), for the fact INSERT's ?21. */
+struct listp {
+	struct keymap	 *sk;		/* product_sk -> index + 1 */
+	sqlite3_value	**price;
+	size_t		  n;
+};
+
+static void
+list_free(struct listp *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		sqlite3_value_free(l->price[i]);
+	free(l->price);
+	keymap_free(l->sk);
+	memset(l, 0, sizeof(*l));
+}
+
 static cc_err
-load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
+list_load(sqlite3 *db, struct listp *l)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	cc_err err = CC_OK;
+	int rc;
+
+	if ((l->sk = keymap_new()) == NULL)
+		return CC_ENOMEM;
+	if (sqlite3_prepare_v2(db, "SELECT product_sk, price FROM"
+	    " dim_product", -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long sk = sqlite3_column_int64(st, 0), *slot;
+		if (l->n == cap) {
+			sqlite3_value **np;
+			cap = cap ? cap * 2 : 256;
+			if ((np = realloc(l->price, cap * sizeof(*np))) ==
+			    NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+			l->price = np;
+		}
+		if ((l->price[l->n] = sqlite3_value_dup(sqlite3_column_value(st,
+		    1))) == NULL || (slot = keymap_slot(l->sk, &sk,
+		    sizeof(sk))) == NULL) {
+			sqlite3_value_free(l->price[l->n]);
+			err = CC_ENOMEM;
+			break;
+		}
+		*slot = (long long)++l->n;
+	}
+	if (err == CC_OK && rc != SQLITE_DONE)
+		err = CC_EDB;
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Binds product sk's list price to parameter i of st (NULL: none). */
+static void
+list_bind(const struct listp *l, sqlite3_stmt *st, int i, long long sk)
+{
+	const long long *ix = keymap_get(l->sk, &sk, sizeof(sk));
+
+	if (ix == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_value(st, i, l->price[*ix - 1]);
+}
+
+static cc_err
+load_lines(struct run *r, struct span *dates, struct fact_tally *tally,
+    struct cc_diag *diag)
 {
 	sqlite3_stmt *sel = NULL, *fact = NULL, *quar = NULL, *sup = NULL,
 	    *samec = NULL, *samep = NULL, *refs_st = NULL;
+	struct listp lp = { NULL, NULL, 0 };
 	struct keymap *refs[2] = { NULL, NULL };
 	struct vers vc = { NULL, 0 }, vp = { NULL, 0 };
 	struct val prev_oid, prev_ln, oid, ln, date, dv[3];
@@ -1230,10 +1411,11 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 	if (err != CC_OK)
 		goto out;
 	if ((err = vers_load(r, "dim_customer", "customer_sk", &vc)) != CC_OK ||
-	    (err = vers_load(r, "dim_product", "product_sk", &vp)) != CC_OK)
+	    (err = vers_load(r, "dim_product", "product_sk", &vp)) != CC_OK ||
+	    (err = list_load(r->db, &lp)) != CC_OK)
 		goto out;
 	if (sqlite3_prepare_v2(r->db, lines_sql, -1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, fact_ins_sql, -1, &fact, NULL) !=
+	    sqlite3_prepare_v2(r->db, load_fact_sql, -1, &fact, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, quar_ins_sql, -1, &quar, NULL) !=
 	    SQLITE_OK ||
@@ -1328,18 +1510,27 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 			sqlite3_bind_int64(fact, 6, sk);
 		else
 			sqlite3_bind_null(fact, 6);
-		if (pc.type == SQLITE_INTEGER && vers_pick(&vp, pc.i, &date, &sk))
+		/* the product version, and its list price */
+		if (pc.type == SQLITE_INTEGER && vers_pick(&vp, pc.i, &date,
+		    &sk)) {
 			sqlite3_bind_int64(fact, 7, sk);
-		else
+			list_bind(&lp, fact, 21, sk);
+		} else {
 			sqlite3_bind_null(fact, 7);
+			sqlite3_bind_null(fact, 21);
+		}
 		bind_cid(fact, 8, &cc);
 		bind_cid(fact, 9, &pc);
 		for (i = 0; i < 9; i++)		/* quantity .. payment method */
 			bind_col(fact, 10 + i, sel, L_QTY + i);
 		bind_col(fact, 19, sel, L_FILE);
 		bind_col(fact, 20, sel, L_ROW);
-		if (sqlite3_step(fact) != SQLITE_DONE) {
+		if (sqlite3_step(fact) != SQLITE_ROW) {
 			err = CC_EDB;
+			break;
+		}
+		if (fact_tally_add(tally, fact) != 0) {
+			err = CC_ENOMEM;
 			break;
 		}
 		/* the dates as fact_sales stores them when the staging
@@ -1384,6 +1575,7 @@ out:
 	sqlite3_finalize(sup);
 	sqlite3_finalize(samec);
 	sqlite3_finalize(samep);
+	list_free(&lp);
 	keymap_free(refs[0]);
 	keymap_free(refs[1]);
 	vers_free(&vc);
@@ -1405,38 +1597,21 @@ out:
  * report (return_rule, returns, returns_without_original).
  */
 static cc_err
-mark_returns(struct run *r, long long facts, struct cc_diag *diag)
+mark_returns(struct run *r, const struct fact_tally *tally,
+    struct cc_diag *diag)
 {
-	static const char *const lead = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz-_#/ ";
 	sqlite3_stmt *st = NULL;
-	char sql[1024], prefix[64] = "";
-	long long neg = 0, pos = 0, neg_with = 0, pos_with = 0;
+	char prefix[64] = "";
+	long long neg = tally->neg, pos = 0, neg_with = 0, pos_with = 0;
 	cc_err err;
 
 	/* the negative lines by their order ids' leading letters, most
-	 * frequent first: the candidate mark, and the negative lines that
-	 * carry it (those whose leading letters start with it) */
-	snprintf(sql, sizeof(sql), "SELECT substr(order_id, 1, length(order_id)"
-	    " - length(ltrim(order_id, '%s'))) AS p, count(*) FROM fact_sales"
-	    " WHERE quantity < 0 GROUP BY p ORDER BY count(*) DESC, p",
-	    lead);
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-		    sqlite3_errmsg(r->db));
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 0);
-		long long n = sqlite3_column_int64(st, 1);
-		if (neg == 0 && p != NULL)
-			snprintf(prefix, sizeof(prefix), "%s", p);
-		neg += n;
-		if (prefix[0] != '\0' && p != NULL &&
-		    !strncmp(p, prefix, strlen(prefix)))
-			neg_with += n;
-	}
-	sqlite3_finalize(st);
+	 * frequent first (the INSERTs' tally): the candidate mark, and the
+	 * negative lines that carry it (those whose leading letters start
+	 * with it) */
+	fact_tally_mark(tally, prefix, sizeof(prefix), &neg_with);
 	/* the other lines that carry it, only for a mark that may hold */
-	pos = facts - neg;
+	pos = tally->facts - neg;
 	if (prefix[0] != '\0' && neg_with * 10 >= neg * 9) {
 		if (sqlite3_prepare_v2(r->db, "SELECT count(*) FROM fact_sales"
 		    " WHERE (NOT quantity < 0 OR quantity IS NULL) AND"
@@ -1547,9 +1722,9 @@ run_steps(struct run *r, const char *sql, struct cc_diag *diag)
 cc_err
 load_all(struct run *r, struct cc_diag *diag)
 {
+	struct fact_tally tally;
 	struct span dates;
 	sqlite3_stmt *st;
-	long long facts = 0;
 	size_t i;
 	cc_err err;
 	int rc;
@@ -1589,11 +1764,12 @@ load_all(struct run *r, struct cc_diag *diag)
 	if (rc == SQLITE_ROW && (err = run_steps(r, number_sql, diag)) != CC_OK)
 		return err;
 	/* the facts first, their indexes after */
+	memset(&tally, 0, sizeof(tally));
 	memset(&dates, 0, sizeof(dates));
 	dates.lo.type = dates.hi.type = SQLITE_NULL;	/* none yet */
 	if ((err = model_fact_indexes(r->db, 0, diag)) != CC_OK ||
-	    (err = load_lines(r, &dates, diag)) != CC_OK ||
-	    (err = run_steps(r, load_sql_after, diag)) != CC_OK) {
+	    (err = load_lines(r, &dates, &tally, diag)) != CC_OK) {
+		fact_tally_free(&tally);
 		free(dates.lobuf);
 		free(dates.hibuf);
 		return err;
@@ -1640,30 +1816,29 @@ load_all(struct run *r, struct cc_diag *diag)
 	}
 	free(dates.lobuf);
 	free(dates.hibuf);
-	if (err != CC_OK)
+	if (err == CC_OK)
+		err = model_fact_indexes(r->db, 1, diag);
+	if (err != CC_OK) {
+		fact_tally_free(&tally);
 		return err;
-	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
-		return err;
-	/* the facts' counts in one scan */
-	if (sqlite3_prepare_v2(r->db, "SELECT count(*),"
+	}
+	/* the facts' counts: the INSERTs' tally, the quarantine's */
+	run_count(r, "facts", tally.facts);
+	if (sqlite3_prepare_v2(r->db, "SELECT"
 	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
-	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
-	    " count(*) FILTER (WHERE amount_derived),"
-	    " count(*) FILTER (WHERE amount_consistent = 0),"
-	    " count(*) FILTER (WHERE customer_sk = 0) FROM fact_sales",
+	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded')",
 	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		facts = sqlite3_column_int64(st, 0);
-		run_count(r, "facts", facts);
-		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
-		run_count(r, "superseded", sqlite3_column_int64(st, 2));
-		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
-		run_count(r, "amounts_inconsistent", sqlite3_column_int64(st, 4));
-		if (r->unknown_customer)
-			run_count(r, "unknown_customer_lines",
-			    sqlite3_column_int64(st, 5));
+		run_count(r, "quarantined", sqlite3_column_int64(st, 0));
+		run_count(r, "superseded", sqlite3_column_int64(st, 1));
 	}
 	sqlite3_finalize(st);
-	if ((err = mark_returns(r, facts, diag)) != CC_OK)
+	run_count(r, "amounts_derived", tally.derived);
+	run_count(r, "amounts_inconsistent", tally.inconsistent);
+	if (r->unknown_customer)
+		run_count(r, "unknown_customer_lines", tally.unknown);
+	err = mark_returns(r, &tally, diag);
+	fact_tally_free(&tally);
+	if (err != CC_OK)
 		return err;
 	run_tick(r, "load", 4, 4);
 	return CC_OK;
