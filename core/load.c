@@ -1111,22 +1111,20 @@ static const char *const lines_sql =
 
 /* The parts of the fact INSERT's price and amount rules: the price
  * derived from amount / quantity (else ?11), the amount derived from
- * quantity x price (else ?12), the product version's list price (?7 its
- * surrogate key), and the letters an order id's cancellation mark is made
- * of (mark_returns()).  The list price is bound by the caller (?21). */
+ * quantity x price (else ?12), the product version's list price (bound
+ * by the caller: list_bind()). */
 #define LOAD_PRICE0	"CASE WHEN (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT" \
 	" NULL AND ?10 > 0 THEN (?12 * 2 + ?10) / (?10 * 2) ELSE ?11 END"
 #define LOAD_AMOUNT0	"CASE WHEN (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT" \
 	" NULL AND ?11 > 0 THEN ?10 * abs(?11) ELSE ?12 END"
 #define LOAD_LIST	"?21"
-#define LOAD_MARK_LEAD	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_#/ "
 
 /*
  * The fact INSERT (pipeline_int.h): the price and amount rules of the
  * INSERT and of the two UPDATEs that followed it (a line without a price
  * takes its product version's list price, then a missing amount is
- * quantity x price; both mark amount_derived), and RETURNING what the
- * facts' counts and the returns' mark are made of.
+ * quantity x price; both mark amount_derived), so that no UPDATE scans
+ * the facts after them.
  */
 const char *const load_fact_sql =
 	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
@@ -1139,7 +1137,7 @@ const char *const load_fact_sql =
 	/* price: derived from amount / quantity when missing or not positive
 	 * (units of 10^-4, rounded half away from zero); else, when missing,
 	 * the product version's list price */
-	" coalesce(" LOAD_PRICE0 ", " LOAD_LIST ")," 
+	" coalesce(" LOAD_PRICE0 ", " LOAD_LIST "),"
 	/* amount: derived from quantity x price when missing or not positive;
 	 * else, when missing, quantity x the price above (which is ?11 or the
 	 * list price then: the derived price needs an amount) */
@@ -1154,101 +1152,7 @@ const char *const load_fact_sql =
 	"  (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0 END,"
 	" CASE WHEN ?12 > 0 AND ?10 IS NOT NULL AND ?11 > 0 THEN"
 	"  ?12 = ?10 * ?11 END,"
-	" ?19, ?20)"
-	" RETURNING CASE WHEN amount_derived THEN 1 ELSE 0 END,"
-	"  CASE WHEN amount_consistent = 0 THEN 1 ELSE 0 END,"
-	"  CASE WHEN customer_sk = 0 THEN 1 ELSE 0 END,"
-	"  CASE WHEN quantity < 0 THEN substr(order_id, 1, length(order_id) -"
-	"   length(ltrim(order_id, '" LOAD_MARK_LEAD "'))) END";
-
-int
-fact_tally_add(struct fact_tally *t, sqlite3_stmt *fact)
-{
-	const char *p;
-	long long *slot;
-	size_t len;
-
-	t->facts++;
-	t->derived += sqlite3_column_int64(fact, 0);
-	t->inconsistent += sqlite3_column_int64(fact, 1);
-	t->unknown += sqlite3_column_int64(fact, 2);
-	if (sqlite3_column_type(fact, 3) == SQLITE_NULL)
-		return 0;
-	/* a negative line: its mark's candidate counted */
-	t->neg++;
-	p = (const char *)sqlite3_column_text(fact, 3);
-	len = (size_t)sqlite3_column_bytes(fact, 3);
-	if (p == NULL)
-		return -1;
-	if (t->marks == NULL && (t->marks = keymap_new()) == NULL)
-		return -1;
-	if ((slot = keymap_slot(t->marks, p, len)) == NULL)
-		return -1;
-	if (*slot == 0) {			/* new: its index + 1 */
-		if (t->np == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 16;
-			char **np = realloc(t->prefix, cap * sizeof(*np));
-			long long *nc;
-			if (np == NULL)
-				return -1;
-			t->prefix = np;
-			if ((nc = realloc(t->count, cap * sizeof(*nc))) == NULL)
-				return -1;
-			t->count = nc;
-			t->cap = cap;
-		}
-		if ((t->prefix[t->np] = strndup(p, len)) == NULL)
-			return -1;
-		t->count[t->np] = 0;
-		*slot = (long long)++t->np;
-	}
-	t->count[*slot - 1]++;
-	return 0;
-}
-
-void
-fact_tally_mark(const struct fact_tally *t, char *prefix, size_t size,
-    long long *neg_with)
-{
-	size_t i, best = 0, plen;
-	int c;
-
-	*neg_with = 0;
-	if (size > 0)
-		prefix[0] = '\0';
-	if (t->np == 0 || size == 0)
-		return;
-	/* the most frequent, then the least in BINARY order (ORDER BY
-	 * count(*) DESC, p) */
-	for (i = 1; i < t->np; i++) {
-		if (t->count[i] < t->count[best])
-			continue;
-		c = t->count[i] > t->count[best] ? -1 :
-		    strcmp(t->prefix[i], t->prefix[best]);
-		if (c < 0)
-			best = i;
-	}
-	snprintf(prefix, size, "%s", t->prefix[best]);
-	plen = strlen(prefix);
-	if (plen == 0)
-		return;
-	for (i = 0; i < t->np; i++)
-		if (!strncmp(t->prefix[i], prefix, plen))
-			*neg_with += t->count[i];
-}
-
-void
-fact_tally_free(struct fact_tally *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->np; i++)
-		free(t->prefix[i]);
-	free(t->prefix);
-	free(t->count);
-	keymap_free(t->marks);
-	memset(t, 0, sizeof(*t));
-}
+	" ?19, ?20)";
 
 static const char *const quar_ins_sql =
 	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
@@ -1359,8 +1263,7 @@ list_bind(const struct listp *l, sqlite3_stmt *st, int i, long long sk)
 }
 
 static cc_err
-load_lines(struct run *r, struct span *dates, struct fact_tally *tally,
-    struct cc_diag *diag)
+load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 {
 	sqlite3_stmt *sel = NULL, *fact = NULL, *quar = NULL, *sup = NULL,
 	    *samec = NULL, *samep = NULL, *refs_st = NULL;
@@ -1525,12 +1428,8 @@ load_lines(struct run *r, struct span *dates, struct fact_tally *tally,
 			bind_col(fact, 10 + i, sel, L_QTY + i);
 		bind_col(fact, 19, sel, L_FILE);
 		bind_col(fact, 20, sel, L_ROW);
-		if (sqlite3_step(fact) != SQLITE_ROW) {
+		if (sqlite3_step(fact) != SQLITE_DONE) {
 			err = CC_EDB;
-			break;
-		}
-		if (fact_tally_add(tally, fact) != 0) {
-			err = CC_ENOMEM;
 			break;
 		}
 		/* the dates as fact_sales stores them when the staging
@@ -1597,21 +1496,38 @@ out:
  * report (return_rule, returns, returns_without_original).
  */
 static cc_err
-mark_returns(struct run *r, const struct fact_tally *tally,
-    struct cc_diag *diag)
+mark_returns(struct run *r, long long facts, struct cc_diag *diag)
 {
+	static const char *const lead = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz-_#/ ";
 	sqlite3_stmt *st = NULL;
-	char prefix[64] = "";
-	long long neg = tally->neg, pos = 0, neg_with = 0, pos_with = 0;
+	char sql[1024], prefix[64] = "";
+	long long neg = 0, pos = 0, neg_with = 0, pos_with = 0;
 	cc_err err;
 
 	/* the negative lines by their order ids' leading letters, most
-	 * frequent first (the INSERTs' tally): the candidate mark, and the
-	 * negative lines that carry it (those whose leading letters start
-	 * with it) */
-	fact_tally_mark(tally, prefix, sizeof(prefix), &neg_with);
+	 * frequent first: the candidate mark, and the negative lines that
+	 * carry it (those whose leading letters start with it) */
+	snprintf(sql, sizeof(sql), "SELECT substr(order_id, 1, length(order_id)"
+	    " - length(ltrim(order_id, '%s'))) AS p, count(*) FROM fact_sales"
+	    " WHERE quantity < 0 GROUP BY p ORDER BY count(*) DESC, p",
+	    lead);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(r->db));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		long long n = sqlite3_column_int64(st, 1);
+		if (neg == 0 && p != NULL)
+			snprintf(prefix, sizeof(prefix), "%s", p);
+		neg += n;
+		if (prefix[0] != '\0' && p != NULL &&
+		    !strncmp(p, prefix, strlen(prefix)))
+			neg_with += n;
+	}
+	sqlite3_finalize(st);
 	/* the other lines that carry it, only for a mark that may hold */
-	pos = tally->facts - neg;
+	pos = facts - neg;
 	if (prefix[0] != '\0' && neg_with * 10 >= neg * 9) {
 		if (sqlite3_prepare_v2(r->db, "SELECT count(*) FROM fact_sales"
 		    " WHERE (NOT quantity < 0 OR quantity IS NULL) AND"
@@ -1722,9 +1638,9 @@ run_steps(struct run *r, const char *sql, struct cc_diag *diag)
 cc_err
 load_all(struct run *r, struct cc_diag *diag)
 {
-	struct fact_tally tally;
 	struct span dates;
 	sqlite3_stmt *st;
+	long long facts = 0;
 	size_t i;
 	cc_err err;
 	int rc;
@@ -1764,12 +1680,10 @@ load_all(struct run *r, struct cc_diag *diag)
 	if (rc == SQLITE_ROW && (err = run_steps(r, number_sql, diag)) != CC_OK)
 		return err;
 	/* the facts first, their indexes after */
-	memset(&tally, 0, sizeof(tally));
 	memset(&dates, 0, sizeof(dates));
 	dates.lo.type = dates.hi.type = SQLITE_NULL;	/* none yet */
 	if ((err = model_fact_indexes(r->db, 0, diag)) != CC_OK ||
-	    (err = load_lines(r, &dates, &tally, diag)) != CC_OK) {
-		fact_tally_free(&tally);
+	    (err = load_lines(r, &dates, diag)) != CC_OK) {
 		free(dates.lobuf);
 		free(dates.hibuf);
 		return err;
@@ -1816,29 +1730,30 @@ load_all(struct run *r, struct cc_diag *diag)
 	}
 	free(dates.lobuf);
 	free(dates.hibuf);
-	if (err == CC_OK)
-		err = model_fact_indexes(r->db, 1, diag);
-	if (err != CC_OK) {
-		fact_tally_free(&tally);
+	if (err != CC_OK)
 		return err;
-	}
-	/* the facts' counts: the INSERTs' tally, the quarantine's */
-	run_count(r, "facts", tally.facts);
-	if (sqlite3_prepare_v2(r->db, "SELECT"
+	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
+		return err;
+	/* the facts' counts in one scan */
+	if (sqlite3_prepare_v2(r->db, "SELECT count(*),"
 	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
-	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded')",
+	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
+	    " count(*) FILTER (WHERE amount_derived),"
+	    " count(*) FILTER (WHERE amount_consistent = 0),"
+	    " count(*) FILTER (WHERE customer_sk = 0) FROM fact_sales",
 	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		run_count(r, "quarantined", sqlite3_column_int64(st, 0));
-		run_count(r, "superseded", sqlite3_column_int64(st, 1));
+		facts = sqlite3_column_int64(st, 0);
+		run_count(r, "facts", facts);
+		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
+		run_count(r, "superseded", sqlite3_column_int64(st, 2));
+		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
+		run_count(r, "amounts_inconsistent", sqlite3_column_int64(st, 4));
+		if (r->unknown_customer)
+			run_count(r, "unknown_customer_lines",
+			    sqlite3_column_int64(st, 5));
 	}
 	sqlite3_finalize(st);
-	run_count(r, "amounts_derived", tally.derived);
-	run_count(r, "amounts_inconsistent", tally.inconsistent);
-	if (r->unknown_customer)
-		run_count(r, "unknown_customer_lines", tally.unknown);
-	err = mark_returns(r, &tally, diag);
-	fact_tally_free(&tally);
-	if (err != CC_OK)
+	if ((err = mark_returns(r, facts, diag)) != CC_OK)
 		return err;
 	run_tick(r, "load", 4, 4);
 	return CC_OK;

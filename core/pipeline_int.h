@@ -143,48 +143,19 @@ const long long	*keymap_get(const struct keymap *m, const void *key,
 		    size_t len);
 
 /*
- * The facts' INSERT and what its lines add up to (core/load.c).
- *
- * load_fact_sql: the INSERT INTO fact_sales of one order line; ?1 order
- * id, ?2 line number, ?3-?5 order, ship and due date, ?6, ?7 customer and
- * product surrogate key, ?8, ?9 their canonical ids, ?10 quantity, ?11 unit
- * price, ?12 amount, ?13-?18 discount .. payment method, ?19 file id, ?20
- * row.  It applies the price and amount rules (a price derived from
- * amount / quantity, an amount from quantity x price; a missing price
- * taken from the product version's list price in dim_product, then a
- * missing amount as quantity x that price: the rules of the two UPDATEs
- * of fact_sales that it replaces) and returns one row: amount_derived
- * true (0/1), amount_consistent = 0 (0/1), customer_sk = 0 (0/1), and,
- * for a line whose stored quantity is < 0, the leading letters of its
- * order id (the candidate mark of a cancellation), else NULL.
- *
- * struct fact_tally: zero it before the first line.  fact_tally_add():
- * counts the row that a step of load_fact_sql returned (fact, on its
- * SQLITE_ROW); -1 when out of memory.  fact_tally_mark(): the mark that
- * most negative lines carry (ties: the least in BINARY order; "" when
- * none) into prefix (size bytes, truncated as snprintf() does), and in
- * *neg_with the negative lines whose leading letters start with it (0 for
- * ""): what SELECT ... FROM fact_sales WHERE quantity < 0 GROUP BY the
- * leading letters ORDER BY count(*) DESC gave.  fact_tally_free(): frees
- * what the tally holds and zeroes it.
+ * The facts' INSERT (core/load.c): one order line into fact_sales; ?1
+ * order id, ?2 line number, ?3-?5 order, ship and due date, ?6, ?7
+ * customer and product surrogate key, ?8, ?9 their canonical ids, ?10
+ * quantity, ?11 unit price, ?12 amount, ?13-?18 discount .. payment
+ * method, ?19 file id, ?20 row, ?21 the list price of product ?7 as
+ * dim_product stores it (NULL: none).  It applies the price and amount
+ * rules: a missing or non-positive price derived from amount / quantity
+ * (units of 10^-4, rounded half away from zero), a missing or
+ * non-positive amount from quantity x price; then a price still missing
+ * taken from the list price, and an amount still missing as quantity x
+ * that price, both marking amount_derived (the rules of the two UPDATEs
+ * of fact_sales that it replaces).  Steps to SQLITE_DONE.
  */
 extern const char *const load_fact_sql;
-
-struct fact_tally {
-	long long	 facts;		/* lines inserted */
-	long long	 derived;	/* amount_derived */
-	long long	 inconsistent;	/* amount_consistent = 0 */
-	long long	 unknown;	/* customer_sk = 0 */
-	long long	 neg;		/* quantity < 0 */
-	struct keymap	*marks;		/* leading letters -> index + 1 */
-	char		**prefix;	/* the negative lines' leading letters */
-	long long	*count;		/* and their lines, np of each */
-	size_t		 np, cap;
-};
-
-int	fact_tally_add(struct fact_tally *t, sqlite3_stmt *fact);
-void	fact_tally_mark(const struct fact_tally *t, char *prefix, size_t size,
-	    long long *neg_with);
-void	fact_tally_free(struct fact_tally *t);
 
 #endif /* CONCORD_PIPELINE_INT_H */
