@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,25 @@
 #define SAMPLE_ROWS	5000	/* rows read to learn column formats */
 #define MAX_SOURCES	4	/* source columns feeding one attribute */
 #define VALUE_SIZE	1024	/* a cleaned value; longer ones are cut */
+#define MEMO_SLOTS	4096	/* cleaned values kept per attribute (2^k) */
+#define MEMO_BYTES	40	/* longest raw and cleaned value kept */
+#define MEMO_PROBE	8192	/* lookups before the hit rate is judged */
+
+/*
+ * A cleaned value kept for the next row with the same raw value:
+ * cleaning is a function of the raw value and of what is fixed for the
+ * whole file (the attribute, its learnt formats, the options and today),
+ * so a repeated value (a date, a product key, a price) is cleaned once
+ * per slot.  Direct-mapped by FNV-1a (draft-eastlake-fnv) of the raw
+ * value: bounded memory whatever the input.
+ */
+struct memo_slot {
+	struct clean_result	 res;
+	unsigned char		 rawlen;	/* 0: empty slot */
+	unsigned char		 outlen;
+	char			 raw[MEMO_BYTES];
+	char			 out[MEMO_BYTES + 1];
+};
 
 /* One attribute of one entity, fed by one or more source columns. */
 struct target {
@@ -53,10 +73,16 @@ struct target {
 	long long			 ncur[4];	/* values of each */
 	long long			 disagreements;	/* paired columns that
 							   differ after cleaning */
+	/* cleaned values kept (NULL until the first lookup), lookups and
+	 * hits; off: the column repeats too few values to gain */
+	struct memo_slot		*memo;
+	long long			 memo_look, memo_hit;
+	int				 memo_off;
 	/* The value of the current row. */
 	int				 isnull;
 	long long			 i64;
 	double				 f64;
+	size_t				 len;		/* strlen(text) */
 	char				 text[VALUE_SIZE];
 };
 
@@ -390,6 +416,59 @@ clean_one(const struct clean_opts *o, const char *today, struct target *t,
 	}
 }
 
+/*
+ * clean_one() through t's memo: the same result and output for a raw
+ * value seen before in its slot.  Values longer than MEMO_BYTES, and
+ * every value of a column whose first MEMO_PROBE lookups hit less than
+ * one in eight, are cleaned each time.
+ */
+static void
+clean_memo(const struct clean_opts *o, const char *today, struct target *t,
+    const char *raw, char *out, size_t size, struct clean_result *res)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	struct memo_slot *m;
+	uint64_t h = 14695981039346656037ULL;
+	size_t n, on;
+
+	if (raw == NULL || raw[0] == '\0' || t->memo_off || size <=
+	    MEMO_BYTES || (n = strnlen(raw, MEMO_BYTES + 1)) > MEMO_BYTES) {
+		clean_one(o, today, t, raw, out, size, res);
+		return;
+	}
+	if (t->memo == NULL &&
+	    (t->memo = calloc(MEMO_SLOTS, sizeof(*t->memo))) == NULL) {
+		t->memo_off = 1;
+		clean_one(o, today, t, raw, out, size, res);
+		return;
+	}
+	for (on = 0; on < n; on++) {
+		h ^= p[on];
+		h *= 1099511628211ULL;
+	}
+	m = &t->memo[h & (MEMO_SLOTS - 1)];
+	t->memo_look++;
+	if (m->rawlen == n && memcmp(m->raw, raw, n) == 0) {
+		t->memo_hit++;
+		*res = m->res;
+		memcpy(out, m->out, (size_t)m->outlen + 1);
+		return;
+	}
+	clean_one(o, today, t, raw, out, size, res);
+	if ((on = strnlen(out, MEMO_BYTES + 1)) <= MEMO_BYTES) {
+		m->res = *res;
+		m->rawlen = (unsigned char)n;
+		memcpy(m->raw, raw, n);
+		m->outlen = (unsigned char)on;
+		memcpy(m->out, out, on + 1);
+	}
+	if (t->memo_look == MEMO_PROBE && t->memo_hit < MEMO_PROBE / 8) {
+		t->memo_off = 1;
+		free(t->memo);
+		t->memo = NULL;
+	}
+}
+
 static cc_err
 record_issue(sqlite3_stmt *st, struct file *f, long long row,
     struct target *t, int col, const char *raw, enum clean_issue issue)
@@ -444,7 +523,7 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 	t->issue = CLEAN_ISSUE_NONE;
 	for (k = 0; k < t->ncols; k++) {
 		const char *raw = vals[t->cols[k]];
-		clean_one(o, today, t, raw, buf, sizeof(buf), &res);
+		clean_memo(o, today, t, raw, buf, sizeof(buf), &res);
 		for (b = 1; res.rules != 0 && b < CLEAN_RULE__MAX; b++)
 			if (res.rules & CLEAN_RULE_BIT(b))
 				t->changes[k][b]++;
@@ -466,6 +545,7 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 		n = strnlen(buf, sizeof(buf) - 1);
 		memcpy(t->text, buf, n);
 		t->text[n] = '\0';
+		t->len = n;
 		t->i64 = res.i64;
 		t->f64 = res.f64;
 		if (t->a->type == SCHEMA_BOOLEAN)
@@ -785,6 +865,8 @@ file_free(struct file *f)
 	for (i = 0; f->names != NULL && i < f->ncols; i++)
 		free((char *)f->names[i]);
 	free((void *)f->names);
+	for (i = 0; f->t != NULL && i < (size_t)f->nt; i++)
+		free(f->t[i].memo);
 	free(f->t);
 	free(f->extra);
 }
