@@ -38,6 +38,7 @@
 #define MEMO_SLOTS	4096	/* cleaned values kept per attribute (2^k) */
 #define MEMO_BYTES	40	/* longest raw and cleaned value kept */
 #define MEMO_PROBE	8192	/* lookups before the hit rate is judged */
+#define BATCH_ROWS	32	/* rows per staging INSERT statement */
 
 /*
  * A cleaned value kept for the next row with the same raw value:
@@ -86,12 +87,36 @@ struct target {
 	char				 text[VALUE_SIZE];
 };
 
-/* An entity the file feeds: its targets and its INSERT. */
+/* A value of a staged row, kept until its INSERT runs. */
+struct bval {
+	enum { BV_NULL, BV_INT, BV_REAL, BV_TEXT } type;
+	long long	 i64;
+	double		 f64;
+	const char	*text;	/* file id, the row's extra columns (owned:
+				   fed.extra) or a slot of fed.arena */
+};
+
+/*
+ * An entity the file feeds: its targets and its INSERTs.  Rows are kept
+ * (nb of them) and inserted BATCH_ROWS at a time by one multi-row
+ * INSERT (insb), which costs SQLite about half of BATCH_ROWS single-row
+ * statements (tests/bench/README.md); the rest, at the end, one by one
+ * through ins.
+ */
 struct fed {
 	const struct schema_entity	*e;
 	int				 targets[64];	/* indexes into file.t */
 	int				 nt;
 	sqlite3_stmt			*ins;
+	sqlite3_stmt			*insb;		/* nbatch rows; NULL:
+							   none */
+	int				 nbatch;
+	int				 nparam;	/* parameters per row */
+	struct bval			*bv;		/* [nbatch][nparam] */
+	char				*arena;		/* [nbatch][nt]
+							   [VALUE_SIZE] */
+	char				**extra;	/* [nbatch] */
+	int				 nb;		/* rows kept */
 	long long			 rows;
 	/* order lines: a line without a line number is numbered in
 	 * source order within its order (the file's lines of the same
@@ -554,24 +579,30 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 	return CC_OK;
 }
 
+/* Keeps t's value of the row in v; a text is copied to slot (VALUE_SIZE
+ * bytes). */
 static void
-bind_target(sqlite3_stmt *st, int i, const struct target *t)
+keep_target(struct bval *v, const struct target *t, char *slot)
 {
 	if (t->isnull) {
-		sqlite3_bind_null(st, i);
+		v->type = BV_NULL;
 		return;
 	}
 	switch (t->a->type) {
 	case SCHEMA_INTEGER:
 	case SCHEMA_MONEY:
 	case SCHEMA_BOOLEAN:
-		sqlite3_bind_int64(st, i, t->i64);
+		v->type = BV_INT;
+		v->i64 = t->i64;
 		break;
 	case SCHEMA_DECIMAL:
-		sqlite3_bind_double(st, i, t->f64);
+		v->type = BV_REAL;
+		v->f64 = t->f64;
 		break;
 	default:
-		sqlite3_bind_text(st, i, t->text, -1, SQLITE_STATIC);
+		v->type = BV_TEXT;
+		memcpy(slot, t->text, t->len + 1);
+		v->text = slot;
 		break;
 	}
 }
@@ -579,8 +610,9 @@ bind_target(sqlite3_stmt *st, int i, const struct target *t)
 static cc_err
 prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 {
-	char sql[8192], *p;
-	int i, k;
+	char sql[8192], *p, *batch;
+	size_t head, rowlen, len;
+	int i, k, rc;
 
 	for (i = 0; i < f->nfed; i++) {
 		struct fed *fd = &f->fed[i];
@@ -605,18 +637,147 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 			    f->t[fd->targets[k]].a->name);
 		if (fd->orders != NULL && fd->ln_t < 0)
 			p += snprintf(p, 40, ", \"line_number\"");
-		p += snprintf(p, 40, ") VALUES (?, ?, ?, ?");
-		for (k = 0; k < fd->nt; k++)
-			p += snprintf(p, 8, ", ?");
-		if (fd->orders != NULL && fd->ln_t < 0)
+		p += snprintf(p, 40, ") VALUES ");
+		fd->nparam = 4 + fd->nt + (fd->orders != NULL && fd->ln_t < 0);
+		/* one row's "(?, ...)", then as many as a batch has */
+		head = (size_t)(p - sql);
+		p += snprintf(p, 8, "(?");
+		for (k = 1; k < fd->nparam; k++)
 			p += snprintf(p, 8, ", ?");
 		snprintf(p, 8, ")");
 		if (sqlite3_prepare_v2(r->db, sql, -1, &fd->ins, NULL) !=
 		    SQLITE_OK)
 			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(r->db));
+		/* the same for every entity (their rows go in together):
+		 * room for the most parameters a row can have */
+		fd->nbatch = sqlite3_limit(r->db, SQLITE_LIMIT_VARIABLE_NUMBER,
+		    -1) / (4 + (int)(sizeof(fd->targets) /
+		    sizeof(fd->targets[0])) + 1);
+		if (fd->nbatch > BATCH_ROWS)
+			fd->nbatch = BATCH_ROWS;
+		if (fd->nbatch < 1)
+			fd->nbatch = 1;
+		if ((fd->bv = calloc((size_t)fd->nbatch * (size_t)fd->nparam,
+		    sizeof(*fd->bv))) == NULL || (fd->arena = malloc(
+		    (size_t)fd->nbatch * (size_t)(fd->nt + 1) * VALUE_SIZE)) ==
+		    NULL || (fd->extra = calloc((size_t)fd->nbatch,
+		    sizeof(*fd->extra))) == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "memory",
+			    "out of memory");
+		if (fd->nbatch < 2)
+			continue;
+		rowlen = strlen(sql + head);
+		len = head + (size_t)fd->nbatch * (rowlen + 2) + 1;
+		if ((batch = malloc(len)) == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "memory",
+			    "out of memory");
+		memcpy(batch, sql, head + rowlen);
+		for (p = batch + head + rowlen, k = 1; k < fd->nbatch; k++) {
+			memcpy(p, ", ", 2);
+			memcpy(p + 2, sql + head, rowlen);
+			p += 2 + rowlen;
+		}
+		*p = '\0';
+		rc = sqlite3_prepare_v2(r->db, batch, -1, &fd->insb, NULL);
+		free(batch);
+		if (rc != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
 	}
 	return CC_OK;
+}
+
+/* Binds the kept row b of fd to st's parameters from first + 1 on. */
+static void
+bind_kept(sqlite3_stmt *st, int first, const struct fed *fd, int b)
+{
+	const struct bval *v = &fd->bv[(size_t)b * (size_t)fd->nparam];
+	int j;
+
+	for (j = 0; j < fd->nparam; j++, v++)
+		switch (v->type) {
+		case BV_NULL:
+			sqlite3_bind_null(st, first + j + 1);
+			break;
+		case BV_INT:
+			sqlite3_bind_int64(st, first + j + 1, v->i64);
+			break;
+		case BV_REAL:
+			sqlite3_bind_double(st, first + j + 1, v->f64);
+			break;
+		case BV_TEXT:
+			sqlite3_bind_text(st, first + j + 1, v->text, -1,
+			    SQLITE_STATIC);
+			break;
+		}
+}
+
+/* Inserts fd's kept rows: CC_OK or CC_EDB (diag set). */
+static cc_err
+fed_flush(struct run *r, struct fed *fd, struct cc_diag *diag)
+{
+	cc_err err = CC_OK;
+	int b;
+
+	if (fd->nb == fd->nbatch && fd->insb != NULL) {
+		sqlite3_reset(fd->insb);
+		for (b = 0; b < fd->nb; b++)
+			bind_kept(fd->insb, b * fd->nparam, fd, b);
+		if (sqlite3_step(fd->insb) != SQLITE_DONE)
+			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+	} else
+		for (b = 0; b < fd->nb && err == CC_OK; b++) {
+			sqlite3_reset(fd->ins);
+			bind_kept(fd->ins, 0, fd, b);
+			if (sqlite3_step(fd->ins) != SQLITE_DONE)
+				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+				    sqlite3_errmsg(r->db));
+		}
+	return err;
+}
+
+/* Inserts every entity's kept rows (each has as many), then frees the
+ * extra texts they shared: CC_OK or CC_EDB (diag set). */
+static cc_err
+flush_all(struct run *r, struct file *f, struct cc_diag *diag)
+{
+	cc_err err = CC_OK;
+	int i, b;
+
+	for (i = 0; i < f->nfed && err == CC_OK; i++)
+		err = fed_flush(r, &f->fed[i], diag);
+	for (i = 0; i < f->nfed; i++) {
+		for (b = 0; b < f->fed[i].nb; b++) {
+			free(f->fed[i].extra[b]);
+			f->fed[i].extra[b] = NULL;
+		}
+		f->fed[i].nb = 0;
+	}
+	return err;
+}
+
+/* Frees what prepare_inserts() made for fd (kept rows are dropped). */
+static void
+fed_free(struct fed *fd)
+{
+	int b;
+
+	sqlite3_finalize(fd->ins);
+	sqlite3_finalize(fd->insb);
+	fd->ins = fd->insb = NULL;
+	for (b = 0; fd->extra != NULL && b < fd->nbatch; b++)
+		free(fd->extra[b]);
+	free(fd->extra);
+	free(fd->bv);
+	free(fd->arena);
+	fd->extra = NULL;
+	fd->bv = NULL;
+	fd->arena = NULL;
+	fd->nb = 0;
+	keymap_free(fd->orders);
+	fd->orders = NULL;
 }
 
 /* The unmapped columns of the row as a JSON object text (or NULL). */
@@ -752,20 +913,23 @@ read_columns(struct file *f, struct cc_diag *diag)
  * source order), bound after the targets when line_number is not mapped.
  */
 static cc_err
-number_line(struct file *f, struct fed *fd)
+number_line(struct file *f, struct fed *fd, struct bval *v)
 {
 	const struct target *oid = fd->oid_t >= 0 ?
 	    &f->t[fd->targets[fd->oid_t]] : NULL;
 	long long *n = &fd->no_order;
 
 	if (oid != NULL && !oid->isnull && (n = keymap_slot(fd->orders,
-	    oid->text, strlen(oid->text))) == NULL)
+	    oid->text, oid->len)) == NULL)
 		return CC_ENOMEM;
 	++*n;
-	if (fd->ln_t < 0)
-		sqlite3_bind_int64(fd->ins, 5 + fd->nt, *n);
-	else if (f->t[fd->targets[fd->ln_t]].isnull)
-		sqlite3_bind_int64(fd->ins, 5 + fd->ln_t, *n);
+	if (fd->ln_t < 0) {
+		v[4 + fd->nt].type = BV_INT;
+		v[4 + fd->nt].i64 = *n;
+	} else if (f->t[fd->targets[fd->ln_t]].isnull) {
+		v[4 + fd->ln_t].type = BV_INT;
+		v[4 + fd->ln_t].i64 = *n;
+	}
 	return CC_OK;
 }
 
@@ -799,41 +963,48 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 			    &f->t[i], vals, row, issue_st)) != CC_OK)
 				goto out;
 		extra = extra_json(f, vals);
+		/* the first entity keeps the row's extra text, for all */
+		if (f->nfed > 0)
+			f->fed[0].extra[f->fed[0].nb] = extra;
+		else
+			free(extra);
 		for (i = 0; i < f->nfed; i++) {
 			struct fed *fd = &f->fed[i];
-			sqlite3_reset(fd->ins);
-			sqlite3_bind_text(fd->ins, 1, f->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(fd->ins, 2, row);
-			sqlite3_bind_int64(fd->ins, 3, source_record_line(rd));
-			if (extra != NULL)
-				sqlite3_bind_text(fd->ins, 4, extra, -1,
-				    SQLITE_STATIC);
-			else
-				sqlite3_bind_null(fd->ins, 4);
+			struct bval *v = &fd->bv[(size_t)fd->nb *
+			    (size_t)fd->nparam];
+			char *slot = fd->arena + (size_t)fd->nb *
+			    (size_t)(fd->nt + 1) * VALUE_SIZE;
+			v[0].type = BV_TEXT;
+			v[0].text = f->id;
+			v[1].type = BV_INT;
+			v[1].i64 = row;
+			v[2].type = BV_INT;
+			v[2].i64 = source_record_line(rd);
+			v[3].type = extra != NULL ? BV_TEXT : BV_NULL;
+			v[3].text = extra;
 			for (k = 0; k < fd->nt; k++)
-				bind_target(fd->ins, 5 + k,
-				    &f->t[fd->targets[k]]);
-			if (fd->orders != NULL && (err = number_line(f, fd)) !=
-			    CC_OK) {
-				free(extra);
+				keep_target(&v[4 + k], &f->t[fd->targets[k]],
+				    slot + (size_t)k * VALUE_SIZE);
+			if (fd->orders != NULL && (err = number_line(f, fd,
+			    v)) != CC_OK) {
 				cc_diag_set(diag, err, "memory", "out of memory");
-				goto out;
-			}
-			if (sqlite3_step(fd->ins) != SQLITE_DONE) {
-				free(extra);
-				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-				    sqlite3_errmsg(r->db));
 				goto out;
 			}
 			fd->rows++;
 		}
-		free(extra);
+		for (i = 0; i < f->nfed; i++)
+			f->fed[i].nb++;
+		if (f->nfed > 0 && f->fed[0].nb == f->fed[0].nbatch &&
+		    (err = flush_all(r, f, diag)) != CC_OK)
+			goto out;
 		if (++*done % 10000 == 0 && run_tick(r, "stage", *done, total)) {
 			err = CC_ECONFLICT;
 			goto out;
 		}
 	}
 	if (err != CC_EOF)
+		goto out;
+	if ((err = flush_all(r, f, diag)) != CC_OK)
 		goto out;
 	err = write_changes(r, f, report);
 	json_object_set_new(report, "rows", json_integer(row));
@@ -848,12 +1019,8 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 out:
 	source_close(rd);
 	sqlite3_finalize(issue_st);
-	for (i = 0; i < f->nfed; i++) {
-		sqlite3_finalize(f->fed[i].ins);
-		f->fed[i].ins = NULL;
-		keymap_free(f->fed[i].orders);
-		f->fed[i].orders = NULL;
-	}
+	for (i = 0; i < f->nfed; i++)
+		fed_free(&f->fed[i]);
 	return err;
 }
 
