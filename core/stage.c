@@ -38,6 +38,9 @@
 #define MEMO_SLOTS	4096	/* cleaned values kept per attribute (2^k) */
 #define MEMO_BYTES	40	/* longest raw and cleaned value kept */
 #define MEMO_PROBE	8192	/* lookups before the hit rate is judged */
+/* the bits of rules 1 to CLEAN_RULE__MAX - 1 */
+#define RULE_MASK	((CLEAN_RULE__MAX >= 64 ? ~UINT64_C(0) : \
+	(UINT64_C(1) << (CLEAN_RULE__MAX % 64)) - 1) & ~CLEAN_RULE_BIT(0))
 #define BATCH_ROWS	32	/* rows per staging INSERT statement */
 
 /*
@@ -125,6 +128,11 @@ struct fed {
 	int				 ln_t, oid_t;
 	struct keymap			*orders;	/* order id -> lines */
 	long long			 no_order;	/* lines without one */
+	/* the previous line's order id and its count in orders (valid
+	 * until the next insertion: lines of one order come together) */
+	long long			*last_n;
+	size_t				 last_len;
+	char				 last[VALUE_SIZE];
 };
 
 struct file {
@@ -541,17 +549,19 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 {
 	char buf[VALUE_SIZE];
 	struct clean_result res;
+	uint64_t rules;
 	size_t n;
-	int k, b;
+	int k;
 
 	t->isnull = 1;
 	t->issue = CLEAN_ISSUE_NONE;
 	for (k = 0; k < t->ncols; k++) {
 		const char *raw = vals[t->cols[k]];
 		clean_memo(o, today, t, raw, buf, sizeof(buf), &res);
-		for (b = 1; res.rules != 0 && b < CLEAN_RULE__MAX; b++)
-			if (res.rules & CLEAN_RULE_BIT(b))
-				t->changes[k][b]++;
+		/* each rule's bit (rule 0, none, is not counted) */
+		for (rules = res.rules & RULE_MASK; rules != 0;
+		    rules &= rules - 1)
+			t->changes[k][__builtin_ctzll(rules)]++;
 		if (res.issue != CLEAN_ISSUE_NONE && raw != NULL &&
 		    record_issue(issue_st, f, row, t, t->cols[k], raw,
 		    res.issue) != CC_OK)
@@ -778,6 +788,7 @@ fed_free(struct fed *fd)
 	fd->nb = 0;
 	keymap_free(fd->orders);
 	fd->orders = NULL;
+	fd->last_n = NULL;
 }
 
 /* The unmapped columns of the row as a JSON object text (or NULL). */
@@ -919,9 +930,19 @@ number_line(struct file *f, struct fed *fd, struct bval *v)
 	    &f->t[fd->targets[fd->oid_t]] : NULL;
 	long long *n = &fd->no_order;
 
-	if (oid != NULL && !oid->isnull && (n = keymap_slot(fd->orders,
-	    oid->text, oid->len)) == NULL)
-		return CC_ENOMEM;
+	if (oid != NULL && !oid->isnull) {
+		if (fd->last_n != NULL && fd->last_len == oid->len &&
+		    memcmp(fd->last, oid->text, oid->len) == 0)
+			n = fd->last_n;
+		else if ((n = keymap_slot(fd->orders, oid->text, oid->len)) ==
+		    NULL)
+			return CC_ENOMEM;
+		else {
+			fd->last_n = n;
+			fd->last_len = oid->len;
+			memcpy(fd->last, oid->text, oid->len);
+		}
+	}
 	++*n;
 	if (fd->ln_t < 0) {
 		v[4 + fd->nt].type = BV_INT;
