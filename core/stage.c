@@ -49,7 +49,9 @@
  * whole file (the attribute, its learnt formats, the options and today),
  * so a repeated value (a date, a product key, a price) is cleaned once
  * per slot.  Direct-mapped by FNV-1a (draft-eastlake-fnv) of the raw
- * value: bounded memory whatever the input.
+ * value: bounded memory whatever the input.  Each slot's tag (the hash's
+ * high half, never 0) sits in an array of its own, so that a miss reads
+ * 4 bytes, not the slot.
  */
 struct memo_slot {
 	struct clean_result	 res;
@@ -80,6 +82,7 @@ struct target {
 	/* cleaned values kept (NULL until the first lookup), lookups and
 	 * hits; off: the column repeats too few values to gain */
 	struct memo_slot		*memo;
+	uint32_t			*memo_tag;
 	long long			 memo_look, memo_hit;
 	int				 memo_off;
 	/* The value of the current row. */
@@ -462,6 +465,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 	const unsigned char *p = (const unsigned char *)raw;
 	struct memo_slot *m;
 	uint64_t h = 14695981039346656037ULL;
+	uint32_t tag;
 	size_t n, on;
 
 	if (raw == NULL || raw[0] == '\0' || t->memo_off || size <=
@@ -469,8 +473,11 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		clean_one(o, today, t, raw, out, size, res);
 		return;
 	}
-	if (t->memo == NULL &&
-	    (t->memo = calloc(MEMO_SLOTS, sizeof(*t->memo))) == NULL) {
+	if (t->memo == NULL && ((t->memo = calloc(MEMO_SLOTS,
+	    sizeof(*t->memo))) == NULL || (t->memo_tag = calloc(MEMO_SLOTS,
+	    sizeof(*t->memo_tag))) == NULL)) {
+		free(t->memo);
+		t->memo = NULL;
 		t->memo_off = 1;
 		clean_one(o, today, t, raw, out, size, res);
 		return;
@@ -479,9 +486,11 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		h ^= p[on];
 		h *= 1099511628211ULL;
 	}
+	tag = (uint32_t)(h >> 32) | 1;
 	m = &t->memo[h & (MEMO_SLOTS - 1)];
 	t->memo_look++;
-	if (m->rawlen == n && memcmp(m->raw, raw, n) == 0) {
+	if (t->memo_tag[h & (MEMO_SLOTS - 1)] == tag && m->rawlen == n &&
+	    memcmp(m->raw, raw, n) == 0) {
 		t->memo_hit++;
 		*res = m->res;
 		memcpy(out, m->out, (size_t)m->outlen + 1);
@@ -494,11 +503,14 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		memcpy(m->raw, raw, n);
 		m->outlen = (unsigned char)on;
 		memcpy(m->out, out, on + 1);
+		t->memo_tag[h & (MEMO_SLOTS - 1)] = tag;
 	}
 	if (t->memo_look == MEMO_PROBE && t->memo_hit < MEMO_PROBE / 8) {
 		t->memo_off = 1;
 		free(t->memo);
+		free(t->memo_tag);
 		t->memo = NULL;
+		t->memo_tag = NULL;
 	}
 }
 
@@ -1053,8 +1065,10 @@ file_free(struct file *f)
 	for (i = 0; f->names != NULL && i < f->ncols; i++)
 		free((char *)f->names[i]);
 	free((void *)f->names);
-	for (i = 0; f->t != NULL && i < (size_t)f->nt; i++)
+	for (i = 0; f->t != NULL && i < (size_t)f->nt; i++) {
 		free(f->t[i].memo);
+		free(f->t[i].memo_tag);
+	}
 	free(f->t);
 	free(f->extra);
 }
