@@ -232,6 +232,8 @@ same_akey(const char *kept, const char *akey)
 	return strcmp(kept, akey) == 0;
 }
 
+static void	cmemo_drop(sqlite3 *);
+
 static int
 stc_prepare_as(sqlite3 *db, const char *akey, const char *sql,
     sqlite3_stmt **out)
@@ -329,6 +331,7 @@ query_cache_drop(sqlite3 *db)
 			free(stc[i].akey);
 			memset(&stc[i], 0, sizeof(stc[i]));
 		}
+	cmemo_drop(db);
 	query_authorizer_lost(db);
 }
 
@@ -1124,7 +1127,7 @@ table_exists(sqlite3 *db, const char *schema, const char *name)
  * CC_EDB, CC_ENOMEM.
  */
 static cc_err
-load_columns(sqlite3 *db, const char *schema, const char *table,
+load_columns_now(sqlite3 *db, const char *schema, const char *table,
     struct qcol **out, size_t *nout, const char **rowid,
     struct cc_diag *diag)
 {
@@ -1220,6 +1223,139 @@ dberr:
 	free(jk.p);
 	free_cols(cols, n);
 	return CC_EDB;
+}
+
+/*
+ * The worker's memory of loaded columns (load_columns()): a table page
+ * needs the same catalogue rows, checked against the same table, on every
+ * request.  An entry is (connection, schema, table) with the schema's
+ * data version (SQLITE_FCNTL_DATA_VERSION: it changes with every change to
+ * that database file, by this connection or another, seen at the start of
+ * the connection's next read transaction); it is used only while that
+ * version is unchanged, and dropped with the connection's kept statements
+ * (query_cache_drop()).  A hit hands out a copy: the caller owns its
+ * columns as with load_columns_now().
+ */
+#define CMEMO_MAX	16
+
+static struct cmemo {
+	sqlite3		*db;
+	char		 schema[8];
+	char		 table[MAX_NAME];
+	unsigned int	 version;
+	struct qcol	*cols;
+	size_t		 n;
+	const char	*rowid;
+} cmemo[CMEMO_MAX];
+static size_t cmemo_next;
+
+static void
+cmemo_clear(struct cmemo *m)
+{
+	free_cols(m->cols, m->n);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Forgets db's entries (its handle is about to be closed). */
+static void
+cmemo_drop(sqlite3 *db)
+{
+	size_t i;
+
+	for (i = 0; i < CMEMO_MAX; i++)
+		if (cmemo[i].db == db)
+			cmemo_clear(&cmemo[i]);
+}
+
+/* A copy of n columns; NULL when out of memory. */
+static struct qcol *
+copy_cols(const struct qcol *src, size_t n)
+{
+	struct qcol *c;
+	size_t i;
+
+	if ((c = calloc(n, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		c[i] = src[i];
+		c[i].name = strdup(src[i].name);
+		c[i].ident = strdup(src[i].ident);
+		c[i].jkey = strdup(src[i].jkey);
+		if (c[i].name == NULL || c[i].ident == NULL ||
+		    c[i].jkey == NULL) {
+			free_cols(c, i + 1);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/*
+ * *version = schema's data version (SQLITE_FCNTL_DATA_VERSION).  The
+ * pager brings that number up to date when a read transaction starts, so
+ * a PRAGMA data_version of the schema (a kept statement: it reads in a
+ * transaction of its own when none is open) is stepped first.  0 when
+ * either fails.  schema is "main" or "model" (model_schema()): a constant.
+ */
+static int
+schema_version_of(sqlite3 *db, const char *schema, unsigned int *version)
+{
+	sqlite3_stmt *st;
+	char sql[64];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA \"%s\".data_version", schema);
+	if (stc_prepare(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	rc = sqlite3_step(st);
+	stc_release(st);
+	return rc == SQLITE_ROW && sqlite3_file_control(db, schema,
+	    SQLITE_FCNTL_DATA_VERSION, version) == SQLITE_OK;
+}
+
+/* load_columns_now() through the worker's memory. */
+static cc_err
+load_columns(sqlite3 *db, const char *schema, const char *table,
+    struct qcol **out, size_t *nout, const char **rowid,
+    struct cc_diag *diag)
+{
+	struct cmemo *m;
+	unsigned int version = 0;
+	size_t i;
+	cc_err err;
+	int known;
+
+	known = strlen(schema) < sizeof(m->schema) &&
+	    strlen(table) < sizeof(m->table) && schema_version_of(db, schema,
+	    &version);
+	for (i = 0; known && i < CMEMO_MAX; i++) {
+		m = &cmemo[i];
+		if (m->cols == NULL || m->db != db || m->version != version ||
+		    strcmp(m->schema, schema) != 0 ||
+		    strcmp(m->table, table) != 0)
+			continue;
+		if ((*out = copy_cols(m->cols, m->n)) == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "oom",
+			    "out of memory");
+		*nout = m->n;
+		*rowid = m->rowid;
+		return CC_OK;
+	}
+	if ((err = load_columns_now(db, schema, table, out, nout, rowid,
+	    diag)) != CC_OK || !known)
+		return err;
+	m = &cmemo[cmemo_next];
+	cmemo_clear(m);
+	if ((m->cols = copy_cols(*out, *nout)) == NULL)
+		return CC_OK;		/* not kept */
+	cmemo_next = (cmemo_next + 1) % CMEMO_MAX;
+	m->db = db;
+	snprintf(m->schema, sizeof(m->schema), "%s", schema);
+	snprintf(m->table, sizeof(m->table), "%s", table);
+	m->version = version;
+	m->n = *nout;
+	m->rowid = *rowid;
+	return CC_OK;
 }
 
 /* ---- parameters ---------------------------------------------------- */
@@ -2528,23 +2664,9 @@ write_row(struct query *q, struct qbuf *b, long long nrow)
 	}
 }
 
-static json_t *
-columns_json(const struct query *q)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a != NULL && i < q->nsel; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "name",
-		    q->cols[q->sel[i]].name, "type",
-		    type_names[q->cols[q->sel[i]].type]));
-	return a;
-}
-
 static void
 write_head(struct query *q, struct qbuf *b)
 {
-	json_t *h;
 	char *t;
 	size_t i;
 
@@ -2562,18 +2684,36 @@ write_head(struct query *q, struct qbuf *b)
 	}
 	if (q->fmt != QUERY_JSON)
 		return;
-	h = json_pack("{s:b, s:s, s:o, s:O, s:O}", "ok", 1, "table",
-	    q->table, "columns", columns_json(q), "filters", q->filters_json,
-	    "sort", q->sort_json);
-	if (h == NULL || (t = json_dumps(h, JSON_COMPACT)) == NULL) {
-		json_decref(h);
+	/* The members json_pack() + json_dumps(JSON_COMPACT) would write for
+	 * {ok, table, columns: [{name, type}...], filters, sort}, in that
+	 * order, written directly: a page's head costs no JSON tree. */
+	qb_puts(b, "{\"ok\":true,\"table\":");
+	put_json_str(b, q->table, strlen(q->table));
+	qb_puts(b, ",\"columns\":[");
+	for (i = 0; i < q->nsel; i++) {
+		const struct qcol *c = &q->cols[q->sel[i]];
+		qb_puts(b, i > 0 ? ",{\"name\":" : "{\"name\":");
+		put_json_str(b, c->name, strlen(c->name));
+		qb_puts(b, ",\"type\":\"");
+		qb_puts(b, type_names[c->type]);
+		qb_puts(b, "\"}");
+	}
+	qb_puts(b, "],\"filters\":");
+	if ((t = json_dumps(q->filters_json, JSON_COMPACT)) == NULL) {
 		b->oom = 1;
 		return;
 	}
-	json_decref(h);
-	qb_put(b, t, strlen(t) - 1);		/* without the final '}' */
-	qb_puts(b, ",\"rows\":[");
+	qb_puts(b, t);
 	free(t);
+	qb_puts(b, ",\"sort\":");
+	if ((t = json_dumps(q->sort_json, JSON_COMPACT |
+	    JSON_ENCODE_ANY)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	qb_puts(b, t);
+	free(t);
+	qb_puts(b, ",\"rows\":[");
 }
 
 static const char *const cut_codes[] = {

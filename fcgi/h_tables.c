@@ -255,6 +255,8 @@ h_table_get(struct http_req *req)
 		http_add_header(req, "Content-Disposition: attachment;"
 		    " filename=\"%s.%s\"", name, query_extension(fmt));
 	http_add_header(req, "Vary: Accept");
+	if (query_is_stream(q) || query_is_download(q))
+		http_stream(req);
 	http_begin(req, 200, query_content_type(fmt), -1);
 	if (strcmp(req->method, "HEAD") != 0) {
 		cc_diag_clear(&diag);

@@ -410,6 +410,7 @@ audit_csv(struct http_req *req)
 	if (http_query_get(req, "_dl") != NULL)
 		http_add_header(req, "Content-Disposition: attachment;"
 		    " filename=\"audit.csv\"");
+	http_stream(req);
 	http_begin(req, 200, "text/csv; charset=utf-8", -1);
 	if (h == NULL || strcmp(h, "off") != 0)
 		csv_row(req, NULL, 0);

@@ -233,6 +233,12 @@ reason(int status)
 }
 
 void
+http_stream(struct http_req *req)
+{
+	http_add_header(req, "X-Accel-Buffering: no");
+}
+
+void
 http_begin(struct http_req *req, int status, const char *content_type,
     long long content_length)
 {
@@ -540,7 +546,7 @@ http_read_json_max(struct http_req *req, size_t max)
 	return doc;
 }
 
-void
+int
 http_drain(struct http_req *req)
 {
 	char buf[65536];
@@ -550,7 +556,9 @@ http_drain(struct http_req *req)
 
 	while ((got = FCGX_GetStr(buf, sizeof(buf), req->fcgx->in)) > 0)
 		if ((total += got) > max)
-			break;
+			return 0;
+	return FCGX_HasSeenEOF(req->fcgx->in) == EOF &&
+	    FCGX_GetError(req->fcgx->in) == 0;
 }
 
 int

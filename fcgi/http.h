@@ -123,6 +123,17 @@ const char	*http_query_get(const struct http_req *req, const char *key);
 void		 http_add_header(struct http_req *req, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Before http_begin(): the answer is a stream of unbounded length (an
+ * export, _stream=1): nginx is asked to pass it on as it is written
+ * (X-Accel-Buffering: no, which nginx reads and does not forward) rather
+ * than to buffer it, so the client sees rows while they are produced and
+ * nothing is spooled to nginx's temporary files.  Bounded answers (a
+ * page, a dashboard) stay buffered: nginx then frees the worker as soon
+ * as the answer is written.
+ */
+void		 http_stream(struct http_req *req);
+
 /* Starts a response: status line and headers (common + added). */
 void		 http_begin(struct http_req *req, int status,
 		     const char *content_type, long long content_length);
@@ -213,8 +224,13 @@ int		 http_client_gone_cb(void *req);
  */
 void		 http_unavailable(struct http_req *req, const struct cc_diag *d);
 
-/* Reads and discards the rest of the body (bounded by the upload limit
- * plus 64 MiB, and by the idle timeout). */
-void		 http_drain(struct http_req *req);
+/*
+ * Reads and discards the rest of the body (bounded by the upload limit
+ * plus 64 MiB, and by the idle timeout).  Returns 1 when the web server's
+ * FCGI_STDIN stream was read to its end without an error (nothing more
+ * can arrive for this request), 0 otherwise (limit reached, timeout,
+ * read error).
+ */
+int		 http_drain(struct http_req *req);
 
 #endif /* CONCORD_FCGI_HTTP_H */

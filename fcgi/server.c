@@ -137,11 +137,16 @@ set_body_timeout(FCGX_Request *fr, long seconds)
 		log_warn("worker: SO_RCVTIMEO: %s", strerror(errno));
 }
 
-static void
+/*
+ * Serves the request accepted in fr.  Returns 1 when its body was read to
+ * the end (http_drain()), so nothing more can arrive on the connection.
+ */
+static int
 handle(FCGX_Request *fr, struct app *app)
 {
 	struct http_req req;
 	cc_err err;
+	int ended;
 
 	err = http_req_init(&req, fr, app);
 	if (err != CC_OK)
@@ -153,13 +158,14 @@ handle(FCGX_Request *fr, struct app *app)
 		http_error(&req, 500, "internal", "no response");
 	/* An early answer (401, 403, 415...) leaves the body unread: read
 	 * it, so the web server does not see the connection cut. */
-	http_drain(&req);
+	ended = http_drain(&req);
 	/* One line per request; never a token or a body. */
 	log_info("req=%s %s %s %d %lld %ldms user=%s", req.request_id,
 	    req.method, req.path != NULL ? req.path : "-", req.status,
 	    req.sent, elapsed_ms(&req.start),
 	    req.authed ? req.user.username : "-");
 	http_req_free(&req);
+	return ended;
 }
 
 static int
@@ -197,7 +203,19 @@ worker(const struct cc_config *cfg, const unsigned char *key, size_t keylen,
 		/* Held back until the answer is out; then the loop ends. */
 		sigprocmask(SIG_BLOCK, &term, &old);
 		set_body_timeout(&fr, cfg->body_idle_timeout);
-		handle(&fr, &app);
+		/*
+		 * libfcgi closes a connection with a lingering close:
+		 * shutdown(SHUT_WR), then poll() and read() until the web
+		 * server closes its end (up to 2 s), so that a peer still
+		 * sending is not cut off.  When the request's FCGI_STDIN was
+		 * read to its end, nothing more can come (nginx sends no
+		 * FCGI_ABORT_REQUEST without fastcgi_keep_conn), and the
+		 * worker closes at once: FCGX_Detach() makes FCGX_Finish_r()
+		 * close without the shutdown.  The answer is already in the
+		 * peer's receive queue of the Unix socket and is not lost.
+		 */
+		if (handle(&fr, &app))
+			FCGX_Detach(&fr);
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}

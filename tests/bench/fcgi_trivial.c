@@ -6,7 +6,11 @@
  * on every answer, without reading the request beyond its parameters.
  * A measuring program, not a test: built and run by tests/bench/bench.sh.
  *
- * usage: fcgi_trivial SOCKET WORKERS
+ * usage: fcgi_trivial SOCKET WORKERS [close]
+ *   close: end each connection as Concord's worker does (fcgi/server.c):
+ *   FCGX_Detach() before FCGX_Finish_r(), so libfcgi closes at once
+ *   instead of its lingering close (shutdown, then poll() and read()
+ *   until the web server closes its end).  Without it, plain libfcgi.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +28,7 @@
 static const char body[] = "{\"ok\":true,\"status\":\"ok\"}";
 
 static int
-serve(int fd)
+serve(int fd, int detach)
 {
 	FCGX_Request r;
 
@@ -39,6 +43,8 @@ serve(int fd)
 		    "Referrer-Policy: no-referrer\r\n"
 		    "Cache-Control: no-store\r\n\r\n", (int)sizeof(body) - 1);
 		FCGX_PutStr(body, (int)sizeof(body) - 1, r.out);
+		if (detach)
+			FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
 	}
 	return 0;
@@ -48,11 +54,12 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_un sun;
-	int fd, i, n;
+	int fd, i, n, detach;
 
-	if (argc != 3 || (n = atoi(argv[2])) < 1 || n > 64 ||
+	detach = argc == 4 && strcmp(argv[3], "close") == 0;
+	if ((argc != 3 && !detach) || (n = atoi(argv[2])) < 1 || n > 64 ||
 	    strlen(argv[1]) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "usage: fcgi_trivial SOCKET WORKERS\n");
+		fprintf(stderr, "usage: fcgi_trivial SOCKET WORKERS [close]\n");
 		return 2;
 	}
 	memset(&sun, 0, sizeof(sun));
@@ -73,7 +80,7 @@ main(int argc, char **argv)
 			prctl(PR_SET_PDEATHSIG, SIGTERM);
 			if (getppid() == 1)
 				_exit(0);
-			_exit(serve(fd));
+			_exit(serve(fd, detach));
 		}
 	while (wait(NULL) > 0)
 		;

@@ -15,7 +15,9 @@
 #   - wrk -t2 -cWRK_CONNS: req/s, p50, p99 and errors of /trivial, health,
 #     every dashboard (sales with and without filters), a table page, with
 #     each figure's ratio to the trivial responder (the median of its
-#     runs at the start, middle and end of the section);
+#     runs at the start, middle and end of the section), and to the same
+#     responder closing its connections as Concord's workers do
+#     (/trivial-close: no lingering close, see fcgi/server.c);
 #   - the same sales URLs with dashboard_cache off (the aggregates alone);
 #   - one request alone: median of 5 curl times per URL, cache off;
 #   - abandoned requests: wrk with a 1 s client timeout on a heavy table
@@ -77,16 +79,20 @@ http {
         fastcgi_param SERVER_PROTOCOL \$server_protocol;
         fastcgi_param REMOTE_ADDR \$remote_addr;
         fastcgi_param HTTP_HOST \$http_host;
-        # as conf/nginx/concord.conf: answers buffered, table pages and
-        # exports streamed (fastcgi_buffering off)
+        # as conf/nginx/concord.conf: answers and table pages buffered,
+        # exports streamed (the service sends X-Accel-Buffering: no)
         location /api/ { fastcgi_pass unix:$tmp/concord.sock; }
-        location /api/v1/tables/ { fastcgi_pass unix:$tmp/concord.sock; fastcgi_buffering off; }
+        location /api/v1/tables/ { fastcgi_pass unix:$tmp/concord.sock; fastcgi_buffers 32 8k; fastcgi_max_temp_file_size 0; }
         location = /trivial { fastcgi_pass unix:$tmp/trivial.sock; }
+        location = /trivial-close { fastcgi_pass unix:$tmp/trivial-close.sock; }
     }
 }
 EOF
 "$tmp/fcgi_trivial" "$tmp/trivial.sock" "$WORKERS" &
 trivial_pid=$!
+pids+=($!)
+"$tmp/fcgi_trivial" "$tmp/trivial-close.sock" "$WORKERS" close &
+trivial_close_pid=$!
 pids+=($!)
 "$NGINX" -c "$tmp/nginx.conf" -p "$tmp" || die "nginx did not start ($tmp/nginx-error.log)"
 
@@ -135,6 +141,11 @@ app_pids() {
 		echo "$trivial_pid"
 		return
 	fi
+	if [ "$1" = /trivial-close ]; then
+		pgrep -P "$trivial_close_pid" | tr '\n' ' '
+		echo "$trivial_close_pid"
+		return
+	fi
 	for p in $(pgrep -P "$serve_pid"); do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = concord-runner ] || printf '%s ' "$p"
 	done
@@ -168,10 +179,14 @@ wrk_run() {
 	log "wrk $url: ${W_RPS:-?} req/s, p50 $W_P50 ms, p99 $W_P99 ms, errors $W_ERR, CPU/req app $W_APP us nginx $W_NGX us"
 }
 trivial_rps=()
+trivial_close_rps=()
 trivial_row() {
 	wrk_run /trivial 0
 	trivial_rps+=("$W_RPS")
-	rows+=("| trivial libfcgi responder (run ${#trivial_rps[@]}) | – | ${W_RPS} | – | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
+	rows+=("| trivial libfcgi responder (run ${#trivial_rps[@]}) | – | ${W_RPS} | – | – | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
+	wrk_run /trivial-close 0
+	trivial_close_rps+=("$W_RPS")
+	rows+=("| trivial responder, Concord's close (run ${#trivial_close_rps[@]}) | – | ${W_RPS} | – | – | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
@@ -228,6 +243,7 @@ for spec in "$@"; do
 	trivial_row
 done
 peer=$(median "${trivial_rps[@]}")
+peer_close=$(median "${trivial_close_rps[@]}")
 
 # --- abandoned requests (on the last workspace) ---------------------------
 label=${*: -1}
@@ -270,18 +286,23 @@ stop_serve
 echo "### HTTP read side behind nginx (wrk -t2 -c$WRK_CONNS, ${WRK_SECS} s each, $WORKERS workers each)"
 echo ""
 echo "Peer: the trivial libfcgi responder (\`tests/bench/fcgi_trivial.c\`, $WORKERS workers) behind the"
-echo "same nginx, measured $((${#trivial_rps[@]})) times in this section; ratios are to the median, $peer req/s."
+echo "same nginx, measured $((${#trivial_rps[@]})) times in this section; \"× trivial\" is the ratio to its median,"
+echo "$peer req/s.  \"× same close\" is the ratio to the same responder closing each connection as"
+echo "Concord's workers do (\`fcgi_trivial SOCKET N close\`: no lingering close once the request was"
+echo "read to its end), median $peer_close req/s."
 echo ""
 echo "CPU µs/req: user + system time of the answering processes (the responder's, or concord's"
 echo "workers) and of nginx's worker during the wrk run, per completed request (clock ticks of"
 echo "/proc/PID/stat: ±1 tick over the run).  nginx serves the API as conf/nginx/concord.conf"
-echo "does: answers buffered, table pages streamed."
+echo "does: answers and table pages buffered, exports streamed (X-Accel-Buffering: no)."
 echo ""
-echo "| workspace | URL | req/s | × trivial | p50 ms | p99 ms | errors | app CPU µs/req | nginx CPU µs/req |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| workspace | URL | req/s | × trivial | × same close | p50 ms | p99 ms | errors | app CPU µs/req | nginx CPU µs/req |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do
 	if [[ $r =~ @([0-9.]+)@ ]]; then
-		x=$(awk -v a="${BASH_REMATCH[1]}" -v b="$peer" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+		x=$(awk -v a="${BASH_REMATCH[1]}" -v b="$peer" -v c="$peer_close" 'BEGIN {
+			if (b > 0) printf "%.2f", a / b; else printf "n/a"
+			if (c > 0) printf " | %.2f", a / c; else printf " | n/a" }')
 		r=${r/@${BASH_REMATCH[1]}@/$x}
 	fi
 	echo "$r"

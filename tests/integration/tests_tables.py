@@ -723,3 +723,27 @@ PUBLIC = ("dim_date", "dim_location", "dim_product_category", "dim_customer", "d
           "quarantine", "clean_issues", "clean_changes", "key_rules", "match_pairs", "match_models",
           "stg_customer", "stg_product",
           "stg_product_category", "stg_location", "stg_order_line", "customer_segment")
+
+
+@test("tables_exports_unbuffered_pages_buffered")
+def _(env):
+    """What the service asks of nginx (conf/nginx/concord.conf): an export is
+    passed on as it is written (X-Accel-Buffering: no, read on the FastCGI
+    socket: nginx does not forward it), a page is left to nginx's buffers."""
+    from tests_upload_integrity import Fcgi
+    b, u, _star = star_user(env)
+    cases = [(q("fact_sales", ".csv", _stream=1), "no"),
+             (q("fact_sales", ".json", _stream=1), "no"),
+             (q("fact_sales", ".csv", _dl=1, _size=2), "no"),
+             (q("dim_product", ".json", _size=5), None),
+             (q("fact_sales", ".csv", _size=5), None),
+             ("/api/v1/dashboards/sales", None)]
+    for uri, want in cases:
+        r = Fcgi(b.sock).begin("GET", uri, token=u.token).end_stdin().response()
+        eq(r.status, 200, "%s on the socket" % uri)
+        eq(r.headers.get("x-accel-buffering"), want, "%s: X-Accel-Buffering" % uri)
+        # and through nginx the header is consumed, the answer whole
+        raw = b.client.get(uri, token=u.token)
+        eq(raw.status, 200, "%s through nginx" % uri)
+        eq(raw.headers.get("X-Accel-Buffering"), None, "%s: nginx forwards no X-Accel-Buffering" % uri)
+        eq(len(raw.body), len(r.body), "%s: the same bytes through nginx" % uri)

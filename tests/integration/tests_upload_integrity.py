@@ -516,6 +516,49 @@ def _(env):
     eq(r.json["file"]["size"], len(body), "size of the slow body")
 
 
+@test("worker_free_once_answered_while_web_server_holds_connection")
+def _(env):
+    """A worker whose request was read to its end closes at once: it does not
+    wait on the web server's end of the connection (libfcgi's lingering close
+    waits up to 2 s).  Both workers answer a request whose connection the
+    client then keeps open; a third request must be answered at once."""
+    b, u = fresh(env, "freeworker")
+
+    def answered_kept_open(method, uri, body=None):
+        f = Fcgi(b.sock, timeout=10).begin(method, uri, content_length=len(body) if body else None,
+                                          content_type="application/json" if body else None, token=u.token)
+        if body:
+            f.stdin(body)
+        f.end_stdin()
+        buf, ended = b"", False
+        while not ended:               # the records up to END_REQUEST, the socket left open
+            chunk = f.s.recv(65536)
+            check(chunk, "%s %s: the connection ended before END_REQUEST" % (method, uri))
+            buf += chunk
+            while len(buf) >= 8:
+                _v, rtype, _rid, clen, pad = struct.unpack("!BBHHBx", buf[:8])
+                if len(buf) < 8 + clen + pad:
+                    break
+                ended = ended or rtype == FCGI_END_REQUEST
+                buf = buf[8 + clen + pad:]
+        return f
+
+    cases = [("GET", "/api/v1/health", None),
+             ("POST", "/api/v1/auth/login", json.dumps({"username": "freeworker", "password": "wrong one"}).encode())]
+    for method, uri, body in cases:
+        held = [answered_kept_open(method, uri, body) for _ in range(2)]
+        t0 = time.time()
+        r = Fcgi(b.sock, timeout=10).begin("GET", "/api/v1/health").end_stdin().response()
+        took = time.time() - t0
+        eq(r.status, 200, "%s %s twice, connections held: the third request" % (method, uri))
+        check(took < 1.0, "%s %s twice, connections held: the third request took %.2fs (a worker "
+              "still waited on a held connection)" % (method, uri, took))
+        for f in held:
+            f.s.settimeout(5)
+            eq(f.s.recv(1), b"", "%s %s: the worker closed its end" % (method, uri))
+            f.close()
+
+
 # ----------------------------------------------- what killed processes leave ---
 HOLDER = r"""
 import fcntl, os, sys, time

@@ -1761,6 +1761,72 @@ kept_statements(void **state)
 	tmp_db_close(db, path);
 }
 
+/* The names in a JSON page's "columns", comma-separated, into out. */
+static void
+page_columns(const struct membuf *m, char *out, size_t size)
+{
+	json_error_t e;
+	json_t *doc = json_loads(m->p, 0, &e), *c;
+	size_t i, n = 0;
+
+	assert_non_null(doc);
+	out[0] = '\0';
+	json_array_foreach(json_object_get(doc, "columns"), i, c)
+		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "," : "",
+		    json_string_value(json_object_get(c, "name")));
+	json_decref(doc);
+}
+
+/*
+ * The columns a connection keeps between requests (load_columns()'s
+ * memory) follow every change of the catalogue or the table: made on
+ * the same connection, and committed by another one.
+ */
+static void
+kept_columns_follow_changes(void **state)
+{
+	struct membuf m = { 0 };
+	struct cc_diag d;
+	char path[64], first[4096], now[4096];
+	sqlite3 *db, *other;
+
+	(void)state;
+	db = model_db(path, sizeof(path), 1);
+	assert_int_equal(run_q(db, "dim_product", QUERY_JSON, "_size=2", NULL,
+	    &m, NULL, NULL, &d), CC_OK);
+	page_columns(&m, first, sizeof(first));
+	assert_null(strstr(first, "zz_note"));
+	m.len = 0;
+	assert_int_equal(run_q(db, "dim_product", QUERY_JSON, "_size=2", NULL,
+	    &m, NULL, NULL, &d), CC_OK);
+	page_columns(&m, now, sizeof(now));
+	assert_string_equal(now, first);
+	/* a column added on this connection, catalogue and table */
+	exec_ok(db, "ALTER TABLE dim_product ADD COLUMN zz_note TEXT;"
+	    " INSERT INTO table_columns (table_name, column_name, ordinal,"
+	    " type) VALUES ('dim_product', 'zz_note', 999, 'text')");
+	m.len = 0;
+	assert_int_equal(run_q(db, "dim_product", QUERY_JSON, "_size=2", NULL,
+	    &m, NULL, NULL, &d), CC_OK);
+	page_columns(&m, now, sizeof(now));
+	assert_non_null(strstr(now, ",zz_note"));
+	assert_int_equal(strncmp(now, first, strlen(first)), 0);
+	/* its catalogue row removed by another connection */
+	assert_int_equal(sqlite3_open_v2(path, &other, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	sqlite3_busy_timeout(other, 5000);
+	exec_ok(other, "DELETE FROM table_columns WHERE column_name ="
+	    " 'zz_note'");
+	sqlite3_close(other);
+	m.len = 0;
+	assert_int_equal(run_q(db, "dim_product", QUERY_JSON, "_size=2", NULL,
+	    &m, NULL, NULL, &d), CC_OK);
+	page_columns(&m, now, sizeof(now));
+	assert_string_equal(now, first);
+	free(m.p);
+	tmp_db_close(db, path);
+}
+
 int
 main(void)
 {
@@ -1784,6 +1850,7 @@ main(void)
 		cmocka_unit_test(tables_list),
 		cmocka_unit_test(attached_model),
 		cmocka_unit_test(kept_statements),
+		cmocka_unit_test(kept_columns_follow_changes),
 	};
 	/* Not a test: only on request (a skipped test would count as a
 	 * failure under automake's TAP driver). */
