@@ -456,9 +456,10 @@ clean_one(const struct clean_opts *o, const char *today, struct target *t,
  * clean_one() through t's memo: the same result and output for a raw
  * value seen before in its slot.  Values longer than MEMO_BYTES, and
  * every value of a column whose first MEMO_PROBE lookups hit less than
- * one in eight, are cleaned each time.
+ * one in eight, are cleaned each time.  Returns strlen(out) when known
+ * on the way, else (size_t)-1.
  */
-static void
+static size_t
 clean_memo(const struct clean_opts *o, const char *today, struct target *t,
     const char *raw, char *out, size_t size, struct clean_result *res)
 {
@@ -471,7 +472,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 	if (raw == NULL || raw[0] == '\0' || t->memo_off || size <=
 	    MEMO_BYTES || (n = strnlen(raw, MEMO_BYTES + 1)) > MEMO_BYTES) {
 		clean_one(o, today, t, raw, out, size, res);
-		return;
+		return (size_t)-1;
 	}
 	if (t->memo == NULL && ((t->memo = calloc(MEMO_SLOTS,
 	    sizeof(*t->memo))) == NULL || (t->memo_tag = calloc(MEMO_SLOTS,
@@ -480,7 +481,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		t->memo = NULL;
 		t->memo_off = 1;
 		clean_one(o, today, t, raw, out, size, res);
-		return;
+		return (size_t)-1;
 	}
 	for (on = 0; on < n; on++) {
 		h ^= p[on];
@@ -494,7 +495,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		t->memo_hit++;
 		*res = m->res;
 		memcpy(out, m->out, (size_t)m->outlen + 1);
-		return;
+		return m->outlen;
 	}
 	clean_one(o, today, t, raw, out, size, res);
 	if ((on = strnlen(out, MEMO_BYTES + 1)) <= MEMO_BYTES) {
@@ -512,6 +513,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		t->memo = NULL;
 		t->memo_tag = NULL;
 	}
+	return on <= MEMO_BYTES ? on : (size_t)-1;
 }
 
 static cc_err
@@ -562,14 +564,14 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 	char buf[VALUE_SIZE];
 	struct clean_result res;
 	uint64_t rules;
-	size_t n;
+	size_t n, len;
 	int k;
 
 	t->isnull = 1;
 	t->issue = CLEAN_ISSUE_NONE;
 	for (k = 0; k < t->ncols; k++) {
 		const char *raw = vals[t->cols[k]];
-		clean_memo(o, today, t, raw, buf, sizeof(buf), &res);
+		len = clean_memo(o, today, t, raw, buf, sizeof(buf), &res);
 		/* each rule's bit (rule 0, none, is not counted) */
 		for (rules = res.rules & RULE_MASK; rules != 0;
 		    rules &= rules - 1)
@@ -589,7 +591,7 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 		}
 		t->isnull = 0;
 		/* the value, not the whole buffer (per value of every row) */
-		n = strnlen(buf, sizeof(buf) - 1);
+		n = len != (size_t)-1 ? len : strnlen(buf, sizeof(buf) - 1);
 		memcpy(t->text, buf, n);
 		t->text[n] = '\0';
 		t->len = n;
