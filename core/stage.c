@@ -93,6 +93,126 @@ struct target {
 	char				 text[VALUE_SIZE];
 };
 
+/*
+ * An order id's line count: the lines of a file's orders, for numbering
+ * the lines without a number.  Records { count, length, id bytes } follow
+ * one another in one arena (8-byte aligned); an open-addressing table
+ * (linear probing, Knuth TAOCP vol. 3, 6.4, algorithm L; at most half
+ * full) holds for each its offset / 8 + 1 (low 40 bits) and 24 bits of
+ * its FNV-1a hash (draft-eastlake-fnv).  About 40 bytes per order id of
+ * up to 12 bytes, in two allocations, where a keymap spends about 100 in
+ * one per id.
+ */
+struct ordmap {
+	uint64_t	*slot;		/* 0: empty */
+	size_t		 cap;		/* a power of two */
+	size_t		 n;
+	char		*arena;
+	size_t		 alen, acap;
+};
+
+struct ordrec {
+	long long	 count;
+	uint32_t	 len;
+	char		 id[];		/* len bytes */
+};
+
+#define ORD_INDEX(s)	((s) & ((UINT64_C(1) << 40) - 1))
+#define ORD_TAG(h)	((h) >> 40)
+
+static uint64_t
+ord_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct ordrec *
+ord_rec(const struct ordmap *m, uint64_t s)
+{
+	return (struct ordrec *)(void *)(m->arena + (ORD_INDEX(s) - 1) * 8);
+}
+
+/* Doubles m's table: 0, or -1 when out of memory (m unchanged). */
+static int
+ord_grow(struct ordmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024, i, j;
+	uint64_t *t = calloc(cap, sizeof(*t)), h;
+
+	if (t == NULL)
+		return -1;
+	for (i = 0; i < m->cap; i++) {
+		const struct ordrec *r;
+		if (m->slot[i] == 0)
+			continue;
+		r = ord_rec(m, m->slot[i]);
+		h = ord_hash(r->id, r->len);
+		for (j = h & (cap - 1); t[j] != 0; j = (j + 1) & (cap - 1))
+			;
+		t[j] = m->slot[i];
+	}
+	free(m->slot);
+	m->slot = t;
+	m->cap = cap;
+	return 0;
+}
+
+/* The count of order id p[0..n) (0 when new); NULL when out of memory.
+ * Valid until the next new id. */
+static long long *
+ord_count(struct ordmap *m, const char *p, size_t n)
+{
+	uint64_t h = ord_hash(p, n), tag = ORD_TAG(h);
+	size_t i, need = (sizeof(struct ordrec) + n + 7) & ~(size_t)7;
+	struct ordrec *r;
+	char *a;
+
+	if (n > UINT32_MAX)
+		return NULL;
+	if ((m->n + 1) * 2 > m->cap && ord_grow(m) != 0)
+		return NULL;
+	for (i = h & (m->cap - 1); m->slot[i] != 0; i = (i + 1) & (m->cap - 1))
+		if ((m->slot[i] >> 40) == tag && (r = ord_rec(m,
+		    m->slot[i]))->len == n && memcmp(r->id, p, n) == 0)
+			return &r->count;
+	if (m->alen + need > m->acap) {
+		size_t cap = m->acap ? m->acap * 2 : 64 * 1024;
+		while (cap < m->alen + need)
+			cap *= 2;
+		if ((a = realloc(m->arena, cap)) == NULL)
+			return NULL;
+		m->arena = a;
+		m->acap = cap;
+	}
+	if ((m->alen / 8 + 1) >> 40)
+		return NULL;
+	r = (struct ordrec *)(void *)(m->arena + m->alen);
+	r->count = 0;
+	r->len = (uint32_t)n;
+	memcpy(r->id, p, n);
+	m->slot[i] = (tag << 40) | (m->alen / 8 + 1);
+	m->alen += need;
+	m->n++;
+	return &r->count;
+}
+
+static void
+ord_free(struct ordmap *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slot);
+	free(m->arena);
+	free(m);
+}
+
 /* A value of a staged row, kept until its INSERT runs. */
 struct bval {
 	enum { BV_NULL, BV_INT, BV_REAL, BV_TEXT } type;
@@ -129,7 +249,7 @@ struct fed {
 	 * order id, numbered or not, counted); ln_t, oid_t: the targets
 	 * (-1: not mapped; the number is bound after the targets) */
 	int				 ln_t, oid_t;
-	struct keymap			*orders;	/* order id -> lines */
+	struct ordmap			*orders;	/* order id -> lines */
 	long long			 no_order;	/* lines without one */
 	/* the previous line's order id and its count in orders (valid
 	 * until the next insertion: lines of one order come together) */
@@ -650,7 +770,8 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 				if (!strcmp(a, "order_id"))
 					fd->oid_t = k;
 			}
-			if ((fd->orders = keymap_new()) == NULL)
+			if ((fd->orders = calloc(1, sizeof(*fd->orders))) ==
+			    NULL)
 				return cc_diag_set(diag, CC_ENOMEM, "memory",
 				    "out of memory");
 		}
@@ -800,7 +921,7 @@ fed_free(struct fed *fd)
 	fd->bv = NULL;
 	fd->arena = NULL;
 	fd->nb = 0;
-	keymap_free(fd->orders);
+	ord_free(fd->orders);
 	fd->orders = NULL;
 	fd->last_n = NULL;
 }
@@ -948,7 +1069,7 @@ number_line(struct file *f, struct fed *fd, struct bval *v)
 		if (fd->last_n != NULL && fd->last_len == oid->len &&
 		    memcmp(fd->last, oid->text, oid->len) == 0)
 			n = fd->last_n;
-		else if ((n = keymap_slot(fd->orders, oid->text, oid->len)) ==
+		else if ((n = ord_count(fd->orders, oid->text, oid->len)) ==
 		    NULL)
 			return CC_ENOMEM;
 		else {

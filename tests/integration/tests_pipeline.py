@@ -606,7 +606,8 @@ def _(env):
     # the stage keeps cleaned values for repeated raw ones and inserts rows
     # 32 at a time: a value staged in a long file, where it repeats, must be
     # the value (and quarantine reason) it gets in a file where it appears
-    # once; order ids are all distinct (kept values turned off for them)
+    # once; nearly all customer ids are distinct (kept values turned off for
+    # them); 4,500 order ids of 2 lines each, interleaved, are numbered
     pools = {
         "order_date": ["2025-01-%02d" % d for d in range(1, 29)] +
                       ["n/a", " 2025-02-03 ", "2025-13-01", "2025-02-30", "3025-01-01", "", "null"],
@@ -632,11 +633,19 @@ def _(env):
         w.writerows(rows)
         return out.getvalue().encode()
 
-    lines = [["SO%d" % i] + [pick(pools[c]) for c in pools] for i in range(n)]
-    width = max(len(p) for p in pools.values())
-    # every raw value once (order ids of their own); short pools padded with
-    # an empty value, which is never kept
-    once = [["ONE%d" % i] + [pools[c][i] if i < len(pools[c]) else "" for c in pools]
+    lines = []
+    for i in range(n):
+        row = ["SO%d" % (i % 4500)] + [pick(pools[c]) for c in pools]
+        if i % 20:
+            row[cols.index("customer_id")] = "C%d" % i
+        lines.append(row)
+    # every raw value once, in order of first appearance (order ids of their
+    # own); short columns padded with an empty value, which is never kept
+    distinct = {}
+    for c in pools:
+        distinct[c] = list(dict.fromkeys(r[cols.index(c)] for r in lines))
+    width = max(len(v) for v in distinct.values())
+    once = [["ONE%d" % i] + [distinct[c][i] if i < len(distinct[c]) else "" for c in pools]
             for i in range(width)]
     b = backend(env, "main")
     u = env.user(b, "stagememo")
@@ -656,20 +665,21 @@ def _(env):
         staged[f] = (got, issues)
     got, issues = staged[fid]
     eq([r["_row"] for r in got], list(range(1, n + 1)), "rows in source order")
-    eq(sorted(set(r["line_number"] for r in got)), [1], "each order has one line")
+    eq([r["line_number"] for r in got], [1 + i // 4500 for i in range(n)],
+       "each order's lines numbered in file order")
     once_got, once_issues = staged[oid]
     checked = 0
     for c in pools:
         want = {}
-        for i, raw in enumerate(pools[c]):
+        for i, raw in enumerate(distinct[c]):
             want[raw] = (once_got[i][c], once_issues.get((i + 1, c)))
         for i, r in enumerate(got):
             raw = lines[i][cols.index(c)]
             eq((r[c], issues.get((i + 1, c))), want[raw],
                "row %d %s %r: staged as where it appears once" % (i + 1, c, raw))
             checked += 1
-    eq([r["order_id"] for r in got], ["SO%d" % i for i in range(n)], "distinct order ids")
-    check(len(set(v for v, _ in ((r["amount"], 0) for r in got))) > 3, "amounts vary")
+    eq([r["order_id"] for r in got], ["SO%d" % (i % 4500) for i in range(n)], "order ids")
+    check(len(set(r["amount"] for r in got)) > 3, "amounts vary")
     check(any(issues.values()), "some values are quarantined")
     db.close()
     return "%d values compared" % checked
