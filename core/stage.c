@@ -99,9 +99,10 @@ struct target {
  * one another in one arena (8-byte aligned); an open-addressing table
  * (linear probing, Knuth TAOCP vol. 3, 6.4, algorithm L; at most half
  * full) holds for each its offset / 8 + 1 (low 40 bits) and 24 bits of
- * its FNV-1a hash (draft-eastlake-fnv).  About 40 bytes per order id of
- * up to 12 bytes, in two allocations, where a keymap spends about 100 in
- * one per id.
+ * its FNV-1a hash (draft-eastlake-fnv).  An order id of up to 8 bytes
+ * takes 24 bytes of arena and 16 to 32 of table, in two allocations for
+ * all ids, where a keymap takes 64 to 128 of table and a malloc()ed copy
+ * of each id.
  */
 struct ordmap {
 	uint64_t	*slot;		/* 0: empty */
