@@ -1585,20 +1585,35 @@ align_score_cmp(const struct align_score *x, const struct align_score *y)
 
 /*
  * 1 if the unscored trial t cannot rank before best (align_score_cmp())
- * whatever its scores: best passes the guard and met every F value one
- * to one (matched_ok = matched = from_distinct, every form one to one),
- * which t can at most equal, so only the cost and the sides - known
- * before scoring - can put t first.  Skipping such a trial changes no
- * answer; it only saves its scoring.
+ * whatever its scores.  t's matched_ok is at most its bound: the F values
+ * (from_distinct); and, unless t's F slice is a TAKE (whose units are
+ * pieces that many F values can share), the T values (to_distinct) too,
+ * as each one-to-one form then holds one F value and one T unit and a T
+ * value makes at most one unit.  When best passes the guard and its
+ * matched_ok exceeds t's bound, t ranks after it.  When best met its
+ * bound in full (matched_ok = matched = the bound, every form one to
+ * one), t can at most equal it: at the bound every F value t matches is
+ * in a one-to-one form (with the T bound: every T unit is in one, so a
+ * further F value would share a form and break it), so matched =
+ * matched_ok and every form hit is one to one; only the cost and the
+ * sides - known before scoring - can put t first.  Skipping such a
+ * trial changes no answer; it only saves its scoring.
  */
 static int
 align_cannot_beat(const struct align_ctx *c, const struct align_score *t,
     const struct align_score *best)
 {
+	long long bound = (long long)c->v[0]->set.n;
 	int cost;
 
-	if (!best->pass || best->matched_ok != (long long)c->v[0]->set.n ||
-	    best->matched != best->matched_ok || best->canon_ok != best->canon)
+	if (!align_is_take(t->side[0].slice) &&
+	    (long long)c->v[1]->set.n < bound)
+		bound = (long long)c->v[1]->set.n;
+	if (!best->pass || best->matched_ok < bound)
+		return 0;
+	if (best->matched_ok > bound)
+		return 1;
+	if (best->matched != best->matched_ok || best->canon_ok != best->canon)
 		return 0;
 	cost = align_slice_cost[t->side[0].slice] +
 	    align_slice_cost[t->side[1].slice] +

@@ -115,6 +115,19 @@ cc_err	quality_all(struct run *r, struct cc_diag *diag);
 cc_err	run_warnings(struct run *r, struct cc_diag *diag);
 
 /*
+ * The distinct non-NULL values of column attr of stg_<entity> in the rows
+ * of file file_id (reconcile.c), sorted in byte order (strcmp: the order
+ * of ORDER BY under SQLite's BINARY collation, for the TEXT values of key
+ * columns), without their rows: one scan and a hash set instead of a
+ * sort of every row.  *values (*n strings, NULL when *n is 0) and each
+ * string are the caller's (free()).  entity and attr are quoted as SQL
+ * names and must not contain '"'.  Errors: CC_EDB (no such table or
+ * column, a step failed), CC_ENOMEM; *values is NULL then.
+ */
+cc_err	reconcile_values(sqlite3 *db, const char *entity, const char *attr,
+	    const char *file_id, char ***values, size_t *n);
+
+/*
  * A hash map of byte strings (any bytes, len of them; copied) to 64-bit
  * integers (core/keymap.c), for lookups whose size is bounded by what the
  * model holds (a dimension's keys, a file's order ids).  keymap_new():

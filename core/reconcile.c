@@ -55,6 +55,20 @@ struct ent {
 	int				 ncols;
 	int				 fallback;	/* keys[1..] only for files
 							   without keys[0] */
+	int				 nofilex;	/* filex not needed (a
+							   reference's side) */
+	int				 values_only;	/* cols: values, no rep;
+							   no unions (a
+							   referencing side) */
+	long long			*idof;		/* rowid -> canonical id,
+							   once assigned */
+};
+
+/* The dimension entities resolved by this phase, kept for their
+ * references: their key columns (prepared for learning) and ids. */
+struct resolved {
+	struct ent	*v;
+	size_t		 n;
 };
 
 
@@ -90,6 +104,7 @@ ent_free(struct ent *x)
 	free(x->cols);
 	free(x->parent);
 	free(x->filex);
+	free(x->idof);
 }
 
 /* Files that staged rows of the entity, in upload order. */
@@ -162,6 +177,78 @@ file_index(const struct ent *x, const char *id)
 	return -1;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+cc_err
+reconcile_values(sqlite3 *db, const char *entity, const char *attr,
+    const char *file_id, char ***values, size_t *n)
+{
+	struct keymap *seen;
+	sqlite3_stmt *st;
+	char sql[512], **v = NULL, **nv;
+	size_t cap = 0, k = 0, i;
+	long long *slot;
+	cc_err err = CC_OK;
+	int rc;
+
+	*values = NULL;
+	*n = 0;
+	/* qualified names: an unknown column is an error, never taken for
+	 * a string literal (SQLite's double-quoted string fallback) */
+	snprintf(sql, sizeof(sql), "SELECT s.\"%s\" FROM \"stg_%s\" s WHERE"
+	    " s._file_id = ?1 AND s.\"%s\" IS NOT NULL", attr, entity, attr);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return CC_EDB;
+	if ((seen = keymap_new()) == NULL) {
+		sqlite3_finalize(st);
+		return CC_ENOMEM;
+	}
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		if (s == NULL || (slot = keymap_slot(seen, s, strlen(s))) ==
+		    NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		if (*slot != 0)
+			continue;
+		*slot = 1;
+		if (k == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nv = realloc(v, cap * sizeof(*nv))) == NULL) {
+				err = CC_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((v[k] = strdup(s)) == NULL) {
+			err = CC_ENOMEM;
+			break;
+		}
+		k++;
+	}
+	if (err == CC_OK && rc != SQLITE_DONE)
+		err = CC_EDB;
+	sqlite3_finalize(st);
+	keymap_free(seen);
+	if (err != CC_OK) {
+		for (i = 0; i < k; i++)
+			free(v[i]);
+		free(v);
+		return err;
+	}
+	if (k > 1)
+		qsort(v, k, sizeof(*v), str_cmp);
+	*values = v;
+	*n = k;
+	return CC_OK;
+}
+
 /* Loads rowids, files and the distinct values of every key column. */
 static cc_err
 load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
@@ -178,23 +265,28 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 	x->maxrow = sqlite3_step(st) == SQLITE_ROW ?
 	    sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	x->parent = calloc((size_t)x->maxrow + 1, sizeof(*x->parent));
-	x->filex = calloc((size_t)x->maxrow + 1, sizeof(*x->filex));
+	if (!x->values_only)
+		x->parent = calloc((size_t)x->maxrow + 1, sizeof(*x->parent));
+	if (!x->nofilex)
+		x->filex = calloc((size_t)x->maxrow + 1, sizeof(*x->filex));
 	x->cols = calloc((size_t)(x->nfiles * x->nkeys) + 1, sizeof(*x->cols));
-	if (x->parent == NULL || x->filex == NULL || x->cols == NULL)
+	if ((!x->values_only && x->parent == NULL) ||
+	    (!x->nofilex && x->filex == NULL) || x->cols == NULL)
 		return CC_ENOMEM;
-	for (i = 0; i <= x->maxrow; i++) {
+	for (i = 0; i <= x->maxrow && x->parent != NULL; i++)
 		x->parent[i] = i;
-		x->filex[i] = -1;
+	if (!x->nofilex) {
+		for (i = 0; i <= x->maxrow; i++)
+			x->filex[i] = -1;
+		snprintf(sql, sizeof(sql), "SELECT rowid, _file_id FROM"
+		    " \"stg_%s\"", x->e->name);
+		if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return sqlerr(r, diag);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			x->filex[sqlite3_column_int64(st, 0)] = file_index(x,
+			    (const char *)sqlite3_column_text(st, 1));
+		sqlite3_finalize(st);
 	}
-	snprintf(sql, sizeof(sql), "SELECT rowid, _file_id FROM \"stg_%s\"",
-	    x->e->name);
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sqlerr(r, diag);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		x->filex[sqlite3_column_int64(st, 0)] = file_index(x,
-		    (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
 
 	/* Within a file, one key value is one entity: union its records
 	 * and keep one representative per distinct value. */
@@ -205,6 +297,21 @@ load_rows(struct run *r, struct ent *x, struct cc_diag *diag)
 			if (x->fallback && k > 0 && x->ncols > 0 &&
 			    x->cols[x->ncols - 1].file == f)
 				break;	/* keys[0] has values: not needed */
+			if (x->values_only) {
+				cc_err err;
+				c->file = f;
+				c->attr = x->keys[k];
+				if ((err = reconcile_values(r->db, x->e->name,
+				    x->keys[k], x->files[f], &c->values,
+				    &c->n)) != CC_OK)
+					return err == CC_EDB ? sqlerr(r, diag) :
+					    err;
+				if (c->n > 0)
+					x->ncols++;
+				else
+					keycol_free(c);
+				continue;
+			}
 			snprintf(sql, sizeof(sql), "SELECT \"%s\", rowid FROM"
 			    " \"stg_%s\" WHERE _file_id = ?1 AND \"%s\" IS NOT"
 			    " NULL ORDER BY \"%s\", rowid", x->keys[k],
@@ -297,6 +404,24 @@ better(const struct align_rule *a, const struct align_rule *b)
 }
 
 /*
+ * 1 if no rule learned from the column from can be better() than best
+ * (bf: NULL when there is no best yet): a rule meets at most every
+ * distinct value of from (matched_one_to_one <= from_distinct <= from->n)
+ * at a coverage of at most 1.  Such a pair is not learned: the answer
+ * is the same, and so is every rule recorded.
+ */
+static int
+cannot_be_better(const struct keycol *from, const struct keycol *bf,
+    const struct align_rule *best)
+{
+	if (bf == NULL)
+		return 0;
+	return (long long)from->n < best->matched_one_to_one ||
+	    ((long long)from->n == best->matched_one_to_one &&
+	    best->coverage >= 1.0);
+}
+
+/*
  * align_learn() of from -> to, or the rule learned before from the same
  * values in this run or an earlier one, by the stage's mapping proposals
  * or by reconcile (registry_align_learn()); each key column is prepared
@@ -339,7 +464,8 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 			for (dir = 0; dir < 2; dir++) {
 				struct keycol *from = dir ? a : b,
 				    *to = dir ? b : a;
-				if (learn(r, from, to, &rule) != CC_OK ||
+				if (cannot_be_better(from, bf, &best) ||
+				    learn(r, from, to, &rule) != CC_OK ||
 				    !rule.found)
 					continue;
 				if (bf == NULL || better(&rule, &best)) {
@@ -434,7 +560,8 @@ static cc_err
 assign_ids(struct run *r, struct ent *x, long long *idof,
     struct cc_diag *diag)
 {
-	sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *mx = NULL;
+	sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL, *mx = NULL,
+	    *updr = NULL;
 	const char *const *ident = er_identity_attrs(x->e->name);
 	struct member *mb = NULL, **fresh = NULL;
 	size_t nfresh = 0;
@@ -453,6 +580,7 @@ assign_ids(struct run *r, struct ent *x, long long *idof,
 	sqlite3_bind_text(mx, 1, x->e->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(mx) == SQLITE_ROW)
 		next = sqlite3_column_int64(mx, 0);
+	sqlite3_reset(mx);
 	for (k = 0; k < (size_t)x->nkeys; k++)
 		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys),
 		    "s.\"%s\", ", x->keys[k]);
@@ -498,6 +626,12 @@ assign_ids(struct run *r, struct ent *x, long long *idof,
 	    " WHERE rowid = ?1", x->e->name);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &upd, NULL) != SQLITE_OK)
 		goto out;
+	/* a run of rows whose ids step with their rowids, in one statement
+	 * (the same text _key: an integer stored with TEXT affinity) */
+	snprintf(sql, sizeof(sql), "UPDATE \"stg_%s\" SET _key = rowid + ?3"
+	    " WHERE rowid BETWEEN ?1 AND ?2", x->e->name);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &updr, NULL) != SQLITE_OK)
+		goto out;
 	for (i = 0; i < n; i = j) {
 		long long id = 0;
 		int any = 0;
@@ -537,17 +671,33 @@ assign_ids(struct run *r, struct ent *x, long long *idof,
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto out;
 	}
-	/* _key, in rowid order */
+	/* _key, in rowid order; rows i..j-1 that follow each other with
+	 * ids that follow each other are one run (mb holds each row once) */
 	qsort(mb, n, sizeof(*mb), member_row_cmp);
-	for (i = 0; i < n; i++) {
-		if (mb[i].id <= 0)
+	for (i = 0; i < n; i = j) {
+		if (mb[i].id <= 0) {
+			j = i + 1;
 			continue;
-		if (idof != NULL)
-			idof[mb[i].row] = mb[i].id;
-		sqlite3_reset(upd);
-		sqlite3_bind_int64(upd, 1, mb[i].row);
-		sqlite3_bind_int64(upd, 2, mb[i].id);
-		if (sqlite3_step(upd) != SQLITE_DONE)
+		}
+		for (j = i + 1; j < n && mb[j].id > 0 &&
+		    mb[j].row == mb[j - 1].row + 1 &&
+		    mb[j].id == mb[j - 1].id + 1; j++)
+			;
+		for (k = i; k < j && idof != NULL; k++)
+			idof[mb[k].row] = mb[k].id;
+		if (j - i == 1) {
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, mb[i].row);
+			sqlite3_bind_int64(upd, 2, mb[i].id);
+			if (sqlite3_step(upd) != SQLITE_DONE)
+				goto out;
+			continue;
+		}
+		sqlite3_reset(updr);
+		sqlite3_bind_int64(updr, 1, mb[i].row);
+		sqlite3_bind_int64(updr, 2, mb[j - 1].row);
+		sqlite3_bind_int64(updr, 3, mb[i].id - mb[i].row);
+		if (sqlite3_step(updr) != SQLITE_DONE)
 			goto out;
 	}
 	{
@@ -570,6 +720,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(updr);
 	for (i = 0; i < n; i++)
 		free(mb[i].key);
 	free(mb);
@@ -603,9 +754,16 @@ record_match(struct run *r, const char *entity, json_t *rep)
 	return rc == SQLITE_DONE ? CC_OK : CC_EDB;
 }
 
+/*
+ * Resolves entity e: links its files, matches its records, assigns the
+ * canonical ids.  On CC_OK *keep (zeroed by the caller) receives the
+ * entity's key columns, with the columns prepared for learning, and its
+ * ids (keep->idof), for resolve_reference(); the caller frees it with
+ * ent_free().
+ */
 static cc_err
 resolve_entity(struct run *r, const struct schema_entity *e,
-    struct cc_diag *diag)
+    struct ent *keep, struct cc_diag *diag)
 {
 	struct ent x;
 	long long *idof = NULL;	/* rowid -> canonical id */
@@ -641,6 +799,17 @@ resolve_entity(struct run *r, const struct schema_entity *e,
 		err = assign_ids(r, &x, idof, diag);
 	if (err == CC_OK && x.maxrow > 0)
 		err = er_finish(r, e, idof, x.maxrow, diag);
+	if (err == CC_OK) {
+		/* the clusters and files are done with: only the key
+		 * columns and the ids are kept */
+		free(x.parent);
+		free(x.filex);
+		x.parent = NULL;
+		x.filex = NULL;
+		x.idof = idof;
+		*keep = x;
+		return CC_OK;
+	}
 	free(idof);
 out:
 	ent_free(&x);
@@ -656,10 +825,11 @@ out:
  */
 static cc_err
 resolve_reference(struct run *r, const struct schema_entity *e,
-    const struct schema_attr *ref, struct cc_diag *diag)
+    const struct schema_attr *ref, struct resolved *done,
+    struct cc_diag *diag)
 {
 	const struct schema_entity *te = schema_entity(ref->ref);
-	struct ent from, to;
+	struct ent from, own, *to = &own;
 	const char *fromattr;
 	sqlite3_stmt *ins = NULL, *canon = NULL;
 	char sql[512];
@@ -668,26 +838,34 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 	int f, i;
 
 	memset(&from, 0, sizeof(from));
-	memset(&to, 0, sizeof(to));
+	memset(&own, 0, sizeof(own));
 	from.e = e;
-	to.e = te;
+	own.e = te;
+	own.nofilex = 1;
 	from.keys[from.nkeys++] = ref->name;
 	from.fallback = 1;	/* the key only where the reference is not */
+	from.nofilex = 1;
+	from.values_only = 1;	/* its values are matched, not its rows */
+	/* the referenced entity as resolve_entity() loaded it (the same
+	 * keys, the same rows: only _key changed since), with its ids */
+	for (k = 0; k < done->n; k++)
+		if (done->v[k].e == te)
+			to = &done->v[k];
 	for (k = 0; k < e->nattrs; k++)
 		if (e->attrs[k].role == SCHEMA_NATURAL_KEY &&
 		    e->attrs[k].type == SCHEMA_KEY) {
 			from.keys[from.nkeys++] = e->attrs[k].name;
 			break;
 		}
-	for (k = 0; k < te->nattrs && to.nkeys < MAX_KEYS; k++)
+	for (k = 0; k < te->nattrs && own.nkeys < MAX_KEYS; k++)
 		if ((te->attrs[k].role == SCHEMA_NATURAL_KEY ||
 		    te->attrs[k].role == SCHEMA_ALTERNATE_KEY) &&
 		    te->attrs[k].type == SCHEMA_KEY)
-			to.keys[to.nkeys++] = te->attrs[k].name;
+			own.keys[own.nkeys++] = te->attrs[k].name;
 	if ((err = load_files(r, &from, diag)) != CC_OK ||
 	    (err = load_rows(r, &from, diag)) != CC_OK ||
-	    (err = load_files(r, &to, diag)) != CC_OK ||
-	    (err = load_rows(r, &to, diag)) != CC_OK)
+	    (to == &own && ((err = load_files(r, &own, diag)) != CC_OK ||
+	    (err = load_rows(r, &own, diag)) != CC_OK)))
 		goto out;
 	snprintf(sql, sizeof(sql), "SELECT _key FROM \"stg_%s\" WHERE rowid"
 	    " = ?1", te->name);
@@ -716,9 +894,10 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 			int j;
 			if (fc->file != f || strcmp(fc->attr, fromattr))
 				continue;
-			for (j = 0; j < to.ncols; j++) {
-				struct keycol *tc = &to.cols[j];
-				if (learn(r, fc, tc, &rule) != CC_OK ||
+			for (j = 0; j < to->ncols; j++) {
+				struct keycol *tc = &to->cols[j];
+				if (cannot_be_better(fc, bf, &best) ||
+				    learn(r, fc, tc, &rule) != CC_OK ||
 				    !rule.found)
 					continue;
 				if (bf == NULL || better(&rule, &best)) {
@@ -737,12 +916,21 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 		align_match(&best, (const char *const *)bf->values, bf->n,
 		    (const char *const *)bt->values, bt->n, idx, NULL);
 		for (k = 0; k < bf->n; k++) {
+			long long id, row;
 			if (idx[k] < 0)
 				continue;
-			sqlite3_reset(canon);
-			sqlite3_bind_int64(canon, 1, bt->rep[idx[k]]);
-			if (sqlite3_step(canon) != SQLITE_ROW)
-				continue;
+			row = bt->rep[idx[k]];
+			if (to->idof != NULL) {
+				/* _key as assign_ids() wrote it (NULL: 0) */
+				id = row >= 1 && row <= to->maxrow ?
+				    to->idof[row] : 0;
+			} else {
+				sqlite3_reset(canon);
+				sqlite3_bind_int64(canon, 1, row);
+				if (sqlite3_step(canon) != SQLITE_ROW)
+					continue;
+				id = sqlite3_column_int64(canon, 0);
+			}
 			sqlite3_reset(ins);
 			sqlite3_bind_text(ins, 1, e->name, -1, SQLITE_STATIC);
 			sqlite3_bind_text(ins, 2, ref->name, -1, SQLITE_STATIC);
@@ -750,7 +938,7 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 			    SQLITE_STATIC);
 			sqlite3_bind_text(ins, 4, bf->values[k], -1,
 			    SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 5, sqlite3_column_int64(canon, 0));
+			sqlite3_bind_int64(ins, 5, id);
 			if (sqlite3_step(ins) != SQLITE_DONE) {
 				free(idx);
 				err = sqlerr(r, diag);
@@ -759,7 +947,7 @@ resolve_reference(struct run *r, const struct schema_entity *e,
 		}
 		free(idx);
 		if (record_rule(r, e->name, from.files[f], bf->attr,
-		    to.files[bt->file], bt->attr, &best) != CC_OK) {
+		    to->files[bt->file], bt->attr, &best) != CC_OK) {
 			err = sqlerr(r, diag);
 			goto out;
 		}
@@ -769,7 +957,7 @@ out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(canon);
 	ent_free(&from);
-	ent_free(&to);
+	ent_free(&own);
 	return err;
 }
 
@@ -777,28 +965,35 @@ cc_err
 reconcile_all(struct run *r, struct cc_diag *diag)
 {
 	const struct schema_entity *es;
+	struct resolved done = { NULL, 0 };
 	size_t ne, i, k;
-	cc_err err;
+	cc_err err = CC_OK;
 
 	if (run_exec(r, "CREATE TEMP TABLE ref_resolved (entity TEXT, attr"
 	    " TEXT, file_id TEXT, value TEXT, canonical_id INTEGER,"
 	    " PRIMARY KEY (entity, attr, file_id, value))", diag) != CC_OK)
 		return CC_EDB;
 	es = schema_entities(&ne);
-	for (i = 0; i < ne; i++) {
+	if ((done.v = calloc(ne + 1, sizeof(*done.v))) == NULL)
+		return CC_ENOMEM;
+	for (i = 0; i < ne && err == CC_OK; i++) {
 		if (es[i].is_fact)
 			continue;
 		if (run_tick(r, "reconcile", (long long)i, (long long)ne))
-			return CC_ECONFLICT;
-		if ((err = resolve_entity(r, &es[i], diag)) != CC_OK)
-			return err;
+			err = CC_ECONFLICT;
+		else if ((err = resolve_entity(r, &es[i], &done.v[done.n],
+		    diag)) == CC_OK)
+			done.n++;
 	}
-	for (i = 0; i < ne; i++)
-		for (k = 0; k < es[i].nattrs; k++)
-			if (es[i].attrs[k].role == SCHEMA_REFERENCE &&
-			    (err = resolve_reference(r, &es[i], &es[i].attrs[k],
-			    diag)) != CC_OK)
-				return err;
-	run_tick(r, "reconcile", (long long)ne, (long long)ne);
-	return CC_OK;
+	for (i = 0; i < ne && err == CC_OK; i++)
+		for (k = 0; k < es[i].nattrs && err == CC_OK; k++)
+			if (es[i].attrs[k].role == SCHEMA_REFERENCE)
+				err = resolve_reference(r, &es[i],
+				    &es[i].attrs[k], &done, diag);
+	for (i = 0; i < done.n; i++)
+		ent_free(&done.v[i]);
+	free(done.v);
+	if (err == CC_OK)
+		run_tick(r, "reconcile", (long long)ne, (long long)ne);
+	return err;
 }

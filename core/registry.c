@@ -1193,6 +1193,12 @@ key_overlap(struct workspace *ws, const char *file_id, json_t *doc,
 			od = key_domain(o->k.target, odom, sizeof(odom));
 			if (md == NULL || od == NULL || strcmp(md, od) != 0)
 				continue;
+			/* A pair meets at most the values sampled from this
+			 * column (one from_n for all its pairs): once the best
+			 * meets them all, no pair can have more, and the pair
+			 * is not looked up nor learned. */
+			if (bo != NULL && best.matched_one_to_one >= best.from_n)
+				break;
 			if (!overlap_get(get, mysha, ord, src, o->sha, o->ordinal,
 			    o->k.column, &one)) {
 				if (mine_state == 0)

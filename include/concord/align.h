@@ -94,10 +94,12 @@
  *     the top pair's votes, nor with a single vote unless a sample has
  *     fewer than 10 values) under each normalisation that voted for them,
  *     are scored exactly on the full distinct sets.  Once a scored pair
- *     passes the guard and meets every F value one to one (the most any
- *     pair can), a pair is scored only when its cost and sides could
- *     still rank it first (see Order): skipping the others changes no
- *     answer.  When no value of either column has a lower case letter
+ *     passes the guard and meets, one to one, as many values as a pair
+ *     can (every F value; or every T value, for a pair whose F slice is
+ *     not a TAKE: each of its one-to-one forms holds one T unit), a pair
+ *     is scored only when its cost and sides could still rank it first
+ *     (see Order), and a pair that cannot meet as many is not scored:
+ *     skipping them changes no answer.  When no value of either column has a lower case letter
  *     (for ALNUM: nor a separator or space), CASEFOLD (ALNUM) makes the
  *     EXACT forms: it casts EXACT's votes and a pair scores under it as
  *     under EXACT at a higher cost, so it neither votes nor is scored.  When F has at most an eighth as many distinct values as

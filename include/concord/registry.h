@@ -158,9 +158,13 @@ cc_err	registry_align_learn(struct workspace *ws, const char *const *from,
  *     sampled (2,000 values) and aligned (align.h) with the key columns
  *     of the other files' mappings (read whole, up to 100,000 values); a
  *     learned rule adds "values meet FILE.COLUMN ..." and raises the
- *     confidence by 0.2 x its coverage.  What a pair of columns gives is
- *     kept in the workspace's key_overlap_cache by the two columns'
- *     fingerprints (the file's SHA-256, the column's ordinal and name),
+ *     confidence by 0.2 x its coverage (the rule meeting the most
+ *     sampled values one to one; the other files' columns are taken in
+ *     upload order, and once a rule meets every sampled value no later
+ *     column can meet more: they are not compared).  What a pair of
+ *     columns gives is kept in the workspace's key_overlap_cache by the
+ *     two columns' fingerprints (the file's SHA-256, the column's
+ *     ordinal and name),
  *     so a pair is learned once per workspace: proposing again (the
  *     same bytes uploaded again, a mapping deleted) reads no file for a
  *     cached pair.  The rule itself is learned through

@@ -871,6 +871,49 @@ test_synth_mixed_suffixes(void **state)
 	assert_int_equal(r.matched, 4);
 }
 
+/*
+ * More F values than T values, every T value met one to one: a pair that
+ * meets all of T's values can at most tie with the best on its scores
+ * (align_cannot_beat()'s T bound), so the cheapest such pair must still
+ * win.  F: "NAS" + each of T's 40 ids (one written "nas"), and 4 ids
+ * of no T value ("QX9041"...).  Expected by hand: strip the prefix "NAS"
+ * (cost 2) meets only the 39 upper-case ones, whatever the normalisation
+ * (affixes are compared before it); "drop the first 3 characters" meets
+ * all 40 under EXACT (cost 3), ahead of DIGITS (40, cost 5): 40 one to
+ * one, the 4 others unmatched.
+ */
+static void
+test_synth_more_from_than_to(void **state)
+{
+	char fbuf[44][16], tbuf[40][16];
+	const char *f[44], *t[40];
+	struct align_rule r;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 40; k++) {
+		snprintf(tbuf[k], sizeof(tbuf[k]), "%zu", 1001 + k);
+		snprintf(fbuf[k], sizeof(fbuf[k]), "%s%zu", k == 7 ? "nas" :
+		    "NAS", 1001 + k);
+		t[k] = tbuf[k];
+		f[k] = fbuf[k];
+	}
+	for (k = 40; k < 44; k++) {
+		snprintf(fbuf[k], sizeof(fbuf[k]), "QX%zu", 9001 + k);
+		f[k] = fbuf[k];
+	}
+	assert_int_equal(align_learn(f, N(f), t, N(t), &r, NULL), CC_OK);
+	assert_int_equal(r.from_distinct, 44);
+	assert_int_equal(r.to_distinct, 40);
+	assert_int_equal(r.matched, 40);
+	assert_int_equal(r.matched_one_to_one, 40);
+	assert_int_equal(r.to_matched, 40);
+	assert_int_equal(r.from.slice, ALIGN_SLICE_DROP_CHARS);
+	assert_int_equal(r.from.n, 3);
+	assert_int_equal(r.from.norm, ALIGN_NORM_EXACT);
+	assert_int_equal(r.to.slice, ALIGN_SLICE_NONE);
+}
+
 static void
 test_synth_no_relation(void **state)
 {
@@ -1395,6 +1438,7 @@ main(void)
 		cmocka_unit_test(test_synth_case),
 		cmocka_unit_test(test_synth_suffix),
 		cmocka_unit_test(test_synth_mixed_suffixes),
+		cmocka_unit_test(test_synth_more_from_than_to),
 		cmocka_unit_test(test_synth_no_relation),
 		cmocka_unit_test(test_synth_digits_trap),
 		cmocka_unit_test(test_synth_digits_trap_twin),
