@@ -121,18 +121,6 @@ struct ordrec {
 #define ORD_INDEX(s)	((s) & ((UINT64_C(1) << 40) - 1))
 #define ORD_TAG(h)	((h) >> 40)
 
-static uint64_t
-ord_hash(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static struct ordrec *
 ord_rec(const struct ordmap *m, uint64_t s)
@@ -154,7 +142,7 @@ ord_grow(struct ordmap *m)
 		if (m->slot[i] == 0)
 			continue;
 		r = ord_rec(m, m->slot[i]);
-		h = ord_hash(r->id, r->len);
+		h = util_fnv1a64(r->id, r->len);
 		for (j = h & (cap - 1); t[j] != 0; j = (j + 1) & (cap - 1))
 			;
 		t[j] = m->slot[i];
@@ -170,7 +158,7 @@ ord_grow(struct ordmap *m)
 static long long *
 ord_count(struct ordmap *m, const char *p, size_t n)
 {
-	uint64_t h = ord_hash(p, n), tag = ORD_TAG(h);
+	uint64_t h = util_fnv1a64(p, n), tag = ORD_TAG(h);
 	size_t i, need = (sizeof(struct ordrec) + n + 7) & ~(size_t)7;
 	struct ordrec *r;
 	char *a;
@@ -586,7 +574,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 {
 	const unsigned char *p = (const unsigned char *)raw;
 	struct memo_slot *m;
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h;
 	uint32_t tag;
 	size_t n, on;
 
@@ -604,10 +592,7 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 		clean_one(o, today, t, raw, out, size, res);
 		return (size_t)-1;
 	}
-	for (on = 0; on < n; on++) {
-		h ^= p[on];
-		h *= 1099511628211ULL;
-	}
+	h = util_fnv1a64(p, n);
 	tag = (uint32_t)(h >> 32) | 1;
 	m = &t->memo[h & (MEMO_SLOTS - 1)];
 	t->memo_look++;
