@@ -1140,14 +1140,21 @@ const char *const load_fact_sql =
 	" coalesce(" LOAD_PRICE0 ", " LOAD_LIST "),"
 	/* amount: derived from quantity x price when missing or not positive;
 	 * else, when missing, quantity x the price above (which is ?11 or the
-	 * list price then: the derived price needs an amount) */
-	" CASE WHEN " LOAD_AMOUNT0 " IS NULL AND ?10 IS NOT NULL AND coalesce("
-	  LOAD_PRICE0 ", " LOAD_LIST ") IS NOT NULL THEN ?10 * coalesce("
-	  LOAD_PRICE0 ", " LOAD_LIST ") ELSE " LOAD_AMOUNT0 " END,"
+	 * list price then: the derived price needs an amount).  With an
+	 * amount (?12) the first rule's result is never NULL. */
+	" CASE WHEN ?12 IS NOT NULL THEN " LOAD_AMOUNT0 " WHEN " LOAD_AMOUNT0
+	  " IS NULL AND ?10 IS NOT NULL AND coalesce(" LOAD_PRICE0 ", "
+	  LOAD_LIST ") IS NOT NULL THEN ?10 * coalesce(" LOAD_PRICE0 ", "
+	  LOAD_LIST ") ELSE " LOAD_AMOUNT0 " END,"
 	" ?13, ?14, ?15, ?16, ?17, ?18,"
-	" CASE WHEN " LOAD_PRICE0 " IS NULL AND " LOAD_LIST " IS NOT NULL OR "
-	  LOAD_AMOUNT0 " IS NULL AND ?10 IS NOT NULL AND coalesce(" LOAD_PRICE0
-	  ", " LOAD_LIST ") IS NOT NULL THEN 1 ELSE"
+	/* amount_derived: by the first rules, or by the list price's (which
+	 * cannot apply when ?11 > 0 and ?12 is there: neither result is NULL
+	 * then) */
+	" CASE WHEN (?11 > 0 AND ?12 IS NOT NULL) IS NOT TRUE AND ("
+	  LOAD_PRICE0 " IS NULL AND " LOAD_LIST " IS NOT NULL OR "
+	  LOAD_AMOUNT0 " IS NULL"
+	  " AND ?10 IS NOT NULL AND coalesce(" LOAD_PRICE0 ", " LOAD_LIST ")"
+	  " IS NOT NULL) THEN 1 ELSE"
 	"  (?11 IS NULL OR ?11 <= 0) AND ?12 IS NOT NULL AND ?10 > 0 OR"
 	"  (?12 IS NULL OR ?12 <= 0) AND ?10 IS NOT NULL AND ?11 > 0 END,"
 	" CASE WHEN ?12 > 0 AND ?10 IS NOT NULL AND ?11 > 0 THEN"
