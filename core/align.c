@@ -20,6 +20,7 @@
 
 #include "concord/align.h"
 #include "concord/error.h"
+#include "concord/util.h"
 
 #define ALIGN_SELF_MAX		8	/* self slices per side */
 #define ALIGN_DIGITS_SHARE	0.8	/* values with a digit, for DIGITS */
@@ -372,14 +373,7 @@ align_mix(uint64_t x)
 static uint64_t
 align_hash(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return align_mix(h);
+	return align_mix(util_fnv1a64(s, len));
 }
 
 /* The bit of a self slice number si and normalisation norm in an index

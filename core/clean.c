@@ -383,8 +383,11 @@ clean_i_null_token(const char *p, size_t n, const struct clean_opts *opt)
 	}
 	if (n > 16)
 		return 0;
+	/* the first letters differ: no need to compare the rest */
 	for (i = 0; i < nt; i++)
-		if (t[i] != NULL && clean_i_casecmp(p, n, t[i]) == 0)
+		if (t[i] != NULL && (n == 0 || clean_i_lower((unsigned char)
+		    p[0]) == clean_i_lower((unsigned char)t[i][0])) &&
+		    clean_i_casecmp(p, n, t[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -769,6 +772,10 @@ clean_unquote(struct clean_span *s)
 	};
 	size_t i, lo, lc;
 
+	/* what every opening quote starts with: '"', '\'', '`', 0xE2, 0xC2 */
+	if (s->n < 2 || strchr("\"'`\xe2\xc2", s->p[0]) == NULL ||
+	    s->p[0] == '\0')
+		return 0;
 	for (i = 0; i < NELEM(q); i++) {
 		lo = strlen(q[i].open);
 		lc = strlen(q[i].close);
@@ -971,8 +978,15 @@ static int
 clean_emit(int32_t cp, char *out, size_t outsize, size_t *o)
 {
 	char tmp[4];
-	int k = clean_i_encode(cp, tmp);
+	int k;
 
+	if (cp >= 0 && cp < 0x80) {	/* one byte, as UTF-8 writes it */
+		if (*o + 1 >= outsize)
+			return -1;
+		out[(*o)++] = (char)cp;
+		return 0;
+	}
+	k = clean_i_encode(cp, tmp);
 	if (*o + (size_t)k >= outsize)
 		return -1;
 	memcpy(out + *o, tmp, (size_t)k);

@@ -212,6 +212,23 @@ clean_groupsep(const char *p, size_t n, char group)
 	return clean_numspace(p, n);
 }
 
+/* Writes v in decimal at p (no NUL; room for 20 digits); returns its
+ * length ("%llu"). */
+static size_t
+clean_put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
 /* Reads the body; returns CLEAN_ISSUE_NONE or the issue. */
 static enum clean_issue
 clean_dec_parse(const char *p, size_t n, char decimal, char group,
@@ -497,17 +514,20 @@ clean_money(const char *raw, const struct clean_number_format *fmt,
 		scale *= 10;
 	if (sh.neg && m != 0)
 		buf[o++] = '-';
-	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%llu",
-	    (unsigned long long)(m / scale));
+	o += clean_put_u64(buf + o, m / scale);
 	/* the fraction: md digits, then those up to the last non-zero */
 	for (keep = ud, frac = m % scale; keep > md && frac % 10 == 0;
 	    keep--)
 		frac /= 10;
 	if (!dropped && ((size_t)keep != v.nfrac || v.exp))
 		clean_i_rule(res, CLEAN_RULE_MONEY_SCALE);
-	if (keep > 0)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".%0*llu", keep,
-		    (unsigned long long)frac);
+	if (keep > 0) {
+		/* ".%0*llu": keep digits, zero-padded */
+		buf[o] = '.';
+		for (j = keep; j > 0; j--, frac /= 10)
+			buf[o + (size_t)j] = (char)('0' + frac % 10);
+		o += (size_t)keep + 1;
+	}
 	/* a leading zero added or dropped, a sign dropped (".30", "007.50",
 	 * "-0.00"): changed, so a rule is named, as in clean_number() */
 	if ((o != s.n || memcmp(buf, s.p, o) != 0) &&
@@ -517,7 +537,16 @@ clean_money(const char *raw, const struct clean_number_format *fmt,
 		return e;
 	res->has_i64 = 1;
 	res->i64 = sh.neg ? -(int64_t)m : (int64_t)m;
-	res->f64 = strtod(out, NULL);
+	/* out is exactly +-m / 10^ud: when both are exact doubles (m <=
+	 * 2^53, 10^ud <= 10^22), their IEEE 754 quotient is the correctly
+	 * rounded value, which strtod() returns too (IEEE 754-2008, 5.1,
+	 * 5.12.2) */
+	if (m <= (UINT64_C(1) << 53)) {
+		res->f64 = (double)m / (double)scale;
+		if (sh.neg && m != 0)
+			res->f64 = -res->f64;
+	} else
+		res->f64 = strtod(out, NULL);
 	return CC_OK;
 }
 

@@ -1050,17 +1050,6 @@ struct htab {
 	size_t		 alen, acap;
 };
 
-static uint64_t
-fnv(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
-
-	while (n-- > 0)
-		h = (h ^ *s++) * 1099511628211ULL;
-	return h;
-}
-
 static void
 htab_free(struct htab *t)
 {
@@ -1076,7 +1065,7 @@ htab_free(struct htab *t)
 static struct hent *
 htab_get(struct htab *t, const void *key, size_t klen, int *added)
 {
-	uint64_t h = fnv(key, klen);
+	uint64_t h = util_fnv1a64(key, klen);
 	struct hent *e, *old;
 	size_t i, j, oc;
 
@@ -2874,19 +2863,6 @@ struct agroups {
 	int		 ncomp;
 };
 
-static uint64_t
-fnv1a64(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static int
 agroups_grow(struct agroups *gs)
@@ -2912,7 +2888,7 @@ agroups_grow(struct agroups *gs)
 static struct agroup *
 agroup_of(struct agroups *gs, const struct akey *k)
 {
-	uint64_t h = fnv1a64(k->b, k->n);
+	uint64_t h = util_fnv1a64(k->b, k->n);
 	struct agroup *g;
 	size_t j;
 

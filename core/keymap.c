@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "concord/util.h"
+
 #include "pipeline_int.h"
 
 struct keyent {
@@ -25,19 +27,6 @@ struct keymap {
 	size_t		 n;
 };
 
-static uint64_t
-fnv1a(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 struct keymap *
 keymap_new(void)
@@ -103,7 +92,7 @@ grow(struct keymap *m)
 long long *
 keymap_slot(struct keymap *m, const void *key, size_t len)
 {
-	uint64_t h = fnv1a(key, len);
+	uint64_t h = util_fnv1a64(key, len);
 	struct keyent *e = find(m, key, len, h);
 
 	if (e->key != NULL)
@@ -128,7 +117,7 @@ keymap_slot(struct keymap *m, const void *key, size_t len)
 const long long *
 keymap_get(const struct keymap *m, const void *key, size_t len)
 {
-	const struct keyent *e = find(m, key, len, fnv1a(key, len));
+	const struct keyent *e = find(m, key, len, util_fnv1a64(key, len));
 
 	return e->key != NULL ? &e->value : NULL;
 }

@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "concord/source.h"
+#include "concord/util.h"
 #include "source_int.h"
 
 #define READ_CHUNK	(256 * 1024)	/* bytes per read(2) */
@@ -339,18 +340,6 @@ latin1_scan(const unsigned char *s, size_t n)
 	return i;
 }
 
-/* FNV-1a, 64 bits. */
-static uint64_t
-hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n-- > 0) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static int
 is_json_ws(int c)
@@ -381,7 +370,7 @@ smap_find(const struct smap *m, const char *k, size_t len)
 
 	if (m->nslot == 0)
 		return -1;
-	i = hash_bytes(k, len) & (m->nslot - 1);
+	i = util_fnv1a64(k, len) & (m->nslot - 1);
 	while (m->slot[i] != 0) {
 		j = m->slot[i] - 1;
 		if (m->klen[j] == len && memcmp(m->key[j], k, len) == 0)
@@ -409,7 +398,7 @@ smap_add(struct smap *m, const char *k, size_t len, size_t *idx)
 		if ((slot = calloc(ns, sizeof(*slot))) == NULL)
 			return CC_ENOMEM;
 		for (j = 0; j < m->n; j++) {
-			i = hash_bytes(m->key[j], m->klen[j]) & (ns - 1);
+			i = util_fnv1a64(m->key[j], m->klen[j]) & (ns - 1);
 			while (slot[i] != 0)
 				i = (i + 1) & (ns - 1);
 			slot[i] = j + 1;
@@ -433,7 +422,7 @@ smap_add(struct smap *m, const char *k, size_t len, size_t *idx)
 	memcpy(m->key[m->n], k, len);
 	m->key[m->n][len] = '\0';
 	m->klen[m->n] = len;
-	i = hash_bytes(k, len) & (m->nslot - 1);
+	i = util_fnv1a64(k, len) & (m->nslot - 1);
 	while (m->slot[i] != 0)
 		i = (i + 1) & (m->nslot - 1);
 	m->slot[i] = m->n + 1;

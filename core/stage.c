@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,31 @@
 #define SAMPLE_ROWS	5000	/* rows read to learn column formats */
 #define MAX_SOURCES	4	/* source columns feeding one attribute */
 #define VALUE_SIZE	1024	/* a cleaned value; longer ones are cut */
+#define MEMO_SLOTS	4096	/* cleaned values kept per attribute (2^k) */
+#define MEMO_BYTES	40	/* longest raw and cleaned value kept */
+#define MEMO_PROBE	8192	/* lookups before the hit rate is judged */
+/* the bits of rules 1 to CLEAN_RULE__MAX - 1 */
+#define RULE_MASK	((CLEAN_RULE__MAX >= 64 ? ~UINT64_C(0) : \
+	(UINT64_C(1) << (CLEAN_RULE__MAX % 64)) - 1) & ~CLEAN_RULE_BIT(0))
+#define BATCH_ROWS	32	/* rows per staging INSERT statement */
+
+/*
+ * A cleaned value kept for the next row with the same raw value:
+ * cleaning is a function of the raw value and of what is fixed for the
+ * whole file (the attribute, its learnt formats, the options and today),
+ * so a repeated value (a date, a product key, a price) is cleaned once
+ * per slot.  Direct-mapped by FNV-1a (draft-eastlake-fnv) of the raw
+ * value: bounded memory whatever the input.  Each slot's tag (the hash's
+ * high half, never 0) sits in an array of its own, so that a miss reads
+ * 4 bytes, not the slot.
+ */
+struct memo_slot {
+	struct clean_result	 res;
+	unsigned char		 rawlen;	/* 0: empty slot */
+	unsigned char		 outlen;
+	char			 raw[MEMO_BYTES];
+	char			 out[MEMO_BYTES + 1];
+};
 
 /* One attribute of one entity, fed by one or more source columns. */
 struct target {
@@ -53,27 +79,172 @@ struct target {
 	long long			 ncur[4];	/* values of each */
 	long long			 disagreements;	/* paired columns that
 							   differ after cleaning */
+	/* cleaned values kept (NULL until the first lookup), lookups and
+	 * hits; off: the column repeats too few values to gain */
+	struct memo_slot		*memo;
+	uint32_t			*memo_tag;
+	long long			 memo_look, memo_hit;
+	int				 memo_off;
 	/* The value of the current row. */
 	int				 isnull;
 	long long			 i64;
 	double				 f64;
+	size_t				 len;		/* strlen(text) */
 	char				 text[VALUE_SIZE];
 };
 
-/* An entity the file feeds: its targets and its INSERT. */
+/*
+ * An order id's line count: the lines of a file's orders, for numbering
+ * the lines without a number.  Records { count, length, id bytes } follow
+ * one another in one arena (8-byte aligned); an open-addressing table
+ * (linear probing, Knuth TAOCP vol. 3, 6.4, algorithm L; at most half
+ * full) holds for each its offset / 8 + 1 (low 40 bits) and 24 bits of
+ * its FNV-1a hash (draft-eastlake-fnv).  An order id of up to 8 bytes
+ * takes 24 bytes of arena and 16 to 32 of table, in two allocations for
+ * all ids, where a keymap takes 64 to 128 of table and a malloc()ed copy
+ * of each id.
+ */
+struct ordmap {
+	uint64_t	*slot;		/* 0: empty */
+	size_t		 cap;		/* a power of two */
+	size_t		 n;
+	char		*arena;
+	size_t		 alen, acap;
+};
+
+struct ordrec {
+	long long	 count;
+	uint32_t	 len;
+	char		 id[];		/* len bytes */
+};
+
+#define ORD_INDEX(s)	((s) & ((UINT64_C(1) << 40) - 1))
+#define ORD_TAG(h)	((h) >> 40)
+
+
+static struct ordrec *
+ord_rec(const struct ordmap *m, uint64_t s)
+{
+	return (struct ordrec *)(void *)(m->arena + (ORD_INDEX(s) - 1) * 8);
+}
+
+/* Doubles m's table: 0, or -1 when out of memory (m unchanged). */
+static int
+ord_grow(struct ordmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024, i, j;
+	uint64_t *t = calloc(cap, sizeof(*t)), h;
+
+	if (t == NULL)
+		return -1;
+	for (i = 0; i < m->cap; i++) {
+		const struct ordrec *r;
+		if (m->slot[i] == 0)
+			continue;
+		r = ord_rec(m, m->slot[i]);
+		h = util_fnv1a64(r->id, r->len);
+		for (j = h & (cap - 1); t[j] != 0; j = (j + 1) & (cap - 1))
+			;
+		t[j] = m->slot[i];
+	}
+	free(m->slot);
+	m->slot = t;
+	m->cap = cap;
+	return 0;
+}
+
+/* The count of order id p[0..n) (0 when new); NULL when out of memory.
+ * Valid until the next new id. */
+static long long *
+ord_count(struct ordmap *m, const char *p, size_t n)
+{
+	uint64_t h = util_fnv1a64(p, n), tag = ORD_TAG(h);
+	size_t i, need = (sizeof(struct ordrec) + n + 7) & ~(size_t)7;
+	struct ordrec *r;
+	char *a;
+
+	if (n > UINT32_MAX)
+		return NULL;
+	if ((m->n + 1) * 2 > m->cap && ord_grow(m) != 0)
+		return NULL;
+	for (i = h & (m->cap - 1); m->slot[i] != 0; i = (i + 1) & (m->cap - 1))
+		if ((m->slot[i] >> 40) == tag && (r = ord_rec(m,
+		    m->slot[i]))->len == n && memcmp(r->id, p, n) == 0)
+			return &r->count;
+	if (m->alen + need > m->acap) {
+		size_t cap = m->acap ? m->acap * 2 : 64 * 1024;
+		while (cap < m->alen + need)
+			cap *= 2;
+		if ((a = realloc(m->arena, cap)) == NULL)
+			return NULL;
+		m->arena = a;
+		m->acap = cap;
+	}
+	if ((m->alen / 8 + 1) >> 40)
+		return NULL;
+	r = (struct ordrec *)(void *)(m->arena + m->alen);
+	r->count = 0;
+	r->len = (uint32_t)n;
+	memcpy(r->id, p, n);
+	m->slot[i] = (tag << 40) | (m->alen / 8 + 1);
+	m->alen += need;
+	m->n++;
+	return &r->count;
+}
+
+static void
+ord_free(struct ordmap *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slot);
+	free(m->arena);
+	free(m);
+}
+
+/* A value of a staged row, kept until its INSERT runs. */
+struct bval {
+	enum { BV_NULL, BV_INT, BV_REAL, BV_TEXT } type;
+	long long	 i64;
+	double		 f64;
+	const char	*text;	/* file id, the row's extra columns (owned:
+				   fed.extra) or a slot of fed.arena */
+};
+
+/*
+ * An entity the file feeds: its targets and its INSERTs.  Rows are kept
+ * (nb of them) and inserted BATCH_ROWS at a time by one multi-row
+ * INSERT (insb), which costs SQLite about half of BATCH_ROWS single-row
+ * statements (tests/bench/README.md); the rest, at the end, one by one
+ * through ins.
+ */
 struct fed {
 	const struct schema_entity	*e;
 	int				 targets[64];	/* indexes into file.t */
 	int				 nt;
 	sqlite3_stmt			*ins;
+	sqlite3_stmt			*insb;		/* nbatch rows; NULL:
+							   none */
+	int				 nbatch;
+	int				 nparam;	/* parameters per row */
+	struct bval			*bv;		/* [nbatch][nparam] */
+	char				*arena;		/* [nbatch][nt]
+							   [VALUE_SIZE] */
+	char				**extra;	/* [nbatch] */
+	int				 nb;		/* rows kept */
 	long long			 rows;
 	/* order lines: a line without a line number is numbered in
 	 * source order within its order (the file's lines of the same
 	 * order id, numbered or not, counted); ln_t, oid_t: the targets
 	 * (-1: not mapped; the number is bound after the targets) */
 	int				 ln_t, oid_t;
-	struct keymap			*orders;	/* order id -> lines */
+	struct ordmap			*orders;	/* order id -> lines */
 	long long			 no_order;	/* lines without one */
+	/* the previous line's order id and its count in orders (valid
+	 * until the next insertion: lines of one order come together) */
+	long long			*last_n;
+	size_t				 last_len;
+	char				 last[VALUE_SIZE];
 };
 
 struct file {
@@ -390,6 +561,67 @@ clean_one(const struct clean_opts *o, const char *today, struct target *t,
 	}
 }
 
+/*
+ * clean_one() through t's memo: the same result and output for a raw
+ * value seen before in its slot.  Values longer than MEMO_BYTES, and
+ * every value of a column whose first MEMO_PROBE lookups hit less than
+ * one in eight, are cleaned each time.  Returns strlen(out) when known
+ * on the way, else (size_t)-1.
+ */
+static size_t
+clean_memo(const struct clean_opts *o, const char *today, struct target *t,
+    const char *raw, char *out, size_t size, struct clean_result *res)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	struct memo_slot *m;
+	uint64_t h;
+	uint32_t tag;
+	size_t n, on;
+
+	if (raw == NULL || raw[0] == '\0' || t->memo_off || size <=
+	    MEMO_BYTES || (n = strnlen(raw, MEMO_BYTES + 1)) > MEMO_BYTES) {
+		clean_one(o, today, t, raw, out, size, res);
+		return (size_t)-1;
+	}
+	if (t->memo == NULL && ((t->memo = calloc(MEMO_SLOTS,
+	    sizeof(*t->memo))) == NULL || (t->memo_tag = calloc(MEMO_SLOTS,
+	    sizeof(*t->memo_tag))) == NULL)) {
+		free(t->memo);
+		t->memo = NULL;
+		t->memo_off = 1;
+		clean_one(o, today, t, raw, out, size, res);
+		return (size_t)-1;
+	}
+	h = util_fnv1a64(p, n);
+	tag = (uint32_t)(h >> 32) | 1;
+	m = &t->memo[h & (MEMO_SLOTS - 1)];
+	t->memo_look++;
+	if (t->memo_tag[h & (MEMO_SLOTS - 1)] == tag && m->rawlen == n &&
+	    memcmp(m->raw, raw, n) == 0) {
+		t->memo_hit++;
+		*res = m->res;
+		memcpy(out, m->out, (size_t)m->outlen + 1);
+		return m->outlen;
+	}
+	clean_one(o, today, t, raw, out, size, res);
+	if ((on = strnlen(out, MEMO_BYTES + 1)) <= MEMO_BYTES) {
+		m->res = *res;
+		m->rawlen = (unsigned char)n;
+		memcpy(m->raw, raw, n);
+		m->outlen = (unsigned char)on;
+		memcpy(m->out, out, on + 1);
+		t->memo_tag[h & (MEMO_SLOTS - 1)] = tag;
+	}
+	if (t->memo_look == MEMO_PROBE && t->memo_hit < MEMO_PROBE / 8) {
+		t->memo_off = 1;
+		free(t->memo);
+		free(t->memo_tag);
+		t->memo = NULL;
+		t->memo_tag = NULL;
+	}
+	return on <= MEMO_BYTES ? on : (size_t)-1;
+}
+
 static cc_err
 record_issue(sqlite3_stmt *st, struct file *f, long long row,
     struct target *t, int col, const char *raw, enum clean_issue issue)
@@ -437,17 +669,19 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 {
 	char buf[VALUE_SIZE];
 	struct clean_result res;
-	size_t n;
-	int k, b;
+	uint64_t rules;
+	size_t n, len;
+	int k;
 
 	t->isnull = 1;
 	t->issue = CLEAN_ISSUE_NONE;
 	for (k = 0; k < t->ncols; k++) {
 		const char *raw = vals[t->cols[k]];
-		clean_one(o, today, t, raw, buf, sizeof(buf), &res);
-		for (b = 1; res.rules != 0 && b < CLEAN_RULE__MAX; b++)
-			if (res.rules & CLEAN_RULE_BIT(b))
-				t->changes[k][b]++;
+		len = clean_memo(o, today, t, raw, buf, sizeof(buf), &res);
+		/* each rule's bit (rule 0, none, is not counted) */
+		for (rules = res.rules & RULE_MASK; rules != 0;
+		    rules &= rules - 1)
+			t->changes[k][__builtin_ctzll(rules)]++;
 		if (res.issue != CLEAN_ISSUE_NONE && raw != NULL &&
 		    record_issue(issue_st, f, row, t, t->cols[k], raw,
 		    res.issue) != CC_OK)
@@ -463,9 +697,10 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 		}
 		t->isnull = 0;
 		/* the value, not the whole buffer (per value of every row) */
-		n = strnlen(buf, sizeof(buf) - 1);
+		n = len != (size_t)-1 ? len : strnlen(buf, sizeof(buf) - 1);
 		memcpy(t->text, buf, n);
 		t->text[n] = '\0';
+		t->len = n;
 		t->i64 = res.i64;
 		t->f64 = res.f64;
 		if (t->a->type == SCHEMA_BOOLEAN)
@@ -474,24 +709,30 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 	return CC_OK;
 }
 
+/* Keeps t's value of the row in v; a text is copied to slot (VALUE_SIZE
+ * bytes). */
 static void
-bind_target(sqlite3_stmt *st, int i, const struct target *t)
+keep_target(struct bval *v, const struct target *t, char *slot)
 {
 	if (t->isnull) {
-		sqlite3_bind_null(st, i);
+		v->type = BV_NULL;
 		return;
 	}
 	switch (t->a->type) {
 	case SCHEMA_INTEGER:
 	case SCHEMA_MONEY:
 	case SCHEMA_BOOLEAN:
-		sqlite3_bind_int64(st, i, t->i64);
+		v->type = BV_INT;
+		v->i64 = t->i64;
 		break;
 	case SCHEMA_DECIMAL:
-		sqlite3_bind_double(st, i, t->f64);
+		v->type = BV_REAL;
+		v->f64 = t->f64;
 		break;
 	default:
-		sqlite3_bind_text(st, i, t->text, -1, SQLITE_STATIC);
+		v->type = BV_TEXT;
+		memcpy(slot, t->text, t->len + 1);
+		v->text = slot;
 		break;
 	}
 }
@@ -499,8 +740,9 @@ bind_target(sqlite3_stmt *st, int i, const struct target *t)
 static cc_err
 prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 {
-	char sql[8192], *p;
-	int i, k;
+	char sql[8192], *p, *batch;
+	size_t head, rowlen, len;
+	int i, k, rc;
 
 	for (i = 0; i < f->nfed; i++) {
 		struct fed *fd = &f->fed[i];
@@ -514,7 +756,8 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 				if (!strcmp(a, "order_id"))
 					fd->oid_t = k;
 			}
-			if ((fd->orders = keymap_new()) == NULL)
+			if ((fd->orders = calloc(1, sizeof(*fd->orders))) ==
+			    NULL)
 				return cc_diag_set(diag, CC_ENOMEM, "memory",
 				    "out of memory");
 		}
@@ -525,18 +768,148 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 			    f->t[fd->targets[k]].a->name);
 		if (fd->orders != NULL && fd->ln_t < 0)
 			p += snprintf(p, 40, ", \"line_number\"");
-		p += snprintf(p, 40, ") VALUES (?, ?, ?, ?");
-		for (k = 0; k < fd->nt; k++)
-			p += snprintf(p, 8, ", ?");
-		if (fd->orders != NULL && fd->ln_t < 0)
+		p += snprintf(p, 40, ") VALUES ");
+		fd->nparam = 4 + fd->nt + (fd->orders != NULL && fd->ln_t < 0);
+		/* one row's "(?, ...)", then as many as a batch has */
+		head = (size_t)(p - sql);
+		p += snprintf(p, 8, "(?");
+		for (k = 1; k < fd->nparam; k++)
 			p += snprintf(p, 8, ", ?");
 		snprintf(p, 8, ")");
 		if (sqlite3_prepare_v2(r->db, sql, -1, &fd->ins, NULL) !=
 		    SQLITE_OK)
 			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(r->db));
+		/* the same for every entity (their rows go in together):
+		 * room for the most parameters a row can have */
+		fd->nbatch = sqlite3_limit(r->db, SQLITE_LIMIT_VARIABLE_NUMBER,
+		    -1) / (4 + (int)(sizeof(fd->targets) /
+		    sizeof(fd->targets[0])) + 1);
+		if (fd->nbatch > BATCH_ROWS)
+			fd->nbatch = BATCH_ROWS;
+		if (fd->nbatch < 1)
+			fd->nbatch = 1;
+		if ((fd->bv = calloc((size_t)fd->nbatch * (size_t)fd->nparam,
+		    sizeof(*fd->bv))) == NULL || (fd->arena = malloc(
+		    (size_t)fd->nbatch * (size_t)(fd->nt + 1) * VALUE_SIZE)) ==
+		    NULL || (fd->extra = calloc((size_t)fd->nbatch,
+		    sizeof(*fd->extra))) == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "memory",
+			    "out of memory");
+		if (fd->nbatch < 2)
+			continue;
+		rowlen = strlen(sql + head);
+		len = head + (size_t)fd->nbatch * (rowlen + 2) + 1;
+		if ((batch = malloc(len)) == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "memory",
+			    "out of memory");
+		memcpy(batch, sql, head + rowlen);
+		for (p = batch + head + rowlen, k = 1; k < fd->nbatch; k++) {
+			memcpy(p, ", ", 2);
+			memcpy(p + 2, sql + head, rowlen);
+			p += 2 + rowlen;
+		}
+		*p = '\0';
+		rc = sqlite3_prepare_v2(r->db, batch, -1, &fd->insb, NULL);
+		free(batch);
+		if (rc != SQLITE_OK)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
 	}
 	return CC_OK;
+}
+
+/* Binds the kept row b of fd to st's parameters from first + 1 on. */
+static void
+bind_kept(sqlite3_stmt *st, int first, const struct fed *fd, int b)
+{
+	const struct bval *v = &fd->bv[(size_t)b * (size_t)fd->nparam];
+	int j;
+
+	for (j = 0; j < fd->nparam; j++, v++)
+		switch (v->type) {
+		case BV_NULL:
+			sqlite3_bind_null(st, first + j + 1);
+			break;
+		case BV_INT:
+			sqlite3_bind_int64(st, first + j + 1, v->i64);
+			break;
+		case BV_REAL:
+			sqlite3_bind_double(st, first + j + 1, v->f64);
+			break;
+		case BV_TEXT:
+			sqlite3_bind_text(st, first + j + 1, v->text, -1,
+			    SQLITE_STATIC);
+			break;
+		}
+}
+
+/* Inserts fd's kept rows: CC_OK or CC_EDB (diag set). */
+static cc_err
+fed_flush(struct run *r, struct fed *fd, struct cc_diag *diag)
+{
+	cc_err err = CC_OK;
+	int b;
+
+	if (fd->nb == fd->nbatch && fd->insb != NULL) {
+		sqlite3_reset(fd->insb);
+		for (b = 0; b < fd->nb; b++)
+			bind_kept(fd->insb, b * fd->nparam, fd, b);
+		if (sqlite3_step(fd->insb) != SQLITE_DONE)
+			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+	} else
+		for (b = 0; b < fd->nb && err == CC_OK; b++) {
+			sqlite3_reset(fd->ins);
+			bind_kept(fd->ins, 0, fd, b);
+			if (sqlite3_step(fd->ins) != SQLITE_DONE)
+				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+				    sqlite3_errmsg(r->db));
+		}
+	return err;
+}
+
+/* Inserts every entity's kept rows (each has as many), then frees the
+ * extra texts they shared: CC_OK or CC_EDB (diag set). */
+static cc_err
+flush_all(struct run *r, struct file *f, struct cc_diag *diag)
+{
+	cc_err err = CC_OK;
+	int i, b;
+
+	for (i = 0; i < f->nfed && err == CC_OK; i++)
+		err = fed_flush(r, &f->fed[i], diag);
+	for (i = 0; i < f->nfed; i++) {
+		for (b = 0; b < f->fed[i].nb; b++) {
+			free(f->fed[i].extra[b]);
+			f->fed[i].extra[b] = NULL;
+		}
+		f->fed[i].nb = 0;
+	}
+	return err;
+}
+
+/* Frees what prepare_inserts() made for fd (kept rows are dropped). */
+static void
+fed_free(struct fed *fd)
+{
+	int b;
+
+	sqlite3_finalize(fd->ins);
+	sqlite3_finalize(fd->insb);
+	fd->ins = fd->insb = NULL;
+	for (b = 0; fd->extra != NULL && b < fd->nbatch; b++)
+		free(fd->extra[b]);
+	free(fd->extra);
+	free(fd->bv);
+	free(fd->arena);
+	fd->extra = NULL;
+	fd->bv = NULL;
+	fd->arena = NULL;
+	fd->nb = 0;
+	ord_free(fd->orders);
+	fd->orders = NULL;
+	fd->last_n = NULL;
 }
 
 /* The unmapped columns of the row as a JSON object text (or NULL). */
@@ -672,20 +1045,33 @@ read_columns(struct file *f, struct cc_diag *diag)
  * source order), bound after the targets when line_number is not mapped.
  */
 static cc_err
-number_line(struct file *f, struct fed *fd)
+number_line(struct file *f, struct fed *fd, struct bval *v)
 {
 	const struct target *oid = fd->oid_t >= 0 ?
 	    &f->t[fd->targets[fd->oid_t]] : NULL;
 	long long *n = &fd->no_order;
 
-	if (oid != NULL && !oid->isnull && (n = keymap_slot(fd->orders,
-	    oid->text, strlen(oid->text))) == NULL)
-		return CC_ENOMEM;
+	if (oid != NULL && !oid->isnull) {
+		if (fd->last_n != NULL && fd->last_len == oid->len &&
+		    memcmp(fd->last, oid->text, oid->len) == 0)
+			n = fd->last_n;
+		else if ((n = ord_count(fd->orders, oid->text, oid->len)) ==
+		    NULL)
+			return CC_ENOMEM;
+		else {
+			fd->last_n = n;
+			fd->last_len = oid->len;
+			memcpy(fd->last, oid->text, oid->len);
+		}
+	}
 	++*n;
-	if (fd->ln_t < 0)
-		sqlite3_bind_int64(fd->ins, 5 + fd->nt, *n);
-	else if (f->t[fd->targets[fd->ln_t]].isnull)
-		sqlite3_bind_int64(fd->ins, 5 + fd->ln_t, *n);
+	if (fd->ln_t < 0) {
+		v[4 + fd->nt].type = BV_INT;
+		v[4 + fd->nt].i64 = *n;
+	} else if (f->t[fd->targets[fd->ln_t]].isnull) {
+		v[4 + fd->ln_t].type = BV_INT;
+		v[4 + fd->ln_t].i64 = *n;
+	}
 	return CC_OK;
 }
 
@@ -719,41 +1105,48 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 			    &f->t[i], vals, row, issue_st)) != CC_OK)
 				goto out;
 		extra = extra_json(f, vals);
+		/* the first entity keeps the row's extra text, for all */
+		if (f->nfed > 0)
+			f->fed[0].extra[f->fed[0].nb] = extra;
+		else
+			free(extra);
 		for (i = 0; i < f->nfed; i++) {
 			struct fed *fd = &f->fed[i];
-			sqlite3_reset(fd->ins);
-			sqlite3_bind_text(fd->ins, 1, f->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(fd->ins, 2, row);
-			sqlite3_bind_int64(fd->ins, 3, source_record_line(rd));
-			if (extra != NULL)
-				sqlite3_bind_text(fd->ins, 4, extra, -1,
-				    SQLITE_STATIC);
-			else
-				sqlite3_bind_null(fd->ins, 4);
+			struct bval *v = &fd->bv[(size_t)fd->nb *
+			    (size_t)fd->nparam];
+			char *slot = fd->arena + (size_t)fd->nb *
+			    (size_t)(fd->nt + 1) * VALUE_SIZE;
+			v[0].type = BV_TEXT;
+			v[0].text = f->id;
+			v[1].type = BV_INT;
+			v[1].i64 = row;
+			v[2].type = BV_INT;
+			v[2].i64 = source_record_line(rd);
+			v[3].type = extra != NULL ? BV_TEXT : BV_NULL;
+			v[3].text = extra;
 			for (k = 0; k < fd->nt; k++)
-				bind_target(fd->ins, 5 + k,
-				    &f->t[fd->targets[k]]);
-			if (fd->orders != NULL && (err = number_line(f, fd)) !=
-			    CC_OK) {
-				free(extra);
+				keep_target(&v[4 + k], &f->t[fd->targets[k]],
+				    slot + (size_t)k * VALUE_SIZE);
+			if (fd->orders != NULL && (err = number_line(f, fd,
+			    v)) != CC_OK) {
 				cc_diag_set(diag, err, "memory", "out of memory");
-				goto out;
-			}
-			if (sqlite3_step(fd->ins) != SQLITE_DONE) {
-				free(extra);
-				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-				    sqlite3_errmsg(r->db));
 				goto out;
 			}
 			fd->rows++;
 		}
-		free(extra);
+		for (i = 0; i < f->nfed; i++)
+			f->fed[i].nb++;
+		if (f->nfed > 0 && f->fed[0].nb == f->fed[0].nbatch &&
+		    (err = flush_all(r, f, diag)) != CC_OK)
+			goto out;
 		if (++*done % 10000 == 0 && run_tick(r, "stage", *done, total)) {
 			err = CC_ECONFLICT;
 			goto out;
 		}
 	}
 	if (err != CC_EOF)
+		goto out;
+	if ((err = flush_all(r, f, diag)) != CC_OK)
 		goto out;
 	err = write_changes(r, f, report);
 	json_object_set_new(report, "rows", json_integer(row));
@@ -768,12 +1161,8 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 out:
 	source_close(rd);
 	sqlite3_finalize(issue_st);
-	for (i = 0; i < f->nfed; i++) {
-		sqlite3_finalize(f->fed[i].ins);
-		f->fed[i].ins = NULL;
-		keymap_free(f->fed[i].orders);
-		f->fed[i].orders = NULL;
-	}
+	for (i = 0; i < f->nfed; i++)
+		fed_free(&f->fed[i]);
 	return err;
 }
 
@@ -785,6 +1174,10 @@ file_free(struct file *f)
 	for (i = 0; f->names != NULL && i < f->ncols; i++)
 		free((char *)f->names[i]);
 	free((void *)f->names);
+	for (i = 0; f->t != NULL && i < (size_t)f->nt; i++) {
+		free(f->t[i].memo);
+		free(f->t[i].memo_tag);
+	}
 	free(f->t);
 	free(f->extra);
 }

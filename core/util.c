@@ -167,3 +167,17 @@ util_valid_id(const char *s)
 	}
 	return n > 0;
 }
+
+uint64_t
+util_fnv1a64(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "concord/config.h"
 #include "concord/control.h"
@@ -102,6 +103,10 @@ main(int argc, char **argv)
 	 * directory (workspaces, model.db, SQLite's journals) is 0600 and
 	 * every directory 0700.  The socket is made 0660 explicitly. */
 	umask(077);
+	/* SQLite's memory statistics (sqlite3_memory_used() and friends)
+	 * are never read here; kept, they take a mutex on every allocation
+	 * SQLite makes.  Must precede sqlite3_initialize(). */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	while ((ch = getopt(argc, argv, "+d:c:hV")) != -1) {
 		switch (ch) {
 		case 'd':

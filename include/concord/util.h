@@ -6,6 +6,7 @@
 #define CONCORD_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -45,5 +46,14 @@ cc_err	 util_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* 1 if s is a plausible opaque id: 1..64 characters of [0-9a-z_-]. */
 int	 util_valid_id(const char *s);
+
+/*
+ * FNV-1a, 64 bits, of len bytes at key (len 0: the offset basis): offset
+ * basis 14695981039346656037, prime 1099511628211 (Fowler, Noll, Vo;
+ * draft-eastlake-fnv-21).  Deterministic across runs and builds, and not
+ * keyed: for in-memory hash tables whose keys come from one run's own
+ * data, where a hostile key set costs time, never correctness.
+ */
+uint64_t util_fnv1a64(const void *key, size_t len);
 
 #endif /* CONCORD_UTIL_H */

@@ -599,3 +599,87 @@ def _(env):
     got = [r[0] for r in model(b, u).execute("SELECT line_number FROM stg_order_line ORDER BY _row")]
     eq(got, want, "line numbers of the staged lines")
     return "%d lines" % len(got)
+
+
+@test("staged_values_do_not_depend_on_repetition_or_batching")
+def _(env):
+    # the stage keeps cleaned values for repeated raw ones and inserts rows
+    # 32 at a time: a value staged in a long file, where it repeats, must be
+    # the value (and quarantine reason) it gets in a file where it appears
+    # once; nearly all customer ids are distinct (kept values turned off for
+    # them); 4,500 order ids of 2 lines each, interleaved, are numbered
+    pools = {
+        "order_date": ["2025-01-%02d" % d for d in range(1, 29)] +
+                      ["n/a", " 2025-02-03 ", "2025-13-01", "2025-02-30", "3025-01-01", "", "null"],
+        "customer_id": ["K%d" % k for k in range(40)] + [" K3", '"K4"', "'K5'", "NULL", "-", "K\u00a06"],
+        "product_id": ["P-%02d" % k for k in range(30)] + ["p-01", "P\u201101", "\u201cP-02\u201d"],
+        "quantity": ["1", "2", "3", "10", "1.5", "x", "-1", "1,000", "+4", "007"],
+        "amount": ["10.00", "$1,234.50", "-3.5", "abc", "12.345", "(7.25)", "0", "1e3", "\u20ac9.99",
+                   "99999999999999999999", ".30", "5%"],
+    }
+    cols = ["order_id"] + list(pools)
+    n = 9000
+    seed = 12345
+
+    def pick(pool):
+        nonlocal seed
+        seed = (seed * 1103515245 + 12345) % 2 ** 31
+        return pool[seed % len(pool)]
+
+    def text(rows):
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(cols)
+        w.writerows(rows)
+        return out.getvalue().encode()
+
+    lines = []
+    for i in range(n):
+        row = ["SO%d" % (i % 4500)] + [pick(pools[c]) for c in pools]
+        if i % 20:
+            row[cols.index("customer_id")] = "C%d" % i
+        lines.append(row)
+    # every raw value once, in order of first appearance (order ids of their
+    # own); short columns padded with an empty value, which is never kept
+    distinct = {}
+    for c in pools:
+        distinct[c] = list(dict.fromkeys(r[cols.index(c)] for r in lines))
+    width = max(len(v) for v in distinct.values())
+    once = [["ONE%d" % i] + [distinct[c][i] if i < len(distinct[c]) else "" for c in pools]
+            for i in range(width)]
+    b = backend(env, "main")
+    u = env.user(b, "stagememo")
+    fid = expect_ok(b.client.upload("lines.csv", text(lines), "text/csv", token=u.token), 201)["file"]["id"]
+    oid = expect_ok(b.client.upload("once.csv", text(once), "text/csv", token=u.token), 201)["file"]["id"]
+    run = run_and_wait(b, u)
+    eq(run["state"], "done", "run (%s)" % run["error"])
+    db = model(b, u)
+    staged = {}
+    for f, rows in ((fid, lines), (oid, once)):
+        got = db.execute("SELECT _row, %s, line_number FROM stg_order_line WHERE _file_id = ?"
+                         " ORDER BY _row" % ", ".join('"%s"' % c for c in cols), (f,)).fetchall()
+        eq(len(got), len(rows), "staged rows of %s" % f)
+        issues = {}
+        for r in db.execute("SELECT _row, column_name, issue FROM clean_issues WHERE _file_id = ?", (f,)):
+            issues[(r[0], r[1])] = r[2]
+        staged[f] = (got, issues)
+    got, issues = staged[fid]
+    eq([r["_row"] for r in got], list(range(1, n + 1)), "rows in source order")
+    eq([r["line_number"] for r in got], [1 + i // 4500 for i in range(n)],
+       "each order's lines numbered in file order")
+    once_got, once_issues = staged[oid]
+    checked = 0
+    for c in pools:
+        want = {}
+        for i, raw in enumerate(distinct[c]):
+            want[raw] = (once_got[i][c], once_issues.get((i + 1, c)))
+        for i, r in enumerate(got):
+            raw = lines[i][cols.index(c)]
+            eq((r[c], issues.get((i + 1, c))), want[raw],
+               "row %d %s %r: staged as where it appears once" % (i + 1, c, raw))
+            checked += 1
+    eq([r["order_id"] for r in got], ["SO%d" % (i % 4500) for i in range(n)], "order ids")
+    check(len(set(r["amount"] for r in got)) > 3, "amounts vary")
+    check(any(issues.values()), "some values are quarantined")
+    db.close()
+    return "%d values compared" % checked

@@ -2451,6 +2451,66 @@ test_fuzz_findings(void **state)
 	assert_true(utf8_ok(nf.evidence));
 }
 
+/*
+ * Money written without snprintf() and its double without strtod(): the
+ * text must be what "%llu" and ".%0*llu" give (the fraction trimmed to
+ * minor_digits) and f64 what strtod() reads from it, for amounts of every
+ * size (xorshift64, Marsaglia 2003) and each scale.
+ */
+static void
+test_money_format(void **state)
+{
+	struct clean_opts o;
+	struct clean_result r;
+	uint64_t x = 88172645463325252ULL, m, scale;
+	char raw[64], want[64], out[64];
+	int i, j, ud, md, keep, neg;
+
+	(void)state;
+	clean_opts_init(&o);
+	for (i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* 1 to 62 bits: small amounts as often as large ones */
+		m = x >> (2 + (x % 62));
+		md = (int)((x >> 8) % 5);
+		ud = md + (int)((x >> 16) % 5);
+		neg = (int)((x >> 24) & 1);
+		for (scale = 1, j = 0; j < ud; j++)
+			scale *= 10;
+		o.minor_digits = md;
+		o.unit_digits = ud;
+		if (ud > 0)
+			snprintf(raw, sizeof(raw), "%s%llu.%0*llu", neg ? "-" : "",
+			    (unsigned long long)(m / scale), ud,
+			    (unsigned long long)(m % scale));
+		else
+			snprintf(raw, sizeof(raw), "%s%llu", neg ? "-" : "",
+			    (unsigned long long)m);
+		/* the expected text: the fraction's zeros cut down to md */
+		snprintf(want, sizeof(want), "%s", neg && m != 0 ? raw :
+		    raw + neg);
+		if (ud > 0) {
+			keep = ud;
+			while (keep > md && want[strlen(want) - 1] == '0') {
+				want[strlen(want) - 1] = '\0';
+				keep--;
+			}
+			if (keep == 0)
+				want[strlen(want) - 1] = '\0';	/* the point */
+		}
+		assert_int_equal(clean_money(raw, NULL, &o, out,
+		    sizeof(out), &r), CC_OK);
+		assert_int_equal(r.status, CLEAN_VALUE);
+		assert_string_equal(out, want);
+		assert_true(r.has_i64);
+		assert_true(r.i64 == (neg ? -(int64_t)m : (int64_t)m));
+		assert_true(memcmp(&r.f64, &(double){ strtod(out, NULL) },
+		    sizeof(double)) == 0);
+	}
+}
+
 int
 main(void)
 {
@@ -2478,6 +2538,7 @@ main(void)
 		cmocka_unit_test(test_date_checks),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_money),
+		cmocka_unit_test(test_money_format),
 		cmocka_unit_test(test_number_seed_columns),
 		cmocka_unit_test(test_number_infer),
 		cmocka_unit_test(test_bool),
