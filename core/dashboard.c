@@ -1120,7 +1120,7 @@ htab_get(struct htab *t, const void *key, size_t klen, int *added)
 static int
 htab_has(const struct htab *t, const void *key, size_t klen)
 {
-	uint64_t h = fnv(key, klen);
+	uint64_t h = util_fnv1a64(key, klen);
 	const struct hent *e;
 	size_t i;
 
