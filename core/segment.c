@@ -137,9 +137,16 @@ agg_filled(sqlite3 *db)
 	return have;
 }
 
-/* The as_of and measures of MEASURES_AGG, one row per customer. */
+/*
+ * The as_of and measures of MEASURES_AGG, one row per customer.  as_of is
+ * max(day) over the sale rows, read down agg_sales_order_day from the
+ * greatest day to the first sale row (ORDER BY sorts as max() compares;
+ * NULL days sort last descending, as max() skips them; no sale row gives
+ * NULL, as max() does) instead of a scan of the whole table.
+ */
 static const char asof_sql[] =
-	"SELECT max(day) FROM agg_sales_order WHERE " AGG_SALE;
+	"SELECT (SELECT day FROM agg_sales_order WHERE " AGG_SALE
+	" ORDER BY day DESC LIMIT 1)";
 static const char measures_sql[] =
 	"SELECT customer_canonical_id, max(day) FILTER (WHERE " AGG_SALE "),"
 	" count(DISTINCT order_id) FILTER (WHERE " AGG_SALE "),"
