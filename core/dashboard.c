@@ -1116,6 +1116,22 @@ htab_get(struct htab *t, const void *key, size_t klen, int *added)
 	return e;
 }
 
+/* 1 when t holds key, else 0 (t not empty). */
+static int
+htab_has(const struct htab *t, const void *key, size_t klen)
+{
+	uint64_t h = util_fnv1a64(key, klen);
+	const struct hent *e;
+	size_t i;
+
+	for (i = h & (t->cap - 1); (e = &t->e[i])->used;
+	    i = (i + 1) & (t->cap - 1))
+		if (e->h == h && e->klen == klen &&
+		    memcmp(t->arena + e->off, key, klen) == 0)
+			return 1;
+	return 0;
+}
+
 /* A group of a series: its key (NULL flag, bytes) and figures. */
 struct grp {
 	int		 null;
@@ -3303,6 +3319,247 @@ store_counts(sqlite3 *db, sqlite3_stmt *ins, const struct agroups *files,
 	return CC_OK;
 }
 
+/* One file's count of matched staging rows (matched_group()). */
+struct mfile {
+	char		*id;
+	size_t		 len;
+	int64_t		 n;
+};
+
+/* _file_id order of GROUP BY (BINARY: bytes, then the shorter first) */
+static int
+mfile_cmp(const void *x, const void *y)
+{
+	const struct mfile *a = x, *b = y;
+	int c = memcmp(a->id, b->id, a->len < b->len ? a->len : b->len);
+
+	return c != 0 ? c : a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* The key of a reference in a hash table: the row, then the file id. */
+static size_t
+mref_key(char *buf, size_t cap, int64_t row, const char *fid, size_t len)
+{
+	if (len + sizeof(row) > cap)
+		return 0;
+	memcpy(buf, &row, sizeof(row));
+	memcpy(buf + sizeof(row), fid, len);
+	return len + sizeof(row);
+}
+
+/*
+ * The distinct (file_id, row) references of dim's lineage into refs, as
+ * the MATCHED statement's refs read them (json_each over a valid sources
+ * array, its objects' "file_id" and "row"; NULL and what json_valid()
+ * refuses as '[]'): 1, 0 when a value is one the statement may read
+ * otherwise (a text with an escape or a NUL, a sources value that is not
+ * a text or not an array of flat objects, a file_id that is not a string,
+ * a row that is not an integer, a duplicate key, valid JSON that Jansson
+ * refuses), -1 out of memory or on a database error (diag set).
+ */
+/* 1 when SQLite's json_valid() refuses text, 0 when not, -1 on error
+ * (diag set); *st: its statement, prepared on first use. */
+static int
+json_invalid(sqlite3 *db, sqlite3_stmt **st, const char *text,
+    struct cc_diag *diag)
+{
+	int rc;
+
+	if (*st == NULL && prep(db, "SELECT json_valid(?1)", st, diag) !=
+	    CC_OK)
+		return -1;
+	sqlite3_reset(*st);
+	sqlite3_bind_text(*st, 1, text, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(*st)) != SQLITE_ROW) {
+		stepped(db, rc, diag);
+		return -1;
+	}
+	rc = sqlite3_column_int(*st, 0) == 0;
+	sqlite3_reset(*st);
+	return rc;
+}
+
+static int
+matched_refs(sqlite3 *db, const char *dim, struct htab *refs,
+    struct cc_diag *diag)
+{
+	char sql[128], key[512];
+	sqlite3_stmt *st = NULL, *valid = NULL;
+	const char *text, *k;
+	json_t *arr, *o, *v, *fid, *row;
+	size_t i, klen;
+	int rc, ok = 1, added, oom = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT sources FROM %s", dim);
+	if (prep(db, sql, &st, diag) != CC_OK)
+		return -1;
+	while (ok == 1 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = sqlite3_column_type(st, 0)) == SQLITE_NULL)
+			continue;	/* json_valid(NULL): '[]' */
+		if (rc != SQLITE_TEXT ||
+		    (text = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+		    strlen(text) != (size_t)sqlite3_column_bytes(st, 0) ||
+		    strchr(text, '\\') != NULL) {
+			ok = 0;
+			break;
+		}
+		if ((arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) ==
+		    NULL) {
+			/* what SQLite does not read as JSON reads as '[]' */
+			if ((ok = json_invalid(db, &valid, text, diag)) == 1)
+				continue;
+			break;
+		}
+		if (!json_is_array(arr))
+			ok = 0;
+		json_array_foreach(arr, i, o) {
+			if (!ok)
+				break;
+			if (!json_is_object(o)) {
+				ok = 0;
+				break;
+			}
+			json_object_foreach(o, k, v)
+				if (json_is_object(v) || json_is_array(v))
+					ok = 0;
+			fid = json_object_get(o, "file_id");
+			row = json_object_get(o, "row");
+			if (!ok || (fid != NULL && !json_is_string(fid)) ||
+			    (row != NULL && !json_is_integer(row))) {
+				ok = 0;
+				break;
+			}
+			/* a NULL file id or row joins no staging row */
+			if (fid == NULL || row == NULL)
+				continue;
+			if ((klen = mref_key(key, sizeof(key),
+			    (int64_t)json_integer_value(row),
+			    json_string_value(fid), json_string_length(fid))) ==
+			    0) {
+				ok = 0;
+				break;
+			}
+			if (htab_get(refs, key, klen, &added) == NULL) {
+				ok = -1;
+				oom = 1;
+				break;
+			}
+		}
+		json_decref(arr);
+	}
+	if (ok == 1 && rc != SQLITE_DONE) {
+		stepped(db, rc, diag);
+		ok = -1;
+	} else if (ok == -1 && oom)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	sqlite3_finalize(st);
+	sqlite3_finalize(valid);
+	return ok;
+}
+
+/*
+ * The MATCHED(dim, stg) statement's rows (per _file_id of stg, in its
+ * order, the staged rows dim's lineage names) without json_each: the
+ * references in a hash table, then one scan of stg.  Stored under stmt
+ * through ins: 1; 0 when the statement must answer (matched_refs(), or a
+ * staging key that is not TEXT and INTEGER), nothing stored; -1 on error
+ * (diag set).
+ */
+static int
+matched_group(sqlite3 *db, sqlite3_stmt *ins, const char *dim,
+    const char *stg, int stmt, struct cc_diag *diag)
+{
+	struct htab refs;
+	struct mfile *files = NULL, *f;
+	size_t nfiles = 0, cap = 0, i, klen, last = SIZE_MAX;
+	sqlite3_stmt *st = NULL;
+	const char *fid;
+	char sql[128], key[512];
+	int rc, ok, flen;
+
+	memset(&refs, 0, sizeof(refs));
+	if ((ok = matched_refs(db, dim, &refs, diag)) != 1) {
+		htab_free(&refs);
+		return ok;
+	}
+	snprintf(sql, sizeof(sql), "SELECT _file_id, _row FROM %s", stg);
+	if (prep(db, sql, &st, diag) != CC_OK) {
+		htab_free(&refs);
+		return -1;
+	}
+	while (ok == 1 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_TEXT ||
+		    sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+		    (fid = (const char *)sqlite3_column_text(st, 0)) == NULL) {
+			ok = 0;
+			break;
+		}
+		flen = sqlite3_column_bytes(st, 0);
+		if ((klen = mref_key(key, sizeof(key),
+		    sqlite3_column_int64(st, 1), fid, (size_t)flen)) == 0) {
+			ok = 0;
+			break;
+		}
+		if (refs.n == 0 || !htab_has(&refs, key, klen))
+			continue;
+		/* the rows of a file come together: the last one first */
+		if (last == SIZE_MAX || files[last].len != (size_t)flen ||
+		    memcmp(files[last].id, fid, (size_t)flen) != 0) {
+			for (last = 0; last < nfiles; last++)
+				if (files[last].len == (size_t)flen &&
+				    memcmp(files[last].id, fid, (size_t)flen)
+				    == 0)
+					break;
+			if (last == nfiles) {
+				if (nfiles == cap) {
+					cap = cap == 0 ? 8 : cap * 2;
+					if ((f = realloc(files, cap *
+					    sizeof(*files))) == NULL) {
+						ok = -1;
+						break;
+					}
+					files = f;
+				}
+				if ((files[nfiles].id = malloc((size_t)flen +
+				    1)) == NULL) {
+					ok = -1;
+					break;
+				}
+				memcpy(files[nfiles].id, fid, (size_t)flen);
+				files[nfiles].len = (size_t)flen;
+				files[nfiles].n = 0;
+				nfiles++;
+			}
+		}
+		files[last].n++;
+	}
+	if (ok == 1 && rc != SQLITE_DONE) {
+		stepped(db, rc, diag);
+		ok = -1;
+	} else if (ok == -1)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	sqlite3_finalize(st);
+	htab_free(&refs);
+	if (ok == 1 && nfiles > 1)
+		qsort(files, nfiles, sizeof(*files), mfile_cmp);
+	for (i = 0; ok == 1 && i < nfiles; i++) {
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		sqlite3_bind_int(ins, 1, stmt);
+		sqlite3_bind_text(ins, 2, files[i].id, (int)files[i].len,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, files[i].n);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			stepped(db, sqlite3_errcode(db), diag);
+			ok = -1;
+		}
+	}
+	for (i = 0; i < nfiles; i++)
+		free(files[i].id);
+	free(files);
+	return ok;
+}
+
 /* The sources dashboard's groups into agg_source_groups; files: the
  * facts per file when agg_fill() counted them, else NULL. */
 static cc_err
@@ -3311,6 +3568,7 @@ store_groups(sqlite3 *db, const struct agroups *files, struct cc_diag *diag)
 	sqlite3_stmt *ins = NULL;
 	cc_err err = CC_OK;
 	size_t i;
+	int done;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_source_groups (stmt,"
 	    " file_id, c1, c2) VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) !=
@@ -3322,9 +3580,11 @@ store_groups(sqlite3 *db, const struct agroups *files, struct cc_diag *diag)
 		    (int)(3 * i), diag)) == CC_OK)
 			err = store_group(db, ins, stg_sources[i].accounted_sql,
 			    (int)(3 * i + 1), diag);
-		if (err == CC_OK && stg_sources[i].matched_sql != NULL)
-			err = store_group(db, ins, stg_sources[i].matched_sql,
-			    (int)(3 * i + 2), diag);
+		if (err == CC_OK && stg_sources[i].matched_sql != NULL &&
+		    (done = matched_group(db, ins, stg_sources[i].dim,
+		    stg_sources[i].stg, (int)(3 * i + 2), diag)) <= 0)
+			err = done < 0 ? CC_EDB : store_group(db, ins,
+			    stg_sources[i].matched_sql, (int)(3 * i + 2), diag);
 	}
 	for (i = 0; i < N(file_groups) && err == CC_OK; i++)
 		err = files != NULL && file_groups[i].target == SRC_FACTS ?

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "concord/quality.h"
 #include "pipeline_int.h"
 
 static const struct rule {
@@ -25,7 +26,9 @@ static const struct rule {
 	const char	*counts;	/* SELECT passed, failed; NULL: */
 	const char	*examples;	/* failing rows, LIMIT 5 */
 	int		 fact;		/* ... columns 2 * fact - 2 and
-					   2 * fact - 1 of fact_scan */
+					   2 * fact - 1 of fact_scan;
+					   -1: quality_order_lines(),
+					   else counts */
 } rules[] = {
 	{ "customer_name_present", "completeness", "dim_customer.full_name",
 	  "SELECT count(*) FILTER (WHERE coalesce(full_name, first_name,"
@@ -65,7 +68,7 @@ static const struct rule {
 	  " FROM (SELECT 1 FROM fact_sales GROUP BY order_id, line_number"
 	  " HAVING count(*) > 1)) AS d",
 	  "SELECT order_id, line_number, count(*) FROM fact_sales GROUP BY"
-	  " order_id, line_number HAVING count(*) > 1 LIMIT 5", 0 },
+	  " order_id, line_number HAVING count(*) > 1 LIMIT 5", -1 },
 	{ "customer_one_record", "uniqueness", "dim_customer.canonical_id",
 	  "SELECT count(*) FILTER (WHERE json_array_length(sources) = 1),"
 	  " count(*) FILTER (WHERE json_array_length(sources) > 1) FROM"
@@ -162,6 +165,115 @@ static const char *const fact_scan =
 
 #define FACT_PAIRS	6
 
+/* One key column: its storage class (INTEGER or TEXT) and value. */
+struct qkey {
+	int		 type;
+	long long	 i;
+	unsigned char	*s;
+	int		 len;
+	size_t		 cap;
+};
+
+/* <0, 0, >0 as a is before, equal to, after b in a total order whose
+ * equality is GROUP BY's for INTEGER and TEXT (BINARY collation). */
+static int
+qkey_cmp(const struct qkey *a, const struct qkey *b)
+{
+	int c;
+
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if (a->type == SQLITE_INTEGER)
+		return a->i < b->i ? -1 : a->i > b->i;
+	c = memcmp(a->s, b->s, (size_t)(a->len < b->len ? a->len : b->len));
+	return c != 0 ? c : a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Column i of st into k (a text copied into k's buffer): 0, 1 for a
+ * class left to GROUP BY, -1 out of memory. */
+static int
+qkey_read(sqlite3_stmt *st, int i, struct qkey *k)
+{
+	const unsigned char *s;
+	unsigned char *nb;
+
+	k->type = sqlite3_column_type(st, i);
+	if (k->type == SQLITE_INTEGER) {
+		k->i = sqlite3_column_int64(st, i);
+		return 0;
+	}
+	if (k->type != SQLITE_TEXT)
+		return 1;
+	if ((s = sqlite3_column_text(st, i)) == NULL)
+		return -1;
+	k->len = sqlite3_column_bytes(st, i);
+	if ((size_t)k->len + 1 > k->cap) {
+		if ((nb = realloc(k->s, (size_t)k->len * 2 + 16)) == NULL)
+			return -1;
+		k->s = nb;
+		k->cap = (size_t)k->len * 2 + 16;
+	}
+	memcpy(k->s, s, (size_t)k->len);
+	return 0;
+}
+
+cc_err
+quality_order_lines(sqlite3 *db, int *answered, long long *passed,
+    long long *failed, struct cc_diag *diag)
+{
+	struct qkey key[2][2], *prev = key[0], *cur = key[1], *t;
+	sqlite3_stmt *st = NULL;
+	long long rows = 0;
+	int rc, k, c, r = 0, ok = 1;
+
+	*answered = 0;
+	memset(key, 0, sizeof(key));
+	if (sqlite3_prepare_v2(db, "SELECT order_id, line_number FROM"
+	    " fact_sales ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (k = 0; k < 2 && r == 0; k++)
+			r = qkey_read(st, k, &cur[k]);
+		if (r != 0) {
+			ok = 0;
+			break;
+		}
+		if (rows > 0) {
+			/* strictly after the previous key */
+			if ((c = qkey_cmp(&prev[0], &cur[0])) == 0)
+				c = qkey_cmp(&prev[1], &cur[1]);
+			if (c >= 0) {
+				ok = 0;
+				break;
+			}
+		}
+		t = prev;
+		prev = cur;
+		cur = t;
+		rows++;
+	}
+	if (ok && rc != SQLITE_DONE)
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+	else if (r < 0)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	sqlite3_finalize(st);
+	for (k = 0; k < 2; k++) {
+		free(key[k][0].s);
+		free(key[k][1].s);
+	}
+	if (r < 0)
+		return CC_ENOMEM;
+	if (ok && rc != SQLITE_DONE)
+		return CC_EDB;
+	if (ok) {
+		*answered = 1;
+		*passed = rows;
+		*failed = 0;
+	}
+	return CC_OK;
+}
+
 /* The failing examples as a JSON array of objects. */
 static json_t *
 examples(sqlite3 *db, const char *sql)
@@ -204,6 +316,7 @@ quality_all(struct run *r, struct cc_diag *diag)
 	long long fc[2 * FACT_PAIRS];
 	size_t i;
 	char *ex;
+	cc_err err;
 	int k;
 
 	if (sqlite3_prepare_v2(r->db, fact_scan, -1, &st, NULL) != SQLITE_OK)
@@ -228,7 +341,13 @@ quality_all(struct run *r, struct cc_diag *diag)
 			return CC_ECONFLICT;
 		}
 		passed = failed = 0;
-		if (rules[i].counts == NULL) {
+		if (rules[i].fact == -1 && ((err = quality_order_lines(r->db,
+		    &k, &passed, &failed, diag)) != CC_OK || k)) {
+			if (err != CC_OK) {
+				sqlite3_finalize(ins);
+				return err;
+			}
+		} else if (rules[i].counts == NULL) {
 			passed = fc[2 * rules[i].fact - 2];
 			failed = fc[2 * rules[i].fact - 1];
 		} else if (sqlite3_prepare_v2(r->db, rules[i].counts, -1, &st,

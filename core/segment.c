@@ -4,7 +4,9 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "concord/db.h"
@@ -135,9 +137,200 @@ agg_filled(sqlite3 *db)
 	return have;
 }
 
-cc_err
-segment_build(sqlite3 *db, long long *scored, long long *customers,
-    struct cc_diag *diag)
+/*
+ * The as_of and measures of MEASURES_AGG, one row per customer.  as_of is
+ * max(day) over the sale rows, read down agg_sales_order_day from the
+ * greatest day to the first sale row (ORDER BY sorts as max() compares;
+ * NULL days sort last descending, as max() skips them; no sale row gives
+ * NULL, as max() does) instead of a scan of the whole table.
+ */
+static const char asof_sql[] =
+	"SELECT (SELECT day FROM agg_sales_order WHERE " AGG_SALE
+	" ORDER BY day DESC LIMIT 1)";
+static const char measures_sql[] =
+	"SELECT customer_canonical_id, max(day) FILTER (WHERE " AGG_SALE "),"
+	" count(DISTINCT order_id) FILTER (WHERE " AGG_SALE "),"
+	" coalesce(sum(revenue), 0) FROM agg_sales_order WHERE"
+	" customer_canonical_id IS NOT NULL AND customer_canonical_id <> 0"
+	" GROUP BY customer_canonical_id";
+/* recency as the statement computes it, from the bound dates */
+static const char insert_sql[] =
+	BUILD_INSERT " VALUES (?1, ?2, CAST(julianday(?11) - julianday(?2)"
+	" AS INTEGER), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)";
+
+/* One customer of the C pass. */
+struct scust {
+	int64_t		 id, freq, money;
+	char		*last;		/* NULL: none */
+	int		 llen;
+	int		 r, f, m;	/* scores, 0: none */
+};
+
+/* last_order_date in ORDER BY's order (TEXT, BINARY collation) */
+static int
+by_last(const void *x, const void *y)
+{
+	const struct scust *a = *(struct scust *const *)x;
+	const struct scust *b = *(struct scust *const *)y;
+	int c = memcmp(a->last, b->last, (size_t)(a->llen < b->llen ?
+	    a->llen : b->llen));
+
+	return c != 0 ? c : a->llen < b->llen ? -1 : a->llen > b->llen;
+}
+
+static int
+by_freq(const void *x, const void *y)
+{
+	const struct scust *a = *(struct scust *const *)x;
+	const struct scust *b = *(struct scust *const *)y;
+
+	return a->freq < b->freq ? -1 : a->freq > b->freq;
+}
+
+static int
+by_money(const void *x, const void *y)
+{
+	const struct scust *a = *(struct scust *const *)x;
+	const struct scust *b = *(struct scust *const *)y;
+
+	return a->money < b->money ? -1 : a->money > b->money;
+}
+
+/* Scores of the n sorted customers v into the score at offset off of
+ * each: c counts the values <= v (peers included), as count(*) OVER
+ * (ORDER BY ...) with the default frame. */
+static void
+score_sorted(struct scust **v, size_t n, int (*cmp)(const void *,
+    const void *), size_t off)
+{
+	size_t i, j;
+	int sc;
+
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && cmp(&v[i], &v[j]) == 0; j++)
+			;
+		sc = segment_score((long long)j, (long long)n);
+		for (; i < j; i++)
+			*(int *)((char *)v[i] + off) = sc;
+	}
+}
+
+/*
+ * segment_build() from agg_sales_order in C: the measures by the
+ * statement's own GROUP BY, the three CUME_DIST scores by sorting, the
+ * rows inserted with the statement's recency expression.  1 when done,
+ * 0 when a measure is of a type the window statement orders its own way
+ * (an id that is not INTEGER, a last date that is not TEXT, a frequency
+ * or monetary value that is not INTEGER; nothing inserted), -1 on a
+ * database error, -2 out of memory (diag set).
+ */
+static int
+segment_pass(sqlite3 *db, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL, *ins = NULL;
+	struct scust *cs = NULL, **v = NULL, *nc;
+	size_t n = 0, cap = 0, ns = 0, i;
+	const char *name;
+	char rfm[16];
+	int rc, ok = 1;
+
+	if (sqlite3_prepare_v2(db, measures_sql, -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+		    (sqlite3_column_type(st, 1) != SQLITE_TEXT &&
+		    sqlite3_column_type(st, 1) != SQLITE_NULL) ||
+		    sqlite3_column_type(st, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_type(st, 3) != SQLITE_INTEGER) {
+			ok = 0;
+			break;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 1024 : cap * 2;
+			if ((nc = realloc(cs, cap * sizeof(*cs))) == NULL)
+				goto nomem;
+			cs = nc;
+		}
+		memset(&cs[n], 0, sizeof(cs[n]));
+		cs[n].id = sqlite3_column_int64(st, 0);
+		cs[n].freq = sqlite3_column_int64(st, 2);
+		cs[n].money = sqlite3_column_int64(st, 3);
+		if (sqlite3_column_type(st, 1) == SQLITE_TEXT) {
+			cs[n].llen = sqlite3_column_bytes(st, 1);
+			if ((cs[n].last = malloc((size_t)cs[n].llen + 1)) ==
+			    NULL)
+				goto nomem;
+			memcpy(cs[n].last, sqlite3_column_text(st, 1),
+			    (size_t)cs[n].llen + 1);
+		}
+		n++;
+	}
+	if (ok && rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!ok)
+		goto out;
+	/* the scored: an order and a last order date */
+	if (n > 0 && (v = malloc(n * sizeof(*v))) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if (cs[i].freq > 0 && cs[i].last != NULL)
+			v[ns++] = &cs[i];
+	score_sorted(v, ns, by_last, offsetof(struct scust, r));
+	score_sorted(v, ns, by_freq, offsetof(struct scust, f));
+	score_sorted(v, ns, by_money, offsetof(struct scust, m));
+	if (sqlite3_prepare_v2(db, asof_sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW ||
+	    sqlite3_prepare_v2(db, insert_sql, -1, &ins, NULL) != SQLITE_OK)
+		goto dberr;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		sqlite3_bind_int64(ins, 1, cs[i].id);
+		if (cs[i].last != NULL)
+			sqlite3_bind_text(ins, 2, cs[i].last, cs[i].llen,
+			    SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, cs[i].freq);
+		sqlite3_bind_int64(ins, 4, cs[i].money);
+		if (cs[i].r > 0) {
+			sqlite3_bind_int(ins, 5, cs[i].r);
+			sqlite3_bind_int(ins, 6, cs[i].f);
+			sqlite3_bind_int(ins, 7, cs[i].m);
+			snprintf(rfm, sizeof(rfm), "%d%d%d", cs[i].r, cs[i].f,
+			    cs[i].m);
+			sqlite3_bind_text(ins, 8, rfm, -1, SQLITE_TRANSIENT);
+			if ((name = segment_name(cs[i].r, cs[i].f, cs[i].m)) !=
+			    NULL)
+				sqlite3_bind_text(ins, 9, name, -1,
+				    SQLITE_STATIC);
+		}
+		sqlite3_bind_value(ins, 11, sqlite3_column_value(st, 0));
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto dberr;
+	}
+	goto out;
+nomem:
+	cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	ok = -2;
+	goto out;
+dberr:
+	cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+	ok = -1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ins);
+	for (i = 0; i < n; i++)
+		free(cs[i].last);
+	free(cs);
+	free(v);
+	return ok;
+}
+
+static cc_err
+build(sqlite3 *db, int statement_only, long long *scored,
+    long long *customers, struct cc_diag *diag)
 {
 	char sql[sizeof(BUILD_INSERT MEASURES_FACTS) + sizeof(build_head) +
 	    NRULES * 160 + 256], *p;
@@ -201,7 +394,14 @@ segment_build(sqlite3 *db, long long *scored, long long *customers,
 		return cc_diag_set(diag, CC_EINVAL, "no_model", "the model's"
 		    " fact_sales or customer_segment is missing");
 	if ((err = db_exec(db, "DELETE FROM customer_segment", diag)) !=
-	    CC_OK || (err = db_exec(db, sql, diag)) != CC_OK)
+	    CC_OK)
+		return err;
+	/* from the aggregates in C, else (or for values it leaves to SQL)
+	 * by the statement */
+	if (agg && !statement_only && (n = segment_pass(db, diag)) != 0) {
+		if (n < 0)
+			return n == -2 ? CC_ENOMEM : CC_EDB;
+	} else if ((err = db_exec(db, sql, diag)) != CC_OK)
 		return err;
 	if (sqlite3_prepare_v2(db, "SELECT count(segment), count(*) FROM"
 	    " customer_segment", -1, &st, NULL) != SQLITE_OK)
@@ -215,4 +415,18 @@ segment_build(sqlite3 *db, long long *scored, long long *customers,
 	}
 	sqlite3_finalize(st);
 	return CC_OK;
+}
+
+cc_err
+segment_build(sqlite3 *db, long long *scored, long long *customers,
+    struct cc_diag *diag)
+{
+	return build(db, 0, scored, customers, diag);
+}
+
+cc_err
+segment_build_statement(sqlite3 *db, long long *scored, long long *customers,
+    struct cc_diag *diag)
+{
+	return build(db, 1, scored, customers, diag);
 }

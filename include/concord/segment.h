@@ -102,4 +102,20 @@ int	segment_score(long long c, long long n);
 cc_err	segment_build(sqlite3 *db, long long *scored, long long *customers,
 	    struct cc_diag *diag);
 
+/*
+ * How segment_build() computes it: from agg_sales_order, the measures by
+ * one GROUP BY statement and the scores in C (sorting each measure: the
+ * same counts as the window functions' default frame, peers included),
+ * the rows inserted with the statement's recency expression; a single
+ * statement with window functions (count(*) OVER (ORDER BY ...))
+ * when the measures come from fact_sales, or when a measure is not
+ * of the type the C sort orders as SQLite does (a canonical id that is
+ * not INTEGER, a last order date that is not TEXT, a frequency or
+ * monetary value that is not INTEGER).  segment_build_statement() always
+ * uses that statement (the reference of the C path; same parameters,
+ * results and errors as segment_build()).
+ */
+cc_err	segment_build_statement(sqlite3 *db, long long *scored,
+	    long long *customers, struct cc_diag *diag);
+
 #endif /* CONCORD_SEGMENT_H */

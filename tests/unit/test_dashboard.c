@@ -1859,6 +1859,106 @@ test_aggregate_pass(void **state)
 	sqlite3_close(m);
 }
 
+/* the sources dashboard's MATCHED(dim_customer, stg_customer)
+ * statement (core/dashboard.c) */
+static const char ref_matched_sql[] =
+	"WITH refs AS (SELECT DISTINCT"
+	" json_extract(j.value, '$.file_id') AS fid,"
+	" json_extract(j.value, '$.row') AS rec"
+	" FROM dim_customer d, json_each(CASE WHEN json_valid(d.sources)"
+	" THEN d.sources ELSE '[]' END) j WHERE j.type = 'object')"
+	" SELECT s._file_id, COUNT(*) FROM refs JOIN stg_customer s"
+	" ON s._file_id = refs.fid AND s._row = refs.rec GROUP BY s._file_id";
+
+/* The customers' matched rows dash_aggregate_tables() stored equal the
+ * statement's rows, in the same order; want: their number. */
+static void
+matched_as_statement(sqlite3 *m, int want)
+{
+	struct cc_diag d;
+	char *got, *ref;
+	int n = 0;
+	const char *p;
+
+	cc_diag_clear(&d);
+	if (dash_aggregate_tables(m, &d) != CC_OK)
+		fail_msg("dash_aggregate_tables: %s", d.message);
+	/* stmt 2: stg_sources[0] (customer), matched */
+	got = rows_text(m, "SELECT file_id, c1 FROM agg_source_groups"
+	    " WHERE stmt = 2 ORDER BY rowid");
+	ref = rows_text(m, ref_matched_sql);
+	if (strcmp(got, ref) != 0) {
+		fprintf(stderr, "got:\n%s\nwant:\n%s", got, ref);
+		fail_msg("matched rows differ from the statement (above)");
+	}
+	for (p = ref; *p != '\0'; p++)
+		n += *p == '\n';
+	assert_int_equal(n, want);
+	sqlite3_free(got);
+	sqlite3_free(ref);
+}
+
+/*
+ * The matched rows per file without json_each against the statement, on
+ * lineage that hits every case: references repeated within a row and
+ * across rows, to missing rows and files, NULL, invalid and empty
+ * sources, objects without a row, file ids in byte order ('B' before 'a',
+ * a prefix first) and UTF-8; then values the statement reads its own way
+ * (a row as text or REAL, a file id as a number, an escape, an object
+ * instead of an array, a non-object element, a staged row stored as
+ * text, a duplicate key), each answered as the statement does.
+ */
+static void
+test_matched_lineage(void **state)
+{
+	static const char *const odd[] = {
+		"'[{\"file_id\":\"f1\",\"row\":\"3\"}]'",
+		"'[{\"file_id\":\"f1\",\"row\":3.0}]'",
+		"'[{\"file_id\":7,\"row\":1}]'",
+		"'[{\"file_id\":\"f\\u0031\",\"row\":3}]'",
+		"'{\"a\":{\"file_id\":\"f1\",\"row\":3}}'",
+		"'[1,{\"file_id\":\"f1\",\"row\":3}]'",
+		"'[{\"file_id\":\"f1\",\"row\":3,\"x\":{\"y\":1}}]'",
+		"'[{\"file_id\":\"f1\",\"row\":3,\"row\":4}]'",
+		"'[{\"file_id\":\"f1\",\"row\":null}]'",
+		"X'5b5d'",
+		"5",
+	};
+	sqlite3 *db = db_of(state), *m = NULL;
+	char sql[256];
+	size_t i;
+
+	exec(db, base_sql);
+	exec(db, "INSERT INTO stg_customer (_file_id, _row) VALUES ('f1', 1),"
+	    " ('f1', 2), ('f1', 3), ('f1', 4), ('f2', 3), ('a', 1), ('B', 1),"
+	    " ('B1', 1), ('fé', 2), ('7', 1), ('zz', 9);"
+	    "UPDATE dim_customer SET sources = CASE customer_sk"
+	    " WHEN 1 THEN '[{\"file_id\":\"f1\",\"row\":1},"
+	    "{\"file_id\":\"f1\",\"row\":1},{\"file_id\":\"a\",\"row\":1}]'"
+	    " WHEN 2 THEN '[{\"file_id\":\"f1\",\"row\":1},"
+	    "{\"file_id\":\"f2\",\"row\":3},{\"file_id\":\"B1\",\"row\":1},"
+	    "{\"file_id\":\"B\",\"row\":1},{\"file_id\":\"gone\",\"row\":1},"
+	    "{\"file_id\":\"f1\",\"row\":99},{\"file_id\":\"fé\",\"row\":2},"
+	    "{\"file_id\":\"f1\"},{\"row\":4}]'"
+	    " WHEN 3 THEN 'not json' WHEN 4 THEN '[]' ELSE NULL END");
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
+	    SQLITE_OK);
+	/* B, B1, a, f1 (rows 1), f2, fé */
+	matched_as_statement(m, 6);
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		snprintf(sql, sizeof(sql), "UPDATE dim_customer SET sources ="
+		    " %s WHERE customer_sk = 4", odd[i]);
+		exec(m, sql);
+		/* the number 7 names file '7' (TEXT affinity): a group */
+		matched_as_statement(m, i == 2 ? 7 : 6);
+	}
+	/* a staged row whose _row is text: compared as the statement */
+	exec(m, "UPDATE dim_customer SET sources = '[]' WHERE customer_sk = 4;"
+	    " INSERT INTO stg_customer (_file_id, _row) VALUES ('f1', 'x')");
+	matched_as_statement(m, 6);
+	sqlite3_close(m);
+}
+
 int
 main(void)
 {
@@ -1891,6 +1991,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_aggregate_pass,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregates_many_lines,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_matched_lineage,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_customers, setup_model,
 		    teardown),

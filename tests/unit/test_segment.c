@@ -312,6 +312,124 @@ test_empty_and_bad(void **state)
 	assert_int_equal(segment_build(NULL, NULL, NULL, NULL), CC_EINVAL);
 }
 
+/* customer_segment as one text (typeof and quote of every column, in
+ * canonical id order), sqlite3_free()d by the caller */
+static char *
+segment_rows(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	sqlite3_str *out = sqlite3_str_new(db);
+	char *text;
+	int i, n;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM"
+	    " customer_segment ORDER BY canonical_id", -1, &st, NULL),
+	    SQLITE_OK);
+	n = sqlite3_column_count(st);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < n; i++)
+			sqlite3_str_appendf(out, "%s%d:%s", i ? "|" : "",
+			    sqlite3_column_type(st, i),
+			    sqlite3_column_type(st, i) == SQLITE_NULL ? "" :
+			    (const char *)sqlite3_column_text(st, i));
+		sqlite3_str_appendchar(out, 1, '\n');
+	}
+	sqlite3_finalize(st);
+	/* no rows: NULL */
+	if ((text = sqlite3_str_finish(out)) == NULL)
+		text = sqlite3_mprintf("%s", "");
+	assert_non_null(text);
+	return text;
+}
+
+/* segment_build() equals segment_build_statement() on db: rows and
+ * counts, or the same error; want: segment_build()'s result */
+static void
+same_as_statement(sqlite3 *db, cc_err want)
+{
+	long long s1 = -1, a1 = -1, s2 = -2, a2 = -2;
+	struct cc_diag d;
+	char *got, *ref;
+
+	cc_diag_clear(&d);
+	if (segment_build(db, &s1, &a1, &d) != want)
+		fail_msg("segment_build: %s", d.message);
+	got = segment_rows(db);
+	assert_int_equal(segment_build_statement(db, &s2, &a2, NULL), want);
+	ref = segment_rows(db);
+	if (strcmp(got, ref) != 0) {
+		fprintf(stderr, "got:\n%s\nwant:\n%s", got, ref);
+		fail_msg("segment_build() differs from its statement");
+	}
+	if (want == CC_OK) {
+		assert_true(a1 > 0);
+		assert_int_equal(s1, s2);
+		assert_int_equal(a1, a2);
+	}
+	sqlite3_free(got);
+	sqlite3_free(ref);
+}
+
+#define AGG	"INSERT INTO agg_sales_order (day, country, category," \
+	" order_id, customer_canonical_id, revenue, lines, returns," \
+	" return_lines) VALUES "
+
+/*
+ * The C pass against the window statement on aggregates written here:
+ * thirteen customers with ties in every measure, an order in two
+ * categories (two groups, one order), groups of returns only (no order,
+ * no date: one customer not scored), NULL revenue, negative and zero
+ * monetary values, days in byte order that is not date order
+ * ('2024-3-1' after '2024-12-31') and UTF-8, the unknown customer (NULL)
+ * and id 0 left out; then measures the statement orders its own way (a
+ * REAL revenue, an INTEGER day), each answered as the statement does,
+ * and a text canonical id, which customer_segment's INTEGER PRIMARY KEY
+ * refuses to both.
+ */
+static void
+test_pass_as_statement(void **state)
+{
+	static const char aggs[] = AGG
+	    "('2024-01-10', 'GB', 'a', 'O1', 1, 1000, 1, NULL, NULL),"
+	    "('2024-01-10', 'GB', 'b', 'O1', 1, 500, 2, NULL, 0),"
+	    "('2024-02-01', 'GB', 'a', 'O2', 2, 1500, 1, NULL, NULL),"
+	    "('2024-02-01', 'GB', 'a', 'O3', 3, 1500, 1, NULL, NULL),"
+	    "('2024-3-1', 'FR', 'a', 'O4', 4, -200, 2, -300, 1),"
+	    "('2024-12-31', 'FR', 'a', 'O5', 5, 0, 1, NULL, NULL),"
+	    "('2024-12-31', 'FR', 'a', 'O6', 5, 0, 1, NULL, NULL),"
+	    "('2024-12-31', 'FR', 'a', 'C6', 6, -700, 1, -700, 1),"
+	    "('2024-05-05', 'FR', 'a', 'O7', 7, NULL, 1, NULL, NULL),"
+	    "('2024-05-05é', 'FR', 'a', 'O8', 8, 1500, 1, NULL, NULL),"
+	    "('2024-02-01', 'US', 'a', 'O9', 9, 2500, 3, NULL, NULL),"
+	    "('2024-02-01', 'US', 'a', 'O10', 9, 2500, 1, NULL, NULL),"
+	    "('2024-02-01', 'US', 'a', 'O11', 10, 1500, 1, NULL, NULL),"
+	    "('2023-12-01', 'US', 'a', 'O12', 11, 1, 1, NULL, NULL),"
+	    "('2023-12-01', 'US', 'a', 'O13', 12, 1, 1, NULL, NULL),"
+	    "('2023-12-01', 'US', 'b', 'O13', 12, 1, 1, NULL, NULL),"
+	    "('2024-06-01', 'US', 'a', 'O14', 13, 99, 1, NULL, NULL),"
+	    "('2025-01-01', 'US', 'a', 'O15', NULL, 99, 1, NULL, NULL),"
+	    "('2025-01-02', 'US', 'a', 'O16', 0, 99, 1, NULL, NULL)";
+	static const char *const odd[] = {
+		"UPDATE agg_sales_order SET revenue = 12.5 WHERE order_id ="
+		" 'O2'",
+		"UPDATE agg_sales_order SET day = 20240201 WHERE order_id ="
+		" 'O11'",
+		"UPDATE agg_sales_order SET customer_canonical_id = 'x7' WHERE"
+		" order_id = 'O3'",
+	};
+	sqlite3 *db = model(NULL);
+	size_t i;
+
+	(void)state;
+	assert_int_equal(db_exec(db, aggs, NULL), CC_OK);
+	same_as_statement(db, CC_OK);
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		assert_int_equal(db_exec(db, odd[i], NULL), CC_OK);
+		same_as_statement(db, i == 2 ? CC_EDB : CC_OK);
+	}
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -322,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_one),
 		cmocka_unit_test(test_ties),
 		cmocka_unit_test(test_empty_and_bad),
+		cmocka_unit_test(test_pass_as_statement),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,184 @@
+/*
+ * test_quality.c - quality_order_lines() (concord/quality.h) against the
+ * GROUP BY statement it stands in for (the rule order_line_unique's
+ * counts, copied below), on facts built here: keys in order and out of
+ * order, equal keys, byte-order and UTF-8 text, text where an integer is
+ * expected, a prefix of another key, REAL and NULL keys, no facts; and a
+ * database without the facts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "concord/db.h"
+#include "concord/model.h"
+#include "concord/quality.h"
+
+/* the rule's statement (core/quality.c) */
+static const char group_sql[] =
+	"SELECT count(*) - d.n, d.n FROM fact_sales, (SELECT count(*) AS n"
+	" FROM (SELECT 1 FROM fact_sales GROUP BY order_id, line_number"
+	" HAVING count(*) > 1)) AS d";
+
+static sqlite3 *
+model(void)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(model_create(db, NULL), CC_OK);
+	return db;
+}
+
+/* Facts with these keys, in this rowid order: order_id and line_number
+ * as SQL literals. */
+static void
+facts(sqlite3 *db, const char *const *keys)
+{
+	char sql[256];
+	size_t i;
+
+	assert_int_equal(db_exec(db, "DELETE FROM fact_sales", NULL), CC_OK);
+	for (i = 0; keys[i] != NULL; i += 2) {
+		snprintf(sql, sizeof(sql), "INSERT INTO fact_sales (order_id,"
+		    " line_number, _file_id, _row) VALUES (%s, %s, 'f', %zu)",
+		    keys[i], keys[i + 1], i);
+		assert_int_equal(db_exec(db, sql, NULL), CC_OK);
+	}
+}
+
+/* quality_order_lines() on db: answered as want, and then the
+ * statement's counts; returns the statement's failed count. */
+static long long
+check(sqlite3 *db, int want)
+{
+	sqlite3_stmt *st;
+	long long passed = -1, failed = -1, sp, sf;
+	int answered = -1;
+
+	assert_int_equal(quality_order_lines(db, &answered, &passed, &failed,
+	    NULL), CC_OK);
+	assert_int_equal(answered, want);
+	assert_int_equal(sqlite3_prepare_v2(db, group_sql, -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	sp = sqlite3_column_int64(st, 0);
+	sf = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	if (answered) {
+		assert_int_equal(passed, sp);
+		assert_int_equal(failed, sf);
+	} else {
+		/* untouched */
+		assert_int_equal(passed, -1);
+		assert_int_equal(failed, -1);
+	}
+	return sf;
+}
+
+static void
+test_in_order(void **state)
+{
+	/* byte order: 'B' (0x42) < 'a' (0x61) < 'a1' (a prefix first) <
+	 * 'é' (0xc3 0xa9) < '中' (0xe4 ...); an integer order id is
+	 * stored as text (TEXT affinity); a line number that is text
+	 * ('x') sorts after every integer and groups apart from them;
+	 * '2' in an INTEGER column is the integer 2 */
+	static const char *const keys[] = {
+		"'B'", "1", "'B'", "2", "'a'", "1", "'a'", "'2x'",
+		"'a1'", "1", "'a1'", "'x'", "'é'", "-3", "'é'", "0",
+		"'中'", "1", "'中'", "'2'+1", "'中'", "'z'", NULL
+	};
+	sqlite3 *db = model();
+
+	(void)state;
+	facts(db, keys);
+	assert_int_equal(check(db, 1), 0);
+	sqlite3_close(db);
+}
+
+static void
+test_left_to_group_by(void **state)
+{
+	/* equal keys, adjacent: one duplicated group of three */
+	static const char *const dup[] = {
+		"'A'", "1", "'A'", "2", "'A'", "2", "'A'", "2", "'B'", "1", NULL
+	};
+	/* '7' and 7 are the same order id (TEXT affinity) */
+	static const char *const same[] = {
+		"'7'", "1", "7", "1", NULL
+	};
+	/* distinct but out of order */
+	static const char *const unsorted[] = {
+		"'B'", "1", "'A'", "1", "'C'", "1", NULL
+	};
+	/* equal keys apart: two groups of two */
+	static const char *const apart[] = {
+		"'A'", "1", "'B'", "1", "'A'", "1", "'B'", "1", NULL
+	};
+	/* a REAL line number: 2.5 stays REAL in an INTEGER column */
+	static const char *const real[] = {
+		"'A'", "1", "'A'", "2.5", NULL
+	};
+	sqlite3 *db = model();
+
+	(void)state;
+	facts(db, dup);
+	assert_int_equal(check(db, 0), 1);
+	facts(db, same);
+	assert_int_equal(check(db, 0), 1);
+	facts(db, unsorted);
+	assert_int_equal(check(db, 0), 0);
+	facts(db, apart);
+	assert_int_equal(check(db, 0), 2);
+	facts(db, real);
+	assert_int_equal(check(db, 0), 0);
+	sqlite3_close(db);
+}
+
+static void
+test_empty_null_and_bad(void **state)
+{
+	long long passed = -1, failed = -1;
+	int answered = -1;
+	sqlite3 *db = model();
+
+	(void)state;
+	/* no facts: 0 of 0, as the statement */
+	assert_int_equal(check(db, 1), 0);
+	sqlite3_close(db);
+	/* NULL keys (a table without the model's NOT NULL): GROUP BY
+	 * puts NULLs together, so they are left to it */
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE fact_sales (order_id TEXT,"
+	    " line_number INTEGER); INSERT INTO fact_sales VALUES ('A', 1),"
+	    " (NULL, 1), (NULL, 1)", NULL), CC_OK);
+	assert_int_equal(check(db, 0), 1);
+	sqlite3_close(db);
+	/* no fact_sales: an error, not an answer */
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(quality_order_lines(db, &answered, &passed, &failed,
+	    NULL), CC_EDB);
+	assert_int_equal(answered, 0);
+	assert_int_equal(passed, -1);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_order),
+		cmocka_unit_test(test_left_to_group_by),
+		cmocka_unit_test(test_empty_null_and_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
