@@ -110,6 +110,18 @@ def _(env):
     eq((sales["currency"], sales["currencies"]), ("USD", ["USD"]), "sales currency")
     quality = expect_ok(b.client.get("/api/v1/dashboards/quality", token=u.token))
     check(quality["runs"][0]["quality"]["rules_not_applicable"] > 0, "quality dashboard counts rules over no rows")
+    # the trend carries each run's counts without the run's details, which
+    # the run itself answers
+    full = expect_ok(b.client.get("/api/v1/runs/%s" % run["id"], token=u.token))["run"]["counts"]
+    trend = quality["runs"][0]["counts"]
+    for k in ("files", "key_rules_detail", "matching"):
+        check(k in full, "GET /runs/{id} counts.%s" % k)
+        check(k not in trend, "the quality trend leaves out counts.%s" % k)
+    # (the run's answer lists its warnings beside its counts; the trend keeps them in them)
+    eq(trend.get("warnings"), run["warnings"], "the quality trend's counts.warnings")
+    eq({k: v for k, v in trend.items() if k != "warnings"},
+       {k: v for k, v in full.items() if k not in ("files", "key_rules_detail", "matching", "warnings")},
+       "the quality trend's counts are the run's other counts")
 
 
 @test("firstuse_clean_run_has_no_warnings")
