@@ -1271,6 +1271,52 @@ align_norm_keeps_len(enum align_norm norm)
 }
 
 /*
+ * With a TAKE slice a value's unit is the slice itself (the rest of the
+ * value is only what the slice leaves out): 1 when the unit at s[off..
+ * off+plen) was met before in units, so the value adds nothing; 0 when
+ * it is new (now in units) or the slice is no TAKE; -1 when out of
+ * memory.
+ */
+static inline int
+unit_again(struct align_set *units, int take, const struct align_item *it,
+    size_t off, size_t plen)
+{
+	size_t uidx;
+	int isnew;
+
+	if (!take || !align_boundary(it->s, it->len, plen))
+		return 0;
+	if (align_set_add(units, it->s + off, plen, align_hash(it->s + off,
+	    plen), &uidx, &isnew) != CC_OK)
+		return -1;
+	return !isnew;
+}
+
+/*
+ * The index in set of the form side sd makes of it, or SIZE_MAX when it
+ * makes none or none of set's (lens: the set of form lengths, as
+ * align_lenbit() bits; a length no form has is not looked up, nor, for a
+ * normalisation that keeps the length, normalised).  *off and *plen get
+ * the slice; buf (bufsize bytes) the form.
+ */
+static inline size_t
+form_in(const struct align_side *sd, const struct align_item *it,
+    uint64_t lens, const struct align_set *set, char *buf, size_t bufsize,
+    size_t *off, size_t *plen)
+{
+	size_t clen;
+
+	if (!align_slice_apply(sd, it->s, it->len, off, plen))
+		return SIZE_MAX;
+	if (align_norm_keeps_len(sd->norm) && !(lens & align_lenbit(*plen)))
+		return SIZE_MAX;
+	clen = align_norm_apply(sd->norm, it->s + *off, *plen, buf, bufsize);
+	if (clen == 0 || !(lens & align_lenbit(clen)))
+		return SIZE_MAX;
+	return align_set_find(set, buf, clen, align_hash(buf, clen));
+}
+
+/*
  * Scores sc->side[0..1] on the full distinct sets (see the header,
  * "Scores"); with final, also counts to_matched.  Errors: CC_ENOMEM.
  */
@@ -1280,8 +1326,8 @@ align_score(struct align_ctx *c, struct align_score *sc, int final)
 	const struct align_vals *f = c->v[0], *t = c->v[1];
 	const struct align_item *it;
 	struct align_item *ci;
-	size_t i, off, plen, clen, idx, uidx, bufsize;
-	int isnew, take;
+	size_t i, off, plen, clen, idx, bufsize;
+	int isnew, take, again;
 	cc_err err;
 
 	bufsize = (f->maxlen > t->maxlen ? f->maxlen : t->maxlen) + 2;
@@ -1306,14 +1352,10 @@ align_score(struct align_ctx *c, struct align_score *sc, int final)
 		if (!align_slice_apply(&sc->side[1], it->s, it->len, &off,
 		    &plen))
 			continue;
-		if (take && align_boundary(it->s, it->len, plen)) {
-			if ((err = align_set_add(&c->units[1], it->s + off,
-			    plen, align_hash(it->s + off, plen), &idx,
-			    &isnew)) != CC_OK)
-				return err;
-			if (!isnew)
-				continue;
-		}
+		if ((again = unit_again(&c->units[1], take, it, off, plen)) < 0)
+			return CC_ENOMEM;
+		if (again)
+			continue;
 		clen = align_norm_apply(sc->side[1].norm, it->s + off, plen,
 		    c->buf, bufsize);
 		if (clen == 0)
@@ -1332,34 +1374,16 @@ fside:
 	take = align_is_take(sc->side[0].slice);
 	for (i = 0; i < f->set.n; i++) {
 		it = &f->set.items[i];
-		c->fform[i] = SIZE_MAX;
-		if (!align_slice_apply(&sc->side[0], it->s, it->len, &off,
-		    &plen))
-			continue;
-		/* No T form has the length: not matched (EXACT and CASEFOLD
-		 * keep the length, so they need not be applied). */
-		if (align_norm_keeps_len(sc->side[0].norm) &&
-		    !(c->tlens & align_lenbit(plen)))
-			continue;
-		clen = align_norm_apply(sc->side[0].norm, it->s + off, plen,
-		    c->buf, bufsize);
-		if (clen == 0 || !(c->tlens & align_lenbit(clen)))
-			continue;
-		idx = align_set_find(&c->canon, c->buf, clen,
-		    align_hash(c->buf, clen));
+		/* A value whose form no T value makes is not matched. */
+		c->fform[i] = idx = form_in(&sc->side[0], it, c->tlens,
+		    &c->canon, c->buf, bufsize, &off, &plen);
 		if (idx == SIZE_MAX)
 			continue;
-		c->fform[i] = idx;
 		sc->matched++;
-		if (take && align_boundary(it->s, it->len, plen)) {
-			if ((err = align_set_add(&c->units[0], it->s + off,
-			    plen, align_hash(it->s + off, plen), &uidx,
-			    &isnew)) != CC_OK)
-				return err;
-			if (!isnew)
-				continue;
-		}
-		c->canon.items[idx].b++;
+		if ((again = unit_again(&c->units[0], take, it, off, plen)) < 0)
+			return CC_ENOMEM;
+		if (!again)
+			c->canon.items[idx].b++;
 	}
 
 	for (i = 0; i < c->canon.n; i++) {
@@ -1442,10 +1466,10 @@ align_score_small(struct align_ctx *c, struct align_score *sc, int final)
 	const struct align_vals *f = c->v[0], *t = c->v[1];
 	const struct align_item *it;
 	struct align_item *fi;
-	size_t i, off, plen, clen, idx, uidx, bufsize;
+	size_t i, off, plen, clen, idx, bufsize;
 	long long to_matched = 0, need;
 	uint64_t lens = 0;
-	int isnew, take, lo, hi;
+	int isnew, take, again, lo, hi;
 	cc_err err;
 
 	bufsize = (f->maxlen > t->maxlen ? f->maxlen : t->maxlen) + 2;
@@ -1472,45 +1496,24 @@ align_score_small(struct align_ctx *c, struct align_score *sc, int final)
 			return err;
 		c->fform[i] = idx;
 		lens |= align_lenbit(clen);
-		if (take && align_boundary(it->s, it->len, plen)) {
-			if ((err = align_set_add(&c->sunits[0], it->s + off,
-			    plen, align_hash(it->s + off, plen), &uidx,
-			    &isnew)) != CC_OK)
-				return err;
-			if (!isnew)
-				continue;
-		}
-		c->fset.items[idx].b++;
+		if ((again = unit_again(&c->sunits[0], take, it, off, plen)) < 0)
+			return CC_ENOMEM;
+		if (!again)
+			c->fset.items[idx].b++;
 	}
 
 	/* T: each unit whose form F makes adds 1 to its a. */
 	take = align_is_take(sc->side[1].slice);
 	for (i = 0; i < t->set.n; i++) {
 		it = &t->set.items[i];
-		if (!align_slice_apply(&sc->side[1], it->s, it->len, &off,
-		    &plen))
-			continue;
-		if (align_norm_keeps_len(sc->side[1].norm) &&
-		    !(lens & align_lenbit(plen)))
-			continue;
-		clen = align_norm_apply(sc->side[1].norm, it->s + off, plen,
-		    c->buf, bufsize);
-		if (clen == 0 || !(lens & align_lenbit(clen)))
-			continue;
-		idx = align_set_find(&c->fset, c->buf, clen,
-		    align_hash(c->buf, clen));
-		if (idx == SIZE_MAX)
+		if ((idx = form_in(&sc->side[1], it, lens, &c->fset, c->buf,
+		    bufsize, &off, &plen)) == SIZE_MAX)
 			continue;
 		to_matched++;
-		if (take && align_boundary(it->s, it->len, plen)) {
-			if ((err = align_set_add(&c->sunits[1], it->s + off,
-			    plen, align_hash(it->s + off, plen), &uidx,
-			    &isnew)) != CC_OK)
-				return err;
-			if (!isnew)
-				continue;
-		}
-		c->fset.items[idx].a++;
+		if ((again = unit_again(&c->sunits[1], take, it, off, plen)) < 0)
+			return CC_ENOMEM;
+		if (!again)
+			c->fset.items[idx].a++;
 	}
 
 	for (i = 0; i < c->fset.n; i++) {
