@@ -1161,6 +1161,111 @@ const char *const load_fact_sql =
 	"  ?12 = ?10 * ?11 END,"
 	" ?19, ?20)";
 
+const char *const load_fact_plain_sql =
+	"INSERT INTO fact_sales (order_id, line_number, date_key, order_date,"
+	" ship_date, due_date, customer_sk, product_sk, customer_canonical_id,"
+	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
+	" shipping_cost, status, payment_status, payment_method, amount_derived,"
+	" amount_consistent, _file_id, _row) VALUES (?1, ?2,"
+	" CAST(replace(?3, '-', '') AS INTEGER), ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	" ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?21, ?22, ?19, ?20)";
+
+/* SQL's three-valued logic: 1 true, 0 false, -1 NULL. */
+static int
+t_and(int x, int y)
+{
+	return x == 0 || y == 0 ? 0 : x < 0 || y < 0 ? -1 : 1;
+}
+
+static int
+t_or(int x, int y)
+{
+	return x == 1 || y == 1 ? 1 : x < 0 || y < 0 ? -1 : 0;
+}
+
+/* v > 0, v <= 0 (NULL: -1); v IS NULL, v IS NOT NULL (never NULL). */
+#define T_GT0(v)	((v)->type == SQLITE_NULL ? -1 : (v)->i > 0)
+#define T_LE0(v)	((v)->type == SQLITE_NULL ? -1 : (v)->i <= 0)
+#define T_NULL(v)	((v)->type == SQLITE_NULL)
+#define T_SET(v)	((v)->type != SQLITE_NULL)
+
+int
+load_fact_rules(const struct fact_num *q, const struct fact_num *p,
+    const struct fact_num *a, const struct fact_num *list,
+    struct fact_num *price, struct fact_num *amount,
+    struct fact_num *derived, struct fact_num *consistent)
+{
+	const struct fact_num nul = { SQLITE_NULL, 0 };
+	struct fact_num p0, a0, pl;
+	long long x, y;
+	int c;
+
+	if ((T_SET(q) && q->type != SQLITE_INTEGER) ||
+	    (T_SET(p) && p->type != SQLITE_INTEGER) ||
+	    (T_SET(a) && a->type != SQLITE_INTEGER) ||
+	    (T_SET(list) && list->type != SQLITE_INTEGER))
+		return 0;
+	/* LOAD_PRICE0: (a * 2 + q) / (q * 2) when the price is missing or
+	 * not positive (SQL's integer division truncates, as C's) */
+	p0 = *p;
+	if (t_and(t_and(t_or(T_NULL(p), T_LE0(p)), T_SET(a)), T_GT0(q)) == 1) {
+		if (__builtin_mul_overflow(a->i, 2LL, &x) ||
+		    __builtin_add_overflow(x, q->i, &x) ||
+		    __builtin_mul_overflow(q->i, 2LL, &y))
+			return 0;
+		p0.type = SQLITE_INTEGER;
+		p0.i = x / y;
+	}
+	/* LOAD_AMOUNT0: q * abs(p) (p > 0) when the amount is missing or
+	 * not positive */
+	a0 = *a;
+	if (t_and(t_and(t_or(T_NULL(a), T_LE0(a)), T_SET(q)), T_GT0(p)) == 1) {
+		if (__builtin_mul_overflow(q->i, p->i, &x))
+			return 0;
+		a0.type = SQLITE_INTEGER;
+		a0.i = x;
+	}
+	pl = T_SET(&p0) ? p0 : *list;		/* coalesce(price0, list) */
+	*price = pl;
+	/* the amount: a0 with an amount; else q x the price when a0 is NULL
+	 * and both are there */
+	if (T_SET(a))
+		*amount = a0;
+	else if (T_NULL(&a0) && T_SET(q) && T_SET(&pl)) {
+		if (__builtin_mul_overflow(q->i, pl.i, &x))
+			return 0;
+		amount->type = SQLITE_INTEGER;
+		amount->i = x;
+	} else
+		*amount = a0;
+	/* amount_derived */
+	c = t_and(t_and(T_GT0(p), T_SET(a)) == 1 ? 0 : 1,
+	    t_or(t_and(T_NULL(&p0), T_SET(list)), t_and(t_and(T_NULL(&a0),
+	    T_SET(q)), T_SET(&pl))));
+	if (c == 1) {
+		derived->type = SQLITE_INTEGER;
+		derived->i = 1;
+	} else {
+		c = t_or(t_and(t_and(t_or(T_NULL(p), T_LE0(p)), T_SET(a)),
+		    T_GT0(q)), t_and(t_and(t_or(T_NULL(a), T_LE0(a)), T_SET(q)),
+		    T_GT0(p)));
+		*derived = nul;
+		if (c >= 0) {
+			derived->type = SQLITE_INTEGER;
+			derived->i = c;
+		}
+	}
+	/* amount_consistent: a = q x p when all three are positive or set */
+	*consistent = nul;
+	if (t_and(t_and(T_GT0(a), T_SET(q)), T_GT0(p)) == 1) {
+		if (__builtin_mul_overflow(q->i, p->i, &x))
+			return 0;
+		consistent->type = SQLITE_INTEGER;
+		consistent->i = a->i == x;
+	}
+	return 1;
+}
+
 static const char *const quar_ins_sql =
 	"INSERT INTO quarantine (run_id, entity, _file_id, _row, reason, detail,"
 	" column_name, raw_value, record) VALUES (?1, 'order_line', ?2, ?3,"
@@ -1257,23 +1362,51 @@ list_load(sqlite3 *db, struct listp *l)
 	return err;
 }
 
-/* Binds product sk's list price to parameter i of st (NULL: none). */
-static void
-list_bind(const struct listp *l, sqlite3_stmt *st, int i, long long sk)
+/* Product sk's list price, or NULL when it has none. */
+static sqlite3_value *
+list_value(const struct listp *l, long long sk)
 {
 	const long long *ix = keymap_get(l->sk, &sk, sizeof(sk));
 
-	if (ix == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_value(st, i, l->price[*ix - 1]);
+	return ix != NULL ? l->price[*ix - 1] : NULL;
 }
 
+/* Column i of st as an operand of the rules (a REAL, text or blob keeps
+ * its type: load_fact_rules() leaves it to the SQL). */
+static void
+num_of(sqlite3_stmt *st, int i, struct fact_num *n)
+{
+	n->type = sqlite3_column_type(st, i);
+	n->i = n->type == SQLITE_INTEGER ? sqlite3_column_int64(st, i) : 0;
+}
+
+static void
+bind_num(sqlite3_stmt *st, int i, const struct fact_num *n)
+{
+	if (n->type == SQLITE_INTEGER)
+		sqlite3_bind_int64(st, i, n->i);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* What load_lines() counts of the facts it inserts. */
+struct load_counts {
+	long long	 facts;
+	long long	 derived;	/* amount_derived */
+	long long	 inconsistent;	/* amount_consistent = 0 */
+	long long	 unknown;	/* customer_sk = 0 */
+};
+
 static cc_err
-load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
+load_lines(struct run *r, struct span *dates, struct load_counts *fc,
+    struct cc_diag *diag)
 {
 	sqlite3_stmt *sel = NULL, *fact = NULL, *quar = NULL, *sup = NULL,
-	    *samec = NULL, *samep = NULL, *refs_st = NULL;
+	    *samec = NULL, *samep = NULL, *refs_st = NULL, *fplain = NULL,
+	    *back = NULL, *st;
+	struct fact_num nq, np, na, nl, rp, ra, rd, rk, csk, psk;
+	sqlite3_value *listv;
+	int plain;
 	struct listp lp = { NULL, NULL, 0 };
 	struct keymap *refs[2] = { NULL, NULL };
 	struct vers vc = { NULL, 0 }, vp = { NULL, 0 };
@@ -1327,6 +1460,11 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 	if (sqlite3_prepare_v2(r->db, lines_sql, -1, &sel, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, load_fact_sql, -1, &fact, NULL) !=
 	    SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, load_fact_plain_sql, -1, &fplain,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "SELECT amount_derived,"
+	    " amount_consistent FROM fact_sales WHERE rowid = ?1", -1, &back,
+	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, quar_ins_sql, -1, &quar, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, "SELECT _key FROM stg_customer WHERE"
@@ -1407,38 +1545,78 @@ load_lines(struct run *r, struct span *dates, struct cc_diag *diag)
 			val_of(sel, L_ODATE + i, &dv[i]);
 		date = dv[0].type != SQLITE_NULL ? dv[0] : dv[1].type !=
 		    SQLITE_NULL ? dv[1] : dv[2];
-		sqlite3_reset(fact);
-		bind_val(fact, 1, &oid);
-		bind_val(fact, 2, &ln);
-		for (i = 0; i < 3; i++)
-			bind_val(fact, 3 + i, &dv[i]);
+		/* the versions: customer, product and its list price */
+		csk.type = psk.type = SQLITE_NULL;
 		if (cc.type == SQLITE_NULL) {
-			sqlite3_bind_int64(fact, 6, 0);	/* the unknown member */
+			csk.type = SQLITE_INTEGER;	/* the unknown member */
+			csk.i = 0;
 			unknown_lines++;
 		} else if (cc.type == SQLITE_INTEGER && vers_pick(&vc, cc.i,
-		    &date, &sk))
-			sqlite3_bind_int64(fact, 6, sk);
-		else
-			sqlite3_bind_null(fact, 6);
-		/* the product version, and its list price */
+		    &date, &sk)) {
+			csk.type = SQLITE_INTEGER;
+			csk.i = sk;
+		}
+		listv = NULL;
 		if (pc.type == SQLITE_INTEGER && vers_pick(&vp, pc.i, &date,
 		    &sk)) {
-			sqlite3_bind_int64(fact, 7, sk);
-			list_bind(&lp, fact, 21, sk);
-		} else {
-			sqlite3_bind_null(fact, 7);
-			sqlite3_bind_null(fact, 21);
+			psk.type = SQLITE_INTEGER;
+			psk.i = sk;
+			listv = list_value(&lp, sk);
 		}
-		bind_cid(fact, 8, &cc);
-		bind_cid(fact, 9, &pc);
+		/* the price and amount rules in C where they apply, else in
+		 * the INSERT (read back for the counts) */
+		num_of(sel, L_QTY, &nq);
+		num_of(sel, L_PRICE, &np);
+		num_of(sel, L_AMOUNT, &na);
+		nl.type = listv == NULL ? SQLITE_NULL :
+		    sqlite3_value_type(listv);
+		nl.i = listv == NULL ? 0 : sqlite3_value_int64(listv);
+		plain = load_fact_rules(&nq, &np, &na, &nl, &rp, &ra, &rd, &rk);
+		st = plain ? fplain : fact;
+		sqlite3_reset(st);
+		bind_val(st, 1, &oid);
+		bind_val(st, 2, &ln);
+		for (i = 0; i < 3; i++)
+			bind_val(st, 3 + i, &dv[i]);
+		bind_num(st, 6, &csk);
+		bind_num(st, 7, &psk);
+		bind_cid(st, 8, &cc);
+		bind_cid(st, 9, &pc);
 		for (i = 0; i < 9; i++)		/* quantity .. payment method */
-			bind_col(fact, 10 + i, sel, L_QTY + i);
-		bind_col(fact, 19, sel, L_FILE);
-		bind_col(fact, 20, sel, L_ROW);
-		if (sqlite3_step(fact) != SQLITE_DONE) {
+			bind_col(st, 10 + i, sel, L_QTY + i);
+		bind_col(st, 19, sel, L_FILE);
+		bind_col(st, 20, sel, L_ROW);
+		if (plain) {
+			bind_num(st, 11, &rp);
+			bind_num(st, 12, &ra);
+			bind_num(st, 21, &rd);
+			bind_num(st, 22, &rk);
+		} else if (listv != NULL)
+			sqlite3_bind_value(st, 21, listv);
+		else
+			sqlite3_bind_null(st, 21);
+		if (sqlite3_step(st) != SQLITE_DONE) {
 			err = CC_EDB;
 			break;
 		}
+		if (!plain) {
+			sqlite3_reset(back);
+			sqlite3_bind_int64(back, 1,
+			    sqlite3_last_insert_rowid(r->db));
+			if (sqlite3_step(back) != SQLITE_ROW) {
+				err = CC_EDB;
+				break;
+			}
+			rd.type = sqlite3_column_type(back, 0);
+			rd.i = sqlite3_column_int64(back, 0);
+			rk.type = sqlite3_column_type(back, 1);
+			rk.i = sqlite3_column_int64(back, 1);
+		}
+		/* the facts' counts (load_counts) */
+		fc->facts++;
+		fc->derived += rd.type != SQLITE_NULL && rd.i != 0;
+		fc->inconsistent += rk.type != SQLITE_NULL && rk.i == 0;
+		fc->unknown += csk.type == SQLITE_INTEGER && csk.i == 0;
 		/* the dates as fact_sales stores them when the staging
 		 * columns' affinity is the facts' (DATE: dates->exact) */
 		if (span_add(dates, &dv[0]) != 0 ||
@@ -1477,6 +1655,8 @@ out:
 	sqlite3_finalize(refs_st);
 	sqlite3_finalize(sel);
 	sqlite3_finalize(fact);
+	sqlite3_finalize(fplain);
+	sqlite3_finalize(back);
 	sqlite3_finalize(quar);
 	sqlite3_finalize(sup);
 	sqlite3_finalize(samec);
@@ -1646,6 +1826,7 @@ cc_err
 load_all(struct run *r, struct cc_diag *diag)
 {
 	struct span dates;
+	struct load_counts fc = { 0, 0, 0, 0 };
 	sqlite3_stmt *st;
 	long long facts = 0;
 	size_t i;
@@ -1690,7 +1871,7 @@ load_all(struct run *r, struct cc_diag *diag)
 	memset(&dates, 0, sizeof(dates));
 	dates.lo.type = dates.hi.type = SQLITE_NULL;	/* none yet */
 	if ((err = model_fact_indexes(r->db, 0, diag)) != CC_OK ||
-	    (err = load_lines(r, &dates, diag)) != CC_OK) {
+	    (err = load_lines(r, &dates, &fc, diag)) != CC_OK) {
 		free(dates.lobuf);
 		free(dates.hibuf);
 		return err;
@@ -1741,25 +1922,22 @@ load_all(struct run *r, struct cc_diag *diag)
 		return err;
 	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
 		return err;
-	/* the facts' counts in one scan */
-	if (sqlite3_prepare_v2(r->db, "SELECT count(*),"
-	    " (SELECT count(*) FROM quarantine WHERE reason <> 'superseded'),"
-	    " (SELECT count(*) FROM quarantine WHERE reason = 'superseded'),"
-	    " count(*) FILTER (WHERE amount_derived),"
-	    " count(*) FILTER (WHERE amount_consistent = 0),"
-	    " count(*) FILTER (WHERE customer_sk = 0) FROM fact_sales",
-	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		facts = sqlite3_column_int64(st, 0);
-		run_count(r, "facts", facts);
-		run_count(r, "quarantined", sqlite3_column_int64(st, 1));
-		run_count(r, "superseded", sqlite3_column_int64(st, 2));
-		run_count(r, "amounts_derived", sqlite3_column_int64(st, 3));
-		run_count(r, "amounts_inconsistent", sqlite3_column_int64(st, 4));
-		if (r->unknown_customer)
-			run_count(r, "unknown_customer_lines",
-			    sqlite3_column_int64(st, 5));
+	/* the facts' counts from the pass (fact_sales was empty before it),
+	 * the quarantine's from its table */
+	facts = fc.facts;
+	run_count(r, "facts", facts);
+	if (sqlite3_prepare_v2(r->db, "SELECT count(*) FILTER (WHERE reason"
+	    " <> 'superseded'), count(*) FILTER (WHERE reason = 'superseded')"
+	    " FROM quarantine", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		run_count(r, "quarantined", sqlite3_column_int64(st, 0));
+		run_count(r, "superseded", sqlite3_column_int64(st, 1));
 	}
 	sqlite3_finalize(st);
+	run_count(r, "amounts_derived", fc.derived);
+	run_count(r, "amounts_inconsistent", fc.inconsistent);
+	if (r->unknown_customer)
+		run_count(r, "unknown_customer_lines", fc.unknown);
 	if ((err = mark_returns(r, facts, diag)) != CC_OK)
 		return err;
 	run_tick(r, "load", 4, 4);

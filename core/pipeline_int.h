@@ -158,4 +158,35 @@ const long long	*keymap_get(const struct keymap *m, const void *key,
  */
 extern const char *const load_fact_sql;
 
+/* An operand or a result of the facts' price and amount rules: NULL or
+ * an integer (SQLITE_NULL, SQLITE_INTEGER). */
+struct fact_num {
+	int		 type;
+	long long	 i;
+};
+
+/*
+ * The price and amount rules of load_fact_sql computed in C, for
+ * operands that are NULL or integers: q the quantity (?10), p the unit
+ * price (?11), a the amount (?12), list the list price (?21).  Writes
+ * what load_fact_sql stores: *price (unit_price), *amount, *derived
+ * (amount_derived: 1, 0 or NULL, SQL's three-valued logic) and
+ * *consistent (amount_consistent: 1, 0 or NULL).  Returns 1 when done;
+ * 0, the outputs unset, when an operand is of another type or a product,
+ * sum or doubling would overflow 64 bits (SQLite computes those in REAL):
+ * the caller then inserts with load_fact_sql.  No allocation.
+ */
+int	load_fact_rules(const struct fact_num *q, const struct fact_num *p,
+	    const struct fact_num *a, const struct fact_num *list,
+	    struct fact_num *price, struct fact_num *amount,
+	    struct fact_num *derived, struct fact_num *consistent);
+
+/*
+ * The facts' INSERT with the rules' results bound: the parameters of
+ * load_fact_sql, except ?11 the unit price and ?12 the amount as
+ * load_fact_rules() gives them, ?21 amount_derived and ?22
+ * amount_consistent.  Steps to SQLITE_DONE.
+ */
+extern const char *const load_fact_plain_sql;
+
 #endif /* CONCORD_PIPELINE_INT_H */

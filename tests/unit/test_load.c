@@ -9,7 +9,9 @@
  * amounts (NULL, 0, negative, REAL, numeric and other text, a text
  * quantity whose derived price divides by zero, an amount that overflows)
  * with products of an integer, a REAL and no list price, an unknown
- * product and none.
+ * product and none.  The C rules (load_fact_rules(), load_fact_plain_sql)
+ * against load_fact_sql on the same lines and on integer operands up to
+ * 64 bits' extremes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,24 +120,74 @@ static const char *const orders[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Inserts every line (new: with load_fact_sql, the list price bound as
- * load_lines() binds it; else with the old INSERT and UPDATEs). */
-static void
-insert_all(sqlite3 *db, int new)
-{
-	sqlite3_stmt *st, *list;
-	size_t q, p, a, k;
-	int row = 0;
+/* How insert_all() inserts: with the old INSERT and UPDATEs, with
+ * load_fact_sql, or as load_lines() does (load_fact_rules() in C where
+ * it applies, load_fact_plain_sql then, else load_fact_sql). */
+enum { OLD, NEW, RULES };
 
-	assert_int_equal(sqlite3_prepare_v2(db, new ? load_fact_sql :
-	    old_insert, -1, &st, NULL), SQLITE_OK);
+/* The operands of the lines insert_all() makes. */
+struct grid {
+	const struct v	*q, *p, *a;
+	size_t		 nq, np, na;
+};
+
+static void
+num(const struct v *v, struct fact_num *n)
+{
+	n->type = v->kind == 0 ? SQLITE_NULL : v->kind == 1 ? SQLITE_INTEGER :
+	    v->kind == 2 ? SQLITE_FLOAT : SQLITE_TEXT;
+	n->i = v->i;
+}
+
+static void
+bind_n(sqlite3_stmt *st, int i, const struct fact_num *n)
+{
+	if (n->type == SQLITE_INTEGER)
+		sqlite3_bind_int64(st, i, n->i);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Inserts every line of g; returns the lines load_fact_rules() took. */
+static int
+insert_all(sqlite3 *db, int how, const struct grid *g)
+{
+	sqlite3_stmt *st, *sql, *plain, *list;
+	size_t q, p, a, k;
+	int row = 0, took = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db, how == OLD ? old_insert :
+	    load_fact_sql, -1, &sql, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, load_fact_plain_sql, -1,
+	    &plain, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT price FROM"
 	    " dim_product WHERE product_sk = ?1", -1, &list, NULL), SQLITE_OK);
-	for (q = 0; q < N(qtys); q++)
-	for (p = 0; p < N(prices); p++)
-	for (a = 0; a < N(amounts); a++)
+	for (q = 0; q < g->nq; q++)
+	for (p = 0; p < g->np; p++)
+	for (a = 0; a < g->na; a++)
 	for (k = 0; k < 5; k++) {	/* product: none, 1, 2, 3, unknown 9 */
 		long long psk = k == 4 ? 9 : (long long)k;
+		struct fact_num nq, np, na, nl = { SQLITE_NULL, 0 }, rp, ra,
+		    rd, rk;
+		int lp = 0, c = 0;
+		sqlite3_reset(list);
+		if (how != OLD && psk > 0) {
+			/* as load_lines() binds it */
+			sqlite3_bind_int64(list, 1, psk);
+			lp = sqlite3_step(list) == SQLITE_ROW;
+			if (lp) {
+				nl.type = sqlite3_column_type(list, 0);
+				nl.i = sqlite3_column_int64(list, 0);
+			}
+		}
+		num(&g->q[q], &nq);
+		num(&g->p[p], &np);
+		num(&g->a[a], &na);
+		if (how == RULES)
+			c = load_fact_rules(&nq, &np, &na, &nl, &rp, &ra, &rd,
+			    &rk);
+		took += c;
+		st = c ? plain : sql;
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		sqlite3_bind_text(st, 1, orders[row % N(orders)], -1,
@@ -145,27 +197,29 @@ insert_all(sqlite3 *db, int new)
 		sqlite3_bind_int(st, 6, row % 3 == 0 ? 0 : 5);
 		if (psk > 0)
 			sqlite3_bind_int64(st, 7, psk);
-		bind(st, 10, &qtys[q]);
-		bind(st, 11, &prices[p]);
-		bind(st, 12, &amounts[a]);
+		bind(st, 10, &g->q[q]);
+		bind(st, 11, &g->p[p]);
+		bind(st, 12, &g->a[a]);
 		sqlite3_bind_text(st, 19, "f", -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 20, row);
-		sqlite3_reset(list);
-		if (new && psk > 0) {
-			/* as load_lines() binds it */
-			sqlite3_bind_int64(list, 1, psk);
-			if (sqlite3_step(list) == SQLITE_ROW)
-				sqlite3_bind_value(st, 21,
-				    sqlite3_column_value(list, 0));
-		}
+		if (c) {
+			bind_n(st, 11, &rp);
+			bind_n(st, 12, &ra);
+			bind_n(st, 21, &rd);
+			bind_n(st, 22, &rk);
+		} else if (lp)
+			sqlite3_bind_value(st, 21, sqlite3_column_value(list,
+			    0));
 		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 		row++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_finalize(sql);
+	sqlite3_finalize(plain);
 	sqlite3_finalize(list);
-	if (!new)
+	if (how == OLD)
 		assert_int_equal(sqlite3_exec(db, old_after, NULL, NULL, NULL),
 		    SQLITE_OK);
+	return took;
 }
 
 /* Every fact as SQL literals (quote(): types kept), in order. */
@@ -209,44 +263,118 @@ derived(sqlite3 *db)
 	return n;
 }
 
+/* The facts of a and b, line by line (a difference names its fact). */
+static void
+same_facts(sqlite3 *x, sqlite3 *y, size_t lines)
+{
+	char *a = dump(x), *b = dump(y);
+	char *sa, *sb, *la = strtok_r(a, "\n", &sa),
+	    *lb = strtok_r(b, "\n", &sb);
+	size_t n = 0;
+
+	while (la != NULL && lb != NULL) {
+		assert_string_equal(la, lb);
+		la = strtok_r(NULL, "\n", &sa);
+		lb = strtok_r(NULL, "\n", &sb);
+		n++;
+	}
+	assert_null(la);
+	assert_null(lb);
+	assert_int_equal(n, lines);
+	free(a);
+	free(b);
+}
+
+static const struct grid awkward = {
+	qtys, prices, amounts, N(qtys), N(prices), N(amounts)
+};
+
 static void
 test_insert_matches_sql(void **state)
 {
-	sqlite3 *old = fixture(), *new = fixture();
-	char *a, *b;
+	sqlite3 *old = fixture(), *new = fixture(), *c = fixture();
+	size_t lines = N(qtys) * N(prices) * N(amounts) * 5;
+	int took;
 
 	(void)state;
-	insert_all(old, 0);
-	insert_all(new, 1);
-	a = dump(old);
-	b = dump(new);
-	{
-		/* line by line: a difference names its fact */
-		char *sa, *sb, *la = strtok_r(a, "\n", &sa),
-		    *lb = strtok_r(b, "\n", &sb);
-		int lines = 0;
-		while (la != NULL && lb != NULL) {
-			assert_string_equal(la, lb);
-			la = strtok_r(NULL, "\n", &sa);
-			lb = strtok_r(NULL, "\n", &sb);
-			lines++;
-		}
-		assert_null(la);
-		assert_null(lb);
-		assert_int_equal(lines, N(qtys) * N(prices) * N(amounts) * 5);
-	}
-	free(a);
-	free(b);
+	insert_all(old, OLD, &awkward);
+	insert_all(new, NEW, &awkward);
+	took = insert_all(c, RULES, &awkward);
+	same_facts(old, new, lines);
+	same_facts(new, c, lines);
+	/* the C rules took the integer lines, the SQL the others */
+	assert_true(took > 0 && (size_t)took < lines);
 	/* the UPDATEs' cases occur: prices taken from the list, amounts
 	 * from quantity x that price */
 	assert_true(derived(old) > 0);
 	assert_int_equal(derived(new), derived(old));
+	assert_int_equal(derived(c), derived(old));
 	assert_int_equal(sqlite3_exec(old, "CREATE TEMP TABLE seen AS SELECT"
 	    " 1 FROM fact_sales WHERE amount_derived AND unit_price = 30000 AND"
 	    " quantity = 2 AND amount = 60000", NULL, NULL, NULL), SQLITE_OK);
 	assert_true(sqlite3_changes(old) > 0);
 	sqlite3_close(old);
 	sqlite3_close(new);
+	sqlite3_close(c);
+}
+
+/* Integer and NULL operands only, the extremes of 64 bits among them:
+ * the C rules give what load_fact_sql stores (the overflowing ones left
+ * to the SQL, which computes them in REAL). */
+static const struct v iq[] = {
+	{ 0, 0, 0, NULL }, { 1, 0, 0, NULL }, { 1, 1, 0, NULL },
+	{ 1, 3, 0, NULL }, { 1, -2, 0, NULL },
+	{ 1, 4611686018427387904LL, 0, NULL },
+	{ 1, -9223372036854775807LL - 1, 0, NULL },
+};
+static const struct v ip[] = {
+	{ 0, 0, 0, NULL }, { 1, 0, 0, NULL }, { 1, 1, 0, NULL },
+	{ 1, 33333, 0, NULL }, { 1, -7, 0, NULL },
+	{ 1, 9223372036854775807LL, 0, NULL },
+};
+static const struct v ia[] = {
+	{ 0, 0, 0, NULL }, { 1, 0, 0, NULL }, { 1, 1, 0, NULL },
+	{ 1, 100000, 0, NULL }, { 1, 99999, 0, NULL }, { 1, -40, 0, NULL },
+	{ 1, 4611686018427387903LL, 0, NULL },
+	{ 1, 9223372036854775807LL, 0, NULL },
+};
+
+static void
+test_rules_integers(void **state)
+{
+	static const struct grid g = { iq, ip, ia, N(iq), N(ip), N(ia) };
+	sqlite3 *new = fixture(), *c = fixture();
+	size_t lines = N(iq) * N(ip) * N(ia) * 5;
+	struct fact_num q = { SQLITE_INTEGER, 3 }, p = { SQLITE_NULL, 0 },
+	    a = { SQLITE_INTEGER, 100000 }, l = { SQLITE_NULL, 0 }, rp, ra,
+	    rd, rk;
+	int took;
+
+	(void)state;
+	insert_all(new, NEW, &g);
+	took = insert_all(c, RULES, &g);
+	same_facts(new, c, lines);
+	/* most lines in C; the REAL list price (product 3) and the
+	 * overflows not */
+	assert_true((size_t)took > lines / 2 && (size_t)took < lines);
+	/* one line worked by hand: a price from 100000 / 3 rounded half
+	 * away from zero, the amount kept, derived */
+	assert_int_equal(load_fact_rules(&q, &p, &a, &l, &rp, &ra, &rd, &rk),
+	    1);
+	assert_int_equal(rp.type, SQLITE_INTEGER);
+	assert_int_equal(rp.i, 33333);
+	assert_int_equal(ra.i, 100000);
+	assert_int_equal(rd.i, 1);
+	assert_int_equal(rk.type, SQLITE_NULL);
+	/* a REAL or a text operand is the SQL's */
+	p.type = SQLITE_FLOAT;
+	assert_int_equal(load_fact_rules(&q, &p, &a, &l, &rp, &ra, &rd, &rk),
+	    0);
+	p.type = SQLITE_TEXT;
+	assert_int_equal(load_fact_rules(&q, &p, &a, &l, &rp, &ra, &rd, &rk),
+	    0);
+	sqlite3_close(new);
+	sqlite3_close(c);
 }
 
 int
@@ -254,6 +382,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_matches_sql),
+		cmocka_unit_test(test_rules_integers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
