@@ -51,6 +51,26 @@ run_ms_since(const struct timespec *t0)
 	    (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+cc_err
+run_ws_open(const struct run *r, struct workspace *out)
+{
+	char path[PATH_MAX + 16];
+
+	*out = *r->ws;
+	out->db = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/workspace.db",
+	    r->ws->dir) >= sizeof(path))
+		return CC_EINVAL;
+	return db_open(path, &out->db, NULL);
+}
+
+void
+run_ws_close(struct workspace *ws)
+{
+	sqlite3_close_v2(ws->db);
+	ws->db = NULL;
+}
+
 /* fsync of a file or directory by path. */
 static int
 sync_path(const char *path, int dir)
@@ -173,6 +193,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.arg = arg;
 	r.restage = opt != NULL && opt->restage;
 	r.unknown_customer = opt != NULL && opt->unknown_customer;
+	r.threads = opt != NULL ? opt->threads : 0;
 	if (opt != NULL && opt->today != NULL)
 		snprintf(r.today, sizeof(r.today), "%s", opt->today);
 	else {

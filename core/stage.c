@@ -1364,15 +1364,9 @@ propose_all(void *arg)
 /* Starts the proposer over p->f (p->n files); on failure p->started
  * stays 0 and the stage proposes itself. */
 static void
-proposer_start(struct proposer *p, const struct workspace *ws)
+proposer_start(struct proposer *p, struct run *r)
 {
-	char path[PATH_MAX + 16];
-
-	p->ws = *ws;
-	p->ws.db = NULL;
-	if (p->n < 2 || (size_t)snprintf(path, sizeof(path), "%s/workspace.db",
-	    ws->dir) >= sizeof(path) || db_open(path, &p->ws.db, NULL) !=
-	    CC_OK)
+	if (p->n < 2 || r->threads == 1 || run_ws_open(r, &p->ws) != CC_OK)
 		goto fail;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
@@ -1384,8 +1378,7 @@ proposer_start(struct proposer *p, const struct workspace *ws)
 	p->started = 1;
 	return;
 fail:
-	sqlite3_close_v2(p->ws.db);
-	p->ws.db = NULL;
+	run_ws_close(&p->ws);
 }
 
 /* The mapping of file i (a new reference in *mapping), from the proposer
@@ -1423,7 +1416,7 @@ proposer_end(struct proposer *p)
 		pthread_join(p->th, NULL);
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
-		sqlite3_close_v2(p->ws.db);
+		run_ws_close(&p->ws);
 	}
 	for (i = 0; i < p->n; i++) {
 		json_decref(p->f[i].mapping);
@@ -1499,7 +1492,7 @@ stage_all(struct run *r, struct cc_diag *diag)
 		cc_diag_set(diag, err, "memory", "out of memory");
 		goto out;
 	}
-	proposer_start(&prop, r->ws);
+	proposer_start(&prop, r);
 	for (i = 0; err == CC_OK && i < prop.n; i++) {
 		const char *id = prop.f[i].id, *sha = prop.f[i].sha;
 		memset(&f, 0, sizeof(f));
