@@ -108,7 +108,8 @@ open_model(struct run *r, const char *tmp, const char *cur,
 	 * RSS 322 MiB with temp_store=MEMORY and a 64 MiB cache, 78 MiB so,
 	 * in the same time; tests/bench/README.md). */
 	if (run_exec(r, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-	    " PRAGMA temp_store=FILE; PRAGMA cache_size=-16384;", diag) !=
+	    " PRAGMA temp_store=FILE; PRAGMA cache_size=-16384;"
+	    " PRAGMA threads=2;", diag) !=
 	    CC_OK)
 		return CC_EDB;
 	if (access(cur, R_OK) == 0) {
