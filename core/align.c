@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <math.h>
@@ -669,6 +670,9 @@ struct align_column {
 	struct align_hidx	 idx[2];	/* [1]: with DIGITS */
 	int			 built[2];
 	char			*buf;		/* maxlen + 2 bytes */
+	pthread_mutex_t		 mu;		/* built[], idx[], buf: two
+						   threads may learn pairs of
+						   the same column at once */
 };
 
 /* A candidate pair of slices and its votes. */
@@ -931,7 +935,7 @@ out:
  * usable normalisation, with the pairs that make it.  Errors: CC_ENOMEM.
  */
 static cc_err
-align_index(struct align_column *col, int digits)
+align_index_build(struct align_column *col, int digits)
 {
 	const struct align_vals *v = &col->v;
 	struct align_hidx *x = &col->idx[digits];
@@ -997,6 +1001,19 @@ align_index(struct align_column *col, int digits)
 	}
 	col->built[digits] = 1;
 	return CC_OK;
+}
+
+/* align_index_build() under the column's lock: the index is built once,
+ * by the first pair that needs it, and only read after. */
+static cc_err
+align_index(struct align_column *col, int digits)
+{
+	cc_err err;
+
+	pthread_mutex_lock(&col->mu);
+	err = align_index_build(col, digits);
+	pthread_mutex_unlock(&col->mu);
+	return err;
 }
 
 /* Writes side s's slice as bytes (kind, n, affix length, affix) to out
@@ -1769,6 +1786,7 @@ align_column_new(const char *const *vals, size_t n, struct align_column **out,
 	if ((col = calloc(1, sizeof(*col))) == NULL)
 		return cc_diag_set(diag, CC_ENOMEM, "align_nomem",
 		    "out of memory while preparing a key column");
+	pthread_mutex_init(&col->mu, NULL);
 	if ((err = align_vals_load(&col->v, vals, n)) != CC_OK ||
 	    (err = align_self_slices(&col->v)) != CC_OK ||
 	    (col->buf = malloc(col->v.maxlen + 2)) == NULL) {
@@ -1794,6 +1812,7 @@ align_column_free(struct align_column *col)
 		free(col->idx[d].masks);
 	}
 	free(col->buf);
+	pthread_mutex_destroy(&col->mu);
 	free(col);
 }
 

@@ -38,6 +38,7 @@ static const struct key {
 	N("page_size_max", K_INT, page_size_max, 1, 100000),
 	N("request_deadline_ms", K_LONG, request_deadline_ms, 0, 3600000),
 	N("dashboard_cache", K_BOOL, dashboard_cache, 0, 1),
+	N("page_cache", K_BOOL, page_cache, 0, 1),
 	S("llm_endpoint", llm_endpoint),
 	S("llm_model", llm_model),
 	S("llm_api_key_file", llm_api_key_file),
@@ -64,6 +65,7 @@ config_defaults(struct cc_config *cfg)
 	cfg->page_size_max = 1000;
 	cfg->request_deadline_ms = 10000;
 	cfg->dashboard_cache = 1;
+	cfg->page_cache = 1;
 	cfg->llm_timeout_ms = 30000;
 	cfg->llm_daily_requests = 1000;
 	snprintf(cfg->llm_response_format, sizeof(cfg->llm_response_format),

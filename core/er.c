@@ -1194,6 +1194,7 @@ link(struct er *x, json_t *report, struct cc_diag *diag)
 		cfg.rules = mb;
 		cfg.nrules = nr;
 		cfg.threshold_probability = ER_LOWER;
+		cfg.threads = x->r->threads;
 		if (nr == 0 && x->nrep > 2000)
 			goto cluster;	/* no rule fits: not all pairs */
 		if ((err = match_run(&cfg, recs, x->nrep, &m, diag)) != CC_OK)

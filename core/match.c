@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -895,6 +896,57 @@ match_gamma(const struct mctx *c, uint32_t i, uint32_t j,
 	}
 }
 
+/* The comparison vectors of n pairs (i << 32 | j) into g (n x nf bytes),
+ * on two threads when there are many: match_gamma() only reads c, and
+ * each vector has its own place, so the vectors are those of one
+ * thread. */
+struct gamma_job {
+	const struct mctx	*c;
+	const uint64_t		*pairs;
+	size_t			 n;
+	unsigned char		*g;
+};
+
+static void *
+gamma_job_run(void *arg)
+{
+	const struct gamma_job *b = arg;
+	size_t k;
+
+	for (k = 0; k < b->n; k++)
+		match_gamma(b->c, (uint32_t)(b->pairs[k] >> 32),
+		    (uint32_t)(b->pairs[k] & 0xFFFFFFFFu), b->g + k *
+		    b->c->nf);
+	return NULL;
+}
+
+#define GAMMA_PARALLEL_MIN	4096	/* fewer pairs: one thread */
+
+static void
+match_gamma_many(const struct mctx *c, const uint64_t *pairs, size_t n,
+    unsigned char *g)
+{
+	struct gamma_job half[2];
+	pthread_t th;
+	size_t h = n / 2;
+
+	half[0].c = half[1].c = c;
+	half[0].pairs = pairs;
+	half[0].n = h;
+	half[0].g = g;
+	half[1].pairs = pairs + h;
+	half[1].n = n - h;
+	half[1].g = g + h * c->nf;
+	if (n < GAMMA_PARALLEL_MIN || c->cfg->threads == 1 ||
+	    pthread_create(&th, NULL, gamma_job_run, &half[1]) != 0) {
+		half[0].n = n;
+		gamma_job_run(&half[0]);
+		return;
+	}
+	gamma_job_run(&half[0]);
+	pthread_join(th, NULL);
+}
+
 /* ---- blocking -------------------------------------------------------- */
 
 /* A span's hash (FNV-1a over its code points, then SplitMix64's
@@ -1654,55 +1706,61 @@ splitmix64(uint64_t *s)
 }
 
 /* u from random pairs (all pairs when fewer than the sample), smoothed,
- * into u; returns the number of pairs compared. */
+ * into u; returns the number of pairs compared, or -1 when memory runs
+ * out.  The pairs are drawn first (one SplitMix64 sequence, as before),
+ * then compared through match_gamma_many(). */
 static long long
 match_u_random(const struct mctx *c, double *u)
 {
 	long long cnt[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
 	long long tot[MATCH_MAX_FIELDS];
-	unsigned char g[MATCH_MAX_FIELDS];
-	uint64_t s = c->cfg->seed;
+	uint64_t s = c->cfg->seed, *pairs = NULL;
+	unsigned char *g = NULL;
 	double all;
-	long long n = 0, k;
+	size_t n = 0, k, f, l;
 	uint32_t i, j;
-	size_t f, l;
 
 	memset(cnt, 0, sizeof(cnt));
 	memset(tot, 0, sizeof(tot));
 	all = (double)c->nrec * (double)(c->nrec - (c->nrec > 0)) / 2;
-	if (c->nrec >= 2 && all <= (double)c->u_sample) {
-		for (i = 0; i < c->nrec; i++)
-			for (j = i + 1; j < c->nrec; j++) {
-				match_gamma(c, i, j, g);
-				for (f = 0; f < c->nf; f++)
-					if (g[f] != MATCH_LEVEL_MISSING) {
-						cnt[f * MATCH_MAX_LEVELS +
-						    g[f]]++;
-						tot[f]++;
-					}
-				n++;
+	if (c->nrec >= 2) {
+		size_t want = all <= (double)c->u_sample ? (size_t)all :
+		    (size_t)c->u_sample;
+		if (want > 0 && ((pairs = malloc(want * sizeof(*pairs))) ==
+		    NULL || (g = malloc(want * (c->nf > 0 ? c->nf : 1))) ==
+		    NULL)) {
+			free(pairs);
+			return -1;
+		}
+		if (all <= (double)c->u_sample) {
+			for (i = 0; i < c->nrec; i++)
+				for (j = i + 1; j < c->nrec; j++)
+					pairs[n++] = (uint64_t)i << 32 | j;
+		} else
+			for (n = 0; n < want; n++) {
+				i = (uint32_t)(splitmix64(&s) % c->nrec);
+				j = (uint32_t)(splitmix64(&s) % (c->nrec - 1));
+				if (j >= i)
+					j++;
+				pairs[n] = (uint64_t)i << 32 | j;
 			}
-	} else if (c->nrec >= 2) {
-		for (k = 0; k < c->u_sample; k++) {
-			i = (uint32_t)(splitmix64(&s) % c->nrec);
-			j = (uint32_t)(splitmix64(&s) % (c->nrec - 1));
-			if (j >= i)
-				j++;
-			match_gamma(c, i, j, g);
+		match_gamma_many(c, pairs, n, g);
+		for (k = 0; k < n; k++)
 			for (f = 0; f < c->nf; f++)
-				if (g[f] != MATCH_LEVEL_MISSING) {
-					cnt[f * MATCH_MAX_LEVELS + g[f]]++;
+				if (g[k * c->nf + f] != MATCH_LEVEL_MISSING) {
+					cnt[f * MATCH_MAX_LEVELS +
+					    g[k * c->nf + f]]++;
 					tot[f]++;
 				}
-			n++;
-		}
 	}
+	free(pairs);
+	free(g);
 	for (f = 0; f < c->nf; f++)
 		for (l = 0; l < c->nlev[f]; l++)
 			u[f * MATCH_MAX_LEVELS + l] =
 			    ((double)cnt[f * MATCH_MAX_LEVELS + l] + SMOOTH) /
 			    ((double)tot[f] + SMOOTH * (double)c->nlev[f]);
-	return n;
+	return (long long)n;
 }
 
 /*
@@ -2246,7 +2304,7 @@ match_run(const struct match_config *cfg, const char *const *records,
 	struct pattab t;
 	uint64_t *cand = NULL;
 	uint32_t *pid = NULL;
-	unsigned char g[MATCH_MAX_FIELDS], *crule = NULL;
+	unsigned char *crule = NULL, *gv = NULL;
 	double m[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
 	double u[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
 	double ur[MATCH_MAX_FIELDS * MATCH_MAX_LEVELS];
@@ -2296,14 +2354,18 @@ match_run(const struct match_config *cfg, const char *const *records,
 	t.nf = c.nf;
 	if (ncand > 0 && (pid = malloc(ncand * sizeof(*pid))) == NULL)
 		goto nomem;
+	if (ncand > 0 && (gv = malloc(ncand * (c.nf > 0 ? c.nf : 1))) ==
+	    NULL)
+		goto nomem;
+	match_gamma_many(&c, cand, ncand, gv);
 	for (k = 0; k < ncand; k++) {
-		match_gamma(&c, (uint32_t)(cand[k] >> 32),
-		    (uint32_t)(cand[k] & 0xFFFFFFFFu), g);
-		if ((id = pattab_id(&t, g)) < 0)
+		if ((id = pattab_id(&t, gv + k * c.nf)) < 0)
 			goto nomem;
 		t.cnt[id] += 1;
 		pid[k] = (uint32_t)id;
 	}
+	free(gv);
+	gv = NULL;
 	res->patterns = t.npat;
 	for (k = 0; k < t.npat; k++)
 		for (f = 0; f < c.nf; f++) {
@@ -2318,7 +2380,8 @@ match_run(const struct match_config *cfg, const char *const *records,
 	/* 4. model: u from random pairs, then EM */
 	memset(m, 0, sizeof(m));
 	memset(ur, 0, sizeof(ur));
-	res->random_pairs = match_u_random(&c, ur);
+	if ((res->random_pairs = match_u_random(&c, ur)) < 0)
+		goto nomem;
 	memcpy(u, ur, sizeof(u));
 	match_m_start(&c, m);
 	lam = ncand > 0 ? (double)nrec / (2.0 * (double)ncand) : 0.5;
@@ -2418,6 +2481,7 @@ out:
 	pattab_free(&t);
 	free(cand);
 	free(crule);
+	free(gv);
 	free(pid);
 	free(pw);
 	free(order);

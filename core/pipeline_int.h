@@ -24,6 +24,8 @@ struct run {
 	char			 today[11];
 	int			 restage;
 	int			 unknown_customer; /* pipeline_options' */
+	int			 threads;	/* pipeline_options': 1 =
+						   one thread, else up to 2 */
 	pipeline_tick		 tick;
 	void			*arg;
 	json_t			*counts;	/* {"name": n} */
@@ -73,6 +75,16 @@ int	run_tick(struct run *r, const char *phase, long long done,
 
 /* Adds n to counts[key]. */
 void	run_count(struct run *r, const char *key, long long n);
+
+/*
+ * A second handle on the run's workspace for another thread of the run:
+ * r->ws's directories and a new connection to its workspace.db
+ * (db_open(): WAL, so its short writes and the run's connection's reads
+ * do not wait for each other).  *out is closed with run_ws_close() (also
+ * after a failure).  Errors: CC_EINVAL (path too long), CC_EDB.
+ */
+cc_err	run_ws_open(const struct run *r, struct workspace *out);
+void	run_ws_close(struct workspace *ws);
 
 /* Runs one fixed SQL text on the model database (CC_EDB with diag). */
 cc_err	run_exec(struct run *r, const char *sql, struct cc_diag *diag);

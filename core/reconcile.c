@@ -20,6 +20,8 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -422,56 +424,139 @@ cannot_be_better(const struct keycol *from, const struct keycol *bf,
 }
 
 /*
+ * The rule of one pair of an entity's files (link_files()): chosen by
+ * pick_rule(), possibly on a second thread, then applied in file order.
+ */
+struct link {
+	int			 fa, fb;
+	struct align_rule	 best;
+	struct keycol		*bf, *bt;	/* NULL: no rule */
+	long long		 learned, reused;
+	int			 reused_first;	/* the first pair learned was
+						   reused (the order of the
+						   run's counts) */
+};
+
+/*
+ * The learning of an entity's pairs of files on two threads: both take
+ * the next pair until none is left.  The key columns are prepared under
+ * mu (a column is in several pairs); each thread learns through its own
+ * workspace connection (ws).
+ */
+struct linkpool {
+	struct ent		*x;
+	struct link		*v;
+	size_t			 n, next;
+	pthread_mutex_t		 mu;
+	struct workspace	 ws;		/* the second thread's */
+};
+
+/*
  * align_learn() of from -> to, or the rule learned before from the same
  * values in this run or an earlier one, by the stage's mapping proposals
- * or by reconcile (registry_align_learn()); each key column is prepared
- * once (align_column_new()) for all the pairs it is learned in.  The run counts
- * key_pairs_learned and key_pairs_reused.  Errors: those of align_learn().
+ * or by reconcile (registry_align_learn(), on ws); each key column is
+ * prepared once (align_column_new()) for all the pairs it is learned in,
+ * under mu when two threads learn (NULL: one).  Counts the pair in
+ * l->learned or l->reused.  Errors: those of align_learn().
  */
+static cc_err
+learn_on(struct workspace *ws, pthread_mutex_t *mu, struct link *l,
+    struct keycol *from, struct keycol *to, struct align_rule *out)
+{
+	struct align_column *fc, *tc;
+	int reused = 0;
+	cc_err err;
+
+	if (mu != NULL) {
+		/* prepared here, not in registry_align_learn(): a column two
+		 * threads need is made once */
+		pthread_mutex_lock(mu);
+		err = CC_OK;
+		if (from->col == NULL)
+			err = align_column_new((const char *const *)
+			    from->values, from->n, &from->col, NULL);
+		if (err == CC_OK && to->col == NULL)
+			err = align_column_new((const char *const *)to->values,
+			    to->n, &to->col, NULL);
+		fc = from->col;
+		tc = to->col;
+		pthread_mutex_unlock(mu);
+		if (err != CC_OK)
+			return err;
+		err = registry_align_learn(ws, (const char *const *)
+		    from->values, from->n, (const char *const *)to->values,
+		    to->n, &fc, &tc, out, &reused);
+	} else
+		err = registry_align_learn(ws, (const char *const *)
+		    from->values, from->n, (const char *const *)to->values,
+		    to->n, &from->col, &to->col, out, &reused);
+	if (l->learned + l->reused == 0)
+		l->reused_first = reused;
+	if (reused)
+		l->reused++;
+	else
+		l->learned++;
+	return err;
+}
+
+/* Adds l's counts to the run's, in the order they were first met. */
+static void
+count_pairs(struct run *r, const struct link *l)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		int reused = k == 0 ? l->reused_first : !l->reused_first;
+		long long n = reused ? l->reused : l->learned;
+		if (n > 0)
+			run_count(r, reused ? "key_pairs_reused" :
+			    "key_pairs_learned", n);
+	}
+}
+
+/* learn_on() in one thread, counted in the run. */
 static cc_err
 learn(struct run *r, struct keycol *from, struct keycol *to,
     struct align_rule *out)
 {
-	int reused = 0;
+	struct link l;
 	cc_err err;
 
-	err = registry_align_learn(r->ws, (const char *const *)from->values,
-	    from->n, (const char *const *)to->values, to->n, &from->col,
-	    &to->col, out, &reused);
-	run_count(r, reused ? "key_pairs_reused" : "key_pairs_learned", 1);
+	memset(&l, 0, sizeof(l));
+	err = learn_on(r->ws, NULL, &l, from, to, out);
+	count_pairs(r, &l);
 	return err;
 }
 
 /*
- * Links two files of an entity: the best rule over every pair of their
- * key columns, in both directions; its matches unite the records.
+ * The best rule over every pair of key columns of files l->fa and
+ * l->fb, in both directions, into l (l->bf NULL: none).
  */
-static cc_err
-link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
+static void
+pick_rule(struct workspace *ws, pthread_mutex_t *mu, struct ent *x,
+    struct link *l)
 {
-	struct align_rule best, rule;
-	const struct keycol *bf = NULL, *bt = NULL;
-	long long *idx;
+	struct align_rule rule;
 	int i, j, dir;
-	size_t k;
 
-	memset(&best, 0, sizeof(best));
+	memset(&l->best, 0, sizeof(l->best));
+	l->bf = l->bt = NULL;
 	for (i = 0; i < x->ncols; i++) {
 		for (j = 0; j < x->ncols; j++) {
 			struct keycol *a = &x->cols[i], *b = &x->cols[j];
-			if (a->file != fa || b->file != fb)
+			if (a->file != l->fa || b->file != l->fb)
 				continue;
 			for (dir = 0; dir < 2; dir++) {
 				struct keycol *from = dir ? a : b,
 				    *to = dir ? b : a;
-				if (cannot_be_better(from, bf, &best) ||
-				    learn(r, from, to, &rule) != CC_OK ||
-				    !rule.found)
+				if (cannot_be_better(from, l->bf, &l->best) ||
+				    learn_on(ws, mu, l, from, to, &rule) !=
+				    CC_OK || !rule.found)
 					continue;
-				if (bf == NULL || better(&rule, &best)) {
-					best = rule;
-					bf = from;
-					bt = to;
+				if (l->bf == NULL || better(&rule, &l->best)) {
+					l->best = rule;
+					l->bf = from;
+					l->bt = to;
 				}
 				/* Every value met one to one, and the other
 				 * column has no more distinct values: the
@@ -486,11 +571,24 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 			}
 		}
 	}
+}
+
+/* Links two files of an entity by the rule pick_rule() chose: its
+ * matches unite the records; the rule is recorded. */
+static cc_err
+link_files(struct run *r, struct ent *x, const struct link *l,
+    struct cc_diag *diag)
+{
+	const struct keycol *bf = l->bf, *bt = l->bt;
+	long long *idx;
+	size_t k;
+
+	count_pairs(r, l);
 	if (bf == NULL)
 		return CC_OK;
 	if ((idx = calloc(bf->n, sizeof(*idx))) == NULL)
 		return CC_ENOMEM;
-	if (align_match(&best, (const char *const *)bf->values, bf->n,
+	if (align_match(&l->best, (const char *const *)bf->values, bf->n,
 	    (const char *const *)bt->values, bt->n, idx, diag) != CC_OK) {
 		free(idx);
 		return CC_ENOMEM;
@@ -501,8 +599,123 @@ link_files(struct run *r, struct ent *x, int fa, int fb, struct cc_diag *diag)
 	free(idx);
 	run_count(r, "key_rules", 1);
 	return record_rule(r, x->e->name, x->files[bf->file], bf->attr,
-	    x->files[bt->file], bt->attr, &best) == CC_OK ? CC_OK :
+	    x->files[bt->file], bt->attr, &l->best) == CC_OK ? CC_OK :
 	    sqlerr(r, diag);
+}
+
+/* Takes pairs off the pool until none is left (ws: this thread's
+ * connection). */
+static void
+pool_work(struct linkpool *p, struct workspace *ws)
+{
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n)
+			return;
+		pick_rule(ws, &p->mu, p->x, &p->v[i]);
+	}
+}
+
+static void *
+pool_thread(void *arg)
+{
+	struct linkpool *p = arg;
+
+	pool_work(p, &p->ws);
+	return NULL;
+}
+
+/* FNV-1a of a key column's values, to tell columns with the same values
+ * apart (equal lists hash equal). */
+static uint64_t
+keycol_hash(const struct keycol *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+	const unsigned char *p;
+
+	for (i = 0; i < k->n; i++) {
+		for (p = (const unsigned char *)k->values[i]; *p != '\0'; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return h ^ (uint64_t)k->n;
+}
+
+/*
+ * 1 if the pairs of x's files may be learned on two threads with the
+ * same answers and counts as one after the other: more than one pair of
+ * files, and no two key columns with the same values (else a pair's
+ * rule could be learned on one thread while the other looks it up,
+ * counted as learned where in order it is reused).
+ */
+static int
+links_parallel(const struct ent *x)
+{
+	uint64_t *h;
+	int i, j, ok = 1;
+
+	if (x->nfiles < 3 || x->ncols < 2 ||
+	    (h = malloc((size_t)x->ncols * sizeof(*h))) == NULL)
+		return 0;
+	for (i = 0; i < x->ncols; i++)
+		h[i] = keycol_hash(&x->cols[i]);
+	for (i = 0; i < x->ncols && ok; i++)
+		for (j = i + 1; j < x->ncols && ok; j++)
+			ok = h[i] != h[j];
+	free(h);
+	return ok;
+}
+
+/*
+ * Links every pair of x's files (a < b, in that order): the rules are
+ * chosen first, on two threads where links_parallel() allows and a
+ * second thread and connection can be had, then applied one pair after
+ * the other in order, so the clusters, rules and counts are those of
+ * one thread.
+ */
+static cc_err
+link_all(struct run *r, struct ent *x, struct cc_diag *diag)
+{
+	struct linkpool p;
+	pthread_t th;
+	size_t k;
+	int a, b, two = 0;
+	cc_err err = CC_OK;
+
+	memset(&p, 0, sizeof(p));
+	p.x = x;
+	if (x->nfiles < 2)
+		return CC_OK;
+	if ((p.v = calloc((size_t)x->nfiles * (size_t)x->nfiles,
+	    sizeof(*p.v))) == NULL)
+		return CC_ENOMEM;
+	for (a = 0; a < x->nfiles; a++)
+		for (b = a + 1; b < x->nfiles; b++) {
+			p.v[p.n].fa = a;
+			p.v[p.n++].fb = b;
+		}
+	pthread_mutex_init(&p.mu, NULL);
+	if (r->threads != 1 && links_parallel(x) &&
+	    run_ws_open(r, &p.ws) == CC_OK &&
+	    pthread_create(&th, NULL, pool_thread, &p) == 0)
+		two = 1;
+	if (two) {
+		pool_work(&p, r->ws);
+		pthread_join(th, NULL);
+	} else
+		for (k = 0; k < p.n; k++)
+			pick_rule(r->ws, NULL, x, &p.v[k]);
+	run_ws_close(&p.ws);
+	pthread_mutex_destroy(&p.mu);
+	for (k = 0; k < p.n && err == CC_OK; k++)
+		err = link_files(r, x, &p.v[k], diag);
+	free(p.v);
+	return err;
 }
 
 /* A staging row and its cluster, for assign_ids(). */
@@ -769,7 +982,6 @@ resolve_entity(struct run *r, const struct schema_entity *e,
 	long long *idof = NULL;	/* rowid -> canonical id */
 	cc_err err;
 	size_t k;
-	int a, b;
 
 	memset(&x, 0, sizeof(x));
 	x.e = e;
@@ -781,9 +993,7 @@ resolve_entity(struct run *r, const struct schema_entity *e,
 	if ((err = load_files(r, &x, diag)) != CC_OK ||
 	    (err = load_rows(r, &x, diag)) != CC_OK)
 		goto out;
-	for (a = 0; a < x.nfiles && err == CC_OK; a++)
-		for (b = a + 1; b < x.nfiles && err == CC_OK; b++)
-			err = link_files(r, &x, a, b, diag);
+	err = link_all(r, &x, diag);
 	if (err == CC_OK && x.maxrow > 0) {
 		json_t *rep = json_object();
 		err = er_entity(r, e, x.parent, x.maxrow, rep, diag);

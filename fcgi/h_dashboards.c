@@ -15,6 +15,7 @@
 #include "concord/log.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
+#include "anscache.h"
 #include "routes.h"
 
 
@@ -73,44 +74,15 @@ read_filters(struct http_req *req, enum dash_name d, struct dash_filters *f)
 }
 
 /*
- * The worker's documents (dashboard_cache): the last DOCS_MAX documents
- * it computed, each with the user, the dashboard, the filters as applied
- * (their canonical JSON text) and the workspace version it was computed
- * at (ws_cache_get(): it changes with every write to workspace.db and
- * every new model.db).  A hit answers the same figures with a new
- * generated_at.  Replaced round-robin.
+ * The worker's documents (dashboard_cache): kept answers (anscache.h)
+ * under the key "dashboard N FILTERS" (N: enum dash_name; FILTERS: the
+ * filters as applied, dash_filters_json()'s canonical text).  A hit
+ * answers the same figures with a new generated_at.
  */
-#define DOCS_MAX	64
-
-static struct doc_entry {
-	char		 user[72];
-	int		 dash;
-	char		*filters;	/* dash_filters_json() text */
-	long long	 version;
-	char		*body;		/* the answer's JSON text */
-	size_t		 len;
-	size_t		 at;		/* offset of generated_at's value */
-} docs[DOCS_MAX];
-static size_t docs_next;
 
 /* generated_at of a kept body: as long as every RFC 3339 UTC stamp of
  * util_rfc3339(), overwritten when the body is sent again. */
 #define STAMP_HOLDER	"0000-00-00T00:00:00Z"
-
-
-static struct doc_entry *
-doc_find(const char *user, int d, const char *filters, long long version)
-{
-	size_t i;
-
-	for (i = 0; i < DOCS_MAX; i++)
-		if (docs[i].body != NULL && docs[i].dash == d &&
-		    docs[i].version == version &&
-		    strcmp(docs[i].user, user) == 0 &&
-		    strcmp(docs[i].filters, filters) == 0)
-			return &docs[i];
-	return NULL;
-}
 
 /*
  * The answer's body for doc (ok first, as http_reply_json() would write
@@ -143,43 +115,12 @@ body_text(json_t *doc, size_t *len, size_t *at)
 	return text;
 }
 
-static void
-doc_keep(const char *user, int d, char *filters, long long version,
-    char *body, size_t len, size_t at)
-{
-	struct doc_entry *e = &docs[docs_next];
-
-	docs_next = (docs_next + 1) % DOCS_MAX;
-	free(e->filters);
-	free(e->body);
-	snprintf(e->user, sizeof(e->user), "%s", user);
-	e->dash = d;
-	e->filters = filters;
-	e->version = version;
-	e->body = body;
-	e->len = len;
-	e->at = at;
-}
-
-/* Sends a kept body with generated_at = now. */
-static void
-doc_send(struct http_req *req, struct doc_entry *e)
-{
-	char ts[32];
-
-	util_rfc3339(time(NULL), ts, sizeof(ts));
-	if (strlen(ts) == sizeof(STAMP_HOLDER) - 1)
-		memcpy(e->body + e->at, ts, sizeof(STAMP_HOLDER) - 1);
-	http_begin(req, 200, "application/json", (long long)e->len);
-	http_write(req, e->body, e->len);
-}
-
 void
 h_dashboards_get(struct http_req *req)
 {
 	struct dash_limits lim;
 	struct dash_filters f;
-	struct doc_entry *hit;
+	const struct answer *hit;
 	struct workspace *ws;
 	struct cc_diag diag;
 	json_t *doc = NULL, *body, *fj;
@@ -204,14 +145,17 @@ h_dashboards_get(struct http_req *req)
 	}
 	if (req->app->cfg.dashboard_cache) {
 		fj = dash_filters_json(&f, (enum dash_name)d);
-		fkey = fj != NULL ? json_dumps(fj, JSON_COMPACT |
+		text = fj != NULL ? json_dumps(fj, JSON_COMPACT |
 		    JSON_SORT_KEYS) : NULL;
 		json_decref(fj);
-		if (fkey != NULL && (hit = doc_find(req->ws.key, d, fkey,
+		if (text != NULL && (fkey = malloc(strlen(text) + 80)) != NULL)
+			sprintf(fkey, "dashboard %d %s", d, text);
+		free(text);
+		if (fkey != NULL && (hit = anscache_find(req->ws.key, fkey,
 		    version)) != NULL) {
 			free(fkey);
 			dash_filters_free(&f);
-			doc_send(req, hit);
+			anscache_send(req, hit);
 			return;
 		}
 	}
@@ -240,9 +184,16 @@ h_dashboards_get(struct http_req *req)
 			return;
 		}
 		if (fkey != NULL && (text = body_text(doc, &len, &at)) !=
+		    NULL && anscache_keep(req->ws.key, fkey, version,
+		    "application/json", NULL, text, len, at) &&
+		    (hit = anscache_find(req->ws.key, fkey, version)) !=
 		    NULL) {
-			doc_keep(req->ws.key, d, fkey, version, text, len, at);
-			fkey = NULL;
+			/* the text just written, as a hit sends it */
+			free(fkey);
+			dash_filters_free(&f);
+			json_decref(doc);
+			anscache_send(req, hit);
+			return;
 		}
 	}
 	free(fkey);

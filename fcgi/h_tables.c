@@ -3,7 +3,9 @@
  * list, and one table in three formats.  Parsing, SQL and rendering live
  * in core/query.c; this file picks the format, maps errors to statuses,
  * sets the headers (Link, Content-Disposition) and hands FCGX's output
- * stream to the core as the writer.  Every handler reads the
+ * stream to the core as the writer (streams, downloads) or a buffer
+ * sent with its length, a JSON page's becoming a kept answer
+ * (page_cache, anscache.h).  Every handler reads the
  * authenticated user's workspace only (http_workspace(): workspace.db
  * with the last run's model.db attached as "model").
  */
@@ -18,7 +20,7 @@
 #include "concord/model.h"
 #include "concord/query.h"
 #include "concord/workspace.h"
-#include "routes.h"
+#include "anscache.h"
 #include "routes.h"
 
 /* The limits of a request: _size up to the configured page_size_max,
@@ -164,21 +166,98 @@ fcgx_writer(void *ctx, const void *buf, size_t len)
 	return FCGX_GetError(req->fcgx->out) != 0 ? -1 : 0;
 }
 
+/*
+ * A page (not a stream, not a download): its text is gathered here, up
+ * to PAGE_KEEP bytes, and sent with its Content-Length once whole (the
+ * web server then need not chunk it); a JSON page is then kept
+ * (page_cache).  A longer page is sent as it comes from then on (no
+ * length, not kept).
+ */
+#define PAGE_KEEP	(ANSCACHE_BYTES / 8)
+
+struct page_buf {
+	struct http_req	*req;
+	const char	*ctype;
+	char		*text;
+	size_t		 len;
+	size_t		 cap;
+	int		 through;	/* 1: past PAGE_KEEP, written as it comes */
+};
+
+static int
+page_writer(void *ctx, const void *buf, size_t len)
+{
+	struct page_buf *pb = ctx;
+	size_t cap;
+	char *t;
+
+	if (!pb->through) {
+		if (pb->len + len <= PAGE_KEEP) {
+			if (pb->len + len > pb->cap) {
+				cap = pb->cap == 0 ? 16384 : pb->cap;
+				while (cap < pb->len + len)
+					cap *= 2;
+				if ((t = realloc(pb->text, cap)) == NULL)
+					goto through;
+				pb->text = t;
+				pb->cap = cap;
+			}
+			memcpy(pb->text + pb->len, buf, len);
+			pb->len += len;
+			return 0;
+		}
+through:
+		pb->through = 1;
+		http_begin(pb->req, 200, pb->ctype, -1);
+		http_write(pb->req, pb->text, pb->len);
+		free(pb->text);
+		pb->text = NULL;
+	}
+	return fcgx_writer(pb->req, buf, len);
+}
+
+/*
+ * The kept answer's key of a page: its format, path and parameters as
+ * sent (each length-prefixed, so that no value can pose as another
+ * parameter).  NULL when out of memory.
+ */
+static char *
+page_key(const struct http_req *req, enum query_format fmt)
+{
+	size_t i, n = strlen(req->path) + 64;
+	char *k, *p;
+
+	for (i = 0; i < req->nquery; i++)
+		n += strlen(req->query[i].key) + strlen(req->query[i].value) +
+		    48;
+	if ((k = malloc(n)) == NULL)
+		return NULL;
+	p = k + sprintf(k, "table %d %d %zu:%s", (int)fmt, (int)req->ws.role,
+	    strlen(req->path), req->path);
+	for (i = 0; i < req->nquery; i++)
+		p += sprintf(p, " %zu:%s=%zu:%s", strlen(req->query[i].key),
+		    req->query[i].key, strlen(req->query[i].value),
+		    req->query[i].value);
+	return k;
+}
+
 void
 h_table_get(struct http_req *req)
 {
 	struct query_param params[HTTP_MAX_QUERY];
 	struct query_limits lim;
 	struct query *q = NULL;
+	const struct answer *hit;
 	struct workspace *ws;
+	struct page_buf pb;
 	struct cc_diag diag;
 	enum query_format fmt;
 	enum query_cut cut;
-	long long rows;
-	char name[160];
-	size_t i;
+	long long rows, version = 0;
+	char name[160], *pkey = NULL, *link = NULL;
+	size_t i, at;
 	cc_err err;
-	int f;
+	int f, buffered;
 
 	if (strlen(req->params[0]) >= sizeof(name)) {
 		http_error(req, 404, "not_found", "no such table");
@@ -216,8 +295,16 @@ h_table_get(struct http_req *req)
 		params[i].value = req->query[i].value;
 	}
 	limits(req, &lim);
-	if ((ws = http_workspace_read(req, NULL)) == NULL)
+	if ((ws = http_workspace_read(req, &version)) == NULL)
 		return;
+	if (req->app->cfg.page_cache && fmt == QUERY_JSON &&
+	    (pkey = page_key(req, fmt)) != NULL &&
+	    (hit = anscache_find(req->ws.key, pkey, version)) != NULL) {
+		free(pkey);
+		http_add_header(req, "Vary: Accept");
+		anscache_send(req, hit);
+		return;
+	}
 	cc_diag_clear(&diag);
 	if ((err = query_parse(ws->db, name, fmt, params, req->nquery, &lim,
 	    &q, &diag)) != CC_OK) {
@@ -230,12 +317,14 @@ h_table_get(struct http_req *req)
 			http_error(req, 500, "internal",
 			    "cannot read the table");
 		}
+		free(pkey);
 		return;
 	}
 	cc_diag_clear(&diag);
 	if ((err = query_open(q, ws->db, req->path, &diag)) != CC_OK) {
 		query_close(q);
 		query_free(q);
+		free(pkey);
 		if (unavailable(&diag)) {
 			log_warn("req=%s table %s: %s", req->request_id,
 			    name, diag.code);
@@ -248,29 +337,59 @@ h_table_get(struct http_req *req)
 		}
 		return;
 	}
-	if (query_next_url(q) != NULL)
+	http_add_header(req, "Vary: Accept");
+	if (query_next_url(q) != NULL) {
+		if ((link = malloc(strlen(query_next_url(q)) + 16)) != NULL)
+			sprintf(link, "<%s>; rel=\"next\"", query_next_url(q));
 		http_add_header(req, "Link: <%s>; rel=\"next\"",
 		    query_next_url(q));
+	}
 	if (query_is_download(q))
 		http_add_header(req, "Content-Disposition: attachment;"
 		    " filename=\"%s.%s\"", name, query_extension(fmt));
-	http_add_header(req, "Vary: Accept");
-	if (query_is_stream(q) || query_is_download(q))
+	buffered = !query_is_stream(q) && !query_is_download(q);
+	if (!buffered) {
 		http_stream(req);
-	http_begin(req, 200, query_content_type(fmt), -1);
-	if (strcmp(req->method, "HEAD") != 0) {
-		cc_diag_clear(&diag);
-		query_write(q, fcgx_writer, req, &rows, &cut, &diag);
-		if (cut == QUERY_CUT_ERROR || cut == QUERY_CUT_TIME)
-			log_warn("req=%s table %s: cut after %lld rows: %s",
-			    req->request_id, name, rows, diag.message);
-		else if (cut == QUERY_CUT_ROWS || cut == QUERY_CUT_BYTES)
-			log_info("req=%s table %s: stream cap after %lld rows",
-			    req->request_id, name, rows);
-		else if (cut == QUERY_CUT_WRITER)
-			log_info("req=%s table %s: client went away after %lld"
-			    " rows", req->request_id, name, rows);
+		free(pkey);
+		pkey = NULL;
 	}
+	if (strcmp(req->method, "HEAD") == 0) {
+		http_begin(req, 200, query_content_type(fmt), -1);
+		goto done;
+	}
+	memset(&pb, 0, sizeof(pb));
+	pb.req = req;
+	pb.ctype = query_content_type(fmt);
+	if (!buffered)
+		http_begin(req, 200, query_content_type(fmt), -1);
+	cc_diag_clear(&diag);
+	query_write(q, buffered ? page_writer : fcgx_writer,
+	    buffered ? (void *)&pb : (void *)req, &rows, &cut, &diag);
+	if (cut == QUERY_CUT_ERROR || cut == QUERY_CUT_TIME)
+		log_warn("req=%s table %s: cut after %lld rows: %s",
+		    req->request_id, name, rows, diag.message);
+	else if (cut == QUERY_CUT_ROWS || cut == QUERY_CUT_BYTES)
+		log_info("req=%s table %s: stream cap after %lld rows",
+		    req->request_id, name, rows);
+	else if (cut == QUERY_CUT_WRITER)
+		log_info("req=%s table %s: client went away after %lld"
+		    " rows", req->request_id, name, rows);
+	if (buffered && !pb.through) {
+		/* the whole page: sent with its length, kept when whole */
+		http_begin(req, 200, pb.ctype, (long long)pb.len);
+		http_write(req, pb.text, pb.len);
+		at = pkey != NULL ? anscache_stamp_at(pb.text, pb.len) :
+		    ANSCACHE_NO_STAMP;
+		if ((cut == QUERY_CUT_NONE || cut == QUERY_CUT_PAGE) &&
+		    at != ANSCACHE_NO_STAMP)
+			anscache_keep(req->ws.key, pkey, version, pb.ctype,
+			    link, pb.text, pb.len, at);
+		else
+			free(pb.text);
+	}
+done:
+	free(pkey);
+	free(link);
 	query_close(q);
 	query_free(q);
 }

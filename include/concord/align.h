@@ -263,7 +263,9 @@ struct align_column;
  * slices (steps 1 and 2 above); its index (step 3) is built at the first
  * pair that needs it and kept.  The column points into vals' strings,
  * which the caller keeps unchanged until align_column_free().  *out is
- * the caller's.  Not to be used by two threads at once.
+ * the caller's.  align_learn_columns() may use a column on several
+ * threads at once (the index is built under the column's lock); its
+ * creation and align_column_free() may not overlap any other use.
  * Errors: CC_EINVAL (out NULL, or vals NULL with n > 0); CC_ENOMEM.
  */
 cc_err	 align_column_new(const char *const *vals, size_t n,
@@ -277,6 +279,7 @@ void	 align_column_free(struct align_column *col);
  * align_learn() of the column from onto the column to (both from
  * align_column_new(); they may be the same column): the same *out, the
  * same errors and diag codes (CC_EINVAL also when from or to is NULL).
+ * Thread-safe: two threads may learn pairs sharing a column at once.
  */
 cc_err	 align_learn_columns(struct align_column *from,
 	     struct align_column *to, struct align_rule *out,

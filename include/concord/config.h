@@ -35,6 +35,10 @@ struct cc_config {
 	int		dashboard_cache;	/* 1: a worker keeps dashboard
 						   documents until the workspace
 						   or its model changes */
+	int		page_cache;		/* 1: a worker keeps the JSON table
+						   pages it wrote (up to 1 MiB
+						   each) until the workspace or
+						   its model changes */
 	char		llm_endpoint[512];	/* OpenAI-compatible base URL ("" = off) */
 	char		llm_model[128];		/* model name sent to the endpoint */
 	char		llm_api_key_file[PATH_MAX]; /* file holding the API key */

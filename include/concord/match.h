@@ -272,6 +272,10 @@ struct match_config {
 					   MATCH_DEFAULT_MAX_BLOCK */
 	enum match_estimator estimator;	/* how m, u and lambda are fitted;
 					   default MATCH_ESTIMATE_RULES */
+	int	threads;		/* 1: one thread; 0 (default) or more:
+					   the comparison vectors of 4,096
+					   pairs or more on two threads (the
+					   same vectors, the same result) */
 };
 
 /* An accepted pair of records (i < j, 0-based). */

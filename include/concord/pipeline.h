@@ -70,6 +70,17 @@ struct pipeline_options {
 					   all the same (e.g. "stage": the
 					   staging tables queryable, the
 					   star schema empty) */
+	int		 threads;	/* 1: the run uses one thread; 0 (the
+					   default) or more: up to two, where
+					   the answer cannot change: the stage
+					   proposes the next file's mapping
+					   while it stages one, reconcile
+					   learns key rules of two pairs of
+					   files at once, the matcher compares
+					   pairs on two threads.  The model,
+					   the report and the stored mappings
+					   are the same either way (tests/unit/
+					   test_pipeline.c) */
 };
 
 /*

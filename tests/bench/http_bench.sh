@@ -18,7 +18,8 @@
 #     runs at the start, middle and end of the section), and to the same
 #     responder closing its connections as Concord's workers do
 #     (/trivial-close: no lingering close, see fcgi/server.c);
-#   - the same sales URLs with dashboard_cache off (the aggregates alone);
+#   - the same sales URLs with dashboard_cache off (the aggregates alone),
+#     the table pages with page_cache off (each page read and written);
 #   - one request alone: median of 5 curl times per URL, cache off;
 #   - abandoned requests: wrk with a 1 s client timeout on a heavy table
 #     request, then how long until the service answers health again;
@@ -225,11 +226,15 @@ for spec in "$@"; do
 		wrk_run "$u"
 		rows+=("| $label | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
 	done
-	# the aggregates alone: no kept documents
-	serve "$dd" CONCORD_DASHBOARD_CACHE=0
+	# the aggregates and the tables alone: no kept answers
+	serve "$dd" CONCORD_DASHBOARD_CACHE=0 CONCORD_PAGE_CACHE=0
 	for u in "${sales_urls[@]}"; do
 		wrk_run "$u"
 		rows+=("| $label, dashboard_cache off | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
+	done
+	for u in "/api/v1/tables/dim_customer?_size=50" "/api/v1/tables/fact_sales?_size=50"; do
+		wrk_run "$u"
+		rows+=("| $label, page_cache off | \`$u\` | $W_RPS | @$W_RPS@ | $W_P50 | $W_P99 | $W_ERR | $W_APP | $W_NGX |")
 	done
 	# one request alone, nothing kept: median of 5
 	for u in "${sales_urls[@]}" /api/v1/dashboards/customers /api/v1/dashboards/products \
@@ -251,7 +256,7 @@ label=${label%%=*}
 dd=${*: -1}
 dd=${dd#*=}
 heavy="/api/v1/tables/fact_sales?_sort=unit_price&status__contains=zz&_size=50"
-serve "$dd" CONCORD_DASHBOARD_CACHE=0
+serve "$dd" CONCORD_DASHBOARD_CACHE=0 CONCORD_PAGE_CACHE=0
 t0=$(date +%s.%N)
 curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$base$heavy"
 one=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
@@ -308,7 +313,7 @@ for r in "${rows[@]}"; do
 	echo "$r"
 done
 echo ""
-echo "One request alone (curl, median of 5, dashboard_cache off: from the aggregates):"
+echo "One request alone (curl, median of 5, dashboard_cache and page_cache off: from the aggregates and tables):"
 echo ""
 echo "| workspace | URL | ms |"
 echo "|---|---|---:|"

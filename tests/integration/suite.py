@@ -57,7 +57,9 @@ def setup(env):
                                     "CONCORD_COOKIE_SECURE": "0",
                                     "CONCORD_REQUEST_DEADLINE_MS": "1"})
     spawn = env.backend("spawn", {"CONCORD_COOKIE_SECURE": "0"}, launcher="spawn-fcgi")
-    upload = env.backend("upload", {"CONCORD_BODY_IDLE_TIMEOUT": "2"})
+    # upload: also the peer that keeps no answers (tables_kept_pages_follow_the_model)
+    upload = env.backend("upload", {"CONCORD_BODY_IDLE_TIMEOUT": "2", "CONCORD_PAGE_CACHE": "false",
+                                    "CONCORD_DASHBOARD_CACHE": "false"})
     faults = env.backend("faults", {})
     llm = llm_backend(env)
     blocks = []

@@ -116,6 +116,70 @@ def _(env):
     eq(cached(), n, "cache rows after the second proposal (nothing learned again)")
 
 
+@test("mapping_proposed_by_run_same_as_one_by_one")
+def _(env):
+    """A run proposes the mappings of its files on a second thread, ahead
+    of the staging (core/stage.c): each proposal must be the one made
+    without a run, file by file in upload order (GET of each mapping, each
+    seeing the mappings of the files before it), key-overlap evidence and
+    confidences included; and a run whose file cannot be read fails with
+    that file named, without hanging."""
+    b = backend(env, "main")
+    names = list(EXPECTED)
+    datas = {}
+    for name in names:
+        with open(seed(env, name), "rb") as f:
+            datas[name] = f.read()
+
+    def proposals(u):
+        out = {}
+        for f in expect_ok(b.client.get("/api/v1/files", token=u.token))["files"]:
+            m = expect_ok(b.client.get("/api/v1/files/%s/mapping" % f["id"], token=u.token))["mapping"]
+            out[f["name"]] = (m["state"], [(c["source"], c["target"], c["confidence"], c["evidence"])
+                                           for c in m["columns"]])
+        return out
+
+    by_hand = env.user(b, "propbyhand")
+    for name in names:
+        fid = put_file(b, by_hand, name, datas[name])
+        expect_ok(b.client.get("/api/v1/files/%s/mapping" % fid, token=by_hand.token))
+    want = proposals(by_hand)
+    check(any("values meet" in e for _, cols in want.values() for c in cols for e in c[3]),
+          "key-overlap evidence among the proposals: %r" % want)
+
+    by_run = env.user(b, "propbyrun")
+    for name in names:
+        put_file(b, by_run, name, datas[name])
+    r = b.client.request("POST", "/api/v1/runs", token=by_run.token)
+    rid = expect_ok(r, 202, "run")["id"]
+
+    def wait(rid, u):
+        end = time.time() + 120
+        while time.time() < end:
+            run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
+            if run["state"] not in ("queued", "running"):
+                return run
+            time.sleep(0.2)
+        raise AssertionError("run %s did not end" % rid)
+
+    run = wait(rid, by_run)
+    eq(run["state"], "done", "run (%s)" % run["error"])
+    eq(proposals(by_run), want, "the mappings a run proposed")
+
+    # a file whose stored bytes are gone: the run fails at it, naming it
+    broken = env.user(b, "propbroken")
+    ids = [put_file(b, broken, name, datas[name]) for name in names]
+    sha = expect_ok(b.client.get("/api/v1/files/" + ids[2], token=broken.token))["file"]["sha256"]
+    os.unlink(os.path.join(b.data, "workspaces", broken.id, "uploads", sha))
+    r = b.client.request("POST", "/api/v1/runs", token=broken.token)
+    run = wait(expect_ok(r, 202, "run")["id"], broken)
+    eq(run["state"], "failed", "a run over a file without its bytes")
+    check(names[2] in (run["error"] or ""), "the error names the file: %r" % run["error"])
+    run = wait(expect_ok(b.client.request("POST", "/api/v1/runs", token=by_run.token), 202, "run")["id"],
+               by_run)
+    eq(run["state"], "done", "a second run, every mapping stored (%s)" % run["error"])
+
+
 @test("mapping_confirm_validate_and_reuse")
 def _(env):
     b = backend(env, "main")

@@ -747,3 +747,75 @@ def _(env):
         eq(raw.status, 200, "%s through nginx" % uri)
         eq(raw.headers.get("X-Accel-Buffering"), None, "%s: nginx forwards no X-Accel-Buffering" % uri)
         eq(len(raw.body), len(r.body), "%s: the same bytes through nginx" % uri)
+
+
+def without_stamp(body):
+    """A JSON page's text with its provenance's generated_at masked, and that stamp."""
+    m = list(re.finditer(rb'"generated_at":"([0-9TZ:-]{20})"', body))
+    check(m, "a JSON page has a generated_at: %r" % body[-200:])
+    last = m[-1]
+    return body[:last.start(1)] + b"X" * 20 + body[last.end(1):], last.group(1).decode()
+
+
+@test("tables_kept_pages_follow_the_model")
+def _(env):
+    """Each worker keeps the JSON pages it wrote (page_cache, fcgi/anscache.h)
+    and answers them again while the workspace and its model stand: the same
+    bytes as a service that keeps nothing (backend `upload`, page_cache off),
+    with a Content-Length and a new generated_at; a changed model.db is read
+    at once; parameters that differ by one character are different pages,
+    also where a value holds what looks like another parameter."""
+    b, u, star = star_user(env, name="kept-pages")
+    c = b.client
+    uris = [q("dim_product", ".json", _size=2), q("dim_product", ".json", _size=2, _shape="arrays"),
+            q("dim_product", "", category="Tools", _size=1),
+            q("dim_product", "", category="Tools&_size=1"), "/api/v1/tables/dim_product?category=Tools%26%5Fsize%3D1"]
+
+    def page(uri, client=c, token=u.token):
+        r = client.get(uri, token=token)
+        expect_ok(r, 200, uri)
+        eq(r.header("Content-Length"), str(len(r.body)), "%s: a page carries its length" % uri)
+        return r
+
+    def same_bodies(uri, n, what):
+        bodies = set()
+        for _ in range(n):
+            r = page(uri)
+            text, _stamp = without_stamp(r.body)
+            nxt = json.loads(text).get("next_url")
+            eq(r.header("Link"), '<%s>; rel="next"' % nxt if nxt else None, "%s: %s: Link header" % (uri, what))
+            bodies.add(text)
+        eq(len(bodies), 1, "%s: %s, %d requests, one answer" % (uri, what, n))
+        return bodies.pop()
+
+    # no page can be kept from an earlier state: requests to both workers
+    first = {uri: same_bodies(uri, 6, "first") for uri in uris}
+    eq([r["name"] for r in json.loads(first[uris[0]])["rows"]],
+       [r["name"] for r in expected_objects(star, "dim_product")[:2]], "the page's rows are the fixture's")
+    tools = expected_objects(star, "dim_product", where="category = 'Tools'")
+    check(len(tools) >= 2, "the fixture has two Tools")
+    eq(json.loads(first[uris[2]])["rows"], tools[:1], "category=Tools, _size=1: the first Tools row")
+    check(json.loads(first[uris[2]])["next_url"], "category=Tools, _size=1: a next page")
+    eq(json.loads(first[uris[3]])["rows"], [], "a category holding '&_size=1' has no row")
+    eq(first[uris[4]], first[uris[3]], "the same parameters spelled with escapes")
+    # a new generated_at on every answer
+    time.sleep(1.1)
+    t0 = time.time()
+    _text, stamp = without_stamp(page(uris[0]).body)
+    check(parse_rfc3339(stamp) >= int(t0), "a kept page answers with a new generated_at: %s before %d" % (stamp, t0))
+    # the same bytes as a worker that keeps nothing
+    o = backend(env, "upload")
+    ou = env.user(o, "kept-pages-peer")
+    path = os.path.join(workspace_dir(o, o.client, ou), "model.db")
+    with open(FIXTURE, encoding="utf-8") as f:
+        load_sql(path, f.read())
+    for uri in uris:
+        r = o.client.get(uri, token=ou.token)
+        expect_ok(r, 200, "page_cache off: " + uri)
+        eq(without_stamp(r.body)[0], first[uri], "%s: kept and computed pages are the same bytes" % uri)
+    # the model changes in place (as after a run, model.db's identity changes)
+    new = "Renamed while kept %d" % os.getpid()
+    with sqlite3.connect(star.path, timeout=30) as db:
+        db.execute("UPDATE dim_product SET name = ? WHERE rowid = (SELECT min(rowid) FROM dim_product)", (new,))
+    after = same_bodies(uris[0], 6, "after the model changed")
+    eq(json.loads(after)["rows"][0]["name"], new, "every answer reads the changed model")

@@ -43,6 +43,7 @@ test_defaults(void **state)
 	assert_string_equal(c.llm_endpoint, "");
 	assert_int_equal(c.request_deadline_ms, 10000);
 	assert_int_equal(c.dashboard_cache, 1);
+	assert_int_equal(c.page_cache, 1);
 }
 
 /* body_idle_timeout: seconds, 1..3600, from the file and from
@@ -163,6 +164,17 @@ test_bad_values(void **state)
 	    CC_ECONFIG);
 	assert_int_equal(config_set(&c, "request_deadline_ms", "3600001", &d),
 	    CC_ECONFIG);
+
+	/* the kept table pages: a boolean, from the file or the environment */
+	setenv("CONCORD_PAGE_CACHE", "false", 1);
+	assert_int_equal(config_apply_env(&c, &d), CC_OK);
+	assert_int_equal(c.page_cache, 0);
+	unsetenv("CONCORD_PAGE_CACHE");
+	assert_int_equal(config_set(&c, "page_cache", "sometimes", &d),
+	    CC_ECONFIG);
+	assert_int_equal(c.page_cache, 0);
+	assert_int_equal(config_set(&c, "page_cache", "true", &d), CC_OK);
+	assert_int_equal(c.page_cache, 1);
 }
 
 int

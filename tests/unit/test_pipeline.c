@@ -1,0 +1,318 @@
+/*
+ * test_pipeline.c - a run on one thread and on two (pipeline_options'
+ * threads, concord/pipeline.h) gives the same model, report and stored
+ * mappings: the stage's proposer thread (core/stage.c), reconcile's key
+ * rules learned two pairs of files at once (core/reconcile.c) and the
+ * matcher's comparison vectors on two threads (core/match.c).  The files
+ * are uploaded once and the data directory copied, so that both runs
+ * start from the same bytes, file ids and empty caches; every model
+ * table is compared row by row (the masks of the helpers' cmpmodel2.sh:
+ * the matcher's own timings, the stored dashboards' sizes only), the
+ * report without its timings.  Needs the CRM/ERP seeds
+ * (SRCDIR/../shared/data/seeds, or CONCORD_SHARED/data/seeds); skipped
+ * without them.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "concord/pipeline.h"
+#include "concord/registry.h"
+#include "concord/runs.h"
+#include "concord/workspace.h"
+
+static const char *
+seeds_dir(void)
+{
+	static char dir[1024];
+	const char *shared = getenv("CONCORD_SHARED");
+
+	if (shared != NULL && shared[0] != '\0')
+		snprintf(dir, sizeof(dir), "%s/data/seeds/crm-erp", shared);
+	else
+		snprintf(dir, sizeof(dir), "%s/../shared/data/seeds/crm-erp",
+		    SRCDIR);
+	return dir;
+}
+
+/* Uploads bytes as name into ws. */
+static void
+upload(struct workspace *ws, const char *name, const char *data, size_t len)
+{
+	struct registry_upload *up = NULL;
+	json_t *file = NULL;
+	int dup = 0;
+
+	assert_int_equal(registry_upload_begin(ws, 1LL << 30, &up), CC_OK);
+	assert_int_equal(registry_upload_write(up, data, len), CC_OK);
+	assert_int_equal(registry_upload_finish(ws, up, name, "text/csv",
+	    &file, &dup, NULL), CC_OK);
+	assert_int_equal(dup, 0);
+	json_decref(file);
+}
+
+/* The bytes of seeds/rel (new, *len bytes), or NULL. */
+static char *
+slurp(const char *rel, size_t *len)
+{
+	char path[1400], *buf;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", seeds_dir(), rel);
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The report without what differs between any two runs (timings). */
+static json_t *
+report_core(json_t *rep)
+{
+	json_t *c = json_deep_copy(rep), *m;
+	const char *k;
+
+	json_object_del(c, "timings_ms");
+	json_object_foreach(json_object_get(c, "matching"), k, m)
+		json_object_del(m, "timings_ms");
+	return c;
+}
+
+/* Every row of every model table of db's "a" and "b" the same (as
+ * multisets: counts and both differences), with cmpmodel2.sh's masks. */
+static void
+same_tables(sqlite3 *db)
+{
+	sqlite3_stmt *st, *q;
+	char sql[1024];
+	int ntables = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM"
+	    " a.sqlite_schema WHERE type = 'table' ORDER BY name", -1, &st,
+	    NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		const char *cols = "*";
+		if (!strcmp(t, "run_info") || !strcmp(t, "runs") ||
+		    !strcmp(t, "model_info"))
+			continue;
+		if (!strcmp(t, "match_models"))
+			cols = "entity, json_remove(model, '$.timings_ms')";
+		else if (!strcmp(t, "agg_dashboard"))
+			cols = "name, length(document)";
+		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM"
+		    " a.\"%s\") - (SELECT count(*) FROM b.\"%s\"),"
+		    " (SELECT count(*) FROM (SELECT %s FROM a.\"%s\" EXCEPT"
+		    " SELECT %s FROM b.\"%s\")), (SELECT count(*) FROM (SELECT"
+		    " %s FROM b.\"%s\" EXCEPT SELECT %s FROM a.\"%s\"))", t, t,
+		    cols, t, cols, t, cols, t, cols, t);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		if (sqlite3_column_int64(q, 0) != 0 ||
+		    sqlite3_column_int64(q, 1) != 0 ||
+		    sqlite3_column_int64(q, 2) != 0)
+			fail_msg("table %s differs: %lld rows more, %lld and"
+			    " %lld rows not in the other", t,
+			    (long long)sqlite3_column_int64(q, 0),
+			    (long long)sqlite3_column_int64(q, 1),
+			    (long long)sqlite3_column_int64(q, 2));
+		sqlite3_finalize(q);
+		ntables++;
+	}
+	sqlite3_finalize(st);
+	assert_true(ntables > 10);
+}
+
+/* One run of dir's workspace u1 (threads as given); *rep its report. */
+static void
+run_in(const char *dir, const char *id, int threads, json_t **rep)
+{
+	struct pipeline_options opt;
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+
+	memset(&opt, 0, sizeof(opt));
+	memset(&diag, 0, sizeof(diag));
+	opt.today = "2026-12-03";
+	opt.threads = threads;
+	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
+	if (pipeline_run(ws, id, &opt, NULL, NULL, rep, &diag) != CC_OK)
+		fail_msg("run (threads %d): %s", threads, diag.message);
+	ws_close(ws);
+}
+
+/*
+ * Uploads the seed files rel[0..n) (edit: a copy of the first whose
+ * first "Male" is "Female", uploaded last as "copy.csv"), copies the data
+ * directory, runs one copy on one thread and the other on two, and
+ * compares.
+ */
+static void
+one_and_two(const char *const *rel, size_t n, int edit)
+{
+	char a[64], b[128], cmd[400], path[300], rid[RUNS_ID_LEN + 1];
+	struct workspace *ws = NULL;
+	json_t *ra = NULL, *rb = NULL, *ca, *cb;
+	sqlite3 *db = NULL;
+	size_t i, len;
+	char *data;
+
+	snprintf(a, sizeof(a), "/tmp/concord-pipe-XXXXXX");
+	assert_non_null(mkdtemp(a));
+	snprintf(b, sizeof(b), "%s-b", a);
+	assert_int_equal(ws_open(a, "u1", &ws, NULL), CC_OK);
+	for (i = 0; i < n; i++) {
+		if ((data = slurp(rel[i], &len)) == NULL) {
+			ws_close(ws);
+			skip();
+		}
+		upload(ws, strrchr(rel[i], '/') + 1, data, len);
+		free(data);
+	}
+	if (edit) {
+		data = slurp(rel[0], &len);
+		{
+			char *m = strstr(data, ",Male"), *e;
+			assert_non_null(m);
+			e = malloc(len + 3);
+			assert_non_null(e);
+			memcpy(e, data, (size_t)(m - data));
+			memcpy(e + (m - data), ",Female", 7);
+			memcpy(e + (m - data) + 7, m + 5, len - (size_t)(m + 5 -
+			    data));
+			upload(ws, "copy.csv", e, len + 2);
+			free(e);
+		}
+		free(data);
+	}
+	/* the run queued before the copy: the same run id in both */
+	assert_int_equal(runs_create(ws, rid), CC_OK);
+	ws_close(ws);
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", a, b);
+	assert_int_equal(system(cmd), 0);
+	run_in(a, rid, 1, &ra);
+	run_in(b, rid, 0, &rb);
+
+	ca = report_core(ra);
+	cb = report_core(rb);
+	assert_true(json_integer_value(json_object_get(json_object_get(ca,
+	    "counts"), "key_pairs_learned")) > 0);
+	if (!json_equal(ca, cb)) {
+		char *x = json_dumps(json_object_get(ca, "counts"), JSON_COMPACT),
+		    *y = json_dumps(json_object_get(cb, "counts"), JSON_COMPACT);
+		fail_msg("the reports differ; counts:\n%.2000s\n%.2000s", x, y);
+	}
+	/* the same keys in the same order (the report as a client reads it) */
+	{
+		char *x = json_dumps(json_object_get(ra, "counts"), 0),
+		    *y = json_dumps(json_object_get(rb, "counts"), 0);
+		assert_string_equal(x, y);
+		free(x);
+		free(y);
+	}
+	json_decref(ca);
+	json_decref(cb);
+	json_decref(ra);
+	json_decref(rb);
+
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	snprintf(path, sizeof(path), "ATTACH '%s/workspaces/u1/model.db' AS"
+	    " a", a);
+	assert_int_equal(sqlite3_exec(db, path, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(path, sizeof(path), "ATTACH '%s/workspaces/u1/model.db' AS"
+	    " b", b);
+	assert_int_equal(sqlite3_exec(db, path, NULL, NULL, NULL), SQLITE_OK);
+	same_tables(db);
+	sqlite3_exec(db, "DETACH a; DETACH b", NULL, NULL, NULL);
+	/* the mappings the runs proposed and stored */
+	snprintf(path, sizeof(path), "ATTACH '%s/workspaces/u1/workspace.db'"
+	    " AS a", a);
+	assert_int_equal(sqlite3_exec(db, path, NULL, NULL, NULL), SQLITE_OK);
+	snprintf(path, sizeof(path), "ATTACH '%s/workspaces/u1/workspace.db'"
+	    " AS b", b);
+	assert_int_equal(sqlite3_exec(db, path, NULL, NULL, NULL), SQLITE_OK);
+	{
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*)"
+		    " FROM a.mappings), (SELECT count(*) FROM (SELECT file_id,"
+		    " document FROM a.mappings EXCEPT SELECT file_id, document"
+		    " FROM b.mappings)), (SELECT count(*) FROM b.mappings)", -1,
+		    &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(q, 0), (long long)n +
+		    (edit != 0));
+		assert_int_equal(sqlite3_column_int64(q, 1), 0);
+		assert_int_equal(sqlite3_column_int64(q, 2), (long long)n +
+		    (edit != 0));
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", a, b);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Every CRM/ERP file: four customer files (key rules on two threads),
+ * 18,493 customers to match (comparison vectors on two threads), nine
+ * proposals. */
+static void
+test_crm_erp_one_and_two_threads(void **state)
+{
+	static const char *const rel[] = {
+		"source_crm/cst_info.csv", "source_crm/customer_info.csv",
+		"source_crm/prd_info.csv", "source_crm/sales_details.csv",
+		"source_erp/CST_AZ12.csv", "source_erp/LOC_A101.csv",
+		"source_erp/PX_CAT_G1V2.csv", "source_erp/product_info.csv",
+		"source_erp/sales_transactions.csv",
+	};
+
+	(void)state;
+	one_and_two(rel, sizeof(rel) / sizeof(rel[0]), 0);
+}
+
+/* Two customer files with the same key values (a copy of CST_AZ12 with
+ * one gender changed) and a third: their pairs' rules would be one
+ * cache entry, so reconcile learns that entity's pairs on one thread;
+ * the report (key_pairs_reused) and model are those of one thread. */
+static void
+test_same_key_values_one_thread(void **state)
+{
+	static const char *const rel[] = {
+		"source_erp/CST_AZ12.csv", "source_crm/cst_info.csv",
+		"source_erp/LOC_A101.csv",
+	};
+
+	(void)state;
+	one_and_two(rel, sizeof(rel) / sizeof(rel[0]), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crm_erp_one_and_two_threads),
+		cmocka_unit_test(test_same_key_values_one_thread),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
