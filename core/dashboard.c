@@ -2679,20 +2679,26 @@ static const char agg_fill_sql[] =
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
 	" GROUP BY 1, 2, 3, 4;";
 
+/*
+ * The aggregates' indexes: the ones a plan uses, no more.  The filters
+ * are written "(?1 IS NULL OR day >= ?1)" so that one prepared statement
+ * serves every combination; SQLite plans it once, before the values are
+ * bound (this build has no STAT4 re-prepare), so an index on country,
+ * category or day cannot serve those WHERE clauses.  What reads them:
+ * onepass_sql's ORDER BY order_id (agg_sales_order_by_order, covering
+ * the whole row: no sort and no table lookups) and segment.c's as_of
+ * (the greatest sale day, read down agg_sales_order_day); the rest scan.
+ * Until 2026-12-04 five more were built, (country, day) and (category,
+ * day) on both tables and (day) on agg_sales_product, that no plan used
+ * (EXPLAIN QUERY PLAN of every statement above): 85 ms of the CRM/ERP
+ * run's aggregate phase (tests/bench/README.md).  The unit tests check
+ * the plans of these statements (test_dashboard.c).
+ */
 static const char agg_index_sql[] =
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_day ON agg_sales_order (day);"
 	"CREATE INDEX IF NOT EXISTS agg_sales_order_by_order ON agg_sales_order"
 	" (order_id, day, country, category, customer_canonical_id, revenue,"
-	" lines, return_lines, returns);"
-	"CREATE INDEX IF NOT EXISTS agg_sales_order_country ON agg_sales_order"
-	" (country, day);"
-	"CREATE INDEX IF NOT EXISTS agg_sales_order_category ON agg_sales_order"
-	" (category, day);"
-	"CREATE INDEX IF NOT EXISTS agg_sales_product_day ON agg_sales_product (day);"
-	"CREATE INDEX IF NOT EXISTS agg_sales_product_country ON agg_sales_product"
-	" (country, day);"
-	"CREATE INDEX IF NOT EXISTS agg_sales_product_category ON agg_sales_product"
-	" (category, day);";
+	" lines, return_lines, returns);";
 
 /*
  * agg_fill_sql in one pass over the facts (rowid order, no sort), the

@@ -27,6 +27,7 @@
 #include "concord/dashboard.h"
 #include "concord/db.h"
 #include "concord/model.h"
+#include "concord/segment.h"
 #include "concord/schema.h"
 #include "concord/util.h"
 #include "concord/workspace.h"
@@ -1859,6 +1860,168 @@ test_aggregate_pass(void **state)
 	sqlite3_close(m);
 }
 
+/* The statements a connection prepared and ran (SQLITE_TRACE_STMT),
+ * each once. */
+struct ran {
+	char	*sql[64];
+	size_t	 n;
+};
+
+static int
+ran_trace(unsigned type, void *ctx, void *p, void *x)
+{
+	struct ran *r = ctx;
+	const char *sql = sqlite3_sql(p);
+	size_t i;
+
+	(void)type;
+	(void)x;
+	if (sql == NULL || strstr(sql, "agg_sales_") == NULL)
+		return 0;
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->sql[i], sql) == 0)
+			return 0;
+	if (r->n < sizeof(r->sql) / sizeof(r->sql[0]))
+		r->sql[r->n++] = strdup(sql);
+	return 0;
+}
+
+/* Appends to used (a text of " name" words) the indexes of sql's plan on
+ * db; 1 when the plan sorts its ORDER BY in a temporary B-tree. */
+static int
+plan_indexes(sqlite3 *db, const char *sql, sqlite3_str *used)
+{
+	sqlite3_stmt *st;
+	char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	const char *detail, *ix;
+	int sorts = 0;
+	size_t len;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sqlite3_errmsg(db), q);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		detail = (const char *)sqlite3_column_text(st, 3);
+		if (strstr(detail, "TEMP B-TREE FOR ORDER BY") != NULL)
+			sorts = 1;
+		if (strstr(detail, "VIRTUAL TABLE") != NULL ||
+		    (ix = strstr(detail, "INDEX ")) == NULL)
+			continue;	/* json_each's "INDEX 1:" is no index */
+		ix += 6;
+		len = strcspn(ix, " ()");
+		sqlite3_str_appendf(used, " %.*s ", (int)len, ix);
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	return sorts;
+}
+
+/*
+ * Every index the aggregate phase builds on agg_sales_order and
+ * agg_sales_product is in the plan of a statement that reads them: the
+ * dashboards from the aggregates (sales with and without each filter,
+ * products, customers, sources) and the customer segments.  The plans
+ * are EXPLAIN QUERY PLAN's of the very statements traced as they ran;
+ * an index no plan uses only costs the run its build.  The one-pass
+ * sales read sorted by order id must not sort (its covering index).
+ */
+static void
+test_aggregate_indexes_used(void **state)
+{
+	static const struct { const char *name, *query; } builds[] = {
+		{ "sales", NULL }, { "sales", "from=2024-02-01" },
+		{ "sales", "to=2024-02-10" }, { "sales", "country=GB" },
+		{ "sales", "category=Toys" },
+		{ "sales", "from=2024-01-01&country=GB,US&category=Tools" },
+		{ "products", NULL }, { "customers", NULL },
+		{ "sources", NULL },
+	};
+	struct dash_limits lim = { 60000, NULL, NULL };
+	struct dash_filters f;
+	struct cc_diag d;
+	struct ran ran_ws, ran_m;
+	sqlite3 *db = db_of(state), *m = NULL;
+	sqlite3_stmt *st;
+	sqlite3_str *used;
+	long long scored, customers;
+	json_t *doc;
+	char *u, *q, *part, *save, *eq, want[128];
+	size_t i;
+	int k, nix = 0, sorted_read = 0;
+
+	memset(&ran_ws, 0, sizeof(ran_ws));
+	memset(&ran_m, 0, sizeof(ran_m));
+	exec(db, base_sql);
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
+	    SQLITE_OK);
+	sqlite3_trace_v2(m, SQLITE_TRACE_STMT, ran_trace, &ran_m);
+	cc_diag_clear(&d);
+	if (dash_aggregate_tables(m, &d) != CC_OK ||
+	    segment_build(m, &scored, &customers, &d) != CC_OK ||
+	    dash_aggregate_documents(m, &d) != CC_OK)
+		fail_msg("aggregates: %s", d.message);
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, ran_trace, &ran_ws);
+	for (i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+		k = dash_lookup(builds[i].name);
+		assert_true(k >= 0);
+		dash_filters_init(&f);
+		if (builds[i].query != NULL) {
+			q = strdup(builds[i].query);
+			save = NULL;
+			for (part = strtok_r(q, "&", &save); part != NULL;
+			    part = strtok_r(NULL, "&", &save)) {
+				eq = strchr(part, '=');
+				*eq++ = '\0';
+				assert_int_equal(dash_filter_add(&f,
+				    (enum dash_name)k, part, eq, &d), CC_OK);
+			}
+			free(q);
+		}
+		doc = NULL;
+		if (dash_build_limited(db, (enum dash_name)k, &f, NOW, &lim,
+		    &doc, &d) != CC_OK)
+			fail_msg("%s: %s", builds[i].name, d.message);
+		json_decref(doc);
+	}
+	sqlite3_trace_v2(db, 0, NULL, NULL);
+	sqlite3_trace_v2(m, 0, NULL, NULL);
+	used = sqlite3_str_new(NULL);
+	for (i = 0; i < ran_m.n; i++) {
+		/* the reads only: not the aggregate phase's own writes */
+		if (strncmp(ran_m.sql[i], "SELECT", 6) == 0 ||
+		    strncmp(ran_m.sql[i], "WITH", 4) == 0)
+			plan_indexes(m, ran_m.sql[i], used);
+		free(ran_m.sql[i]);
+	}
+	for (i = 0; i < ran_ws.n; i++) {
+		if (plan_indexes(db, ran_ws.sql[i], used) &&
+		    strstr(ran_ws.sql[i], "ORDER BY order_id") != NULL)
+			fail_msg("the one-pass read sorts: %s", ran_ws.sql[i]);
+		sorted_read += strstr(ran_ws.sql[i], "ORDER BY order_id") !=
+		    NULL;
+		free(ran_ws.sql[i]);
+	}
+	/* the filtered sales were read in one pass, sorted by order id */
+	assert_true(sorted_read > 0);
+	u = sqlite3_str_finish(used);
+	assert_non_null(u);
+	assert_int_equal(sqlite3_prepare_v2(m, "SELECT name FROM"
+	    " sqlite_schema WHERE type = 'index' AND tbl_name IN"
+	    " ('agg_sales_order', 'agg_sales_product') AND sql IS NOT NULL",
+	    -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(want, sizeof(want), " %s ",
+		    (const char *)sqlite3_column_text(st, 0));
+		if (strstr(u, want) == NULL)
+			fail_msg("index%s is used by no plan (plans used:%s)",
+			    want, u);
+		nix++;
+	}
+	sqlite3_finalize(st);
+	assert_true(nix > 0);
+	sqlite3_free(u);
+	sqlite3_close(m);
+}
+
 /* the sources dashboard's MATCHED(dim_customer, stg_customer)
  * statement (core/dashboard.c) */
 static const char ref_matched_sql[] =
@@ -1989,6 +2152,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_top_ten,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate_pass,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_aggregate_indexes_used,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregates_many_lines,
 		    setup_model, teardown),
