@@ -221,6 +221,20 @@ ws_close(struct workspace *ws)
 	free(ws);
 }
 
+/* Removes path + suffix ("-wal", "-shm"); 0 when gone, -1 otherwise. */
+static int
+unlink_side(const char *path, const char *suffix)
+{
+	char side[PATH_MAX + 8];
+
+	if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffix) >=
+	    sizeof(side)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return unlink(side) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 cc_err
 ws_tmp_create(char *path, int *fd)
 {
@@ -242,6 +256,11 @@ ws_tmp_create(char *path, int *fd)
 			f = mkostemp(path, O_CLOEXEC);	/* mode 0600 */
 		} else {
 			if (unlink(path) != 0 && errno != ENOENT)
+				return CC_EIO;
+			/* and what a killed run left of its WAL: SQLite
+			 * would read it into the new file (pipeline.c) */
+			if (unlink_side(path, "-wal") != 0 ||
+			    unlink_side(path, "-shm") != 0)
 				return CC_EIO;
 			f = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 			    O_CLOEXEC, 0600);
@@ -331,8 +350,12 @@ ws_sweep_dir(const char *dir)
 	DIR *d;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/" WS_MODEL_TMP, dir) <
-	    sizeof(path))
-		n += sweep_file(path, NULL, NULL);
+	    sizeof(path) && sweep_file(path, NULL, NULL)) {
+		n++;
+		/* the killed run's WAL, if it got that far (pipeline.c) */
+		unlink_side(path, "-wal");
+		unlink_side(path, "-shm");
+	}
 	/* A stored upload the registry does not list was left by a process
 	 * killed between storing it and committing its row (registry.h):
 	 * that process held the upload's lock until its commit. */

@@ -93,7 +93,10 @@ int	ws_schema_version(void);
  * Creates a temporary file of a workspace, mode 0600, and locks it:
  * path (at most PATH_MAX bytes, NUL-terminated) is either a mkstemp(3)
  * template ending in "XXXXXX", replaced in place by the name made, or a
- * fixed name (WS_MODEL_TMP), whose stale file is replaced.  On success
+ * fixed name (WS_MODEL_TMP), whose stale file is replaced, with the
+ * "-wal" and "-shm" files a killed run's SQLite left beside it (a run's
+ * model is in WAL mode while quality and the aggregates run together:
+ * core/pipeline.c; a stale WAL would be read into the new file).  On success
  * *fd is an open read-write descriptor holding an exclusive flock(2) on
  * the file; the lock lasts until the caller closes *fd (or the process
  * ends, also when it is killed), and ws_sweep() removes only unlocked
@@ -106,7 +109,8 @@ cc_err	ws_tmp_create(char *path, int *fd);
 /*
  * Removes what killed processes left in the workspace directory dir
  * (DATA_DIR/workspaces/<user-id>): temporary uploads
- * (uploads/WS_UPLOAD_TMP_PREFIX*), WS_MODEL_TMP, and stored uploads
+ * (uploads/WS_UPLOAD_TMP_PREFIX*), WS_MODEL_TMP (and its "-wal" and
+ * "-shm" when it was removed), and stored uploads
  * (uploads/<sha256>) that workspace.db's registry does not list (a
  * process killed between storing an upload and committing its row),
  * each only when no living process holds its lock (ws_tmp_create(); an

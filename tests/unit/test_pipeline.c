@@ -3,7 +3,8 @@
  * threads, concord/pipeline.h) gives the same model, report and stored
  * mappings: the stage's proposer thread (core/stage.c), reconcile's key
  * rules learned two pairs of files at once (core/reconcile.c) and the
- * matcher's comparison vectors on two threads (core/match.c).  The files
+ * matcher's comparison vectors on two threads (core/match.c), quality
+ * beside the aggregate phase (core/pipeline.c).  The files
  * are uploaded once and the data directory copied, so that both runs
  * start from the same bytes, file ids and empty caches; every model
  * table is compared row by row (the masks of the helpers' cmpmodel2.sh:
@@ -244,6 +245,30 @@ one_and_two(const char *const *rel, size_t n, int edit)
 	    " b", b);
 	assert_int_equal(sqlite3_exec(db, path, NULL, NULL, NULL), SQLITE_OK);
 	same_tables(db);
+	/* both installed in rollback mode, nothing of WAL beside them (two
+	 * threads: quality read the model in WAL mode beside the aggregate
+	 * phase, core/pipeline.c) */
+	{
+		const char *dirs[2] = { a, b };
+		sqlite3_stmt *q;
+		int k;
+		for (k = 0; k < 2; k++) {
+			snprintf(path, sizeof(path), "SELECT * FROM"
+			    " pragma_journal_mode('%c')", "ab"[k]);
+			assert_int_equal(sqlite3_prepare_v2(db, path, -1, &q,
+			    NULL), SQLITE_OK);
+			assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+			assert_string_equal(sqlite3_column_text(q, 0),
+			    "delete");
+			sqlite3_finalize(q);
+			snprintf(path, sizeof(path), "%s/workspaces/u1/"
+			    "model.db-wal", dirs[k]);
+			assert_int_not_equal(access(path, F_OK), 0);
+			snprintf(path, sizeof(path), "%s/workspaces/u1/"
+			    "model.db.tmp-wal", dirs[k]);
+			assert_int_not_equal(access(path, F_OK), 0);
+		}
+	}
 	sqlite3_exec(db, "DETACH a; DETACH b", NULL, NULL, NULL);
 	/* the mappings the runs proposed and stored */
 	snprintf(path, sizeof(path), "ATTACH '%s/workspaces/u1/workspace.db'"
@@ -265,6 +290,18 @@ one_and_two(const char *const *rel, size_t n, int edit)
 		assert_int_equal(sqlite3_column_int64(q, 1), 0);
 		assert_int_equal(sqlite3_column_int64(q, 2), (long long)n +
 		    (edit != 0));
+		sqlite3_finalize(q);
+		/* the quality results, from the second thread in b */
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*)"
+		    " FROM a.quality_results), (SELECT count(*) FROM (SELECT"
+		    " * FROM a.quality_results EXCEPT SELECT * FROM"
+		    " b.quality_results)), (SELECT count(*) FROM"
+		    " b.quality_results)", -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_true(sqlite3_column_int64(q, 0) > 0);
+		assert_int_equal(sqlite3_column_int64(q, 1), 0);
+		assert_int_equal(sqlite3_column_int64(q, 2),
+		    sqlite3_column_int64(q, 0));
 		sqlite3_finalize(q);
 	}
 	sqlite3_close(db);

@@ -132,9 +132,15 @@ test_tmp_create_fixed_replaces_stale(void **state)
 	snprintf(path, sizeof(path), "%s/" WS_MODEL_TMP, fx->ws);
 	touch(path);
 	chmod(path, 0644);
+	/* a killed run's WAL beside it: gone too, or SQLite would read it
+	 * into the new model */
+	touch(at(fx, WS_MODEL_TMP "-wal"));
+	touch(at(fx, WS_MODEL_TMP "-shm"));
 	old = umask(0);
 	assert_int_equal(ws_tmp_create(path, &fd), CC_OK);
 	umask(old);
+	assert_false(exists(at(fx, WS_MODEL_TMP "-wal")));
+	assert_false(exists(at(fx, WS_MODEL_TMP "-shm")));
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -183,6 +189,8 @@ test_sweep(void **state)
 	assert_int_equal(status, 0);
 	touch(at(fx, "uploads/" WS_UPLOAD_TMP_PREFIX "stale1"));
 	touch(at(fx, WS_MODEL_TMP));
+	touch(at(fx, WS_MODEL_TMP "-wal"));	/* its WAL, removed with it */
+	touch(at(fx, WS_MODEL_TMP "-shm"));
 	/* living: an upload and a run of this process */
 	snprintf(live, sizeof(live), "%s/uploads/" WS_UPLOAD_TMP_PREFIX
 	    "XXXXXX", fx->ws);
@@ -203,6 +211,8 @@ test_sweep(void **state)
 	assert_false(exists(at(fx, "uploads/" WS_UPLOAD_TMP_PREFIX "dead01")));
 	assert_false(exists(at(fx, "uploads/" WS_UPLOAD_TMP_PREFIX "stale1")));
 	assert_false(exists(at(fx, WS_MODEL_TMP)));
+	assert_false(exists(at(fx, WS_MODEL_TMP "-wal")));
+	assert_false(exists(at(fx, WS_MODEL_TMP "-shm")));
 	assert_true(exists(live));
 	assert_true(exists(at(fx, "uploads/0123abcd")));
 	assert_true(exists(at(fx, "workspace.db")));
@@ -214,14 +224,17 @@ test_sweep(void **state)
 	/* a run in progress keeps its model.db.tmp */
 	snprintf(model, sizeof(model), "%s/" WS_MODEL_TMP, fx->ws);
 	assert_int_equal(ws_tmp_create(model, &fd_model), CC_OK);
+	touch(at(fx, WS_MODEL_TMP "-wal"));	/* and its WAL */
 	assert_int_equal(ws_sweep_dir(fx->ws), 0);
 	assert_true(exists(model));
+	assert_true(exists(at(fx, WS_MODEL_TMP "-wal")));
 	/* once their processes let go, they are the dead's */
 	close(fd_live);
 	close(fd_model);
 	assert_int_equal(ws_sweep_dir(fx->ws), 2);
 	assert_false(exists(live));
 	assert_false(exists(model));
+	assert_false(exists(at(fx, WS_MODEL_TMP "-wal")));
 	assert_int_equal(ws_sweep(fx->data), 0);
 }
 
