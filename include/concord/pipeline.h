@@ -77,7 +77,11 @@ struct pipeline_options {
 					   while it stages one, reconcile
 					   learns key rules of two pairs of
 					   files at once, the matcher compares
-					   pairs on two threads.  The model,
+					   pairs on two threads, quality runs
+					   beside the aggregate phase (the
+					   model in WAL mode meanwhile, back
+					   in rollback mode when installed:
+					   core/pipeline.c).  The model,
 					   the report and the stored mappings
 					   are the same either way (tests/unit/
 					   test_pipeline.c) */
