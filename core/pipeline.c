@@ -412,6 +412,9 @@ pipeline_run(struct workspace *ws, const char *run_id,
 				break;
 			json_object_set_new(r.timings, phases[i].name,
 			    json_integer(qj.ms));
+			/* the thread had no tick: the phase's end, as
+			 * quality_all() reports it on this thread */
+			run_tick(&r, phases[i].name, 1, 1);
 			continue;
 		}
 		if ((err = phases[i].fn(&r, diag)) != CC_OK)
