@@ -3696,54 +3696,104 @@ dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
 	return CC_OK;
 }
 
+int
+dash_stored_count(void)
+{
+	return (int)N(stored_dashes);
+}
+
+enum dash_name
+dash_stored_at(int i)
+{
+	return stored_dashes[i];
+}
+
+int
+dash_stored_needs_segments(enum dash_name d)
+{
+	return d == DASH_CUSTOMERS;	/* customer_segments() */
+}
+
 cc_err
-dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag)
+dash_document_build(sqlite3 *db, enum dash_name d, char **text,
+    struct cc_diag *diag)
 {
 	struct dash_filters none;
-	sqlite3_stmt *ins = NULL;
-	json_t *part = NULL;
-	char *text;
+	json_t *part;
 	cc_err err;
-	size_t i;
+
+	*text = NULL;
+	if (!is_stored(d))
+		return cc_diag_set(diag, CC_EINVAL, "dashboard", "%s is not"
+		    " stored", dashes[d].name);
+	if ((err = aggregate_model(db, diag)) != CC_OK)
+		return err;
+	if ((part = json_object()) == NULL)
+		return cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	dash_filters_init(&none);
+	if ((err = builders[d](db, &none, part, diag)) == CC_OK &&
+	    (*text = json_dumps(part, JSON_COMPACT)) == NULL)
+		err = cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	if (err == CC_ENOMEM && diag != NULL && diag->code[0] == '\0')
+		cc_diag_set(diag, err, "nomem", "out of memory");
+	json_decref(part);
+	return err;
+}
+
+cc_err
+dash_documents_begin(sqlite3 *db, struct cc_diag *diag)
+{
+	cc_err err;
 
 	if ((err = aggregate_model(db, diag)) != CC_OK)
 		return err;
-	if ((err = db_exec(db, "DELETE FROM agg_dashboard;"
+	/* the marker first: the builders read the aggregates once it is
+	 * there (agg_built()) */
+	return db_exec(db, "DELETE FROM agg_dashboard;"
 	    " INSERT INTO agg_dashboard (name, document)"
-	    " VALUES ('_aggregates', '{}')", diag)) != CC_OK)
-		return err;
+	    " VALUES ('_aggregates', '{}')", diag);
+}
+
+cc_err
+dash_documents_store(sqlite3 *db, char *const *texts, struct cc_diag *diag)
+{
+	sqlite3_stmt *ins = NULL;
+	cc_err err = CC_OK;
+	size_t i;
+
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_dashboard (name, document)"
 	    " VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(db));
-	dash_filters_init(&none);
 	for (i = 0; i < N(stored_dashes) && err == CC_OK; i++) {
-		if ((part = json_object()) == NULL) {
-			err = CC_ENOMEM;
-			break;
-		}
-		if ((err = builders[stored_dashes[i]](db, &none, part, diag)) !=
-		    CC_OK)
-			break;
-		if ((text = json_dumps(part, JSON_COMPACT)) == NULL) {
-			err = CC_ENOMEM;
-			break;
-		}
 		sqlite3_reset(ins);
 		sqlite3_bind_text(ins, 1, dashes[stored_dashes[i]].name, -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, text, -1, SQLITE_TRANSIENT);
-		free(text);
+		sqlite3_bind_text(ins, 2, texts[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(db));
-		json_decref(part);
-		part = NULL;
 	}
-	json_decref(part);
 	sqlite3_finalize(ins);
-	if (err == CC_ENOMEM)
-		cc_diag_set(diag, err, "nomem", "out of memory");
+	return err;
+}
+
+cc_err
+dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag)
+{
+	char *texts[N(stored_dashes)];
+	cc_err err = CC_OK;
+	size_t i;
+
+	memset(texts, 0, sizeof(texts));
+	err = dash_documents_begin(db, diag);
+	for (i = 0; i < N(stored_dashes) && err == CC_OK; i++)
+		err = dash_document_build(db, stored_dashes[i], &texts[i],
+		    diag);
+	if (err == CC_OK)
+		err = dash_documents_store(db, texts, diag);
+	for (i = 0; i < N(stored_dashes); i++)
+		free(texts[i]);
 	return err;
 }
 

@@ -252,7 +252,7 @@ quality_start(struct run *r, const char *tmp, struct qjob *j,
 		return CC_OK;
 	if ((err = run_exec(r, "COMMIT", diag)) != CC_OK)
 		return err;
-	j->wal = model_journal(r, "wal");
+	r->model_wal = j->wal = model_journal(r, "wal");
 	if ((err = run_exec(r, "BEGIN", diag)) != CC_OK || !j->wal)
 		return err;
 	j->q = *r;
@@ -366,6 +366,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	r.files = json_array();
 	r.matching = json_object();
 	snprintf(tmp, sizeof(tmp), "%s/" WS_MODEL_TMP, ws->dir);
+	r.model_path = tmp;
 	r.warnings = json_array();
 	snprintf(cur, sizeof(cur), "%s/model.db", ws->dir);
 	if (opt != NULL && opt->until != NULL) {

@@ -20,6 +20,13 @@ struct run {
 	sqlite3			*db;		/* model.db.tmp; "old" attached
 						   when a previous model exists */
 	int			 has_old;
+	const char		*model_path;	/* model.db.tmp's path */
+	int			 model_wal;	/* 1: the model is in WAL mode
+						   (after load, when quality
+						   runs beside the aggregates:
+						   pipeline.c); its committed
+						   state is readable by other
+						   connections */
 	const char		*run_id;
 	char			 today[11];
 	int			 restage;

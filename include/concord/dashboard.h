@@ -272,4 +272,33 @@ cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
 cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
 cc_err		 dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag);
 
+/*
+ * dash_aggregate_documents() in its parts, for a run that builds some
+ * stored documents on a second connection to the model while it fills
+ * customer_segment on its own (core/aggregate.c):
+ * - dash_stored_count() stored documents, dash_stored_at(i) the i-th
+ *   (0 <= i < count; the order they are stored in);
+ *   dash_stored_needs_segments(d) is 1 when d's document reads
+ *   customer_segment (build it after segment_build()), else 0;
+ * - dash_documents_begin(db) empties agg_dashboard and writes the marker
+ *   row that makes the builders read the aggregates; the documents are
+ *   built after it (on another connection: once it is committed);
+ * - dash_document_build(db, d, &text) builds the unfiltered document of
+ *   stored dashboard d from db's aggregates, reading only (a connection
+ *   with PRAGMA query_only will do); *text is compact JSON, malloc()ed,
+ *   the caller's to free(); NULL after an error;
+ * - dash_documents_store(db, texts) writes texts[i] as the document of
+ *   dash_stored_at(i), for every i, in that order.
+ * Errors: CC_EINVAL (d is not stored, or the model's tables are missing:
+ * diag code "no_model"), CC_EDB, CC_ENOMEM (diag says which).
+ */
+int		 dash_stored_count(void);
+enum dash_name	 dash_stored_at(int i);
+int		 dash_stored_needs_segments(enum dash_name d);
+cc_err		 dash_documents_begin(sqlite3 *db, struct cc_diag *diag);
+cc_err		 dash_document_build(sqlite3 *db, enum dash_name d, char **text,
+		     struct cc_diag *diag);
+cc_err		 dash_documents_store(sqlite3 *db, char *const *texts,
+		     struct cc_diag *diag);
+
 #endif /* CONCORD_DASHBOARD_H */

@@ -4,11 +4,12 @@
  * mappings: the stage's proposer thread (core/stage.c), reconcile's key
  * rules learned two pairs of files at once (core/reconcile.c) and the
  * matcher's comparison vectors on two threads (core/match.c), quality
- * beside the aggregate phase (core/pipeline.c).  The files
+ * beside the aggregate phase (core/pipeline.c), the sales and products
+ * documents beside the segments (core/aggregate.c).  The files
  * are uploaded once and the data directory copied, so that both runs
  * start from the same bytes, file ids and empty caches; every model
  * table is compared row by row (the masks of the helpers' cmpmodel2.sh:
- * the matcher's own timings, the stored dashboards' sizes only), the
+ * the matcher's own timings; the stored dashboards whole), the
  * report without its timings.  Needs the CRM/ERP seeds
  * (SRCDIR/../shared/data/seeds, or CONCORD_SHARED/data/seeds); skipped
  * without them.
@@ -119,8 +120,11 @@ same_tables(sqlite3 *db)
 			continue;
 		if (!strcmp(t, "match_models"))
 			cols = "entity, json_remove(model, '$.timings_ms')";
+		/* agg_dashboard whole: the documents built on the second
+		 * thread (core/aggregate.c) are the one thread's, byte for
+		 * byte, and stored in the same rows */
 		else if (!strcmp(t, "agg_dashboard"))
-			cols = "name, length(document)";
+			cols = "rowid, name, document";
 		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM"
 		    " a.\"%s\") - (SELECT count(*) FROM b.\"%s\"),"
 		    " (SELECT count(*) FROM (SELECT %s FROM a.\"%s\" EXCEPT"
