@@ -1981,6 +1981,7 @@ test_aggregate_indexes_used(void **state)
 		    &doc, &d) != CC_OK)
 			fail_msg("%s: %s", builds[i].name, d.message);
 		json_decref(doc);
+		dash_filters_free(&f);
 	}
 	sqlite3_trace_v2(db, 0, NULL, NULL);
 	sqlite3_trace_v2(m, 0, NULL, NULL);
