@@ -3723,9 +3723,9 @@ dash_document_build(sqlite3 *db, enum dash_name d, char **text,
 	cc_err err;
 
 	*text = NULL;
-	if (!is_stored(d))
-		return cc_diag_set(diag, CC_EINVAL, "dashboard", "%s is not"
-		    " stored", dashes[d].name);
+	if ((int)d < 0 || d >= DASH__MAX || !is_stored(d))
+		return cc_diag_set(diag, CC_EINVAL, "dashboard", "dashboard"
+		    " %d has no stored document", (int)d);
 	if ((err = aggregate_model(db, diag)) != CC_OK)
 		return err;
 	if ((part = json_object()) == NULL)
@@ -3761,6 +3761,10 @@ dash_documents_store(sqlite3 *db, char *const *texts, struct cc_diag *diag)
 	cc_err err = CC_OK;
 	size_t i;
 
+	for (i = 0; i < N(stored_dashes); i++)
+		if (texts == NULL || texts[i] == NULL)
+			return cc_diag_set(diag, CC_EINVAL, "dashboard", "no"
+			    " document for %s", dashes[stored_dashes[i]].name);
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_dashboard (name, document)"
 	    " VALUES (?1, ?2)", -1, &ins, NULL) != SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",

@@ -72,6 +72,24 @@ run_ws_close(struct workspace *ws)
 	ws->db = NULL;
 }
 
+cc_err
+run_model_reader(const struct run *r, sqlite3 **out)
+{
+	*out = NULL;
+	if (!r->model_wal || r->model_path == NULL)
+		return CC_EINVAL;
+	if (sqlite3_open_v2(r->model_path, out, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(*out, "PRAGMA query_only=1", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close_v2(*out);
+		*out = NULL;
+		return CC_EDB;
+	}
+	sqlite3_busy_timeout(*out, 5000);
+	return CC_OK;
+}
+
 /* fsync of a file or directory by path. */
 static int
 sync_path(const char *path, int dir)
@@ -197,7 +215,6 @@ struct qjob {
 	cc_err			 err;
 	long			 ms;
 	pthread_t		 th;
-	int			 wal;	/* the model was switched to WAL */
 	int			 started, joined;
 };
 
@@ -236,14 +253,13 @@ model_journal(struct run *r, const char *mode)
 }
 
 /*
- * Starts quality on its own thread over the committed model at tmp.
+ * Starts quality on its own thread over the committed model.
  * j->started says whether it runs; 0 is no error (the caller runs
  * quality itself).  Errors: those of COMMIT or BEGIN of the run's
  * transaction (CC_EDB, diag).
  */
 static cc_err
-quality_start(struct run *r, const char *tmp, struct qjob *j,
-    struct cc_diag *diag)
+quality_start(struct run *r, struct qjob *j, struct cc_diag *diag)
 {
 	cc_err err;
 
@@ -252,19 +268,16 @@ quality_start(struct run *r, const char *tmp, struct qjob *j,
 		return CC_OK;
 	if ((err = run_exec(r, "COMMIT", diag)) != CC_OK)
 		return err;
-	r->model_wal = j->wal = model_journal(r, "wal");
-	if ((err = run_exec(r, "BEGIN", diag)) != CC_OK || !j->wal)
+	r->model_wal = model_journal(r, "wal");
+	if ((err = run_exec(r, "BEGIN", diag)) != CC_OK || !r->model_wal)
 		return err;
 	j->q = *r;
 	j->q.tick = NULL;
-	j->q.db = NULL;
+	j->q.db = NULL;		/* not the run's: fail closes it */
 	j->q.counts = json_object();
-	if (j->q.counts == NULL || sqlite3_open_v2(tmp, &j->q.db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    run_exec(&j->q, "PRAGMA query_only=1", NULL) != CC_OK ||
+	if (j->q.counts == NULL || run_model_reader(r, &j->q.db) != CC_OK ||
 	    run_ws_open(r, &j->ws) != CC_OK)
 		goto fail;
-	sqlite3_busy_timeout(j->q.db, 5000);
 	j->q.ws = &j->ws;
 	if (pthread_create(&j->th, NULL, quality_thread, j) != 0)
 		goto fail;
@@ -304,19 +317,6 @@ quality_join(struct run *r, struct qjob *j, struct cc_diag *diag)
 	if (j->err != CC_OK && diag != NULL)
 		*diag = j->diag;
 	return j->err;
-}
-
-/* Removes the model being built and what WAL left beside it. */
-static void
-discard_model(const char *tmp)
-{
-	char side[PATH_MAX + 40];
-
-	unlink(tmp);
-	snprintf(side, sizeof(side), "%s-wal", tmp);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", tmp);
-	unlink(side);
 }
 
 cc_err
@@ -406,7 +406,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		/* quality beside the aggregates, when a run goes that far */
 		if (phases[i].fn == aggregate_all && (opt == NULL ||
 		    opt->until == NULL || strcmp(opt->until, "aggregate") !=
-		    0) && (err = quality_start(&r, tmp, &qj, diag)) != CC_OK)
+		    0) && (err = quality_start(&r, &qj, diag)) != CC_OK)
 			break;
 		if (phases[i].fn == quality_all && qj.started) {
 			if ((err = quality_join(&r, &qj, diag)) != CC_OK)
@@ -452,7 +452,7 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	if ((err = run_exec(&r, "COMMIT", diag)) != CC_OK)
 		goto out;
 	/* back from WAL: checkpointed, -wal and -shm removed */
-	if (qj.wal && !model_journal(&r, "delete")) {
+	if (r.model_wal && !model_journal(&r, "delete")) {
 		err = cc_diag_set(diag, CC_EDB, "sqlite", "cannot leave WAL"
 		    " mode: %s", sqlite3_errmsg(r.db));
 		goto out;
@@ -481,8 +481,10 @@ out:
 	quality_join(&r, &qj, NULL);
 	if (r.db != NULL)
 		sqlite3_close_v2(r.db);
-	if (err != CC_OK && lockfd >= 0)
-		discard_model(tmp);
+	if (err != CC_OK && lockfd >= 0) {
+		unlink(tmp);
+		ws_tmp_unlink_wal(tmp);	/* the model's WAL, if it had one */
+	}
 	/* After the model's connection is closed: closing a descriptor
 	 * drops the process's POSIX locks on the file (SQLite's). */
 	if (lockfd >= 0)

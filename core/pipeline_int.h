@@ -93,6 +93,16 @@ void	run_count(struct run *r, const char *key, long long n);
 cc_err	run_ws_open(const struct run *r, struct workspace *out);
 void	run_ws_close(struct workspace *ws);
 
+/*
+ * A connection of another thread of the run to the model's committed
+ * state (r->model_wal: the model is in WAL mode, so the run's open
+ * transaction and this reader do not wait for each other): read-write
+ * for the -shm, PRAGMA query_only, a 5 s busy timeout.  *out is the
+ * caller's (sqlite3_close_v2()); NULL after an error.  Errors: CC_EINVAL
+ * (the model is not in WAL mode), CC_EDB (it cannot be opened).
+ */
+cc_err	run_model_reader(const struct run *r, sqlite3 **out);
+
 /* Runs one fixed SQL text on the model database (CC_EDB with diag). */
 cc_err	run_exec(struct run *r, const char *sql, struct cc_diag *diag);
 

@@ -235,6 +235,17 @@ unlink_side(const char *path, const char *suffix)
 	return unlink(side) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+int
+ws_tmp_unlink_wal(const char *path)
+{
+	int a = unlink_side(path, "-wal"), e = errno;
+	int b = unlink_side(path, "-shm");
+
+	if (a != 0)
+		errno = e;	/* the first failure's */
+	return a == 0 && b == 0 ? 0 : -1;
+}
+
 cc_err
 ws_tmp_create(char *path, int *fd)
 {
@@ -259,8 +270,7 @@ ws_tmp_create(char *path, int *fd)
 				return CC_EIO;
 			/* and what a killed run left of its WAL: SQLite
 			 * would read it into the new file (pipeline.c) */
-			if (unlink_side(path, "-wal") != 0 ||
-			    unlink_side(path, "-shm") != 0)
+			if (ws_tmp_unlink_wal(path) != 0)
 				return CC_EIO;
 			f = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 			    O_CLOEXEC, 0600);
@@ -353,8 +363,7 @@ ws_sweep_dir(const char *dir)
 	    sizeof(path) && sweep_file(path, NULL, NULL)) {
 		n++;
 		/* the killed run's WAL, if it got that far (pipeline.c) */
-		unlink_side(path, "-wal");
-		unlink_side(path, "-shm");
+		ws_tmp_unlink_wal(path);
 	}
 	/* A stored upload the registry does not list was left by a process
 	 * killed between storing it and committing its row (registry.h):

@@ -287,10 +287,13 @@ cc_err		 dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag);
  *   stored dashboard d from db's aggregates, reading only (a connection
  *   with PRAGMA query_only will do); *text is compact JSON, malloc()ed,
  *   the caller's to free(); NULL after an error;
- * - dash_documents_store(db, texts) writes texts[i] as the document of
- *   dash_stored_at(i), for every i, in that order.
- * Errors: CC_EINVAL (d is not stored, or the model's tables are missing:
- * diag code "no_model"), CC_EDB, CC_ENOMEM (diag says which).
+ * - dash_documents_store(db, texts) writes texts[i] (dash_stored_count()
+ *   non-NULL JSON texts, still the caller's) as the document of
+ *   dash_stored_at(i), for every i, in that order, after
+ *   dash_documents_begin() in the same transaction.
+ * Errors: CC_EINVAL (d is not a stored dashboard, a text is missing,
+ * diag code "dashboard"; or the model's tables are missing, diag code
+ * "no_model"), CC_EDB, CC_ENOMEM (diag says which).
  */
 int		 dash_stored_count(void);
 enum dash_name	 dash_stored_at(int i);

@@ -107,6 +107,17 @@ int	ws_schema_version(void);
 cc_err	ws_tmp_create(char *path, int *fd);
 
 /*
+ * Removes what SQLite's WAL mode keeps beside the database file path
+ * (NUL-terminated, at most PATH_MAX bytes): path "-wal" and path "-shm"
+ * (sqlite.org/walformat.html), each only if it is there.  For a run's
+ * model being built (WS_MODEL_TMP) once no connection has it open: after
+ * a failed run, and before a new one (ws_tmp_create() calls it).
+ * Returns 0 when neither is left, -1 otherwise (errno of the failed
+ * unlink(2), or ENAMETOOLONG); it tries both either way.
+ */
+int	ws_tmp_unlink_wal(const char *path);
+
+/*
  * Removes what killed processes left in the workspace directory dir
  * (DATA_DIR/workspaces/<user-id>): temporary uploads
  * (uploads/WS_UPLOAD_TMP_PREFIX*), WS_MODEL_TMP (and its "-wal" and

@@ -1881,8 +1881,9 @@ ran_trace(unsigned type, void *ctx, void *p, void *x)
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->sql[i], sql) == 0)
 			return 0;
-	if (r->n < sizeof(r->sql) / sizeof(r->sql[0]))
-		r->sql[r->n++] = strdup(sql);
+	/* every statement kept: a plan left out could hide an unused index */
+	assert_true(r->n < sizeof(r->sql) / sizeof(r->sql[0]));
+	assert_non_null(r->sql[r->n++] = strdup(sql));
 	return 0;
 }
 
@@ -2023,6 +2024,61 @@ test_aggregate_indexes_used(void **state)
 	sqlite3_close(m);
 }
 
+/*
+ * The stored documents' parts refuse what they cannot store: a
+ * dashboard without a stored document (quality, an out-of-range
+ * value), a missing text; nothing is written then.  Built part by part,
+ * the documents are dash_aggregate_documents()'s.
+ */
+static void
+test_document_parts(void **state)
+{
+	sqlite3 *db = db_of(state), *m = NULL;
+	struct cc_diag d;
+	char *texts[8], *text = (char *)"x", *whole, *parts;
+	int i, n = dash_stored_count();
+
+	exec(db, base_sql);
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
+	    SQLITE_OK);
+	cc_diag_clear(&d);
+	assert_int_equal(dash_aggregate(m, &d), CC_OK);
+	whole = rows_text(m, "SELECT rowid, name, document FROM"
+	    " agg_dashboard ORDER BY rowid");
+	assert_int_equal(dash_document_build(m, DASH_QUALITY, &text, &d),
+	    CC_EINVAL);
+	assert_null(text);
+	assert_string_equal(d.code, "dashboard");
+	text = (char *)"x";
+	assert_int_equal(dash_document_build(m, DASH__MAX, &text, &d),
+	    CC_EINVAL);
+	assert_null(text);
+	assert_true(n > 0 && n <= 8);
+	assert_int_equal(dash_documents_begin(m, &d), CC_OK);
+	for (i = 0; i < n; i++)
+		assert_int_equal(dash_document_build(m, dash_stored_at(i),
+		    &texts[i], &d), CC_OK);
+	/* one missing: refused, nothing stored beyond the marker */
+	text = texts[n - 1];
+	texts[n - 1] = NULL;
+	cc_diag_clear(&d);
+	assert_int_equal(dash_documents_store(m, texts, &d), CC_EINVAL);
+	assert_string_equal(d.code, "dashboard");
+	parts = rows_text(m, "SELECT count(*) FROM agg_dashboard");
+	assert_string_equal(parts, "1:1\n");
+	sqlite3_free(parts);
+	texts[n - 1] = text;
+	assert_int_equal(dash_documents_store(m, texts, &d), CC_OK);
+	parts = rows_text(m, "SELECT rowid, name, document FROM"
+	    " agg_dashboard ORDER BY rowid");
+	assert_string_equal(parts, whole);
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	sqlite3_free(parts);
+	sqlite3_free(whole);
+	sqlite3_close(m);
+}
+
 /* the sources dashboard's MATCHED(dim_customer, stg_customer)
  * statement (core/dashboard.c) */
 static const char ref_matched_sql[] =
@@ -2155,6 +2211,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_aggregate_pass,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate_indexes_used,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_document_parts,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregates_many_lines,
 		    setup_model, teardown),
