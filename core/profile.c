@@ -519,21 +519,25 @@ classify(const char *s, size_t n, struct value_info *vi)
 #define KEPT_SLOTS	4096
 #define KEPT_MAX	95	/* longer values are classified every time */
 
-static struct kept_class {
+struct kept_class {
 	size_t			n;	/* 0: empty */
 	char			v[KEPT_MAX];
 	struct value_info	vi;
-} kept[KEPT_SLOTS];
+};
 
+/* kept: KEPT_SLOTS slots, one table per profile_source() call (calls on
+ * several threads share nothing); NULL: classify() every value. */
 static void
-classify_kept(const char *s, size_t n, uint64_t h, struct value_info *vi)
+classify_kept(struct kept_class *kept, const char *s, size_t n, uint64_t h,
+    struct value_info *vi)
 {
-	struct kept_class *k = &kept[h & (KEPT_SLOTS - 1)];
+	struct kept_class *k;
 
-	if (n > KEPT_MAX) {
+	if (kept == NULL || n > KEPT_MAX) {
 		classify(s, n, vi);
 		return;
 	}
+	k = &kept[h & (KEPT_SLOTS - 1)];
 	if (k->n == n && memcmp(k->v, s, n) == 0) {
 		*vi = k->vi;
 		return;
@@ -1060,7 +1064,8 @@ col_example(struct column *c, const char *s, size_t n)
  * or n 0: JSON null, a missing key or an empty string).
  */
 static void
-col_add(struct column *c, const char *v, size_t n, uint64_t h)
+col_add(struct column *c, struct kept_class *kept, const char *v, size_t n,
+    uint64_t h)
 {
 	struct value_info vi;
 	const char *t;
@@ -1094,7 +1099,7 @@ col_add(struct column *c, const char *v, size_t n, uint64_t h)
 	}
 	if (c->nex < PROFILE_EXAMPLES && rc == 0)
 		rc = col_example(c, v, n);
-	classify_kept(t, tn, h, &vi);
+	classify_kept(kept, t, tn, h, &vi);
 	if (vi.flags & V_DEC) {
 		c->n_dec++;
 		c->n_int += (vi.flags & V_INT) != 0;
@@ -1329,6 +1334,7 @@ profile_source(const char *path, const struct source_dialect *d,
 {
 	struct source_reader *r = NULL;
 	struct column *cols = NULL;
+	struct kept_class *kept = NULL;
 	struct cc_diag ld;
 	const char *const *v;
 	size_t ncol = 0, i, ninit = 0, *len = NULL;
@@ -1356,6 +1362,7 @@ profile_source(const char *path, const struct source_dialect *d,
 	if ((len = calloc(ncol ? ncol : 1, sizeof(*len))) == NULL ||
 	    (hash = calloc(ncol ? ncol : 1, sizeof(*hash))) == NULL)
 		goto nomem;
+	kept = calloc(KEPT_SLOTS, sizeof(*kept));	/* NULL: no memory */
 	while ((err = source_next(r, &v, &ld)) == CC_OK) {
 		rows++;
 		/*
@@ -1370,7 +1377,7 @@ profile_source(const char *path, const struct source_dialect *d,
 				    (cols[i].dt.cap - 1)]);
 		}
 		for (i = 0; i < ncol; i++)
-			col_add(&cols[i], v[i], len[i], hash[i]);
+			col_add(&cols[i], kept, v[i], len[i], hash[i]);
 	}
 	if (err != CC_EOF)
 		goto out;
@@ -1404,6 +1411,7 @@ out:
 	free(cols);
 	free(len);
 	free(hash);
+	free(kept);
 	source_close(r);
 	if (diag != NULL)
 		*diag = ld;

@@ -31,6 +31,23 @@ struct registry_upload {
 	long long				 max;
 	crypto_hash_sha256_state		 sha;
 	char					 sheet[128];	/* xlsx */
+	/* the checks' answers (registry_upload_prepare(), or finish) */
+	cc_err					 perr;	/* its error */
+	struct cc_diag				 pdiag;	/* and diagnosis */
+	int					 pstage; /* where it stopped */
+	enum source_format			 declared;
+	char					 psha[65];
+	char					 bare[128];
+	struct source_dialect			 d;
+	json_t					*profile;
+};
+
+/* Where registry_upload_prepare() stopped: the order of the checks. */
+enum {
+	PREP_NAME = 1,		/* name or content type refused */
+	PREP_HASHED,		/* name and type good, the bytes hashed */
+	PREP_DONE		/* the content checked too (perr, or
+				   CC_OK and profile) */
 };
 
 cc_err
@@ -60,6 +77,8 @@ registry_upload_write(struct registry_upload *up, const void *buf, size_t len)
 	const char *p = buf;
 	ssize_t n;
 
+	if (up->pstage != 0)
+		return CC_EINVAL;	/* hashed already */
 	if (up->size + (long long)len > up->max)
 		return CC_ETOOBIG;
 	crypto_hash_sha256_update(&up->sha, buf, len);
@@ -93,6 +112,7 @@ registry_upload_abort(struct registry_upload *up)
 		unlink(up->path);
 	if (up->fd >= 0)
 		close(up->fd);
+	json_decref(up->profile);
 	free(up);
 }
 
@@ -349,39 +369,128 @@ registry_upload_sheet(struct registry_upload *up, const char *sheet)
 	return CC_OK;
 }
 
+/*
+ * The checks of the content that need no workspace (format, dialect,
+ * validation, profile), in registry_upload_finish()'s order; their
+ * answer is kept in up, the workspace's own (a duplicate, the file's
+ * record) left to registry_upload_finish().
+ */
+static void
+content_checks(struct registry_upload *up, const char *name,
+    struct cc_diag *diag)
+{
+	struct source_dialect *d = &up->d;
+	enum source_format declared = up->declared;
+
+	up->pstage = PREP_DONE;
+	if (up->size == 0) {
+		up->perr = cc_diag_set(diag, CC_EINVALID, "empty",
+		    "the file is empty");
+		return;
+	}
+	if ((up->perr = source_sniff(up->path, name, d, diag)) != CC_OK)
+		return;
+	if ((declared == SOURCE_FORMAT_XLSX) != (d->format ==
+	    SOURCE_FORMAT_XLSX)) {
+		if (diag != NULL) {
+			diag->line = diag->column = 0;
+			diag->offset = 0;
+		}
+		up->perr = cc_diag_set(diag, CC_EINVALID, declared ==
+		    SOURCE_FORMAT_XLSX ? "xlsx_not_zip" :
+		    "content_type_mismatch", declared == SOURCE_FORMAT_XLSX ?
+		    "the file was sent as an xlsx workbook but is not a zip"
+		    " archive" : "the content is an xlsx workbook but was sent"
+		    " as %s", up->bare);
+		return;
+	}
+	if (d->format == SOURCE_FORMAT_XLSX && up->sheet[0] != '\0')
+		snprintf(d->records_path, sizeof(d->records_path), "%s",
+		    up->sheet);
+	if (declared == SOURCE_FORMAT_CSV && d->format != SOURCE_FORMAT_CSV) {
+		if (diag != NULL) {
+			diag->line = 1;
+			diag->column = 1;
+			diag->offset = 0;
+		}
+		up->perr = cc_diag_set(diag, CC_EINVALID,
+		    "content_type_mismatch", "the content is %s but was sent"
+		    " as %s", source_format_name(d->format), up->bare);
+		return;
+	}
+	if (declared != SOURCE_FORMAT_CSV && d->format == SOURCE_FORMAT_CSV) {
+		/* Sent as JSON: read it as JSON, so that the first problem
+		 * is reported where it is. */
+		enum source_encoding enc = d->encoding;
+		memset(d, 0, sizeof(*d));
+		d->format = declared;
+		d->encoding = enc;
+	}
+	up->perr = profile_source(up->path, d, &up->profile, diag);
+}
+
+/* The checks of name and content type, then the hash: up->pstage
+ * PREP_NAME (refused: perr, pdiag) or PREP_HASHED. */
+static void
+name_checks(struct registry_upload *up, const char *name,
+    const char *content_type)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	cc_diag_clear(&up->pdiag);
+	up->pstage = PREP_NAME;
+	if (!valid_name(name)) {
+		up->perr = cc_diag_set(&up->pdiag, CC_EINVAL, "name_invalid",
+		    "a file name has 1 to 255 characters, without '/' or"
+		    " control characters");
+		return;
+	}
+	if ((up->declared = declared_format(content_type, up->bare,
+	    sizeof(up->bare))) == SOURCE_FORMAT_UNKNOWN) {
+		up->perr = cc_diag_set(&up->pdiag, CC_EUNSUPPORTED,
+		    "content_type", "unsupported content type; send text/csv,"
+		    " application/json, application/x-ndjson or application/"
+		    "vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+		return;
+	}
+	up->pstage = PREP_HASHED;
+	crypto_hash_sha256_final(&up->sha, h);
+	util_hex(h, sizeof(h), up->psha);
+}
+
+cc_err
+registry_upload_prepare(struct registry_upload *up, const char *name,
+    const char *content_type)
+{
+	if (up == NULL || up->pstage != 0)
+		return CC_EINVAL;
+	name_checks(up, name, content_type);
+	if (up->pstage == PREP_HASHED)
+		content_checks(up, name, &up->pdiag);
+	return up->perr;
+}
+
 cc_err
 registry_upload_finish(struct workspace *ws, struct registry_upload *up,
     const char *name, const char *content_type, json_t **file,
     int *duplicate, struct cc_diag *diag)
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char sha[65], id[17], dest[PATH_MAX + 80], bare[128];
-	struct source_dialect d;
-	enum source_format declared;
-	json_t *profile = NULL;
+	char id[17], dest[PATH_MAX + 80];
 	cc_err err;
 
 	*duplicate = 0;
-	if (!valid_name(name)) {
-		err = cc_diag_set(diag, CC_EINVAL, "name_invalid",
-		    "a file name has 1 to 255 characters, without '/' or"
-		    " control characters");
-		goto out;
-	}
-	if ((declared = declared_format(content_type, bare, sizeof(bare))) ==
-	    SOURCE_FORMAT_UNKNOWN) {
-		err = cc_diag_set(diag, CC_EUNSUPPORTED, "content_type",
-		    "unsupported content type; send text/csv,"
-		    " application/json, application/x-ndjson or application/"
-		    "vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-		goto out;
-	}
 	/* The descriptor stays open, and with it the lock that keeps
 	 * ws_sweep() away, until the file is renamed or removed. */
-	crypto_hash_sha256_final(&up->sha, h);
-	util_hex(h, sizeof(h), sha);
-
-	if ((err = file_by(ws, "sha256 = ?1", sha, file)) == CC_OK) {
+	if (up->pstage == 0)
+		name_checks(up, name, content_type);
+	if (up->pstage == PREP_NAME) {
+		err = up->perr;
+		if (diag != NULL)
+			*diag = up->pdiag;
+		goto out;
+	}
+	cc_diag_clear(diag);
+	if ((err = file_by(ws, "sha256 = ?1", up->psha, file)) == CC_OK) {
 		const char *had = json_string_value(json_object_get(
 		    json_object_get(*file, "dialect"), "sheet"));
 		if (up->sheet[0] != '\0' && had != NULL &&
@@ -403,65 +512,29 @@ registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 	}
 	if (err != CC_ENOTFOUND)
 		goto out;
-	if (up->size == 0) {
-		err = cc_diag_set(diag, CC_EINVALID, "empty", "the file is empty");
+	/* not prepared: the content is checked after the look-up, so a
+	 * duplicate costs no profile */
+	if (up->pstage == PREP_HASHED)
+		content_checks(up, name, &up->pdiag);
+	if ((err = up->perr) != CC_OK) {
+		if (diag != NULL)
+			*diag = up->pdiag;
 		goto out;
 	}
-	if ((err = source_sniff(up->path, name, &d, diag)) != CC_OK)
-		goto out;
-	if ((declared == SOURCE_FORMAT_XLSX) != (d.format ==
-	    SOURCE_FORMAT_XLSX)) {
-		if (diag != NULL) {
-			diag->line = diag->column = 0;
-			diag->offset = 0;
-		}
-		err = cc_diag_set(diag, CC_EINVALID, declared ==
-		    SOURCE_FORMAT_XLSX ? "xlsx_not_zip" :
-		    "content_type_mismatch", declared == SOURCE_FORMAT_XLSX ?
-		    "the file was sent as an xlsx workbook but is not a zip"
-		    " archive" : "the content is an xlsx workbook but was sent"
-		    " as %s", bare);
-		goto out;
-	}
-	if (d.format == SOURCE_FORMAT_XLSX && up->sheet[0] != '\0')
-		snprintf(d.records_path, sizeof(d.records_path), "%s",
-		    up->sheet);
-	if (declared == SOURCE_FORMAT_CSV && d.format != SOURCE_FORMAT_CSV) {
-		if (diag != NULL) {
-			diag->line = 1;
-			diag->column = 1;
-			diag->offset = 0;
-		}
-		err = cc_diag_set(diag, CC_EINVALID, "content_type_mismatch",
-		    "the content is %s but was sent as %s",
-		    source_format_name(d.format), bare);
-		goto out;
-	}
-	if (declared != SOURCE_FORMAT_CSV && d.format == SOURCE_FORMAT_CSV) {
-		/* Sent as JSON: read it as JSON, so that the first problem
-		 * is reported where it is. */
-		enum source_encoding enc = d.encoding;
-		memset(&d, 0, sizeof(d));
-		d.format = declared;
-		d.encoding = enc;
-	}
-	if ((err = profile_source(up->path, &d, &profile, diag)) != CC_OK)
-		goto out;
 	util_random_hex(id, 8);
-	snprintf(dest, sizeof(dest), "%s/%s", ws->uploads, sha);
+	snprintf(dest, sizeof(dest), "%s/%s", ws->uploads, up->psha);
 	if (rename(up->path, dest) != 0) {
 		err = cc_diag_set(diag, CC_EIO, "io", "cannot store the upload");
 		goto out;
 	}
 	up->path[0] = '\0';		/* renamed: nothing to remove */
-	if ((err = insert_file(ws, id, name, bare, sha, up->size, &d, profile,
-	    diag)) != CC_OK) {
+	if ((err = insert_file(ws, id, name, up->bare, up->psha, up->size,
+	    &up->d, up->profile, diag)) != CC_OK) {
 		unlink(dest);
 		goto out;
 	}
 	err = file_by(ws, "id = ?1", id, file);
 out:
-	json_decref(profile);
 	registry_upload_abort(up);
 	return err;
 }

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,20 +251,94 @@ type_of(const char *path)
 	return "text/csv";
 }
 
+/*
+ * The files of one `concord upload`, read, hashed and profiled
+ * (registry_upload_prepare()) by UPLOAD_THREADS threads at most
+ * UPLOAD_AHEAD files ahead of the registration, which stays on the main
+ * thread in the order of the arguments (the files' order, their
+ * duplicates and what is printed are those of one file after the other).
+ */
+#define UPLOAD_THREADS	2
+#define UPLOAD_AHEAD	4
+
+struct upjob {
+	const char		*path, *base;
+	struct registry_upload	*up;	/* prepared, or NULL */
+	cc_err			 err;	/* reading: cannot open, write */
+	int			 done;
+};
+
+struct uppool {
+	struct workspace	*ws;
+	long long		 max;
+	struct upjob		*jobs;
+	int			 n, next, registered;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+};
+
+/* Reads, hashes and prepares one file into j (no workspace write). */
+static void
+upload_read(struct workspace *ws, long long max, struct upjob *j)
+{
+	char buf[65536];
+	size_t n;
+	FILE *fp;
+	cc_err err;
+
+	if ((fp = fopen(j->path, "rb")) == NULL) {
+		j->err = CC_ENOTFOUND;
+		return;
+	}
+	err = registry_upload_begin(ws, max, &j->up);
+	while (err == CC_OK && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		err = registry_upload_write(j->up, buf, n);
+	fclose(fp);
+	if (err != CC_OK) {
+		registry_upload_abort(j->up);
+		j->up = NULL;
+		j->err = err;
+		return;
+	}
+	/* its answer is finish's to report */
+	(void)registry_upload_prepare(j->up, j->base, type_of(j->path));
+}
+
+static void *
+upload_thread(void *arg)
+{
+	struct uppool *p = arg;
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->next < p->n && p->next >= p->registered + UPLOAD_AHEAD)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->next >= p->n)
+			break;
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		upload_read(p->ws, p->max, &p->jobs[i]);
+		pthread_mutex_lock(&p->mu);
+		p->jobs[i].done = 1;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
 int
 cmd_upload(struct cc_config *cfg, int argc, char **argv)
 {
-	struct registry_upload *up;
+	struct uppool pool;
 	struct control *ctl = NULL;
 	struct workspace *ws = NULL;
 	struct cc_diag diag;
 	struct cc_user u;
 	const char *name = NULL, *base;
-	char buf[65536];
+	pthread_t th[UPLOAD_THREADS];
 	json_t *file;
-	size_t n;
-	int i, first = 0, rc = 0, dup;
-	FILE *fp;
+	int i, k, nth = 0, first = 0, rc = 0, dup;
 	cc_err err;
 
 	for (i = 1; i < argc; i++)
@@ -276,7 +351,9 @@ cmd_upload(struct cc_config *cfg, int argc, char **argv)
 		printf("usage: concord [-d DIR] upload --user NAME FILE...\n\n"
 		    "Registers files in NAME's workspace as POST /api/v1/files\n"
 		    "does (validated, profiled, stored once per content); the\n"
-		    "media type follows the extension (.csv, .json, .ndjson).\n");
+		    "media type follows the extension (.csv, .json, .ndjson).\n"
+		    "Several files are read and profiled two at a time and\n"
+		    "registered in the order given.\n");
 		return cli_wants_help(argc, argv) ? 0 : 2;
 	}
 	cc_diag_clear(&diag);
@@ -288,38 +365,75 @@ cmd_upload(struct cc_config *cfg, int argc, char **argv)
 		control_close(ctl);
 		return 1;
 	}
-	for (i = first; i < argc; i++) {
-		if ((fp = fopen(argv[i], "rb")) == NULL) {
-			fprintf(stderr, "concord: %s: cannot open\n", argv[i]);
-			rc = 1;
-			continue;
-		}
-		err = registry_upload_begin(ws, cfg->max_upload_bytes, &up);
-		while (err == CC_OK && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
-			err = registry_upload_write(up, buf, n);
-		fclose(fp);
-		if (err != CC_OK) {
-			registry_upload_abort(up);
-			fprintf(stderr, "concord: %s: %s\n", argv[i],
-			    cc_strerror(err));
-			rc = 1;
-			continue;
-		}
-		base = strrchr(argv[i], '/');
-		base = base != NULL ? base + 1 : argv[i];
-		cc_diag_clear(&diag);
-		if (registry_upload_finish(ws, up, base, type_of(argv[i]), &file,
-		    &dup, &diag) != CC_OK) {
-			fprintf(stderr, "concord: %s:%ld:%ld: %s\n", argv[i],
-			    diag.line, diag.column, diag.message);
-			rc = 1;
-			continue;
-		}
-		printf("%s %s %s rows %lld\n", json_string_value(json_object_get(
-		    file, "id")), dup ? "duplicate" : "registered", base,
-		    (long long)json_integer_value(json_object_get(file, "rows")));
-		json_decref(file);
+	memset(&pool, 0, sizeof(pool));
+	pool.ws = ws;
+	pool.max = cfg->max_upload_bytes;
+	pool.n = argc - first;
+	if ((pool.jobs = calloc((size_t)pool.n, sizeof(*pool.jobs))) == NULL) {
+		fprintf(stderr, "concord: out of memory\n");
+		ws_close(ws);
+		control_close(ctl);
+		return 1;
 	}
+	for (i = 0; i < pool.n; i++) {
+		pool.jobs[i].path = argv[first + i];
+		base = strrchr(argv[first + i], '/');
+		pool.jobs[i].base = base != NULL ? base + 1 : argv[first + i];
+	}
+	pthread_mutex_init(&pool.mu, NULL);
+	pthread_cond_init(&pool.cv, NULL);
+	/* one file (or no thread to be had): read here, as it comes */
+	for (k = 0; pool.n > 1 && k < UPLOAD_THREADS; k++)
+		if (pthread_create(&th[nth], NULL, upload_thread, &pool) == 0)
+			nth++;
+	for (i = 0; i < pool.n; i++) {
+		struct upjob *j = &pool.jobs[i];
+		if (nth == 0)
+			upload_read(ws, pool.max, j);
+		else {
+			pthread_mutex_lock(&pool.mu);
+			while (!j->done)
+				pthread_cond_wait(&pool.cv, &pool.mu);
+			pthread_mutex_unlock(&pool.mu);
+		}
+		if (j->up == NULL) {
+			if (j->err == CC_ENOTFOUND)
+				fprintf(stderr, "concord: %s: cannot open\n",
+				    j->path);
+			else
+				fprintf(stderr, "concord: %s: %s\n", j->path,
+				    cc_strerror(j->err));
+			rc = 1;
+		} else {
+			cc_diag_clear(&diag);
+			err = registry_upload_finish(ws, j->up, j->base,
+			    type_of(j->path), &file, &dup, &diag);
+			j->up = NULL;	/* freed by finish */
+			if (err != CC_OK) {
+				fprintf(stderr, "concord: %s:%ld:%ld: %s\n",
+				    j->path, diag.line, diag.column,
+				    diag.message);
+				rc = 1;
+			} else {
+				printf("%s %s %s rows %lld\n",
+				    json_string_value(json_object_get(file,
+				    "id")), dup ? "duplicate" : "registered",
+				    j->base, (long long)json_integer_value(
+				    json_object_get(file, "rows")));
+				fflush(stdout);
+				json_decref(file);
+			}
+		}
+		pthread_mutex_lock(&pool.mu);
+		pool.registered = i + 1;
+		pthread_cond_broadcast(&pool.cv);
+		pthread_mutex_unlock(&pool.mu);
+	}
+	for (k = 0; k < nth; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&pool.mu);
+	pthread_cond_destroy(&pool.cv);
+	free(pool.jobs);
 	ws_close(ws);
 	control_close(ctl);
 	return rc;

@@ -38,7 +38,8 @@ cc_err	registry_upload_begin(struct workspace *ws, long long max_bytes,
 
 /*
  * Appends len bytes.  Errors: CC_ETOOBIG (the total would pass the
- * limit: nothing more is written; abort the upload), CC_EIO.
+ * limit: nothing more is written; abort the upload), CC_EIO, CC_EINVAL
+ * (the upload is prepared: registry_upload_prepare()).
  */
 cc_err	registry_upload_write(struct registry_upload *up, const void *buf,
 	    size_t len);
@@ -77,6 +78,24 @@ long long registry_upload_size(const struct registry_upload *up);
 cc_err	registry_upload_finish(struct workspace *ws, struct registry_upload *up,
 	    const char *name, const char *content_type, json_t **file,
 	    int *duplicate, struct cc_diag *diag);
+
+/*
+ * The part of registry_upload_finish() that needs no workspace, done
+ * ahead: the checks of name and content_type, the SHA-256, then format,
+ * dialect, validation and profile of the whole file, their answer kept
+ * in up for registry_upload_finish() (same arguments), which then only
+ * looks for a duplicate and registers.  Uploads may be prepared on
+ * several threads at once, one upload per thread (the CLI's `concord
+ * upload` of several files); up is still the caller's, to finish or
+ * abort.  The returned error is the one finish will report unless the
+ * bytes are a duplicate (that one wins, as in finish alone); once
+ * prepared, no more bytes may be written.  Errors: those of
+ * registry_upload_finish()'s content (CC_EINVAL, CC_EUNSUPPORTED,
+ * CC_EPARSE, CC_EENCODING, CC_EINVALID, CC_EIO, CC_ENOMEM); CC_EINVAL
+ * too for a NULL or already prepared up.
+ */
+cc_err	registry_upload_prepare(struct registry_upload *up, const char *name,
+	    const char *content_type);
 
 /* Drops an unfinished upload: removes its temporary file, then frees
  * up (NULL is fine). */

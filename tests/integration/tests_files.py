@@ -701,3 +701,67 @@ def _(env):
                 expect_error(r, 400, "odd id %r" % raw[:20])
             else:
                 expect_error(r, 404, "odd id %r" % raw[:20])
+
+
+@test("files_cli_upload_several_in_order")
+def _(env):
+    """`concord upload FILE...` reads and profiles several files at once
+    but registers them in the order given: the listing's order, one line
+    per argument on standard output in that order, a duplicate found
+    within the same command, and a broken or missing file reported (line
+    and column as the service gives them for the same bytes) without
+    stopping the others; each registered file as Python reads it."""
+    b = backend(env, "main")
+    u = env.user(b, "cliup")
+    c = b.client
+    seeds = [os.path.join(env.seeds_dir(), "crm-erp", d, n)
+             for d in ("source_crm", "source_erp")
+             for n in sorted(os.listdir(os.path.join(env.seeds_dir(), "crm-erp", d)))
+             if n.endswith(".csv")]
+    check(len(seeds) >= 8, "only %d CRM/ERP seed files" % len(seeds))
+    work = os.path.join(b.dir, "cliup")
+    os.makedirs(work, exist_ok=True)
+    broken = os.path.join(work, "broken.csv")
+    # the quote opened on line 4, column 3 is never closed
+    with open(broken, "w") as f:
+        f.write('id,name\n1,Ann\n2,Bo\n3,"Cy\n4,Di\n')
+    copy = os.path.join(work, "copy of cst_info.csv")
+    with open(seeds[0], "rb") as src, open(copy, "wb") as dst:
+        dst.write(src.read())
+    missing = os.path.join(work, "missing.csv")
+    args = seeds[:3] + [broken] + seeds[3:5] + [missing, copy] + seeds[5:]
+    p = b.cli("upload", "--user", u.name, *args, check_rc=False)
+    eq(p.returncode, 1, "rc with a broken and a missing file: %r" % p.stderr[-300:])
+    out = p.stdout.decode().splitlines()
+    err = p.stderr.decode().splitlines()
+    good = [a for a in args if a not in (broken, missing)]
+    eq(len(out), len(good), "one line per file registered or duplicate: %r" % out)
+    # the service's word on the same broken bytes
+    r = c.upload("broken.csv", open(broken, "rb").read(), "text/csv", token=u.token)
+    doc = expect_error(r, 422 if r.status == 422 else 400, "broken.csv over HTTP")
+    e = doc["errors"][0]
+    eq((e.get("line"), e.get("column")), (4, 3), "where the service places the problem")
+    prefix = "line 4, column 3: "
+    check(doc["error"].startswith(prefix), "the service's error %r" % doc["error"])
+    eq([x for x in err if "broken.csv" in x],
+       ["concord: %s:4:3: %s" % (broken, doc["error"][len(prefix):])],
+       "the broken file's error (stderr %r)" % err)
+    eq([e for e in err if "missing.csv" in e], ["concord: %s: cannot open" % missing], "the missing file")
+    eq(len(err), 2, "nothing else on standard error: %r" % err)
+    ids = {}
+    for line, path in zip(out, good):
+        m = re.match(r"([0-9a-f]+) (registered|duplicate) (.+) rows ([0-9]+)$", line)
+        check(m is not None, "line %r" % line)
+        exp = Expected(os.path.basename(path), open(path, "rb").read(), "text/csv", path=path)
+        eq(m.group(3), exp.name, "the line of %s (in argument order)" % exp.name)
+        eq(int(m.group(4)), exp.rows, "rows of %s" % exp.name)
+        eq(m.group(2), "duplicate" if path == copy else "registered", "%s: registered or duplicate" % exp.name)
+        if path == copy:
+            eq(m.group(1), ids[seeds[0]], "the duplicate's id is the first upload's")
+            continue
+        ids[path] = m.group(1)
+        doc = expect_ok(c.get("/api/v1/files/" + m.group(1), token=u.token), 200, "GET " + exp.name)
+        check_file_doc(doc.get("file"), exp, "CLI upload of " + exp.name)
+        check_profile(doc, exp, "profile of the CLI upload of " + exp.name)
+    listed = [f["name"] for f in files_of(c, u.token)]
+    eq(listed, [os.path.basename(a) for a in good if a != copy], "the listing is in argument order")
