@@ -1102,12 +1102,264 @@ resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
  * line that a later upload holds again is quarantined as superseded, the
  * others become facts.  The price and amount rules are the INSERT's.
  */
-static const char *const lines_sql =
-	"SELECT rowid, _file_id, _row, order_id, line_number, order_date,"
-	" ship_date, due_date, customer_id, product_id, quantity, unit_price,"
-	" amount, discount, tax, shipping_cost, status, payment_status,"
-	" payment_method FROM stg_order_line ORDER BY order_id, line_number,"
-	" rowid DESC";
+#define LINES_COLS \
+	"SELECT rowid, _file_id, _row, order_id, line_number, order_date," \
+	" ship_date, due_date, customer_id, product_id, quantity, unit_price," \
+	" amount, discount, tax, shipping_cost, status, payment_status," \
+	" payment_method FROM stg_order_line"
+static const char *const lines_sql = LINES_COLS " ORDER BY order_id,"
+	" line_number, rowid DESC";
+static const char *const lines_run_sql = LINES_COLS " WHERE rowid BETWEEN"
+	" ?1 AND ?2 ORDER BY rowid";
+
+/*
+ * The staged lines in lines_sql's order without its sort when they are
+ * already in sorted runs (a file of orders is mostly in order; the CRM's
+ * 60,406 lines are one run per file; the sort was about 55 % of reading
+ * them, 2.06 s of 1,026,766 lines against 0.72 s for a scan): a scan of
+ * (order_id, line_number) in rowid order cuts the table into maximal
+ * runs of strictly increasing keys, and the runs are merged, each read
+ * by its own rowid range.  Equal keys are in different runs, the one of
+ * the larger rowid first (rowid DESC).  The keys compare as ORDER BY
+ * does (val_cmp(): NULL, integers, text by memcmp, the columns having no
+ * collation); a REAL or BLOB key, or more than max runs, and the lines
+ * are read through lines_sql.
+ */
+struct lrun {
+	sqlite3_stmt	*st;		/* at its current row */
+	long long	 lo, hi;	/* its rowids */
+	struct val	 k[2];		/* that row's order_id, line_number
+					   (valid until st steps) */
+};
+
+struct lines {
+	sqlite3_stmt	*one;		/* lines_sql, or NULL: runs */
+	struct lrun	*runs;
+	size_t		 n;
+	size_t		*heap;		/* run indexes, the next line first */
+	size_t		 nheap;
+	int		 started;
+	int		 done;		/* one: stepped to its end */
+};
+
+/* 1 when run a's current line comes before run b's. */
+static int
+lrun_before(const struct lines *L, size_t a, size_t b)
+{
+	const struct lrun *x = &L->runs[a], *y = &L->runs[b];
+	int c;
+
+	if ((c = val_cmp(&x->k[0], &y->k[0])) == 0)
+		c = val_cmp(&x->k[1], &y->k[1]);
+	/* equal keys: the later run (larger rowids) first */
+	return c != 0 ? c < 0 : a > b;
+}
+
+static void
+lheap_down(struct lines *L, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+		if (l < L->nheap && lrun_before(L, L->heap[l], L->heap[m]))
+			m = l;
+		if (r < L->nheap && lrun_before(L, L->heap[r], L->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = L->heap[i];
+		L->heap[i] = L->heap[m];
+		L->heap[m] = t;
+		i = m;
+	}
+}
+
+/* Steps run i; on SQLITE_ROW its keys are read. */
+static int
+lrun_step(struct lrun *run)
+{
+	int rc;
+
+	if ((rc = sqlite3_step(run->st)) == SQLITE_ROW) {
+		val_of(run->st, L_ORDER, &run->k[0]);
+		val_of(run->st, L_LINE, &run->k[1]);
+	}
+	return rc;
+}
+
+/* A key column's value the runs can be cut by: NULL, INTEGER or TEXT. */
+static int
+key_mergeable(sqlite3_stmt *st, int i)
+{
+	int t = sqlite3_column_type(st, i);
+
+	return t == SQLITE_NULL || t == SQLITE_INTEGER || t == SQLITE_TEXT;
+}
+
+cc_err
+lines_open(sqlite3 *db, size_t max_runs, struct lines **out)
+{
+	struct lines *L;
+	struct val k[2], prev[2];
+	char *buf[2] = { NULL, NULL };
+	size_t sz[2] = { 0, 0 }, cap = 0, i;
+	sqlite3_stmt *scan = NULL;
+	long long rowid = 0;
+	int rc = SQLITE_DONE, merge = max_runs > 0, first = 1;
+	cc_err err = CC_OK;
+
+	*out = NULL;
+	if ((L = calloc(1, sizeof(*L))) == NULL)
+		return CC_ENOMEM;
+	if (merge && sqlite3_prepare_v2(db, "SELECT rowid, order_id,"
+	    " line_number FROM stg_order_line ORDER BY rowid", -1, &scan,
+	    NULL) != SQLITE_OK) {
+		err = CC_EDB;
+		goto out;
+	}
+	while (merge && (rc = sqlite3_step(scan)) == SQLITE_ROW) {
+		if (!key_mergeable(scan, 1) || !key_mergeable(scan, 2)) {
+			merge = 0;
+			break;
+		}
+		rowid = sqlite3_column_int64(scan, 0);
+		val_of(scan, 1, &k[0]);
+		val_of(scan, 2, &k[1]);
+		if (first || val_cmp(&prev[0], &k[0]) > 0 ||
+		    (val_cmp(&prev[0], &k[0]) == 0 &&
+		    val_cmp(&prev[1], &k[1]) >= 0)) {
+			/* a new run */
+			if (L->n == max_runs) {
+				merge = 0;
+				break;
+			}
+			if (L->n == cap) {
+				struct lrun *nr;
+				cap = cap ? cap * 2 : 8;
+				if ((nr = realloc(L->runs, cap *
+				    sizeof(*nr))) == NULL) {
+					err = CC_ENOMEM;
+					goto out;
+				}
+				L->runs = nr;
+			}
+			L->runs[L->n].st = NULL;
+			L->runs[L->n].lo = rowid;
+			L->n++;
+		}
+		L->runs[L->n - 1].hi = rowid;
+		first = 0;
+		if (val_keep(&prev[0], &k[0], &buf[0], &sz[0]) != 0 ||
+		    val_keep(&prev[1], &k[1], &buf[1], &sz[1]) != 0) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+	}
+	if (merge && rc != SQLITE_DONE) {
+		err = CC_EDB;
+		goto out;
+	}
+	if (!merge || L->n == 0) {
+		L->n = 0;
+		if (sqlite3_prepare_v2(db, lines_sql, -1, &L->one, NULL) !=
+		    SQLITE_OK)
+			err = CC_EDB;
+		goto out;
+	}
+	if (L->n > 0 && (L->heap = malloc(L->n * sizeof(*L->heap))) == NULL) {
+		err = CC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < L->n && err == CC_OK; i++) {
+		if (sqlite3_prepare_v2(db, lines_run_sql, -1, &L->runs[i].st,
+		    NULL) != SQLITE_OK) {
+			err = CC_EDB;
+			break;
+		}
+		sqlite3_bind_int64(L->runs[i].st, 1, L->runs[i].lo);
+		sqlite3_bind_int64(L->runs[i].st, 2, L->runs[i].hi);
+	}
+out:
+	sqlite3_finalize(scan);
+	free(buf[0]);
+	free(buf[1]);
+	if (err != CC_OK)
+		lines_close(L);
+	else
+		*out = L;
+	return err;
+}
+
+sqlite3_stmt *
+lines_stmt(const struct lines *L)
+{
+	return L->one != NULL ? L->one : L->n > 0 ? L->runs[0].st : NULL;
+}
+
+int
+lines_next(struct lines *L, sqlite3_stmt **st)
+{
+	size_t i;
+	int rc;
+
+	*st = NULL;
+	if (L->one != NULL) {
+		/* (a statement stepped past its end would start again) */
+		if (L->done)
+			return SQLITE_DONE;
+		if ((rc = sqlite3_step(L->one)) == SQLITE_ROW)
+			*st = L->one;
+		else
+			L->done = 1;
+		return rc;
+	}
+	if (!L->started) {
+		/* every run's first line, then the heap */
+		L->started = 1;
+		for (i = 0; i < L->n; i++) {
+			if ((rc = lrun_step(&L->runs[i])) == SQLITE_ROW)
+				L->heap[L->nheap++] = i;
+			else if (rc != SQLITE_DONE)
+				return rc;
+		}
+		for (i = L->nheap / 2; i-- > 0; )
+			lheap_down(L, i);
+	} else if (L->nheap > 0) {
+		/* the line given last is done with: its run moves on */
+		i = L->heap[0];
+		if ((rc = lrun_step(&L->runs[i])) != SQLITE_ROW) {
+			if (rc != SQLITE_DONE)
+				return rc;
+			L->heap[0] = L->heap[--L->nheap];
+		}
+		if (L->nheap > 0)
+			lheap_down(L, 0);
+	}
+	if (L->nheap == 0)
+		return SQLITE_DONE;
+	*st = L->runs[L->heap[0]].st;
+	return SQLITE_ROW;
+}
+
+size_t
+lines_runs(const struct lines *L)
+{
+	return L->n;
+}
+
+void
+lines_close(struct lines *L)
+{
+	size_t i;
+
+	if (L == NULL)
+		return;
+	sqlite3_finalize(L->one);
+	for (i = 0; i < L->n; i++)
+		sqlite3_finalize(L->runs[i].st);
+	free(L->runs);
+	free(L->heap);
+	free(L);
+}
 
 /* The parts of the fact INSERT's price and amount rules: the price
  * derived from amount / quantity (else ?11), the amount derived from
@@ -1406,6 +1658,7 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 	    *back = NULL, *st;
 	struct fact_num nq, np, na, nl, rp, ra, rd, rk, csk, psk;
 	sqlite3_value *listv;
+	struct lines *lines = NULL;
 	int plain;
 	struct listp lp = { NULL, NULL, 0 };
 	struct keymap *refs[2] = { NULL, NULL };
@@ -1457,8 +1710,10 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 	    (err = vers_load(r, "dim_product", "product_sk", &vp)) != CC_OK ||
 	    (err = list_load(r->db, &lp)) != CC_OK)
 		goto out;
-	if (sqlite3_prepare_v2(r->db, lines_sql, -1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, load_fact_sql, -1, &fact, NULL) !=
+	if ((err = lines_open(r->db, LINES_RUNS_MAX, &lines)) != CC_OK)
+		goto out;
+	sel = lines_stmt(lines);
+	if (sqlite3_prepare_v2(r->db, load_fact_sql, -1, &fact, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, load_fact_plain_sql, -1, &fplain,
 	    NULL) != SQLITE_OK ||
@@ -1488,7 +1743,7 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 			dates->exact = 0;
 	memset(&prev_oid, 0, sizeof(prev_oid));
 	memset(&prev_ln, 0, sizeof(prev_ln));
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+	while ((rc = lines_next(lines, &sel)) == SQLITE_ROW) {
 		struct cid cc, pc;
 		int latest, bad;
 		val_of(sel, L_ORDER, &oid);
@@ -1653,7 +1908,7 @@ out:
 		cc_diag_set(diag, CC_EDB, "sqlite", "load: %s",
 		    sqlite3_errmsg(r->db));
 	sqlite3_finalize(refs_st);
-	sqlite3_finalize(sel);
+	lines_close(lines);
 	sqlite3_finalize(fact);
 	sqlite3_finalize(fplain);
 	sqlite3_finalize(back);

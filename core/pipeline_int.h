@@ -218,4 +218,41 @@ int	load_fact_rules(const struct fact_num *q, const struct fact_num *p,
  */
 extern const char *const load_fact_plain_sql;
 
+/*
+ * The staged order lines (stg_order_line) in the order the facts are
+ * loaded: ORDER BY order_id, line_number, rowid DESC (the first of an
+ * order's line is its latest), without the sort when the table is in
+ * sorted runs (core/load.c): a scan of the two keys in rowid order cuts
+ * it into maximal runs of strictly increasing (order_id, line_number),
+ * merged through a heap, each run read by its own rowid range; equal
+ * keys of two runs, the later run first.  Keys that are REAL or BLOB,
+ * more than max_runs runs, or max_runs 0: the lines come from the
+ * ORDER BY statement.  Each line's columns: rowid, _file_id, _row,
+ * order_id, line_number, order_date, ship_date, due_date, customer_id,
+ * product_id, quantity, unit_price, amount, discount, tax,
+ * shipping_cost, status, payment_status, payment_method.
+ */
+#define LINES_RUNS_MAX	64	/* runs merged; more: sorted by SQLite */
+struct lines;
+
+/* Opens the reader on db (*out: close with lines_close()).  Errors:
+ * CC_EDB (no stg_order_line, or a statement fails), CC_ENOMEM. */
+cc_err	lines_open(sqlite3 *db, size_t max_runs, struct lines **out);
+
+/* The next line: SQLITE_ROW with *st positioned on it (valid until the
+ * next call; its columns as above), SQLITE_DONE (again on every later
+ * call), or SQLite's error code.
+ * A statement another statement bound columns of must be done with
+ * before the next call. */
+int	lines_next(struct lines *L, sqlite3_stmt **st);
+
+/* A statement of the reader, for its columns' declared types. */
+sqlite3_stmt *lines_stmt(const struct lines *L);
+
+/* The runs merged (0: read through the ORDER BY statement). */
+size_t	lines_runs(const struct lines *L);
+
+/* Finalises the reader's statements and frees it (NULL is fine). */
+void	lines_close(struct lines *L);
+
 #endif /* CONCORD_PIPELINE_INT_H */

@@ -377,12 +377,195 @@ test_rules_integers(void **state)
 	sqlite3_close(c);
 }
 
+/* ---- the staged lines' reader (lines_open(): sorted runs merged) ---- */
+
+static const char *const stg_sql =
+	"CREATE TABLE IF NOT EXISTS stg_order_line (_file_id TEXT NOT NULL,"
+	" _row INTEGER NOT NULL, order_id TEXT, line_number INTEGER,"
+	" order_date DATE, ship_date DATE, due_date DATE, customer_id TEXT,"
+	" product_id TEXT, quantity INTEGER, unit_price MONEY, amount MONEY,"
+	" discount MONEY, tax MONEY, shipping_cost MONEY, status TEXT,"
+	" payment_status TEXT, payment_method TEXT, PRIMARY KEY (_file_id,"
+	" _row))";
+
+static unsigned long long lcg = 42;
+
+static unsigned
+rnd(unsigned n)
+{
+	lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((lcg >> 33) % n);
+}
+
+/*
+ * Every line the reader gives, in its order, each as the quote() of all
+ * its columns, against SQLite's own ORDER BY order_id, line_number,
+ * rowid DESC of the same table; *runs gets lines_runs().
+ */
+static void
+same_as_order_by(sqlite3 *db, size_t max_runs, size_t *runs)
+{
+	struct lines *L = NULL;
+	sqlite3_stmt *st, *ref;
+	char *a, *b;
+	size_t n = 0;
+	int rc, i;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rowid, _file_id,"
+	    " _row, order_id, line_number, order_date, ship_date, due_date,"
+	    " customer_id, product_id, quantity, unit_price, amount, discount,"
+	    " tax, shipping_cost, status, payment_status, payment_method FROM"
+	    " stg_order_line ORDER BY order_id, line_number, rowid DESC", -1,
+	    &ref, NULL), SQLITE_OK);
+	assert_int_equal(lines_open(db, max_runs, &L), CC_OK);
+	assert_non_null(lines_stmt(L));
+	*runs = lines_runs(L);
+	while ((rc = lines_next(L, &st)) == SQLITE_ROW) {
+		assert_int_equal(sqlite3_step(ref), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_count(st), 19);
+		for (i = 0; i < 19; i++) {
+			a = sqlite3_mprintf("%d:%s", sqlite3_column_type(st, i),
+			    sqlite3_column_text(st, i));
+			b = sqlite3_mprintf("%d:%s", sqlite3_column_type(ref,
+			    i), sqlite3_column_text(ref, i));
+			if (strcmp(a, b) != 0)
+				fail_msg("line %zu, column %d: %s, want %s", n,
+				    i, a, b);
+			sqlite3_free(a);
+			sqlite3_free(b);
+		}
+		n++;
+	}
+	assert_int_equal(rc, SQLITE_DONE);
+	assert_int_equal(sqlite3_step(ref), SQLITE_DONE);
+	assert_int_equal(lines_next(L, &st), SQLITE_DONE);
+	lines_close(L);
+	sqlite3_finalize(ref);
+}
+
+static void
+line(sqlite3_stmt *ins, int run, int row, const char *oid, long long ln,
+    int ln_null)
+{
+	char f[16];
+
+	snprintf(f, sizeof(f), "f%d", run);
+	sqlite3_reset(ins);
+	sqlite3_bind_text(ins, 1, f, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(ins, 2, row);
+	if (oid != NULL)
+		sqlite3_bind_text(ins, 3, oid, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(ins, 3);
+	if (ln_null)
+		sqlite3_bind_null(ins, 4);
+	else
+		sqlite3_bind_int64(ins, 4, ln);
+	sqlite3_bind_int(ins, 5, rnd(1000));
+	assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+}
+
+/*
+ * Runs of strictly increasing (order_id, line_number) written one after
+ * the other, each starting at or below where the one before ended (so
+ * each is a run of its own), sharing keys (the lines a later file
+ * supersedes), with NULL order ids and line numbers, text line numbers
+ * and text order ids by bytes ("SO9" after "SO00123"): the reader merges exactly the
+ * runs written and gives SQLite's order; with fewer runs allowed than
+ * there are, or a REAL key, it reads through ORDER BY, in the same order.
+ */
+static void
+test_lines_merged(void **state)
+{
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	char oid[32];
+	size_t runs;
+	int r, k, row = 0, nruns = 9;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, stg_sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	/* no line at all */
+	same_as_order_by(db, LINES_RUNS_MAX, &runs);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO stg_order_line"
+	    " (_file_id, _row, order_id, line_number, quantity) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5)", -1, &ins, NULL), SQLITE_OK);
+	for (r = 0; r < nruns; r++) {
+		int o = (int)rnd(5), n = 40 + (int)rnd(80);
+		if (r % 3 == 0)
+			line(ins, r, ++row, NULL, 0, 1);	/* NULLs first */
+		if (r % 4 == 1)
+			line(ins, r, ++row, NULL, 2, 0);
+		for (k = 0; k < n; k++) {
+			int lines = 1 + (int)rnd(3), l;
+			snprintf(oid, sizeof(oid), "SO%05d", o);
+			for (l = 1; l <= lines; l++)
+				line(ins, r, ++row, oid, l, 0);
+			o += 1 + (int)rnd(3);
+		}
+	}
+	/* a text line number sorts after the integers of its order; "SO9"
+	 * follows the last run's "SO00..." (bytes, not numbers) */
+	sqlite3_reset(ins);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO stg_order_line"
+	    " (_file_id, _row, order_id, line_number) VALUES ('g', 1, 'SO9',"
+	    " 'x'), ('g', 2, 'SO90', 'y'), ('g', 3, 'SO90', 1)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	same_as_order_by(db, LINES_RUNS_MAX, &runs);
+	/* the runs written, and one more where 'SO90', 1 follows 'SO90',
+	 * 'y' (an integer sorts before text) */
+	assert_int_equal(runs, (size_t)nruns + 1);
+	same_as_order_by(db, (size_t)nruns, &runs);
+	assert_int_equal(runs, 0);
+	same_as_order_by(db, 0, &runs);
+	assert_int_equal(runs, 0);
+	/* a REAL line number: read through ORDER BY */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO stg_order_line"
+	    " (_file_id, _row, order_id, line_number) VALUES ('h', 1, 'SO95',"
+	    " 1.5)", NULL, NULL, NULL), SQLITE_OK);
+	same_as_order_by(db, LINES_RUNS_MAX, &runs);
+	assert_int_equal(runs, 0);
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+}
+
+/* A table in one run (every key after the one before) is one range;
+ * equal keys next to each other start a new run. */
+static void
+test_lines_one_run(void **state)
+{
+	sqlite3 *db;
+	size_t runs;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, stg_sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO stg_order_line"
+	    " (_file_id, _row, order_id, line_number) VALUES ('a', 1, 'A', 1),"
+	    " ('a', 2, 'A', 2), ('a', 3, 'B', 1), ('a', 4, 'C', 1)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	same_as_order_by(db, LINES_RUNS_MAX, &runs);
+	assert_int_equal(runs, 1);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO stg_order_line"
+	    " (_file_id, _row, order_id, line_number) VALUES ('a', 5, 'C', 1),"
+	    " ('a', 6, 'C', 1), ('a', 7, 'D', 1)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	same_as_order_by(db, LINES_RUNS_MAX, &runs);
+	assert_int_equal(runs, 3);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_matches_sql),
 		cmocka_unit_test(test_rules_integers),
+		cmocka_unit_test(test_lines_merged),
+		cmocka_unit_test(test_lines_one_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
