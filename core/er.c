@@ -1397,7 +1397,6 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
     long long maxrow, json_t *report, struct cc_diag *diag)
 {
 	struct er x;
-	char sql[256];
 	struct timespec t0;
 	json_t *tm = NULL;
 	cc_err err;
@@ -1409,11 +1408,8 @@ er_entity(struct run *r, const struct schema_entity *e, long long *parent,
 	x.maxrow = maxrow;
 	if ((x.spec = spec_of(e)) == NULL || maxrow < 1)
 		return CC_OK;
-	snprintf(sql, sizeof(sql), "CREATE INDEX IF NOT EXISTS"
-	    " \"stg_%s_lineage\" ON \"stg_%s\" (_file_id, _row)", e->name,
-	    e->name);
-	if ((err = run_exec(r, sql, diag)) != CC_OK)
-		return err;
+	/* the lookups of a row by its lineage use the staging table's
+	 * primary key (_file_id, _row): no index of their own */
 	if (sqlite3_prepare_v2(r->db, "INSERT INTO match_pairs (run_id,"
 	    " entity, a_file_id, a_row, b_file_id, b_row, weight, probability,"
 	    " levels, blocking_rule, decision, decided_by, reason,"

@@ -92,9 +92,12 @@ static const char *const fixed_ddl =
 	" run_id TEXT, entity TEXT NOT NULL, from_file TEXT,"
 	" from_column TEXT, to_file TEXT, to_column TEXT, rule TEXT,"
 	" coverage REAL, matched INTEGER);"
+	/* WITHOUT ROWID: the ids by their key in one B-tree (not a table
+	 * and its index); not a public table, so no reader needs a rowid */
 	"CREATE TABLE IF NOT EXISTS canonical_ids ("
 	" entity TEXT NOT NULL, natural_key TEXT NOT NULL,"
-	" canonical_id INTEGER NOT NULL, PRIMARY KEY (entity, natural_key));"
+	" canonical_id INTEGER NOT NULL, PRIMARY KEY (entity, natural_key))"
+	" WITHOUT ROWID;"
 	/* entity resolution: every pair the matcher found at or above the
 	 * review threshold, every pair a rule or a person decided, with the
 	 * evidence (concord/pipeline.h) */
