@@ -3289,32 +3289,155 @@ out:
 	return r == 2 ? 1 : r == 1 ? 0 : r;
 }
 
+/*
+ * The sources dashboard's groups (agg_source_groups rows), gathered by
+ * dash_aggregate_facts(), dash_sources_read() and dash_sources_store():
+ * the facts per file from agg_fill(), and the rows of the grouped
+ * statements when they were read ahead (on another connection to the
+ * committed model), kept as their values.
+ */
+struct gval {
+	int		 type;		/* SQLITE_INTEGER, ... */
+	sqlite3_int64	 i;
+	double		 f;
+	char		*p;		/* TEXT or BLOB bytes (owned when kept) */
+	int		 n;
+};
+
+struct grow {
+	int		 stmt;
+	int		 nv;
+	struct gval	 v[3];		/* file_id, c1, c2 */
+};
+
+struct dash_sources {
+	struct agroups	 files;		/* facts per file (filled) */
+	int		 filled;	/* agg_fill() counted them */
+	int		 read;		/* rows read ahead */
+	struct grow	*rows;
+	size_t		 n, cap;
+};
+
+/* Where a group's rows go: an INSERT into agg_source_groups (ins), else
+ * kept in src. */
+struct gsink {
+	sqlite3		*db;		/* ins's */
+	sqlite3_stmt	*ins;
+	struct dash_sources *src;
+};
+
+/* One row of statement stmt into k (v: nv values, their bytes only read
+ * during the call).  Errors: CC_EDB (diag), CC_ENOMEM. */
+static cc_err
+sink_row(struct gsink *k, int stmt, const struct gval *v, int nv,
+    struct cc_diag *diag)
+{
+	struct grow *g;
+	int i;
+
+	if (k->ins != NULL) {
+		sqlite3_reset(k->ins);
+		sqlite3_clear_bindings(k->ins);
+		sqlite3_bind_int(k->ins, 1, stmt);
+		for (i = 0; i < nv && i < 3; i++)
+			switch (v[i].type) {
+			case SQLITE_INTEGER:
+				sqlite3_bind_int64(k->ins, i + 2, v[i].i);
+				break;
+			case SQLITE_FLOAT:
+				sqlite3_bind_double(k->ins, i + 2, v[i].f);
+				break;
+			case SQLITE_TEXT:
+				sqlite3_bind_text(k->ins, i + 2, v[i].p,
+				    v[i].n, SQLITE_STATIC);
+				break;
+			case SQLITE_BLOB:
+				sqlite3_bind_blob(k->ins, i + 2, v[i].p,
+				    v[i].n, SQLITE_STATIC);
+				break;
+			default:
+				sqlite3_bind_null(k->ins, i + 2);
+			}
+		if (sqlite3_step(k->ins) != SQLITE_DONE)
+			return stepped(k->db, sqlite3_errcode(k->db), diag);
+		return CC_OK;
+	}
+	if (k->src->n == k->src->cap) {
+		size_t cap = k->src->cap ? k->src->cap * 2 : 64;
+		if ((g = realloc(k->src->rows, cap * sizeof(*g))) == NULL)
+			return cc_diag_set(diag, CC_ENOMEM, "nomem",
+			    "out of memory");
+		k->src->rows = g;
+		k->src->cap = cap;
+	}
+	g = &k->src->rows[k->src->n];
+	memset(g, 0, sizeof(*g));
+	g->stmt = stmt;
+	for (i = 0; i < nv && i < 3; i++) {
+		g->v[i] = v[i];
+		g->v[i].p = NULL;
+		if ((v[i].type == SQLITE_TEXT || v[i].type == SQLITE_BLOB) &&
+		    (g->v[i].p = malloc((size_t)v[i].n + 1)) == NULL) {
+			while (i-- > 0)
+				free(g->v[i].p);
+			return cc_diag_set(diag, CC_ENOMEM, "nomem",
+			    "out of memory");
+		}
+		if (g->v[i].p != NULL)
+			memcpy(g->v[i].p, v[i].p, (size_t)v[i].n);
+	}
+	g->nv = nv < 3 ? nv : 3;
+	k->src->n++;
+	return CC_OK;
+}
+
+/* Column i of st as a gval (its bytes st's, until st steps). */
+static void
+gval_col(sqlite3_stmt *st, int i, struct gval *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch ((v->type = sqlite3_column_type(st, i))) {
+	case SQLITE_INTEGER:
+		v->i = sqlite3_column_int64(st, i);
+		break;
+	case SQLITE_FLOAT:
+		v->f = sqlite3_column_double(st, i);
+		break;
+	case SQLITE_TEXT:
+		v->p = (char *)sqlite3_column_text(st, i);
+		v->n = sqlite3_column_bytes(st, i);
+		break;
+	case SQLITE_BLOB:
+		v->p = (char *)sqlite3_column_blob(st, i);
+		v->n = sqlite3_column_bytes(st, i);
+		break;
+	}
+}
+
 /* Runs one grouped statement of the sources dashboard and stores its
  * rows under its number. */
 static cc_err
-store_group(sqlite3 *db, sqlite3_stmt *ins, const char *sql, int stmt,
+store_group(sqlite3 *db, struct gsink *k, const char *sql, int stmt,
     struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
-	cc_err err;
+	struct gval v[3];
+	cc_err err = CC_OK;
 	int rc, i, n;
 
 	if ((err = prep(db, sql, &st, diag)) != CC_OK)
 		return err;
 	n = sqlite3_column_count(st);
+	if (n > 3)
+		n = 3;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite3_reset(ins);
-		sqlite3_clear_bindings(ins);
-		sqlite3_bind_int(ins, 1, stmt);
-		for (i = 0; i < n && i < 3; i++)
-			sqlite3_bind_value(ins, i + 2, sqlite3_column_value(st,
-			    i));
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			rc = sqlite3_errcode(db);
+		for (i = 0; i < n; i++)
+			gval_col(st, i, &v[i]);
+		if ((err = sink_row(k, stmt, v, n, diag)) != CC_OK)
 			break;
-		}
 	}
-	err = stepped(db, rc, diag);
+	if (err == CC_OK)
+		err = stepped(db, rc, diag);
 	sqlite3_finalize(st);
 	return err;
 }
@@ -3488,7 +3611,7 @@ matched_refs(sqlite3 *db, const char *dim, struct htab *refs,
  * (diag set).
  */
 static int
-matched_group(sqlite3 *db, sqlite3_stmt *ins, const char *dim,
+matched_group(sqlite3 *db, struct gsink *k, const char *dim,
     const char *stg, int stmt, struct cc_diag *diag)
 {
 	struct htab refs;
@@ -3565,16 +3688,15 @@ matched_group(sqlite3 *db, sqlite3_stmt *ins, const char *dim,
 	if (ok == 1 && nfiles > 1)
 		qsort(files, nfiles, sizeof(*files), mfile_cmp);
 	for (i = 0; ok == 1 && i < nfiles; i++) {
-		sqlite3_reset(ins);
-		sqlite3_clear_bindings(ins);
-		sqlite3_bind_int(ins, 1, stmt);
-		sqlite3_bind_text(ins, 2, files[i].id, (int)files[i].len,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 3, files[i].n);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			stepped(db, sqlite3_errcode(db), diag);
+		struct gval v[2];
+		memset(v, 0, sizeof(v));
+		v[0].type = SQLITE_TEXT;
+		v[0].p = files[i].id;
+		v[0].n = (int)files[i].len;
+		v[1].type = SQLITE_INTEGER;
+		v[1].i = files[i].n;
+		if (sink_row(k, stmt, v, 2, diag) != CC_OK)
 			ok = -1;
-		}
 	}
 	for (i = 0; i < nfiles; i++)
 		free(files[i].id);
@@ -3582,38 +3704,126 @@ matched_group(sqlite3 *db, sqlite3_stmt *ins, const char *dim,
 	return ok;
 }
 
-/* The sources dashboard's groups into agg_source_groups; files: the
- * facts per file when agg_fill() counted them, else NULL. */
+/*
+ * The sources dashboard's grouped statements on db (the model, or a
+ * connection reading the committed model) into k, in their order.  The
+ * facts' statement, when agg_fill() counted the facts per file (files
+ * not NULL), is replaced by those counts (store_counts()) when k inserts,
+ * and left out when k keeps the rows (dash_sources_store() puts the
+ * counts in its place).
+ */
 static cc_err
-store_groups(sqlite3 *db, const struct agroups *files, struct cc_diag *diag)
+groups_run(sqlite3 *db, struct gsink *k, const struct agroups *files,
+    struct cc_diag *diag)
 {
-	sqlite3_stmt *ins = NULL;
 	cc_err err = CC_OK;
 	size_t i;
 	int done;
 
+	for (i = 0; i < N(stg_sources) && err == CC_OK; i++) {
+		if ((err = store_group(db, k, stg_sources[i].staged_sql,
+		    (int)(3 * i), diag)) == CC_OK)
+			err = store_group(db, k, stg_sources[i].accounted_sql,
+			    (int)(3 * i + 1), diag);
+		if (err == CC_OK && stg_sources[i].matched_sql != NULL &&
+		    (done = matched_group(db, k, stg_sources[i].dim,
+		    stg_sources[i].stg, (int)(3 * i + 2), diag)) <= 0)
+			err = done < 0 ? CC_EDB : store_group(db, k,
+			    stg_sources[i].matched_sql, (int)(3 * i + 2), diag);
+	}
+	for (i = 0; i < N(file_groups) && err == CC_OK; i++) {
+		if (files == NULL || file_groups[i].target != SRC_FACTS)
+			err = store_group(db, k, file_groups[i].sql,
+			    SRC_GROUP_BASE + (int)i, diag);
+		else if (k->ins != NULL)
+			err = store_counts(db, k->ins, files,
+			    SRC_GROUP_BASE + (int)i, diag);
+	}
+	return err;
+}
+
+void
+dash_sources_free(struct dash_sources *src)
+{
+	size_t i;
+	int k;
+
+	if (src == NULL)
+		return;
+	for (i = 0; i < src->n; i++)
+		for (k = 0; k < src->rows[i].nv; k++)
+			free(src->rows[i].v[k].p);
+	free(src->rows);
+	agroups_free(&src->files);
+	free(src);
+}
+
+cc_err
+dash_sources_read(sqlite3 *db, struct dash_sources *src, struct cc_diag *diag)
+{
+	struct gsink k;
+	cc_err err;
+
+	if (db == NULL || src == NULL || src->read)
+		return cc_diag_set(diag, CC_EINVAL, "sources", "no model, no"
+		    " aggregates, or their groups read already");
+	memset(&k, 0, sizeof(k));
+	k.src = src;
+	if ((err = groups_run(db, &k, src->filled ? &src->files : NULL,
+	    diag)) != CC_OK)
+		return err;
+	src->read = 1;
+	return CC_OK;
+}
+
+/* The facts' statement's number (file_groups' SRC_FACTS entry). */
+static int
+facts_stmt(void)
+{
+	size_t i;
+
+	for (i = 0; i < N(file_groups); i++)
+		if (file_groups[i].target == SRC_FACTS)
+			return SRC_GROUP_BASE + (int)i;
+	return -1;
+}
+
+cc_err
+dash_sources_store(sqlite3 *db, struct dash_sources *src, struct cc_diag *diag)
+{
+	struct gsink k;
+	cc_err err = CC_OK;
+	size_t i;
+	int facts = facts_stmt(), counted = 0;
+
+	if (db == NULL || src == NULL)
+		return cc_diag_set(diag, CC_EINVAL, "sources", "no model or"
+		    " no aggregates");
+	memset(&k, 0, sizeof(k));
+	k.db = db;
 	if (sqlite3_prepare_v2(db, "INSERT INTO agg_source_groups (stmt,"
-	    " file_id, c1, c2) VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) !=
+	    " file_id, c1, c2) VALUES (?1, ?2, ?3, ?4)", -1, &k.ins, NULL) !=
 	    SQLITE_OK)
 		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 		    sqlite3_errmsg(db));
-	for (i = 0; i < N(stg_sources) && err == CC_OK; i++) {
-		if ((err = store_group(db, ins, stg_sources[i].staged_sql,
-		    (int)(3 * i), diag)) == CC_OK)
-			err = store_group(db, ins, stg_sources[i].accounted_sql,
-			    (int)(3 * i + 1), diag);
-		if (err == CC_OK && stg_sources[i].matched_sql != NULL &&
-		    (done = matched_group(db, ins, stg_sources[i].dim,
-		    stg_sources[i].stg, (int)(3 * i + 2), diag)) <= 0)
-			err = done < 0 ? CC_EDB : store_group(db, ins,
-			    stg_sources[i].matched_sql, (int)(3 * i + 2), diag);
-	}
-	for (i = 0; i < N(file_groups) && err == CC_OK; i++)
-		err = files != NULL && file_groups[i].target == SRC_FACTS ?
-		    store_counts(db, ins, files, SRC_GROUP_BASE + (int)i, diag) :
-		    store_group(db, ins, file_groups[i].sql,
-		    SRC_GROUP_BASE + (int)i, diag);
-	sqlite3_finalize(ins);
+	if (!src->read)
+		err = groups_run(db, &k, src->filled ? &src->files : NULL,
+		    diag);
+	else
+		/* the rows read ahead, in their order; the facts' counts
+		 * where their statement's rows would be */
+		for (i = 0; i <= src->n && err == CC_OK; i++) {
+			if (src->filled && !counted && (i == src->n ||
+			    src->rows[i].stmt > facts)) {
+				counted = 1;
+				err = store_counts(db, k.ins, &src->files,
+				    facts, diag);
+			}
+			if (i < src->n && err == CC_OK)
+				err = sink_row(&k, src->rows[i].stmt,
+				    src->rows[i].v, src->rows[i].nv, diag);
+		}
+	sqlite3_finalize(k.ins);
 	return err;
 }
 
@@ -3669,31 +3879,49 @@ dash_aggregate(sqlite3 *db, struct cc_diag *diag)
 }
 
 cc_err
-dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
+dash_aggregate_facts(sqlite3 *db, struct dash_sources **out,
+    struct cc_diag *diag)
 {
-	struct agroups files;
+	struct dash_sources *src;
 	cc_err err;
 	int filled;
 
-	memset(&files, 0, sizeof(files));
+	*out = NULL;
 	if ((err = aggregate_model(db, diag)) != CC_OK)
 		return err;
 	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
 	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
 	    " DELETE FROM agg_source_groups;", diag)) != CC_OK)
 		return err;
+	if ((src = calloc(1, sizeof(*src))) == NULL)
+		return cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
 	/* the groups in one pass, else (a value it leaves to SQLite) by
 	 * the statements */
-	if ((filled = agg_fill(db, &files, diag)) < 0)
+	if ((filled = agg_fill(db, &src->files, diag)) < 0) {
+		dash_sources_free(src);
 		return filled == -1 ? CC_ENOMEM : CC_EDB;
+	}
+	src->filled = filled;
 	if ((filled == 0 && (err = db_exec(db, agg_fill_sql, diag)) != CC_OK) ||
-	    (err = db_exec(db, agg_index_sql, diag)) != CC_OK ||
-	    (err = store_groups(db, filled ? &files : NULL, diag)) != CC_OK) {
-		agroups_free(&files);
+	    (err = db_exec(db, agg_index_sql, diag)) != CC_OK) {
+		dash_sources_free(src);
 		return err;
 	}
-	agroups_free(&files);
+	*out = src;
 	return CC_OK;
+}
+
+cc_err
+dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag)
+{
+	struct dash_sources *src;
+	cc_err err;
+
+	if ((err = dash_aggregate_facts(db, &src, diag)) != CC_OK)
+		return err;
+	err = dash_sources_store(db, src, diag);
+	dash_sources_free(src);
+	return err;
 }
 
 int

@@ -270,6 +270,41 @@ cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
  * them to those statements.  Errors as dash_aggregate().
  */
 cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
+
+/*
+ * dash_aggregate_tables() in parts, so that the sources dashboard's
+ * groups (agg_source_groups: per file and entity, the staged, accounted
+ * and matched rows, the quarantine and clean issues, the facts) can be
+ * read on another connection while the run goes on (core/aggregate.c):
+ *
+ * dash_aggregate_facts() replaces agg_sales_order and agg_sales_product
+ * (with their indexes), empties agg_dashboard and agg_source_groups, and
+ * returns in *out (a new struct; free it with dash_sources_free()) the
+ * facts' count per file when its pass over fact_sales took them.
+ * Errors as dash_aggregate(); *out NULL on error.
+ *
+ * dash_sources_read() runs the grouped statements (but the facts' one
+ * that *out answers) on db, the model being built or a connection that
+ * reads the same committed model (query_only is enough: it writes
+ * nothing), keeping their rows in src.  It may run on another thread
+ * than the other calls on src, never at the same time as one.  Errors:
+ * CC_EINVAL (db or src NULL, or src read already), CC_EDB, CC_ENOMEM.
+ *
+ * dash_sources_store() inserts the groups into agg_source_groups of db
+ * (the model being built, inside the run's transaction), in the order
+ * dash_aggregate_tables() inserts them: the rows read ahead when
+ * dash_sources_read() was called, else the statements run now on db.
+ * Errors: CC_EINVAL (db or src NULL), CC_EDB, CC_ENOMEM.
+ */
+struct dash_sources;
+cc_err		 dash_aggregate_facts(sqlite3 *db, struct dash_sources **out,
+		     struct cc_diag *diag);
+cc_err		 dash_sources_read(sqlite3 *db, struct dash_sources *src,
+		     struct cc_diag *diag);
+cc_err		 dash_sources_store(sqlite3 *db, struct dash_sources *src,
+		     struct cc_diag *diag);
+/* Frees src (NULL is fine). */
+void		 dash_sources_free(struct dash_sources *src);
 cc_err		 dash_aggregate_documents(sqlite3 *db, struct cc_diag *diag);
 
 /*

@@ -2179,6 +2179,81 @@ test_matched_lineage(void **state)
 	sqlite3_close(m);
 }
 
+/* agg_source_groups as a reader sees it: every row with its rowid and
+ * the types of its values. */
+static char *
+groups_text(sqlite3 *m)
+{
+	return rows_text(m, "SELECT rowid, stmt, quote(file_id), quote(c1),"
+	    " quote(c2) FROM agg_source_groups ORDER BY rowid");
+}
+
+/*
+ * The sources dashboard's groups read on a second connection
+ * (dash_sources_read()) and stored by the first (dash_sources_store())
+ * are the rows dash_aggregate_tables() stores, rowids included, the
+ * facts' counts in their place; stored without reading ahead, the same;
+ * the facts pass left to the statements (a REAL amount), the same; a
+ * second read, and NULL arguments, are refused.
+ */
+static void
+test_sources_read_elsewhere(void **state)
+{
+	sqlite3 *db = db_of(state), *m = NULL, *r2 = NULL;
+	struct dash_sources *src = NULL;
+	struct cc_diag d;
+	char *want, *got;
+	int round;
+
+	exec(db, base_sql);
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_open_v2(sqlite3_db_filename(db, "model"),
+	    &r2, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	exec(r2, "PRAGMA query_only=1");
+	for (round = 0; round < 2; round++) {
+		if (round == 1)		/* the statements' sums */
+			exec(m, "UPDATE fact_sales SET amount = 12.5 WHERE"
+			    " rowid = (SELECT min(rowid) FROM fact_sales)");
+		cc_diag_clear(&d);
+		if (dash_aggregate_tables(m, &d) != CC_OK)
+			fail_msg("dash_aggregate_tables: %s", d.message);
+		want = groups_text(m);
+		assert_non_null(want);
+		/* the facts' statement among them */
+		assert_non_null(strstr(want, "|1:104|"));
+		/* read on the second connection, stored on the first */
+		assert_int_equal(dash_aggregate_facts(m, &src, &d), CC_OK);
+		got = groups_text(m);
+		assert_true(got == NULL || got[0] == '\0');
+		sqlite3_free(got);
+		assert_int_equal(dash_sources_read(r2, src, &d), CC_OK);
+		assert_int_equal(dash_sources_read(r2, src, &d), CC_EINVAL);
+		assert_int_equal(dash_sources_store(m, src, &d), CC_OK);
+		dash_sources_free(src);
+		got = groups_text(m);
+		assert_string_equal(got, want);
+		sqlite3_free(got);
+		/* not read ahead: read and stored on the first */
+		assert_int_equal(dash_aggregate_facts(m, &src, &d), CC_OK);
+		assert_int_equal(dash_sources_store(m, src, &d), CC_OK);
+		dash_sources_free(src);
+		got = groups_text(m);
+		assert_string_equal(got, want);
+		sqlite3_free(got);
+		sqlite3_free(want);
+	}
+	assert_int_equal(dash_aggregate_facts(m, &src, &d), CC_OK);
+	assert_int_equal(dash_sources_read(NULL, src, &d), CC_EINVAL);
+	assert_int_equal(dash_sources_read(r2, NULL, &d), CC_EINVAL);
+	assert_int_equal(dash_sources_store(NULL, src, &d), CC_EINVAL);
+	assert_int_equal(dash_sources_store(m, NULL, &d), CC_EINVAL);
+	dash_sources_free(src);
+	dash_sources_free(NULL);
+	sqlite3_close(r2);
+	sqlite3_close(m);
+}
+
 int
 main(void)
 {
@@ -2209,6 +2284,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_top_ten,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate_pass,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_sources_read_elsewhere,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate_indexes_used,
 		    setup_model, teardown),
