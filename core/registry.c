@@ -363,8 +363,8 @@ cc_err
 registry_upload_sheet(struct registry_upload *up, const char *sheet)
 {
 	if (up == NULL || sheet == NULL || strlen(sheet) == 0 ||
-	    strlen(sheet) >= sizeof(up->sheet))
-		return CC_EINVAL;
+	    strlen(sheet) >= sizeof(up->sheet) || up->pstage != 0)
+		return CC_EINVAL;	/* (prepared: the sheet was read) */
 	memcpy(up->sheet, sheet, strlen(sheet) + 1);
 	return CC_OK;
 }

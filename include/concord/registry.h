@@ -49,7 +49,8 @@ cc_err	registry_upload_write(struct registry_upload *up, const void *buf,
  * 127 bytes; Excel's names have at most 31 characters); without it the
  * workbook's first sheet is read.  Ignored for other formats.  The name
  * is stored in the file's records_path column and shown as
- * dialect.sheet.  Errors: CC_EINVAL (NULL, empty or too long).
+ * dialect.sheet.  Errors: CC_EINVAL (NULL, empty or too long, or the
+ * upload prepared already: registry_upload_prepare()).
  */
 cc_err	registry_upload_sheet(struct registry_upload *up, const char *sheet);
 
@@ -89,7 +90,7 @@ cc_err	registry_upload_finish(struct workspace *ws, struct registry_upload *up,
  * upload` of several files); up is still the caller's, to finish or
  * abort.  The returned error is the one finish will report unless the
  * bytes are a duplicate (that one wins, as in finish alone); once
- * prepared, no more bytes may be written.  Errors: those of
+ * prepared, no more bytes may be written nor a sheet chosen.  Errors: those of
  * registry_upload_finish()'s content (CC_EINVAL, CC_EUNSUPPORTED,
  * CC_EPARSE, CC_EENCODING, CC_EINVALID, CC_EIO, CC_ENOMEM); CC_EINVAL
  * too for a NULL or already prepared up.

@@ -292,8 +292,8 @@ test_duplicate_wins(void **state)
 	}
 }
 
-/* A prepared upload takes no more bytes and is not prepared again; it is
- * still finished as it was prepared. */
+/* A prepared upload takes no more bytes nor a sheet and is not prepared
+ * again; it is still finished as it was prepared. */
 static void
 test_prepared_is_closed(void **state)
 {
@@ -313,6 +313,7 @@ test_prepared_is_closed(void **state)
 	    20), CC_EINVAL);
 	assert_int_equal(registry_upload_prepare(up, "a.csv", "text/csv"),
 	    CC_EINVAL);
+	assert_int_equal(registry_upload_sheet(up, "Sheet2"), CC_EINVAL);
 	assert_int_equal(registry_upload_size(up), (long long)strlen(csv_ok));
 	assert_int_equal(registry_upload_finish(fx->ws, up, "a.csv",
 	    "text/csv", &file, &dup, NULL), CC_OK);
