@@ -126,9 +126,15 @@ open_model(struct run *r, const char *tmp, const char *cur,
 	 * memory does not grow with its input (1,026,766 sales lines: peak
 	 * RSS 322 MiB with temp_store=MEMORY and a 64 MiB cache, 78 MiB so,
 	 * in the same time; tests/bench/README.md).  PRAGMA threads=2 was
- * measured and left out: CRM/ERP 0.15 s faster, but the 1M-line run
- * 0.4 s slower, 1.7 s more CPU and 89 -> 119 MiB peak RSS. */
-	if (run_exec(r, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	 * measured and left out: CRM/ERP 0.15 s faster, but the 1M-line run
+	 * 0.4 s slower, 1.7 s more CPU and 89 -> 119 MiB peak RSS.  Pages of
+	 * 64 KiB (SQLite's largest; set before the first table), as a bulk
+	 * load wants: the 1M-line run 7.6 -> 6.9 s (fewer pages to write, read
+	 * back and split; the cache is 16 MiB either way), and the read side
+	 * behind nginx unchanged (http_bench.sh, the same model at 4 and 64 KiB
+	 * pages, 2026-12-06). */
+	if (run_exec(r, "PRAGMA page_size=65536;"
+	    " PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
 	    " PRAGMA temp_store=FILE; PRAGMA cache_size=-16384;", diag) !=
 	    CC_OK)
 		return CC_EDB;
