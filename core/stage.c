@@ -43,6 +43,7 @@
 #define RULE_MASK	((CLEAN_RULE__MAX >= 64 ? ~UINT64_C(0) : \
 	(UINT64_C(1) << (CLEAN_RULE__MAX % 64)) - 1) & ~CLEAN_RULE_BIT(0))
 #define BATCH_ROWS	32	/* rows per staging INSERT statement */
+#define KEEP_BATCHES	16	/* batches per set handed to the writer */
 
 /*
  * A cleaned value kept for the next row with the same raw value:
@@ -212,12 +213,35 @@ struct bval {
 				   fed.extra) or a slot of fed.arena */
 };
 
+/* One set of an entity's kept rows (nb of them, at most fed.nkeep). */
+struct kept {
+	struct bval	*bv;		/* [nkeep][nparam] */
+	char		*arena;		/* [nkeep][nt + 1][VALUE_SIZE] */
+	char		**extra;	/* [nkeep] */
+	int		 nb;
+};
+
+/* A value that could not be cleaned, kept for clean_issues until its
+ * set is written (the names are the file's and the schema's). */
+struct issue {
+	long long	 row;
+	const char	*entity, *column;
+	char		*raw;		/* owned */
+	enum clean_issue issue;
+};
+
+struct issues {
+	struct issue	*v;
+	size_t		 n, cap;
+};
+
 /*
  * An entity the file feeds: its targets and its INSERTs.  Rows are kept
- * (nb of them) and inserted BATCH_ROWS at a time by one multi-row
- * INSERT (insb), which costs SQLite about half of BATCH_ROWS single-row
- * statements (tests/bench/README.md); the rest, at the end, one by one
- * through ins.
+ * in two sets (k[2]: one filled by the reading thread while the writer
+ * inserts the other, see struct writer) of nkeep rows, inserted
+ * BATCH_ROWS at a time by one multi-row INSERT (insb), which costs
+ * SQLite about half of BATCH_ROWS single-row statements
+ * (tests/bench/README.md); the rest, at the end, one by one through ins.
  */
 struct fed {
 	const struct schema_entity	*e;
@@ -228,11 +252,8 @@ struct fed {
 							   none */
 	int				 nbatch;
 	int				 nparam;	/* parameters per row */
-	struct bval			*bv;		/* [nbatch][nparam] */
-	char				*arena;		/* [nbatch][nt]
-							   [VALUE_SIZE] */
-	char				**extra;	/* [nbatch] */
-	int				 nb;		/* rows kept */
+	int				 nkeep;		/* rows per set */
+	struct kept			 k[2];
 	long long			 rows;
 	/* order lines: a line without a line number is numbered in
 	 * source order within its order (the file's lines of the same
@@ -261,6 +282,8 @@ struct file {
 	int			 nextra;
 	size_t			 ncols;
 	const char *const	*names;		/* reader column names */
+	int			 cur;		/* the set being filled */
+	struct issues		 q[2];		/* each set's clean issues */
 };
 
 static const char *
@@ -623,22 +646,50 @@ clean_memo(const struct clean_opts *o, const char *today, struct target *t,
 	return on <= MEMO_BYTES ? on : (size_t)-1;
 }
 
+/* Notes the issue in t and keeps it in q (NULL: a preview, t only):
+ * CC_OK or CC_ENOMEM. */
 static cc_err
-record_issue(sqlite3_stmt *st, struct file *f, long long row,
+record_issue(struct issues *q, struct file *f, long long row,
     struct target *t, int col, const char *raw, enum clean_issue issue)
 {
+	struct issue *v;
+
 	t->issue = issue;
-	if (st == NULL)
+	if (q == NULL)
 		return CC_OK;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, row);
-	sqlite3_bind_text(st, 3, t->e->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, f->names[col], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, raw, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, clean_issue_name(issue), -1, SQLITE_STATIC);
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		if ((v = realloc(q->v, cap * sizeof(*v))) == NULL)
+			return CC_ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	v = &q->v[q->n];
+	if ((v->raw = strdup(raw)) == NULL)
+		return CC_ENOMEM;
+	v->row = row;
+	v->entity = t->e->name;
+	v->column = f->names[col];
+	v->issue = issue;
+	q->n++;
 	t->issues++;
-	return sqlite3_step(st) == SQLITE_DONE ? CC_OK : CC_EDB;
+	return CC_OK;
+}
+
+/* Drops q's issues (keeps its memory when keep). */
+static void
+issues_clear(struct issues *q, int keep)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		free(q->v[i].raw);
+	q->n = 0;
+	if (!keep) {
+		free(q->v);
+		q->v = NULL;
+		q->cap = 0;
+	}
 }
 
 /* Counts a currency written in one of t's values (the first four kept). */
@@ -660,13 +711,13 @@ note_currency(struct target *t, const char *code)
 
 /*
  * Cleans the row's value of target t from its source columns; each value
- * that cannot be cleaned goes to clean_issues through issue_st (NULL: only
- * t->issue keeps the last one, for a preview).
+ * that cannot be cleaned is kept in q for clean_issues (NULL: only
+ * t->issue keeps the last one, for a preview).  CC_OK or CC_ENOMEM.
  */
 static cc_err
 clean_target(const struct clean_opts *o, const char *today, struct file *f,
     struct target *t, const char *const *vals, long long row,
-    sqlite3_stmt *issue_st)
+    struct issues *q)
 {
 	char buf[VALUE_SIZE];
 	struct clean_result res;
@@ -684,9 +735,9 @@ clean_target(const struct clean_opts *o, const char *today, struct file *f,
 		    rules &= rules - 1)
 			t->changes[k][__builtin_ctzll(rules)]++;
 		if (res.issue != CLEAN_ISSUE_NONE && raw != NULL &&
-		    record_issue(issue_st, f, row, t, t->cols[k], raw,
+		    record_issue(q, f, row, t, t->cols[k], raw,
 		    res.issue) != CC_OK)
-			return CC_EDB;
+			return CC_ENOMEM;
 		if (res.status != CLEAN_VALUE)
 			continue;
 		if (res.currency[0] != '\0')
@@ -790,13 +841,18 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 			fd->nbatch = BATCH_ROWS;
 		if (fd->nbatch < 1)
 			fd->nbatch = 1;
-		if ((fd->bv = calloc((size_t)fd->nbatch * (size_t)fd->nparam,
-		    sizeof(*fd->bv))) == NULL || (fd->arena = malloc(
-		    (size_t)fd->nbatch * (size_t)(fd->nt + 1) * VALUE_SIZE)) ==
-		    NULL || (fd->extra = calloc((size_t)fd->nbatch,
-		    sizeof(*fd->extra))) == NULL)
-			return cc_diag_set(diag, CC_ENOMEM, "memory",
-			    "out of memory");
+		fd->nkeep = fd->nbatch * KEEP_BATCHES;
+		for (k = 0; k < 2; k++) {
+			struct kept *kp = &fd->k[k];
+			if ((kp->bv = calloc((size_t)fd->nkeep *
+			    (size_t)fd->nparam, sizeof(*kp->bv))) == NULL ||
+			    (kp->arena = malloc((size_t)fd->nkeep *
+			    (size_t)(fd->nt + 1) * VALUE_SIZE)) == NULL ||
+			    (kp->extra = calloc((size_t)fd->nkeep,
+			    sizeof(*kp->extra))) == NULL)
+				return cc_diag_set(diag, CC_ENOMEM, "memory",
+				    "out of memory");
+		}
 		if (fd->nbatch < 2)
 			continue;
 		rowlen = strlen(sql + head);
@@ -820,11 +876,13 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 	return CC_OK;
 }
 
-/* Binds the kept row b of fd to st's parameters from first + 1 on. */
+/* Binds the kept row b of fd's set kp to st's parameters from first + 1
+ * on. */
 static void
-bind_kept(sqlite3_stmt *st, int first, const struct fed *fd, int b)
+bind_kept(sqlite3_stmt *st, int first, const struct fed *fd,
+    const struct kept *kp, int b)
 {
-	const struct bval *v = &fd->bv[(size_t)b * (size_t)fd->nparam];
+	const struct bval *v = &kp->bv[(size_t)b * (size_t)fd->nparam];
 	int j;
 
 	for (j = 0; j < fd->nparam; j++, v++)
@@ -845,69 +903,213 @@ bind_kept(sqlite3_stmt *st, int first, const struct fed *fd, int b)
 		}
 }
 
-/* Inserts fd's kept rows: CC_OK or CC_EDB (diag set). */
+/* Inserts the rows of fd's set kp in order: whole batches through insb,
+ * the rest one by one through ins.  CC_OK or CC_EDB (diag set). */
 static cc_err
-fed_flush(struct run *r, struct fed *fd, struct cc_diag *diag)
+fed_flush(struct run *r, struct fed *fd, const struct kept *kp,
+    struct cc_diag *diag)
 {
-	cc_err err = CC_OK;
-	int b;
+	int b = 0, j;
 
-	if (fd->nb == fd->nbatch && fd->insb != NULL) {
-		sqlite3_reset(fd->insb);
-		for (b = 0; b < fd->nb; b++)
-			bind_kept(fd->insb, b * fd->nparam, fd, b);
-		if (sqlite3_step(fd->insb) != SQLITE_DONE)
+	while (b < kp->nb) {
+		sqlite3_stmt *st = fd->insb != NULL && kp->nb - b >=
+		    fd->nbatch ? fd->insb : fd->ins;
+		int n = st == fd->insb ? fd->nbatch : 1;
+		sqlite3_reset(st);
+		for (j = 0; j < n; j++)
+			bind_kept(st, j * fd->nparam, fd, kp, b + j);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+			    sqlite3_errmsg(r->db));
+		b += n;
+	}
+	return CC_OK;
+}
+
+/*
+ * Writes set s of file f: every entity's kept rows (each has as many),
+ * then the set's clean issues through issue_st; then frees the extra
+ * texts the entities shared and empties the set.  With discard, only
+ * empties it.  CC_OK or CC_EDB (diag set).
+ */
+static cc_err
+flush_set(struct run *r, struct file *f, int s, sqlite3_stmt *issue_st,
+    int discard, struct cc_diag *diag)
+{
+	struct issues *q = &f->q[s];
+	cc_err err = CC_OK;
+	size_t n;
+	int i, b;
+
+	for (i = 0; i < f->nfed && err == CC_OK && !discard; i++)
+		err = fed_flush(r, &f->fed[i], &f->fed[i].k[s], diag);
+	for (n = 0; n < q->n && err == CC_OK && !discard; n++) {
+		sqlite3_reset(issue_st);
+		sqlite3_bind_text(issue_st, 1, f->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(issue_st, 2, q->v[n].row);
+		sqlite3_bind_text(issue_st, 3, q->v[n].entity, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(issue_st, 4, q->v[n].column, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(issue_st, 5, q->v[n].raw, -1, SQLITE_STATIC);
+		sqlite3_bind_text(issue_st, 6, clean_issue_name(q->v[n].issue),
+		    -1, SQLITE_STATIC);
+		if (sqlite3_step(issue_st) != SQLITE_DONE)
 			err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
 			    sqlite3_errmsg(r->db));
-	} else
-		for (b = 0; b < fd->nb && err == CC_OK; b++) {
-			sqlite3_reset(fd->ins);
-			bind_kept(fd->ins, 0, fd, b);
-			if (sqlite3_step(fd->ins) != SQLITE_DONE)
-				err = cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-				    sqlite3_errmsg(r->db));
+	}
+	issues_clear(q, 1);
+	for (i = 0; i < f->nfed; i++) {
+		struct kept *kp = &f->fed[i].k[s];
+		for (b = 0; b < kp->nb; b++) {
+			free(kp->extra[b]);
+			kp->extra[b] = NULL;
 		}
+		kp->nb = 0;
+	}
 	return err;
 }
 
-/* Inserts every entity's kept rows (each has as many), then frees the
- * extra texts they shared: CC_OK or CC_EDB (diag set). */
-static cc_err
-flush_all(struct run *r, struct file *f, struct cc_diag *diag)
-{
-	cc_err err = CC_OK;
-	int i, b;
+/*
+ * The writer: a thread that inserts the sets the reading thread (the
+ * run's) hands it, so that reading and cleaning a file overlaps SQLite's
+ * inserts (two cores: the 1M-line stage 2.27 -> 1.57 s,
+ * tests/bench/README.md).  One set is handed at a time (pending); the
+ * reader fills the other meanwhile, and waits before handing the next
+ * until the writer is done (busy 0), so a set is never read and written
+ * at once.  Only the writer uses r->db between writer_start() and
+ * writer_end(); the reader's ticks go to the workspace's connection.  The
+ * first error stops the writes: the later sets are discarded and
+ * writer_post() returns it.  Without a thread (r->threads == 1, or
+ * pthread_create() failing) writer_post() writes the set itself.
+ */
+struct writer {
+	struct run	*r;
+	struct file	*f;
+	sqlite3_stmt	*issue_st;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	pthread_t	 th;
+	int		 on;		/* the thread runs */
+	int		 pending;	/* the set handed, or -1 */
+	int		 busy;		/* a set is being written */
+	int		 quit;
+	cc_err		 err;
+	struct cc_diag	 diag;
+};
 
-	for (i = 0; i < f->nfed && err == CC_OK; i++)
-		err = fed_flush(r, &f->fed[i], diag);
-	for (i = 0; i < f->nfed; i++) {
-		for (b = 0; b < f->fed[i].nb; b++) {
-			free(f->fed[i].extra[b]);
-			f->fed[i].extra[b] = NULL;
-		}
-		f->fed[i].nb = 0;
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	int s;
+	cc_err err;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->pending < 0 && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->pending < 0)
+			break;
+		s = w->pending;
+		w->pending = -1;
+		w->busy = 1;
+		pthread_mutex_unlock(&w->mu);
+		err = flush_set(w->r, w->f, s, w->issue_st, w->err != CC_OK,
+		    &w->diag);
+		pthread_mutex_lock(&w->mu);
+		if (w->err == CC_OK)
+			w->err = err;
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cv);
 	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void
+writer_start(struct writer *w, struct run *r, struct file *f,
+    sqlite3_stmt *issue_st)
+{
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	w->f = f;
+	w->issue_st = issue_st;
+	w->pending = -1;
+	w->err = CC_OK;
+	if (r->threads == 1)
+		return;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		return;
+	}
+	w->on = 1;
+}
+
+/* Hands set s to the writer (or writes it): the first error so far of
+ * the writes (CC_EDB, w->diag set), else CC_OK. */
+static cc_err
+writer_post(struct writer *w, int s)
+{
+	cc_err err;
+
+	if (!w->on) {
+		if (w->err == CC_OK)
+			w->err = flush_set(w->r, w->f, s, w->issue_st, 0,
+			    &w->diag);
+		else
+			flush_set(w->r, w->f, s, w->issue_st, 1, &w->diag);
+		return w->err;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->pending >= 0 || w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	w->pending = s;
+	err = w->err;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	return err;
+}
+
+/* Waits for the sets handed, stops the thread: the writes' first error
+ * (CC_EDB, w->diag set) or CC_OK.  Safe to call twice. */
+static cc_err
+writer_end(struct writer *w)
+{
+	if (w->on) {
+		pthread_mutex_lock(&w->mu);
+		w->quit = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->th, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		w->on = 0;
+	}
+	return w->err;
 }
 
 /* Frees what prepare_inserts() made for fd (kept rows are dropped). */
 static void
 fed_free(struct fed *fd)
 {
-	int b;
+	int b, k;
 
 	sqlite3_finalize(fd->ins);
 	sqlite3_finalize(fd->insb);
 	fd->ins = fd->insb = NULL;
-	for (b = 0; fd->extra != NULL && b < fd->nbatch; b++)
-		free(fd->extra[b]);
-	free(fd->extra);
-	free(fd->bv);
-	free(fd->arena);
-	fd->extra = NULL;
-	fd->bv = NULL;
-	fd->arena = NULL;
-	fd->nb = 0;
+	for (k = 0; k < 2; k++) {
+		struct kept *kp = &fd->k[k];
+		for (b = 0; kp->extra != NULL && b < fd->nkeep; b++)
+			free(kp->extra[b]);
+		free(kp->extra);
+		free(kp->bv);
+		free(kp->arena);
+		memset(kp, 0, sizeof(*kp));
+	}
 	ord_free(fd->orders);
 	fd->orders = NULL;
 	fd->last_n = NULL;
@@ -1076,7 +1278,13 @@ number_line(struct file *f, struct fed *fd, struct bval *v)
 	return CC_OK;
 }
 
-/* Stages one file's rows after plan(): sample pass, then cleaning pass. */
+/*
+ * Stages one file's rows after plan(): sample pass, then cleaning pass.
+ * The rows are read and cleaned here and written by the writer (struct
+ * writer) a set at a time.  Errors: the reader's (diag set), CC_ENOMEM,
+ * CC_ECONFLICT (cancelled), or the writes' CC_EDB; a write's error wins
+ * over the reader's later one, except a cancellation.
+ */
 static cc_err
 stage_rows(struct run *r, struct file *f, long long *done, long long total,
     json_t *report, struct cc_diag *diag)
@@ -1084,11 +1292,14 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	struct source_reader *rd = NULL;
 	sqlite3_stmt *issue_st = NULL;
 	const char *const *vals;
+	struct writer w;
 	long long row = 0;
-	cc_err err;
+	cc_err err, werr;
 	char *extra;
-	int i, k;
+	int i, k, writing = 0;
 
+	memset(&w, 0, sizeof(w));
+	w.err = CC_OK;
 	if ((err = learn_formats(f, diag)) != CC_OK ||
 	    (err = prepare_inserts(r, f, diag)) != CC_OK)
 		return err;
@@ -1099,23 +1310,30 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 		    sqlite3_errmsg(r->db));
 	if ((err = source_open(f->path, &f->d, &rd, diag)) != CC_OK)
 		goto out;
+	f->cur = 0;
+	writer_start(&w, r, f, issue_st);
+	writing = 1;
 	while ((err = source_next(rd, &vals, diag)) == CC_OK) {
+		int s = f->cur;
 		row++;
 		for (i = 0; i < f->nt; i++)
 			if ((err = clean_target(&r->copt, r->today, f,
-			    &f->t[i], vals, row, issue_st)) != CC_OK)
+			    &f->t[i], vals, row, &f->q[s])) != CC_OK) {
+				cc_diag_set(diag, err, "memory", "out of memory");
 				goto out;
+			}
 		extra = extra_json(f, vals);
 		/* the first entity keeps the row's extra text, for all */
 		if (f->nfed > 0)
-			f->fed[0].extra[f->fed[0].nb] = extra;
+			f->fed[0].k[s].extra[f->fed[0].k[s].nb] = extra;
 		else
 			free(extra);
 		for (i = 0; i < f->nfed; i++) {
 			struct fed *fd = &f->fed[i];
-			struct bval *v = &fd->bv[(size_t)fd->nb *
+			struct kept *kp = &fd->k[s];
+			struct bval *v = &kp->bv[(size_t)kp->nb *
 			    (size_t)fd->nparam];
-			char *slot = fd->arena + (size_t)fd->nb *
+			char *slot = kp->arena + (size_t)kp->nb *
 			    (size_t)(fd->nt + 1) * VALUE_SIZE;
 			v[0].type = BV_TEXT;
 			v[0].text = f->id;
@@ -1136,10 +1354,12 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 			fd->rows++;
 		}
 		for (i = 0; i < f->nfed; i++)
-			f->fed[i].nb++;
-		if (f->nfed > 0 && f->fed[0].nb == f->fed[0].nbatch &&
-		    (err = flush_all(r, f, diag)) != CC_OK)
-			goto out;
+			f->fed[i].k[s].nb++;
+		if (f->nfed > 0 && f->fed[0].k[s].nb == f->fed[0].nkeep) {
+			if ((err = writer_post(&w, s)) != CC_OK)
+				goto out;
+			f->cur = !s;
+		}
 		if (++*done % 10000 == 0 && run_tick(r, "stage", *done, total)) {
 			err = CC_ECONFLICT;
 			goto out;
@@ -1147,7 +1367,11 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	}
 	if (err != CC_EOF)
 		goto out;
-	if ((err = flush_all(r, f, diag)) != CC_OK)
+	/* the last set, then the file's counts once the writer is done */
+	if ((err = writer_post(&w, f->cur)) != CC_OK)
+		goto out;
+	writing = 0;
+	if ((err = writer_end(&w)) != CC_OK)
 		goto out;
 	err = write_changes(r, f, report);
 	json_object_set_new(report, "rows", json_integer(row));
@@ -1160,10 +1384,22 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	}
 	run_count(r, "source_rows", row);
 out:
+	if (writing) {
+		/* the writer done with the sets before they are freed; its
+		 * error is the cause of a later one here */
+		werr = writer_end(&w);
+		if (werr != CC_OK && err != CC_ECONFLICT) {
+			err = werr;
+			*diag = w.diag;
+		}
+	} else if (err != CC_OK && w.err != CC_OK && err == w.err)
+		*diag = w.diag;
 	source_close(rd);
 	sqlite3_finalize(issue_st);
 	for (i = 0; i < f->nfed; i++)
 		fed_free(&f->fed[i]);
+	issues_clear(&f->q[0], 0);
+	issues_clear(&f->q[1], 0);
 	return err;
 }
 

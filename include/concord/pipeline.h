@@ -74,7 +74,10 @@ struct pipeline_options {
 					   default) or more: up to two, where
 					   the answer cannot change: the stage
 					   proposes the next file's mapping
-					   while it stages one, reconcile
+					   while it stages one, and inserts
+					   a file's rows on a writer thread
+					   while it reads and cleans the
+					   next ones, reconcile
 					   learns key rules of two pairs of
 					   files at once, the matcher compares
 					   pairs on two threads, quality runs

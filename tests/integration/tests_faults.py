@@ -22,6 +22,7 @@ injection, on the `faults` backend that serves the same data directory:
   - the mapping is the old one or the new one, never a mix;
   - the next run (without a fault) succeeds.
 """
+import csv
 import fcntl
 import hashlib
 import json
@@ -354,3 +355,75 @@ def _(env):
                 run = expect_ok(b.client.get("/api/v1/runs/" + tried, token=u.token))["run"]
                 eq(run["state"], "done" if rid == tried else "failed", what + ": the attempted run's state")
     return "seed %d; %s" % (sd, report_line(results))
+
+
+@test("faults_stage_insert_fails_run")
+def _(env):
+    """A staging INSERT that fails (the disk full: RLIMIT_FSIZE) while the
+    stage's writer thread inserts a large file's rows fails the run in its
+    stage phase with the file named, leaves the model served as it was and
+    no temporary model behind, and the next run stages every row."""
+    import resource
+    b, _pre, _u = the_setup(env)
+    u = env.user(b, "stagefull")
+    seeds = os.path.join(env.seeds_dir(), "crm-erp")
+    copies = 4
+    big = os.path.join(b.dir, "sales_x4.csv")
+    with open(os.path.join(seeds, "source_crm", "sales_details.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    head, body = rows[0], rows[1:]
+    oid = head.index("sls_ord_num")
+    with open(big, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(head)
+        for k in range(copies):        # other orders in each copy: all lines are facts
+            for r in body:
+                r = list(r)
+                r[oid] = "%s-%d" % (r[oid], k)
+                w.writerow(r)
+    masters = [os.path.join(seeds, "source_crm", "cst_info.csv"), os.path.join(seeds, "source_crm", "prd_info.csv"),
+               os.path.join(seeds, "source_erp", "CST_AZ12.csv"), os.path.join(seeds, "source_erp", "LOC_A101.csv"),
+               os.path.join(seeds, "source_erp", "PX_CAT_G1V2.csv")]
+    for path in masters:
+        with open(path, "rb") as f:
+            expect_ok(b.client.upload(os.path.basename(path), f.read(), token=u.token), 201, "upload")
+    run_ok(b, u, "the masters' run")
+    with open(big, "rb") as f:
+        expect_ok(b.client.upload("sales_x4.csv", f.read(), token=u.token), 201, "upload sales_x4.csv")
+    wsdir = os.path.join(b.data, "workspaces", u.id)
+    model = os.path.join(wsdir, "model.db")
+    with open(model, "rb") as f:
+        before = f.read()
+    limit = os.path.getsize(model) + (8 << 20)     # room for the masters, not for 241,592 lines
+
+    def fsize():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # write() fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    p = subprocess.run([env.bin, "-d", b.data, "run", "--user", u.name], capture_output=True,
+                       env=b.process_env(), timeout=120, preexec_fn=fsize)
+    eq(p.returncode, 1, "the run with the disk full: rc (stderr %r)" % p.stderr[-300:])
+    runs = expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"]
+    run = expect_ok(b.client.get("/api/v1/runs/" + runs[0]["id"], token=u.token))["run"]
+    eq(run["state"], "failed", "the run's state")
+    eq(run.get("phase"), "stage", "the phase it failed in")
+    err = run.get("error") or {}
+    msg = err.get("message") if isinstance(err, dict) else str(err)
+    check(msg.startswith("file sales_x4.csv: "), "the error names the file: %r" % msg)
+    check(len(msg) > len("file sales_x4.csv: ") + 8, "the error says what failed: %r" % msg)
+    with open(model, "rb") as f:
+        check(f.read() == before, "model.db changed")
+    left = [x for x in os.listdir(wsdir) if x.startswith("model.db") and x != "model.db"]
+    eq(left, [], "temporary models left")
+    integrity(b, "after the failed run")
+    rid = run_ok(b, u, "the run after the failed one")
+    run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
+    # the masters' staging is the previous run's (their files are unchanged)
+    eq(run["counts"]["source_rows"], copies * len(body), "rows the next run staged")
+    db = sqlite3.connect("file:%s?mode=ro" % model, uri=True)
+    try:
+        n = db.execute("SELECT count(*) FROM stg_order_line").fetchone()[0]
+    finally:
+        db.close()
+    eq(n, copies * len(body), "staged order lines")
+    return "limit %d bytes: %s; %d lines staged after" % (limit, msg, n)

@@ -1,7 +1,8 @@
 /*
  * test_pipeline.c - a run on one thread and on two (pipeline_options'
  * threads, concord/pipeline.h) gives the same model, report and stored
- * mappings: the stage's proposer thread (core/stage.c), reconcile's key
+ * mappings: the stage's proposer and writer threads (core/stage.c: the
+ * clean issues and staged rows in the same order), reconcile's key
  * rules learned two pairs of files at once (core/reconcile.c) and the
  * matcher's comparison vectors on two threads (core/match.c), quality
  * beside the aggregate phase (core/pipeline.c), the sales and products
