@@ -156,6 +156,30 @@ cc_err	run_warnings(struct run *r, struct cc_diag *diag);
 cc_err	reconcile_values(sqlite3 *db, const char *entity, const char *attr,
 	    const char *file_id, char ***values, size_t *n);
 
+/* One file's distinct values of one attribute (reconcile_values_all()). */
+struct refvalues {
+	char		*file_id;	/* owned */
+	const char	*attr;		/* the caller's attrs[k] */
+	char		**values;	/* sorted as reconcile_values() does;
+					   owned, strings too */
+	size_t		 n;		/* >= 1 */
+};
+
+/*
+ * What reconcile_values() gives for every file and each of attrs[0 ..
+ * nattrs - 1] (1 to 16 columns of stg_<entity>, quoted as SQL names: no
+ * '"'), in one scan of the table instead of one per file and attribute.
+ * *out: an array of *nout entries, one per (file, attribute) that has
+ * values, in no particular order; a pair without values has none.  The
+ * caller frees it with reconcile_values_free() (NULL and 0 allowed).
+ * Errors: CC_EINVAL (nattrs out of range), CC_EDB (no such table or
+ * column, a step failed), CC_ENOMEM; *out is NULL and *nout 0 then.
+ */
+cc_err	reconcile_values_all(sqlite3 *db, const char *entity,
+	    const char *const *attrs, int nattrs, struct refvalues **out,
+	    size_t *nout);
+void	reconcile_values_free(struct refvalues *v, size_t n);
+
 /*
  * A hash map of byte strings (any bytes, len of them; copied) to 64-bit
  * integers (core/keymap.c), for lookups whose size is bounded by what the

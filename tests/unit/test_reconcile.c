@@ -6,7 +6,9 @@
  * rows, case, digits before letters, a prefix before its extensions,
  * UTF-8 and bytes above 0x7f, the empty string, numbers bound as integers
  * into a TEXT column; 5,000 random keys; unknown names (an error, not a
- * string literal) and a file without rows.
+ * string literal) and a file without rows.  reconcile_values_all(): the
+ * same answers for every file and two columns read in one scan (random
+ * keys, NULLs, a file with no values in one column), and its errors.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,16 +56,21 @@ put(sqlite3 *db, const char *file, int row, const char *text, long long num,
 	sqlite3_finalize(st);
 }
 
-/* What load_rows() read before: the SQL answer, one value per line. */
+/* The SQL answer for column col of file (SELECT DISTINCT ... ORDER BY),
+ * one value per line. */
 static void
-expect_sql(sqlite3 *db, const char *file, char *const *got, size_t n)
+expect_sql_col(sqlite3 *db, const char *col, const char *file,
+    char *const *got, size_t n)
 {
 	sqlite3_stmt *st;
+	char sql[256];
 	size_t k = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT DISTINCT code FROM"
-	    " stg_thing WHERE _file_id = ?1 AND code IS NOT NULL ORDER BY"
-	    " code", -1, &st, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT DISTINCT \"%s\" FROM stg_thing"
+	    " WHERE _file_id = ?1 AND \"%s\" IS NOT NULL ORDER BY \"%s\"",
+	    col, col, col);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		assert_true(k < n);
@@ -73,6 +80,13 @@ expect_sql(sqlite3 *db, const char *file, char *const *got, size_t n)
 	}
 	sqlite3_finalize(st);
 	assert_int_equal(k, n);
+}
+
+/* What load_rows() read before: the SQL answer for code. */
+static void
+expect_sql(sqlite3 *db, const char *file, char *const *got, size_t n)
+{
+	expect_sql_col(db, "code", file, got, n);
 }
 
 static void
@@ -170,6 +184,86 @@ test_empty_and_bad(void **state)
 	sqlite3_close(db);
 }
 
+static void
+test_all_columns_in_one_scan(void **state)
+{
+	static const char *const files[] = { "f", "g", "h", "none" };
+	static const char *const attrs[] = { "code", "ref" };
+	sqlite3 *db = fixture();
+	sqlite3_stmt *st;
+	struct refvalues *v = (struct refvalues *)1;
+	unsigned long x = 777;
+	char key[32], ref[32];
+	size_t n = 9, i, j, k;
+	int row;
+
+	(void)state;
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE stg_thing ADD COLUMN"
+	    " ref TEXT; BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO stg_thing"
+	    " (_file_id, _row, code, ref) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+	    NULL), SQLITE_OK);
+	for (row = 1; row <= 6000; row++) {
+		/* files interleaved in runs, as several uploads; file h has
+		 * no ref at all; NULLs in both columns */
+		const char *file = files[(row / 700) % 3];
+		x = x * 1103515245UL + 12345UL;
+		snprintf(key, sizeof(key), "K%lu", (x >> 8) % 900);
+		snprintf(ref, sizeof(ref), "%lu", (x >> 12) % 400);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, row);
+		if ((x >> 20) % 7 == 0)
+			sqlite3_bind_null(st, 3);
+		else
+			sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
+		if (!strcmp(file, "h") || (x >> 24) % 5 == 0)
+			sqlite3_bind_null(st, 4);
+		else
+			sqlite3_bind_text(st, 4, ref, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(reconcile_values_all(db, "thing", attrs, 2, &v, &n),
+	    CC_OK);
+	/* f and g with both columns, h with code only */
+	assert_int_equal(n, 5);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		for (j = 0; j < 2; j++) {
+			const struct refvalues *e = NULL;
+			for (k = 0; k < n; k++)
+				if (!strcmp(v[k].file_id, files[i]) &&
+				    v[k].attr == attrs[j]) {
+					assert_null(e);	/* one entry */
+					e = &v[k];
+				}
+			if (e != NULL)
+				assert_true(e->n >= 1);
+			expect_sql_col(db, attrs[j], files[i], e != NULL ?
+			    e->values : NULL, e != NULL ? e->n : 0);
+		}
+	reconcile_values_free(v, n);
+	/* errors: *out NULL, *nout 0 */
+	v = (struct refvalues *)1;
+	assert_int_equal(reconcile_values_all(db, "thing", attrs, 0, &v, &n),
+	    CC_EINVAL);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	{
+		static const char *const bad[] = { "code", "nope" };
+		v = (struct refvalues *)1;
+		assert_int_equal(reconcile_values_all(db, "thing", bad, 2, &v,
+		    &n), CC_EDB);
+		assert_null(v);
+		assert_int_equal(reconcile_values_all(db, "nothing", attrs, 2,
+		    &v, &n), CC_EDB);
+	}
+	reconcile_values_free(NULL, 0);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -177,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_fixture_matches_sql),
 		cmocka_unit_test(test_random_keys_match_sql),
 		cmocka_unit_test(test_empty_and_bad),
+		cmocka_unit_test(test_all_columns_in_one_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
