@@ -26,6 +26,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -784,31 +785,6 @@ val_of(sqlite3_stmt *st, int i, struct val *v)
 	}
 }
 
-/* Binds column j of src to parameter i of dst as it is, without a copy:
- * src must not step before dst has. */
-static void
-bind_col(sqlite3_stmt *dst, int i, sqlite3_stmt *src, int j)
-{
-	switch (sqlite3_column_type(src, j)) {
-	case SQLITE_INTEGER:
-		sqlite3_bind_int64(dst, i, sqlite3_column_int64(src, j));
-		break;
-	case SQLITE_FLOAT:
-		sqlite3_bind_double(dst, i, sqlite3_column_double(src, j));
-		break;
-	case SQLITE_TEXT:
-		sqlite3_bind_text(dst, i, (const char *)sqlite3_column_text(src,
-		    j), sqlite3_column_bytes(src, j), SQLITE_STATIC);
-		break;
-	case SQLITE_BLOB:
-		sqlite3_bind_blob(dst, i, sqlite3_column_blob(src, j),
-		    sqlite3_column_bytes(src, j), SQLITE_STATIC);
-		break;
-	default:
-		sqlite3_bind_null(dst, i);
-	}
-}
-
 /* Copies v into *dst, its text or blob into *buf (grown). */
 static int
 val_keep(struct val *dst, const struct val *v, char **buf, size_t *sz)
@@ -1043,16 +1019,32 @@ bind_cid(sqlite3_stmt *st, int i, const struct cid *c)
  */
 static int
 resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
-    int col, char **buf, size_t *bufsz, struct cid *c)
+    const struct val *cols, int col, char **buf, size_t *bufsz,
+    struct cid *c)
 {
-	const char *fid = (const char *)sqlite3_column_text(sel, 1);
-	size_t flen = (size_t)sqlite3_column_bytes(sel, 1), vlen;
+	const char *fid;
+	size_t flen, vlen;
 	const long long *cid;
 
+	/* the file id and the value as text: the copies when they are
+	 * texts, else sel's columns converted (the line not stepped past) */
+	if (cols[L_FILE].type == SQLITE_TEXT) {
+		fid = cols[L_FILE].s;
+		flen = (size_t)cols[L_FILE].len;
+	} else {
+		fid = (const char *)sqlite3_column_text(sel, L_FILE);
+		flen = (size_t)sqlite3_column_bytes(sel, L_FILE);
+	}
 	c->type = SQLITE_NULL;
-	if (sqlite3_column_type(sel, col) != SQLITE_NULL) {
-		const char *v = (const char *)sqlite3_column_text(sel, col);
-		vlen = (size_t)sqlite3_column_bytes(sel, col);
+	if (cols[col].type != SQLITE_NULL) {
+		const char *v;
+		if (cols[col].type == SQLITE_TEXT) {
+			v = cols[col].s;
+			vlen = (size_t)cols[col].len;
+		} else {
+			v = (const char *)sqlite3_column_text(sel, col);
+			vlen = (size_t)sqlite3_column_bytes(sel, col);
+		}
 		if (flen + vlen + 1 > *bufsz) {
 			char *nb = realloc(*buf, flen + vlen + 64);
 			if (nb == NULL)
@@ -1070,8 +1062,8 @@ resolve_cid(const struct keymap *refs, sqlite3_stmt *same, sqlite3_stmt *sel,
 		return 0;
 	}
 	sqlite3_reset(same);
-	bind_col(same, 1, sel, L_FILE);
-	bind_col(same, 2, sel, L_ROW);
+	bind_val(same, 1, &cols[L_FILE]);
+	bind_val(same, 2, &cols[L_ROW]);
 	if (sqlite3_step(same) == SQLITE_ROW && sqlite3_column_type(same, 0) !=
 	    SQLITE_NULL) {
 		const char *k = (const char *)sqlite3_column_text(same, 0);
@@ -1626,10 +1618,10 @@ list_value(const struct listp *l, long long sk)
 /* Column i of st as an operand of the rules (a REAL, text or blob keeps
  * its type: load_fact_rules() leaves it to the SQL). */
 static void
-num_of(sqlite3_stmt *st, int i, struct fact_num *n)
+num_of(const struct val *v, struct fact_num *n)
 {
-	n->type = sqlite3_column_type(st, i);
-	n->i = n->type == SQLITE_INTEGER ? sqlite3_column_int64(st, i) : 0;
+	n->type = v->type;
+	n->i = v->type == SQLITE_INTEGER ? v->i : 0;
 }
 
 static void
@@ -1649,27 +1641,258 @@ struct load_counts {
 	long long	 unknown;	/* customer_sk = 0 */
 };
 
+/*
+ * The pass over the lines is two sides: the reading side (the run's
+ * thread) steps through the lines, resolves them and decides what each
+ * becomes (a fact, a quarantined or a superseded line: a struct lop),
+ * and the writing side inserts them.  With two threads (r->threads not
+ * 1 and the model in WAL mode: run_model_share()), the lines are read on
+ * a second connection (run_model_reader()) to the committed model, and
+ * the writer (struct lwriter) inserts on the run's connection on a
+ * thread of its own, a batch at a time, while the next batch is read
+ * (the 1M-line load phase 3.1 -> 2.25 s on two cores, the model in WAL
+ * mode from here on costing the aggregate phase ~0.2 s of checkpoint:
+ * tests/bench/README.md).  Else the run's
+ * connection reads and the run's thread writes each batch when it is
+ * full, as one pass did before.  Either way the statements, their
+ * order and what they are given are the same: only who steps them
+ * differs.
+ */
+#define L_NCOLS		(L_PAYM + 1)
+#define LOP_BATCH	1024		/* lines per batch */
+#define LOP_ARENA	(256 * 1024)	/* a batch's texts, bytes (grown for
+					   one line longer than that) */
+
+enum { LOP_FACT, LOP_QUAR, LOP_SUP };
+
+struct lop {
+	int			 kind;
+	int			 plain;		/* LOP_FACT: the rules in C */
+	struct val		 c[L_NCOLS];	/* the line's columns (texts in
+						   the batch's arena) */
+	struct cid		 cc, pc;	/* its customer and product */
+	struct fact_num		 csk, psk, rp, ra, rd, rk;
+	sqlite3_value		*listv;		/* the list price, or NULL */
+};
+
+struct lbatch {
+	struct lop	*op;		/* [LOP_BATCH] */
+	size_t		 n;
+	char		*arena;
+	size_t		 alen, acap;
+};
+
+struct lwriter {
+	struct run		*r;
+	sqlite3_stmt		*fact, *fplain, *back, *quar, *sup;
+	struct load_counts	*fc;
+	struct lbatch		 b[2];
+	int			 cur;		/* the batch being filled */
+	struct handoff		 h;		/* errors: CC_EDB, r->db's
+						   message */
+};
+
+/* Does the batch's operations on the run's connection: CC_OK or CC_EDB;
+ * the batch is emptied either way (discard: nothing done). */
+static cc_err
+lbatch_write(struct lwriter *w, struct lbatch *b, int discard)
+{
+	struct load_counts *fc = w->fc;
+	cc_err err = CC_OK;
+	size_t k;
+	int i;
+
+	for (k = 0; k < b->n && err == CC_OK && !discard; k++) {
+		struct lop *o = &b->op[k];
+		const struct val *c = o->c;
+		sqlite3_stmt *st;
+		if (o->kind == LOP_QUAR) {
+			st = w->quar;
+			sqlite3_reset(st);
+			bind_val(st, 2, &c[L_FILE]);
+			bind_val(st, 3, &c[L_ROW]);
+			bind_val(st, 4, &c[L_ORDER]);
+			bind_cid(st, 5, &o->cc);
+			bind_val(st, 6, &c[L_CUST]);
+			bind_val(st, 7, &c[L_PROD]);
+			bind_val(st, 8, &c[L_ODATE]);
+			bind_val(st, 9, &c[L_QTY]);
+			bind_val(st, 10, &c[L_AMOUNT]);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				err = CC_EDB;
+			continue;
+		}
+		if (o->kind == LOP_SUP) {
+			st = w->sup;
+			sqlite3_reset(st);
+			bind_val(st, 1, &c[L_FILE]);
+			bind_val(st, 2, &c[L_ROW]);
+			bind_val(st, 3, &c[L_ORDER]);
+			bind_val(st, 4, &c[L_LINE]);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				err = CC_EDB;
+			continue;
+		}
+		st = o->plain ? w->fplain : w->fact;
+		sqlite3_reset(st);
+		bind_val(st, 1, &c[L_ORDER]);
+		bind_val(st, 2, &c[L_LINE]);
+		for (i = 0; i < 3; i++)		/* order, ship, due date */
+			bind_val(st, 3 + i, &c[L_ODATE + i]);
+		bind_num(st, 6, &o->csk);
+		bind_num(st, 7, &o->psk);
+		bind_cid(st, 8, &o->cc);
+		bind_cid(st, 9, &o->pc);
+		for (i = 0; i < 9; i++)		/* quantity .. payment method */
+			bind_val(st, 10 + i, &c[L_QTY + i]);
+		bind_val(st, 19, &c[L_FILE]);
+		bind_val(st, 20, &c[L_ROW]);
+		if (o->plain) {
+			bind_num(st, 11, &o->rp);
+			bind_num(st, 12, &o->ra);
+			bind_num(st, 21, &o->rd);
+			bind_num(st, 22, &o->rk);
+		} else if (o->listv != NULL)
+			sqlite3_bind_value(st, 21, o->listv);
+		else
+			sqlite3_bind_null(st, 21);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			err = CC_EDB;
+			break;
+		}
+		if (!o->plain) {
+			sqlite3_reset(w->back);
+			sqlite3_bind_int64(w->back, 1,
+			    sqlite3_last_insert_rowid(w->r->db));
+			if (sqlite3_step(w->back) != SQLITE_ROW) {
+				err = CC_EDB;
+				break;
+			}
+			o->rd.type = sqlite3_column_type(w->back, 0);
+			o->rd.i = sqlite3_column_int64(w->back, 0);
+			o->rk.type = sqlite3_column_type(w->back, 1);
+			o->rk.i = sqlite3_column_int64(w->back, 1);
+		}
+		/* the facts' counts (load_counts) */
+		fc->facts++;
+		fc->derived += o->rd.type != SQLITE_NULL && o->rd.i != 0;
+		fc->inconsistent += o->rk.type != SQLITE_NULL && o->rk.i == 0;
+		fc->unknown += o->csk.type == SQLITE_INTEGER && o->csk.i == 0;
+	}
+	b->n = 0;
+	b->alen = 0;
+	return err;
+}
+
+static cc_err
+lwriter_write(void *arg, int set, int discard)
+{
+	struct lwriter *w = arg;
+
+	return lbatch_write(w, &w->b[set], discard);
+}
+
+/* Hands the batch being filled to the writer (or writes it) and makes
+ * the other one current: handoff_post()'s error or CC_OK. */
+static cc_err
+lwriter_post(struct lwriter *w)
+{
+	cc_err err = handoff_post(&w->h, w->cur);
+
+	w->cur = !w->cur;
+	return err;
+}
+
+/* The next operation of the current batch, with room for the line's
+ * texts (its columns' values copied from sel): NULL when out of memory;
+ * *err the writes' error when handing a full batch failed. */
+static struct lop *
+lop_next(struct lwriter *w, sqlite3_stmt *sel, cc_err *err)
+{
+	struct lbatch *b = &w->b[w->cur];
+	struct val c[L_NCOLS];
+	struct lop *o;
+	size_t need = 0;
+	int j;
+
+	*err = CC_OK;
+	/* through the columns' values: one call for the type, one for the
+	 * bytes (sqlite3_column_*() take the connection's mutex each) */
+	for (j = 0; j < L_NCOLS; j++) {
+		sqlite3_value *v = sqlite3_column_value(sel, j);
+		c[j].type = sqlite3_value_type(v);
+		c[j].s = NULL;
+		c[j].len = 0;
+		switch (c[j].type) {
+		case SQLITE_INTEGER:
+			c[j].i = sqlite3_value_int64(v);
+			break;
+		case SQLITE_FLOAT:
+			c[j].f = sqlite3_value_double(v);
+			break;
+		case SQLITE_TEXT:
+			c[j].s = (const char *)sqlite3_value_text(v);
+			c[j].len = sqlite3_value_bytes(v);
+			break;
+		case SQLITE_BLOB:
+			c[j].s = sqlite3_value_blob(v);
+			c[j].len = sqlite3_value_bytes(v);
+			break;
+		}
+		need += (size_t)c[j].len;
+	}
+	if (b->n == LOP_BATCH || (b->n > 0 && b->alen + need > b->acap)) {
+		if ((*err = lwriter_post(w)) != CC_OK)
+			return NULL;
+		b = &w->b[w->cur];
+	}
+	if (need > b->acap) {		/* an empty batch: nothing points
+					   into its arena */
+		char *na = realloc(b->arena, need);
+		if (na == NULL)
+			return NULL;
+		b->arena = na;
+		b->acap = need;
+	}
+	o = &b->op[b->n];
+	for (j = 0; j < L_NCOLS; j++) {
+		o->c[j] = c[j];
+		if (o->c[j].s != NULL) {
+			memcpy(b->arena + b->alen, o->c[j].s,
+			    (size_t)o->c[j].len);
+			o->c[j].s = b->arena + b->alen;
+			b->alen += (size_t)o->c[j].len;
+		}
+	}
+	b->n++;
+	return o;
+}
+
 static cc_err
 load_lines(struct run *r, struct span *dates, struct load_counts *fc,
     struct cc_diag *diag)
 {
-	sqlite3_stmt *sel = NULL, *fact = NULL, *quar = NULL, *sup = NULL,
-	    *samec = NULL, *samep = NULL, *refs_st = NULL, *fplain = NULL,
-	    *back = NULL, *st;
-	struct fact_num nq, np, na, nl, rp, ra, rd, rk, csk, psk;
+	sqlite3_stmt *sel = NULL, *samec = NULL, *samep = NULL,
+	    *refs_st = NULL, *fin = NULL;
+	struct fact_num nq, np, na, nl;
 	sqlite3_value *listv;
 	struct lines *lines = NULL;
-	int plain;
+	struct lwriter w;
 	struct listp lp = { NULL, NULL, 0 };
 	struct keymap *refs[2] = { NULL, NULL };
 	struct vers vc = { NULL, 0 }, vp = { NULL, 0 };
-	struct val prev_oid, prev_ln, oid, ln, date, dv[3];
+	struct val prev_oid, prev_ln, oid, ln, date;
+	sqlite3 *rdb = r->db, *two = NULL;	/* the reading connection */
 	char *key = NULL, *prev = NULL, *prevln = NULL;
 	size_t keysz = 0, prevsz = 0, prevlnsz = 0;
 	long long unknown_lines = 0, superseded = 0, sk;
-	int rc, first = 1, i;
+	int rc, first = 1, i, k, werr = 0;
 	cc_err err = CC_OK;
 
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	w.fc = fc;
+	handoff_start(&w.h, lwriter_write, &w, 0);
 	if ((refs[0] = keymap_new()) == NULL ||
 	    (refs[1] = keymap_new()) == NULL) {
 		err = CC_ENOMEM;
@@ -1704,38 +1927,63 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 		else
 			*slot = sqlite3_column_int64(refs_st, 3);
 	}
+	sqlite3_finalize(refs_st);
+	refs_st = NULL;
 	if (err != CC_OK)
 		goto out;
 	if ((err = vers_load(r, "dim_customer", "customer_sk", &vc)) != CC_OK ||
 	    (err = vers_load(r, "dim_product", "product_sk", &vp)) != CC_OK ||
 	    (err = list_load(r->db, &lp)) != CC_OK)
 		goto out;
-	if ((err = lines_open(r->db, LINES_RUNS_MAX, &lines)) != CC_OK)
-		goto out;
-	sel = lines_stmt(lines);
-	if (sqlite3_prepare_v2(r->db, load_fact_sql, -1, &fact, NULL) !=
+	/* the writer's statements, on the run's connection */
+	if (sqlite3_prepare_v2(r->db, load_fact_sql, -1, &w.fact, NULL) !=
 	    SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, load_fact_plain_sql, -1, &fplain,
+	    sqlite3_prepare_v2(r->db, load_fact_plain_sql, -1, &w.fplain,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db, "SELECT amount_derived,"
-	    " amount_consistent FROM fact_sales WHERE rowid = ?1", -1, &back,
+	    " amount_consistent FROM fact_sales WHERE rowid = ?1", -1, &w.back,
 	    NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, quar_ins_sql, -1, &quar, NULL) !=
+	    sqlite3_prepare_v2(r->db, quar_ins_sql, -1, &w.quar, NULL) !=
 	    SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, "SELECT _key FROM stg_customer WHERE"
-	    " _file_id = ?1 AND _row = ?2 AND _key IS NOT NULL", -1, &samec,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(r->db, "SELECT _key FROM stg_product WHERE"
-	    " _file_id = ?1 AND _row = ?2 AND _key IS NOT NULL", -1, &samep,
-	    NULL) != SQLITE_OK ||
 	    run_exec(r, "CREATE TEMP TABLE IF NOT EXISTS superseded (f, r, o,"
 	    " n); DELETE FROM temp.superseded", diag) != CC_OK ||
 	    sqlite3_prepare_v2(r->db, "INSERT INTO temp.superseded VALUES (?1,"
-	    " ?2, ?3, ?4)", -1, &sup, NULL) != SQLITE_OK) {
+	    " ?2, ?3, ?4)", -1, &w.sup, NULL) != SQLITE_OK) {
 		err = CC_EDB;
 		goto out;
 	}
-	sqlite3_bind_text(quar, 1, r->run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w.quar, 1, r->run_id, -1, SQLITE_STATIC);
+	for (k = 0; k < 2; k++) {
+		w.b[k].acap = LOP_ARENA;
+		if ((w.b[k].op = malloc(LOP_BATCH * sizeof(*w.b[k].op))) ==
+		    NULL || (w.b[k].arena = malloc(LOP_ARENA)) == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+	}
+	/* two threads: the lines read from the committed model on a
+	 * connection of their own, the writer on the run's */
+	if (r->threads != 1) {
+		if ((err = run_model_share(r, diag)) != CC_OK)
+			goto out;
+		if (r->model_wal && run_model_reader(r, &two) == CC_OK) {
+			handoff_start(&w.h, lwriter_write, &w, 1);
+			if (w.h.on)
+				rdb = two;
+		}
+	}
+	if ((err = lines_open(rdb, LINES_RUNS_MAX, &lines)) != CC_OK)
+		goto out;
+	sel = lines_stmt(lines);
+	if (sqlite3_prepare_v2(rdb, "SELECT _key FROM stg_customer WHERE"
+	    " _file_id = ?1 AND _row = ?2 AND _key IS NOT NULL", -1, &samec,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(rdb, "SELECT _key FROM stg_product WHERE"
+	    " _file_id = ?1 AND _row = ?2 AND _key IS NOT NULL", -1, &samep,
+	    NULL) != SQLITE_OK) {
+		err = CC_EDB;
+		goto out;
+	}
 	dates->exact = 1;
 	for (i = L_ODATE; i <= L_DDATE; i++)
 		if (sqlite3_column_decltype(sel, i) == NULL ||
@@ -1745,9 +1993,19 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 	memset(&prev_ln, 0, sizeof(prev_ln));
 	while ((rc = lines_next(lines, &sel)) == SQLITE_ROW) {
 		struct cid cc, pc;
+		struct lop *o;
 		int latest, bad;
-		val_of(sel, L_ORDER, &oid);
-		val_of(sel, L_LINE, &ln);
+		/* the line's columns copied: what it becomes is decided on
+		 * the copies */
+		if ((o = lop_next(&w, sel, &err)) == NULL) {
+			if (err == CC_OK)
+				err = CC_ENOMEM;
+			else
+				werr = 1;
+			break;
+		}
+		oid = o->c[L_ORDER];
+		ln = o->c[L_LINE];
 		/* the first of its (order id, line number) is the latest */
 		latest = first || val_cmp(&oid, &prev_oid) != 0 ||
 		    val_cmp(&ln, &prev_ln) != 0;
@@ -1757,142 +2015,85 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 			err = CC_ENOMEM;
 			break;
 		}
-		if (resolve_cid(refs[0], samec, sel, L_CUST, &key, &keysz,
-		    &cc) != 0 || resolve_cid(refs[1], samep, sel, L_PROD, &key,
-		    &keysz, &pc) != 0) {
+		if (resolve_cid(refs[0], samec, sel, o->c, L_CUST, &key,
+		    &keysz, &cc) != 0 || resolve_cid(refs[1], samep, sel,
+		    o->c, L_PROD, &key, &keysz, &pc) != 0) {
 			err = CC_ENOMEM;
 			break;
 		}
 		bad = oid.type == SQLITE_NULL || (cc.type == SQLITE_NULL &&
-		    !(r->unknown_customer && sqlite3_column_type(sel, L_CUST) ==
+		    !(r->unknown_customer && o->c[L_CUST].type ==
 		    SQLITE_NULL)) || pc.type == SQLITE_NULL;
-		if (bad) {
-			sqlite3_reset(quar);
-			bind_col(quar, 2, sel, L_FILE);
-			bind_col(quar, 3, sel, L_ROW);
-			bind_col(quar, 4, sel, L_ORDER);
-			bind_cid(quar, 5, &cc);
-			bind_col(quar, 6, sel, L_CUST);
-			bind_col(quar, 7, sel, L_PROD);
-			bind_col(quar, 8, sel, L_ODATE);
-			bind_col(quar, 9, sel, L_QTY);
-			bind_col(quar, 10, sel, L_AMOUNT);
-			if (sqlite3_step(quar) != SQLITE_DONE) {
-				err = CC_EDB;
-				break;
-			}
-			continue;
-		}
-		if (!latest) {
-			sqlite3_reset(sup);
-			bind_col(sup, 1, sel, L_FILE);
-			bind_col(sup, 2, sel, L_ROW);
-			bind_col(sup, 3, sel, L_ORDER);
-			bind_col(sup, 4, sel, L_LINE);
-			if (sqlite3_step(sup) != SQLITE_DONE) {
-				err = CC_EDB;
-				break;
-			}
+		if (!bad && !latest)
 			superseded++;
+		o->cc = cc;
+		o->pc = pc;
+		if (bad || !latest) {
+			o->kind = bad ? LOP_QUAR : LOP_SUP;
 			continue;
 		}
-		for (i = 0; i < 3; i++)		/* order, ship, due date */
-			val_of(sel, L_ODATE + i, &dv[i]);
-		date = dv[0].type != SQLITE_NULL ? dv[0] : dv[1].type !=
-		    SQLITE_NULL ? dv[1] : dv[2];
+		o->kind = LOP_FACT;
+		/* the date the versions are picked by: order, ship, due */
+		date = o->c[L_ODATE].type != SQLITE_NULL ? o->c[L_ODATE] :
+		    o->c[L_SDATE].type != SQLITE_NULL ? o->c[L_SDATE] :
+		    o->c[L_DDATE];
 		/* the versions: customer, product and its list price */
-		csk.type = psk.type = SQLITE_NULL;
+		o->csk.type = o->psk.type = SQLITE_NULL;
 		if (cc.type == SQLITE_NULL) {
-			csk.type = SQLITE_INTEGER;	/* the unknown member */
-			csk.i = 0;
+			o->csk.type = SQLITE_INTEGER;	/* the unknown member */
+			o->csk.i = 0;
 			unknown_lines++;
 		} else if (cc.type == SQLITE_INTEGER && vers_pick(&vc, cc.i,
 		    &date, &sk)) {
-			csk.type = SQLITE_INTEGER;
-			csk.i = sk;
+			o->csk.type = SQLITE_INTEGER;
+			o->csk.i = sk;
 		}
 		listv = NULL;
 		if (pc.type == SQLITE_INTEGER && vers_pick(&vp, pc.i, &date,
 		    &sk)) {
-			psk.type = SQLITE_INTEGER;
-			psk.i = sk;
+			o->psk.type = SQLITE_INTEGER;
+			o->psk.i = sk;
 			listv = list_value(&lp, sk);
 		}
+		o->listv = listv;
 		/* the price and amount rules in C where they apply, else in
 		 * the INSERT (read back for the counts) */
-		num_of(sel, L_QTY, &nq);
-		num_of(sel, L_PRICE, &np);
-		num_of(sel, L_AMOUNT, &na);
+		num_of(&o->c[L_QTY], &nq);
+		num_of(&o->c[L_PRICE], &np);
+		num_of(&o->c[L_AMOUNT], &na);
 		nl.type = listv == NULL ? SQLITE_NULL :
 		    sqlite3_value_type(listv);
 		nl.i = listv == NULL ? 0 : sqlite3_value_int64(listv);
-		plain = load_fact_rules(&nq, &np, &na, &nl, &rp, &ra, &rd, &rk);
-		st = plain ? fplain : fact;
-		sqlite3_reset(st);
-		bind_val(st, 1, &oid);
-		bind_val(st, 2, &ln);
-		for (i = 0; i < 3; i++)
-			bind_val(st, 3 + i, &dv[i]);
-		bind_num(st, 6, &csk);
-		bind_num(st, 7, &psk);
-		bind_cid(st, 8, &cc);
-		bind_cid(st, 9, &pc);
-		for (i = 0; i < 9; i++)		/* quantity .. payment method */
-			bind_col(st, 10 + i, sel, L_QTY + i);
-		bind_col(st, 19, sel, L_FILE);
-		bind_col(st, 20, sel, L_ROW);
-		if (plain) {
-			bind_num(st, 11, &rp);
-			bind_num(st, 12, &ra);
-			bind_num(st, 21, &rd);
-			bind_num(st, 22, &rk);
-		} else if (listv != NULL)
-			sqlite3_bind_value(st, 21, listv);
-		else
-			sqlite3_bind_null(st, 21);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			err = CC_EDB;
-			break;
-		}
-		if (!plain) {
-			sqlite3_reset(back);
-			sqlite3_bind_int64(back, 1,
-			    sqlite3_last_insert_rowid(r->db));
-			if (sqlite3_step(back) != SQLITE_ROW) {
-				err = CC_EDB;
-				break;
-			}
-			rd.type = sqlite3_column_type(back, 0);
-			rd.i = sqlite3_column_int64(back, 0);
-			rk.type = sqlite3_column_type(back, 1);
-			rk.i = sqlite3_column_int64(back, 1);
-		}
-		/* the facts' counts (load_counts) */
-		fc->facts++;
-		fc->derived += rd.type != SQLITE_NULL && rd.i != 0;
-		fc->inconsistent += rk.type != SQLITE_NULL && rk.i == 0;
-		fc->unknown += csk.type == SQLITE_INTEGER && csk.i == 0;
+		o->plain = load_fact_rules(&nq, &np, &na, &nl, &o->rp, &o->ra,
+		    &o->rd, &o->rk);
 		/* the dates as fact_sales stores them when the staging
 		 * columns' affinity is the facts' (DATE: dates->exact) */
-		if (span_add(dates, &dv[0]) != 0 ||
-		    span_add(dates, &dv[1]) != 0 ||
-		    span_add(dates, &dv[2]) != 0) {
-			err = CC_ENOMEM;
+		for (i = 0; i < 3; i++)
+			if (span_add(dates, &o->c[L_ODATE + i]) != 0)
+				err = CC_ENOMEM;
+		if (err != CC_OK)
 			break;
-		}
 	}
 	if (err == CC_OK && rc != SQLITE_DONE)
 		err = CC_EDB;
+	/* the last batch; the writer done before anything else writes */
+	if (err == CC_OK && (err = lwriter_post(&w)) != CC_OK)
+		werr = 1;
+	if (handoff_end(&w.h) != CC_OK && !werr) {
+		err = CC_EDB;
+		werr = 1;
+	}
 	if (err == CC_OK && superseded > 0) {
-		sqlite3_finalize(sup);
-		if (sqlite3_prepare_v2(r->db, superseded_sql, -1, &sup, NULL) !=
+		if (sqlite3_prepare_v2(r->db, superseded_sql, -1, &fin, NULL) !=
 		    SQLITE_OK) {
-			sup = NULL;
 			err = CC_EDB;
+			werr = 1;
 		} else {
-			sqlite3_bind_text(sup, 1, r->run_id, -1, SQLITE_STATIC);
-			if (sqlite3_step(sup) != SQLITE_DONE)
+			sqlite3_bind_text(fin, 1, r->run_id, -1, SQLITE_STATIC);
+			if (sqlite3_step(fin) != SQLITE_DONE) {
 				err = CC_EDB;
+				werr = 1;
+			}
 		}
 	}
 	/* the unknown member (pipeline_options.unknown_customer): one row
@@ -1904,18 +2105,28 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 out:
 	if (err == CC_ENOMEM)
 		cc_diag_set(diag, err, "memory", "load: out of memory");
-	else if (err != CC_OK)
+	else if (err != CC_OK && (werr || rdb == r->db))
 		cc_diag_set(diag, CC_EDB, "sqlite", "load: %s",
 		    sqlite3_errmsg(r->db));
+	else if (err != CC_OK)
+		cc_diag_set(diag, CC_EDB, "sqlite", "load: %s",
+		    sqlite3_errmsg(rdb));
+	handoff_end(&w.h);
 	sqlite3_finalize(refs_st);
 	lines_close(lines);
-	sqlite3_finalize(fact);
-	sqlite3_finalize(fplain);
-	sqlite3_finalize(back);
-	sqlite3_finalize(quar);
-	sqlite3_finalize(sup);
 	sqlite3_finalize(samec);
 	sqlite3_finalize(samep);
+	sqlite3_close_v2(two);
+	sqlite3_finalize(w.fact);
+	sqlite3_finalize(w.fplain);
+	sqlite3_finalize(w.back);
+	sqlite3_finalize(w.quar);
+	sqlite3_finalize(w.sup);
+	sqlite3_finalize(fin);
+	for (k = 0; k < 2; k++) {
+		free(w.b[k].op);
+		free(w.b[k].arena);
+	}
 	list_free(&lp);
 	keymap_free(refs[0]);
 	keymap_free(refs[1]);

@@ -258,6 +258,18 @@ model_journal(struct run *r, const char *mode)
 	return ok;
 }
 
+cc_err
+run_model_share(struct run *r, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if ((err = run_exec(r, "COMMIT", diag)) != CC_OK)
+		return err;
+	if (!r->model_wal)
+		r->model_wal = model_journal(r, "wal");
+	return run_exec(r, "BEGIN", diag);
+}
+
 /*
  * Starts quality on its own thread over the committed model.
  * j->started says whether it runs; 0 is no error (the caller runs
@@ -272,10 +284,7 @@ quality_start(struct run *r, struct qjob *j, struct cc_diag *diag)
 	memset(j, 0, sizeof(*j));
 	if (r->threads == 1)
 		return CC_OK;
-	if ((err = run_exec(r, "COMMIT", diag)) != CC_OK)
-		return err;
-	r->model_wal = model_journal(r, "wal");
-	if ((err = run_exec(r, "BEGIN", diag)) != CC_OK || !r->model_wal)
+	if ((err = run_model_share(r, diag)) != CC_OK || !r->model_wal)
 		return err;
 	j->q = *r;
 	j->q.tick = NULL;

@@ -5,6 +5,7 @@
 #ifndef CONCORD_PIPELINE_INT_H
 #define CONCORD_PIPELINE_INT_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -22,10 +23,13 @@ struct run {
 	int			 has_old;
 	const char		*model_path;	/* model.db.tmp's path */
 	int			 model_wal;	/* 1: the model is in WAL mode
-						   (after load, when quality
-						   runs beside the aggregates:
-						   pipeline.c); its committed
-						   state is readable by other
+						   (from the load's pass over
+						   the lines on, when it reads
+						   them on a second connection,
+						   and when quality runs beside
+						   the aggregates: pipeline.c);
+						   its committed state is
+						   readable by other
 						   connections */
 	const char		*run_id;
 	char			 today[11];
@@ -102,6 +106,16 @@ void	run_ws_close(struct workspace *ws);
  * (the model is not in WAL mode), CC_EDB (it cannot be opened).
  */
 cc_err	run_model_reader(const struct run *r, sqlite3 **out);
+
+/*
+ * Commits the run's transaction so far, puts the model in WAL mode (once:
+ * r->model_wal) and begins the next transaction, so that
+ * run_model_reader() connections read what the run wrote so far while it
+ * goes on writing.  Returns CC_OK with r->model_wal 0 when WAL mode could
+ * not be set (the caller reads on the run's connection then).  Errors:
+ * those of COMMIT and BEGIN (CC_EDB, diag).
+ */
+cc_err	run_model_share(struct run *r, struct cc_diag *diag);
 
 /* Runs one fixed SQL text on the model database (CC_EDB with diag). */
 cc_err	run_exec(struct run *r, const char *sql, struct cc_diag *diag);
@@ -188,6 +202,43 @@ void	reconcile_values_free(struct refvalues *v, size_t n);
  * keymap_slot(): the value of key, inserted as 0 when absent; NULL when
  * out of memory.  keymap_get(): the value of key, NULL when absent.
  */
+/*
+ * Two sets of work (numbered 0 and 1) handed from the run's thread to a
+ * writer thread (core/handoff.c), so that filling one overlaps writing
+ * the other: the stage's rows (core/stage.c), the load's facts
+ * (core/load.c).  write(arg, set, discard) writes set (only empties it
+ * when discard: after an earlier error) and returns CC_OK or its error;
+ * it runs on the writer thread, or on the caller's without one.
+ * handoff_start(): thread 0, or pthread_create() failing, and every
+ * handoff_post() writes the set at once.  handoff_post(): waits until
+ * the writer is done with the set handed before (so the caller may fill
+ * the other set once this returns), hands set; returns the first error
+ * of the writes so far (later sets are then discarded), else CC_OK.
+ * handoff_end(): waits for the set handed, stops the thread (safe to call
+ * twice); returns the first error of the writes, else CC_OK.  The
+ * writer's memory (what write() sets) is the caller's to read after
+ * handoff_end().
+ */
+typedef cc_err	(*handoff_write)(void *arg, int set, int discard);
+
+struct handoff {
+	handoff_write	 write;
+	void		*arg;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	pthread_t	 th;
+	int		 on;		/* the thread runs */
+	int		 pending;	/* the set handed, or -1 */
+	int		 busy;		/* a set is being written */
+	int		 quit;
+	cc_err		 err;
+};
+
+void	handoff_start(struct handoff *h, handoff_write write, void *arg,
+	    int thread);
+cc_err	handoff_post(struct handoff *h, int set);
+cc_err	handoff_end(struct handoff *h);
+
 struct keymap;
 struct keymap	*keymap_new(void);
 void		 keymap_free(struct keymap *m);

@@ -972,124 +972,28 @@ flush_set(struct run *r, struct file *f, int s, sqlite3_stmt *issue_st,
 
 /*
  * The writer: a thread that inserts the sets the reading thread (the
- * run's) hands it, so that reading and cleaning a file overlaps SQLite's
- * inserts (two cores: the 1M-line stage 2.27 -> 1.57 s,
- * tests/bench/README.md).  One set is handed at a time (pending); the
- * reader fills the other meanwhile, and waits before handing the next
- * until the writer is done (busy 0), so a set is never read and written
- * at once.  Only the writer uses r->db between writer_start() and
- * writer_end(); the reader's ticks go to the workspace's connection.  The
- * first error stops the writes: the later sets are discarded and
- * writer_post() returns it.  Without a thread (r->threads == 1, or
- * pthread_create() failing) writer_post() writes the set itself.
+ * run's) hands it (struct handoff), so that reading and cleaning a file
+ * overlaps SQLite's inserts (two cores: the 1M-line stage 1.65 -> 1.13 s,
+ * tests/bench/README.md).  Only the writer uses r->db between
+ * handoff_start() and handoff_end(); the reader's ticks go to the
+ * workspace's connection.  The first error stops the writes: the later
+ * sets are discarded.  Without a thread (r->threads == 1, or
+ * pthread_create() failing) each set is written when it is handed.
  */
 struct writer {
 	struct run	*r;
 	struct file	*f;
 	sqlite3_stmt	*issue_st;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	pthread_t	 th;
-	int		 on;		/* the thread runs */
-	int		 pending;	/* the set handed, or -1 */
-	int		 busy;		/* a set is being written */
-	int		 quit;
-	cc_err		 err;
-	struct cc_diag	 diag;
+	struct cc_diag	 diag;		/* the writes' first error */
+	struct handoff	 h;
 };
 
-static void *
-writer_main(void *arg)
+static cc_err
+writer_write(void *arg, int set, int discard)
 {
 	struct writer *w = arg;
-	int s;
-	cc_err err;
 
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (w->pending < 0 && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->pending < 0)
-			break;
-		s = w->pending;
-		w->pending = -1;
-		w->busy = 1;
-		pthread_mutex_unlock(&w->mu);
-		err = flush_set(w->r, w->f, s, w->issue_st, w->err != CC_OK,
-		    &w->diag);
-		pthread_mutex_lock(&w->mu);
-		if (w->err == CC_OK)
-			w->err = err;
-		w->busy = 0;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static void
-writer_start(struct writer *w, struct run *r, struct file *f,
-    sqlite3_stmt *issue_st)
-{
-	memset(w, 0, sizeof(*w));
-	w->r = r;
-	w->f = f;
-	w->issue_st = issue_st;
-	w->pending = -1;
-	w->err = CC_OK;
-	if (r->threads == 1)
-		return;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-		return;
-	}
-	w->on = 1;
-}
-
-/* Hands set s to the writer (or writes it): the first error so far of
- * the writes (CC_EDB, w->diag set), else CC_OK. */
-static cc_err
-writer_post(struct writer *w, int s)
-{
-	cc_err err;
-
-	if (!w->on) {
-		if (w->err == CC_OK)
-			w->err = flush_set(w->r, w->f, s, w->issue_st, 0,
-			    &w->diag);
-		else
-			flush_set(w->r, w->f, s, w->issue_st, 1, &w->diag);
-		return w->err;
-	}
-	pthread_mutex_lock(&w->mu);
-	while (w->pending >= 0 || w->busy)
-		pthread_cond_wait(&w->cv, &w->mu);
-	w->pending = s;
-	err = w->err;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	return err;
-}
-
-/* Waits for the sets handed, stops the thread: the writes' first error
- * (CC_EDB, w->diag set) or CC_OK.  Safe to call twice. */
-static cc_err
-writer_end(struct writer *w)
-{
-	if (w->on) {
-		pthread_mutex_lock(&w->mu);
-		w->quit = 1;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->th, NULL);
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-		w->on = 0;
-	}
-	return w->err;
+	return flush_set(w->r, w->f, set, w->issue_st, discard, &w->diag);
 }
 
 /* Frees what prepare_inserts() made for fd (kept rows are dropped). */
@@ -1299,7 +1203,6 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	int i, k, writing = 0;
 
 	memset(&w, 0, sizeof(w));
-	w.err = CC_OK;
 	if ((err = learn_formats(f, diag)) != CC_OK ||
 	    (err = prepare_inserts(r, f, diag)) != CC_OK)
 		return err;
@@ -1311,7 +1214,10 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	if ((err = source_open(f->path, &f->d, &rd, diag)) != CC_OK)
 		goto out;
 	f->cur = 0;
-	writer_start(&w, r, f, issue_st);
+	w.r = r;
+	w.f = f;
+	w.issue_st = issue_st;
+	handoff_start(&w.h, writer_write, &w, r->threads != 1);
 	writing = 1;
 	while ((err = source_next(rd, &vals, diag)) == CC_OK) {
 		int s = f->cur;
@@ -1356,7 +1262,7 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 		for (i = 0; i < f->nfed; i++)
 			f->fed[i].k[s].nb++;
 		if (f->nfed > 0 && f->fed[0].k[s].nb == f->fed[0].nkeep) {
-			if ((err = writer_post(&w, s)) != CC_OK)
+			if ((err = handoff_post(&w.h, s)) != CC_OK)
 				goto out;
 			f->cur = !s;
 		}
@@ -1368,10 +1274,10 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	if (err != CC_EOF)
 		goto out;
 	/* the last set, then the file's counts once the writer is done */
-	if ((err = writer_post(&w, f->cur)) != CC_OK)
+	if ((err = handoff_post(&w.h, f->cur)) != CC_OK)
 		goto out;
 	writing = 0;
-	if ((err = writer_end(&w)) != CC_OK)
+	if ((err = handoff_end(&w.h)) != CC_OK)
 		goto out;
 	err = write_changes(r, f, report);
 	json_object_set_new(report, "rows", json_integer(row));
@@ -1387,12 +1293,12 @@ out:
 	if (writing) {
 		/* the writer done with the sets before they are freed; its
 		 * error is the cause of a later one here */
-		werr = writer_end(&w);
+		werr = handoff_end(&w.h);
 		if (werr != CC_OK && err != CC_ECONFLICT) {
 			err = werr;
 			*diag = w.diag;
 		}
-	} else if (err != CC_OK && w.err != CC_OK && err == w.err)
+	} else if (err != CC_OK && w.h.err != CC_OK && err == w.h.err)
 		*diag = w.diag;
 	source_close(rd);
 	sqlite3_finalize(issue_st);

@@ -357,6 +357,67 @@ def _(env):
     return "seed %d; %s" % (sd, report_line(results))
 
 
+def sales_copies(env, b, copies):
+    """The CRM/ERP master files and a file of sales_details.csv's lines
+    `copies` times (each copy's order ids suffixed, so that every line is a
+    fact): (masters' paths, the lines' path, the number of lines)."""
+    seeds = os.path.join(env.seeds_dir(), "crm-erp")
+    big = os.path.join(b.dir, "sales_x%d.csv" % copies)
+    with open(os.path.join(seeds, "source_crm", "sales_details.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    head, body = rows[0], rows[1:]
+    oid = head.index("sls_ord_num")
+    with open(big, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(head)
+        for k in range(copies):
+            for r in body:
+                r = list(r)
+                r[oid] = "%s-%d" % (r[oid], k)
+                w.writerow(r)
+    masters = [os.path.join(seeds, "source_crm", "cst_info.csv"), os.path.join(seeds, "source_crm", "prd_info.csv"),
+               os.path.join(seeds, "source_erp", "CST_AZ12.csv"), os.path.join(seeds, "source_erp", "LOC_A101.csv"),
+               os.path.join(seeds, "source_erp", "PX_CAT_G1V2.csv")]
+    return masters, big, copies * len(body)
+
+
+def upload_paths(b, u, paths):
+    for path in paths:
+        with open(path, "rb") as f:
+            expect_ok(b.client.upload(os.path.basename(path), f.read(), token=u.token), 201,
+                      "upload " + os.path.basename(path))
+
+
+def model_bytes(b, u):
+    with open(os.path.join(b.data, "workspaces", u.id, "model.db"), "rb") as f:
+        return f.read()
+
+
+def model_intact(b, u, before, what):
+    """model.db has the bytes it had, no temporary model is left beside it,
+    every database passes integrity_check."""
+    wsdir = os.path.join(b.data, "workspaces", u.id)
+    check(model_bytes(b, u) == before, what + ": model.db changed")
+    left = [x for x in os.listdir(wsdir) if x.startswith("model.db") and x != "model.db"]
+    eq(left, [], what + ": temporary models left")
+    integrity(b, what)
+
+
+def staged_and_loaded(b, u):
+    """(staged order lines, facts) of u's model."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(b.data, "workspaces", u.id, "model.db"), uri=True)
+    try:
+        return tuple(db.execute("SELECT (SELECT count(*) FROM stg_order_line), (SELECT count(*) FROM fact_sales)"
+                                ).fetchone())
+    finally:
+        db.close()
+
+
+def last_run(b, u):
+    runs = expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"]
+    return expect_ok(b.client.get("/api/v1/runs/" + runs[0]["id"], token=u.token))["run"]
+
+
 @test("faults_stage_insert_fails_run")
 def _(env):
     """A staging INSERT that fails (the disk full: RLIMIT_FSIZE) while the
@@ -366,35 +427,12 @@ def _(env):
     import resource
     b, _pre, _u = the_setup(env)
     u = env.user(b, "stagefull")
-    seeds = os.path.join(env.seeds_dir(), "crm-erp")
-    copies = 4
-    big = os.path.join(b.dir, "sales_x4.csv")
-    with open(os.path.join(seeds, "source_crm", "sales_details.csv"), newline="") as f:
-        rows = list(csv.reader(f))
-    head, body = rows[0], rows[1:]
-    oid = head.index("sls_ord_num")
-    with open(big, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(head)
-        for k in range(copies):        # other orders in each copy: all lines are facts
-            for r in body:
-                r = list(r)
-                r[oid] = "%s-%d" % (r[oid], k)
-                w.writerow(r)
-    masters = [os.path.join(seeds, "source_crm", "cst_info.csv"), os.path.join(seeds, "source_crm", "prd_info.csv"),
-               os.path.join(seeds, "source_erp", "CST_AZ12.csv"), os.path.join(seeds, "source_erp", "LOC_A101.csv"),
-               os.path.join(seeds, "source_erp", "PX_CAT_G1V2.csv")]
-    for path in masters:
-        with open(path, "rb") as f:
-            expect_ok(b.client.upload(os.path.basename(path), f.read(), token=u.token), 201, "upload")
+    masters, big, lines = sales_copies(env, b, 4)
+    upload_paths(b, u, masters)
     run_ok(b, u, "the masters' run")
-    with open(big, "rb") as f:
-        expect_ok(b.client.upload("sales_x4.csv", f.read(), token=u.token), 201, "upload sales_x4.csv")
-    wsdir = os.path.join(b.data, "workspaces", u.id)
-    model = os.path.join(wsdir, "model.db")
-    with open(model, "rb") as f:
-        before = f.read()
-    limit = os.path.getsize(model) + (8 << 20)     # room for the masters, not for 241,592 lines
+    upload_paths(b, u, [big])
+    before = model_bytes(b, u)
+    limit = len(before) + (8 << 20)     # room for the masters, not for the lines
 
     def fsize():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # write() fails with EFBIG instead
@@ -403,27 +441,56 @@ def _(env):
     p = subprocess.run([env.bin, "-d", b.data, "run", "--user", u.name], capture_output=True,
                        env=b.process_env(), timeout=120, preexec_fn=fsize)
     eq(p.returncode, 1, "the run with the disk full: rc (stderr %r)" % p.stderr[-300:])
-    runs = expect_ok(b.client.get("/api/v1/runs", token=u.token))["runs"]
-    run = expect_ok(b.client.get("/api/v1/runs/" + runs[0]["id"], token=u.token))["run"]
+    run = last_run(b, u)
     eq(run["state"], "failed", "the run's state")
     eq(run.get("phase"), "stage", "the phase it failed in")
     err = run.get("error") or {}
     msg = err.get("message") if isinstance(err, dict) else str(err)
-    check(msg.startswith("file sales_x4.csv: "), "the error names the file: %r" % msg)
-    check(len(msg) > len("file sales_x4.csv: ") + 8, "the error says what failed: %r" % msg)
-    with open(model, "rb") as f:
-        check(f.read() == before, "model.db changed")
-    left = [x for x in os.listdir(wsdir) if x.startswith("model.db") and x != "model.db"]
-    eq(left, [], "temporary models left")
-    integrity(b, "after the failed run")
+    name = os.path.basename(big)
+    check(msg.startswith("file %s: " % name), "the error names the file: %r" % msg)
+    check(len(msg) > len("file %s: " % name) + 8, "the error says what failed: %r" % msg)
+    model_intact(b, u, before, "after the failed run")
     rid = run_ok(b, u, "the run after the failed one")
     run = expect_ok(b.client.get("/api/v1/runs/" + rid, token=u.token))["run"]
     # the masters' staging is the previous run's (their files are unchanged)
-    eq(run["counts"]["source_rows"], copies * len(body), "rows the next run staged")
-    db = sqlite3.connect("file:%s?mode=ro" % model, uri=True)
-    try:
-        n = db.execute("SELECT count(*) FROM stg_order_line").fetchone()[0]
-    finally:
-        db.close()
-    eq(n, copies * len(body), "staged order lines")
-    return "limit %d bytes: %s; %d lines staged after" % (limit, msg, n)
+    eq(run["counts"]["source_rows"], lines, "rows the next run staged")
+    eq(staged_and_loaded(b, u), (lines, lines), "staged lines and facts of the next run")
+    return "limit %d bytes: %s; %d lines staged after" % (limit, msg, lines)
+
+
+@test("faults_load_insert_fails_run")
+def _(env):
+    """A write that fails (disk full: the fault shim's write:N, every write
+    from the Nth on) in the load phase's pass over 241,592 lines, where a
+    writer thread inserts the facts that the run's thread reads and
+    resolves: the run fails in its load phase with the pass's error,
+    model.db and the workspace are intact, no temporary model is left,
+    and the next run loads every line."""
+    b, pre, _u = the_setup(env)
+    u = env.user(b, "loadfull")
+    masters, big, lines = sales_copies(env, b, 4)
+    upload_paths(b, u, masters + [big])
+    p = b.cli("run", "--user", u.name, "--phase", "reconcile")
+    eq(json.loads(p.stdout)["state"], "done", "the run up to reconcile")
+    # the writes of a run up to reconcile, then up to load (each from the
+    # same state: the files are unchanged, their staging is copied); the
+    # load's are its dimensions, the model shared for the second
+    # connection (a COMMIT), the pass, the facts' indexes and, at the
+    # end, the checkpoint out of WAL mode (about half of them).  The
+    # pass's are from about 1/16 to 1/5 of the difference on these files
+    # (CONCORD_FAULT=write:N at each point, 2026-12-06): 1/8 is the pass.
+    n1 = counts(b, pre, ["run", "--user", u.name, "--phase", "reconcile"])["write"]
+    n2 = counts(b, pre, ["run", "--user", u.name, "--phase", "load"])["write"]
+    check(n2 > n1 + 100, "the load's writes: %d then %d" % (n1, n2))
+    b.cli("run", "--user", u.name, "--phase", "reconcile")
+    before = model_bytes(b, u)
+    at = n1 + (n2 - n1) // 8
+    p = fault_cli(b, pre, "write:%d" % at, ["run", "--user", u.name])
+    err = p.stderr.decode("utf-8", "replace")
+    eq(p.returncode, 1, "the run with write:%d: rc (stderr %r)" % (at, err[-300:]))
+    check("failed: load: " in err, "the pass's error (load: ...): %r" % err[-300:])
+    eq(last_run(b, u).get("phase"), "load", "the phase it failed in")
+    model_intact(b, u, before, "after the failed run")
+    run_ok(b, u, "the run after the failed one")
+    eq(staged_and_loaded(b, u), (lines, lines), "staged lines and facts of the next run")
+    return "write:%d of %d..%d: %s" % (at, n1, n2, err.strip().splitlines()[-1][-80:])
