@@ -1143,6 +1143,7 @@ struct grp {
 	int64_t		 customers;
 	uint64_t	 last_order;	/* the order last counted (its
 					   number in onepass()'s sorted rows) */
+	int64_t		 quantity;	/* top_sellers_pass() */
 };
 
 struct grps {
@@ -1982,6 +1983,140 @@ static const struct series product_series[] = {
 	    { "orders", K_INT } } },
 };
 
+static const char top_seller_sql[] =
+	"SELECT ?1, " CURRENT_PRODUCT_NAME("?1") ", ?2, ?3, ?4";
+
+/* quantity DESC, then id: top_sellers' order */
+static int
+by_quantity_id(const void *x, const void *y)
+{
+	const struct grp *a = x, *b = y;
+
+	if (a->quantity != b->quantity)
+		return a->quantity > b->quantity ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/*
+ * product_series' top_sellers (its figures, order and names) in one pass
+ * over fact_sales in rowid order instead of a sort of every fact by
+ * product (1,026,766 facts: the statement took 0.5 s of the products
+ * document).  The rowids follow the order ids (load.c inserts the facts
+ * sorted by order id, line number), so an order's lines are consecutive
+ * and a product's orders are counted as onepass() counts them: when the
+ * order last counted for it is not the current one.  1: an order id that
+ * is not TEXT or comes before the previous one, a value of another
+ * storage class than the statement's sums take as they are, an overflow
+ * (the caller runs the statement, which gives the answer or the error);
+ * 0: the rows appended to arr; -err.
+ */
+static int
+top_sellers_pass(sqlite3 *db, json_t *arr, const struct col *cols,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	struct grps ps;
+	struct grp *g;
+	char kb[64], *prev = NULL;
+	size_t plen = 0, pcap = 0, i;
+	uint64_t order = 0;
+	int64_t id, q, a;
+	int rc, t, c, res = 0;
+	cc_err err;
+
+	memset(&ps, 0, sizeof(ps));
+	if ((err = prep(db, "SELECT product_canonical_id, quantity, amount,"
+	    " order_id, is_return FROM fact_sales ORDER BY rowid", &st,
+	    diag)) != CC_OK)
+		return -(int)err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *o;
+		size_t olen;
+		/* the order id: TEXT, in order (BINARY collation) */
+		if (sqlite3_column_type(st, 3) != SQLITE_TEXT) {
+			res = 1;
+			break;
+		}
+		o = (const char *)sqlite3_column_text(st, 3);
+		olen = (size_t)sqlite3_column_bytes(st, 3);
+		c = order == 0 ? 1 : memcmp(o, prev, olen < plen ? olen : plen);
+		if (c == 0)
+			c = olen < plen ? -1 : olen > plen;
+		if (c < 0) {
+			res = 1;
+			break;
+		}
+		if (c > 0) {
+			if (olen + 1 > pcap) {
+				char *np = realloc(prev, olen + 64);
+				if (np == NULL) {
+					res = -(int)CC_ENOMEM;
+					break;
+				}
+				prev = np;
+				pcap = olen + 64;
+			}
+			memcpy(prev, o, olen);
+			plen = olen;
+			order++;
+		}
+		if ((t = sqlite3_column_type(st, 0)) == SQLITE_NULL)
+			continue;
+		if (t != SQLITE_INTEGER ||
+		    ((t = sqlite3_column_type(st, 1)) != SQLITE_INTEGER &&
+		    t != SQLITE_NULL) ||
+		    ((t = sqlite3_column_type(st, 2)) != SQLITE_INTEGER &&
+		    t != SQLITE_NULL) ||
+		    ((t = sqlite3_column_type(st, 4)) != SQLITE_INTEGER &&
+		    t != SQLITE_NULL)) {
+			res = 1;
+			break;
+		}
+		id = sqlite3_column_int64(st, 0);
+		if ((g = grp_of(&ps, kb, sizeof(kb), 0, &id, sizeof(id),
+		    id)) == NULL) {
+			res = -(int)CC_ENOMEM;
+			break;
+		}
+		q = sqlite3_column_int64(st, 1);	/* NULL: 0 */
+		a = sqlite3_column_int64(st, 2);
+		if (add64(&g->quantity, q) || add64(&g->revenue, a)) {
+			res = 1;
+			break;
+		}
+		/* a sale: NOT COALESCE(is_return, 0) */
+		if (sqlite3_column_int64(st, 4) == 0 && g->last_order != order) {
+			g->orders++;
+			g->last_order = order;
+		}
+	}
+	if (res == 0 && (err = stepped(db, rc, diag)) != CC_OK)
+		res = -(int)err;
+	sqlite3_finalize(st);
+	st = NULL;
+	free(prev);
+	if (res == 0 && ps.n > 1)
+		qsort(ps.g, ps.n, sizeof(*ps.g), by_quantity_id);
+	if (res == 0 && (err = prep(db, top_seller_sql, &st, diag)) != CC_OK)
+		res = -(int)err;
+	for (i = 0; res == 0 && i < ps.n && i < 10; i++) {
+		json_t *row;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, ps.g[i].id);
+		sqlite3_bind_int64(st, 2, ps.g[i].quantity);
+		sqlite3_bind_int64(st, 3, ps.g[i].revenue);
+		sqlite3_bind_int64(st, 4, ps.g[i].orders);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+			res = -(int)stepped(db, rc, diag);
+		else if ((row = row_object(st, cols)) == NULL ||
+		    json_array_append_new(arr, row) != 0)
+			res = -(int)CC_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	grps_free(&ps);
+	return res;
+}
+
 /*
  * Price bands of the current versions' list price, fixed (not quantiles,
  * so that bands compare across runs and workspaces): lower bound
@@ -2062,10 +2197,23 @@ products(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	if ((err = price_bands(db, bands, have, diag)) != CC_OK || !have)
 		return err;
 	if ((err = query_object(db, product_tiles_sql, NULL, 0,
-	    product_tiles_cols, tiles, diag)) != CC_OK)
+	    product_tiles_cols, tiles, diag)) != CC_OK ||
+	    (err = fill_series(db, series, product_series, 1, NULL, 0,
+	    diag)) != CC_OK)
 		return err;
-	return fill_series(db, series, product_series, N(product_series),
-	    NULL, 0, diag);
+	/* top_sellers: one pass, else its statement */
+	{
+		json_t *top = json_object_get(series, product_series[1].key);
+		int rc = top_sellers_pass(db, top, product_series[1].cols,
+		    diag);
+		if (rc < 0)
+			return (cc_err)-rc;
+		if (rc == 0)
+			return CC_OK;
+		json_array_clear(top);
+		return fill_series(db, series, product_series + 1, 1, NULL, 0,
+		    diag);
+	}
 }
 
 /* ---- quality --------------------------------------------------------- */

@@ -1247,6 +1247,126 @@ test_products(void **state)
 	json_decref(doc);
 }
 
+/* top_sellers of the products document against its statement (the
+ * SQL of product_series, written here again), on the facts as they
+ * are in fact_sales; 0 rows compared when the document has none. */
+static void
+expect_top_sellers(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	json_t *doc = build(db, "products", NULL), *top, *row;
+	size_t k = 0;
+
+	top = json_object_get(json_object_get(doc, "series"), "top_sellers");
+	assert_non_null(top);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT t.id, (SELECT d.name"
+	    " FROM dim_product d WHERE d.canonical_id = t.id ORDER BY"
+	    " d.is_current DESC, d.valid_from DESC, d.product_sk DESC LIMIT 1),"
+	    " t.quantity, t.revenue, t.orders FROM (SELECT product_canonical_id"
+	    " AS id, COALESCE(SUM(quantity), 0) AS quantity, COALESCE(SUM(amount),"
+	    " 0) AS revenue, COUNT(DISTINCT order_id) FILTER (WHERE NOT"
+	    " COALESCE(is_return, 0)) AS orders FROM fact_sales WHERE"
+	    " product_canonical_id IS NOT NULL GROUP BY product_canonical_id"
+	    " ORDER BY quantity DESC, id LIMIT 10) t ORDER BY t.quantity DESC,"
+	    " t.id", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long rev = sqlite3_column_int64(st, 3);
+		unsigned long long mag = rev < 0 ? 0ULL - (unsigned long long)rev :
+		    (unsigned long long)rev;
+		char want[64];
+		assert_true(k < json_array_size(top));
+		row = json_array_get(top, k);
+		assert_int_equal(json_integer_value(json_object_get(row,
+		    "canonical_id")), sqlite3_column_int64(st, 0));
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			assert_true(json_is_null(json_object_get(row, "name")));
+		else
+			assert_string_equal(json_string_value(json_object_get(row,
+			    "name")), (const char *)sqlite3_column_text(st, 1));
+		assert_int_equal(json_integer_value(json_object_get(row,
+		    "quantity")), sqlite3_column_int64(st, 2));
+		assert_int_equal(json_integer_value(json_object_get(row,
+		    "orders")), sqlite3_column_int64(st, 4));
+		/* whole cents (the amounts below): no rounding to mirror */
+		snprintf(want, sizeof(want), "%s%llu.%02llu", rev < 0 ? "-" : "",
+		    mag / 10000, mag % 10000 / 100);
+		assert_string_equal(json_string_value(json_object_get(row,
+		    "revenue")), want);
+		k++;
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(k, json_array_size(top));
+	json_decref(doc);
+}
+
+/*
+ * The products document's top sellers, counted in one pass over the
+ * facts in rowid order (dashboard.c's top_sellers_pass(): the facts are
+ * in order id order as load.c inserts them), give the statement's
+ * answer: 4,000 random lines of 1,000+ orders over 14 products (NULL
+ * quantities, amounts and products, returns, an order's lines of one
+ * product more than once), then the same lines in reverse rowid order
+ * (order ids out of order: the statement answers), then a REAL quantity
+ * (a storage class the pass leaves to the statement).
+ */
+static void
+test_top_sellers_pass(void **state)
+{
+	sqlite3 *db = db_of(state);
+	sqlite3_stmt *st;
+	unsigned long x = 4242;
+	int order = 0, line = 0, i;
+
+	exec(db, base_sql);
+	exec(db, "DELETE FROM fact_sales; WITH RECURSIVE n(v) AS (SELECT 0"
+	    " UNION ALL SELECT v + 1 FROM n WHERE v < 10) INSERT INTO"
+	    " dim_product (product_sk, canonical_id, natural_key, name,"
+	    " is_current, version) SELECT 20 + v, 204 + v, 'P' || v,"
+	    " 'Product ' || v, 1, 1 FROM n");
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO fact_sales"
+	    " (order_id, line_number, order_date, product_canonical_id,"
+	    " quantity, amount, is_return, _file_id, _row) VALUES (printf('O%05d',"
+	    " ?1), ?2, '2024-05-05', ?3, ?4, ?5, ?6, 'f', ?7)", -1, &st, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < 4000; i++) {
+		x = x * 1103515245UL + 12345UL;
+		if (line == 0 || (x >> 16) % 8 < 3) {	/* a new order */
+			order++;
+			line = 0;
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_int(st, 1, order);
+		sqlite3_bind_int(st, 2, ++line);
+		if ((x >> 8) % 20 == 0)
+			sqlite3_bind_null(st, 3);
+		else
+			sqlite3_bind_int(st, 3, 201 + (int)((x >> 10) % 14));
+		if ((x >> 12) % 15 == 0)
+			sqlite3_bind_null(st, 4);
+		else
+			sqlite3_bind_int(st, 4, (int)((x >> 14) % 9) - 2);
+		if ((x >> 18) % 17 == 0)
+			sqlite3_bind_null(st, 5);
+		else
+			sqlite3_bind_int64(st, 5, 100LL * ((long long)((x >> 20) %
+			    5000) - 500));
+		sqlite3_bind_int(st, 6, (x >> 24) % 6 == 0);	/* a return */
+		sqlite3_bind_int(st, 7, i + 1);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	}
+	sqlite3_finalize(st);
+	assert_true(order > 1000);
+	expect_top_sellers(db);
+	/* the same lines, the last first */
+	exec(db, "CREATE TEMP TABLE f AS SELECT * FROM fact_sales;"
+	    " DELETE FROM fact_sales; INSERT INTO fact_sales SELECT * FROM"
+	    " temp.f ORDER BY order_id DESC, line_number DESC;"
+	    " DROP TABLE temp.f");
+	expect_top_sellers(db);
+	exec(db, "UPDATE fact_sales SET quantity = 2.5 WHERE rowid = 7");
+	expect_top_sellers(db);
+}
+
 /* ---- quality --------------------------------------------------------- */
 
 /*
@@ -2297,6 +2417,8 @@ main(void)
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_customers, setup_model,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_top_sellers_pass,
+		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_products, setup_model,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_quality, setup,
