@@ -146,6 +146,10 @@ aggregate_all(struct run *r, struct cc_diag *diag)
 				err = dash_document_build(r->db,
 				    dash_stored_at(i), &j.texts[i], diag);
 	}
+	/* the facts' indexes while the other threads read (run_fact_indexes():
+	 * neither the documents' thread nor quality's sees them) */
+	if (err == CC_OK && side && r->quality_beside)
+		err = run_fact_indexes(r, diag);
 	jerr = doc_join(&j, err == CC_OK ? diag : NULL);
 	if (err == CC_OK)
 		err = jerr;

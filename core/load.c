@@ -2386,8 +2386,7 @@ load_all(struct run *r, struct cc_diag *diag)
 	free(dates.hibuf);
 	if (err != CC_OK)
 		return err;
-	if ((err = model_fact_indexes(r->db, 1, diag)) != CC_OK)
-		return err;
+	/* their indexes: run_fact_indexes(), after the run's reads */
 	/* the facts' counts from the pass (fact_sales was empty before it),
 	 * the quarantine's from its table */
 	facts = fc.facts;

@@ -259,6 +259,18 @@ model_journal(struct run *r, const char *mode)
 }
 
 cc_err
+run_fact_indexes(struct run *r, struct cc_diag *diag)
+{
+	cc_err err;
+
+	if (r->fact_indexes)
+		return CC_OK;
+	if ((err = model_fact_indexes(r->db, 1, diag)) == CC_OK)
+		r->fact_indexes = 1;
+	return err;
+}
+
+cc_err
 run_model_share(struct run *r, struct cc_diag *diag)
 {
 	cc_err err;
@@ -297,6 +309,7 @@ quality_start(struct run *r, struct qjob *j, struct cc_diag *diag)
 	if (pthread_create(&j->th, NULL, quality_thread, j) != 0)
 		goto fail;
 	j->started = 1;
+	r->quality_beside = 1;
 	return CC_OK;
 fail:
 	run_ws_close(&j->ws);
@@ -444,7 +457,8 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
 		    " cancelled");
-	if (err != CC_OK || (err = run_warnings(&r, diag)) != CC_OK)
+	if (err != CC_OK || (err = run_warnings(&r, diag)) != CC_OK ||
+	    (err = run_fact_indexes(&r, diag)) != CC_OK)
 		goto out;
 	{
 		/* the model says which run built it (provenance of exports) */
