@@ -1188,26 +1188,21 @@ key_mergeable(sqlite3_stmt *st, int i)
 }
 
 cc_err
-lines_open(sqlite3 *db, size_t max_runs, struct lines **out)
+lines_plan(sqlite3 *db, size_t max_runs, struct lines_plan *out)
 {
-	struct lines *L;
 	struct val k[2], prev[2];
 	char *buf[2] = { NULL, NULL };
-	size_t sz[2] = { 0, 0 }, cap = 0, i;
+	size_t sz[2] = { 0, 0 }, cap = 0;
 	sqlite3_stmt *scan = NULL;
 	long long rowid = 0;
 	int rc = SQLITE_DONE, merge = max_runs > 0, first = 1;
 	cc_err err = CC_OK;
 
-	*out = NULL;
-	if ((L = calloc(1, sizeof(*L))) == NULL)
-		return CC_ENOMEM;
+	memset(out, 0, sizeof(*out));
 	if (merge && sqlite3_prepare_v2(db, "SELECT rowid, order_id,"
 	    " line_number FROM stg_order_line ORDER BY rowid", -1, &scan,
-	    NULL) != SQLITE_OK) {
-		err = CC_EDB;
-		goto out;
-	}
+	    NULL) != SQLITE_OK)
+		return CC_EDB;
 	while (merge && (rc = sqlite3_step(scan)) == SQLITE_ROW) {
 		if (!key_mergeable(scan, 1) || !key_mergeable(scan, 2)) {
 			merge = 0;
@@ -1220,25 +1215,24 @@ lines_open(sqlite3 *db, size_t max_runs, struct lines **out)
 		    (val_cmp(&prev[0], &k[0]) == 0 &&
 		    val_cmp(&prev[1], &k[1]) >= 0)) {
 			/* a new run */
-			if (L->n == max_runs) {
+			if (out->n == max_runs) {
 				merge = 0;
 				break;
 			}
-			if (L->n == cap) {
-				struct lrun *nr;
+			if (out->n == cap) {
+				struct lines_range *nr;
 				cap = cap ? cap * 2 : 8;
-				if ((nr = realloc(L->runs, cap *
+				if ((nr = realloc(out->runs, cap *
 				    sizeof(*nr))) == NULL) {
 					err = CC_ENOMEM;
 					goto out;
 				}
-				L->runs = nr;
+				out->runs = nr;
 			}
-			L->runs[L->n].st = NULL;
-			L->runs[L->n].lo = rowid;
-			L->n++;
+			out->runs[out->n].lo = rowid;
+			out->n++;
 		}
-		L->runs[L->n - 1].hi = rowid;
+		out->runs[out->n - 1].hi = rowid;
 		first = 0;
 		if (val_keep(&prev[0], &k[0], &buf[0], &sz[0]) != 0 ||
 		    val_keep(&prev[1], &k[1], &buf[1], &sz[1]) != 0) {
@@ -1246,22 +1240,56 @@ lines_open(sqlite3 *db, size_t max_runs, struct lines **out)
 			goto out;
 		}
 	}
-	if (merge && rc != SQLITE_DONE) {
+	if (merge && rc != SQLITE_DONE)
 		err = CC_EDB;
-		goto out;
+out:
+	sqlite3_finalize(scan);
+	free(buf[0]);
+	free(buf[1]);
+	if (err != CC_OK || !merge || out->n == 0) {
+		free(out->runs);
+		out->runs = NULL;
+		out->n = 0;
 	}
-	if (!merge || L->n == 0) {
-		L->n = 0;
+	out->ok = err == CC_OK;
+	return err;
+}
+
+void
+lines_plan_free(struct lines_plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->runs);
+	memset(p, 0, sizeof(*p));
+}
+
+cc_err
+lines_open_planned(sqlite3 *db, const struct lines_plan *p,
+    struct lines **out)
+{
+	struct lines *L;
+	cc_err err = CC_OK;
+	size_t i;
+
+	*out = NULL;
+	if ((L = calloc(1, sizeof(*L))) == NULL)
+		return CC_ENOMEM;
+	if (p->n == 0) {
 		if (sqlite3_prepare_v2(db, lines_sql, -1, &L->one, NULL) !=
 		    SQLITE_OK)
 			err = CC_EDB;
 		goto out;
 	}
-	if (L->n > 0 && (L->heap = malloc(L->n * sizeof(*L->heap))) == NULL) {
+	if ((L->runs = calloc(p->n, sizeof(*L->runs))) == NULL ||
+	    (L->heap = malloc(p->n * sizeof(*L->heap))) == NULL) {
 		err = CC_ENOMEM;
 		goto out;
 	}
+	L->n = p->n;
 	for (i = 0; i < L->n && err == CC_OK; i++) {
+		L->runs[i].lo = p->runs[i].lo;
+		L->runs[i].hi = p->runs[i].hi;
 		if (sqlite3_prepare_v2(db, lines_run_sql, -1, &L->runs[i].st,
 		    NULL) != SQLITE_OK) {
 			err = CC_EDB;
@@ -1271,13 +1299,24 @@ lines_open(sqlite3 *db, size_t max_runs, struct lines **out)
 		sqlite3_bind_int64(L->runs[i].st, 2, L->runs[i].hi);
 	}
 out:
-	sqlite3_finalize(scan);
-	free(buf[0]);
-	free(buf[1]);
 	if (err != CC_OK)
 		lines_close(L);
 	else
 		*out = L;
+	return err;
+}
+
+cc_err
+lines_open(sqlite3 *db, size_t max_runs, struct lines **out)
+{
+	struct lines_plan p;
+	cc_err err;
+
+	*out = NULL;
+	if ((err = lines_plan(db, max_runs, &p)) != CC_OK)
+		return err;
+	err = lines_open_planned(db, &p, out);
+	lines_plan_free(&p);
 	return err;
 }
 
@@ -1972,7 +2011,11 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 				rdb = two;
 		}
 	}
-	if ((err = lines_open(rdb, LINES_RUNS_MAX, &lines)) != CC_OK)
+	/* the runs as the reconcile phase's thread found them, when it
+	 * did and the lines have not changed since (lines_plan()) */
+	if ((err = r->lines_plan != NULL && r->lines_plan->ok ?
+	    lines_open_planned(rdb, r->lines_plan, &lines) :
+	    lines_open(rdb, LINES_RUNS_MAX, &lines)) != CC_OK)
 		goto out;
 	sel = lines_stmt(lines);
 	if (sqlite3_prepare_v2(rdb, "SELECT _key FROM stg_customer WHERE"
@@ -2331,8 +2374,13 @@ load_all(struct run *r, struct cc_diag *diag)
 		return sqlerr(r, diag);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW && (err = run_steps(r, number_sql, diag)) != CC_OK)
-		return err;
+	if (rc == SQLITE_ROW) {
+		/* the lines change: runs found before are not theirs */
+		if (r->lines_plan != NULL)
+			r->lines_plan->ok = 0;
+		if ((err = run_steps(r, number_sql, diag)) != CC_OK)
+			return err;
+	}
 	/* the facts first, their indexes after */
 	memset(&dates, 0, sizeof(dates));
 	dates.lo.type = dates.hi.type = SQLITE_NULL;	/* none yet */

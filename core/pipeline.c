@@ -508,6 +508,8 @@ pipeline_run(struct workspace *ws, const char *run_id,
 out:
 	/* a failed or cancelled aggregate phase: quality is waited for */
 	quality_join(&r, &qj, NULL);
+	lines_plan_free(r.lines_plan);
+	free(r.lines_plan);
 	if (r.db != NULL)
 		sqlite3_close_v2(r.db);
 	if (err != CC_OK && lockfd >= 0) {

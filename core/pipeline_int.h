@@ -16,6 +16,8 @@
 #include "concord/pipeline.h"
 #include "concord/workspace.h"
 
+struct lines_plan;
+
 struct run {
 	struct workspace	*ws;		/* files, mappings, runs */
 	sqlite3			*db;		/* model.db.tmp; "old" attached
@@ -41,6 +43,9 @@ struct run {
 						   thread (pipeline.c) */
 	int			 fact_indexes;	/* fact_sales' indexes built
 						   (run_fact_indexes()) */
+	struct lines_plan	*lines_plan;	/* the order lines' runs, or
+						   NULL (reconcile.c's
+						   thread; load.c) */
 	pipeline_tick		 tick;
 	void			*arg;
 	json_t			*counts;	/* {"name": n} */
@@ -329,6 +334,31 @@ struct lines;
 /* Opens the reader on db (*out: close with lines_close()).  Errors:
  * CC_EDB (no stg_order_line, or a statement fails), CC_ENOMEM. */
 cc_err	lines_open(sqlite3 *db, size_t max_runs, struct lines **out);
+
+/*
+ * lines_open() in two steps: lines_plan() scans the keys and keeps the
+ * runs (rowid ranges; n 0: the ORDER BY statement), lines_open_planned()
+ * prepares the reader of those runs, on db or on another connection to
+ * the same stg_order_line unchanged since (the reconcile phase's thread
+ * finds them on its reader while the run resolves the dimensions:
+ * struct run's lines_plan).  out->ok is 1 after a lines_plan() that
+ * succeeded.  lines_plan_free() frees the runs (NULL is fine).  Errors
+ * as lines_open()'s.
+ */
+struct lines_range {
+	long long	 lo, hi;
+};
+
+struct lines_plan {
+	struct lines_range	*runs;
+	size_t			 n;
+	int			 ok;
+};
+
+cc_err	lines_plan(sqlite3 *db, size_t max_runs, struct lines_plan *out);
+cc_err	lines_open_planned(sqlite3 *db, const struct lines_plan *p,
+	    struct lines **out);
+void	lines_plan_free(struct lines_plan *p);
 
 /* The next line: SQLITE_ROW with *st positioned on it (valid until the
  * next call; its columns as above), SQLITE_DONE (again on every later

@@ -1420,6 +1420,9 @@ struct prefetch {
 	size_t				*npre;		/* [ne] */
 	cc_err				*err;		/* [ne]; CC_EINVAL: not
 							   read */
+	struct lines_plan		*plan;		/* the order lines' runs
+							   (lines_plan()), for the
+							   load (struct run) */
 	pthread_t			 th;
 	int				 started;
 };
@@ -1436,6 +1439,11 @@ prefetch_main(void *arg)
 		if ((n = entity_refs(&p->es[i], refs)) > 1)
 			p->err[i] = reconcile_values_all(p->db, p->es[i].name,
 			    refs, n, &p->pre[i], &p->npre[i]);
+	/* and the runs of the order lines, which nothing changes until the
+	 * load reads them (but line numbers it gives: load.c) */
+	if (p->plan != NULL && lines_plan(p->db, LINES_RUNS_MAX, p->plan) !=
+	    CC_OK)
+		p->plan->ok = 0;
 	return NULL;
 }
 
@@ -1457,6 +1465,8 @@ prefetch_start(struct prefetch *p, struct run *r, const struct schema_entity
 		return CC_OK;
 	for (i = 0; i < ne; i++)
 		p->err[i] = CC_EINVAL;
+	if (r->lines_plan == NULL)
+		p->plan = calloc(1, sizeof(*p->plan));	/* NULL: not read */
 	if ((err = run_model_share(r, diag)) != CC_OK)
 		return err;
 	if (!r->model_wal || run_model_reader(r, &p->db) != CC_OK)
@@ -1507,6 +1517,8 @@ prefetch_free(struct prefetch *p)
 	free(p->pre);
 	free(p->npre);
 	free(p->err);
+	lines_plan_free(p->plan);
+	free(p->plan);
 }
 
 cc_err
@@ -1540,6 +1552,11 @@ reconcile_all(struct run *r, struct cc_diag *diag)
 			done.n++;
 	}
 	prefetch_join(&pf);
+	if (pf.plan != NULL && pf.plan->ok && pf.db == NULL && r->lines_plan ==
+	    NULL) {
+		r->lines_plan = pf.plan;	/* the run's now */
+		pf.plan = NULL;
+	}
 	for (i = 0; i < ne && err == CC_OK; i++) {
 		/* an entity's references read in one scan when it has
 		 * several (the sales lines' customers and products: one

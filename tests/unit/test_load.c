@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -400,10 +401,13 @@ rnd(unsigned n)
 /*
  * Every line the reader gives, in its order, each as the quote() of all
  * its columns, against SQLite's own ORDER BY order_id, line_number,
- * rowid DESC of the same table; *runs gets lines_runs().
+ * rowid DESC of the same table; *runs gets lines_runs().  With plan_db,
+ * the runs are found there (lines_plan()) and read on db
+ * (lines_open_planned()).
  */
 static void
-same_as_order_by(sqlite3 *db, size_t max_runs, size_t *runs)
+same_as_order_by_planned(sqlite3 *db, sqlite3 *plan_db, size_t max_runs,
+    size_t *runs)
 {
 	struct lines *L = NULL;
 	sqlite3_stmt *st, *ref;
@@ -417,7 +421,15 @@ same_as_order_by(sqlite3 *db, size_t max_runs, size_t *runs)
 	    " tax, shipping_cost, status, payment_status, payment_method FROM"
 	    " stg_order_line ORDER BY order_id, line_number, rowid DESC", -1,
 	    &ref, NULL), SQLITE_OK);
-	assert_int_equal(lines_open(db, max_runs, &L), CC_OK);
+	if (plan_db == NULL)
+		assert_int_equal(lines_open(db, max_runs, &L), CC_OK);
+	else {
+		struct lines_plan p;
+		assert_int_equal(lines_plan(plan_db, max_runs, &p), CC_OK);
+		assert_true(p.ok);
+		assert_int_equal(lines_open_planned(db, &p, &L), CC_OK);
+		lines_plan_free(&p);
+	}
 	assert_non_null(lines_stmt(L));
 	*runs = lines_runs(L);
 	while ((rc = lines_next(L, &st)) == SQLITE_ROW) {
@@ -441,6 +453,12 @@ same_as_order_by(sqlite3 *db, size_t max_runs, size_t *runs)
 	assert_int_equal(lines_next(L, &st), SQLITE_DONE);
 	lines_close(L);
 	sqlite3_finalize(ref);
+}
+
+static void
+same_as_order_by(sqlite3 *db, size_t max_runs, size_t *runs)
+{
+	same_as_order_by_planned(db, NULL, max_runs, runs);
 }
 
 static void
@@ -531,6 +549,57 @@ test_lines_merged(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * The runs found on one connection (lines_plan()) read on another to the
+ * same file (lines_open_planned(): the load reads the runs its reconcile
+ * phase's thread found): the same lines in SQLite's order, the same runs
+ * as lines_open() finds; none (the ORDER BY statement) with more runs
+ * than allowed.
+ */
+static void
+test_lines_planned_elsewhere(void **state)
+{
+	char dir[] = "/tmp/test_load.XXXXXX", path[64];
+	sqlite3 *a, *b;
+	sqlite3_stmt *ins;
+	char oid[32];
+	size_t runs, want;
+	int r, k, row = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.db", dir);
+	assert_int_equal(sqlite3_open(path, &a), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(a, stg_sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(a, "INSERT INTO stg_order_line"
+	    " (_file_id, _row, order_id, line_number, quantity) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5)", -1, &ins, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(a, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (r = 0; r < 7; r++)
+		for (k = 0; k < 300; k++) {
+			snprintf(oid, sizeof(oid), "SO%05d", k * 3 + (int)rnd(3));
+			line(ins, r, ++row, oid, 1 + (int)rnd(2), 0);
+		}
+	sqlite3_finalize(ins);
+	assert_int_equal(sqlite3_exec(a, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_open(path, &b), SQLITE_OK);
+	same_as_order_by(a, LINES_RUNS_MAX, &want);
+	assert_true(want >= 7);
+	same_as_order_by_planned(a, b, LINES_RUNS_MAX, &runs);
+	assert_int_equal(runs, want);
+	same_as_order_by_planned(b, a, LINES_RUNS_MAX, &runs);
+	assert_int_equal(runs, want);
+	same_as_order_by_planned(b, a, 3, &runs);
+	assert_int_equal(runs, 0);
+	sqlite3_close(a);
+	sqlite3_close(b);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* A table in one run (every key after the one before) is one range;
  * equal keys next to each other start a new run. */
 static void
@@ -566,6 +635,7 @@ main(void)
 		cmocka_unit_test(test_rules_integers),
 		cmocka_unit_test(test_lines_merged),
 		cmocka_unit_test(test_lines_one_run),
+		cmocka_unit_test(test_lines_planned_elsewhere),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
