@@ -2925,16 +2925,16 @@ akey_put(struct akey *k, int type, long long i, const void *s, int len)
 /* Column i of st onto k: 0, else 1 for a type agg_fill() leaves to
  * SQLite, -1 when out of memory. */
 static int
-akey_col(struct akey *k, sqlite3_stmt *st, int i)
+akey_col(struct akey *k, sqlite3_value *v)
 {
-	switch (sqlite3_column_type(st, i)) {
+	switch (sqlite3_value_type(v)) {
 	case SQLITE_NULL:
 		return akey_put(k, AK_NULL, 0, NULL, 0);
 	case SQLITE_INTEGER:
-		return akey_put(k, AK_INT, sqlite3_column_int64(st, i), NULL, 0);
+		return akey_put(k, AK_INT, sqlite3_value_int64(v), NULL, 0);
 	case SQLITE_TEXT:
-		return akey_put(k, AK_TEXT, 0, sqlite3_column_text(st, i),
-		    sqlite3_column_bytes(st, i));
+		return akey_put(k, AK_TEXT, 0, sqlite3_value_text(v),
+		    sqlite3_value_bytes(v));
 	default:
 		return 1;
 	}
@@ -3104,15 +3104,15 @@ agroups_free(struct agroups *gs)
 /* Adds v (column i of st: NULL or an integer) to sum j of g: 0, else 1
  * for a value or an overflow agg_fill() leaves to SQLite. */
 static int
-agroup_add(struct agroup *g, int j, sqlite3_stmt *st, int i)
+agroup_add(struct agroup *g, int j, sqlite3_value *v)
 {
-	int t = sqlite3_column_type(st, i);
+	int t = sqlite3_value_type(v);
 
 	if (t == SQLITE_NULL)
 		return 0;
 	if (t != SQLITE_INTEGER)
 		return 1;
-	if (__builtin_add_overflow(g->sum[j], sqlite3_column_int64(st, i),
+	if (__builtin_add_overflow(g->sum[j], sqlite3_value_int64(v),
 	    &g->sum[j]))
 		return 1;
 	g->has[j] = 1;
@@ -3197,7 +3197,8 @@ skcol_load(sqlite3 *db, const char *sql, struct skcol *c,
 		else {
 			c->sk[c->n] = sqlite3_column_int64(st, 0);
 			c->off[c->n] = c->val.n;
-			if ((r = akey_col(&c->val, st, 1)) == 0)
+			if ((r = akey_col(&c->val, sqlite3_column_value(st,
+			    1))) == 0)
 				c->n++;
 		}
 	}
@@ -3213,13 +3214,13 @@ skcol_load(sqlite3 *db, const char *sql, struct skcol *c,
 /* Appends the value of surrogate key column i of st (the LEFT JOIN's:
  * NULL without a member) to k. */
 static int
-skcol_join(const struct skcol *c, sqlite3_stmt *st, int i, struct akey *k)
+skcol_join(const struct skcol *c, sqlite3_value *v, struct akey *k)
 {
 	size_t lo = 0, hi = c->n, end;
 	long long sk;
 
-	if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
-		sk = sqlite3_column_int64(st, i);
+	if (sqlite3_value_type(v) == SQLITE_INTEGER) {
+		sk = sqlite3_value_int64(v);
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			if (c->sk[mid] < sk)
@@ -3243,7 +3244,7 @@ skcol_join(const struct skcol *c, sqlite3_stmt *st, int i, struct akey *k)
 /* The facts' columns agg_fill() reads. */
 enum {
 	AF_DAY, AF_CSK, AF_PSK, AF_ORDER, AF_CUST, AF_PROD, AF_AMOUNT, AF_QTY,
-	AF_RETURN, AF_FILE
+	AF_RETURN, AF_FILE, AF__N
 };
 
 static const char agg_scan_sql[] =
@@ -3352,28 +3353,35 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 		goto out;
 	}
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* the row's values (unprotected: read before the next step;
+		 * sqlite3_column_*() would take the connection's mutex per
+		 * call) */
+		sqlite3_value *v[AF__N];
+		int c;
+		for (c = 0; c < AF__N; c++)
+			v[c] = sqlite3_column_value(st, c);
 		/* the shared head: day, country, category */
 		ko.n = kf.n = 0;
-		if ((r = akey_col(&ko, st, AF_DAY)) != 0 ||
-		    (r = skcol_join(&country, st, AF_CSK, &ko)) != 0 ||
-		    (r = skcol_join(&category, st, AF_PSK, &ko)) != 0)
+		if ((r = akey_col(&ko, v[AF_DAY])) != 0 ||
+		    (r = skcol_join(&country, v[AF_CSK], &ko)) != 0 ||
+		    (r = skcol_join(&category, v[AF_PSK], &ko)) != 0)
 			break;
 		if (akey_copy(&kp, ko.b, ko.n) != 0) {
 			r = -1;
 			break;
 		}
-		if ((r = akey_col(&ko, st, AF_ORDER)) != 0 ||
-		    (r = akey_col(&ko, st, AF_CUST)) != 0 ||
-		    (r = akey_col(&kp, st, AF_PROD)) != 0 ||
-		    (r = akey_col(&kf, st, AF_FILE)) != 0)
+		if ((r = akey_col(&ko, v[AF_ORDER])) != 0 ||
+		    (r = akey_col(&ko, v[AF_CUST])) != 0 ||
+		    (r = akey_col(&kp, v[AF_PROD])) != 0 ||
+		    (r = akey_col(&kf, v[AF_FILE])) != 0)
 			break;
-		if ((ret = sqlite3_column_type(st, AF_RETURN)) != SQLITE_NULL &&
+		if ((ret = sqlite3_value_type(v[AF_RETURN])) != SQLITE_NULL &&
 		    ret != SQLITE_INTEGER) {
 			r = 1;
 			break;
 		}
 		ret = ret == SQLITE_INTEGER &&
-		    sqlite3_column_int64(st, AF_RETURN) != 0;
+		    sqlite3_value_int64(v[AF_RETURN]) != 0;
 		/* the facts come by order: the last group is often the one */
 		if (go == NULL || prev.n != ko.n || memcmp(prev.b, ko.b,
 		    ko.n) != 0) {
@@ -3388,10 +3396,10 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 			r = -1;
 			break;
 		}
-		if ((r = agroup_add(go, 0, st, AF_AMOUNT)) != 0 ||
-		    (ret && (r = agroup_add(go, 1, st, AF_AMOUNT)) != 0) ||
-		    (r = agroup_add(gp, 0, st, AF_AMOUNT)) != 0 ||
-		    (r = agroup_add(gp, 1, st, AF_QTY)) != 0)
+		if ((r = agroup_add(go, 0, v[AF_AMOUNT])) != 0 ||
+		    (ret && (r = agroup_add(go, 1, v[AF_AMOUNT])) != 0) ||
+		    (r = agroup_add(gp, 0, v[AF_AMOUNT])) != 0 ||
+		    (r = agroup_add(gp, 1, v[AF_QTY])) != 0)
 			break;
 		go->count[0]++;
 		go->count[1] += ret;
