@@ -28,7 +28,9 @@ static const struct rule {
 	int		 fact;		/* ... columns 2 * fact - 2 and
 					   2 * fact - 1 of fact_scan;
 					   -1: quality_order_lines(),
-					   else counts */
+					   -2: quality_product_versions(),
+					   else counts (and when those
+					   leave it to the statement) */
 } rules[] = {
 	{ "customer_name_present", "completeness", "dim_customer.full_name",
 	  "SELECT count(*) FILTER (WHERE coalesce(full_name, first_name,"
@@ -108,7 +110,7 @@ static const struct rule {
 	  " FROM fact_sales f JOIN dim_product p ON p.product_sk = f.product_sk",
 	  "SELECT f.order_id, f.line_number, f.order_date, p.natural_key,"
 	  " p.valid_from FROM fact_sales f JOIN dim_product p ON p.product_sk ="
-	  " f.product_sk WHERE f.order_date < p.valid_from LIMIT 5", 0 },
+	  " f.product_sk WHERE f.order_date < p.valid_from LIMIT 5", -2 },
 	{ "product_category_resolved", "referential_integrity",
 	  "dim_product.category_sk",
 	  "SELECT count(category_sk), count(*) - count(category_sk) FROM"
@@ -274,6 +276,134 @@ quality_order_lines(sqlite3 *db, int *answered, long long *passed,
 	return CC_OK;
 }
 
+/* A version of dim_product: its surrogate key and valid_from. */
+struct pver {
+	long long	 sk;
+	struct qkey	 from;		/* type SQLITE_NULL: none */
+};
+
+static int
+pver_cmp(const void *x, const void *y)
+{
+	const struct pver *a = x, *b = y;
+
+	return a->sk < b->sk ? -1 : a->sk > b->sk;
+}
+
+cc_err
+quality_product_versions(sqlite3 *db, int *answered, long long *passed,
+    long long *failed, struct cc_diag *diag)
+{
+	struct pver *v = NULL, *nv, key, *hit;
+	struct qkey od;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, cap = 0, i;
+	long long p = 0, f = 0;
+	int rc = SQLITE_DONE, r = 0, ok = 1;
+
+	*answered = 0;
+	memset(&od, 0, sizeof(od));
+	memset(&key, 0, sizeof(key));
+	/* the versions, by surrogate key */
+	if (sqlite3_prepare_v2(db, "SELECT product_sk, valid_from FROM"
+	    " dim_product", -1, &st, NULL) != SQLITE_OK)
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
+			ok = 0;
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nv = realloc(v, cap * sizeof(*nv))) == NULL) {
+				r = -1;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].sk = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+		    (r = qkey_read(st, 1, &v[n].from)) != 0) {
+			free(v[n].from.s);
+			if (r > 0) {
+				r = 0;
+				ok = 0;
+			}
+			break;
+		}
+		v[n].from.type = sqlite3_column_type(st, 1);
+		n++;
+	}
+	if (r == 0 && ok && rc != SQLITE_DONE)
+		r = -2;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r == 0 && ok && n > 1) {
+		qsort(v, n, sizeof(*v), pver_cmp);
+		for (i = 1; i < n; i++)
+			if (v[i].sk == v[i - 1].sk)
+				ok = 0;		/* the join's rows: SQL's */
+	}
+	/* the facts that join a version: a version without valid_from,
+	 * or a date on or after it, passes; a date before it fails; no
+	 * date (NULL) is neither */
+	if (r == 0 && ok && sqlite3_prepare_v2(db, "SELECT product_sk,"
+	    " order_date FROM fact_sales", -1, &st, NULL) != SQLITE_OK)
+		r = -2;
+	while (r == 0 && ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int t = sqlite3_column_type(st, 0), c;
+		if (t == SQLITE_NULL)
+			continue;		/* joins nothing */
+		if (t != SQLITE_INTEGER) {
+			ok = 0;
+			break;
+		}
+		key.sk = sqlite3_column_int64(st, 0);
+		if ((hit = bsearch(&key, v, n, sizeof(*v), pver_cmp)) ==
+		    NULL)
+			continue;
+		if (hit->from.type == SQLITE_NULL) {
+			p++;
+			continue;
+		}
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			continue;
+		if ((r = qkey_read(st, 1, &od)) != 0) {
+			if (r > 0) {
+				r = 0;
+				ok = 0;
+			}
+			break;
+		}
+		c = qkey_cmp(&od, &hit->from);
+		if (c >= 0)
+			p++;
+		else
+			f++;
+	}
+	if (r == 0 && ok && st != NULL && rc != SQLITE_DONE)
+		r = -2;
+	if (r == -2)
+		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
+	else if (r == -1)
+		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		free(v[i].from.s);
+	free(v);
+	free(od.s);
+	if (r < 0)
+		return r == -1 ? CC_ENOMEM : CC_EDB;
+	if (ok) {
+		*answered = 1;
+		*passed = p;
+		*failed = f;
+	}
+	return CC_OK;
+}
+
 /* The failing examples as a JSON array of objects. */
 static json_t *
 examples(sqlite3 *db, const char *sql)
@@ -341,8 +471,10 @@ quality_all(struct run *r, struct cc_diag *diag)
 			return CC_ECONFLICT;
 		}
 		passed = failed = 0;
-		if (rules[i].fact == -1 && ((err = quality_order_lines(r->db,
-		    &k, &passed, &failed, diag)) != CC_OK || k)) {
+		if ((rules[i].fact == -1 && ((err = quality_order_lines(r->db,
+		    &k, &passed, &failed, diag)) != CC_OK || k)) ||
+		    (rules[i].fact == -2 && ((err = quality_product_versions(
+		    r->db, &k, &passed, &failed, diag)) != CC_OK || k))) {
 			if (err != CC_OK) {
 				sqlite3_finalize(ins);
 				return err;

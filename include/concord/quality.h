@@ -28,4 +28,21 @@
 cc_err	quality_order_lines(sqlite3 *db, int *answered, long long *passed,
 	    long long *failed, struct cc_diag *diag);
 
+/*
+ * The counts of the rule sales_within_product_version without the join
+ * of every fact to dim_product (1,026,766 facts: 285 ms of the statement
+ * against about 90 ms): over the facts that join a version (fact_sales
+ * JOIN dim_product ON product_sk), passed counts those whose version has
+ * no valid_from or whose order_date is on or after it, failed those whose
+ * order_date is before it (SQL's comparison of the stored values: an
+ * INTEGER before any TEXT, TEXT by bytes; a NULL order_date is neither).
+ * The versions are read into memory (as many as dim_product has); a
+ * surrogate key that is not an INTEGER, a valid_from or order_date that
+ * is REAL or BLOB, or two versions of one key leave the counts to the
+ * statement.  db, *answered, passed, failed and the errors as
+ * quality_order_lines().
+ */
+cc_err	quality_product_versions(sqlite3 *db, int *answered,
+	    long long *passed, long long *failed, struct cc_diag *diag);
+
 #endif

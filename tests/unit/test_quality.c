@@ -4,7 +4,11 @@
  * counts, copied below), on facts built here: keys in order and out of
  * order, equal keys, byte-order and UTF-8 text, text where an integer is
  * expected, a prefix of another key, REAL and NULL keys, no facts; and a
- * database without the facts.
+ * database without the facts.  quality_product_versions() against the
+ * rule sales_within_product_version's statement: random facts over
+ * versions with and without valid_from, text and integer dates, NULL
+ * dates and surrogate keys, keys no version has; a REAL date and a REAL
+ * valid_from (left to the statement).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,19 +58,21 @@ facts(sqlite3 *db, const char *const *keys)
 	}
 }
 
-/* quality_order_lines() on db: answered as want, and then the
- * statement's counts; returns the statement's failed count. */
+typedef cc_err (*counts_fn)(sqlite3 *, int *, long long *, long long *,
+    struct cc_diag *);
+
+/* fn on db: answered as want, and then the counts of the statement sql;
+ * returns the statement's failed count. */
 static long long
-check(sqlite3 *db, int want)
+check_counts(sqlite3 *db, counts_fn fn, const char *sql, int want)
 {
 	sqlite3_stmt *st;
 	long long passed = -1, failed = -1, sp, sf;
 	int answered = -1;
 
-	assert_int_equal(quality_order_lines(db, &answered, &passed, &failed,
-	    NULL), CC_OK);
+	assert_int_equal(fn(db, &answered, &passed, &failed, NULL), CC_OK);
 	assert_int_equal(answered, want);
-	assert_int_equal(sqlite3_prepare_v2(db, group_sql, -1, &st, NULL),
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	sp = sqlite3_column_int64(st, 0);
@@ -81,6 +87,13 @@ check(sqlite3 *db, int want)
 		assert_int_equal(failed, -1);
 	}
 	return sf;
+}
+
+/* quality_order_lines() against the GROUP BY statement. */
+static long long
+check(sqlite3 *db, int want)
+{
+	return check_counts(db, quality_order_lines, group_sql, want);
 }
 
 static void
@@ -171,6 +184,68 @@ test_empty_null_and_bad(void **state)
 	sqlite3_close(db);
 }
 
+/* the rule's statement (core/quality.c) */
+static const char version_sql[] =
+	"SELECT count(*) FILTER (WHERE p.valid_from IS NULL OR f.order_date >="
+	" p.valid_from), count(*) FILTER (WHERE f.order_date < p.valid_from)"
+	" FROM fact_sales f JOIN dim_product p ON p.product_sk = f.product_sk";
+
+/* quality_product_versions() against the rule's statement; both counts
+ * above 0 when answered. */
+static void
+check_versions(sqlite3 *db, int want)
+{
+	long long failed = check_counts(db, quality_product_versions,
+	    version_sql, want);
+
+	if (want)
+		assert_true(failed > 0);
+}
+
+static void
+test_product_versions(void **state)
+{
+	static const char *const dates[] = {
+		"'2012-01-01'", "'2012-06-30'", "'2013-01-01'", "'2013-07-15'",
+		"'2014-02-28'", "NULL", "20130101", "'2013-01-01T00:00'",
+	};
+	sqlite3 *db = model();
+	char sql[512];
+	unsigned long x = 99;
+	int i;
+
+	(void)state;
+	/* versions 1-8 (no 9): some without valid_from, one an integer */
+	assert_int_equal(db_exec(db, "INSERT INTO dim_product (product_sk,"
+	    " canonical_id, natural_key, valid_from, is_current, version)"
+	    " VALUES (1, 1, 'a', '2012-06-30', 1, 1), (2, 2, 'b', NULL, 1, 1),"
+	    " (3, 3, 'c', '2013-01-01', 0, 1), (4, 3, 'c', '2013-07-15', 1, 2),"
+	    " (5, 5, 'e', 20130101, 1, 1), (6, 6, 'f', '2014-02-28', 1, 1),"
+	    " (7, 7, 'g', NULL, 1, 1), (8, 8, 'h', '2012-01-01', 1, 1)", NULL),
+	    CC_OK);
+	assert_int_equal(db_exec(db, "BEGIN", NULL), CC_OK);
+	for (i = 0; i < 3000; i++) {
+		x = x * 1103515245UL + 12345UL;
+		snprintf(sql, sizeof(sql), "INSERT INTO fact_sales (order_id,"
+		    " line_number, product_sk, order_date, _file_id, _row)"
+		    " VALUES ('O%d', 1, %s, %s, 'f', %d)", i, (x >> 8) % 12 == 0 ?
+		    "NULL" : (x >> 8) % 12 == 1 ? "9" : ((x >> 8) % 12 == 2 ?
+		    "'3'" : "1 + abs(random()) % 8"), dates[(x >> 16) % 8], i);
+		assert_int_equal(db_exec(db, sql, NULL), CC_OK);
+	}
+	assert_int_equal(db_exec(db, "COMMIT", NULL), CC_OK);
+	check_versions(db, 1);
+	/* a REAL date; then a REAL valid_from: left to the statement */
+	assert_int_equal(db_exec(db, "UPDATE fact_sales SET order_date = 2.5"
+	    " WHERE rowid = 10", NULL), CC_OK);
+	check_versions(db, 0);
+	assert_int_equal(db_exec(db, "UPDATE fact_sales SET order_date = NULL"
+	    " WHERE rowid = 10; UPDATE dim_product SET valid_from = 1.5 WHERE"
+	    " product_sk = 8", NULL), CC_OK);
+	check_versions(db, 0);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -178,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_in_order),
 		cmocka_unit_test(test_left_to_group_by),
 		cmocka_unit_test(test_empty_null_and_bad),
+		cmocka_unit_test(test_product_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
