@@ -1925,7 +1925,9 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 	char *key = NULL, *prev = NULL, *prevln = NULL;
 	size_t keysz = 0, prevsz = 0, prevlnsz = 0;
 	long long unknown_lines = 0, superseded = 0, sk;
-	int rc, first = 1, i, k, werr = 0;
+	int rc, first = 1, i, k, werr = 0, ins = 0;	/* werr: r->db's
+							   error; ins: the
+							   batches' INSERTs */
 	cc_err err = CC_OK;
 
 	memset(&w, 0, sizeof(w));
@@ -2044,7 +2046,7 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 			if (err == CC_OK)
 				err = CC_ENOMEM;
 			else
-				werr = 1;
+				werr = ins = 1;
 			break;
 		}
 		oid = o->c[L_ORDER];
@@ -2121,10 +2123,10 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 		err = CC_EDB;
 	/* the last batch; the writer done before anything else writes */
 	if (err == CC_OK && (err = lwriter_post(&w)) != CC_OK)
-		werr = 1;
+		werr = ins = 1;
 	if (handoff_end(&w.h) != CC_OK && !werr) {
 		err = CC_EDB;
-		werr = 1;
+		werr = ins = 1;
 	}
 	if (err == CC_OK && superseded > 0) {
 		if (sqlite3_prepare_v2(r->db, superseded_sql, -1, &fin, NULL) !=
@@ -2148,6 +2150,9 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 out:
 	if (err == CC_ENOMEM)
 		cc_diag_set(diag, err, "memory", "load: out of memory");
+	else if (err != CC_OK && ins)
+		cc_diag_set(diag, CC_EDB, "sqlite", "load: inserting the order"
+		    " lines: %s", sqlite3_errmsg(r->db));
 	else if (err != CC_OK && (werr || rdb == r->db))
 		cc_diag_set(diag, CC_EDB, "sqlite", "load: %s",
 		    sqlite3_errmsg(r->db));
