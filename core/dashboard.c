@@ -3315,17 +3315,35 @@ bind_product(sqlite3_stmt *st, int i, const struct agroup *g)
 	sqlite3_bind_int64(st, i + 2, g->count[0]);
 }
 
+/* The groups of the facts' pass (agg_read()), until they are written. */
+struct dash_facts {
+	struct agroups	 orders, products, files;
+	int		 r;		/* agg_read()'s answer */
+};
+
+void
+dash_facts_free(struct dash_facts *f)
+{
+	if (f == NULL)
+		return;
+	agroups_free(&f->orders);
+	agroups_free(&f->products);
+	agroups_free(&f->files);
+	free(f);
+}
+
 /*
- * Fills agg_sales_order and agg_sales_product (see above) and the facts'
- * count per file into files (ncomp 1: _file_id; count[0]: facts).
- * 1: done; 0: left to the statements, nothing written (files empty);
- * -1: out of memory, -2: SQLite failed (diag set).
+ * The pass over fact_sales of agg_fill() on db (it writes nothing): the
+ * groups of agg_sales_order, agg_sales_product and the facts' count per
+ * file into f (ncomp 1: _file_id; count[0]: facts).  0: read; 1: a value
+ * the pass leaves to the statements (f's groups empty); -1: out of
+ * memory, -2: SQLite failed (diag set).
  */
 static int
-agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
+agg_read(sqlite3 *db, struct dash_facts *f, struct cc_diag *diag)
 {
 	struct skcol country, category;
-	struct agroups orders, products;
+	struct agroups *files = &f->files;
 	struct agroup *go = NULL, *gp, *gf;
 	struct akey ko, kp, kf, prev;
 	sqlite3_stmt *st = NULL;
@@ -3333,14 +3351,12 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 
 	memset(&country, 0, sizeof(country));
 	memset(&category, 0, sizeof(category));
-	memset(&orders, 0, sizeof(orders));
-	memset(&products, 0, sizeof(products));
 	memset(&ko, 0, sizeof(ko));
 	memset(&kp, 0, sizeof(kp));
 	memset(&kf, 0, sizeof(kf));
 	memset(&prev, 0, sizeof(prev));
-	orders.ncomp = 5;
-	products.ncomp = 4;
+	f->orders.ncomp = 5;
+	f->products.ncomp = 4;
 	files->ncomp = 1;
 	if ((r = skcol_load(db, "SELECT customer_sk, country FROM"
 	    " dim_customer ORDER BY customer_sk", &country, diag)) != 0 ||
@@ -3385,13 +3401,13 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 		/* the facts come by order: the last group is often the one */
 		if (go == NULL || prev.n != ko.n || memcmp(prev.b, ko.b,
 		    ko.n) != 0) {
-			if ((go = agroup_of(&orders, &ko)) == NULL ||
+			if ((go = agroup_of(&f->orders, &ko)) == NULL ||
 			    akey_copy(&prev, ko.b, ko.n) != 0) {
 				r = -1;
 				break;
 			}
 		}
-		if ((gp = agroup_of(&products, &kp)) == NULL ||
+		if ((gp = agroup_of(&f->products, &kp)) == NULL ||
 		    (gf = agroup_of(files, &kf)) == NULL) {
 			r = -1;
 			break;
@@ -3413,36 +3429,102 @@ agg_fill(sqlite3 *db, struct agroups *files, struct cc_diag *diag)
 		r = -2;
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	if (r != 0)
-		goto out;
-	if ((r = agroups_insert(db, &orders, "INSERT INTO agg_sales_order"
-	    " (day, country, category, order_id, customer_canonical_id,"
-	    " revenue, lines, returns, return_lines) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, ?6, ?7, ?8, ?9)", bind_order, diag)) == 0 &&
-	    (r = agroups_insert(db, &products, "INSERT INTO agg_sales_product"
-	    " (day, country, category, product_canonical_id, revenue,"
-	    " quantity, lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	    bind_product, diag)) == 0) {
-		if (agroups_sort(files) != 0) {
-			cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
-			r = -1;
-		} else
-			r = 2;
-	}
 out:
-	/* r: 0 or 1 (a value for the statements), 2 done, < 0 error */
-	if (r != 2)
+	if (r != 0) {
+		agroups_free(&f->orders);
+		agroups_free(&f->products);
 		agroups_free(files);
-	agroups_free(&orders);
-	agroups_free(&products);
+	}
 	skcol_free(&country);
 	skcol_free(&category);
 	free(ko.b);
 	free(kp.b);
 	free(kf.b);
 	free(prev.b);
-	return r == 2 ? 1 : r == 1 ? 0 : r;
+	f->r = r;
+	return r;
+}
+
+/*
+ * Writes the groups agg_read() left in f (r 0) into agg_sales_order and
+ * agg_sales_product of db, in the order of the GROUP BY statements they
+ * replace, and moves the facts' count per file into files (sorted).
+ * 1: done; -1: out of memory, -2: SQLite failed (diag set).
+ */
+static int
+agg_write(sqlite3 *db, struct dash_facts *f, struct agroups *files,
+    struct cc_diag *diag)
+{
+	int r;
+
+	if ((r = agroups_insert(db, &f->orders, "INSERT INTO agg_sales_order"
+	    " (day, country, category, order_id, customer_canonical_id,"
+	    " revenue, lines, returns, return_lines) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9)", bind_order, diag)) == 0 &&
+	    (r = agroups_insert(db, &f->products, "INSERT INTO"
+	    " agg_sales_product (day, country, category, product_canonical_id,"
+	    " revenue, quantity, lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    bind_product, diag)) == 0) {
+		if (agroups_sort(&f->files) != 0) {
+			cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+			return -1;
+		}
+		agroups_free(files);
+		*files = f->files;
+		memset(&f->files, 0, sizeof(f->files));
+		return 1;
+	}
+	return r;
+}
+
+/*
+ * Fills agg_sales_order and agg_sales_product (see above) and the facts'
+ * count per file into files (ncomp 1: _file_id; count[0]: facts), from
+ * the pass read already in pre (NULL: read now on db).
+ * 1: done; 0: left to the statements, nothing written (files empty);
+ * -1: out of memory, -2: SQLite failed (diag set).
+ */
+static int
+agg_fill(sqlite3 *db, struct dash_facts *pre, struct agroups *files,
+    struct cc_diag *diag)
+{
+	struct dash_facts own;
+	int r;
+
+	if (pre == NULL) {
+		memset(&own, 0, sizeof(own));
+		pre = &own;
+		if ((r = agg_read(db, pre, diag)) != 0)
+			return r == 1 ? 0 : r;
+	} else if (pre->r != 0)
+		return pre->r == 1 ? 0 : pre->r;
+	r = agg_write(db, pre, files, diag);
+	if (pre == &own) {
+		agroups_free(&own.orders);
+		agroups_free(&own.products);
+		agroups_free(&own.files);
+	}
+	return r;
+}
+
+cc_err
+dash_facts_read(sqlite3 *db, struct dash_facts **out, struct cc_diag *diag)
+{
+	struct dash_facts *f;
+	int r;
+
+	if (out != NULL)
+		*out = NULL;
+	if (db == NULL || out == NULL)
+		return cc_diag_set(diag, CC_EINVAL, "dashboard", "no database");
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	if ((r = agg_read(db, f, diag)) < 0) {
+		dash_facts_free(f);
+		return r == -1 ? CC_ENOMEM : CC_EDB;
+	}
+	*out = f;
+	return CC_OK;
 }
 
 /*
@@ -4038,6 +4120,13 @@ cc_err
 dash_aggregate_facts(sqlite3 *db, struct dash_sources **out,
     struct cc_diag *diag)
 {
+	return dash_aggregate_facts_from(db, NULL, out, diag);
+}
+
+cc_err
+dash_aggregate_facts_from(sqlite3 *db, struct dash_facts *pre,
+    struct dash_sources **out, struct cc_diag *diag)
+{
 	struct dash_sources *src;
 	cc_err err;
 	int filled;
@@ -4053,7 +4142,7 @@ dash_aggregate_facts(sqlite3 *db, struct dash_sources **out,
 		return cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
 	/* the groups in one pass, else (a value it leaves to SQLite) by
 	 * the statements */
-	if ((filled = agg_fill(db, &src->files, diag)) < 0) {
+	if ((filled = agg_fill(db, pre, &src->files, diag)) < 0) {
 		dash_sources_free(src);
 		return filled == -1 ? CC_ENOMEM : CC_EDB;
 	}

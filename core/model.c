@@ -132,7 +132,14 @@ static const char *const fixed_ddl =
 	" ordinal INTEGER NOT NULL, type TEXT NOT NULL, description TEXT,"
 	" PRIMARY KEY (table_name, column_name));";
 
-/* The facts' indexes (model_fact_indexes()). */
+/* The facts' indexes (model_fact_indexes(), model_fact_index()). */
+static const char *const fact_index_one[] = {
+	"CREATE INDEX IF NOT EXISTS fact_sales_date ON fact_sales (date_key);",
+	"CREATE INDEX IF NOT EXISTS fact_sales_customer"
+	" ON fact_sales (customer_sk);",
+	"CREATE INDEX IF NOT EXISTS fact_sales_product ON fact_sales (product_sk);",
+};
+
 static const char *const fact_index_ddl =
 	"CREATE INDEX IF NOT EXISTS fact_sales_date ON fact_sales (date_key);"
 	"CREATE INDEX IF NOT EXISTS fact_sales_customer"
@@ -408,6 +415,21 @@ cc_err
 model_fact_indexes(sqlite3 *db, int create, struct cc_diag *diag)
 {
 	return db_exec(db, create ? fact_index_ddl : fact_index_drop, diag);
+}
+
+int
+model_fact_index_count(void)
+{
+	return (int)(sizeof(fact_index_one) / sizeof(fact_index_one[0]));
+}
+
+cc_err
+model_fact_index(sqlite3 *db, int i, struct cc_diag *diag)
+{
+	if (i < 0 || i >= model_fact_index_count())
+		return cc_diag_set(diag, CC_EINVAL, "index", "no fact index %d",
+		    i);
+	return db_exec(db, fact_index_one[i], diag);
 }
 
 cc_err

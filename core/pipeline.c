@@ -261,13 +261,22 @@ model_journal(struct run *r, const char *mode)
 cc_err
 run_fact_indexes(struct run *r, struct cc_diag *diag)
 {
+	return run_fact_indexes_upto(r, model_fact_index_count(), diag);
+}
+
+cc_err
+run_fact_indexes_upto(struct run *r, int n, struct cc_diag *diag)
+{
 	cc_err err;
 
-	if (r->fact_indexes)
-		return CC_OK;
-	if ((err = model_fact_indexes(r->db, 1, diag)) == CC_OK)
-		r->fact_indexes = 1;
-	return err;
+	while (r->fact_indexes < n && r->fact_indexes <
+	    model_fact_index_count()) {
+		if ((err = model_fact_index(r->db, r->fact_indexes, diag)) !=
+		    CC_OK)
+			return err;
+		r->fact_indexes++;
+	}
+	return CC_OK;
 }
 
 cc_err

@@ -41,7 +41,8 @@ struct run {
 						   one thread, else up to 2 */
 	int			 quality_beside; /* quality runs on its own
 						   thread (pipeline.c) */
-	int			 fact_indexes;	/* fact_sales' indexes built
+	int			 fact_indexes;	/* how many of fact_sales'
+						   indexes are built
 						   (run_fact_indexes()) */
 	struct lines_plan	*lines_plan;	/* the order lines' runs, or
 						   NULL (reconcile.c's
@@ -137,6 +138,8 @@ cc_err	run_model_share(struct run *r, struct cc_diag *diag);
  * time that the other threads' reads now overlap.  Errors: CC_EDB.
  */
 cc_err	run_fact_indexes(struct run *r, struct cc_diag *diag);
+/* The first n of them only (model_fact_index()); the rest later. */
+cc_err	run_fact_indexes_upto(struct run *r, int n, struct cc_diag *diag);
 
 /* Runs one fixed SQL text on the model database (CC_EDB with diag). */
 cc_err	run_exec(struct run *r, const char *sql, struct cc_diag *diag);

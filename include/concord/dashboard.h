@@ -299,6 +299,27 @@ cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
 struct dash_sources;
 cc_err		 dash_aggregate_facts(sqlite3 *db, struct dash_sources **out,
 		     struct cc_diag *diag);
+
+/*
+ * dash_aggregate_facts() with its pass over fact_sales read beforehand,
+ * maybe on another connection and thread (core/aggregate.c reads it
+ * while the run's connection builds the facts' indexes):
+ * dash_facts_read() reads the pass on db (the model being built, or a
+ * connection that reads the same committed model: query_only is enough)
+ * into *out (a new struct: dash_facts_free(); NULL is fine); a value the
+ * pass leaves to the statements is no error: the statements run then.
+ * dash_aggregate_facts_from() is dash_aggregate_facts() on db with the
+ * pass taken from pre (NULL: read now on db), which must have been read
+ * from the same facts; pre's groups are moved out of it.  Errors:
+ * dash_facts_read(): CC_EINVAL (db or out NULL), CC_EDB, CC_ENOMEM (*out
+ * NULL); dash_aggregate_facts_from(): as dash_aggregate_facts().
+ */
+struct dash_facts;
+cc_err		 dash_facts_read(sqlite3 *db, struct dash_facts **out,
+		     struct cc_diag *diag);
+cc_err		 dash_aggregate_facts_from(sqlite3 *db, struct dash_facts *pre,
+		     struct dash_sources **out, struct cc_diag *diag);
+void		 dash_facts_free(struct dash_facts *f);
 cc_err		 dash_sources_read(sqlite3 *db, struct dash_sources *src,
 		     struct cc_diag *diag);
 cc_err		 dash_sources_store(sqlite3 *db, struct dash_sources *src,

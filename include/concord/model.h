@@ -113,6 +113,15 @@ cc_err	model_create(sqlite3 *db, struct cc_diag *diag);
 cc_err	model_fact_indexes(sqlite3 *db, int create, struct cc_diag *diag);
 
 /*
+ * The same indexes one at a time: model_fact_index_count() of them (3),
+ * model_fact_index(db, i) creates index i (0 <= i < count; in
+ * model_fact_indexes()'s order) if it does not exist.  Errors: CC_EINVAL
+ * (i out of range), CC_EDB with diag.
+ */
+int	model_fact_index_count(void);
+cc_err	model_fact_index(sqlite3 *db, int i, struct cc_diag *diag);
+
+/*
  * 1 if name is a table of the model the read side may serve (star schema,
  * staging, quarantine, clean_issues, clean_changes, key_rules,
  * customer_segment), else 0.

@@ -2308,6 +2308,38 @@ groups_text(sqlite3 *m)
 	    " quote(c2) FROM agg_source_groups ORDER BY rowid");
 }
 
+/* The fixture's model on two more connections: *m read-write, *r2
+ * read-only (query_only), as the run and one of its threads have it. */
+static void
+two_connections(sqlite3 *db, sqlite3 **m, sqlite3 **r2)
+{
+	exec(db, base_sql);
+	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), m),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_open_v2(sqlite3_db_filename(db, "model"),
+	    r2, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	exec(*r2, "PRAGMA query_only=1");
+}
+
+/* Round 0: the facts as they are; round 1: a REAL amount (the
+ * statements' sums).  dash_aggregate_tables() on m, then text(m). */
+static char *
+tables_inline(sqlite3 *m, int round, char *(*text)(sqlite3 *))
+{
+	struct cc_diag d;
+	char *t;
+
+	if (round == 1)
+		exec(m, "UPDATE fact_sales SET amount = 12.5 WHERE rowid ="
+		    " (SELECT min(rowid) FROM fact_sales)");
+	cc_diag_clear(&d);
+	if (dash_aggregate_tables(m, &d) != CC_OK)
+		fail_msg("dash_aggregate_tables: %s", d.message);
+	t = text(m);
+	assert_non_null(t);
+	return t;
+}
+
 /*
  * The sources dashboard's groups read on a second connection
  * (dash_sources_read()) and stored by the first (dash_sources_store())
@@ -2325,21 +2357,10 @@ test_sources_read_elsewhere(void **state)
 	char *want, *got;
 	int round;
 
-	exec(db, base_sql);
-	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_open_v2(sqlite3_db_filename(db, "model"),
-	    &r2, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	exec(r2, "PRAGMA query_only=1");
+	two_connections(db, &m, &r2);
+	cc_diag_clear(&d);
 	for (round = 0; round < 2; round++) {
-		if (round == 1)		/* the statements' sums */
-			exec(m, "UPDATE fact_sales SET amount = 12.5 WHERE"
-			    " rowid = (SELECT min(rowid) FROM fact_sales)");
-		cc_diag_clear(&d);
-		if (dash_aggregate_tables(m, &d) != CC_OK)
-			fail_msg("dash_aggregate_tables: %s", d.message);
-		want = groups_text(m);
-		assert_non_null(want);
+		want = tables_inline(m, round, groups_text);
 		/* the facts' statement among them */
 		assert_non_null(strstr(want, "|1:104|"));
 		/* read on the second connection, stored on the first */
@@ -2374,6 +2395,79 @@ test_sources_read_elsewhere(void **state)
 	sqlite3_close(m);
 }
 
+/* The aggregate tables and the sources' groups as a reader sees them. */
+static char *
+aggregates_text(sqlite3 *m)
+{
+	return rows_text(m, "SELECT 'o', rowid, quote(day), quote(country),"
+	    " quote(category), quote(order_id), quote(customer_canonical_id),"
+	    " quote(revenue), lines, quote(returns), quote(return_lines) FROM"
+	    " agg_sales_order UNION ALL SELECT 'p', rowid, quote(day),"
+	    " quote(country), quote(category), quote(product_canonical_id),"
+	    " quote(revenue), quote(quantity), lines, NULL, NULL FROM"
+	    " agg_sales_product UNION ALL SELECT 'g', rowid, stmt,"
+	    " quote(file_id), quote(c1), quote(c2), NULL, NULL, NULL, NULL,"
+	    " NULL FROM agg_source_groups ORDER BY 1, 2");
+}
+
+/*
+ * The facts' pass read on a second, read-only connection
+ * (dash_facts_read()) and written by the first
+ * (dash_aggregate_facts_from(): the run reads it on a thread while it
+ * builds the facts' indexes) gives the tables dash_aggregate_tables()
+ * gives, rowids included, from the facts the pass read (an amount changed
+ * after it does not count); so does a pass the statements answer (a REAL
+ * amount); NULL arguments are refused.
+ */
+static void
+test_facts_read_elsewhere(void **state)
+{
+	sqlite3 *db = db_of(state), *m = NULL, *r2 = NULL;
+	struct dash_sources *src = NULL;
+	struct dash_facts *f = NULL;
+	struct cc_diag d;
+	char *want, *got;
+	int round;
+
+	two_connections(db, &m, &r2);
+	cc_diag_clear(&d);
+	for (round = 0; round < 2; round++) {
+		want = tables_inline(m, round, aggregates_text);
+		/* rows of each table there */
+		assert_non_null(strstr(want, "3:o|1:1|"));
+		assert_non_null(strstr(want, "3:p|1:1|"));
+		assert_non_null(strstr(want, "3:g|1:1|"));
+		exec(m, "DELETE FROM agg_sales_order; DELETE FROM"
+		    " agg_sales_product; DELETE FROM agg_source_groups");
+		assert_int_equal(dash_facts_read(r2, &f, &d), CC_OK);
+		assert_non_null(f);
+		/* the tables are the pass's, not the facts' now (an amount
+		 * changed after the pass: put back below) */
+		if (round == 0)
+			exec(m, "UPDATE fact_sales SET amount = amount + 100"
+			    " WHERE rowid = (SELECT max(rowid) FROM fact_sales)");
+		assert_int_equal(dash_aggregate_facts_from(m, f, &src, &d),
+		    CC_OK);
+		dash_facts_free(f);
+		if (round == 0)
+			exec(m, "UPDATE fact_sales SET amount = amount - 100"
+			    " WHERE rowid = (SELECT max(rowid) FROM fact_sales)");
+		assert_int_equal(dash_sources_store(m, src, &d), CC_OK);
+		dash_sources_free(src);
+		got = aggregates_text(m);
+		assert_string_equal(got, want);
+		sqlite3_free(got);
+		sqlite3_free(want);
+	}
+	f = (struct dash_facts *)1;
+	assert_int_equal(dash_facts_read(NULL, &f, &d), CC_EINVAL);
+	assert_null(f);
+	assert_int_equal(dash_facts_read(r2, NULL, &d), CC_EINVAL);
+	dash_facts_free(NULL);
+	sqlite3_close(r2);
+	sqlite3_close(m);
+}
+
 int
 main(void)
 {
@@ -2404,6 +2498,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sales_top_ten,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_aggregate_pass,
+		    setup_model, teardown),
+		cmocka_unit_test_setup_teardown(test_facts_read_elsewhere,
 		    setup_model, teardown),
 		cmocka_unit_test_setup_teardown(test_sources_read_elsewhere,
 		    setup_model, teardown),
