@@ -761,28 +761,38 @@ struct val {
 	int		 len;
 };
 
+/* x as a val (its text or blob x's: valid while x is). */
 static void
-val_of(sqlite3_stmt *st, int i, struct val *v)
+val_of_value(sqlite3_value *x, struct val *v)
 {
-	v->type = sqlite3_column_type(st, i);
+	v->type = sqlite3_value_type(x);
 	v->s = NULL;
 	v->len = 0;
 	switch (v->type) {
 	case SQLITE_INTEGER:
-		v->i = sqlite3_column_int64(st, i);
+		v->i = sqlite3_value_int64(x);
 		break;
 	case SQLITE_FLOAT:
-		v->f = sqlite3_column_double(st, i);
+		v->f = sqlite3_value_double(x);
 		break;
 	case SQLITE_TEXT:
-		v->s = (const char *)sqlite3_column_text(st, i);
-		v->len = sqlite3_column_bytes(st, i);
+		v->s = (const char *)sqlite3_value_text(x);
+		v->len = sqlite3_value_bytes(x);
 		break;
 	case SQLITE_BLOB:
-		v->s = sqlite3_column_blob(st, i);
-		v->len = sqlite3_column_bytes(st, i);
+		v->s = sqlite3_value_blob(x);
+		v->len = sqlite3_value_bytes(x);
 		break;
 	}
+}
+
+/* Column i of st's row as a val (valid until st steps), through the
+ * column's value: one sqlite3_column_*() call, which takes the
+ * connection's mutex, instead of two or three. */
+static void
+val_of(sqlite3_stmt *st, int i, struct val *v)
+{
+	val_of_value(sqlite3_column_value(st, i), v);
 }
 
 /* Copies v into *dst, its text or blob into *buf (grown). */
@@ -1855,29 +1865,8 @@ lop_next(struct lwriter *w, sqlite3_stmt *sel, cc_err *err)
 	int j;
 
 	*err = CC_OK;
-	/* through the columns' values: one call for the type, one for the
-	 * bytes (sqlite3_column_*() take the connection's mutex each) */
 	for (j = 0; j < L_NCOLS; j++) {
-		sqlite3_value *v = sqlite3_column_value(sel, j);
-		c[j].type = sqlite3_value_type(v);
-		c[j].s = NULL;
-		c[j].len = 0;
-		switch (c[j].type) {
-		case SQLITE_INTEGER:
-			c[j].i = sqlite3_value_int64(v);
-			break;
-		case SQLITE_FLOAT:
-			c[j].f = sqlite3_value_double(v);
-			break;
-		case SQLITE_TEXT:
-			c[j].s = (const char *)sqlite3_value_text(v);
-			c[j].len = sqlite3_value_bytes(v);
-			break;
-		case SQLITE_BLOB:
-			c[j].s = sqlite3_value_blob(v);
-			c[j].len = sqlite3_value_bytes(v);
-			break;
-		}
+		val_of(sel, j, &c[j]);
 		need += (size_t)c[j].len;
 	}
 	if (b->n == LOP_BATCH || (b->n > 0 && b->alen + need > b->acap)) {
