@@ -755,10 +755,12 @@ static const char *const dim_date_sql =
 struct val {
 	int		 type;		/* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT,
 					   _BLOB */
-	long long	 i;
-	double		 f;
+	int		 len;		/* of s */
+	union {
+		long long i;		/* SQLITE_INTEGER */
+		double	  f;		/* SQLITE_FLOAT */
+	};
 	const char	*s;		/* text or blob, len bytes */
-	int		 len;
 };
 
 /* x as a val (its text or blob x's: valid while x is). */
@@ -1865,14 +1867,25 @@ lop_next(struct lwriter *w, sqlite3_stmt *sel, cc_err *err)
 	int j;
 
 	*err = CC_OK;
-	for (j = 0; j < L_NCOLS; j++) {
-		val_of(sel, j, &c[j]);
-		need += (size_t)c[j].len;
-	}
-	if (b->n == LOP_BATCH || (b->n > 0 && b->alen + need > b->acap)) {
+	if (b->n == LOP_BATCH) {
 		if ((*err = lwriter_post(w)) != CC_OK)
 			return NULL;
 		b = &w->b[w->cur];
+	}
+	/* the columns straight into the batch's next operation */
+	o = &b->op[b->n];
+	for (j = 0; j < L_NCOLS; j++) {
+		val_of(sel, j, &o->c[j]);
+		need += (size_t)o->c[j].len;
+	}
+	if (b->n > 0 && b->alen + need > b->acap) {
+		/* the texts don't fit: the line goes to the next batch */
+		memcpy(c, o->c, sizeof(c));
+		if ((*err = lwriter_post(w)) != CC_OK)
+			return NULL;
+		b = &w->b[w->cur];
+		o = &b->op[b->n];
+		memcpy(o->c, c, sizeof(c));
 	}
 	if (need > b->acap) {		/* an empty batch: nothing points
 					   into its arena */
@@ -1882,16 +1895,13 @@ lop_next(struct lwriter *w, sqlite3_stmt *sel, cc_err *err)
 		b->arena = na;
 		b->acap = need;
 	}
-	o = &b->op[b->n];
-	for (j = 0; j < L_NCOLS; j++) {
-		o->c[j] = c[j];
+	for (j = 0; j < L_NCOLS; j++)
 		if (o->c[j].s != NULL) {
 			memcpy(b->arena + b->alen, o->c[j].s,
 			    (size_t)o->c[j].len);
 			o->c[j].s = b->arena + b->alen;
 			b->alen += (size_t)o->c[j].len;
 		}
-	}
 	b->n++;
 	return o;
 }

@@ -211,6 +211,7 @@ struct bval {
 	double		 f64;
 	const char	*text;	/* file id, the row's extra columns (owned:
 				   fed.extra) or a slot of fed.arena */
+	int		 len;	/* BV_TEXT: strlen(text), bound as is */
 };
 
 /* One set of an entity's kept rows (nb of them, at most fed.nkeep). */
@@ -785,6 +786,7 @@ keep_target(struct bval *v, const struct target *t, char *slot)
 		v->type = BV_TEXT;
 		memcpy(slot, t->text, t->len + 1);
 		v->text = slot;
+		v->len = (int)t->len;
 		break;
 	}
 }
@@ -897,7 +899,7 @@ bind_kept(sqlite3_stmt *st, int first, const struct fed *fd,
 			sqlite3_bind_double(st, first + j + 1, v->f64);
 			break;
 		case BV_TEXT:
-			sqlite3_bind_text(st, first + j + 1, v->text, -1,
+			sqlite3_bind_text(st, first + j + 1, v->text, v->len,
 			    SQLITE_STATIC);
 			break;
 		}
@@ -1243,12 +1245,14 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 			    (size_t)(fd->nt + 1) * VALUE_SIZE;
 			v[0].type = BV_TEXT;
 			v[0].text = f->id;
+			v[0].len = (int)strlen(f->id);
 			v[1].type = BV_INT;
 			v[1].i64 = row;
 			v[2].type = BV_INT;
 			v[2].i64 = source_record_line(rd);
 			v[3].type = extra != NULL ? BV_TEXT : BV_NULL;
 			v[3].text = extra;
+			v[3].len = extra != NULL ? (int)strlen(extra) : 0;
 			for (k = 0; k < fd->nt; k++)
 				keep_target(&v[4 + k], &f->t[fd->targets[k]],
 				    slot + (size_t)k * VALUE_SIZE);
