@@ -1945,6 +1945,9 @@ customers(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 static const char *const product_tables[] = {
 	"dim_product", "fact_sales", NULL
 };
+static const char *const agg_sellers_tables[] = {
+	"agg_product_sales", NULL
+};
 
 static const char product_tiles_sql[] =
 	"SELECT (SELECT COUNT(DISTINCT canonical_id) FROM dim_product"
@@ -1983,6 +1986,20 @@ static const struct series product_series[] = {
 	    { "orders", K_INT } } },
 };
 
+/* top_sellers from agg_product_sales (the run's aggregate phase: the
+ * figures of product_series' inner query, per product). */
+static const struct series agg_top_sellers = {
+	"top_sellers",
+	"SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.quantity,"
+	" t.revenue, t.orders FROM (SELECT product_canonical_id AS id,"
+	" quantity, revenue, orders FROM agg_product_sales"
+	" ORDER BY quantity DESC, id LIMIT 10) t"
+	" ORDER BY t.quantity DESC, t.id",
+	{ { "canonical_id", K_INT }, { "name", K_TEXT },
+	  { "quantity", K_INT }, { "revenue", K_MONEY },
+	  { "orders", K_INT } },
+};
+
 static const char top_seller_sql[] =
 	"SELECT ?1, " CURRENT_PRODUCT_NAME("?1") ", ?2, ?3, ?4";
 
@@ -2001,7 +2018,10 @@ by_quantity_id(const void *x, const void *y)
  * product_series' top_sellers (its figures, order and names) in one pass
  * over fact_sales in rowid order instead of a sort of every fact by
  * product (1,026,766 facts: the statement took 0.5 s of the products
- * document).  The rowids follow the order ids (load.c inserts the facts
+ * document), for a model without agg_product_sales (built by an older
+ * version, or by a stage-only run): a run's model has those figures from
+ * its aggregate pass (agg_read(): this pass took ~0.2 s of the documents'
+ * thread, the tail of the 1M-line aggregate phase).  The rowids follow the order ids (load.c inserts the facts
  * sorted by order id, line number), so an order's lines are consecutive
  * and a product's orders are counted as onepass() counts them: when the
  * order last counted for it is not the current one.  1: an order id that
@@ -2201,7 +2221,14 @@ products(sqlite3 *db, const struct dash_filters *f, json_t *doc,
 	    (err = fill_series(db, series, product_series, 1, NULL, 0,
 	    diag)) != CC_OK)
 		return err;
-	/* top_sellers: one pass, else its statement */
+	/* top_sellers: from the aggregates when the model has them, else
+	 * one pass, else its statement */
+	if ((have = agg_built(db, diag)) < 0 ||
+	    (have && (have = have_tables(db, agg_sellers_tables, diag)) < 0))
+		return CC_EDB;
+	if (have)
+		return fill_series(db, series, &agg_top_sellers, 1, NULL, 0,
+		    diag);
 	{
 		json_t *top = json_object_get(series, product_series[1].key);
 		int rc = top_sellers_pass(db, top, product_series[1].cols,
@@ -2827,6 +2854,17 @@ static const char agg_fill_sql[] =
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
 	" GROUP BY 1, 2, 3, 4;";
 
+/* The products dashboard's top sellers' figures per product (its
+ * product_series statement's inner query without the ORDER BY and
+ * LIMIT), which agg_fill() counts in the same pass when it can. */
+static const char agg_sellers_sql[] =
+	"INSERT INTO agg_product_sales (product_canonical_id, quantity,"
+	" revenue, orders) SELECT product_canonical_id,"
+	" COALESCE(SUM(quantity), 0), COALESCE(SUM(amount), 0),"
+	" COUNT(DISTINCT order_id) FILTER (WHERE NOT COALESCE(is_return, 0))"
+	" FROM fact_sales WHERE product_canonical_id IS NOT NULL"
+	" GROUP BY product_canonical_id";
+
 /*
  * The aggregates' indexes: the ones a plan uses, no more.  The filters
  * are written "(?1 IS NULL OR day >= ?1)" so that one prepared statement
@@ -3014,6 +3052,8 @@ struct agroup {
 	size_t		 klen;
 	uint64_t	 hash;
 	long long	 sum[2], count[2];
+	long long	 last;		/* agg_product_sales: the order last
+					   counted (agg_read()'s number) */
 	int		 has[2];
 };
 
@@ -3315,29 +3355,99 @@ bind_product(sqlite3_stmt *st, int i, const struct agroup *g)
 	sqlite3_bind_int64(st, i + 2, g->count[0]);
 }
 
+/* quantity, revenue (COALESCE(SUM(...), 0)), orders */
+static void
+bind_seller(sqlite3_stmt *st, int i, const struct agroup *g)
+{
+	sqlite3_bind_int64(st, i, g->has[0] ? g->sum[0] : 0);
+	sqlite3_bind_int64(st, i + 1, g->has[1] ? g->sum[1] : 0);
+	sqlite3_bind_int64(st, i + 2, g->count[0]);
+}
+
 /* The groups of the facts' pass (agg_read()), until they are written. */
 struct dash_facts {
 	struct agroups	 orders, products, files;
+	struct agroups	 sellers;	/* agg_product_sales, when sold */
+	int		 sold;		/* sellers counted (the order ids
+					   came in order) */
 	int		 r;		/* agg_read()'s answer */
 };
+
+/* Frees f's groups (not f). */
+static void
+facts_clear(struct dash_facts *f)
+{
+	agroups_free(&f->orders);
+	agroups_free(&f->products);
+	agroups_free(&f->files);
+	agroups_free(&f->sellers);
+}
 
 void
 dash_facts_free(struct dash_facts *f)
 {
 	if (f == NULL)
 		return;
-	agroups_free(&f->orders);
-	agroups_free(&f->products);
-	agroups_free(&f->files);
+	facts_clear(f);
 	free(f);
+}
+
+/*
+ * One fact (its columns v, ret: a return) into f's sellers: its order
+ * numbered (*order, from 1) when its id differs from the previous fact's
+ * (*poid), its product's quantity and revenue summed, the order counted
+ * once for the product when the fact is a sale (NOT COALESCE(is_return,
+ * 0)) and has an order id (COUNT(DISTINCT order_id) leaves NULL out).
+ * An order id before the previous one in SQLite's order stops the
+ * counting (f->sold 0: the statement's).  0, 1 for a value or an
+ * overflow the pass leaves to the statements, -1 out of memory.
+ */
+static int
+seller_add(struct dash_facts *f, sqlite3_value **v, int ret, struct akey *ks,
+    struct akey *oid, struct akey *poid, long long *order)
+{
+	struct agroup *g;
+	int r, c;
+
+	oid->n = 0;
+	if ((r = akey_col(oid, v[AF_ORDER])) != 0)
+		return r;
+	if (*order == 0 || (c = akey_cmp(oid->b, poid->b, 1)) > 0) {
+		if (akey_copy(poid, oid->b, oid->n) != 0)
+			return -1;
+		++*order;
+	} else if (c < 0) {
+		f->sold = 0;
+		return 0;
+	}
+	if (sqlite3_value_type(v[AF_PROD]) == SQLITE_NULL)
+		return 0;		/* WHERE product_canonical_id IS NOT NULL */
+	ks->n = 0;
+	if ((r = akey_col(ks, v[AF_PROD])) != 0)
+		return r;
+	if ((g = agroup_of(&f->sellers, ks)) == NULL)
+		return -1;
+	if ((r = agroup_add(g, 0, v[AF_QTY])) != 0 ||
+	    (r = agroup_add(g, 1, v[AF_AMOUNT])) != 0)
+		return r;
+	if (!ret && oid->b[0] != AK_NULL && g->last != *order) {
+		g->count[0]++;
+		g->last = *order;
+	}
+	return 0;
 }
 
 /*
  * The pass over fact_sales of agg_fill() on db (it writes nothing): the
  * groups of agg_sales_order, agg_sales_product and the facts' count per
- * file into f (ncomp 1: _file_id; count[0]: facts).  0: read; 1: a value
- * the pass leaves to the statements (f's groups empty); -1: out of
- * memory, -2: SQLite failed (diag set).
+ * file into f (ncomp 1: _file_id; count[0]: facts), and those of
+ * agg_product_sales (agg_sellers_sql) when the order ids come in order
+ * (f->sold: load.c inserts the facts sorted by order id, so an order's
+ * lines are consecutive and its products' orders are counted when the
+ * order changes, as top_sellers_pass() counts them; else the statement
+ * fills that table).  0: read; 1: a value the pass leaves to the
+ * statements (f's groups empty); -1: out of memory, -2: SQLite failed
+ * (diag set).
  */
 static int
 agg_read(sqlite3 *db, struct dash_facts *f, struct cc_diag *diag)
@@ -3345,8 +3455,9 @@ agg_read(sqlite3 *db, struct dash_facts *f, struct cc_diag *diag)
 	struct skcol country, category;
 	struct agroups *files = &f->files;
 	struct agroup *go = NULL, *gp, *gf;
-	struct akey ko, kp, kf, prev;
+	struct akey ko, kp, kf, prev, ks, oid, poid;
 	sqlite3_stmt *st = NULL;
+	long long order = 0;		/* the order's number, from 1 */
 	int r = 0, rc = SQLITE_DONE, ret;
 
 	memset(&country, 0, sizeof(country));
@@ -3355,8 +3466,13 @@ agg_read(sqlite3 *db, struct dash_facts *f, struct cc_diag *diag)
 	memset(&kp, 0, sizeof(kp));
 	memset(&kf, 0, sizeof(kf));
 	memset(&prev, 0, sizeof(prev));
+	memset(&ks, 0, sizeof(ks));
+	memset(&oid, 0, sizeof(oid));
+	memset(&poid, 0, sizeof(poid));
 	f->orders.ncomp = 5;
 	f->products.ncomp = 4;
+	f->sellers.ncomp = 1;
+	f->sold = 1;
 	files->ncomp = 1;
 	if ((r = skcol_load(db, "SELECT customer_sk, country FROM"
 	    " dim_customer ORDER BY customer_sk", &country, diag)) != 0 ||
@@ -3421,6 +3537,9 @@ agg_read(sqlite3 *db, struct dash_facts *f, struct cc_diag *diag)
 		go->count[1] += ret;
 		gp->count[0]++;
 		gf->count[0]++;
+		if (f->sold && (r = seller_add(f, v, ret, &ks, &oid, &poid,
+		    &order)) != 0)
+			break;
 	}
 	if (r == -1)
 		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
@@ -3430,26 +3549,29 @@ agg_read(sqlite3 *db, struct dash_facts *f, struct cc_diag *diag)
 	}
 	sqlite3_finalize(st);
 out:
-	if (r != 0) {
-		agroups_free(&f->orders);
-		agroups_free(&f->products);
-		agroups_free(files);
-	}
+	if (r != 0)
+		facts_clear(f);
+	if (!f->sold)
+		agroups_free(&f->sellers);
 	skcol_free(&country);
 	skcol_free(&category);
 	free(ko.b);
 	free(kp.b);
 	free(kf.b);
 	free(prev.b);
+	free(ks.b);
+	free(oid.b);
+	free(poid.b);
 	f->r = r;
 	return r;
 }
 
 /*
  * Writes the groups agg_read() left in f (r 0) into agg_sales_order and
- * agg_sales_product of db, in the order of the GROUP BY statements they
- * replace, and moves the facts' count per file into files (sorted).
- * 1: done; -1: out of memory, -2: SQLite failed (diag set).
+ * agg_sales_product of db (and agg_product_sales when f->sold), in the
+ * order of the GROUP BY statements they replace, and moves the facts'
+ * count per file into files (sorted).  1: done; -1: out of memory, -2:
+ * SQLite failed (diag set).
  */
 static int
 agg_write(sqlite3 *db, struct dash_facts *f, struct agroups *files,
@@ -3464,7 +3586,10 @@ agg_write(sqlite3 *db, struct dash_facts *f, struct agroups *files,
 	    (r = agroups_insert(db, &f->products, "INSERT INTO"
 	    " agg_sales_product (day, country, category, product_canonical_id,"
 	    " revenue, quantity, lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	    bind_product, diag)) == 0) {
+	    bind_product, diag)) == 0 && (!f->sold ||
+	    (r = agroups_insert(db, &f->sellers, "INSERT INTO"
+	    " agg_product_sales (product_canonical_id, quantity, revenue,"
+	    " orders) VALUES (?1, ?2, ?3, ?4)", bind_seller, diag)) == 0)) {
 		if (agroups_sort(&f->files) != 0) {
 			cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
 			return -1;
@@ -3480,13 +3605,15 @@ agg_write(sqlite3 *db, struct dash_facts *f, struct agroups *files,
 /*
  * Fills agg_sales_order and agg_sales_product (see above) and the facts'
  * count per file into files (ncomp 1: _file_id; count[0]: facts), from
- * the pass read already in pre (NULL: read now on db).
+ * the pass read already in pre (NULL: read now on db); agg_product_sales
+ * too when *sold is 1 (the model has it) and the pass counted them, *sold
+ * then left 1, else set to 0 (agg_sellers_sql's to fill).
  * 1: done; 0: left to the statements, nothing written (files empty);
  * -1: out of memory, -2: SQLite failed (diag set).
  */
 static int
 agg_fill(sqlite3 *db, struct dash_facts *pre, struct agroups *files,
-    struct cc_diag *diag)
+    int *sold, struct cc_diag *diag)
 {
 	struct dash_facts own;
 	int r;
@@ -3494,16 +3621,19 @@ agg_fill(sqlite3 *db, struct dash_facts *pre, struct agroups *files,
 	if (pre == NULL) {
 		memset(&own, 0, sizeof(own));
 		pre = &own;
-		if ((r = agg_read(db, pre, diag)) != 0)
+		if ((r = agg_read(db, pre, diag)) != 0) {
+			*sold = 0;
 			return r == 1 ? 0 : r;
-	} else if (pre->r != 0)
+		}
+	} else if (pre->r != 0) {
+		*sold = 0;
 		return pre->r == 1 ? 0 : pre->r;
-	r = agg_write(db, pre, files, diag);
-	if (pre == &own) {
-		agroups_free(&own.orders);
-		agroups_free(&own.products);
-		agroups_free(&own.files);
 	}
+	pre->sold = pre->sold && *sold;
+	*sold = pre->sold;
+	r = agg_write(db, pre, files, diag);
+	if (pre == &own)
+		facts_clear(&own);
 	return r;
 }
 
@@ -4129,25 +4259,33 @@ dash_aggregate_facts_from(sqlite3 *db, struct dash_facts *pre,
 {
 	struct dash_sources *src;
 	cc_err err;
-	int filled;
+	int filled, has, sold;
 
 	*out = NULL;
 	if ((err = aggregate_model(db, diag)) != CC_OK)
 		return err;
+	/* agg_product_sales: a model of an older version has none */
+	if ((has = have_tables(db, agg_sellers_tables, diag)) < 0)
+		return CC_EDB;
 	if ((err = db_exec(db, "DELETE FROM agg_sales_order;"
 	    " DELETE FROM agg_sales_product; DELETE FROM agg_dashboard;"
-	    " DELETE FROM agg_source_groups;", diag)) != CC_OK)
+	    " DELETE FROM agg_source_groups;", diag)) != CC_OK ||
+	    (has && (err = db_exec(db, "DELETE FROM agg_product_sales",
+	    diag)) != CC_OK))
 		return err;
 	if ((src = calloc(1, sizeof(*src))) == NULL)
 		return cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
 	/* the groups in one pass, else (a value it leaves to SQLite) by
 	 * the statements */
-	if ((filled = agg_fill(db, pre, &src->files, diag)) < 0) {
+	sold = has;
+	if ((filled = agg_fill(db, pre, &src->files, &sold, diag)) < 0) {
 		dash_sources_free(src);
 		return filled == -1 ? CC_ENOMEM : CC_EDB;
 	}
 	src->filled = filled;
 	if ((filled == 0 && (err = db_exec(db, agg_fill_sql, diag)) != CC_OK) ||
+	    (has && !sold && (err = db_exec(db, agg_sellers_sql, diag)) !=
+	    CC_OK) ||
 	    (err = db_exec(db, agg_index_sql, diag)) != CC_OK) {
 		dash_sources_free(src);
 		return err;

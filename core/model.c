@@ -158,6 +158,8 @@ static const char *const fact_index_drop =
  * agg_sales_order: the facts grouped by day, country, category, order
  * and customer (the keys of every sales filter and distinct count);
  * agg_sales_product: grouped by day, country, category and product;
+ * agg_product_sales: per product, the products dashboard's top sellers'
+ * figures (quantity, revenue, orders without the returns);
  * agg_dashboard: the unfiltered documents of the dashboards that read
  * the model only; agg_source_groups: the rows of the sources
  * dashboard's grouped statements, by statement.
@@ -170,6 +172,9 @@ static const char *const agg_ddl =
 	"CREATE TABLE IF NOT EXISTS agg_sales_product ("
 	" day DATE, country TEXT, category TEXT, product_canonical_id INTEGER,"
 	" revenue MONEY, quantity INTEGER, lines INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS agg_product_sales ("
+	" product_canonical_id INTEGER, quantity INTEGER NOT NULL,"
+	" revenue MONEY NOT NULL, orders INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS agg_dashboard ("
 	" name TEXT PRIMARY KEY, document TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS agg_source_groups ("

@@ -19,8 +19,9 @@
  * Aggregates: a run's aggregate phase (dash_aggregate()) stores in the
  * model the facts grouped by day x country x category x order x customer
  * (agg_sales_order) and by day x country x category x product
- * (agg_sales_product), the grouped counts of the sources dashboard
- * (agg_source_groups) and the unfiltered documents of sales, customers
+ * (agg_sales_product), per product the top sellers' quantity, revenue
+ * and orders (agg_product_sales), the grouped counts of the sources
+ * dashboard (agg_source_groups) and the unfiltered documents of sales, customers
  * and products (agg_dashboard).  dash_build() answers from them when the
  * model has them: unfiltered documents as stored, filtered sales from
  * the grouped tables (every filter is a grouping key, so the figures are
@@ -261,13 +262,15 @@ cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
  * between them (the run: customer_segment, from agg_sales_order, before
  * the customers dashboard's document is stored): dash_aggregate_tables()
  * replaces the grouped tables (agg_sales_order, agg_sales_product,
- * agg_source_groups) and empties agg_dashboard; dash_aggregate_documents()
- * then stores the unfiltered documents.  The two sales tables and the
- * facts' count per file come from one scan of fact_sales grouped in
- * memory (as many groups as the tables get rows), inserted in the order
- * of the GROUP BY statements they replace; a value that pass does not
- * take (a REAL or BLOB key or amount, an integer sum beyond int64) leaves
- * them to those statements.  Errors as dash_aggregate().
+ * agg_product_sales when the model has it, agg_source_groups) and empties
+ * agg_dashboard; dash_aggregate_documents() then stores the unfiltered
+ * documents.  The three sales tables and the facts' count per file come
+ * from one scan of fact_sales grouped in memory (as many groups as the
+ * tables get rows), inserted in the order of the GROUP BY statements they
+ * replace; a value that pass does not take (a REAL or BLOB key or amount,
+ * an integer sum beyond int64) leaves them to those statements, and order
+ * ids out of order (an order's lines not consecutive in rowid order)
+ * leave agg_product_sales's distinct orders to its statement.  Errors as dash_aggregate().
  */
 cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
 

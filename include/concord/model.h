@@ -78,10 +78,12 @@
  *                     (the read side's provenance)
  *   agg_sales_order   the read side's aggregates (a run's aggregate
  *   agg_sales_product phase, concord/dashboard.h dash_aggregate()):
- *   agg_dashboard     facts grouped by day, country, category, order and
- *   agg_source_groups customer; by day, country, category and product;
- *                     the unfiltered dashboard documents; the sources
- *                     dashboard's grouped counts.  Not public tables.
+ *   agg_product_sales facts grouped by day, country, category, order and
+ *   agg_dashboard     customer; by day, country, category and product;
+ *   agg_source_groups by product (quantity, revenue, orders: the top
+ *                     sellers' figures); the unfiltered dashboard
+ *                     documents; the sources dashboard's grouped counts.
+ *                     Not public tables.
  *   table_columns     table_name, column_name, ordinal, type (text,
  *                     integer, money, date, timestamp, boolean, real),
  *                     description — the read side's catalogue of the

@@ -179,7 +179,8 @@ same_from_aggregates(sqlite3 *db, enum dash_name k,
 	}
 	json_decref(again);
 	exec(db, "DELETE FROM agg_sales_order; DELETE FROM agg_sales_product;"
-	    " DELETE FROM agg_dashboard; DELETE FROM agg_source_groups;");
+	    " DELETE FROM agg_product_sales; DELETE FROM agg_dashboard;"
+	    " DELETE FROM agg_source_groups;");
 }
 
 /*
@@ -1359,9 +1360,18 @@ test_top_sellers_pass(void **state)
 	expect_top_sellers(db);
 	/* the same lines, the last first */
 	exec(db, "CREATE TEMP TABLE f AS SELECT * FROM fact_sales;"
+	    " UPDATE temp.f SET sales_sk = NULL;"	/* new rowids */
 	    " DELETE FROM fact_sales; INSERT INTO fact_sales SELECT * FROM"
 	    " temp.f ORDER BY order_id DESC, line_number DESC;"
 	    " DROP TABLE temp.f");
+	/* the greatest order id has the first rowid now */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+	    " fact_sales WHERE rowid = (SELECT min(rowid) FROM fact_sales) AND"
+	    " order_id = (SELECT max(order_id) FROM fact_sales)", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
 	expect_top_sellers(db);
 	exec(db, "UPDATE fact_sales SET quantity = 2.5 WHERE rowid = 7");
 	expect_top_sellers(db);
@@ -1861,6 +1871,17 @@ static const char ref_products_sql[] =
 	" GROUP BY 1, 2, 3, 4";
 static const char ref_files_sql[] =
 	"SELECT _file_id, COUNT(*) FROM fact_sales GROUP BY _file_id";
+/* agg_product_sales: per product, its quantity and revenue (0 without
+ * any), and its orders that hold a sale of it, counted here per product
+ * with a correlated subquery instead of COUNT(DISTINCT) ... FILTER */
+static const char ref_sellers_sql[] =
+	"SELECT f.product_canonical_id, COALESCE(SUM(f.quantity), 0),"
+	" COALESCE(SUM(f.amount), 0), (SELECT COUNT(*) FROM (SELECT DISTINCT"
+	" g.order_id FROM fact_sales g WHERE g.product_canonical_id ="
+	" f.product_canonical_id AND g.order_id IS NOT NULL AND"
+	" (g.is_return IS NULL OR g.is_return = 0))) FROM fact_sales f"
+	" WHERE f.product_canonical_id IS NOT NULL"
+	" GROUP BY f.product_canonical_id";
 
 /* Every row of sql as one text (typeof() and quote() of each column,
  * rows in order), sqlite3_free()d by the caller. */
@@ -1887,10 +1908,27 @@ rows_text(sqlite3 *db, const char *sql)
 	return sqlite3_str_finish(out);
 }
 
+/* Counts the statements that fill agg_product_sales by SQL
+ * (SQLITE_TRACE_STMT). */
+static int
+sellers_trace(unsigned type, void *ctx, void *p, void *x)
+{
+	const char *sql = sqlite3_sql(p);
+
+	(void)type;
+	(void)x;
+	if (sql != NULL && strstr(sql, "INSERT INTO agg_product_sales") !=
+	    NULL && strstr(sql, "SELECT") != NULL)
+		++*(int *)ctx;
+	return 0;
+}
+
 /* The aggregate tables dash_aggregate_tables() filled equal the
- * reference statements' rows, in the same order. */
+ * reference statements' rows, in the same order; by_sql: whether
+ * agg_product_sales was to be filled by its statement (1) or by the
+ * pass (0). */
 static void
-same_as_statements(sqlite3 *m)
+same_as_statements_by(sqlite3 *m, int by_sql)
 {
 	static const struct { const char *got, *want; } cmp[] = {
 		{ "SELECT day, country, category, order_id,"
@@ -1904,14 +1942,22 @@ same_as_statements(sqlite3 *m)
 		{ "SELECT file_id, c1 FROM agg_source_groups WHERE stmt ="
 		  " (SELECT max(stmt) FROM agg_source_groups) ORDER BY rowid",
 		  ref_files_sql },
+		{ "SELECT product_canonical_id, quantity, revenue, orders"
+		  " FROM agg_product_sales ORDER BY rowid", ref_sellers_sql },
 	};
 	struct cc_diag d;
 	char *got, *want;
 	size_t i;
 
+	int ran = 0;
+
 	cc_diag_clear(&d);
+	sqlite3_trace_v2(m, SQLITE_TRACE_STMT, sellers_trace, &ran);
 	if (dash_aggregate_tables(m, &d) != CC_OK)
 		fail_msg("dash_aggregate_tables: %s", d.message);
+	sqlite3_trace_v2(m, 0, NULL, NULL);
+	if (by_sql >= 0)
+		assert_int_equal(ran, by_sql);
 	for (i = 0; i < sizeof(cmp) / sizeof(cmp[0]); i++) {
 		got = rows_text(m, cmp[i].got);
 		want = rows_text(m, cmp[i].want);
@@ -1926,6 +1972,12 @@ same_as_statements(sqlite3 *m)
 		sqlite3_free(got);
 		sqlite3_free(want);
 	}
+}
+
+static void
+same_as_statements(sqlite3 *m)
+{
+	same_as_statements_by(m, -1);
 }
 
 /*
@@ -1966,7 +2018,19 @@ test_aggregate_pass(void **state)
 	    " ('O2', 3, '2024-02-10', 3, 11, 102, 202, 1, 75000, 0, 'f1', 3);");
 	assert_int_equal(sqlite3_open(sqlite3_db_filename(db, "model"), &m),
 	    SQLITE_OK);
-	same_as_statements(m);
+	/* the facts in order id order, as load.c inserts them: the pass
+	 * counts agg_product_sales too (a product twice in an order, an
+	 * order of returns only, a NULL quantity and amount) */
+	exec(m, "CREATE TEMP TABLE f AS SELECT * FROM fact_sales;"
+	    " UPDATE temp.f SET sales_sk = NULL;"	/* new rowids */
+	    " DELETE FROM fact_sales; INSERT INTO fact_sales SELECT * FROM"
+	    " temp.f ORDER BY order_id, line_number");
+	same_as_statements_by(m, 0);
+	/* order ids out of order (C9's second line last): its statement */
+	exec(m, "DELETE FROM fact_sales; INSERT INTO fact_sales SELECT * FROM"
+	    " temp.f ORDER BY order_id = 'C9' AND line_number = 2, order_id,"
+	    " line_number; DROP TABLE temp.f");
+	same_as_statements_by(m, 1);
 	/* a REAL amount: the statements' sums */
 	exec(m, "UPDATE fact_sales SET amount = 12.5 WHERE order_id = 'O12'"
 	    " AND line_number = 1");
