@@ -1462,8 +1462,29 @@ const char *const load_fact_plain_sql =
 	" product_canonical_id, quantity, unit_price, amount, discount, tax,"
 	" shipping_cost, status, payment_status, payment_method, amount_derived,"
 	" amount_consistent, _file_id, _row) VALUES (?1, ?2,"
-	" CAST(replace(?3, '-', '') AS INTEGER), ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	" ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?21, ?22, ?19, ?20)";
+	" coalesce(?23, CAST(replace(?3, '-', '') AS INTEGER)), ?3, ?4, ?5,"
+	" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?21,"
+	" ?22, ?19, ?20)";
+
+int
+load_date_key(int type, const char *s, int len, long long *key)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	static const int digit[] = { 0, 1, 2, 3, 5, 6, 8, 9 };
+	long long k = 0;
+	int i;
+
+	if (type != SQLITE_TEXT || s == NULL || len != 10 || p[4] != '-' ||
+	    p[7] != '-')
+		return 0;
+	for (i = 0; i < 8; i++) {
+		if (p[digit[i]] < '0' || p[digit[i]] > '9')
+			return 0;
+		k = k * 10 + (p[digit[i]] - '0');
+	}
+	*key = k;
+	return 1;
+}
 
 /* SQL's three-valued logic: 1 true, 0 false, -1 NULL. */
 static int
@@ -1799,10 +1820,16 @@ lbatch_write(struct lwriter *w, struct lbatch *b, int discard)
 		bind_val(st, 19, &c[L_FILE]);
 		bind_val(st, 20, &c[L_ROW]);
 		if (o->plain) {
+			long long dk;
 			bind_num(st, 11, &o->rp);
 			bind_num(st, 12, &o->ra);
 			bind_num(st, 21, &o->rd);
 			bind_num(st, 22, &o->rk);
+			if (load_date_key(c[L_ODATE].type, c[L_ODATE].s,
+			    c[L_ODATE].len, &dk))
+				sqlite3_bind_int64(st, 23, dk);
+			else
+				sqlite3_bind_null(st, 23);
 		} else if (o->listv != NULL)
 			sqlite3_bind_value(st, 21, o->listv);
 		else

@@ -313,9 +313,22 @@ int	load_fact_rules(const struct fact_num *q, const struct fact_num *p,
  * The facts' INSERT with the rules' results bound: the parameters of
  * load_fact_sql, except ?11 the unit price and ?12 the amount as
  * load_fact_rules() gives them, ?21 amount_derived and ?22
- * amount_consistent.  Steps to SQLITE_DONE.
+ * amount_consistent, and ?23 the date key when load_date_key() gives it
+ * (NULL: the statement's CAST(replace(?3, '-', '') AS INTEGER), as
+ * load_fact_sql's).  Steps to SQLITE_DONE.
  */
 extern const char *const load_fact_plain_sql;
+
+/*
+ * The date key (dim_date's YYYYMMDD) of an order date as the facts'
+ * INSERT computes it, CAST(replace(date, '-', '') AS INTEGER), without
+ * SQL when the date is a TEXT (type: its SQLite storage class; s: its
+ * len bytes, not necessarily terminated) of the form YYYY-MM-DD, ten
+ * bytes, ASCII digits (ISO 8601's calendar date, as the cleaning writes
+ * dates): returns 1, *key set.  Anything else returns 0 (*key untouched):
+ * the statement computes it.  No allocation.
+ */
+int	load_date_key(int type, const char *s, int len, long long *key);
 
 /*
  * The staged order lines (stg_order_line) in the order the facts are

@@ -627,11 +627,69 @@ test_lines_one_run(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * load_date_key() against the statement's CAST(replace(?, '-', '') AS
+ * INTEGER) on the same value: where it answers, the same key; it
+ * answers the cleaned form (YYYY-MM-DD) and leaves every other one to
+ * the statement (a short, long, spaced, signed, non-digit or non-ASCII
+ * text, a blob, a number, NULL).
+ */
+static void
+test_date_key(void **state)
+{
+	static const struct { const char *s; int answers; } cases[] = {
+		{ "2024-01-15", 1 }, { "0000-00-00", 1 }, { "9999-12-31", 1 },
+		{ "1970-02-30", 1 },	/* the statement does not check it */
+		{ "2024-1-15", 0 }, { "2024-01-1", 0 }, { " 2024-01-15", 0 },
+		{ "2024-01-15 ", 0 }, { "+024-01-15", 0 }, { "-024-01-15", 0 },
+		{ "2024/01/15", 0 }, { "2024-01-1x", 0 }, { "20240115", 0 },
+		{ "2024-01-15T10:00", 0 }, { "2O24-01-15", 0 }, { "", 0 },
+		{ "\xd9\xa2" "024-01-15", 0 },
+	};
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long key;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT CAST(replace(?1, '-',"
+	    " '') AS INTEGER)", -1, &st, NULL), SQLITE_OK);
+	for (i = 0; i < N(cases); i++) {
+		int len = (int)strlen(cases[i].s);
+		key = -1;
+		assert_int_equal(load_date_key(SQLITE_TEXT, cases[i].s, len,
+		    &key), cases[i].answers);
+		if (!cases[i].answers) {
+			assert_int_equal(key, -1);	/* untouched */
+			continue;
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, cases[i].s, len, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_type(st, 0), SQLITE_INTEGER);
+		assert_int_equal(key, sqlite3_column_int64(st, 0));
+	}
+	/* a text's bytes only: ten of a longer buffer */
+	assert_int_equal(load_date_key(SQLITE_TEXT, "2024-01-15xyz", 10, &key),
+	    1);
+	assert_int_equal(key, 20240115);
+	/* other storage classes, and no bytes */
+	assert_int_equal(load_date_key(SQLITE_BLOB, "2024-01-15", 10, &key), 0);
+	assert_int_equal(load_date_key(SQLITE_INTEGER, "2024-01-15", 10, &key),
+	    0);
+	assert_int_equal(load_date_key(SQLITE_NULL, NULL, 0, &key), 0);
+	assert_int_equal(load_date_key(SQLITE_TEXT, NULL, 10, &key), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_matches_sql),
+		cmocka_unit_test(test_date_key),
 		cmocka_unit_test(test_rules_integers),
 		cmocka_unit_test(test_lines_merged),
 		cmocka_unit_test(test_lines_one_run),
