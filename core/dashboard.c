@@ -1965,39 +1965,45 @@ static const struct col product_tiles_cols[] = {
 	{ "price_unknown", K_INT }, { NULL, K_TEXT },
 };
 
+/*
+ * The products dashboard's top sellers: per product (its canonical id),
+ * the quantity and revenue of its facts and the orders that hold a sale
+ * of it (SELLERS_FIGURES, from the facts; agg_sellers_sql stores the
+ * same rows in agg_product_sales), then the ten that sold the most
+ * (TOP_SELLERS of either) with the current name.
+ */
+#define SELLERS_FIGURES \
+	"SELECT product_canonical_id AS id," \
+	" COALESCE(SUM(quantity), 0) AS quantity," \
+	" COALESCE(SUM(amount), 0) AS revenue," \
+	" COUNT(DISTINCT order_id) FILTER (WHERE NOT" \
+	" COALESCE(is_return, 0)) AS orders FROM fact_sales" \
+	" WHERE product_canonical_id IS NOT NULL" \
+	" GROUP BY product_canonical_id"
+#define TOP_SELLERS(figures) \
+	"SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.quantity," \
+	" t.revenue, t.orders FROM (" figures \
+	" ORDER BY quantity DESC, id LIMIT 10) t" \
+	" ORDER BY t.quantity DESC, t.id"
+#define TOP_SELLERS_COLS \
+	{ { "canonical_id", K_INT }, { "name", K_TEXT }, \
+	  { "quantity", K_INT }, { "revenue", K_MONEY }, \
+	  { "orders", K_INT } }
+
 static const struct series product_series[] = {
 	{ "by_category",
 	  "SELECT category, COUNT(DISTINCT canonical_id) AS products"
 	  " FROM dim_product WHERE is_current = 1 GROUP BY category"
 	  " ORDER BY products DESC, category IS NULL, category",
 	  { { "category", K_TEXT }, { "products", K_INT } } },
-	{ "top_sellers",
-	  "SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.quantity,"
-	  " t.revenue, t.orders FROM (SELECT product_canonical_id AS id,"
-	  " COALESCE(SUM(quantity), 0) AS quantity,"
-	  " COALESCE(SUM(amount), 0) AS revenue,"
-	  " COUNT(DISTINCT order_id) FILTER (WHERE NOT"
-	  " COALESCE(is_return, 0)) AS orders FROM fact_sales"
-	  " WHERE product_canonical_id IS NOT NULL"
-	  " GROUP BY product_canonical_id ORDER BY quantity DESC, id LIMIT 10) t"
-	  " ORDER BY t.quantity DESC, t.id",
-	  { { "canonical_id", K_INT }, { "name", K_TEXT },
-	    { "quantity", K_INT }, { "revenue", K_MONEY },
-	    { "orders", K_INT } } },
+	{ "top_sellers", TOP_SELLERS(SELLERS_FIGURES), TOP_SELLERS_COLS },
 };
 
-/* top_sellers from agg_product_sales (the run's aggregate phase: the
- * figures of product_series' inner query, per product). */
+/* top_sellers from agg_product_sales (the run's aggregate phase). */
 static const struct series agg_top_sellers = {
-	"top_sellers",
-	"SELECT t.id, " CURRENT_PRODUCT_NAME("t.id") ", t.quantity,"
-	" t.revenue, t.orders FROM (SELECT product_canonical_id AS id,"
-	" quantity, revenue, orders FROM agg_product_sales"
-	" ORDER BY quantity DESC, id LIMIT 10) t"
-	" ORDER BY t.quantity DESC, t.id",
-	{ { "canonical_id", K_INT }, { "name", K_TEXT },
-	  { "quantity", K_INT }, { "revenue", K_MONEY },
-	  { "orders", K_INT } },
+	"top_sellers", TOP_SELLERS("SELECT product_canonical_id AS id,"
+	" quantity, revenue, orders FROM agg_product_sales"),
+	TOP_SELLERS_COLS,
 };
 
 static const char top_seller_sql[] =
@@ -2021,8 +2027,9 @@ by_quantity_id(const void *x, const void *y)
  * document), for a model without agg_product_sales (built by an older
  * version, or by a stage-only run): a run's model has those figures from
  * its aggregate pass (agg_read(): this pass took ~0.2 s of the documents'
- * thread, the tail of the 1M-line aggregate phase).  The rowids follow the order ids (load.c inserts the facts
- * sorted by order id, line number), so an order's lines are consecutive
+ * thread, the tail of the 1M-line aggregate phase).  The rowids follow
+ * the order ids (load.c inserts the facts sorted by order id, line
+ * number), so an order's lines are consecutive
  * and a product's orders are counted as onepass() counts them: when the
  * order last counted for it is not the current one.  1: an order id that
  * is not TEXT or comes before the previous one, a value of another
@@ -2854,16 +2861,11 @@ static const char agg_fill_sql[] =
 	" LEFT JOIN dim_product p ON p.product_sk = f.product_sk"
 	" GROUP BY 1, 2, 3, 4;";
 
-/* The products dashboard's top sellers' figures per product (its
- * product_series statement's inner query without the ORDER BY and
- * LIMIT), which agg_fill() counts in the same pass when it can. */
+/* The products dashboard's top sellers' figures per product, which
+ * agg_fill() counts in the same pass when it can. */
 static const char agg_sellers_sql[] =
 	"INSERT INTO agg_product_sales (product_canonical_id, quantity,"
-	" revenue, orders) SELECT product_canonical_id,"
-	" COALESCE(SUM(quantity), 0), COALESCE(SUM(amount), 0),"
-	" COUNT(DISTINCT order_id) FILTER (WHERE NOT COALESCE(is_return, 0))"
-	" FROM fact_sales WHERE product_canonical_id IS NOT NULL"
-	" GROUP BY product_canonical_id";
+	" revenue, orders) " SELLERS_FIGURES;
 
 /*
  * The aggregates' indexes: the ones a plan uses, no more.  The filters

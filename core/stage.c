@@ -1202,7 +1202,7 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 	long long row = 0;
 	cc_err err, werr;
 	char *extra;
-	int i, k, writing = 0;
+	int i, k, writing = 0, idlen = (int)strlen(f->id);
 
 	memset(&w, 0, sizeof(w));
 	if ((err = learn_formats(f, diag)) != CC_OK ||
@@ -1245,7 +1245,7 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 			    (size_t)(fd->nt + 1) * VALUE_SIZE;
 			v[0].type = BV_TEXT;
 			v[0].text = f->id;
-			v[0].len = (int)strlen(f->id);
+			v[0].len = idlen;
 			v[1].type = BV_INT;
 			v[1].i64 = row;
 			v[2].type = BV_INT;

@@ -21,8 +21,8 @@
  * (agg_sales_order) and by day x country x category x product
  * (agg_sales_product), per product the top sellers' quantity, revenue
  * and orders (agg_product_sales), the grouped counts of the sources
- * dashboard (agg_source_groups) and the unfiltered documents of sales, customers
- * and products (agg_dashboard).  dash_build() answers from them when the
+ * dashboard (agg_source_groups) and the unfiltered documents of sales,
+ * customers and products (agg_dashboard).  dash_build() answers from them when the
  * model has them: unfiltered documents as stored, filtered sales from
  * the grouped tables (every filter is a grouping key, so the figures are
  * the facts' own: sums of sums, distinct counts on the keys), sources
@@ -270,7 +270,8 @@ cc_err		 dash_aggregate(sqlite3 *db, struct cc_diag *diag);
  * replace; a value that pass does not take (a REAL or BLOB key or amount,
  * an integer sum beyond int64) leaves them to those statements, and order
  * ids out of order (an order's lines not consecutive in rowid order)
- * leave agg_product_sales's distinct orders to its statement.  Errors as dash_aggregate().
+ * leave agg_product_sales's distinct orders to its statement.  Errors as
+ * dash_aggregate().
  */
 cc_err		 dash_aggregate_tables(sqlite3 *db, struct cc_diag *diag);
 
