@@ -25,12 +25,13 @@ static const struct rule {
 	const char	*target;
 	const char	*counts;	/* SELECT passed, failed; NULL: */
 	const char	*examples;	/* failing rows, LIMIT 5 */
-	int		 fact;		/* ... columns 2 * fact - 2 and
-					   2 * fact - 1 of fact_scan;
-					   -1: quality_order_lines(),
-					   -2: quality_product_versions(),
-					   else counts (and when those
-					   leave it to the statement) */
+	int		 fact;		/* ... pairs[2 * fact - 2] and
+					   pairs[2 * fact - 1] of
+					   quality_facts() (fact_scan's);
+					   -1: its order lines, -2: its
+					   versions, else counts (and
+					   when it leaves those to the
+					   statement) */
 } rules[] = {
 	{ "customer_name_present", "completeness", "dim_customer.full_name",
 	  "SELECT count(*) FILTER (WHERE coalesce(full_name, first_name,"
@@ -142,8 +143,9 @@ static const struct rule {
 };
 
 /*
- * The counts (passed, failed) of the rules on fact_sales' own columns, in
- * one scan of the facts instead of one each (rule.fact: the pair).
+ * The counts (passed, failed) of the rules on fact_sales' own columns as
+ * one statement: what quality_facts() counts itself, and its answer when
+ * a value is of a class it leaves to SQL (rule.fact: the pair).
  */
 static const char *const fact_scan =
 	/* 1 unit_price_positive */
@@ -165,9 +167,8 @@ static const char *const fact_scan =
 	" FILTER (WHERE amount_consistent = 0)"
 	" FROM fact_sales";
 
-#define FACT_PAIRS	6
-
-/* One key column: its storage class (INTEGER or TEXT) and value. */
+/* One key column: its storage class (INTEGER or TEXT) and value; s is
+ * the key's own copy (cap bytes) or, for a view, the column's text. */
 struct qkey {
 	int		 type;
 	long long	 i;
@@ -177,7 +178,10 @@ struct qkey {
 };
 
 /* <0, 0, >0 as a is before, equal to, after b in a total order whose
- * equality is GROUP BY's for INTEGER and TEXT (BINARY collation). */
+ * equality is GROUP BY's for INTEGER and TEXT (BINARY collation), and
+ * whose order is SQL's comparison of two stored values of one affinity
+ * (an INTEGER before any TEXT, TEXT by bytes: SQLite's datatype3.html,
+ * "Sort Order"). */
 static int
 qkey_cmp(const struct qkey *a, const struct qkey *b)
 {
@@ -191,14 +195,12 @@ qkey_cmp(const struct qkey *a, const struct qkey *b)
 	return c != 0 ? c : a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* Column i of st into k (a text copied into k's buffer): 0, 1 for a
- * class left to GROUP BY, -1 out of memory. */
+/* Column i of st viewed as a key (k->s the column's text, valid until
+ * the statement steps): 0; 1 for a class left to SQL (NULL, REAL, BLOB),
+ * -1 out of memory. */
 static int
-qkey_read(sqlite3_stmt *st, int i, struct qkey *k)
+qkey_view(sqlite3_stmt *st, int i, struct qkey *k)
 {
-	const unsigned char *s;
-	unsigned char *nb;
-
 	k->type = sqlite3_column_type(st, i);
 	if (k->type == SQLITE_INTEGER) {
 		k->i = sqlite3_column_int64(st, i);
@@ -206,74 +208,38 @@ qkey_read(sqlite3_stmt *st, int i, struct qkey *k)
 	}
 	if (k->type != SQLITE_TEXT)
 		return 1;
-	if ((s = sqlite3_column_text(st, i)) == NULL)
+	if ((k->s = (unsigned char *)sqlite3_column_text(st, i)) == NULL)
 		return -1;
 	k->len = sqlite3_column_bytes(st, i);
-	if ((size_t)k->len + 1 > k->cap) {
-		if ((nb = realloc(k->s, (size_t)k->len * 2 + 16)) == NULL)
-			return -1;
-		k->s = nb;
-		k->cap = (size_t)k->len * 2 + 16;
-	}
-	memcpy(k->s, s, (size_t)k->len);
 	return 0;
 }
 
-cc_err
-quality_order_lines(sqlite3 *db, int *answered, long long *passed,
-    long long *failed, struct cc_diag *diag)
+/* Column i of st into k, a text copied into k's buffer: as
+ * qkey_view(). */
+static int
+qkey_read(sqlite3_stmt *st, int i, struct qkey *k)
 {
-	struct qkey key[2][2], *prev = key[0], *cur = key[1], *t;
-	sqlite3_stmt *st = NULL;
-	long long rows = 0;
-	int rc, k, c, r = 0, ok = 1;
+	struct qkey v;
+	unsigned char *nb;
+	int r;
 
-	*answered = 0;
-	memset(key, 0, sizeof(key));
-	if (sqlite3_prepare_v2(db, "SELECT order_id, line_number FROM"
-	    " fact_sales ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-		    sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (k = 0; k < 2 && r == 0; k++)
-			r = qkey_read(st, k, &cur[k]);
-		if (r != 0) {
-			ok = 0;
-			break;
-		}
-		if (rows > 0) {
-			/* strictly after the previous key */
-			if ((c = qkey_cmp(&prev[0], &cur[0])) == 0)
-				c = qkey_cmp(&prev[1], &cur[1]);
-			if (c >= 0) {
-				ok = 0;
-				break;
-			}
-		}
-		t = prev;
-		prev = cur;
-		cur = t;
-		rows++;
+	if ((r = qkey_view(st, i, &v)) != 0) {
+		k->type = v.type;
+		return r;
 	}
-	if (ok && rc != SQLITE_DONE)
-		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
-	else if (r < 0)
-		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
-	sqlite3_finalize(st);
-	for (k = 0; k < 2; k++) {
-		free(key[k][0].s);
-		free(key[k][1].s);
+	k->type = v.type;
+	k->i = v.i;
+	if (v.type != SQLITE_TEXT)
+		return 0;
+	if ((size_t)v.len + 1 > k->cap) {
+		if ((nb = realloc(k->s, (size_t)v.len * 2 + 16)) == NULL)
+			return -1;
+		k->s = nb;
+		k->cap = (size_t)v.len * 2 + 16;
 	}
-	if (r < 0)
-		return CC_ENOMEM;
-	if (ok && rc != SQLITE_DONE)
-		return CC_EDB;
-	if (ok) {
-		*answered = 1;
-		*passed = rows;
-		*failed = 0;
-	}
-	return CC_OK;
+	memcpy(k->s, v.s, (size_t)v.len);
+	k->len = v.len;
+	return 0;
 }
 
 /* A version of dim_product: its surrogate key and valid_from. */
@@ -290,28 +256,37 @@ pver_cmp(const void *x, const void *y)
 	return a->sk < b->sk ? -1 : a->sk > b->sk;
 }
 
-cc_err
-quality_product_versions(sqlite3 *db, int *answered, long long *passed,
-    long long *failed, struct cc_diag *diag)
+static void
+pvers_free(struct pver *v, size_t n)
 {
-	struct pver *v = NULL, *nv, key, *hit;
-	struct qkey od;
-	sqlite3_stmt *st = NULL;
-	size_t n = 0, cap = 0, i;
-	long long p = 0, f = 0;
-	int rc = SQLITE_DONE, r = 0, ok = 1;
+	size_t i;
 
-	*answered = 0;
-	memset(&od, 0, sizeof(od));
-	memset(&key, 0, sizeof(key));
-	/* the versions, by surrogate key */
+	for (i = 0; i < n; i++)
+		free(v[i].from.s);
+	free(v);
+}
+
+/* The versions of dim_product sorted by surrogate key into *vp (*np of
+ * them; the caller frees them: pvers_free()): 0; 1 when the join is left
+ * to SQL (a key that is not an INTEGER, two versions of one key, a
+ * valid_from that is REAL or BLOB); -1 out of memory; -2 an error of db
+ * (no dim_product). */
+static int
+pvers_read(sqlite3 *db, struct pver **vp, size_t *np)
+{
+	struct pver *v = NULL, *nv;
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0, i;
+	int rc, r = 0, t;
+
+	*vp = NULL;
+	*np = 0;
 	if (sqlite3_prepare_v2(db, "SELECT product_sk, valid_from FROM"
 	    " dim_product", -1, &st, NULL) != SQLITE_OK)
-		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-		    sqlite3_errmsg(db));
-	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		return -2;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
-			ok = 0;
+			r = 1;
 			break;
 		}
 		if (n == cap) {
@@ -324,82 +299,254 @@ quality_product_versions(sqlite3 *db, int *answered, long long *passed,
 		}
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].sk = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    (r = qkey_read(st, 1, &v[n].from)) != 0) {
+		t = sqlite3_column_type(st, 1);
+		if (t != SQLITE_NULL && (r = qkey_read(st, 1, &v[n].from)) !=
+		    0) {
 			free(v[n].from.s);
-			if (r > 0) {
-				r = 0;
-				ok = 0;
-			}
 			break;
 		}
-		v[n].from.type = sqlite3_column_type(st, 1);
+		v[n].from.type = t;
 		n++;
 	}
-	if (r == 0 && ok && rc != SQLITE_DONE)
+	if (r == 0 && rc != SQLITE_DONE)
+		r = -2;
+	sqlite3_finalize(st);
+	if (r == 0 && n > 1) {
+		qsort(v, n, sizeof(*v), pver_cmp);
+		for (i = 1; i < n && r == 0; i++)
+			if (v[i].sk == v[i - 1].sk)
+				r = 1;		/* the join's rows: SQL's */
+	}
+	if (r != 0) {
+		pvers_free(v, n);
+		return r;
+	}
+	*vp = v;
+	*np = n;
+	return 0;
+}
+
+/* The columns of the facts' pass, in the statement's order. */
+enum { F_ORDER, F_LINE, F_PRODUCT, F_DATE, F_PRICE, F_SHIP, F_DUE,
+	F_RETURN, F_ORIGINAL, F_CONSISTENT };
+
+static const char facts_pass[] =
+	"SELECT order_id, line_number, product_sk, order_date, unit_price,"
+	" ship_date, due_date, is_return, original_order_id,"
+	" amount_consistent FROM fact_sales ORDER BY rowid";
+
+/* date column i against order_date d (already viewed; dr its
+ * qkey_view()): counts pc[0] (on or after) or pc[1] (before); a NULL on
+ * either side counts neither.  0, or 1: the pair left to SQL (REAL,
+ * BLOB), -1 out of memory. */
+static int
+date_pair(sqlite3_stmt *st, int i, const struct qkey *d, int dr,
+    long long *pc)
+{
+	struct qkey k;
+	int r;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL || d->type ==
+	    SQLITE_NULL)
+		return 0;
+	if (dr != 0)
+		return dr;
+	if ((r = qkey_view(st, i, &k)) != 0)
+		return r;
+	pc[qkey_cmp(&k, d) >= 0 ? 0 : 1]++;
+	return 0;
+}
+
+/*
+ * One row's pairs (fact_scan's columns, counted into pc) as the
+ * statement's FILTERs count them: 0, 1 when a value is of a class left
+ * to the statement, -1 out of memory.  od: the row's order_date viewed
+ * (odr: what qkey_view() returned for it).
+ */
+static int
+pairs_row(sqlite3_stmt *st, const struct qkey *od, int odr, long long *pc)
+{
+	double d;
+	long long x;
+	int r, t;
+
+	/* 1 unit_price > 0; IS NULL OR <= 0 (a TEXT is greater than any
+	 * number: left to the statement with BLOB) */
+	switch (sqlite3_column_type(st, F_PRICE)) {
+	case SQLITE_INTEGER:
+		pc[sqlite3_column_int64(st, F_PRICE) > 0 ? 0 : 1]++;
+		break;
+	case SQLITE_FLOAT:
+		d = sqlite3_column_double(st, F_PRICE);
+		pc[d > 0 ? 0 : 1]++;
+		break;
+	case SQLITE_NULL:
+		pc[1]++;
+		break;
+	default:
+		return 1;
+	}
+	/* 2 count(product_sk), count(*) - count(product_sk) */
+	pc[sqlite3_column_type(st, F_PRODUCT) == SQLITE_NULL ? 3 : 2]++;
+	/* 3, 4 ship_date, due_date >= order_date; < order_date */
+	if ((r = date_pair(st, F_SHIP, od, odr, pc + 4)) != 0 ||
+	    (r = date_pair(st, F_DUE, od, odr, pc + 6)) != 0)
+		return r;
+	/* 5 is_return AND original_order_id IS [NOT] NULL: an INTEGER is
+	 * true when not 0; a NULL is neither true nor false */
+	if ((t = sqlite3_column_type(st, F_RETURN)) == SQLITE_INTEGER) {
+		if (sqlite3_column_int64(st, F_RETURN) != 0)
+			pc[sqlite3_column_type(st, F_ORIGINAL) ==
+			    SQLITE_NULL ? 9 : 8]++;
+	} else if (t != SQLITE_NULL)
+		return 1;
+	/* 6 amount_consistent = 1; = 0 */
+	if ((t = sqlite3_column_type(st, F_CONSISTENT)) == SQLITE_INTEGER) {
+		x = sqlite3_column_int64(st, F_CONSISTENT);
+		if (x == 1 || x == 0)
+			pc[x == 1 ? 10 : 11]++;
+	} else if (t != SQLITE_NULL)
+		return 1;
+	return 0;
+}
+
+/*
+ * One row's fact for sales_within_product_version: its version found in
+ * v (n of them) by product_sk; passed when the version has no valid_from
+ * or od is on or after it, failed when before; a NULL product_sk or
+ * order_date, or a key no version has, joins nothing (the statement's
+ * inner join).  0, 1 when left to the statement, -1 out of memory.
+ */
+static int
+version_row(sqlite3_stmt *st, const struct pver *v, size_t n,
+    const struct qkey *od, int odr, long long *p, long long *f)
+{
+	struct pver key, *hit;
+	int t = sqlite3_column_type(st, F_PRODUCT);
+
+	if (t == SQLITE_NULL)
+		return 0;
+	if (t != SQLITE_INTEGER)
+		return 1;
+	key.sk = sqlite3_column_int64(st, F_PRODUCT);
+	if ((hit = bsearch(&key, v, n, sizeof(*v), pver_cmp)) == NULL)
+		return 0;
+	if (hit->from.type == SQLITE_NULL) {
+		(*p)++;
+		return 0;
+	}
+	if (od->type == SQLITE_NULL)
+		return 0;
+	if (odr != 0)
+		return odr;
+	if (qkey_cmp(od, &hit->from) >= 0)
+		(*p)++;
+	else
+		(*f)++;
+	return 0;
+}
+
+cc_err
+quality_facts(sqlite3 *db, struct quality_facts *q, struct cc_diag *diag)
+{
+	struct qkey key[2][2], *prev = key[0], *cur = key[1], *t, od;
+	struct pver *v = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	long long rows = 0, pc[2 * QUALITY_FACT_PAIRS];
+	long long vp = 0, vf = 0;
+	int rc = SQLITE_DONE, k, c, r = 0, odr;
+	int pairs = 1, lines = 1, versions = 1;
+
+	memset(q, 0, sizeof(*q));
+	memset(key, 0, sizeof(key));
+	memset(pc, 0, sizeof(pc));
+	if ((r = pvers_read(db, &v, &n)) == 1) {
+		versions = 0;
+		r = 0;
+	}
+	if (r == 0 && sqlite3_prepare_v2(db, facts_pass, -1, &st, NULL) !=
+	    SQLITE_OK)
+		r = -2;
+	while (r == 0 && (pairs || lines || versions) &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((odr = qkey_view(st, F_DATE, &od)) < 0) {
+			r = -1;
+			break;
+		}
+		if (pairs && (r = pairs_row(st, &od, odr, pc)) != 0) {
+			if (r > 0)
+				pairs = r = 0;
+			else
+				break;
+		}
+		if (versions && (r = version_row(st, v, n, &od, odr, &vp,
+		    &vf)) != 0) {
+			if (r > 0)
+				versions = r = 0;
+			else
+				break;
+		}
+		if (!lines)
+			continue;
+		/* the keys strictly after the previous row's */
+		for (k = 0; k < 2 && r == 0; k++)
+			r = qkey_read(st, k, &cur[k]);
+		if (r != 0) {
+			if (r > 0)
+				lines = r = 0;
+			else
+				break;
+			continue;
+		}
+		if (rows > 0) {
+			if ((c = qkey_cmp(&prev[0], &cur[0])) == 0)
+				c = qkey_cmp(&prev[1], &cur[1]);
+			if (c >= 0) {
+				lines = 0;
+				continue;
+			}
+		}
+		t = prev;
+		prev = cur;
+		cur = t;
+		rows++;
+	}
+	if (r == 0 && st != NULL && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = -2;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (r == 0 && ok && n > 1) {
-		qsort(v, n, sizeof(*v), pver_cmp);
-		for (i = 1; i < n; i++)
-			if (v[i].sk == v[i - 1].sk)
-				ok = 0;		/* the join's rows: SQL's */
+	for (k = 0; k < 2; k++) {
+		free(key[k][0].s);
+		free(key[k][1].s);
 	}
-	/* the facts that join a version: a version without valid_from,
-	 * or a date on or after it, passes; a date before it fails; no
-	 * date (NULL) is neither */
-	if (r == 0 && ok && sqlite3_prepare_v2(db, "SELECT product_sk,"
-	    " order_date FROM fact_sales", -1, &st, NULL) != SQLITE_OK)
-		r = -2;
-	while (r == 0 && ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int t = sqlite3_column_type(st, 0), c;
-		if (t == SQLITE_NULL)
-			continue;		/* joins nothing */
-		if (t != SQLITE_INTEGER) {
-			ok = 0;
-			break;
-		}
-		key.sk = sqlite3_column_int64(st, 0);
-		if ((hit = bsearch(&key, v, n, sizeof(*v), pver_cmp)) ==
-		    NULL)
-			continue;
-		if (hit->from.type == SQLITE_NULL) {
-			p++;
-			continue;
-		}
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-			continue;
-		if ((r = qkey_read(st, 1, &od)) != 0) {
-			if (r > 0) {
-				r = 0;
-				ok = 0;
-			}
-			break;
-		}
-		c = qkey_cmp(&od, &hit->from);
-		if (c >= 0)
-			p++;
+	pvers_free(v, n);
+	/* the pairs from the statement when a value was left to it */
+	if (r == 0 && !pairs) {
+		if (sqlite3_prepare_v2(db, fact_scan, -1, &st, NULL) !=
+		    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+			r = -2;
 		else
-			f++;
+			for (k = 0; k < 2 * QUALITY_FACT_PAIRS; k++)
+				pc[k] = sqlite3_column_int64(st, k);
+		sqlite3_finalize(st);
 	}
-	if (r == 0 && ok && st != NULL && rc != SQLITE_DONE)
-		r = -2;
 	if (r == -2)
-		cc_diag_set(diag, CC_EDB, "sqlite", "%s", sqlite3_errmsg(db));
-	else if (r == -1)
-		cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
-	sqlite3_finalize(st);
-	for (i = 0; i < n; i++)
-		free(v[i].from.s);
-	free(v);
-	free(od.s);
-	if (r < 0)
-		return r == -1 ? CC_ENOMEM : CC_EDB;
-	if (ok) {
-		*answered = 1;
-		*passed = p;
-		*failed = f;
+		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
+		    sqlite3_errmsg(db));
+	if (r == -1)
+		return cc_diag_set(diag, CC_ENOMEM, "nomem", "out of memory");
+	memcpy(q->pairs, pc, sizeof(pc));
+	q->answered = (pairs ? QUALITY_PAIRS : 0) |
+	    (lines ? QUALITY_LINES : 0) | (versions ? QUALITY_VERSIONS : 0);
+	if (lines) {
+		/* every row was read: all distinct, none duplicated */
+		q->lines_passed = rows;
+		q->lines_failed = 0;
+	}
+	if (versions) {
+		q->versions_passed = vp;
+		q->versions_failed = vf;
 	}
 	return CC_OK;
 }
@@ -441,22 +588,16 @@ examples(sqlite3 *db, const char *sql)
 cc_err
 quality_all(struct run *r, struct cc_diag *diag)
 {
+	struct quality_facts qf;
 	sqlite3_stmt *st, *ins;
 	long long passed, failed, fails = 0, empty = 0;
-	long long fc[2 * FACT_PAIRS];
 	size_t i;
 	char *ex;
 	cc_err err;
-	int k;
 
-	if (sqlite3_prepare_v2(r->db, fact_scan, -1, &st, NULL) != SQLITE_OK)
-		return cc_diag_set(diag, CC_EDB, "sqlite", "%s",
-		    sqlite3_errmsg(r->db));
-	memset(fc, 0, sizeof(fc));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		for (k = 0; k < 2 * FACT_PAIRS; k++)
-			fc[k] = sqlite3_column_int64(st, k);
-	sqlite3_finalize(st);
+	/* the rules on the facts, in one pass */
+	if ((err = quality_facts(r->db, &qf, diag)) != CC_OK)
+		return err;
 
 	if (sqlite3_prepare_v2(r->ws->db, "INSERT OR REPLACE INTO"
 	    " quality_results (run_id, rule, dimension, target, passed, failed,"
@@ -471,17 +612,16 @@ quality_all(struct run *r, struct cc_diag *diag)
 			return CC_ECONFLICT;
 		}
 		passed = failed = 0;
-		if ((rules[i].fact == -1 && ((err = quality_order_lines(r->db,
-		    &k, &passed, &failed, diag)) != CC_OK || k)) ||
-		    (rules[i].fact == -2 && ((err = quality_product_versions(
-		    r->db, &k, &passed, &failed, diag)) != CC_OK || k))) {
-			if (err != CC_OK) {
-				sqlite3_finalize(ins);
-				return err;
-			}
+		if (rules[i].fact == -1 && (qf.answered & QUALITY_LINES)) {
+			passed = qf.lines_passed;
+			failed = qf.lines_failed;
+		} else if (rules[i].fact == -2 &&
+		    (qf.answered & QUALITY_VERSIONS)) {
+			passed = qf.versions_passed;
+			failed = qf.versions_failed;
 		} else if (rules[i].counts == NULL) {
-			passed = fc[2 * rules[i].fact - 2];
-			failed = fc[2 * rules[i].fact - 1];
+			passed = qf.pairs[2 * rules[i].fact - 2];
+			failed = qf.pairs[2 * rules[i].fact - 1];
 		} else if (sqlite3_prepare_v2(r->db, rules[i].counts, -1, &st,
 		    NULL) != SQLITE_OK) {
 			cc_diag_set(diag, CC_EDB, "sqlite", "rule %s: %s",
