@@ -102,7 +102,8 @@ doc_start(struct run *r, struct docjob *j, struct cc_diag *diag)
  * which they do not change; every statement the documents and segments
  * run after them gives the same rows with or without them: each LIMIT
  * has a total ORDER BY, every sum is of integers), the others while the
- * documents' thread works.
+ * documents' thread works.  Quality's thread waits meanwhile and begins
+ * after the pass (run_quality_go()).
  */
 #define FACT_INDEXES_BESIDE	2	/* of the 3 (1M facts: the pass ~0.5 s,
 					   an index ~0.22 s; all 3 beside it
@@ -219,6 +220,8 @@ aggregate_all(struct run *r, struct cc_diag *diag)
 			return err;
 		}
 	}
+	/* quality's thread from here on (run_quality_go()) */
+	run_quality_go(r);
 	/* the grouped tables, then the segments from them, then the
 	 * stored documents (the customers dashboard shows the segments);
 	 * the sources dashboard's groups last (no document reads them),

@@ -17,6 +17,7 @@
 #include "concord/workspace.h"
 
 struct lines_plan;
+struct qjob;
 
 struct run {
 	struct workspace	*ws;		/* files, mappings, runs */
@@ -41,6 +42,9 @@ struct run {
 						   one thread, else up to 2 */
 	int			 quality_beside; /* quality runs on its own
 						   thread (pipeline.c) */
+	struct qjob		*qjob;		/* that thread, waiting for
+						   run_quality_go(); NULL:
+						   none waits */
 	int			 fact_indexes;	/* how many of fact_sales'
 						   indexes are built
 						   (run_fact_indexes()) */
@@ -126,6 +130,17 @@ cc_err	run_model_reader(const struct run *r, sqlite3 **out);
  * those of COMMIT and BEGIN (CC_EDB, diag).
  */
 cc_err	run_model_share(struct run *r, struct cc_diag *diag);
+
+/*
+ * Lets the quality phase's thread (pipeline.c, r->qjob) begin its work:
+ * started with the aggregate phase, it holds its snapshot of the model
+ * as load committed it and waits, so that the aggregate phase can run
+ * the facts' pass and the first indexes with both cores and quality fill
+ * the phase's end.  Once per run; nothing when no thread waits (one
+ * thread, quality on this one); quality_join() calls it too, so that no
+ * path leaves the thread waiting.
+ */
+void	run_quality_go(struct run *r);
 
 /*
  * Builds fact_sales' indexes (model_fact_indexes()) once per run

@@ -11,7 +11,9 @@
  * start from the same bytes, file ids and empty caches; every model
  * table is compared row by row (the masks of the helpers' cmpmodel2.sh:
  * the matcher's own timings; the stored dashboards whole), the
- * report without its timings.  Needs the CRM/ERP seeds
+ * report without its timings.  A run on two threads cancelled before
+ * and after quality's thread started ends cancelled and leaves the
+ * previous model installed.  Needs the CRM/ERP seeds
  * (SRCDIR/../shared/data/seeds, or CONCORD_SHARED/data/seeds); skipped
  * without them.
  */
@@ -348,12 +350,107 @@ test_same_key_values_one_thread(void **state)
 	one_and_two(rel, sizeof(rel) / sizeof(rel[0]), 1);
 }
 
+/* A tick that cancels the run when it reaches phase (arg). */
+static int
+cancel_at(void *arg, const char *phase, long long done, long long total)
+{
+	(void)done;
+	(void)total;
+	return strcmp(phase, (const char *)arg) == 0;
+}
+
+/* The run id model.db at dir says built it, into id (RUNS_ID_LEN + 1). */
+static void
+model_run(const char *dir, char *id)
+{
+	char path[300];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	snprintf(path, sizeof(path), "%s/workspaces/u1/model.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT run_id FROM"
+	    " model_info", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(id, RUNS_ID_LEN + 1, "%s", sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/*
+ * A run on two threads cancelled when it reaches the aggregate phase
+ * (before quality's thread starts) and when it reaches the quality phase
+ * (quality's thread started, waited for, then joined): CC_ECONFLICT, the
+ * previous model still installed, no model being built left beside it.
+ */
+static void
+test_cancelled_two_threads(void **state)
+{
+	static const char *const rel[] = {
+		"source_crm/cst_info.csv", "source_crm/prd_info.csv",
+		"source_crm/sales_details.csv",
+	};
+	static const char *const at[] = { "aggregate", "quality" };
+	char dir[64], path[300], rid[RUNS_ID_LEN + 1], got[RUNS_ID_LEN + 1];
+	char first[RUNS_ID_LEN + 1];
+	struct pipeline_options opt;
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+	json_t *rep = NULL;
+	size_t i, len;
+	char *data;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/concord-cancel-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if ((data = slurp(rel[i], &len)) == NULL) {
+			ws_close(ws);
+			skip();
+		}
+		upload(ws, strrchr(rel[i], '/') + 1, data, len);
+		free(data);
+	}
+	assert_int_equal(runs_create(ws, first), CC_OK);
+	ws_close(ws);
+	run_in(dir, first, 0, &rep);
+	json_decref(rep);
+	for (i = 0; i < 2; i++) {
+		memset(&opt, 0, sizeof(opt));
+		memset(&diag, 0, sizeof(diag));
+		opt.today = "2026-12-03";
+		rep = NULL;
+		/* the first run's row is still queued (pipeline_run() does
+		 * not end it): these need no row of their own */
+		snprintf(rid, sizeof(rid), "r-cancel-%zu", i);
+		assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
+		assert_int_equal(pipeline_run(ws, rid, &opt, cancel_at,
+		    (void *)at[i], &rep, &diag), CC_ECONFLICT);
+		assert_string_equal(diag.code, "cancelled");
+		json_decref(rep);
+		ws_close(ws);
+		model_run(dir, got);
+		assert_string_equal(got, first);
+		snprintf(path, sizeof(path), "%s/workspaces/u1/" WS_MODEL_TMP,
+		    dir);
+		assert_int_not_equal(access(path, F_OK), 0);
+		snprintf(path, sizeof(path), "%s/workspaces/u1/" WS_MODEL_TMP
+		    "-wal", dir);
+		assert_int_not_equal(access(path, F_OK), 0);
+	}
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crm_erp_one_and_two_threads),
 		cmocka_unit_test(test_same_key_values_one_thread),
+		cmocka_unit_test(test_cancelled_two_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
