@@ -45,6 +45,12 @@ struct run {
 	struct qjob		*qjob;		/* that thread, waiting for
 						   run_quality_go(); NULL:
 						   none waits */
+	int			 stage_copied;	/* a file's staged rows were
+						   copied from the previous
+						   model (stage.c), whose
+						   order lines an older
+						   version may have left
+						   unnumbered (load.c) */
 	int			 fact_indexes;	/* how many of fact_sales'
 						   indexes are built
 						   (run_fact_indexes()) */

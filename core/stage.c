@@ -1661,6 +1661,7 @@ stage_all(struct run *r, struct cc_diag *diag)
 		    "state")));
 		if (unchanged(r, id, sha, mhash)) {
 			err = copy_previous(r, id, diag);
+			r->stage_copied = 1;
 			json_object_set_new(rep, "reused", json_true());
 			run_count(r, "files_reused", 1);
 		} else if ((err = read_columns(&f, diag)) ==

@@ -13,7 +13,8 @@
  * the matcher's own timings; the stored dashboards whole), the
  * report without its timings.  A run on two threads cancelled before
  * and after quality's thread started ends cancelled and leaves the
- * previous model installed.  Needs the CRM/ERP seeds
+ * previous model installed; order lines an older version left unnumbered
+ * are numbered by the run that copies them.  Needs the CRM/ERP seeds
  * (SRCDIR/../shared/data/seeds, or CONCORD_SHARED/data/seeds); skipped
  * without them.
  */
@@ -350,6 +351,26 @@ test_same_key_values_one_thread(void **state)
 	one_and_two(rel, sizeof(rel) / sizeof(rel[0]), 1);
 }
 
+/* Records and executes a run in dir (runs_start(): its row done,
+ * failed or cancelled after), on up to two threads; its result, diag
+ * set. */
+static cc_err
+start_in(const char *dir, pipeline_tick tick, void *arg, char *id,
+    struct cc_diag *diag)
+{
+	struct pipeline_options opt;
+	struct workspace *ws = NULL;
+	cc_err err;
+
+	memset(&opt, 0, sizeof(opt));
+	memset(diag, 0, sizeof(*diag));
+	opt.today = "2026-12-03";
+	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
+	err = runs_start(ws, NULL, &opt, tick, arg, id, diag);
+	ws_close(ws);
+	return err;
+}
+
 /* A tick that cancels the run when it reaches phase (arg). */
 static int
 cancel_at(void *arg, const char *phase, long long done, long long total)
@@ -394,10 +415,8 @@ test_cancelled_two_threads(void **state)
 	static const char *const at[] = { "aggregate", "quality" };
 	char dir[64], path[300], rid[RUNS_ID_LEN + 1], got[RUNS_ID_LEN + 1];
 	char first[RUNS_ID_LEN + 1];
-	struct pipeline_options opt;
 	struct workspace *ws = NULL;
 	struct cc_diag diag;
-	json_t *rep = NULL;
 	size_t i, len;
 	char *data;
 
@@ -413,24 +432,12 @@ test_cancelled_two_threads(void **state)
 		upload(ws, strrchr(rel[i], '/') + 1, data, len);
 		free(data);
 	}
-	assert_int_equal(runs_create(ws, first), CC_OK);
 	ws_close(ws);
-	run_in(dir, first, 0, &rep);
-	json_decref(rep);
+	assert_int_equal(start_in(dir, NULL, NULL, first, &diag), CC_OK);
 	for (i = 0; i < 2; i++) {
-		memset(&opt, 0, sizeof(opt));
-		memset(&diag, 0, sizeof(diag));
-		opt.today = "2026-12-03";
-		rep = NULL;
-		/* the first run's row is still queued (pipeline_run() does
-		 * not end it): these need no row of their own */
-		snprintf(rid, sizeof(rid), "r-cancel-%zu", i);
-		assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
-		assert_int_equal(pipeline_run(ws, rid, &opt, cancel_at,
-		    (void *)at[i], &rep, &diag), CC_ECONFLICT);
+		assert_int_equal(start_in(dir, cancel_at, (void *)at[i], rid,
+		    &diag), CC_ECONFLICT);
 		assert_string_equal(diag.code, "cancelled");
-		json_decref(rep);
-		ws_close(ws);
 		model_run(dir, got);
 		assert_string_equal(got, first);
 		snprintf(path, sizeof(path), "%s/workspaces/u1/" WS_MODEL_TMP,
@@ -444,6 +451,79 @@ test_cancelled_two_threads(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/*
+ * Order lines an older version staged without numbers (line_number NULL
+ * in the previous model) are numbered by the next run that copies them
+ * (the files unchanged): every fact has the number the stage gave its
+ * line before, by the line's place among its order's lines.
+ */
+static void
+test_copied_lines_numbered(void **state)
+{
+	static const char *const rel[] = {
+		"source_crm/cst_info.csv", "source_crm/prd_info.csv",
+		"source_crm/sales_details.csv",
+	};
+	char dir[64], path[300], side[128], rid[RUNS_ID_LEN + 1];
+	struct workspace *ws = NULL;
+	struct cc_diag diag;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	size_t i, len;
+	char *data;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/concord-lines-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if ((data = slurp(rel[i], &len)) == NULL) {
+			ws_close(ws);
+			skip();
+		}
+		upload(ws, strrchr(rel[i], '/') + 1, data, len);
+		free(data);
+	}
+	ws_close(ws);
+	assert_int_equal(start_in(dir, NULL, NULL, rid, &diag), CC_OK);
+	/* a third of the staged lines unnumbered; their numbers kept in a
+	 * file of the test's (the run replaces model.db) */
+	snprintf(path, sizeof(path), "%s/workspaces/u1/model.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(side, sizeof(side), "ATTACH '%s/was.db' AS side", dir);
+	assert_int_equal(sqlite3_exec(db, side, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE side.was AS SELECT"
+	    " _file_id, _row, line_number FROM stg_order_line; UPDATE"
+	    " stg_order_line SET line_number = NULL WHERE _row % 3 = 0", NULL,
+	    NULL, NULL), SQLITE_OK);
+	assert_true(sqlite3_changes(db) > 1000);
+	sqlite3_close(db);
+	if (start_in(dir, NULL, NULL, rid, &diag) != CC_OK)
+		fail_msg("second run: %s", diag.message);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, side, NULL, NULL, NULL), SQLITE_OK);
+	/* every line numbered again, as before; every fact's number its
+	 * line's */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM"
+	    " side.was), (SELECT count(*) FROM stg_order_line s JOIN side.was w"
+	    " USING (_file_id, _row) WHERE s.line_number IS w.line_number),"
+	    " (SELECT count(*) FROM fact_sales), (SELECT count(*) FROM"
+	    " fact_sales f JOIN side.was w USING (_file_id, _row) WHERE"
+	    " f.line_number IS w.line_number AND w.line_number IS NOT NULL)",
+	    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_true(sqlite3_column_int64(q, 0) > 1000);
+	assert_int_equal(sqlite3_column_int64(q, 1),
+	    sqlite3_column_int64(q, 0));
+	assert_true(sqlite3_column_int64(q, 2) > 1000);
+	assert_int_equal(sqlite3_column_int64(q, 3),
+	    sqlite3_column_int64(q, 2));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -451,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_crm_erp_one_and_two_threads),
 		cmocka_unit_test(test_same_key_values_one_thread),
 		cmocka_unit_test(test_cancelled_two_threads),
+		cmocka_unit_test(test_copied_lines_numbered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
