@@ -1,10 +1,11 @@
 /*
- * handoff.c - two sets of work handed from the run's thread to a writer
+ * handoff.c - sets of work handed from the run's thread to a writer
  * thread (pipeline_int.h): the run fills one set while the writer does
- * the other; one set is handed at a time, and the next only once the
- * writer is done with the previous one, so no set is ever filled and
- * written at once.  A mutex and a condition variable (POSIX threads);
- * without a thread the set is written at once on the caller's.
+ * another; one set is handed at a time, and the next only once the
+ * writer has taken the previous one, so with HANDOFF_SETS sets filled in
+ * turn no set is ever filled and written at once.  A mutex and a
+ * condition variable (POSIX threads); without a thread the set is
+ * written at once on the caller's.
  */
 #include "config.h"
 
@@ -29,6 +30,8 @@ handoff_main(void *arg)
 		s = h->pending;
 		h->pending = -1;
 		h->busy = 1;
+		/* taken: the caller may hand the next one */
+		pthread_cond_broadcast(&h->cv);
 		pthread_mutex_unlock(&h->mu);
 		/* h->err is written by this thread alone while it runs */
 		err = h->write(h->arg, s, h->err != CC_OK);
@@ -74,7 +77,7 @@ handoff_post(struct handoff *h, int set)
 		return h->err;
 	}
 	pthread_mutex_lock(&h->mu);
-	while (h->pending >= 0 || h->busy)
+	while (h->pending >= 0)
 		pthread_cond_wait(&h->cv, &h->mu);
 	h->pending = set;
 	err = h->err;

@@ -1758,7 +1758,7 @@ struct lwriter {
 	struct run		*r;
 	sqlite3_stmt		*fact, *fplain, *back, *quar, *sup;
 	struct load_counts	*fc;
-	struct lbatch		 b[2];
+	struct lbatch		 b[HANDOFF_SETS];
 	int			 cur;		/* the batch being filled */
 	struct handoff		 h;		/* errors: CC_EDB, r->db's
 						   message */
@@ -1871,13 +1871,13 @@ lwriter_write(void *arg, int set, int discard)
 }
 
 /* Hands the batch being filled to the writer (or writes it) and makes
- * the other one current: handoff_post()'s error or CC_OK. */
+ * the next one current: handoff_post()'s error or CC_OK. */
 static cc_err
 lwriter_post(struct lwriter *w)
 {
 	cc_err err = handoff_post(&w->h, w->cur);
 
-	w->cur = !w->cur;
+	w->cur = (w->cur + 1) % HANDOFF_SETS;
 	return err;
 }
 
@@ -2020,7 +2020,7 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 		goto out;
 	}
 	sqlite3_bind_text(w.quar, 1, r->run_id, -1, SQLITE_STATIC);
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < HANDOFF_SETS; k++) {
 		w.b[k].acap = LOP_ARENA;
 		if ((w.b[k].op = malloc(LOP_BATCH * sizeof(*w.b[k].op))) ==
 		    NULL || (w.b[k].arena = malloc(LOP_ARENA)) == NULL) {
@@ -2197,7 +2197,7 @@ out:
 	sqlite3_finalize(w.quar);
 	sqlite3_finalize(w.sup);
 	sqlite3_finalize(fin);
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < HANDOFF_SETS; k++) {
 		free(w.b[k].op);
 		free(w.b[k].arena);
 	}

@@ -248,22 +248,31 @@ void	reconcile_values_free(struct refvalues *v, size_t n);
  * out of memory.  keymap_get(): the value of key, NULL when absent.
  */
 /*
- * Two sets of work (numbered 0 and 1) handed from the run's thread to a
- * writer thread (core/handoff.c), so that filling one overlaps writing
- * the other: the stage's rows (core/stage.c), the load's facts
- * (core/load.c).  write(arg, set, discard) writes set (only empties it
- * when discard: after an earlier error) and returns CC_OK or its error;
- * it runs on the writer thread, or on the caller's without one.
- * handoff_start(): thread 0, or pthread_create() failing, and every
- * handoff_post() writes the set at once.  handoff_post(): waits until
- * the writer is done with the set handed before (so the caller may fill
- * the other set once this returns), hands set; returns the first error
- * of the writes so far (later sets are then discarded), else CC_OK.
- * handoff_end(): waits for the set handed, stops the thread (safe to call
- * twice); returns the first error of the writes, else CC_OK.  The
- * writer's memory (what write() sets) is the caller's to read after
- * handoff_end().
+ * Sets of work (HANDOFF_SETS of them, numbered from 0, filled in turn)
+ * handed from the run's thread to a writer thread (core/handoff.c), so
+ * that filling one overlaps writing another: the stage's rows
+ * (core/stage.c), the load's facts (core/load.c).  write(arg, set,
+ * discard) writes set (only empties it when discard: after an earlier
+ * error) and returns CC_OK or its error; it runs on the writer thread,
+ * or on the caller's without one.  handoff_start(): thread 0, or
+ * pthread_create() failing, and every handoff_post() writes the set at
+ * once.  handoff_post(): waits until the writer has taken the set handed
+ * before (it may still be writing it), hands set; so with the sets
+ * filled in turn, the one after set is free once this returns (the
+ * writer is done with every set handed before the last).  Returns the
+ * first error of the writes so far (later sets are then discarded), else
+ * CC_OK.  handoff_end(): waits for the sets handed, stops the thread
+ * (safe to call twice); returns the first error of the writes, else
+ * CC_OK.  The writer's memory (what write() sets) is the caller's to
+ * read after handoff_end().
+ *
+ * Three sets rather than two: with two, each side waits for the other
+ * at every set whichever is slower at it (1M lines: each thread about
+ * 13 % idle in the stage phase); the third lets the filling thread run a
+ * set ahead.
  */
+#define HANDOFF_SETS	3
+
 typedef cc_err	(*handoff_write)(void *arg, int set, int discard);
 
 struct handoff {

@@ -238,8 +238,8 @@ struct issues {
 
 /*
  * An entity the file feeds: its targets and its INSERTs.  Rows are kept
- * in two sets (k[2]: one filled by the reading thread while the writer
- * inserts the other, see struct writer) of nkeep rows, inserted
+ * in sets (k[HANDOFF_SETS]: one filled by the reading thread while the
+ * writer inserts another, see struct writer) of nkeep rows, inserted
  * BATCH_ROWS at a time by one multi-row INSERT (insb), which costs
  * SQLite about half of BATCH_ROWS single-row statements
  * (tests/bench/README.md); the rest, at the end, one by one through ins.
@@ -254,7 +254,7 @@ struct fed {
 	int				 nbatch;
 	int				 nparam;	/* parameters per row */
 	int				 nkeep;		/* rows per set */
-	struct kept			 k[2];
+	struct kept			 k[HANDOFF_SETS];
 	long long			 rows;
 	/* order lines: a line without a line number is numbered in
 	 * source order within its order (the file's lines of the same
@@ -284,7 +284,7 @@ struct file {
 	size_t			 ncols;
 	const char *const	*names;		/* reader column names */
 	int			 cur;		/* the set being filled */
-	struct issues		 q[2];		/* each set's clean issues */
+	struct issues		 q[HANDOFF_SETS]; /* each set's clean issues */
 };
 
 static const char *
@@ -844,7 +844,7 @@ prepare_inserts(struct run *r, struct file *f, struct cc_diag *diag)
 		if (fd->nbatch < 1)
 			fd->nbatch = 1;
 		fd->nkeep = fd->nbatch * KEEP_BATCHES;
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < HANDOFF_SETS; k++) {
 			struct kept *kp = &fd->k[k];
 			if ((kp->bv = calloc((size_t)fd->nkeep *
 			    (size_t)fd->nparam, sizeof(*kp->bv))) == NULL ||
@@ -1007,7 +1007,7 @@ fed_free(struct fed *fd)
 	sqlite3_finalize(fd->ins);
 	sqlite3_finalize(fd->insb);
 	fd->ins = fd->insb = NULL;
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < HANDOFF_SETS; k++) {
 		struct kept *kp = &fd->k[k];
 		for (b = 0; kp->extra != NULL && b < fd->nkeep; b++)
 			free(kp->extra[b]);
@@ -1268,7 +1268,7 @@ stage_rows(struct run *r, struct file *f, long long *done, long long total,
 		if (f->nfed > 0 && f->fed[0].k[s].nb == f->fed[0].nkeep) {
 			if ((err = handoff_post(&w.h, s)) != CC_OK)
 				goto out;
-			f->cur = !s;
+			f->cur = (s + 1) % HANDOFF_SETS;
 		}
 		if (++*done % 10000 == 0 && run_tick(r, "stage", *done, total)) {
 			err = CC_ECONFLICT;
@@ -1308,8 +1308,8 @@ out:
 	sqlite3_finalize(issue_st);
 	for (i = 0; i < f->nfed; i++)
 		fed_free(&f->fed[i]);
-	issues_clear(&f->q[0], 0);
-	issues_clear(&f->q[1], 0);
+	for (i = 0; i < HANDOFF_SETS; i++)
+		issues_clear(&f->q[i], 0);
 	return err;
 }
 

@@ -1,11 +1,14 @@
 /*
- * test_handoff.c - two sets of work handed to a writer thread
+ * test_handoff.c - sets of work handed in turn to a writer thread
  * (core/handoff.c, pipeline_int.h), with and without the thread: every
  * set is written once, in the order handed, and never while the caller
  * fills it (each set holds a sequence of numbers the caller wrote; the
  * writer checks it is whole and appends it to a log); the first error is
- * returned by the next handoff_post() and by handoff_end(), and the sets
- * handed after it are discarded, not written; handoff_end() twice.
+ * returned by a later handoff_post() (the next one without a thread) and
+ * by handoff_end(), and the sets handed after it are discarded, not
+ * written; handoff_end() twice.  With the thread, handoff_post() returns
+ * while the writer still writes the set before (the caller runs a set
+ * ahead).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "pipeline_int.h"
 
@@ -21,7 +25,7 @@
 #define SETS	200		/* sets handed per test */
 
 struct job {
-	long	 set[2][N];
+	long	 set[HANDOFF_SETS][N];
 	long	 log[SETS * N];
 	size_t	 nlog;
 	int	 written, discarded, torn;
@@ -67,7 +71,7 @@ feed(struct handoff *h, struct job *j, int *at)
 			*at = k;
 			return err;
 		}
-		s = !s;
+		s = (s + 1) % HANDOFF_SETS;
 	}
 	*at = SETS;
 	return CC_OK;
@@ -102,14 +106,26 @@ check_error(int thread)
 	struct handoff h;
 	int at;
 
+	cc_err err;
+
 	memset(&j, 0, sizeof(j));
 	j.fail_at = 10;
 	handoff_start(&h, write_set, &j, thread);
-	assert_int_equal(feed(&h, &j, &at), CC_EDB);
+	err = feed(&h, &j, &at);
 	/* seen by the post of the failing set without a thread; with one,
-	 * by the next post (it waits for that write), whose set is handed
-	 * and discarded */
-	assert_int_equal(at, thread ? 10 : 9);
+	 * by a later post (each waits only for the set before it to be
+	 * taken), whose set is handed and discarded, or else by
+	 * handoff_end() */
+	if (!thread) {
+		assert_int_equal(err, CC_EDB);
+		assert_int_equal(at, 9);
+	} else if (err == CC_EDB)
+		assert_true(at >= 10 && at < SETS);
+	else {
+		assert_int_equal(err, CC_OK);
+		assert_int_equal(at, SETS);
+		at = SETS - 1;
+	}
 	assert_int_equal(handoff_end(&h), CC_EDB);
 	assert_int_equal(handoff_end(&h), CC_EDB);
 	assert_int_equal(j.written, 10);
@@ -146,6 +162,49 @@ test_error_no_thread(void **state)
 	check_error(0);
 }
 
+/* The first write waits (up to 5 s) for the caller to have handed the
+ * set after it. */
+struct ahead {
+	volatile int	 posted;	/* sets handed so far */
+	int		 saw;		/* the write saw the second handed */
+};
+
+static cc_err
+write_slow(void *arg, int s, int discard)
+{
+	struct ahead *a = arg;
+	struct timespec ts = { 0, 1000000 };
+	int i;
+
+	(void)discard;
+	if (s != 0 || a->saw)
+		return CC_OK;
+	for (i = 0; i < 5000 && __atomic_load_n(&a->posted,
+	    __ATOMIC_SEQ_CST) < 2; i++)
+		nanosleep(&ts, NULL);
+	a->saw = __atomic_load_n(&a->posted, __ATOMIC_SEQ_CST) >= 2;
+	return CC_OK;
+}
+
+static void
+test_runs_ahead(void **state)
+{
+	struct ahead a;
+	struct handoff h;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	handoff_start(&h, write_slow, &a, 1);
+	assert_int_equal(h.on, 1);
+	assert_int_equal(handoff_post(&h, 0), CC_OK);
+	__atomic_store_n(&a.posted, 1, __ATOMIC_SEQ_CST);
+	/* returns once set 0 is taken, while it is being written */
+	assert_int_equal(handoff_post(&h, 1), CC_OK);
+	__atomic_store_n(&a.posted, 2, __ATOMIC_SEQ_CST);
+	assert_int_equal(handoff_end(&h), CC_OK);
+	assert_int_equal(a.saw, 1);
+}
+
 int
 main(void)
 {
@@ -154,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_no_thread),
 		cmocka_unit_test(test_error_thread),
 		cmocka_unit_test(test_error_no_thread),
+		cmocka_unit_test(test_runs_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
