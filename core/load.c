@@ -2400,6 +2400,9 @@ load_all(struct run *r, struct cc_diag *diag)
 	}
 	if ((err = run_steps(r, load_sql, diag)) != CC_OK)
 		return err;
+	/* the lines' runs, from reconcile's thread, before any line may
+	 * change */
+	run_prefetch_join(r);
 	/* the stage numbers every line it stages (stage.c number_line()):
 	 * only copied rows may lack a number (a scan of the staged lines,
 	 * 1M lines: about 50 ms, on the run's path) */

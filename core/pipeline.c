@@ -505,6 +505,9 @@ pipeline_run(struct workspace *ws, const char *run_id,
 		    strcmp(phases[i].name, opt->until) == 0)
 			break;
 	}
+	/* a run that ended before the load: reconcile's thread is done
+	 * with the model before it leaves WAL mode */
+	run_prefetch_join(&r);
 	if (err == CC_ECONFLICT)
 		cc_diag_set(diag, CC_ECONFLICT, "cancelled", "the run was"
 		    " cancelled");
@@ -565,6 +568,7 @@ out:
 		pthread_mutex_unlock(&qj.mu);
 	}
 	quality_join(&r, &qj, NULL);
+	run_prefetch_join(&r);
 	lines_plan_free(r.lines_plan);
 	free(r.lines_plan);
 	if (r.db != NULL)

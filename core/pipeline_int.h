@@ -17,6 +17,7 @@
 #include "concord/workspace.h"
 
 struct lines_plan;
+struct prefetch;
 struct qjob;
 
 struct run {
@@ -54,6 +55,10 @@ struct run {
 	int			 fact_indexes;	/* how many of fact_sales'
 						   indexes are built
 						   (run_fact_indexes()) */
+	struct prefetch		*prefetch;	/* reconcile's thread, still
+						   reading the lines' runs
+						   (run_prefetch_join()), or
+						   NULL */
 	struct lines_plan	*lines_plan;	/* the order lines' runs, or
 						   NULL (reconcile.c's
 						   thread; load.c) */
@@ -147,6 +152,16 @@ cc_err	run_model_share(struct run *r, struct cc_diag *diag);
  * path leaves the thread waiting.
  */
 void	run_quality_go(struct run *r);
+
+/*
+ * Joins the reconcile phase's reading thread (core/reconcile.c), which
+ * reads the order lines' runs (lines_plan()) on after the phase's own
+ * reads, while the run builds the load's dimensions: its runs become
+ * r->lines_plan when it read them and the run has none.  The load calls
+ * it before it may number lines or reads them; the run's end calls it
+ * too.  Nothing when no thread runs (r->prefetch NULL).
+ */
+void	run_prefetch_join(struct run *r);
 
 /*
  * Builds fact_sales' indexes (model_fact_indexes()) once per run

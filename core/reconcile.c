@@ -1424,6 +1424,10 @@ struct prefetch {
 							   (lines_plan()), for the
 							   load (struct run) */
 	pthread_t			 th;
+	pthread_mutex_t			 mu;		/* values_done, under mu;
+							   cv: it was set */
+	pthread_cond_t			 cv;
+	int				 values_done;
 	int				 started;
 };
 
@@ -1439,8 +1443,14 @@ prefetch_main(void *arg)
 		if ((n = entity_refs(&p->es[i], refs)) > 1)
 			p->err[i] = reconcile_values_all(p->db, p->es[i].name,
 			    refs, n, &p->pre[i], &p->npre[i]);
+	/* the values are the reconcile phase's now (prefetch_values()) */
+	pthread_mutex_lock(&p->mu);
+	p->values_done = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 	/* and the runs of the order lines, which nothing changes until the
-	 * load reads them (but line numbers it gives: load.c) */
+	 * load reads them (but line numbers it gives: load.c), while the
+	 * run goes on to the load's dimensions (run_prefetch_join()) */
 	if (p->plan != NULL && lines_plan(p->db, LINES_RUNS_MAX, p->plan) !=
 	    CC_OK)
 		p->plan->ok = 0;
@@ -1459,6 +1469,8 @@ prefetch_start(struct prefetch *p, struct run *r, const struct schema_entity
 	memset(p, 0, sizeof(*p));
 	p->es = es;
 	p->ne = ne;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
 	if (r->threads == 1 || (p->pre = calloc(ne, sizeof(*p->pre))) ==
 	    NULL || (p->npre = calloc(ne, sizeof(*p->npre))) == NULL ||
 	    (p->err = calloc(ne, sizeof(*p->err))) == NULL)
@@ -1492,6 +1504,19 @@ prefetch_join(struct prefetch *p)
 	p->db = NULL;
 }
 
+/* Waits until the thread has read the references' values (nothing when
+ * it did not start). */
+static void
+prefetch_values(struct prefetch *p)
+{
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	while (!p->values_done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Entity i's values, read by the thread (moved out of p): 1, else 0. */
 static int
 prefetch_take(struct prefetch *p, size_t i, struct refvalues **pre,
@@ -1506,19 +1531,49 @@ prefetch_take(struct prefetch *p, size_t i, struct refvalues **pre,
 	return 1;
 }
 
+/* Frees the values (after prefetch_values()). */
 static void
-prefetch_free(struct prefetch *p)
+prefetch_values_free(struct prefetch *p)
 {
 	size_t i;
 
-	prefetch_join(p);
 	for (i = 0; p->pre != NULL && i < p->ne; i++)
 		reconcile_values_free(p->pre[i], p->npre[i]);
 	free(p->pre);
 	free(p->npre);
 	free(p->err);
+	p->pre = NULL;
+	p->npre = NULL;
+	p->err = NULL;
+}
+
+/* Joins the thread and frees p: its lines' runs become the run's when
+ * it read them (and the run has none). */
+static void
+prefetch_end(struct run *r, struct prefetch *p)
+{
+	prefetch_join(p);
+	prefetch_values_free(p);
+	if (p->plan != NULL && p->plan->ok && r->lines_plan == NULL) {
+		r->lines_plan = p->plan;	/* the run's now */
+		p->plan = NULL;
+	}
 	lines_plan_free(p->plan);
 	free(p->plan);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+void
+run_prefetch_join(struct run *r)
+{
+	struct prefetch *p = r->prefetch;
+
+	if (p == NULL)
+		return;
+	r->prefetch = NULL;
+	prefetch_end(r, p);
 }
 
 cc_err
@@ -1526,7 +1581,7 @@ reconcile_all(struct run *r, struct cc_diag *diag)
 {
 	const struct schema_entity *es;
 	struct resolved done = { NULL, 0 };
-	struct prefetch pf;
+	struct prefetch *pf;
 	size_t ne, i, k;
 	cc_err err = CC_OK;
 
@@ -1539,9 +1594,13 @@ reconcile_all(struct run *r, struct cc_diag *diag)
 	    diag) != CC_OK)
 		return CC_EDB;
 	es = schema_entities(&ne);
-	if ((done.v = calloc(ne + 1, sizeof(*done.v))) == NULL)
+	run_prefetch_join(r);		/* a previous call's */
+	if ((done.v = calloc(ne + 1, sizeof(*done.v))) == NULL ||
+	    (pf = malloc(sizeof(*pf))) == NULL) {
+		free(done.v);
 		return CC_ENOMEM;
-	err = prefetch_start(&pf, r, es, ne, diag);
+	}
+	err = prefetch_start(pf, r, es, ne, diag);
 	for (i = 0; i < ne && err == CC_OK; i++) {
 		if (es[i].is_fact)
 			continue;
@@ -1551,12 +1610,7 @@ reconcile_all(struct run *r, struct cc_diag *diag)
 		    diag)) == CC_OK)
 			done.n++;
 	}
-	prefetch_join(&pf);
-	if (pf.plan != NULL && pf.plan->ok && pf.db == NULL && r->lines_plan ==
-	    NULL) {
-		r->lines_plan = pf.plan;	/* the run's now */
-		pf.plan = NULL;
-	}
+	prefetch_values(pf);
 	for (i = 0; i < ne && err == CC_OK; i++) {
 		/* an entity's references read in one scan when it has
 		 * several (the sales lines' customers and products: one
@@ -1566,7 +1620,7 @@ reconcile_all(struct run *r, struct cc_diag *diag)
 		struct refvalues *pre = NULL;
 		size_t npre = 0;
 		int nref = entity_refs(&es[i], refs);
-		if (nref > 1 && !prefetch_take(&pf, i, &pre, &npre) &&
+		if (nref > 1 && !prefetch_take(pf, i, &pre, &npre) &&
 		    (err = reconcile_values_all(r->db, es[i].name, refs, nref,
 		    &pre, &npre)) != CC_OK) {
 			if (err == CC_EDB)
@@ -1583,7 +1637,13 @@ reconcile_all(struct run *r, struct cc_diag *diag)
 				    NULL, npre, diag);
 		reconcile_values_free(pre, npre);
 	}
-	prefetch_free(&pf);
+	/* the thread goes on with the lines' runs: joined by the load
+	 * (run_prefetch_join()), or at the run's end */
+	prefetch_values_free(pf);
+	if (pf->started)
+		r->prefetch = pf;
+	else
+		prefetch_end(r, pf);
 	for (i = 0; i < done.n; i++)
 		ent_free(&done.v[i]);
 	free(done.v);
