@@ -1732,6 +1732,10 @@ struct load_counts {
  */
 #define L_NCOLS		(L_PAYM + 1)
 #define LOP_BATCH	1024		/* lines per batch */
+#define LOAD_PLAIN_ROWS	32		/* plain facts per INSERT (one
+					   statement of many rows costs SQLite
+					   less than as many of one) */
+#define LOAD_PLAIN_PARAMS 23		/* load_fact_plain_sql's parameters */
 #define LOP_ARENA	(256 * 1024)	/* a batch's texts, bytes (grown for
 					   one line longer than that) */
 
@@ -1757,12 +1761,113 @@ struct lbatch {
 struct lwriter {
 	struct run		*r;
 	sqlite3_stmt		*fact, *fplain, *back, *quar, *sup;
+	sqlite3_stmt		*fplainb;	/* LOAD_PLAIN_ROWS facts of
+						   load_fact_plain_sql in one
+						   statement, or NULL */
 	struct load_counts	*fc;
 	struct lbatch		 b[HANDOFF_SETS];
 	int			 cur;		/* the batch being filled */
 	struct handoff		 h;		/* errors: CC_EDB, r->db's
 						   message */
 };
+
+/* A fact's parameters (pipeline_int.h: load_fact_sql, or
+ * load_fact_plain_sql when o->plain), numbered from base + 1. */
+static void
+bind_fact(sqlite3_stmt *st, int base, const struct lop *o)
+{
+	const struct val *c = o->c;
+	int i;
+
+	bind_val(st, base + 1, &c[L_ORDER]);
+	bind_val(st, base + 2, &c[L_LINE]);
+	for (i = 0; i < 3; i++)		/* order, ship, due date */
+		bind_val(st, base + 3 + i, &c[L_ODATE + i]);
+	bind_num(st, base + 6, &o->csk);
+	bind_num(st, base + 7, &o->psk);
+	bind_cid(st, base + 8, &o->cc);
+	bind_cid(st, base + 9, &o->pc);
+	for (i = 0; i < 9; i++)		/* quantity .. payment method */
+		bind_val(st, base + 10 + i, &c[L_QTY + i]);
+	bind_val(st, base + 19, &c[L_FILE]);
+	bind_val(st, base + 20, &c[L_ROW]);
+	if (o->plain) {
+		long long dk;
+		bind_num(st, base + 11, &o->rp);
+		bind_num(st, base + 12, &o->ra);
+		bind_num(st, base + 21, &o->rd);
+		bind_num(st, base + 22, &o->rk);
+		if (load_date_key(c[L_ODATE].type, c[L_ODATE].s,
+		    c[L_ODATE].len, &dk))
+			sqlite3_bind_int64(st, base + 23, dk);
+		else
+			sqlite3_bind_null(st, base + 23);
+	} else if (o->listv != NULL)
+		sqlite3_bind_value(st, base + 21, o->listv);
+	else
+		sqlite3_bind_null(st, base + 21);
+}
+
+/* A fact inserted: the facts' counts (load_counts). */
+static void
+count_fact(struct load_counts *fc, const struct lop *o)
+{
+	fc->facts++;
+	fc->derived += o->rd.type != SQLITE_NULL && o->rd.i != 0;
+	fc->inconsistent += o->rk.type != SQLITE_NULL && o->rk.i == 0;
+	fc->unknown += o->csk.type == SQLITE_INTEGER && o->csk.i == 0;
+}
+
+/* 1 when the LOAD_PLAIN_ROWS operations of b from k on are all plain
+ * facts (the caller checked that there are as many). */
+static int
+plain_run(const struct lbatch *b, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < LOAD_PLAIN_ROWS; i++)
+		if (b->op[k + i].kind != LOP_FACT || !b->op[k + i].plain)
+			return 0;
+	return 1;
+}
+
+/*
+ * load_fact_plain_sql with rows rows of values: its VALUES tuple
+ * repeated, row r's parameters ?N numbered ?N + r * LOAD_PLAIN_PARAMS
+ * (new, the caller's to free), or NULL out of memory.
+ */
+static char *
+plain_rows_sql(int rows)
+{
+	const char *t = strstr(load_fact_plain_sql, " VALUES (") + 8, *p;
+	size_t head = (size_t)(t - load_fact_plain_sql), cap;
+	char *sql, *o;
+	int r;
+
+	cap = head + (size_t)rows * (strlen(t) + 2 * LOAD_PLAIN_PARAMS + 4);
+	if ((sql = malloc(cap)) == NULL)
+		return NULL;
+	memcpy(sql, load_fact_plain_sql, head);
+	o = sql + head;
+	for (r = 0; r < rows; r++) {
+		if (r > 0) {
+			*o++ = ',';
+			*o++ = ' ';
+		}
+		for (p = t; *p != '\0';) {
+			if (*p == '?') {
+				char *end;
+				long n = strtol(p + 1, &end, 10);
+				o += sprintf(o, "?%ld", n + (long)r *
+				    LOAD_PLAIN_PARAMS);
+				p = end;
+			} else
+				*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return sql;
+}
 
 /* Does the batch's operations on the run's connection: CC_OK or CC_EDB;
  * the batch is emptied either way (discard: nothing done). */
@@ -1805,35 +1910,27 @@ lbatch_write(struct lwriter *w, struct lbatch *b, int discard)
 				err = CC_EDB;
 			continue;
 		}
+		/* plain facts LOAD_PLAIN_ROWS at a time while they come
+		 * so, in their order */
+		if (o->plain && w->fplainb != NULL && b->n - k >=
+		    LOAD_PLAIN_ROWS && plain_run(b, k)) {
+			st = w->fplainb;
+			sqlite3_reset(st);
+			for (i = 0; i < LOAD_PLAIN_ROWS; i++)
+				bind_fact(st, i * LOAD_PLAIN_PARAMS,
+				    &b->op[k + (size_t)i]);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				err = CC_EDB;
+				break;
+			}
+			for (i = 0; i < LOAD_PLAIN_ROWS; i++)
+				count_fact(fc, &b->op[k + (size_t)i]);
+			k += LOAD_PLAIN_ROWS - 1;
+			continue;
+		}
 		st = o->plain ? w->fplain : w->fact;
 		sqlite3_reset(st);
-		bind_val(st, 1, &c[L_ORDER]);
-		bind_val(st, 2, &c[L_LINE]);
-		for (i = 0; i < 3; i++)		/* order, ship, due date */
-			bind_val(st, 3 + i, &c[L_ODATE + i]);
-		bind_num(st, 6, &o->csk);
-		bind_num(st, 7, &o->psk);
-		bind_cid(st, 8, &o->cc);
-		bind_cid(st, 9, &o->pc);
-		for (i = 0; i < 9; i++)		/* quantity .. payment method */
-			bind_val(st, 10 + i, &c[L_QTY + i]);
-		bind_val(st, 19, &c[L_FILE]);
-		bind_val(st, 20, &c[L_ROW]);
-		if (o->plain) {
-			long long dk;
-			bind_num(st, 11, &o->rp);
-			bind_num(st, 12, &o->ra);
-			bind_num(st, 21, &o->rd);
-			bind_num(st, 22, &o->rk);
-			if (load_date_key(c[L_ODATE].type, c[L_ODATE].s,
-			    c[L_ODATE].len, &dk))
-				sqlite3_bind_int64(st, 23, dk);
-			else
-				sqlite3_bind_null(st, 23);
-		} else if (o->listv != NULL)
-			sqlite3_bind_value(st, 21, o->listv);
-		else
-			sqlite3_bind_null(st, 21);
+		bind_fact(st, 0, o);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			err = CC_EDB;
 			break;
@@ -1851,11 +1948,7 @@ lbatch_write(struct lwriter *w, struct lbatch *b, int discard)
 			o->rk.type = sqlite3_column_type(w->back, 1);
 			o->rk.i = sqlite3_column_int64(w->back, 1);
 		}
-		/* the facts' counts (load_counts) */
-		fc->facts++;
-		fc->derived += o->rd.type != SQLITE_NULL && o->rd.i != 0;
-		fc->inconsistent += o->rk.type != SQLITE_NULL && o->rk.i == 0;
-		fc->unknown += o->csk.type == SQLITE_INTEGER && o->csk.i == 0;
+		count_fact(fc, o);
 	}
 	b->n = 0;
 	b->alen = 0;
@@ -2020,6 +2113,20 @@ load_lines(struct run *r, struct span *dates, struct load_counts *fc,
 		goto out;
 	}
 	sqlite3_bind_text(w.quar, 1, r->run_id, -1, SQLITE_STATIC);
+	/* the plain facts in statements of many rows (when the parameters'
+	 * limit allows; else one by one) */
+	if (sqlite3_limit(r->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) >=
+	    LOAD_PLAIN_ROWS * LOAD_PLAIN_PARAMS) {
+		char *sql = plain_rows_sql(LOAD_PLAIN_ROWS);
+		if (sql == NULL) {
+			err = CC_ENOMEM;
+			goto out;
+		}
+		if (sqlite3_prepare_v2(r->db, sql, -1, &w.fplainb, NULL) !=
+		    SQLITE_OK)
+			w.fplainb = NULL;
+		free(sql);
+	}
 	for (k = 0; k < HANDOFF_SETS; k++) {
 		w.b[k].acap = LOP_ARENA;
 		if ((w.b[k].op = malloc(LOP_BATCH * sizeof(*w.b[k].op))) ==
@@ -2193,6 +2300,7 @@ out:
 	sqlite3_close_v2(two);
 	sqlite3_finalize(w.fact);
 	sqlite3_finalize(w.fplain);
+	sqlite3_finalize(w.fplainb);
 	sqlite3_finalize(w.back);
 	sqlite3_finalize(w.quar);
 	sqlite3_finalize(w.sup);

@@ -151,6 +151,56 @@ def _(env):
     eq(wrong, [], "sales lines joined to a customer they do not name")
 
 
+@test("crm_facts_carry_their_source_lines_values")
+def _(env):
+    """Every fact of sales_details.csv holds its own line's values (the
+    load writes plain facts many to an INSERT: a row's parameters out of
+    place would show here), checked against the CSV read by Python."""
+    b, u, _run = crm_run(env)
+    sales = read_csv(crm(env, "source_crm", "sales_details.csv"))
+    db = model(b, u)
+    fid = db.execute("SELECT _file_id FROM fact_sales WHERE order_id = ?",
+                     (sales[0]["sls_ord_num"].strip(),)).fetchone()[0]
+    rows = db.execute("SELECT _row, order_id, quantity, order_date, ship_date, unit_price, amount"
+                      " FROM fact_sales WHERE _file_id = ? ORDER BY sales_sk", (fid,)).fetchall()
+    eq(len(rows), len(sales), "facts of sales_details.csv")
+    eq([r[0] for r in rows], sorted(r[0] for r in rows), "facts in their lines' order")
+
+    def day(v):
+        v = v.strip()
+        if len(v) != 8 or not v.isdigit():
+            return None
+        try:
+            return datetime.date(int(v[:4]), int(v[4:6]), int(v[6:])).isoformat()
+        except ValueError:
+            return None
+
+    wrong, dated, priced = [], 0, 0
+    for r in rows:
+        src = sales[r[0] - 1]
+        want = [src["sls_ord_num"].strip(), int(src["sls_quantity"])]
+        got = [r[1], r[2]]
+        d = day(src["sls_order_dt"])
+        if d is not None:
+            want.append(d)
+            got.append(r[3])
+            dated += 1
+        if day(src["sls_ship_dt"]) is not None:
+            want.append(day(src["sls_ship_dt"]))
+            got.append(r[4])
+        price, amount, qty = src["sls_price"].strip(), src["sls_sales"].strip(), int(src["sls_quantity"])
+        if price.isdigit() and amount.isdigit() and int(price) > 0 and int(amount) == qty * int(price):
+            want += [int(price) * 10000, int(amount) * 10000]   # money in units of 10^-4
+            got += [r[5], r[6]]
+            priced += 1
+        if got != want:
+            wrong.append((r[0], got, want))
+    eq(wrong[:5], [], "facts whose values are not their line's")
+    check(dated > len(rows) * 0.9 and priced > len(rows) * 0.9,
+          "most lines dated and priced (%d, %d of %d)" % (dated, priced, len(rows)))
+    return "%d facts, %d dated, %d priced" % (len(rows), dated, priced)
+
+
 @test("crm_erp_attributes_attach_through_learned_keys")
 def _(env):
     b, u, run = crm_run(env)
