@@ -171,6 +171,29 @@ run_in(const char *dir, const char *id, int threads, json_t **rep)
 	ws_close(ws);
 }
 
+/* A new data directory (dir: a mkdtemp() template, filled in) with the
+ * seed files rel[0..n) uploaded for u1; the test is skipped without
+ * them. */
+static void
+seeded_dir(char *dir, const char *const *rel, size_t n)
+{
+	struct workspace *ws = NULL;
+	size_t i, len;
+	char *data;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
+	for (i = 0; i < n; i++) {
+		if ((data = slurp(rel[i], &len)) == NULL) {
+			ws_close(ws);
+			skip();
+		}
+		upload(ws, strrchr(rel[i], '/') + 1, data, len);
+		free(data);
+	}
+	ws_close(ws);
+}
+
 /*
  * Uploads the seed files rel[0..n) (edit: a copy of the first whose
  * first "Male" is "Female", uploaded last as "copy.csv"), copies the data
@@ -184,21 +207,13 @@ one_and_two(const char *const *rel, size_t n, int edit)
 	struct workspace *ws = NULL;
 	json_t *ra = NULL, *rb = NULL, *ca, *cb;
 	sqlite3 *db = NULL;
-	size_t i, len;
+	size_t len;
 	char *data;
 
 	snprintf(a, sizeof(a), "/tmp/concord-pipe-XXXXXX");
-	assert_non_null(mkdtemp(a));
+	seeded_dir(a, rel, n);
 	snprintf(b, sizeof(b), "%s-b", a);
 	assert_int_equal(ws_open(a, "u1", &ws, NULL), CC_OK);
-	for (i = 0; i < n; i++) {
-		if ((data = slurp(rel[i], &len)) == NULL) {
-			ws_close(ws);
-			skip();
-		}
-		upload(ws, strrchr(rel[i], '/') + 1, data, len);
-		free(data);
-	}
 	if (edit) {
 		data = slurp(rel[0], &len);
 		{
@@ -415,24 +430,12 @@ test_cancelled_two_threads(void **state)
 	static const char *const at[] = { "aggregate", "quality" };
 	char dir[64], path[300], rid[RUNS_ID_LEN + 1], got[RUNS_ID_LEN + 1];
 	char first[RUNS_ID_LEN + 1];
-	struct workspace *ws = NULL;
 	struct cc_diag diag;
-	size_t i, len;
-	char *data;
+	size_t i;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/concord-cancel-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		if ((data = slurp(rel[i], &len)) == NULL) {
-			ws_close(ws);
-			skip();
-		}
-		upload(ws, strrchr(rel[i], '/') + 1, data, len);
-		free(data);
-	}
-	ws_close(ws);
+	seeded_dir(dir, rel, sizeof(rel) / sizeof(rel[0]));
 	assert_int_equal(start_in(dir, NULL, NULL, first, &diag), CC_OK);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(start_in(dir, cancel_at, (void *)at[i], rid,
@@ -465,26 +468,13 @@ test_copied_lines_numbered(void **state)
 		"source_crm/sales_details.csv",
 	};
 	char dir[64], path[300], side[128], rid[RUNS_ID_LEN + 1];
-	struct workspace *ws = NULL;
 	struct cc_diag diag;
 	sqlite3 *db;
 	sqlite3_stmt *q;
-	size_t i, len;
-	char *data;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/concord-lines-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(ws_open(dir, "u1", &ws, NULL), CC_OK);
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		if ((data = slurp(rel[i], &len)) == NULL) {
-			ws_close(ws);
-			skip();
-		}
-		upload(ws, strrchr(rel[i], '/') + 1, data, len);
-		free(data);
-	}
-	ws_close(ws);
+	seeded_dir(dir, rel, sizeof(rel) / sizeof(rel[0]));
 	assert_int_equal(start_in(dir, NULL, NULL, rid, &diag), CC_OK);
 	/* a third of the staged lines unnumbered; their numbers kept in a
 	 * file of the test's (the run replaces model.db) */
