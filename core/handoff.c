@@ -29,7 +29,6 @@ handoff_main(void *arg)
 			break;
 		s = h->pending;
 		h->pending = -1;
-		h->busy = 1;
 		/* taken: the caller may hand the next one */
 		pthread_cond_broadcast(&h->cv);
 		pthread_mutex_unlock(&h->mu);
@@ -38,8 +37,6 @@ handoff_main(void *arg)
 		pthread_mutex_lock(&h->mu);
 		if (h->err == CC_OK)
 			h->err = err;
-		h->busy = 0;
-		pthread_cond_broadcast(&h->cv);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;

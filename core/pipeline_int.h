@@ -298,7 +298,6 @@ struct handoff {
 	pthread_t	 th;
 	int		 on;		/* the thread runs */
 	int		 pending;	/* the set handed, or -1 */
-	int		 busy;		/* a set is being written */
 	int		 quit;
 	cc_err		 err;
 };
