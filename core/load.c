@@ -1840,11 +1840,15 @@ static char *
 plain_rows_sql(int rows)
 {
 	const char *t = strstr(load_fact_plain_sql, " VALUES (") + 8, *p;
-	size_t head = (size_t)(t - load_fact_plain_sql), cap;
+	size_t head = (size_t)(t - load_fact_plain_sql), cap, marks = 0;
 	char *sql, *o;
 	int r;
 
-	cap = head + (size_t)rows * (strlen(t) + 2 * LOAD_PLAIN_PARAMS + 4);
+	/* each row's tuple, its parameters up to 20 digits longer, and
+	 * ", " */
+	for (p = t; *p != '\0'; p++)
+		marks += *p == '?';
+	cap = head + (size_t)rows * (strlen(t) + 20 * marks + 2) + 1;
 	if ((sql = malloc(cap)) == NULL)
 		return NULL;
 	memcpy(sql, load_fact_plain_sql, head);

@@ -207,9 +207,10 @@ mark_processed(struct run *r)
  * aggregate phase calls once its pass over the facts is done: the pass
  * and the first indexes have both cores, and quality runs beside the
  * phase's end (the documents, the last index), which left a core idle
- * (1M-line run: the aggregate phase 1.31 -> 1.14 s, 2026-12-06).  Before the model is
- * installed it is checkpointed and put back in rollback mode (DELETE:
- * no -wal or -shm beside model.db, which the read side opens read-only).
+ * (1M-line run: the aggregate phase 1.31 -> 1.14 s, 2026-12-06).
+ * Before the model is installed it is checkpointed and put back in
+ * rollback mode (DELETE: no -wal or -shm beside model.db, which the read
+ * side opens read-only).
  * The quality thread has no progress callback (the run's tick is not
  * its to call) and its own counts, added to the run's after it is
  * joined, in the order a run on one thread gives them.  With
@@ -229,7 +230,6 @@ struct qjob {
 	pthread_mutex_t		 mu;	/* go, under mu; cv: it was set */
 	pthread_cond_t		 cv;
 	int			 go;
-	int			 skip;	/* the run failed first: no work */
 	int			 started, joined;
 };
 
@@ -238,7 +238,6 @@ quality_thread(void *arg)
 {
 	struct qjob *j = arg;
 	struct timespec t0;
-	int skip;
 
 	if ((j->err = run_exec(&j->q, "BEGIN", &j->diag)) == CC_OK) {
 		/* the read transaction's snapshot taken now (the model as
@@ -247,11 +246,9 @@ quality_thread(void *arg)
 		pthread_mutex_lock(&j->mu);
 		while (!j->go)
 			pthread_cond_wait(&j->cv, &j->mu);
-		skip = j->skip;
 		pthread_mutex_unlock(&j->mu);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (!skip)
-			j->err = quality_all(&j->q, &j->diag);
+		j->err = quality_all(&j->q, &j->diag);
 		j->ms = run_ms_since(&t0);
 		run_exec(&j->q, "COMMIT", NULL);	/* reads only */
 	}
@@ -560,13 +557,8 @@ pipeline_run(struct workspace *ws, const char *run_id,
 	mark_processed(&r);
 	json_object_set_new(r.timings, "total", json_integer(run_ms_since(&tall)));
 out:
-	/* a failed or cancelled aggregate phase: quality is waited for,
-	 * and does nothing if it had not begun */
-	if (qj.started && !qj.joined) {
-		pthread_mutex_lock(&qj.mu);
-		qj.skip = 1;
-		pthread_mutex_unlock(&qj.mu);
-	}
+	/* a failed or cancelled aggregate phase: quality is waited for
+	 * (let go first if it still waits: quality_join()) */
 	quality_join(&r, &qj, NULL);
 	run_prefetch_join(&r);
 	lines_plan_free(r.lines_plan);
